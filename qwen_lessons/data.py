@@ -1,0 +1,58 @@
+"""Find and load the course's sourced tables in ``data/``, located from this package, not the working directory."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+DATA_ENV_VAR = "QWEN_LESSONS_DATA"
+
+
+class DataFileError(ValueError):
+    """A table in data/ is missing or malformed; the message names the file and the problem."""
+
+
+def data_dir() -> Path:
+    """Return the course's data folder: $QWEN_LESSONS_DATA if set, else ``data/`` beside the package."""
+    override = os.environ.get(DATA_ENV_VAR)
+    folder = Path(override) if override else Path(__file__).resolve().parent.parent / "data"
+    if not folder.is_dir():
+        raise DataFileError(
+            f"data folder not found at {folder}; install the course with `pip install -e .` from its "
+            f"checkout (the package reads data/ beside itself) or set {DATA_ENV_VAR}"
+        )
+    return folder
+
+
+def data_path(name: str) -> Path:
+    """Return the path of one file in the data folder, raising DataFileError if it does not exist."""
+    path = data_dir() / name
+    if not path.is_file():
+        raise DataFileError(f"{path}: data file is missing")
+    return path
+
+
+def read_table(name: str, dtypes: dict[str, str] | None = None, required: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a CSV from data/ with explicit dtypes, checking required columns and that every row has a source."""
+    return _read_table_cached(name, tuple(sorted((dtypes or {}).items())), tuple(required)).copy()
+
+
+@lru_cache(maxsize=None)
+def _read_table_cached(name: str, dtype_items: tuple, required: tuple[str, ...]) -> pd.DataFrame:
+    path = data_path(name)
+    dtypes = dict(dtype_items)
+    try:
+        table = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
+    except (ValueError, pd.errors.ParserError) as error:
+        raise DataFileError(f"{path}: cannot be parsed as CSV with the expected types ({error})") from None
+    missing = [column for column in required if column not in table.columns]
+    if missing:
+        raise DataFileError(f"{path}: missing column(s) {missing}; found {list(table.columns)}")
+    if "source" in table.columns:
+        unsourced = table.index[table["source"].isna() | (table["source"].astype(str).str.strip() == "")]
+        if len(unsourced):
+            raise DataFileError(f"{path}: row(s) {[int(i) + 2 for i in unsourced]} have no source")
+    return table
