@@ -1,0 +1,30 @@
+"""Benchmarks for the foundation: import time of the package, the start-here widget update."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from run import Case
+
+
+def import_time() -> dict:
+    """Time `import qwen_lessons` in a fresh interpreter (so nothing is cached)."""
+    code = "import time; t=time.perf_counter(); import qwen_lessons; print(time.perf_counter()-t)"
+    seconds = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    return {"_seconds": seconds}
+
+
+def cases() -> list[Case]:
+    from qwen_lessons import start
+
+    demo = start.weights_widget()
+    sizes = iter(range(10**9))
+
+    def move_slider():
+        demo.size.value = 1 + next(sizes) % 70
+
+    return [
+        Case("import qwen_lessons (fresh interpreter)", 0.5, import_time, repeats=5),
+        Case("00 start-here widget update", 0.1, move_slider, repeats=50),
+    ]

@@ -1,0 +1,109 @@
+"""Measure the course's speed and memory targets and print a Markdown table (median of several runs).
+
+Usage: python benchmarks/run.py [--repeats N] [--only SUBSTRING] [--skip-notebooks]
+
+Cases come from every benchmarks/bench_*.py module: each defines ``cases()`` returning a list of
+``Case``. Notebook execution time and kernel peak memory come from bench_notebooks.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+@dataclass
+class Case:
+    """One measured thing: fn() is timed `repeats` times; the median is compared with target_s.
+
+    fn may return a dict of extra figures (name -> text) shown in the table's notes column,
+    e.g. {"tokens/s": "2.1M"}; the figures of the median run are shown. A "_seconds" entry
+    replaces the measured wall time (for cases that time a subprocess themselves).
+    """
+
+    name: str
+    target_s: float | None
+    fn: Callable[[], dict | None]
+    repeats: int | None = None
+    setup: Callable[[], None] | None = None
+    notes: dict = field(default_factory=dict)
+
+
+def load_cases(only: str | None, skip_notebooks: bool) -> list[Case]:
+    """Import every bench_*.py beside this file and collect its cases."""
+    cases: list[Case] = []
+    for path in sorted(BENCH_DIR.glob("bench_*.py")):
+        if skip_notebooks and path.stem == "bench_notebooks":
+            continue
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module
+        spec.loader.exec_module(module)
+        cases.extend(module.cases())
+    return [case for case in cases if only is None or only in case.name]
+
+
+def measure(case: Case, repeats: int) -> tuple[float, dict]:
+    """Run one case `repeats` times; return the median seconds and the extras of the median run."""
+    if case.setup is not None:
+        case.setup()
+    runs = []
+    for _ in range(case.repeats or repeats):
+        start = time.perf_counter()
+        extras = dict(case.fn() or {})
+        elapsed = time.perf_counter() - start
+        # a case that times something itself (in a subprocess, say) reports it as "_seconds"
+        runs.append((extras.pop("_seconds", elapsed), extras))
+    runs.sort(key=lambda run: run[0])
+    median_seconds = statistics.median(seconds for seconds, _ in runs)
+    return median_seconds, runs[len(runs) // 2][1]
+
+
+def format_seconds(seconds: float) -> str:
+    """Show a duration in ms below one second, in s above."""
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--only", default=None)
+    parser.add_argument("--skip-notebooks", action="store_true")
+    args = parser.parse_args(argv)
+    cases = load_cases(args.only, args.skip_notebooks)
+    print(f"Machine: {platform.machine()}, {_cpu_count()} cores, Python {platform.python_version()}, {date.today()}")
+    print()
+    print("| case | median | target | meets target | notes |")
+    print("| --- | --- | --- | --- | --- |")
+    misses = 0
+    for case in cases:
+        seconds, extras = measure(case, args.repeats)
+        extras = {**case.notes, **extras}
+        target = "-" if case.target_s is None else "< " + format_seconds(case.target_s)
+        verdict = "-" if case.target_s is None else ("yes" if seconds < case.target_s else "NO")
+        misses += verdict == "NO"
+        notes = "; ".join(f"{key}: {value}" for key, value in extras.items())
+        print(f"| {case.name} | {format_seconds(seconds)} | {target} | {verdict} | {notes} |", flush=True)
+    print()
+    print(f"{len(cases)} cases, {misses} above target (median of {args.repeats} runs unless a case says otherwise)")
+    return 0
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
