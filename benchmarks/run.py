@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 BENCH_DIR = Path(__file__).resolve().parent
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +40,7 @@ def read_table(name: str, dtypes: dict[str, str] | None = None, required: tuple[
     return _read_table_cached(name, tuple(sorted((dtypes or {}).items())), tuple(required)).copy()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_table_cached(name: str, dtype_items: tuple, required: tuple[str, ...]) -> pd.DataFrame:
     path = data_path(name)
     dtypes = dict(dtype_items)

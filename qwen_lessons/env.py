@@ -79,30 +79,32 @@ def python_verdict(version_info: tuple[int, ...] = tuple(sys.version_info[:3])) 
     return "ok"
 
 
+WIDGETS_BROKEN = "Widgets will NOT render: sliders will show as plain text like 'IntSlider(value=...)'."
+
+
 def environment_problems(checks: list[PackageCheck], version_info: tuple[int, ...]) -> list[str]:
     """Return one sentence per problem found (empty when all is well)."""
     problems = [check.verdict for check in checks if not check.ok]
     if python_verdict(version_info) != "ok":
         problems.insert(0, python_verdict(version_info))
-    if any(check.name in {"ipywidgets", "jupyterlab_widgets"} and not check.ok for check in checks):
-        problems.append("Widgets will NOT render: sliders will show as plain text like 'IntSlider(value=...)'.")
     return problems
 
 
 def environment_report(checks: list[PackageCheck] | None = None, version_info: tuple[int, ...] | None = None) -> list[str]:
-    """Return the report lines: one per package, then a summary sentence."""
+    """Return the report lines: one per package, then a summary sentence (and a widget warning if needed)."""
     checks = check_packages() if checks is None else checks
     version_info = tuple(sys.version_info[:3]) if version_info is None else tuple(version_info)
     lines = [f"{'Python':<20} {'.'.join(map(str, version_info)):<12} {python_verdict(version_info)}"]
     lines += [f"{check.name:<20} {check.installed or '-':<12} {check.verdict}" for check in checks]
     problems = environment_problems(checks, version_info)
-    if problems:
-        lines.append(
-            f"{len(problems)} problem(s) found. Fix them with `pip install -r requirements.txt` "
-            "from the course folder, then restart the kernel."
-        )
-    else:
-        lines.append("Everything the course needs is installed.")
+    if not problems:
+        return lines + ["Everything the course needs is installed."]
+    lines.append(
+        f"{len(problems)} problem(s) found. Fix them with `pip install -r requirements.txt` "
+        "from the course folder, then restart the kernel."
+    )
+    if any(check.name in {"ipywidgets", "jupyterlab_widgets"} and not check.ok for check in checks):
+        lines.append(WIDGETS_BROKEN)
     return lines
 
 

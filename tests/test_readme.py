@@ -1,0 +1,34 @@
+"""The README's two set-up commands are the ones CI and learners run."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands() -> list[str]:
+    return re.findall(r"```bash\n(.*?)\n```", (ROOT / "README.md").read_text(), re.S)
+
+
+def test_readme_has_exactly_two_setup_commands():
+    commands = readme_commands()
+    assert len(commands) == 2
+    learn, test = commands
+    assert "requirements.txt" in learn and "jupyter lab notebooks/00_start_here.ipynb" in learn
+    assert "requirements-dev.txt" in test and "pytest" in test
+
+
+def test_ci_runs_the_readme_test_command():
+    awk = "/<!-- test-command/{found=1; next} found && /^```bash/{inside=1; next} inside && /^```/{exit} inside{print}"
+    assert awk in (ROOT / ".ci" / "run").read_text(), ".ci/run no longer extracts the command this test checks"
+    extracted = subprocess.run(["awk", awk, str(ROOT / "README.md")], capture_output=True, text=True, check=True).stdout.strip()
+    assert extracted == readme_commands()[1]
+
+
+def test_readme_lesson_map_lists_every_lesson_notebook():
+    readme = (ROOT / "README.md").read_text()
+    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        assert f"notebooks/{notebook.name}" in readme, f"{notebook.name} is missing from the README lesson map"
