@@ -1,6 +1,6 @@
 """Measure the course's speed and memory targets and print a Markdown table (median of several runs).
 
-Usage: python benchmarks/run.py [--repeats N] [--only SUBSTRING] [--skip-notebooks]
+Usage: python benchmarks/run.py [--repeats N] [--only SUBSTRING] [--skip-notebooks] [--write docs/performance.md]
 
 Cases come from every benchmarks/bench_*.py module: each defines ``cases()`` returning a list of
 ``Case``. Notebook execution time and kernel peak memory come from bench_notebooks.py.
@@ -79,12 +79,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--only", default=None)
     parser.add_argument("--skip-notebooks", action="store_true")
+    parser.add_argument("--write", metavar="PATH", help="also write the table, with date and machine, to this Markdown file")
     args = parser.parse_args(argv)
     cases = load_cases(args.only, args.skip_notebooks)
-    print(f"Machine: {platform.machine()}, {_cpu_count()} cores, Python {platform.python_version()}, {date.today()}")
-    print()
-    print("| case | median | target | meets target | notes |")
-    print("| --- | --- | --- | --- | --- |")
+    lines: list[str] = []
+
+    def emit(line: str = "") -> None:
+        lines.append(line)
+        print(line, flush=True)
+
+    emit(f"Measured {date.today()} on {machine_description()}.")
+    emit()
+    emit("| case | median | target | meets target | notes |")
+    emit("| --- | --- | --- | --- | --- |")
     misses = 0
     for case in cases:
         seconds, extras = measure(case, args.repeats)
@@ -93,10 +100,43 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "-" if case.target_s is None else ("yes" if seconds < case.target_s else "NO")
         misses += verdict == "NO"
         notes = "; ".join(f"{key}: {value}" for key, value in extras.items())
-        print(f"| {case.name} | {format_seconds(seconds)} | {target} | {verdict} | {notes} |", flush=True)
-    print()
-    print(f"{len(cases)} cases, {misses} above target (median of {args.repeats} runs unless a case says otherwise)")
+        emit(f"| {case.name} | {format_seconds(seconds)} | {target} | {verdict} | {notes} |")
+    emit()
+    emit(f"{len(cases)} cases, {misses} above target (median of {args.repeats} runs unless a case says otherwise).")
+    if args.write:
+        Path(args.write).write_text(PERFORMANCE_HEADER + "\n".join(lines) + "\n", encoding="utf-8")
     return 0
+
+
+PERFORMANCE_HEADER = """# Performance
+
+Written by `python benchmarks/run.py --write docs/performance.md`; do not edit by hand. Each row is the
+median of several runs. Notebook rows execute the notebook in a fresh kernel (start-up included) and report
+the kernel's own peak resident memory and CPU time. Targets: each notebook < 20 s, all lessons < 90 s,
+`import qwen_lessons` < 0.5 s, kernel peak memory < 500 MB (Binder's hard limit is 2 GB), widget updates
+< 100 ms.
+
+"""
+
+
+def machine_description() -> str:
+    """CPU model, core count, memory and Python version, for the table's header line."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        import psutil
+
+        memory = f", {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
+    except ImportError:
+        pass
+    return f"{cpu}, {_cpu_count()} cores{memory}, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
 
 
 def _cpu_count() -> int:
