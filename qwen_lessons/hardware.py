@@ -1,0 +1,52 @@
+"""The hardware table: GPUs, Apple unified-memory machines and CPU-only boxes, with memory, bandwidth and bf16 throughput."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from qwen_lessons.data import read_table
+from qwen_lessons.units import GB, GIB
+
+HARDWARE_FILE = "hardware.csv"
+KINDS = ("consumer", "datacenter", "apple", "cpu")
+
+_DTYPES = {
+    "gpu_id": "string",
+    "name": "string",
+    "kind": "string",
+    "memory_gb": "float64",
+    "memory_type": "string",
+    "memory_bandwidth_gbs": "float64",
+    "bf16_tflops": "float64",
+    "note": "string",
+    "source": "string",
+}
+
+
+def load_hardware() -> pd.DataFrame:
+    """The sourced hardware table (one row per gpu_id); memory in GB as sold, bandwidth in GB/s, dense bf16 TFLOPS."""
+    table = read_table(HARDWARE_FILE, dtypes=_DTYPES, required=tuple(_DTYPES))
+    unknown = sorted(set(table["kind"]) - set(KINDS))
+    if unknown:
+        raise ValueError(f"{HARDWARE_FILE}: kind must be one of {KINDS}, found {unknown}")
+    return table
+
+
+def hardware_ids() -> list[str]:
+    """All gpu_id values, in table order (smallest consumer card first)."""
+    return load_hardware()["gpu_id"].tolist()
+
+
+def get_gpu(gpu_id: str) -> dict:
+    """One row of the hardware table as a dict (empty cells become None); ValueError lists the valid ids."""
+    table = load_hardware()
+    match = table[table["gpu_id"] == gpu_id]
+    if match.empty:
+        raise ValueError(f"gpu_id {gpu_id!r} is unknown; valid ids: {', '.join(table['gpu_id'])}")
+    row = match.iloc[0].to_dict()
+    return {key: (None if pd.isna(value) else value) for key, value in row.items()}
+
+
+def memory_gib(gpu_id: str) -> float:
+    """The memory as sold converted to GiB, reading the vendor's GB as 10**9 bytes (a conservative reading)."""
+    return get_gpu(gpu_id)["memory_gb"] * GB / GIB
