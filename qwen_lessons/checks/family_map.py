@@ -1,0 +1,56 @@
+"""Self-checks for notebook 01 (the family map). Each compares with a value computed from data/, and hints."""
+
+from __future__ import annotations
+
+from qwen_lessons import catalog
+from qwen_lessons.checks import close_enough, report
+
+
+def check_smallest_code_model(answer: str) -> bool:
+    """Exercise 1: the id of a smallest code checkpoint (any of those tied for smallest is accepted)."""
+    code = catalog.filter_catalog(line="code")
+    smallest = set(code.loc[code["params_b"] == code["params_b"].min(), "model_id"])
+    if isinstance(answer, str) and answer in set(code["model_id"]):
+        return report(answer in smallest, "that is a code model, but not the smallest; sort by params_b.")
+    return report(False, "filter the catalog with line='code', then look at the row with the lowest params_b.")
+
+
+def check_qwen3_8b_total(answer: float) -> bool:
+    """Exercise 2: total parameters of Qwen/Qwen3-8B computed from its config (a count, not billions)."""
+    total, _ = catalog.count_parameters("Qwen/Qwen3-8B")
+    if close_enough(answer, total / 1e9):
+        return report(False, "that is in billions; give the raw count that count_parameters returns.")
+    embedding = catalog.parameter_breakdown(catalog.get_architecture("Qwen/Qwen3-8B"))["embedding"]
+    if close_enough(answer, total - embedding, 0.001):
+        return report(False, "you left out the input embedding; it is part of the total.")
+    return report(close_enough(answer, total, 0.001), "count_parameters(model_id) returns (total, active).")
+
+
+def check_million_token_count(answer: int) -> bool:
+    """Exercise 3: how many catalog checkpoints document a context of at least 1,000,000 tokens."""
+    expected = len(catalog.filter_catalog(min_context=1_000_000))
+    native_only = int((catalog.load_catalog()["context_length"] >= 1_000_000).sum())
+    if answer == native_only and native_only != expected:
+        return report(False, "you compared the native context only; the long contexts are reached with an extension.")
+    return report(answer == expected, "filter_catalog(min_context=...) looks at the longest documented context.")
+
+
+def check_active_share_235b(answer: float) -> bool:
+    """Exercise 4: the share of Qwen3-235B-A22B's parameters a token uses (active / total, between 0 and 1)."""
+    total, active = catalog.count_parameters("Qwen/Qwen3-235B-A22B")
+    if close_enough(answer, 100 * active / total, 0.02):
+        return report(False, "give a fraction between 0 and 1, not a percentage.")
+    if close_enough(answer, total / active, 0.02):
+        return report(False, "upside down: divide the active count by the total.")
+    return report(close_enough(answer, active / total, 0.02), "use both numbers count_parameters returns.")
+
+
+def check_claim_verdict(key: str, answer: str) -> bool:
+    """Exercise 5: the verdict ('true', 'partly true' or 'false') the data gives for one popular claim."""
+    verdicts = {claim(None).key: claim for claim in catalog.CLAIMS}
+    if key not in verdicts:
+        return report(False, f"key must be one of {sorted(verdicts)}.")
+    expected = verdicts[key](None).verdict
+    if answer not in ("true", "partly true", "false"):
+        return report(False, "answer with 'true', 'partly true' or 'false'.")
+    return report(answer == expected, "read the evidence line of that claim again: does every part of it hold?")
