@@ -8,7 +8,7 @@ Qwen's published peak-memory measurements (data/speed_benchmark_qwen25.csv) by p
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 
 import pandas as pd
@@ -77,7 +77,7 @@ def normalize_model_id(model_id: str) -> str:
     return text if "/" in text else f"Qwen/{text}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _architecture(model_id: str) -> MappingProxyType:
     from qwen_lessons.catalog import get_architecture
 
@@ -96,8 +96,8 @@ def architecture(model_id: str) -> MappingProxyType:
     return arch
 
 
-def memory_model_ids() -> list[str]:
-    """Architecture rows this memory model covers (standard attention, complete config)."""
+@cache
+def _memory_model_ids() -> tuple[str, ...]:
     from qwen_lessons.catalog import load_architectures
 
     ids = []
@@ -107,7 +107,12 @@ def memory_model_ids() -> list[str]:
         except ValueError:
             continue
         ids.append(model_id)
-    return ids
+    return tuple(ids)
+
+
+def memory_model_ids() -> list[str]:
+    """Architecture rows this memory model covers (standard attention, complete config)."""
+    return list(_memory_model_ids())
 
 
 def _intermediate(arch, quant: str, model_id: str) -> int:
@@ -296,8 +301,13 @@ def inference_memory(
     *,
     num_gpus: int = 1,
     kv_cache_dtype: str = "auto",
+    attention: str = "flash",
 ) -> MemoryBreakdown:
-    """Peak GPU memory to generate output_tokens after input_tokens, summed over num_gpus (layer-split) GPUs."""
+    """Peak GPU memory to generate output_tokens after input_tokens, summed over num_gpus (layer-split) GPUs.
+
+    attention="flash" (as measured by Qwen) never stores the prompt x prompt score matrix; attention="eager"
+    does, adding a term that grows with the square of the prompt (not validated against a measurement).
+    """
     model_id = normalize_model_id(model_id)
     quant = normalize_quantization(quantization)
     input_tokens = _check_count("input_tokens", input_tokens, 1)
@@ -311,6 +321,8 @@ def inference_memory(
             f"input_tokens + output_tokens = {input_tokens + output_tokens:,} exceeds the maximum context of "
             f"{model_id} ({limit:,} tokens, max_position_embeddings)"
         )
+    if attention not in ("flash", "eager"):
+        raise ValueError(f"attention must be 'flash' or 'eager', got {attention!r}")
     fmt = QUANTIZATIONS[quant]
     weights = sum(weights_bytes(model_id, quant).values())
     scratch = 0.0
@@ -321,6 +333,9 @@ def inference_memory(
     kv_prompt = per_token_kv * input_tokens * batch
     # each GPU of a layer split reaches its own activation peak; the published figure sums the peaks
     activations = prefill_bytes_per_token(model_id) * input_tokens * batch * num_gpus
+    if attention == "eager":
+        # one layer's scores: 16-bit matmul output, fp32 softmax, 16-bit copy, for every query head
+        activations += 8 * arch["num_attention_heads"] * input_tokens**2 * batch * num_gpus
     runtime = arch["vocab_size"] * 4 * 2 * batch
     loading = 0.0
     if fmt.tied_load_copy and arch["tie_word_embeddings"]:
@@ -447,7 +462,12 @@ def error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
 
 
 def context_curve(
-    model_id: str, quantization: str = "bf16", contexts: list[int] | None = None, output_tokens: int = 0, batch: int = 1
+    model_id: str,
+    quantization: str = "bf16",
+    contexts: list[int] | None = None,
+    output_tokens: int = 0,
+    batch: int = 1,
+    attention: str = "flash",
 ) -> pd.DataFrame:
     """Peak memory as the prompt grows: constant weight term and context-dependent terms side by side."""
     model_id = normalize_model_id(model_id)
@@ -456,7 +476,7 @@ def context_curve(
         contexts = [c for c in (1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072) if c + output_tokens <= limit]
     rows = []
     for tokens in contexts:
-        est = inference_memory(model_id, quantization, tokens, output_tokens, batch)
+        est = inference_memory(model_id, quantization, tokens, output_tokens, batch, attention=attention)
         rows.append(
             {
                 "context_tokens": tokens,

@@ -1,0 +1,663 @@
+"""Lesson 5: choosing a tier. Speed bounds from bandwidth and compute, quality by size, and the tier wizard.
+
+Memory comes from qwen_lessons.memory, hardware from qwen_lessons.hardware, published scores from
+data/benchmarks.csv. Every figure the lesson shows is computed here from those tables.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from qwen_lessons import memory
+from qwen_lessons.data import read_table
+from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
+
+BENCHMARKS_FILE = "benchmarks.csv"
+DEFAULT_HEADROOM = 0.10  # course choice: keep 10% free for the CUDA context, fragmentation and other processes
+WIZARD_QUANTIZATIONS = ("bf16", "fp8", "gptq-int8", "gptq-int4")  # highest precision first; awq ~ gptq-int4 in size
+MODALITIES = ("text", "code", "image", "audio")
+PURPOSES = ("deploy (instruct)", "fine-tune (base)")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Speed: decode is bound by memory bandwidth, prefill by compute
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def decode_bytes_per_token(
+    model_id: str, quantization: str = "bf16", context_tokens: int = 1, batch: int = 1, kv_cache_dtype: str = "auto"
+) -> float:
+    """Bytes read from memory to generate one token per sequence: weights touched once per step + every KV entry."""
+    model_id = memory.normalize_model_id(model_id)
+    arch = memory.architecture(model_id)
+    parts = memory.weights_bytes(model_id, quantization)
+    resident = sum(parts.values())
+    if not arch["tie_word_embeddings"]:
+        # an untied input embedding is only indexed (one row per token), not streamed
+        resident -= arch["vocab_size"] * arch["hidden_size"] * 2
+    experts = arch.get("num_experts") or 0
+    if experts:
+        shapes = memory.linear_shapes(model_id, quantization)
+        expert_share = sum(i * o * n for role, i, o, n in shapes if role.startswith("moe.experts"))
+        total_linear = sum(i * o * n for _, i, o, n in shapes)
+        expert_bytes = (parts["linear_weights"] + parts["scales_and_zeros"]) * expert_share / total_linear
+        # each sequence picks k experts per layer; with a batch, the distinct experts touched grow
+        touched = experts * (1 - (1 - arch["num_experts_per_tok"] / experts) ** batch)
+        resident -= expert_bytes * (1 - touched / experts)
+    kv = memory.kv_bytes_per_token(model_id, kv_cache_dtype) * context_tokens * batch
+    return resident + kv
+
+
+def decode_tokens_per_s_bound(
+    model_id: str, quantization: str, gpu_id: str, context_tokens: int = 1, batch: int = 1, num_gpus: int = 1
+) -> float:
+    """Upper bound on generated tokens/s (all sequences): bandwidth / bytes per step; tensor parallel adds GPUs."""
+    gpu = get_gpu(gpu_id)
+    if not gpu["memory_bandwidth_gbs"]:
+        raise ValueError(f"gpu_id {gpu_id!r} has no verified memory bandwidth")
+    bandwidth = gpu["memory_bandwidth_gbs"] * 1e9 * num_gpus
+    return batch * bandwidth / decode_bytes_per_token(model_id, quantization, context_tokens, batch)
+
+
+def prefill_flops(model_id: str, input_tokens: int, batch: int = 1) -> float:
+    """FLOPs to process a prompt: 2 x active parameters per token + causal attention scores and mixing."""
+    arch = memory.architecture(model_id)
+    linear = 2 * memory.active_parameters(model_id) * input_tokens
+    attention = 2 * arch["num_hidden_layers"] * arch["num_attention_heads"] * arch["head_dim"] * input_tokens**2
+    return (linear + attention) * batch
+
+
+def prefill_seconds_bound(model_id: str, gpu_id: str, input_tokens: int, batch: int = 1, num_gpus: int = 1):
+    """Lower bound on prompt-processing time from dense bf16 throughput (None when the GPU's TFLOPS are unverified)."""
+    tflops = get_gpu(gpu_id)["bf16_tflops"]
+    if not tflops:
+        return None
+    return prefill_flops(model_id, input_tokens, batch) / (tflops * 1e12 * num_gpus)
+
+
+def generation_tokens_per_s_bound(
+    model_id: str,
+    quantization: str,
+    gpu_id: str,
+    input_tokens: int,
+    output_tokens: int = 2048,
+    batch: int = 1,
+    num_gpus_bandwidth: int = 1,
+) -> float:
+    """Upper bound on Qwen's published speed (output tokens / wall time incl. prefill) for one configuration."""
+    gpu = get_gpu(gpu_id)
+    bandwidth = gpu["memory_bandwidth_gbs"] * 1e9 * num_gpus_bandwidth
+    # the KV cache grows linearly during decoding, so the mean context gives the exact total of a linear sum
+    mean_context = input_tokens + output_tokens / 2
+    decode = output_tokens * decode_bytes_per_token(model_id, quantization, mean_context, batch) / bandwidth
+    prefill = prefill_seconds_bound(model_id, gpu_id, input_tokens, batch, num_gpus_bandwidth) or 0.0
+    return output_tokens * batch / (prefill + decode)
+
+
+def published_speed_comparison(framework: str | None = None) -> pd.DataFrame:
+    """Published tokens/s next to the bandwidth/compute bound on the same GPU; achieved fraction = published / bound."""
+    table = _speed_comparison()
+    if framework is not None:
+        if framework not in set(table["framework"]):
+            raise ValueError(f"framework must be one of {sorted(set(table['framework']))}, got {framework!r}")
+        table = table[table["framework"] == framework]
+    return table.reset_index(drop=True).copy()
+
+
+@lru_cache(maxsize=1)
+def _speed_comparison() -> pd.DataFrame:
+    rows = []
+    for row in memory.load_speed_benchmark().itertuples(index=False):
+        # transformers splits layers across GPUs (one works at a time); vLLM splits every layer (all work at once)
+        parallel = int(row.gpu_num) if row.framework == "vLLM" else 1
+        bound = generation_tokens_per_s_bound(
+            row.model_id, row.quantization, row.gpu_id, int(row.input_length), int(row.output_length),
+            int(row.batch_size), parallel,
+        )
+        rows.append(
+            {
+                "model_id": row.model_id,
+                "params_b": memory.total_parameters(row.model_id) / 1e9,
+                "quantization": memory.normalize_quantization(row.quantization),
+                "framework": row.framework,
+                "gpu_num": int(row.gpu_num),
+                "input_length": int(row.input_length),
+                "published_tokens_per_s": float(row.tokens_per_s),
+                "bound_tokens_per_s": bound,
+                "achieved_fraction": float(row.tokens_per_s) / bound,
+                # time per token beyond the bound: kernel launches, Python, sampling (the framework's share)
+                "overhead_ms_per_token": (1 / float(row.tokens_per_s) - 1 / bound) * 1000,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def achieved_fraction_summary() -> pd.DataFrame:
+    """Median (and range) of published / bound by framework and model size, at the shortest input."""
+    table = published_speed_comparison()
+    table = table[table["input_length"] == 1]
+    summary = table.groupby(["framework", "model_id"], sort=False)["achieved_fraction"].agg(["median", "min", "max"])
+    return summary.reset_index()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Quality by size
+# ---------------------------------------------------------------------------------------------------------------
+
+_BENCH_DTYPES = {
+    "model": "string",
+    "variant": "string",
+    "benchmark": "string",
+    "score": "string",
+    "shots_or_setting": "string",
+    "source": "string",
+}
+
+
+@lru_cache(maxsize=1)
+def _benchmarks() -> pd.DataFrame:
+    table = read_table(BENCHMARKS_FILE, dtypes=_BENCH_DTYPES, required=tuple(k for k in _BENCH_DTYPES if k != "shots_or_setting"))
+    table["score_value"] = pd.to_numeric(table["score"], errors="coerce")
+    table["group"] = table["variant"].map(variant_group)
+    table["report"] = np.where(table["source"].str.contains("Qwen3 Technical Report"), "Qwen3 report", "Qwen2.5 blog")
+    table["arch_model_id"] = [arch_model_id(m, g) for m, g in zip(table["model"], table["group"], strict=True)]
+    table["params_b"] = [_params_b(a) for a in table["arch_model_id"]]
+    table["active_params_b"] = [_active_b(a) for a in table["arch_model_id"]]
+    return table
+
+
+def load_benchmarks() -> pd.DataFrame:
+    """Published scores (data/benchmarks.csv) with numeric score, variant group, report and size columns added."""
+    return _benchmarks().copy()
+
+
+def variant_group(variant: str) -> str:
+    """Collapse the published variant labels to base / instruct / thinking / non-thinking."""
+    text = str(variant)
+    if text == "base":
+        return "base"
+    if "non-thinking" in text:
+        return "non-thinking"
+    if "thinking" in text and text.startswith("post-trained"):
+        return "thinking"
+    return "instruct"
+
+
+def arch_model_id(model: str, group: str) -> str | None:
+    """The architecture row with this checkpoint's dimensions (None for API-only or unlisted models)."""
+    known = _known_arch_ids()
+    candidates = [f"Qwen/{model}"]
+    if model.startswith("Qwen2.5") and group == "instruct":
+        candidates.insert(0, f"Qwen/{model}-Instruct")
+    for candidate in candidates:
+        if candidate in known:
+            return candidate
+    return None
+
+
+@cache
+def _known_arch_ids() -> frozenset:
+    from qwen_lessons.catalog import load_architectures
+
+    return frozenset(load_architectures()["model_id"])
+
+
+def _params_b(arch_id):
+    if arch_id is None:
+        return np.nan
+    try:
+        return memory.total_parameters(arch_id) / 1e9
+    except ValueError:
+        return np.nan
+
+
+def _active_b(arch_id):
+    if arch_id is None:
+        return np.nan
+    try:
+        return memory.active_parameters(arch_id) / 1e9
+    except ValueError:
+        return np.nan
+
+
+def quality_by_size(benchmark: str, group: str = "base", report: str | None = None) -> pd.DataFrame:
+    """Scores of one benchmark vs total parameters for one variant group (base and instruct never mixed)."""
+    table = _benchmarks()
+    if benchmark not in set(table["benchmark"]):
+        raise ValueError(f"benchmark {benchmark!r} is not in {BENCHMARKS_FILE}; e.g. {sorted(set(table['benchmark']))[:12]}")
+    if group not in ("base", "instruct", "thinking", "non-thinking"):
+        raise ValueError(f"group must be base, instruct, thinking or non-thinking, got {group!r}")
+    rows = table[(table["benchmark"] == benchmark) & (table["group"] == group)]
+    rows = rows[rows["params_b"].notna() & rows["score_value"].notna()]
+    if report is not None:
+        rows = rows[rows["report"] == report]
+    rows = rows.assign(generation=rows["model"].str.extract(r"^(Qwen[0-9.]+)")[0])
+    columns = ["model", "generation", "params_b", "active_params_b", "score_value", "shots_or_setting", "report"]
+    return rows[columns].sort_values(["report", "generation", "params_b"]).reset_index(drop=True)
+
+
+def gains_per_doubling(benchmark: str, group: str = "base", generation: str = "Qwen2.5", report: str | None = None):
+    """Points gained per doubling of parameters between consecutive sizes (diminishing returns show as a falling column)."""
+    rows = quality_by_size(benchmark, group, report)
+    rows = rows[rows["generation"] == generation]
+    if report is None and rows["report"].nunique() > 1:
+        rows = rows[rows["report"] == rows["report"].iloc[0]]
+    rows = rows.sort_values("params_b").drop_duplicates("params_b")
+    sizes, scores = rows["params_b"].to_numpy(), rows["score_value"].to_numpy()
+    out = pd.DataFrame(
+        {
+            "from_model": rows["model"].to_numpy()[:-1],
+            "to_model": rows["model"].to_numpy()[1:],
+            "size_ratio": sizes[1:] / sizes[:-1],
+            "points_gained": scores[1:] - scores[:-1],
+        }
+    )
+    out["points_per_doubling"] = out["points_gained"] / np.log2(out["size_ratio"])
+    return out
+
+
+def base_score(arch_id: str, benchmark: str) -> float | None:
+    """Published base-model score (Qwen3 report, same settings for both generations) for a checkpoint's size."""
+    table = _benchmarks()
+    base_arch = arch_id.replace("-Instruct", "")
+    rows = table[(table["benchmark"] == benchmark) & (table["group"] == "base") & (table["report"] == "Qwen3 report")]
+    rows = rows[rows["model"].map(lambda m: f"Qwen/{m}") == base_arch]
+    return None if rows.empty else float(rows["score_value"].iloc[0])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tier wizard: pure logic
+# ---------------------------------------------------------------------------------------------------------------
+
+QUALITY_BENCHMARK = {"text": "MMLU", "code": "EvalPlus", "image": "MMLU", "audio": "MMLU"}
+
+
+@dataclass
+class WizardResult:
+    """What the wizard decided and why: ordered reasoning steps, the fit table and the recommendation."""
+
+    steps: list[str] = field(default_factory=list)
+    fit: pd.DataFrame = field(default_factory=pd.DataFrame)
+    recommendation: str = ""
+    recommended: str | None = None
+
+
+@cache
+def _candidates(purpose: str) -> tuple[tuple[str, str], ...]:
+    """(shown checkpoint id, architecture id) for Qwen2.5 and Qwen3 text checkpoints the memory model covers."""
+    from qwen_lessons.catalog import load_catalog
+
+    covered = set(memory.memory_model_ids())
+    catalog = load_catalog()
+    catalog = catalog[(catalog["line"] == "text") & catalog["generation"].isin(["Qwen2.5", "Qwen3"])]
+    wanted = {"base"} if purpose == PURPOSES[1] else {"instruct", "hybrid"}
+    out = []
+    for model_id, variant in zip(catalog["model_id"], catalog["variant"], strict=True):
+        if variant not in wanted:
+            continue
+        arch_id = model_id if model_id in covered else model_id.removesuffix("-Base")
+        if arch_id in covered:
+            out.append((model_id, arch_id))
+    return tuple(sorted(out, key=lambda pair: memory.total_parameters(pair[1])))
+
+
+@cache
+def _catalog_ids(lines: tuple[str, ...]) -> tuple[str, ...]:
+    from qwen_lessons.catalog import load_catalog
+
+    catalog = load_catalog()
+    rows = catalog[catalog["line"].isin(lines) & catalog["generation"].isin(["Qwen2.5", "Qwen3"])]
+    return tuple(rows["model_id"])
+
+
+def _validate_wizard(modality, purpose, gpu_id, num_gpus, context_tokens, batch, min_score, headroom):
+    if modality not in MODALITIES:
+        raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose must be one of {PURPOSES}, got {purpose!r}")
+    if gpu_id not in hardware_ids():
+        raise ValueError(f"gpu_id {gpu_id!r} is unknown; valid ids: {', '.join(hardware_ids())}")
+    for name, value, low in (("num_gpus", num_gpus, 1), ("context_tokens", context_tokens, 2), ("batch", batch, 1)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < low:
+            raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+    if not 0 <= min_score <= 100:
+        raise ValueError(f"min_score must be between 0 and 100, got {min_score!r}")
+    if not 0 <= headroom < 1:
+        raise ValueError(f"headroom must be in [0, 1), got {headroom!r}")
+
+
+def split_context(context_tokens: int) -> tuple[int, int]:
+    """Course convention for a context budget: up to 1,024 tokens (at most half) reserved for the answer."""
+    output = min(1024, context_tokens // 2)
+    return context_tokens - output, output
+
+
+def recommend(
+    modality: str = "text",
+    purpose: str = PURPOSES[0],
+    gpu_id: str = "rtx-4090",
+    num_gpus: int = 1,
+    context_tokens: int = 8192,
+    batch: int = 1,
+    min_score: float = 70.0,
+    headroom: float = DEFAULT_HEADROOM,
+) -> WizardResult:
+    """Walk modality -> purpose -> hardware -> context/batch -> quality -> fit, recording every step's reasoning."""
+    _validate_wizard(modality, purpose, gpu_id, num_gpus, context_tokens, batch, min_score, headroom)
+    num_gpus, context_tokens, batch = int(num_gpus), int(context_tokens), int(batch)
+    result = WizardResult()
+    steps = result.steps
+    benchmark = QUALITY_BENCHMARK[modality]
+
+    # 1. modality
+    if modality == "text":
+        steps.append("Modality text: candidates are the Qwen2.5 and Qwen3 text checkpoints (dense and MoE).")
+    elif modality == "code":
+        coder = ", ".join(i.removeprefix("Qwen/") for i in _catalog_ids(("code",)) if "Instruct" in i)
+        steps.append(
+            "Modality code: quality is judged by base-model EvalPlus (0-shot). The general checkpoints are ranked here; "
+            f"the code-specialised line ({coder}) is not in the course's architecture table, so its memory is "
+            "taken as that of the general model of the same size (a stand-in, not verified)."
+        )
+    else:
+        lines = ("vision-language", "omni") if modality == "image" else ("audio", "omni")
+        ids = ", ".join(i.removeprefix("Qwen/") for i in _catalog_ids(lines))
+        steps.append(
+            f"Modality {modality}: the checkpoints are {ids}. This calculator covers the language decoder only; the "
+            f"{'vision' if modality == 'image' else 'audio'} encoder and the extra input tokens add memory not modelled, "
+            "so each fit below is a lower bound for the same-size text decoder."
+        )
+
+    # 2. purpose
+    if purpose == PURPOSES[1]:
+        steps.append(
+            "Purpose fine-tune: start from base checkpoints (training memory is another lesson; the table below is the "
+            "memory to serve the result). Qwen3 base checkpoints reuse the dimensions of the same-size post-trained one."
+        )
+    else:
+        steps.append("Purpose deploy: instruct (Qwen2.5) and hybrid-thinking post-trained (Qwen3) checkpoints.")
+
+    # 3. hardware
+    gpu = get_gpu(gpu_id)
+    capacity = memory_gib(gpu_id) * num_gpus
+    usable = capacity * (1 - headroom)
+    multi = f"{num_gpus} x " if num_gpus > 1 else ""
+    bw = gpu["memory_bandwidth_gbs"]
+    steps.append(
+        f"Hardware {multi}{gpu['name']}: {multi}{gpu['memory_gb']:g} GB as sold = {capacity:.1f} GiB; keeping "
+        f"{headroom:.0%} headroom leaves {usable:.1f} GiB for the model. Memory bandwidth "
+        f"{bw:g} GB/s{' per device' if num_gpus > 1 else ''} sets the decode speed bound."
+    )
+    if gpu["kind"] in ("apple", "cpu"):
+        steps.append(
+            "This memory is shared with the operating system and other programs, and GPTQ/AWQ/FP8 GPU kernels do not run "
+            "here (llama.cpp / MLX use their own 4- and 8-bit formats of similar size): read the int8/int4 rows as sizes."
+        )
+
+    # 4. context and batch
+    input_tokens, output_tokens = split_context(context_tokens)
+    steps.append(
+        f"Context {context_tokens:,} tokens x batch {batch}: {input_tokens:,} prompt + {output_tokens:,} answer tokens "
+        f"per sequence. The KV cache grows linearly with tokens x batch; the prompt's working memory grows with prompt x batch."
+    )
+
+    # 5. quality
+    candidates = _candidates(purpose)
+    scored = [(shown, arch, base_score(arch, benchmark)) for shown, arch in candidates]
+    passing = [(s, a, q) for s, a, q in scored if q is not None and q >= min_score]
+    ladder = "; ".join(f"{a.removeprefix('Qwen/')} {q:.1f}" for _, a, q in scored if q is not None)
+    steps.append(
+        f"Quality need: base-model {benchmark} >= {min_score:g} (published, Qwen3 report, same settings for both "
+        f"generations). Scores by size: {ladder}. {len(passing)} of {len(scored)} candidates pass."
+        + (" The course has no image/audio benchmark scores, so the need is applied to the text decoder of the same size."
+           if modality in ("image", "audio") else "")
+    )
+
+    # 6. fit
+    rows = []
+    for shown, arch, score in passing:
+        limit = memory.max_context(arch)
+        for quant in WIZARD_QUANTIZATIONS:
+            if limit is not None and context_tokens > limit:
+                rows.append({"model": shown, "quantization": quant, "fits": False, "memory_gib": np.nan,
+                             "tokens_per_s_bound": np.nan, "score": score, "why": f"context > {limit:,}"})
+                continue
+            est = memory.inference_memory(arch, quant, input_tokens, output_tokens, batch, num_gpus=num_gpus)
+            speed = decode_tokens_per_s_bound(arch, quant, gpu_id, context_tokens, batch)
+            fits = est.total_gib <= usable
+            rows.append({"model": shown, "quantization": quant, "fits": fits, "memory_gib": est.total_gib,
+                         "tokens_per_s_bound": speed, "score": score,
+                         "why": f"peak in {est.peak_phase}"})
+    fit = pd.DataFrame(rows, columns=["model", "quantization", "fits", "memory_gib", "tokens_per_s_bound", "score", "why"])
+    result.fit = fit
+    fitting = fit[fit["fits"]]
+    steps.append(
+        f"Fit: {fitting['model'].nunique()} of {len(passing)} passing models fit in {usable:.1f} GiB in at least one "
+        "format (tried from highest precision: bf16, fp8, int8, int4; AWQ is the size of int4). Check that the chosen "
+        "format is published for that checkpoint: the course's catalog does not list quantized releases."
+    )
+
+    # 7. recommendation: the smallest passing model that fits, at the highest precision that fits
+    if fitting.empty:
+        result.recommendation = (
+            "Nothing that meets the quality need fits: lower the quality need, shorten the context or batch, "
+            "or add memory (more or larger GPUs)."
+        )
+    else:
+        best = fitting.iloc[0]
+        largest = fitting.sort_values("score").iloc[-1]
+        result.recommended = f"{best['model']} ({best['quantization']})"
+        result.recommendation = (
+            f"Recommended: {best['model']} in {best['quantization']}: {best['memory_gib']:.1f} GiB of "
+            f"{usable:.1f} GiB, decode bound {best['tokens_per_s_bound']:.0f} tokens/s (batch {batch}). It is the "
+            f"smallest model meeting {benchmark} >= {min_score:g}, so the fastest and cheapest. Highest-scoring option "
+            f"that still fits: {largest['model']} ({largest['quantization']}, {benchmark} {largest['score']:.1f})."
+        )
+    steps.append(result.recommendation)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The usual advice, checked
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def max_context_that_fits(model_id: str, quantization: str, gpu_id: str, headroom: float = DEFAULT_HEADROOM,
+                          batch: int = 1, output_tokens: int = 1024) -> int:
+    """Longest prompt + answer (tokens) that fits one GPU with headroom (0 if even a 1-token prompt does not)."""
+    usable = memory_gib(gpu_id) * (1 - headroom)
+    limit = memory.max_context(model_id) or 32768
+    low, high = 0, limit - output_tokens
+    if memory.inference_memory(model_id, quantization, 1, output_tokens, batch).total_gib > usable:
+        return 0
+    while low < high:  # memory only grows with the prompt, so bisection finds the edge
+        mid = (low + high + 1) // 2
+        if memory.inference_memory(model_id, quantization, max(mid, 1), output_tokens, batch).total_gib <= usable:
+            low = mid
+        else:
+            high = mid - 1
+    return low + output_tokens
+
+
+def linearity(model_id: str, quantization: str = "bf16", attention: str = "flash") -> dict:
+    """Straight-line fit of peak memory vs prompt length: intercept (~weights), slope per token, worst deviation."""
+    curve = memory.context_curve(model_id, quantization, output_tokens=0, attention=attention)
+    x, y = curve["context_tokens"].to_numpy(float), curve["total_gib"].to_numpy(float)
+    slope, intercept = np.polyfit(x, y, 1)
+    worst = float(np.max(np.abs(y - (slope * x + intercept)) / y))
+    return {"intercept_gib": float(intercept), "slope_mib_per_token": float(slope * 1024), "worst_deviation": worst,
+            "contexts": (int(x[0]), int(x[-1]))}
+
+
+def check_usual_advice(headroom: float = DEFAULT_HEADROOM) -> pd.DataFrame:
+    """Each piece of the usual sizing advice with a verdict and the course's computed evidence."""
+    rows = []
+    q7 = "Qwen/Qwen2.5-7B-Instruct"
+    n16 = max_context_that_fits(q7, "gptq-int4", "rtx-4060-ti-16gb", headroom)
+    rows.append(("A 7B instruct fits a 16 GB GPU at 4-bit", "holds" if n16 >= 8192 else "holds only for short context",
+                 f"Qwen2.5-7B-Instruct GPTQ-Int4 fits a 16 GB card with {headroom:.0%} headroom up to {n16:,} tokens "
+                 f"(its maximum is {memory.max_context(q7):,})."))
+    for gpu_id in ("a10g", "l4"):
+        n = max_context_that_fits(q7, "bf16", gpu_id, headroom)
+        rows.append((f"... or one {get_gpu(gpu_id)['name']} (24 GB)", "holds" if n >= 8192 else "holds only for short context",
+                     f"in bf16 up to {n:,} tokens at batch 1; {max_context_that_fits(q7, 'bf16', gpu_id, headroom, batch=8):,} "
+                     "tokens per sequence at batch 8."))
+    lin = linearity(q7)
+    eager = linearity(q7, attention="eager")
+    rows.append(("Memory grows roughly linearly with context",
+                 "holds with flash attention" if lin["worst_deviation"] < 0.05 else "does not hold",
+                 f"Qwen2.5-7B-Instruct bf16, {lin['contexts'][0]:,}-{lin['contexts'][1]:,} tokens: a straight line "
+                 f"{lin['intercept_gib']:.1f} GiB + {lin['slope_mib_per_token']:.3f} MiB/token is off by at most "
+                 f"{lin['worst_deviation']:.1%} (slope = KV cache + the prompt's working memory; intercept = weights). "
+                 f"With eager attention the score matrix grows with the square of the prompt and a line is off by "
+                 f"up to {eager['worst_deviation']:.0%}."))
+    speeds = {m: decode_tokens_per_s_bound(m, "bf16", "a100-80gb") for m in
+              ("Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-32B-Instruct", "Qwen/Qwen2.5-72B-Instruct")}
+    s7, s32, s72 = speeds.values()
+    rows.append(("7B for high-throughput, cost-sensitive work", "holds",
+                 f"decode bound on one A100 80GB, bf16, batch 1: 7B {s7:.0f}, 32B {s32:.0f}, 72B {s72:.0f} tokens/s "
+                 f"({s7 / s32:.1f}x and {s7 / s72:.1f}x faster); at equal quality need it is the cheapest tier."))
+    gains = gains_per_doubling("MATH", "base", "Qwen2.5", "Qwen3 report").set_index("to_model")
+    math72 = base_score("Qwen/Qwen2.5-72B", "MATH")
+    math32 = base_score("Qwen/Qwen2.5-32B", "MATH")
+    n14 = max_context_that_fits("Qwen/Qwen2.5-14B-Instruct", "gptq-int4", "rtx-4090", headroom)
+    n32 = max_context_that_fits("Qwen/Qwen2.5-32B-Instruct", "gptq-int4", "rtx-4090", headroom)
+    verdict = "holds" if n14 >= 8192 and n32 >= 8192 else "holds for 14B; 32B only at short context" if n32 else "holds for 14B"
+    rows.append(("14B-32B for structured reasoning on constrained hardware", verdict,
+                 f"base MATH (4-shot CoT): 32B {math32:.1f} vs 72B {math72:.1f} ({math32 / math72:.0%} of it); "
+                 f"the 14B->32B step adds {gains.loc['Qwen2.5-32B', 'points_gained']:.1f} points, 32B->72B "
+                 f"{gains.loc['Qwen2.5-72B', 'points_gained']:.1f}. On one 24 GB RTX 4090 with {headroom:.0%} headroom, "
+                 f"4-bit 14B fits up to {n14:,} tokens and 4-bit 32B up to {n32:,}."))
+    rows.append(("72B to compete with closed models", "not checkable here",
+                 "data/benchmarks.csv holds only Qwen scores (no closed-model rows), so the comparison cannot be computed "
+                 f"from the course's data; within Qwen2.5 the 72B leads the base MMLU ladder at "
+                 f"{base_score('Qwen/Qwen2.5-72B', 'MMLU'):.1f}."))
+    big = base_score("Qwen/Qwen3-235B-A22B", "MMLU")
+    mid = base_score("Qwen/Qwen3-32B", "MMLU")
+    w_big = memory.inference_memory("Qwen/Qwen3-235B-A22B", "gptq-int4", 7168, 1024).total_gib
+    w_mid = memory.inference_memory("Qwen/Qwen3-32B", "gptq-int4", 7168, 1024).total_gib
+    rows.append(("100B+ only when the tier below was benchmarked and found wanting", "consistent with the data",
+                 f"Qwen3 base MMLU: 235B-A22B {big:.1f} vs 32B {mid:.1f} (+{big - mid:.1f} points) for "
+                 f"{w_big / w_mid:.1f}x the memory at 4-bit ({w_big:.0f} vs {w_mid:.0f} GiB, 8K context): test the 32B first."))
+    return pd.DataFrame(rows, columns=["advice", "verdict", "evidence"])
+
+
+def gpu_limits_table(model_ids: list[str], quantization: str = "bf16", gpu_ids: list[str] | None = None,
+                     headroom: float = DEFAULT_HEADROOM) -> pd.DataFrame:
+    """Longest context (tokens) each model fits on each GPU at batch 1 (0 = does not fit at all)."""
+    gpu_ids = gpu_ids or ["rtx-4060-ti-16gb", "rtx-4090", "l4", "a100-40gb", "a100-80gb", "h200-sxm"]
+    table = {g: [max_context_that_fits(m, quantization, g, headroom) for m in model_ids] for g in gpu_ids}
+    return pd.DataFrame(table, index=[m.removeprefix("Qwen/") for m in model_ids])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Widgets (thin wrappers over recommend and inference_memory)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def steps_html(result: WizardResult) -> str:
+    """Numbered reasoning steps as HTML."""
+    items = "".join(f"<li>{html.escape(step)}</li>" for step in result.steps)
+    return f"<ol class='qwen-tier-steps-list'>{items}</ol>"
+
+
+def fit_html(result: WizardResult) -> str:
+    """The fit table as HTML (GiB and tokens/s rounded)."""
+    if result.fit.empty:
+        return "<p>No candidate meets the quality need.</p>"
+    table = result.fit.copy()
+    table["memory_gib"] = table["memory_gib"].round(1)
+    table["tokens_per_s_bound"] = table["tokens_per_s_bound"].round(0)
+    table["fits"] = table["fits"].map({True: "yes", False: "no"})
+    return table.to_html(index=False, classes="qwen-table", na_rep="-")
+
+
+def tier_wizard():
+    """Modality, purpose, hardware, GPUs, context, batch and quality controls -> reasoning steps and a fit table."""
+    import ipywidgets as widgets
+
+    from qwen_lessons.ui import guarded
+
+    style = {"description_width": "120px"}
+    modality = widgets.Dropdown(options=list(MODALITIES), value="text", description="Modality", style=style)
+    purpose = widgets.Dropdown(options=list(PURPOSES), value=PURPOSES[0], description="Purpose", style=style)
+    hardware = widgets.Dropdown(options=hardware_ids(), value="rtx-4090", description="Hardware", style=style)
+    num_gpus = widgets.BoundedIntText(value=1, min=1, max=8, description="GPUs", style=style)
+    context = widgets.Dropdown(options=[2048, 4096, 8192, 16384, 32768, 65536, 131072], value=8192,
+                               description="Context (tokens)", style=style)
+    batch = widgets.BoundedIntText(value=1, min=1, max=256, description="Batch", style=style)
+    quality = widgets.IntSlider(value=70, min=0, max=90, step=1, description="Min base score", style=style)
+    recommendation = widgets.HTML()
+    recommendation.add_class("qwen-tier-recommendation")
+    steps = widgets.HTML()
+    steps.add_class("qwen-tier-steps")
+    fit = widgets.HTML()
+    fit.add_class("qwen-tier-fit")
+
+    def render() -> str:
+        result = recommend(modality.value, purpose.value, hardware.value, num_gpus.value, context.value,
+                           batch.value, quality.value)
+        steps.value = steps_html(result)
+        fit.value = fit_html(result)
+        return f"<b>{html.escape(result.recommendation)}</b>"
+
+    def update(_change=None):
+        steps.value, fit.value = "", ""
+        recommendation.value = guarded(render)
+
+    controls = (modality, purpose, hardware, num_gpus, context, batch, quality)
+    for control in controls:
+        control.observe(update, names="value")
+    update()
+    box = widgets.VBox([widgets.HBox([widgets.VBox(list(controls[:4])), widgets.VBox(list(controls[4:]))]),
+                        recommendation, steps, fit])
+    return SimpleNamespace(modality=modality, purpose=purpose, hardware=hardware, num_gpus=num_gpus, context=context,
+                           batch=batch, quality=quality, recommendation=recommendation, steps=steps, fit=fit, box=box,
+                           update=update)
+
+
+def memory_breakdown_html(model_id: str, quantization: str, input_tokens: int, output_tokens: int, batch: int) -> str:
+    """The memory breakdown of one configuration as an HTML table with the total and the two rules of thumb."""
+    est = memory.inference_memory(model_id, quantization, input_tokens, output_tokens, batch)
+    terms = est.terms()
+    terms["gib"] = terms["gib"].round(3)
+    rule1 = memory.rule_weights_times_1_2(model_id, quantization)
+    rule2 = memory.rule_weights_plus_kv(model_id, quantization, input_tokens, output_tokens, batch)
+    head = (f"<p><b>Peak {est.total_gib:.2f} GiB</b> (phase: {est.peak_phase}); rules of thumb: weights x 1.2 = "
+            f"{rule1:.2f} GiB, weights + KV = {rule2:.2f} GiB.</p>")
+    return head + terms.to_html(index=False, classes="qwen-table")
+
+
+def memory_calculator():
+    """Model, quantization, prompt, answer and batch controls -> the memory breakdown table."""
+    import ipywidgets as widgets
+
+    from qwen_lessons.ui import guarded
+
+    style = {"description_width": "110px"}
+    model = widgets.Dropdown(options=memory.memory_model_ids(), value="Qwen/Qwen2.5-7B-Instruct",
+                             description="Model", style=style)
+    quant = widgets.Dropdown(options=list(memory.QUANTIZATIONS), value="bf16", description="Quantization", style=style)
+    prompt = widgets.IntText(value=4096, description="Prompt tokens", style=style)
+    answer = widgets.IntText(value=1024, description="Answer tokens", style=style)
+    batch = widgets.IntText(value=1, description="Batch", style=style)
+    result = widgets.HTML()
+    result.add_class("qwen-memory-breakdown")
+
+    def update(_change=None):
+        result.value = guarded(lambda: memory_breakdown_html(model.value, quant.value, prompt.value, answer.value,
+                                                             batch.value))
+
+    controls = (model, quant, prompt, answer, batch)
+    for control in controls:
+        control.observe(update, names="value")
+    update()
+    return SimpleNamespace(model=model, quantization=quant, prompt=prompt, answer=answer, batch=batch, result=result,
+                           box=widgets.VBox([*controls, result]), update=update)
+
