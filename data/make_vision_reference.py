@@ -1,0 +1,168 @@
+"""Record what the reference implementations return, so tests can compare qwen_lessons.vision with them.
+
+Not part of the course runtime. It reads the released wheels (downloaded once, by pip, into a folder you
+name), pulls the pure-arithmetic functions out of them with ``ast`` (their modules import torch at the top,
+so they cannot be imported here), runs those functions on a fixed set of inputs and writes two tables:
+
+- data/vision_reference_resizes.csv: smart_resize(height, width, factor, min_pixels, max_pixels)
+- data/vision_reference_frames.csv: smart_nframes(total_frames, video_fps, fps)
+
+Usage:
+    pip download --no-deps -d WHEELS qwen-vl-utils==0.0.8 qwen-vl-utils==0.0.10 qwen-vl-utils==0.0.11 \
+        qwen-vl-utils==0.0.14 qwen-omni-utils==0.0.9 transformers==4.57.6
+    python data/make_vision_reference.py WHEELS
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import math
+import random
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# wheel file name -> path of the module inside it; the first helper wheel is the one cited per row
+HELPER_WHEELS = {
+    "qwen_vl_utils-0.0.14-py3-none-any.whl": "qwen_vl_utils/vision_process.py",
+    "qwen_vl_utils-0.0.11-py3-none-any.whl": "qwen_vl_utils/vision_process.py",
+    "qwen_vl_utils-0.0.10-py3-none-any.whl": "qwen_vl_utils/vision_process.py",
+    "qwen_vl_utils-0.0.8-py3-none-any.whl": "qwen_vl_utils/vision_process.py",
+    "qwen_omni_utils-0.0.9-py3-none-any.whl": "qwen_omni_utils/v2_5/vision_process.py",
+}
+TRANSFORMERS_WHEEL = ("transformers-4.57.6-py3-none-any.whl", "transformers/models/qwen2_vl/image_processing_qwen2_vl.py")
+FRAME_WHEELS = {  # the two frame-count rules: round to even (Qwen2-VL era) and floor to even (0.0.10 on)
+    "qwen-vl-utils 0.0.8": "qwen_vl_utils-0.0.8-py3-none-any.whl",
+    "qwen-vl-utils 0.0.14": "qwen_vl_utils-0.0.14-py3-none-any.whl",
+}
+FUNCTIONS = {"round_by_factor", "ceil_by_factor", "floor_by_factor", "smart_resize", "smart_nframes"}
+CONSTANTS = {
+    "MAX_RATIO", "IMAGE_FACTOR", "MIN_PIXELS", "MAX_PIXELS", "SPATIAL_MERGE_SIZE", "IMAGE_MIN_TOKEN_NUM",
+    "IMAGE_MAX_TOKEN_NUM", "FRAME_FACTOR", "FPS", "FPS_MIN_FRAMES", "FPS_MAX_FRAMES",
+}
+PRELUDE = "import math, logging\nfrom typing import Any, Dict, List, Optional, Tuple, Union\nlogger = logging.getLogger('ref')\n"
+
+
+def load_functions(wheel: Path, member: str) -> dict:
+    """Execute only the arithmetic functions and constants of one module from a wheel; return its namespace."""
+    with zipfile.ZipFile(wheel) as archive:
+        tree = ast.parse(archive.read(member).decode("utf-8"))
+    keep = [
+        node
+        for node in tree.body
+        if (isinstance(node, ast.FunctionDef) and node.name in FUNCTIONS)
+        or (isinstance(node, ast.Assign) and any(getattr(t, "id", None) in CONSTANTS for t in node.targets))
+    ]
+    namespace: dict = {}
+    exec(PRELUDE, namespace)
+    exec(compile(ast.Module(body=keep, type_ignores=[]), f"{wheel.name}:{member}", "exec"), namespace)
+    return namespace
+
+
+def sizes_for(factor: int, rng: random.Random) -> list[tuple[int, int]]:
+    """Edge cases (half-way roundings, tiny sides, ratio exactly 200, huge images) plus random sizes."""
+    half = [factor * k + factor // 2 for k in range(1, 6)]
+    edges = [
+        (1, 1), (1, 200), (200, 1), (3, 600), (600, 3), (10, 10), (13, 2000), (14, 14), (15, 15), (16, 16),
+        (factor - 1, factor - 1), (factor, factor), (factor + 1, 5 * factor), (42, 42), (70, 70), (1022, 1022),
+        (448, 448), (1080, 1920), (1920, 1080), (720, 1280), (480, 640), (2048, 2048), (100, 100), (4000, 3000),
+        (3000, 4000), (20000, 20000), (500, 100000), (100000, 500), (99999, 99999), (7, 1400), (1400, 7),
+    ]
+    edges += [(h, w) for h in half for w in half[::2]]
+    randoms = []
+    while len(randoms) < 40:
+        height = int(round(math.exp(rng.uniform(0, math.log(30000)))))
+        width = int(round(math.exp(rng.uniform(0, math.log(30000)))))
+        if max(height, width) <= 200 * min(height, width):
+            randoms.append((height, width))
+    return edges + randoms
+
+
+def budgets_for(factor: int) -> list[tuple[str, float, float]]:
+    """(label, min_pixels, max_pixels) pairs covering every named budget plus a video-style float cap."""
+    budgets = [
+        ("helper", 4 * factor**2, 16384 * factor**2),  # qwen-vl-utils default, 4-16384 tokens
+        ("hf-class", 56 * 56, 28 * 28 * 1280),  # Qwen2VLImageProcessor class default
+        ("readme", 256 * factor**2, 1280 * factor**2),  # README example, 256-1280 tokens
+        ("video-cap", 128 * factor**2, 128000 * factor**2 * 0.9 / 766 * 2),  # per-frame cap of a 766-frame video
+        ("tiny", factor**2, 50 * factor**2),  # 1-50 tokens: where the clamps differ
+    ]
+    if factor == 32:
+        budgets.append(("qwen3-checkpoint", 65536, 16777216))  # Qwen3-VL preprocessor_config.json
+    return budgets
+
+
+def make_resizes(wheels: Path) -> list[dict]:
+    """Run every helper smart_resize and the transformers one on the same inputs; helpers must agree."""
+    helpers = {name: load_functions(wheels / name, member)["smart_resize"] for name, member in HELPER_WHEELS.items()}
+    hf = load_functions(wheels / TRANSFORMERS_WHEEL[0], TRANSFORMERS_WHEEL[1])["smart_resize"]
+    # every helper wheel gave the same output (checked below); the row cites the newest
+    helper_source = "pypi:qwen-vl-utils==0.0.14:qwen_vl_utils/vision_process.py smart_resize"
+    hf_source = f"pypi:transformers==4.57.6:{TRANSFORMERS_WHEEL[1]} smart_resize"
+    rng = random.Random(20240829)
+    rows = []
+    for factor in (28, 32):
+        for label, min_pixels, max_pixels in budgets_for(factor):
+            for height, width in sizes_for(factor, rng):
+                outputs = {name: fn(height, width, factor, min_pixels, max_pixels) for name, fn in helpers.items()}
+                if len(set(outputs.values())) != 1:
+                    raise SystemExit(f"helpers disagree at {height}x{width} {factor} {label}: {outputs}")
+                for implementation, result, source in (
+                    ("qwen-vl-utils", next(iter(outputs.values())), helper_source),
+                    ("transformers", hf(height, width, factor, min_pixels, max_pixels), hf_source),
+                ):
+                    rows.append({
+                        "implementation": implementation, "budget": label, "factor": factor,
+                        "min_pixels": repr(float(min_pixels)) if isinstance(min_pixels, float) else min_pixels,
+                        "max_pixels": repr(float(max_pixels)) if isinstance(max_pixels, float) else max_pixels,
+                        "height": height, "width": width,
+                        "resized_height": result[0], "resized_width": result[1], "source": source,
+                    })
+    return rows
+
+
+def make_frames(wheels: Path) -> list[dict]:
+    """Run both smart_nframes rules on clip lengths from a fraction of a second to two hours."""
+    rng = random.Random(7)
+    cases = [(n, f, s) for n in (2, 3, 4, 5, 7, 8, 9, 60, 61, 120, 121, 1799, 1800, 23040, 86400)
+             for f in (24.0, 29.97, 30.0) for s in (0.5, 1.0, 2.0)]
+    while len(cases) < 240:
+        video_fps = rng.choice((23.976, 24.0, 25.0, 29.97, 30.0, 50.0, 59.94, 60.0))
+        seconds = math.exp(rng.uniform(math.log(0.2), math.log(7200)))
+        cases.append((max(2, int(round(seconds * video_fps))), video_fps, rng.choice((0.25, 0.5, 1.0, 2.0, 4.0))))
+    rows = []
+    for implementation, wheel in FRAME_WHEELS.items():
+        smart_nframes = load_functions(wheels / wheel, HELPER_WHEELS[wheel])["smart_nframes"]
+        source = f"pypi:{implementation.replace(' ', '==')}:qwen_vl_utils/vision_process.py smart_nframes"
+        for total_frames, video_fps, fps in cases:
+            try:
+                nframes = smart_nframes({"fps": fps}, total_frames=total_frames, video_fps=video_fps)
+            except ValueError:
+                continue  # the error cases are tested by hand in tests/test_vision.py
+            rows.append({"implementation": implementation, "total_frames": total_frames, "video_fps": video_fps,
+                         "fps": fps, "nframes": nframes, "source": source})
+    return rows
+
+
+def write(rows: list[dict], name: str) -> None:
+    """Write rows as data/<name> with the header taken from the first row."""
+    with open(HERE / name, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {len(rows)} rows to data/{name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("wheels", type=Path, help="folder holding the downloaded wheels")
+    args = parser.parse_args()
+    write(make_resizes(args.wheels), "vision_reference_resizes.csv")
+    write(make_frames(args.wheels), "vision_reference_frames.csv")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+"""Widgets of lesson 4: an image token counter with the merged-patch overlay, an upload, and a prompt planner.
+
+Each builder returns a SimpleNamespace of its widgets (controls, result HTML widgets and ``.box``), so tests
+can set ``.value`` on a control and read the result without a browser. The arithmetic is in ``vision``.
+"""
+
+from __future__ import annotations
+
+import html
+from types import SimpleNamespace
+
+from qwen_lessons import vision
+from qwen_lessons.ui import guarded
+
+CUSTOM = ""  # the picture dropdown's "custom size" choice
+PLACEHOLDER = "Choose an image file. It goes from your browser to this notebook's kernel on your machine only."
+
+
+def generation_options() -> list[tuple[str, str]]:
+    """(label, key) pairs for a generation dropdown."""
+    return [(vision.generation_info(key).name, key) for key in vision.generation_keys()]
+
+
+def budget_options() -> list[tuple[str, str]]:
+    """(label, key) pairs for a pixel-budget dropdown."""
+    table = vision.budgets_table()
+    return list(zip(table["label"], table["budget"], strict=True))
+
+
+def context_options() -> list[tuple[str, object]]:
+    """(label, value) pairs for a context dropdown: the fixed windows, then catalog models with a known context."""
+    options = [(f"{name} ({tokens:,} tokens)", name) for name, tokens in vision.CONTEXT_WINDOWS.items()]
+    for row in vision.model_contexts().itertuples():
+        options.append((f"{row.model_id} ({int(row.context_length):,})", row.model_id))
+    return options
+
+
+def _lines_html(lines: list[str]) -> str:
+    return "<ol style='margin:4px 0 0 0'>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ol>"
+
+
+def image_report_html(height: int, width: int, generation: str, budget: str, every: int = 1,
+                      note: str = "") -> str:
+    """The HTML shown under an overlay: the one-sentence verdict, the arithmetic, a note on the grid."""
+    info = vision.generation_info(generation)
+    sentence = vision.describe_image(height, width, generation, budget=budget)
+    if info.fixed_input:
+        grid = "No grid: the resampler's 256 tokens do not map to image regions."
+    else:
+        grid = f"Each cell of the grid is {info.factor} x {info.factor} px, one visual token"
+        grid += f" (every {every}th line drawn)." if every > 1 else "."
+    parts = [f"<b>{html.escape(sentence)}</b>", _lines_html(vision.explain_resize(height, width, generation,
+                                                                                budget=budget)),
+             f"<i>{html.escape(grid)}</i>"]
+    if note:
+        parts.append(f"<br><i>{html.escape(note)}</i>")
+    return "".join(parts)
+
+
+def overlay_png(picture, height: int, width: int, generation: str, budget: str) -> tuple[bytes, int]:
+    """PNG bytes of the model's view of a picture (or of a blank canvas) with the grid, and the line step."""
+    info = vision.generation_info(generation)
+    resized_h, resized_w = vision.resized_size(height, width, generation, budget=budget)
+    view, every = vision.overlay_image(picture, resized_h, resized_w, None if info.fixed_input else info.factor)
+    return vision.png_bytes(view), every
+
+
+def image_widget(generation: str = vision.DEFAULT_GENERATION):
+    """Sample picture or custom size + generation + budget -> token count, arithmetic and grid overlay."""
+    import ipywidgets as widgets
+
+    samples = vision.samples_table()
+    picture = widgets.Dropdown(
+        options=[(f"{row.description} ({row.height} x {row.width})", row.file) for row in samples.itertuples()]
+        + [("custom size (no picture)", CUSTOM)],
+        description="Picture",
+        layout=widgets.Layout(width="460px"),
+    )
+    first = samples.iloc[0]
+    height = widgets.IntText(value=int(first["height"]), description="Height (px)", disabled=True)
+    width = widgets.IntText(value=int(first["width"]), description="Width (px)", disabled=True)
+    generation_box = widgets.Dropdown(options=generation_options(), value=generation, description="Generation")
+    budget = widgets.Dropdown(options=budget_options(), value=vision.DEFAULT_BUDGET, description="Budget",
+                              layout=widgets.Layout(width="460px"))
+    result = widgets.HTML().add_class("qwen-vision-count")
+    overlay = widgets.Image(format="png").add_class("qwen-vision-overlay")
+    state = {"quiet": False}
+
+    def render() -> str:
+        file = picture.value
+        preview = vision.sample_preview(file) if file != CUSTOM else None
+        png, every = overlay_png(preview, height.value, width.value, generation_box.value, budget.value)
+        overlay.value = png
+        overlay.layout.visibility = "visible"
+        return image_report_html(height.value, width.value, generation_box.value, budget.value, every)
+
+    def update(_change=None):
+        if state["quiet"]:
+            return
+        result.value = guarded(render)
+        if "qwen-error" in result.value:
+            overlay.layout.visibility = "hidden"
+
+    def choose_picture(_change=None):
+        custom = picture.value == CUSTOM
+        height.disabled = width.disabled = not custom
+        if not custom:
+            row = samples[samples["file"] == picture.value].iloc[0]
+            state["quiet"] = True  # set both sides before one redraw
+            height.value, width.value = int(row["height"]), int(row["width"])
+            state["quiet"] = False
+        update()
+
+    picture.observe(choose_picture, names="value")
+    for control in (height, width, generation_box, budget):
+        control.observe(update, names="value")
+    update()
+    controls = widgets.VBox([picture, widgets.HBox([height, width]), generation_box, budget])
+    return SimpleNamespace(picture=picture, height=height, width=width, generation=generation_box, budget=budget,
+                           result=result, overlay=overlay, box=widgets.VBox([controls, overlay, result]))
+
+
+def upload_widget(generation: str = vision.DEFAULT_GENERATION):
+    """Upload your own image: its size is read from the file header; the overlay shows the model's view."""
+    import ipywidgets as widgets
+
+    upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload image")
+    generation_box = widgets.Dropdown(options=generation_options(), value=generation, description="Generation")
+    budget = widgets.Dropdown(options=budget_options(), value=vision.DEFAULT_BUDGET, description="Budget",
+                              layout=widgets.Layout(width="460px"))
+    result = widgets.HTML(value=html.escape(PLACEHOLDER)).add_class("qwen-vision-upload")
+    overlay = widgets.Image(format="png").add_class("qwen-vision-upload-overlay")
+    overlay.layout.visibility = "hidden"
+    cache: dict = {}
+
+    def read(entry) -> tuple[int, int, object, str]:
+        """Header size and preview of the uploaded file, decoded once per upload."""
+        key = (entry.get("name"), entry.get("size"), str(entry.get("last_modified")))
+        if cache.get("key") != key:
+            cache.clear()
+            height, width = vision.read_image_size(entry["content"])
+            preview = vision.decode_preview(entry["content"])
+            note = "" if preview is not None else (
+                f"{height:,} x {width:,} px is too large to preview safely; the count comes from the file header.")
+            cache.update(key=key, value=(height, width, preview, note))
+        return cache["value"]
+
+    def render() -> str:
+        if not upload.value:
+            overlay.layout.visibility = "hidden"
+            return html.escape(PLACEHOLDER)
+        entry = upload.value[0]
+        height, width, preview, note = read(entry)
+        png, every = overlay_png(preview, height, width, generation_box.value, budget.value)
+        overlay.value = png
+        overlay.layout.visibility = "visible"
+        name = html.escape(str(entry.get("name", "upload")))
+        return f"<b>{name}</b>: " + image_report_html(height, width, generation_box.value, budget.value, every, note)
+
+    def update(_change=None):
+        result.value = guarded(render)
+        if "qwen-error" in result.value:
+            overlay.layout.visibility = "hidden"
+
+    for control in (upload, generation_box, budget):
+        control.observe(update, names="value")
+    controls = widgets.VBox([upload, generation_box, budget])
+    return SimpleNamespace(upload=upload, generation=generation_box, budget=budget, result=result, overlay=overlay,
+                           box=widgets.VBox([controls, overlay, result]))
+
+
+def plan_html(plan: vision.PromptPlan, fit_size: tuple[int, int] | None = None, budget: str = vision.DEFAULT_BUDGET) -> str:
+    """The planner's verdict and its table of parts as HTML."""
+    rows = "".join(
+        f"<tr><td>{html.escape(part)}</td><td style='text-align:right'>{tokens:,}</td>"
+        f"<td style='text-align:right'>{share:.1%}</td></tr>"
+        for part, tokens, share in plan.parts().itertuples(index=False)
+        if tokens or part in ("text", "total")
+    )
+    if plan.fits:
+        verdict = f"Fits: {plan.total:,} of {plan.context:,} tokens, {plan.remaining:,} left."
+        if fit_size is not None:
+            more = vision.images_that_fit(*fit_size, plan.context, plan.total, plan.generation, budget=budget)
+            verdict += f" Room for {more:,} more image(s) of {fit_size[0]} x {fit_size[1]}."
+    else:
+        verdict = f"Does not fit: {plan.total:,} tokens for a {plan.context:,}-token window, over by {-plan.remaining:,}."
+    colour = "#009E73" if plan.fits else "#D55E00"
+    return (f"<b style='color:{colour}'>{html.escape(verdict)}</b>"
+            "<table><tr><th>part</th><th>tokens</th><th>of context</th></tr>" + rows + "</table>")
+
+
+def knobs_html(table) -> str:
+    """The knob comparison as HTML, the knob that saves most first."""
+    if table.empty or table["tokens saved"].max() <= 0:
+        return "<i>No knob saves tokens for this prompt.</i>"
+    rows = "".join(
+        f"<tr><td>{html.escape(knob)}</td><td>{html.escape(what)}</td><td style='text-align:right'>{saved:,}</td></tr>"
+        for knob, what, _total, saved in table.itertuples(index=False)
+    )
+    best = table.iloc[0]
+    return (f"<b>Biggest saving: {html.escape(best['knob'])} ({int(best['tokens saved']):,} tokens).</b>"
+            "<table><tr><th>knob</th><th>what it does</th><th>tokens saved</th></tr>" + rows + "</table>")
+
+
+def planner_widget(generation: str = vision.DEFAULT_GENERATION):
+    """Text + images + videos + reserved output against a context window, and which knob saves most."""
+    import ipywidgets as widgets
+
+    wide = widgets.Layout(width="460px")
+    text = widgets.Textarea(value="Compare the two photos and summarise what happens in the video.",
+                            description="Prompt text", continuous_update=False, layout=wide)
+    images = widgets.IntText(value=2, description="Images")
+    image_height = widgets.IntText(value=3000, description="Image H (px)")
+    image_width = widgets.IntText(value=4000, description="Image W (px)")
+    videos = widgets.IntText(value=1, description="Videos")
+    video_height = widgets.IntText(value=720, description="Video H (px)")
+    video_width = widgets.IntText(value=1280, description="Video W (px)")
+    duration = widgets.FloatText(value=60.0, description="Seconds")
+    fps = widgets.FloatText(value=2.0, description="Sample fps")
+    reserved = widgets.IntText(value=1024, description="Answer (tok)")
+    generation_box = widgets.Dropdown(options=generation_options(), value=generation, description="Generation")
+    budget = widgets.Dropdown(options=budget_options(), value=vision.DEFAULT_BUDGET, description="Budget", layout=wide)
+    context = widgets.Dropdown(options=context_options(), value="32K", description="Context", layout=wide)
+    result = widgets.HTML().add_class("qwen-vision-plan")
+    knobs = widgets.HTML().add_class("qwen-vision-knobs")
+    state = {"quiet": False}
+
+    def counts() -> tuple[int, int]:
+        for name, control in (("images", images), ("videos", videos)):
+            if not 0 <= control.value <= 100:
+                raise ValueError(f"{name} must be a count from 0 to 100, got {control.value}")
+        return images.value, videos.value
+
+    def settings() -> dict:
+        return dict(generation=generation_box.value, budget=budget.value, video_fps=fps.value,
+                    reserved_output=reserved.value, context=context.value)
+
+    def render_plan() -> str:
+        n_images, n_videos = counts()
+        image_list = [(image_height.value, image_width.value)] * n_images
+        video_list = [(video_height.value, video_width.value, duration.value)] * n_videos
+        plan = vision.plan_prompt(text.value, image_list, video_list, **settings())
+        knobs.value = guarded(lambda: knobs_html(vision.knob_savings(text.value, image_list, video_list, **settings())))
+        return plan_html(plan, (image_height.value, image_width.value) if image_list else None, budget.value)
+
+    def update(_change=None):
+        if state["quiet"]:
+            return
+        result.value = guarded(render_plan)
+        if "qwen-error" in result.value:
+            knobs.value = ""
+
+    def choose_context(_change=None):
+        # a model from the catalog brings its own generation
+        models = vision.model_contexts()
+        match = models[models["model_id"] == context.value]
+        if not match.empty and match["generation"].iloc[0] != generation_box.value:
+            state["quiet"] = True
+            generation_box.value = match["generation"].iloc[0]
+            state["quiet"] = False
+        update()
+
+    controls = (text, images, image_height, image_width, videos, video_height, video_width, duration, fps, reserved,
+                generation_box, budget)
+    for control in controls:
+        control.observe(update, names="value")
+    context.observe(choose_context, names="value")
+    update()
+    box = widgets.VBox([
+        text,
+        widgets.HBox([images, image_height, image_width]),
+        widgets.HBox([videos, video_height, video_width]),
+        widgets.HBox([duration, fps, reserved]),
+        generation_box, budget, context, result, knobs,
+    ])
+    return SimpleNamespace(text=text, images=images, image_height=image_height, image_width=image_width,
+                           videos=videos, video_height=video_height, video_width=video_width, duration=duration,
+                           fps=fps, reserved=reserved, generation=generation_box, budget=budget, context=context,
+                           result=result, knobs=knobs, box=box)
+
