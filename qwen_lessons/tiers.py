@@ -588,10 +588,10 @@ def tier_wizard():
     modality = widgets.Dropdown(options=list(MODALITIES), value="text", description="Modality", style=style)
     purpose = widgets.Dropdown(options=list(PURPOSES), value=PURPOSES[0], description="Purpose", style=style)
     hardware = widgets.Dropdown(options=hardware_ids(), value="rtx-4090", description="Hardware", style=style)
-    num_gpus = widgets.BoundedIntText(value=1, min=1, max=8, description="GPUs", style=style)
+    num_gpus = widgets.IntText(value=1, description="GPUs", style=style)
     context = widgets.Dropdown(options=[2048, 4096, 8192, 16384, 32768, 65536, 131072], value=8192,
                                description="Context (tokens)", style=style)
-    batch = widgets.BoundedIntText(value=1, min=1, max=256, description="Batch", style=style)
+    batch = widgets.IntText(value=1, description="Batch", style=style)
     quality = widgets.IntSlider(value=70, min=0, max=90, step=1, description="Min base score", style=style)
     recommendation = widgets.HTML()
     recommendation.add_class("qwen-tier-recommendation")

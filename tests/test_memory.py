@@ -1,0 +1,156 @@
+"""The inference-memory model: parts checked by hand, the whole checked against Qwen's published measurements."""
+
+from __future__ import annotations
+
+import pytest
+
+from qwen_lessons import catalog, memory
+
+GIB = 2**30
+Q7 = "Qwen/Qwen2.5-7B-Instruct"
+
+
+def test_parameter_counts_match_published_and_the_catalog_counter():
+    # published counts (HF API, quoted in the reference notes)
+    assert memory.total_parameters(Q7) == 7_615_616_512
+    assert memory.total_parameters("Qwen/Qwen2.5-3B-Instruct") == 3_085_938_688
+    # an independent implementation (lesson 1) agrees on every checkpoint this model covers
+    for model_id in memory.memory_model_ids():
+        assert memory.total_parameters(model_id) == catalog.count_parameters(model_id)[0], model_id
+        assert memory.active_parameters(model_id) == catalog.count_parameters(model_id)[1], model_id
+
+
+def test_moe_keeps_all_experts_resident_but_activates_few():
+    total = memory.total_parameters("Qwen/Qwen3-30B-A3B")
+    active = memory.active_parameters("Qwen/Qwen3-30B-A3B")
+    assert total / 1e9 == pytest.approx(30.5, abs=0.1)  # card: 30.5B total
+    assert active / 1e9 == pytest.approx(3.3, abs=0.1)  # card: 3.3B active
+    bf16 = memory.inference_memory("Qwen/Qwen3-30B-A3B", "bf16", 1, 1).weights_gib
+    assert bf16 == pytest.approx(total * 2 / GIB, rel=1e-3)
+
+
+def test_kv_cache_worked_example_from_the_reference():
+    # 2 x 28 layers x 4 KV heads x 128 head_dim x 2 bytes = 57,344 B/token -> 1.75 GiB at 32,768 tokens
+    assert memory.kv_bytes_per_token(Q7) == 57_344
+    est = memory.inference_memory(Q7, "bf16", 32768 - 2048, 2048)
+    assert est.kv_cache_gib == pytest.approx(1.75)
+    assert memory.kv_bytes_per_token(Q7, "fp8") == 57_344 // 2
+
+
+def test_weights_by_precision_by_hand():
+    h, inter, layers, vocab = 3584, 18944, 28, 152064
+    linear = layers * (h * (3584 + 512 + 512) + 3584 * h + 3 * h * inter)
+    other = 2 * vocab * h + layers * (3584 + 512 + 512) + (2 * layers + 1) * h  # embeddings, q/k/v biases, norms
+    assert linear + other == 7_615_616_512
+    bf16 = memory.weights_bytes(Q7, "bf16")
+    assert sum(bf16.values()) == pytest.approx((linear + other) * 2)
+    int4 = memory.weights_bytes(Q7, "gptq-int4")
+    groups = layers * ((h // 128) * (3584 + 512 + 512 + 2 * inter) + (3584 // 128) * h + (inter // 128) * h)
+    g_idx = layers * (5 * h + 3584 + inter) * 4  # in_features of q, k, v, gate, up (h), o (3584), down
+    assert int4["linear_weights"] == pytest.approx(linear / 2)
+    assert int4["scales_and_zeros"] == pytest.approx(groups * (2 + 0.5) + g_idx)
+    assert int4["unquantized_16bit"] == pytest.approx(other * 2)
+    awq = memory.weights_bytes(Q7, "awq")
+    assert awq["scales_and_zeros"] == pytest.approx(groups * 2.5)  # AWQ keeps no group index
+    fp8 = memory.weights_bytes(Q7, "fp8")
+    assert fp8["linear_weights"] == linear and fp8["scales_and_zeros"] < 0.001 * linear
+
+
+def test_quantized_72b_uses_the_padded_ffn_width_of_the_official_checkpoints():
+    widths = {role: i for role, i, _, _ in memory.linear_shapes("Qwen/Qwen2.5-72B-Instruct", "awq")}
+    assert widths["mlp.down"] == 29696  # 29568 padded to a multiple of 1024 (Qwen GPTQ docs)
+    widths = {role: i for role, i, _, _ in memory.linear_shapes("Qwen/Qwen2.5-72B-Instruct", "bf16")}
+    assert widths["mlp.down"] == 29568
+
+
+def test_breakdown_adds_up_and_names_the_peak_phase():
+    short = memory.inference_memory(Q7, "bf16", 1, 2048)
+    assert short.peak_phase == "decode"
+    assert short.total_gib == pytest.approx(short.weights_gib + short.kv_cache_gib + short.runtime_gib)
+    long = memory.inference_memory(Q7, "bf16", 30720, 2048)
+    assert long.peak_phase == "prefill"
+    assert long.total_gib == pytest.approx(long.weights_gib + long.prefill_kv_gib + long.prefill_activations_gib)
+    # prefill working memory of a dense layer: residual + normed input (2 x hidden) + 3 FFN-wide tensors, 2 bytes each
+    assert long.prefill_activations_gib == pytest.approx(30720 * (2 * 3584 * 2 + 3 * 18944 * 2) / GIB)
+    terms = long.terms()
+    assert terms.loc[terms["at_peak"], "gib"].sum() == pytest.approx(long.total_gib)
+
+
+def test_batch_and_gpus_scale_the_right_terms():
+    one = memory.inference_memory(Q7, "bf16", 4096, 1024, 1)
+    four = memory.inference_memory(Q7, "bf16", 4096, 1024, 4)
+    assert four.weights_gib == one.weights_gib
+    assert four.kv_cache_gib == pytest.approx(4 * one.kv_cache_gib)
+    split = memory.inference_memory(Q7, "bf16", 4096, 1024, 1, num_gpus=2)
+    assert split.prefill_activations_gib == pytest.approx(2 * one.prefill_activations_gib)
+
+
+def test_eager_attention_adds_a_quadratic_term():
+    flash = memory.inference_memory(Q7, "bf16", 16384, 0)
+    eager = memory.inference_memory(Q7, "bf16", 16384, 0, attention="eager")
+    # 28 query heads x 16,384^2 scores x (2 + 4 + 2) bytes
+    assert eager.prefill_activations_gib - flash.prefill_activations_gib == pytest.approx(28 * 16384**2 * 8 / GIB)
+
+
+def test_published_peak_memory_is_reproduced_within_the_bounds():
+    comparison = memory.published_memory_comparison()
+    assert len(comparison) == 112  # every transformers row with a published memory figure
+    summary = memory.error_summary(comparison).set_index("estimate")
+    model = summary.loc["physical model"]
+    assert model["median_abs_error"] <= 0.10
+    assert model["worst_abs_error"] <= 0.25
+    # both rules of thumb do worse on the same rows
+    for rule in ("rule: weights x 1.2", "rule: weights + KV cache"):
+        assert summary.loc[rule, "median_abs_error"] > 2 * model["median_abs_error"]
+        assert summary.loc[rule, "worst_abs_error"] > 0.25
+
+
+def test_rules_of_thumb_fail_most_at_long_context():
+    comparison = memory.published_memory_comparison()
+    by_length = comparison.groupby("input_length")[["rule_weights_kv_error", "model_error"]].median()
+    # weights + KV misses the prompt's working memory, which grows with the prompt: the error grows too
+    assert by_length["rule_weights_kv_error"].is_monotonic_decreasing
+    assert by_length.loc[30720, "rule_weights_kv_error"] < -0.2
+    assert by_length["model_error"].abs().max() < 0.1
+
+
+def test_rules_of_thumb_by_hand():
+    params = 7_615_616_512
+    assert memory.rule_weights_times_1_2(Q7, "bf16") == pytest.approx(1.2 * params * 2 / GIB)
+    assert memory.rule_weights_plus_kv(Q7, "gptq-int4", 30720, 2048) == pytest.approx(
+        (params * 0.5 + 57_344 * 32768) / GIB
+    )
+
+
+def test_context_curve_separates_constant_and_linear_terms():
+    curve = memory.context_curve(Q7, "bf16")
+    assert curve["weights_gib"].nunique() == 1
+    assert curve["total_gib"].is_monotonic_increasing
+    assert curve["context_tokens"].max() <= 32768
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"model_id": "Qwen/Qwen9-7B"}, r"valid ids: .*Qwen2.5-7B-Instruct"),
+        ({"quantization": "int3"}, r"quantization must be one of \['bf16', 'fp8', 'gptq-int8', 'gptq-int4', 'awq'\]"),
+        ({"input_tokens": 40000}, r"input_tokens \+ output_tokens = 42,048 exceeds the maximum context .*32,768"),
+        ({"batch": 0}, r"batch must be a whole number >= 1, got 0"),
+        ({"batch": 1.5}, r"batch must be a whole number >= 1"),
+        ({"batch": True}, r"batch must be a whole number >= 1"),
+        ({"input_tokens": -3}, r"input_tokens must be a whole number >= 1"),
+        ({"kv_cache_dtype": "int2"}, r"kv_cache_dtype must be one of"),
+        ({"attention": "sdpa"}, r"attention must be 'flash' or 'eager'"),
+        ({"model_id": "Qwen/Qwen3-Next-80B-A3B-Instruct"}, r"hybrid linear-attention"),
+    ],
+)
+def test_bad_inputs_name_the_argument_and_the_allowed_values(kwargs, message):
+    args = {"model_id": Q7, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        memory.inference_memory(**args)
+
+
+def test_published_spellings_are_accepted():
+    a = memory.inference_memory("Qwen2.5-7B-Instruct", "GPTQ-Int4")
+    b = memory.inference_memory(Q7, "gptq-int4")
+    assert a == b
