@@ -14,7 +14,6 @@ matches its added tokens; ``encode_chat`` does that for the rendered template.)
 from __future__ import annotations
 
 import base64
-import bisect
 import html
 import re
 import unicodedata
@@ -349,14 +348,13 @@ def encode_segments(segments: Sequence[Segment], allowed_special: Iterable[str] 
     text = "".join(segment.text for segment in segments)
     ids = encode(text, allowed_special)
     # segment start offsets in bytes of the NFC text, the same bytes the tokens cover
-    starts, offset = [], 0
-    for segment in segments:
-        starts.append(offset)
-        offset += len(unicodedata.normalize("NFC", segment.text).encode("utf-8"))
-    segment_of, position = [], 0
-    for piece in encoding().decode_tokens_bytes(ids):
-        segment_of.append(bisect.bisect_right(starts, position) - 1)
-        position += len(piece)
+    import numpy as np
+
+    sizes = [len(unicodedata.normalize("NFC", segment.text).encode("utf-8")) for segment in segments]
+    segment_starts = np.cumsum([0] + sizes[:-1])
+    token_sizes = np.fromiter(map(len, encoding().decode_tokens_bytes(ids)), dtype=np.int64, count=len(ids))
+    token_starts = np.cumsum(token_sizes) - token_sizes
+    segment_of = (np.searchsorted(segment_starts, token_starts, side="right") - 1).tolist()
     return TokenizedSegments(ids, segment_of, segments)
 
 
@@ -387,6 +385,85 @@ def pretraining_mask(text: str) -> LossMask:
     return LossMask(ids, [True] * len(ids))
 
 
+def template_cost(
+    messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True
+) -> dict:
+    """Tokens of the rendered chat: total, written by the template (markers, roles, default system...), from the messages."""
+    tokenized = encode_segments(chat_segments(messages, template, add_generation_prompt, enable_thinking), template_special(template))
+    added = sum(tokenized.segments[index].part == "template" for index in tokenized.segment_of)
+    return {"total": len(tokenized.ids), "template": added, "content": len(tokenized.ids) - added}
+
+
+# Course-written samples of several scripts, for the tokens-per-character table and the throughput benchmark.
+SCRIPT_SAMPLES = {
+    "English": "A base model continues text; an instruct model answers and ends its turn.",
+    "Chinese": "通义千问是阿里云推出的一系列开源大语言模型，可以在自己的电脑上运行。",
+    "Python code": "def count_tokens(text):\n    return len(encode(text))\n",
+    "Emoji": "🚀🎉👍 ✨🙂🧠",
+    "German": "Größere Modelle brauchen mehr Speicher, kleinere Modelle sind schneller.",
+    "Numbers": "151643 151644 151645 3.14159 2024-09-19",
+}
+
+
+def script_table(samples: dict[str, str] | None = None):
+    """A table of characters, UTF-8 bytes and tokens per sample text: how many characters one token covers."""
+    import pandas as pd
+
+    samples = SCRIPT_SAMPLES if samples is None else samples
+    rows = []
+    for name, text in samples.items():
+        count = len(encode(text))
+        rows.append({"text": name, "characters": len(text), "bytes": len(text.encode("utf-8")), "tokens": count,
+                     "characters_per_token": len(text) / count if count else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def mixed_text(n_bytes: int = 1_000_000, seed: int = 0) -> str:
+    """About n_bytes of UTF-8 text mixing the SCRIPT_SAMPLES in random order (for throughput benchmarks)."""
+    import numpy as np
+
+    if not isinstance(n_bytes, int) or n_bytes < 1:
+        raise ValueError(f"n_bytes must be a positive int, got {n_bytes!r}")
+    samples = list(SCRIPT_SAMPLES.values())
+    rng = np.random.default_rng(seed)
+    parts, size = [], 0
+    while size < n_bytes:
+        piece = samples[int(rng.integers(len(samples)))] + ("\n" if rng.random() < 0.3 else " ")
+        parts.append(piece)
+        size += len(piece.encode("utf-8"))
+    return "".join(parts).encode("utf-8")[:n_bytes].decode("utf-8", errors="ignore")
+
+
+def loss_mask_figure(messages, template: str = "qwen2.5", per_row: int = 12):
+    """A figure: every token of a rendered conversation, coloured by whether pretraining and SFT learn it."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    from qwen_lessons.plotting import OKABE_ITO
+
+    mask = loss_mask(messages, template)
+    names = {token_id: name.strip("<|>") for name, token_id in SPECIAL_TOKENS.items()}  # short labels fit the cells
+    labels = [names.get(i) or token_label(piece).replace("\n", "↵") for i, piece in zip(mask.ids, token_bytes(mask.ids), strict=True)]
+    rows = -(-len(labels) // per_row)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 0.42 * rows + 1.4), sharey=True)
+    for ax, learned, title in (
+        (axes[0], [True] * len(labels), f"Pretraining: learns all {len(labels)} tokens"),
+        (axes[1], mask.learn, f"SFT: learns {sum(mask.learn)} of {len(labels)} tokens"),
+    ):
+        for i, (label, learn) in enumerate(zip(labels, learned, strict=True)):
+            x, y = i % per_row, -(i // per_row)
+            ax.add_patch(Rectangle((x, y), 0.95, 0.85, color=OKABE_ITO[0] if learn else "#E5E5E5"))
+            ax.text(x + 0.47, y + 0.42, label[:10], ha="center", va="center", fontsize=6.5,
+                    color="white" if learn else "#333333")
+        ax.set_xlim(0, per_row)
+        ax.set_ylim(-rows + 0.9, 1)
+        ax.set_title(title, fontsize=10)
+        ax.axis("off")
+    fig.suptitle("SFT learns only the assistant reply and its <|im_end|> (blue); pretraining learns every token")
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------- conversations typed as text
 
 _ROLE_LINE = re.compile(r"^([A-Za-z][A-Za-z_-]{0,19}):[ \t]?(.*)$")
@@ -400,7 +477,7 @@ def parse_conversation(text: str) -> list[dict]:
         raise ValueError(f"text must be a str, got {type(text).__name__}")
     if not text.strip():
         raise ValueError("the text is empty: type a message, or lines such as 'user: Hello'")
-    messages: list[dict] = []
+    turns: list[tuple[str, list[str]]] = []  # (role, lines): lists, because += on a 1 MB string is quadratic
     preamble: list[str] = []
     for number, line in enumerate(text.split("\n"), start=1):
         match = _ROLE_LINE.match(line)
@@ -408,16 +485,16 @@ def parse_conversation(text: str) -> list[dict]:
         if word in _WRONG_ROLES:
             raise ValueError(f"line {number}: role {match.group(1)!r} is not a chat role; use system, user or assistant")
         if word in ROLES:
-            messages.append({"role": word, "content": match.group(2)})
-        elif messages:
-            messages[-1]["content"] += "\n" + line
+            turns.append((word, [match.group(2)]))
+        elif turns:
+            turns[-1][1].append(line)
         else:
             preamble.append(line)
-    if not messages:
+    if not turns:
         return [{"role": "user", "content": text.strip("\n")}]
     if "".join(preamble).strip():
         raise ValueError("text before the first 'role:' line; start each message with system:, user: or assistant:")
-    return [{"role": m["role"], "content": m["content"].strip("\n")} for m in messages]
+    return [{"role": role, "content": "\n".join(lines).strip("\n")} for role, lines in turns]
 
 
 # ---------------------------------------------------------------- the token viewer
