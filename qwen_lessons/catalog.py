@@ -355,16 +355,16 @@ def unverified_summary(table: pd.DataFrame | None = None) -> pd.DataFrame:
         empty = table[table[column].isna()]
         rows.append(
             {
-                "column": column,
-                "empty_rows": len(empty),
+                "what": f"{column} empty",
+                "rows": len(empty),
                 "series": ", ".join(dict.fromkeys(empty["series"])) or "—",
             }
         )
     nominal = table[table["params_basis"] != "card"]
     rows.append(
         {
-            "column": "params_b not from a card",
-            "empty_rows": int(nominal["params_b"].notna().sum()),
+            "what": "params_b nominal or assumed (not from a card)",
+            "rows": int(nominal["params_b"].notna().sum()),
             "series": ", ".join(dict.fromkeys(nominal.loc[nominal["params_b"].notna(), "series"])) or "—",
         }
     )
@@ -728,6 +728,37 @@ def common_picture(table: pd.DataFrame | None = None) -> pd.DataFrame:
 LINE_COLOURS = dict(zip(LINES, ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"), strict=True))
 
 
+def draw_training_states(table: pd.DataFrame | None = None, ax=None):
+    """Diagram: pre-training gives a base checkpoint; post-training turns it into chat/instruct, thinking or
+    hybrid checkpoints. Each box shows how many catalog checkpoints are in that state."""
+    import matplotlib.pyplot as plt
+
+    table = load_catalog() if table is None else table
+    counts = table["variant"].value_counts()
+    ax = ax or plt.subplots(figsize=(8, 3.2))[1]
+    ax.set_axis_off()
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 4)
+    boxes = {
+        "data": (1.0, 2, "web text, code,\nbooks, math\n(trillions of tokens)", "#DDDDDD"),
+        "base": (4.0, 2, f"base\n{counts.get('base', 0)} checkpoints", "#56B4E9"),
+        "chat": (8.3, 3.4, f"instruct / chat\n{counts.get('instruct', 0) + counts.get('chat', 0)} checkpoints",
+                 "#E69F00"),
+        "thinking": (8.3, 2, f"thinking\n{counts.get('thinking', 0)} checkpoints", "#CC79A7"),
+        "hybrid": (8.3, 0.6, f"hybrid (switchable)\n{counts.get('hybrid', 0)} checkpoints", "#009E73"),
+    }
+    for x, y, text, colour in boxes.values():
+        ax.text(x, y, text, ha="center", va="center", fontsize=9,
+                bbox={"boxstyle": "round,pad=0.4", "facecolor": colour, "edgecolor": "#333333"})
+    arrow = {"arrowstyle": "->", "color": "#333333", "lw": 1.5}
+    ax.annotate("", xy=(3.2, 2), xytext=(2.25, 2), arrowprops=arrow)
+    ax.text(2.7, 2.55, "pre-\ntraining", ha="center", fontsize=8)
+    for target in ("chat", "thinking", "hybrid"):
+        ax.annotate("", xy=(7.0, boxes[target][1]), xytext=(4.85, 2), arrowprops=arrow)
+    ax.text(5.7, 3.35, "post-training\n(SFT + RL)", ha="center", fontsize=8)
+    return ax
+
+
 def plot_size_ladder(table: pd.DataFrame | None = None, ax=None):
     """Total size per checkpoint by generation on a log axis; MoE models show a line down to active size."""
     import matplotlib.pyplot as plt
@@ -768,7 +799,7 @@ def plot_context(table: pd.DataFrame | None = None, ax=None, line: str = "text")
            label="longest extended context (YaRN or other)")
     ax.set_yscale("log", base=2)
     ticks = [2**k for k in range(13, 21)]
-    ax.set_yticks(ticks, [_k(t) for t in ticks])
+    ax.set_yticks(ticks, [_k(t) if t < 2**20 else "1M" for t in ticks])
     ax.set_xticks(list(x), summary.index, rotation=30)
     ax.set_xlabel("generation")
     ax.set_ylabel("context (tokens, log scale)")
@@ -794,21 +825,67 @@ def plot_licenses(table: pd.DataFrame | None = None, ax=None):
     return ax
 
 
-def plot_selection(rows: pd.DataFrame, ax):
-    """Release month vs total size (log) for the selected rows, coloured by line."""
-    sized = rows[rows["params_b"].notna()]
-    months = pd.to_datetime(sized["release"], format="%Y-%m")
-    for line in LINES:
-        mask = (sized["line"] == line).to_numpy()
-        if mask.any():
-            ax.scatter(months[mask], sized.loc[mask, "params_b"].astype(float), s=22, color=LINE_COLOURS[line],
-                       label=line)
+def _decimal_year(release: pd.Series):
+    """'2024-09' -> 2024.71 (mid-month), as floats for a fast numeric time axis."""
+    months = release.astype(str)
+    return (months.str.slice(0, 4).astype(int) + (months.str.slice(5, 7).astype(int) - 0.5) / 12).to_numpy()
+
+
+def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
+    """A reusable figure for the explorer: fixed axes and one scatter per line, so a redraw only moves points.
+
+    Returns a namespace with .render(rows) -> PNG bytes and .figure. Axis ranges cover the whole catalog, so
+    the picture keeps its scale while filters change.
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import NullLocator
+
+    table = load_catalog() if table is None else table
+    years = _decimal_year(table["release"])
+    figure = Figure(figsize=(6.4, 3.0), dpi=80)
+    FigureCanvasAgg(figure)
+    ax = figure.add_axes((0.1, 0.17, 0.68, 0.78))
     ax.set_yscale("log")
-    ax.set_xlabel("release month")
+    ax.set_ylim(0.3, 1.5 * float(table["params_b"].max()))
+    ax.set_xlim(np.floor(years.min()), np.ceil(years.max()))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_yticks([1, 10, 100], ["1", "10", "100"])
+    whole_years = range(int(np.floor(years.min())), int(np.ceil(years.max())) + 1)
+    ax.set_xticks(list(whole_years), [str(y) for y in whole_years])
+    ax.set_xlabel("release (year)")
     ax.set_ylabel("parameters (billions, log)")
-    if len(sized):
-        ax.legend(fontsize=7, loc="upper left")
-    return ax
+    points = {line: ax.scatter([], [], s=22, color=LINE_COLOURS[line], label=line) for line in LINES}
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    # Draw axes, ticks and legend once; each update restores that picture and draws only the points (blitting).
+    figure.canvas.draw()
+    background = figure.canvas.copy_from_bbox(figure.bbox)
+
+    def render(rows: pd.DataFrame) -> bytes:
+        import io
+
+        from PIL import Image
+
+        sized = rows[rows["params_b"].notna()]
+        x, y = _decimal_year(sized["release"]), sized["params_b"].to_numpy(dtype=float)
+        lines = sized["line"].to_numpy()
+        figure.canvas.restore_region(background)
+        for line, scatter in points.items():
+            mask = lines == line
+            scatter.set_offsets(np.column_stack([x[mask], y[mask]]) if mask.any() else np.empty((0, 2)))
+            ax.draw_artist(scatter)
+        image = Image.frombuffer("RGBA", figure.canvas.get_width_height(), figure.canvas.buffer_rgba())
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", compress_level=1)
+        return buffer.getvalue()
+
+    return SimpleNamespace(render=render, figure=figure, axes=ax)
+
+
+def selection_png(rows: pd.DataFrame, table: pd.DataFrame | None = None) -> bytes:
+    """Release year vs total size (log) of the selected rows, coloured by line, as PNG bytes."""
+    return selection_canvas(table).render(rows)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -861,29 +938,6 @@ def selection_html(rows: pd.DataFrame, limit: int = 40) -> str:
             f'<table class="qwen-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}')
 
 
-def selection_png(rows: pd.DataFrame) -> bytes:
-    """Render the selection plot to PNG bytes (and close the figure)."""
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(6.4, 3.2), dpi=80)
-    ax = figure.add_subplot()
-    if rows[rows["params_b"].notna()].empty:
-        ax.text(0.5, 0.5, "nothing to plot", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-    else:
-        plot_selection(rows, ax)
-        ax.set_title(f"{int(rows['params_b'].notna().sum())} sized checkpoint(s)", fontsize=10)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
 def build_explorer():
     """Filters (line, generation, state, license, size, context) driving a table and a plot; returns a namespace."""
     import ipywidgets as widgets
@@ -904,11 +958,12 @@ def build_explorer():
     result.add_class("qwen-explorer-table")
     plot = widgets.Image(format="png")
     plot.add_class("qwen-explorer-plot")
+    canvas = selection_canvas(table)
 
     def render() -> str:
         rows = explorer_selection(line.value, generation.value, variant.value, license_.value, size.value,
                                   context.value, table=table)
-        plot.value = selection_png(rows)
+        plot.value = canvas.render(rows)
         return selection_html(rows)
 
     def update(_change=None):
