@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import NamedTuple
 
 import pandas as pd
 
-from qwen_lessons.data import DataFileError, read_table
+from qwen_lessons.data import DataFileError, data_path, read_table
 
 CATALOG_FILE = "catalog.csv"
 ARCHITECTURES_FILE = "architectures.csv"
@@ -88,19 +89,31 @@ ARCHITECTURES = ("qwen2", "qwen3", "qwen3_moe", "qwen3_next")
 
 def load_catalog() -> pd.DataFrame:
     """Return data/catalog.csv (one row per checkpoint) with explicit dtypes, after validating it."""
-    table = read_table(CATALOG_FILE, dtypes=CATALOG_DTYPES, required=tuple(CATALOG_DTYPES))
-    problems = catalog_problems(table)
-    if problems:
-        raise DataFileError(f"{CATALOG_FILE}: {len(problems)} problem(s): " + "; ".join(problems))
-    return table
+    return _checked_table(CATALOG_FILE, *_file_stamp(CATALOG_FILE)).copy()
 
 
 def load_architectures() -> pd.DataFrame:
     """Return data/architectures.csv: one row per model_id, integers as Int64, flags as nullable booleans."""
-    table = read_table(ARCHITECTURES_FILE, dtypes=ARCH_DTYPES, required=tuple(ARCH_DTYPES))
-    problems = architecture_problems(table)
+    return _checked_table(ARCHITECTURES_FILE, *_file_stamp(ARCHITECTURES_FILE)).copy()
+
+
+def _file_stamp(name: str) -> tuple[str, int]:
+    """Path and modification time of a data file, so the validated-table cache notices a changed file."""
+    path = data_path(name)
+    return str(path), path.stat().st_mtime_ns
+
+
+@lru_cache(maxsize=8)
+def _checked_table(name: str, path: str, mtime_ns: int) -> pd.DataFrame:
+    """Read and validate one of this module's tables once per file version (validation is the slow part)."""
+    if name == CATALOG_FILE:
+        table = read_table(name, dtypes=CATALOG_DTYPES, required=tuple(CATALOG_DTYPES))
+        problems = catalog_problems(table)
+    else:
+        table = read_table(name, dtypes=ARCH_DTYPES, required=tuple(ARCH_DTYPES))
+        problems = architecture_problems(table)
     if problems:
-        raise DataFileError(f"{ARCHITECTURES_FILE}: {len(problems)} problem(s): " + "; ".join(problems))
+        raise DataFileError(f"{name}: {len(problems)} problem(s): " + "; ".join(problems))
     return table
 
 
