@@ -1,0 +1,75 @@
+"""Self-checks for notebook 05 (choosing a tier). They hint at the method and never print the answer."""
+
+from __future__ import annotations
+
+from qwen_lessons import memory, tiers
+from qwen_lessons.checks import close_enough, report
+from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
+
+
+def check_kv_bytes_14b(answer_bytes) -> bool:
+    """Exercise 1: KV-cache bytes per token of Qwen2.5-14B-Instruct in bf16."""
+    arch = memory.architecture("Qwen/Qwen2.5-14B-Instruct")
+    expected = memory.kv_bytes_per_token("Qwen/Qwen2.5-14B-Instruct")
+    with_query_heads = 2 * arch["num_hidden_layers"] * arch["num_attention_heads"] * arch["head_dim"] * 2
+    if close_enough(answer_bytes, with_query_heads):
+        return report(False, "grouped-query attention caches only the key/value heads, not every query head.")
+    if close_enough(answer_bytes, expected / 2):
+        return report(False, "keys AND values are cached: there is a factor 2 for K and V.")
+    if close_enough(answer_bytes, expected / 2**20) or close_enough(answer_bytes, expected / 1024):
+        return report(False, "the question asks for bytes, not KiB or MiB.")
+    return report(close_enough(answer_bytes, expected, 1e-9),
+                  "2 x num_hidden_layers x num_key_value_heads x head_dim x 2 bytes; read them from get_architecture.")
+
+
+def check_smallest_gpu_for_32b(answer_gpu_id) -> bool:
+    """Exercise 2: the smallest single GPU (by memory) that serves Qwen2.5-32B-Instruct bf16 at 8K with 10% headroom."""
+    need = memory.inference_memory("Qwen/Qwen2.5-32B-Instruct", "bf16", 7168, 1024).total_gib
+    fitting = [g for g in hardware_ids() if get_gpu(g)["kind"] in ("consumer", "datacenter")
+               and memory_gib(g) * 0.9 >= need]
+    expected = min(fitting, key=memory_gib)
+    if answer_gpu_id not in hardware_ids():
+        return report(False, "answer with a gpu_id string from load_hardware(), e.g. 'l4'.")
+    if memory_gib(answer_gpu_id) * 0.9 < need:
+        return report(False, "that one is too small: compare inference_memory(...).total_gib with memory_gib(gpu) x 0.9.")
+    if answer_gpu_id != expected and memory_gib(answer_gpu_id) > memory_gib(expected):
+        return report(False, "it fits, but a GPU with less memory also fits; sort the fitting ones by memory.")
+    return report(answer_gpu_id == expected or memory_gib(answer_gpu_id) == memory_gib(expected),
+                  "only consumer and datacenter GPUs count here.")
+
+
+def check_decode_bound_l4(answer_tokens_per_s) -> bool:
+    """Exercise 3: decode tokens/s bound of Qwen2.5-7B-Instruct bf16 on one L4 at batch 1, 4,096 tokens of context."""
+    expected = tiers.decode_tokens_per_s_bound("Qwen/Qwen2.5-7B-Instruct", "bf16", "l4", 4096)
+    naive = get_gpu("l4")["memory_bandwidth_gbs"] * 1e9 / (memory.total_parameters("Qwen/Qwen2.5-7B-Instruct") * 2)
+    if close_enough(answer_tokens_per_s, naive, 0.002):
+        return report(False, "close: you divided by all weights. The input embedding is only indexed, and the KV "
+                             "cache is read too; decode_bytes_per_token does both.")
+    if close_enough(answer_tokens_per_s, expected * 2**30 / 1e9, 0.01):
+        return report(False, "GB/s on the datasheet are 10^9 bytes per second, not GiB per second.")
+    return report(close_enough(answer_tokens_per_s, expected, 0.01),
+                  "bandwidth in bytes/s divided by the bytes read per generated token.")
+
+
+def check_gain_per_doubling(answer_points) -> bool:
+    """Exercise 4: base MMLU points per doubling of parameters from Qwen2.5-32B to Qwen2.5-72B (Qwen3 report rows)."""
+    gains = tiers.gains_per_doubling("MMLU", "base", "Qwen2.5", "Qwen3 report").set_index("to_model")
+    expected = float(gains.loc["Qwen2.5-72B", "points_per_doubling"])
+    raw = float(gains.loc["Qwen2.5-72B", "points_gained"])
+    if close_enough(answer_points, raw, 0.005):
+        return report(False, "that is the raw gain; divide by how many doublings 32B -> 72B is (log2 of the size ratio).")
+    return report(close_enough(answer_points, expected, 0.02),
+                  "points gained / log2(params_72B / params_32B), with parameter counts from the configs.")
+
+
+def check_wizard_16gb(answer_model_id) -> bool:
+    """Exercise 5: the wizard's pick for text deployment on an RTX 4060 Ti 16 GB, 8K context, base MMLU >= 80."""
+    result = tiers.recommend("text", tiers.PURPOSES[0], "rtx-4060-ti-16gb", 1, 8192, 1, 80)
+    expected = result.recommended.split(" (")[0] if result.recommended else None
+    if answer_model_id is None:
+        return report(False, "call recommend(...) and read .recommended (or the first fitting row of .fit).")
+    if str(answer_model_id).startswith("Qwen/Qwen2.5-7B") or str(answer_model_id).startswith("Qwen/Qwen3-8B"):
+        return report(False, "that model fits, but check its base MMLU against the need of 80.")
+    given = str(answer_model_id).split(" (")[0].removeprefix("Qwen/")
+    return report(expected is not None and given == expected.removeprefix("Qwen/"),
+                  "use modality 'text', purpose PURPOSES[0], gpu 'rtx-4060-ti-16gb', 1 GPU, 8192 tokens, batch 1, 80.")

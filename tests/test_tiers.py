@@ -1,0 +1,252 @@
+"""Speed bounds, quality by size, the tier wizard, the advice checks and the lesson's self-checks."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+
+import pytest
+
+from qwen_lessons import memory, tiers
+from qwen_lessons.checks import choosing_a_tier as checks
+
+Q7 = "Qwen/Qwen2.5-7B-Instruct"
+
+
+# --- speed ----------------------------------------------------------------------------------------------------
+
+
+def test_decode_bound_by_hand():
+    # bf16 weights minus the untied input embedding (only indexed), plus the KV cache of 4,096 tokens
+    bytes_per_token = (7_615_616_512 - 152064 * 3584) * 2 + 57_344 * 4096
+    assert tiers.decode_bytes_per_token(Q7, "bf16", 4096) == pytest.approx(bytes_per_token)
+    assert tiers.decode_tokens_per_s_bound(Q7, "bf16", "l4", 4096) == pytest.approx(300e9 / bytes_per_token)
+    # a batch of 8 reads the weights once per step but each sequence's cache
+    batch8 = (7_615_616_512 - 152064 * 3584) * 2 + 8 * 57_344 * 4096
+    assert tiers.decode_tokens_per_s_bound(Q7, "bf16", "l4", 4096, 8) == pytest.approx(8 * 300e9 / batch8)
+
+
+def test_prefill_flops_by_hand():
+    flops = 2 * 7_615_616_512 * 1000 + 2 * 28 * 28 * 128 * 1000**2
+    assert tiers.prefill_flops(Q7, 1000) == pytest.approx(flops)
+    assert tiers.prefill_seconds_bound(Q7, "a100-80gb", 1000) == pytest.approx(flops / 312e12)
+    assert tiers.prefill_seconds_bound(Q7, "apple-m4-max-128gb", 1000) is None  # no verified TFLOPS
+
+
+def test_moe_decode_reads_only_the_routed_experts():
+    dense_read = sum(memory.weights_bytes("Qwen/Qwen3-30B-A3B").values())
+    moe_read = tiers.decode_bytes_per_token("Qwen/Qwen3-30B-A3B", "bf16", 1)
+    assert moe_read < 0.2 * dense_read
+    # a large batch touches (almost) every expert, so the bytes per step approach the resident weights
+    assert tiers.decode_bytes_per_token("Qwen/Qwen3-30B-A3B", "bf16", 1, 256) > 0.9 * dense_read
+
+
+def test_published_speed_never_beats_the_bound():
+    table = tiers.published_speed_comparison()
+    assert len(table) == 259
+    assert (table["achieved_fraction"] < 1).all()
+    assert (table["overhead_ms_per_token"] > 0).all()
+
+
+def test_vllm_gets_closer_to_the_bound_than_transformers():
+    table = tiers.published_speed_comparison()
+    keys = ["model_id", "quantization", "input_length", "gpu_num"]
+    merged = table[table["framework"] == "transformers"].merge(
+        table[table["framework"] == "vLLM"], on=keys, suffixes=("_hf", "_vllm")
+    )
+    assert len(merged) > 50
+    assert (merged["achieved_fraction_vllm"] > merged["achieved_fraction_hf"]).mean() > 0.9
+    # with transformers at batch 1 the fraction rises with model size: fixed per-token overhead matters less
+    summary = tiers.achieved_fraction_summary()
+    hf = summary[summary["framework"] == "transformers"].set_index("model_id")["median"]
+    assert hf["Qwen/Qwen2.5-72B-Instruct"] > 5 * hf["Qwen/Qwen2.5-0.5B-Instruct"]
+
+
+def test_unknown_framework_is_rejected():
+    with pytest.raises(ValueError, match=r"framework must be one of \['transformers', 'vLLM'\]"):
+        tiers.published_speed_comparison("tgi")
+
+
+# --- quality --------------------------------------------------------------------------------------------------
+
+
+def test_quality_by_size_keeps_base_and_instruct_apart():
+    base = tiers.quality_by_size("GSM8K", "base", "Qwen2.5 blog")
+    instruct = tiers.quality_by_size("GSM8K", "instruct", "Qwen2.5 blog")
+    assert set(base["shots_or_setting"]) == {"4-shot"}
+    assert set(instruct["shots_or_setting"]) == {"blog instruct eval (shots not stated)"}
+    # published (blog): Qwen2.5-7B base 85.4, instruct 91.6
+    assert base.set_index("model").loc["Qwen2.5-7B", "score_value"] == 85.4
+    assert instruct.set_index("model").loc["Qwen2.5-7B", "score_value"] == 91.6
+
+
+def test_gains_per_doubling_by_hand_and_diminishing():
+    gains = tiers.gains_per_doubling("MMLU", "base", "Qwen2.5", "Qwen3 report").set_index("to_model")
+    # Qwen3 report: 32B 83.32, 72B 86.06; sizes from the configs
+    ratio = memory.total_parameters("Qwen/Qwen2.5-72B") / memory.total_parameters("Qwen/Qwen2.5-32B")
+    assert gains.loc["Qwen2.5-72B", "points_gained"] == pytest.approx(86.06 - 83.32)
+    assert gains.loc["Qwen2.5-72B", "points_per_doubling"] == pytest.approx((86.06 - 83.32) / math.log2(ratio))
+    per_doubling = gains["points_per_doubling"].to_numpy()
+    assert per_doubling[-1] < per_doubling[0] / 2
+
+
+def test_quality_bad_inputs():
+    with pytest.raises(ValueError, match="benchmark 'MMLU-9' is not in benchmarks.csv"):
+        tiers.quality_by_size("MMLU-9")
+    with pytest.raises(ValueError, match="group must be base, instruct, thinking or non-thinking"):
+        tiers.quality_by_size("MMLU", "chat")
+
+
+def test_base_score_uses_the_same_report_for_both_generations():
+    assert tiers.base_score(Q7, "MMLU") == 74.16
+    assert tiers.base_score("Qwen/Qwen3-8B", "MMLU") == 76.89
+    assert tiers.base_score("Qwen/Qwen2.5-Coder-7B", "MMLU") is None
+
+
+# --- wizard ---------------------------------------------------------------------------------------------------
+
+
+def test_wizard_prints_every_step_and_recommends_the_smallest_passing_fit():
+    result = tiers.recommend("text", tiers.PURPOSES[0], "rtx-4060-ti-16gb", 1, 8192, 1, 80)
+    assert len(result.steps) == 7
+    for word in ("Modality", "Purpose", "Hardware", "Context", "Quality", "Fit", "Recommended"):
+        assert any(step.startswith(word) for step in result.steps), word
+    fitting = result.fit[result.fit["fits"]]
+    assert (fitting["score"] >= 80).all()
+    assert (fitting["memory_gib"] <= 16e9 / 2**30 * 0.9).all()
+    best = fitting.iloc[0]
+    assert result.recommended == f"{best['model']} ({best['quantization']})"
+    # the pick is the smallest passing model that fits: no smaller passing model fits in any format
+    smaller = result.fit[result.fit["score"].ge(80) & result.fit["fits"]]
+    assert memory.total_parameters(best["model"]) == min(memory.total_parameters(m) for m in smaller["model"])
+
+
+def test_wizard_more_memory_never_recommends_a_lower_precision():
+    small = tiers.recommend("text", tiers.PURPOSES[0], "rtx-4090", 1, 8192, 1, 75)
+    big = tiers.recommend("text", tiers.PURPOSES[0], "a100-80gb", 1, 8192, 1, 75)
+    order = list(tiers.WIZARD_QUANTIZATIONS)
+    assert small.recommended.split(" (")[0] == big.recommended.split(" (")[0]
+    assert order.index(big.recommended.split("(")[1].rstrip(")")) <= order.index(small.recommended.split("(")[1].rstrip(")"))
+
+
+def test_wizard_when_nothing_fits_says_what_to_change():
+    result = tiers.recommend("text", tiers.PURPOSES[0], "rtx-4060-ti-8gb", 1, 131072, 8, 85)
+    assert result.recommended is None
+    assert "lower the quality need" in result.recommendation
+
+
+def test_wizard_other_modalities_and_purposes():
+    code = tiers.recommend("code", tiers.PURPOSES[1], "a100-80gb", 1, 8192, 1, 60)
+    assert "EvalPlus" in code.steps[4] and "Qwen2.5-Coder" in code.steps[0]
+    assert all("Instruct" not in m for m in code.fit["model"])  # fine-tuning starts from base checkpoints
+    image = tiers.recommend("image", tiers.PURPOSES[0], "apple-m4-max-128gb", 1, 8192, 1, 70)
+    assert "lower bound" in image.steps[0] and "Qwen2.5-VL-7B-Instruct" in image.steps[0]
+    assert "shared with the operating system" in image.steps[3]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"modality": "video"}, r"modality must be one of \('text', 'code', 'image', 'audio'\)"),
+        ({"gpu_id": "tpu"}, r"gpu_id 'tpu' is unknown; valid ids: .*h200-sxm"),
+        ({"batch": 0}, r"batch must be a whole number >= 1, got 0"),
+        ({"num_gpus": -1}, r"num_gpus must be a whole number >= 1"),
+        ({"context_tokens": 1}, r"context_tokens must be a whole number >= 2"),
+        ({"min_score": 120}, r"min_score must be between 0 and 100"),
+        ({"purpose": "train"}, r"purpose must be one of"),
+    ],
+)
+def test_wizard_bad_inputs(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tiers.recommend(**kwargs)
+
+
+def test_context_above_a_models_maximum_is_reported_in_the_fit_table():
+    result = tiers.recommend("text", tiers.PURPOSES[0], "h200-sxm", 1, 65536, 1, 80)
+    too_long = result.fit[result.fit["why"].str.startswith("context >")]
+    assert set(too_long["model"]) >= {"Qwen/Qwen2.5-32B-Instruct"}  # Instruct config: 32,768 positions
+    assert not too_long["fits"].any()
+
+
+def test_wizard_widget_updates_without_a_browser_and_shows_errors_as_one_line():
+    wizard = tiers.tier_wizard()
+    assert "Recommended" in wizard.recommendation.value
+    assert "qwen-tier-steps" in wizard.steps._dom_classes and "qwen-tier-fit" in wizard.fit._dom_classes
+    wizard.hardware.value = "h200-sxm"
+    wizard.quality.value = 85
+    assert "H200" in wizard.steps.value and "<table" in wizard.fit.value
+    wizard.batch.value = 0
+    assert "qwen-error" in wizard.recommendation.value and "batch must be" in wizard.recommendation.value
+    assert "Traceback" not in wizard.recommendation.value
+    wizard.batch.value = 2
+    assert "qwen-error" not in wizard.recommendation.value
+
+
+def test_wizard_update_is_fast():
+    wizard = tiers.tier_wizard()
+    choices = ["rtx-4090", "l4", "a100-80gb", "apple-m4-pro-64gb"]
+    times = []
+    for i in range(12):
+        start = time.perf_counter()
+        wizard.hardware.value = choices[i % len(choices)]
+        times.append(time.perf_counter() - start)
+    assert statistics.median(times) < 0.1
+
+
+def test_memory_calculator_widget():
+    calc = tiers.memory_calculator()
+    assert "Peak" in calc.result.value
+    calc.prompt.value = 10**6
+    assert "exceeds the maximum context" in calc.result.value
+
+
+# --- advice ---------------------------------------------------------------------------------------------------
+
+
+def test_usual_advice_verdicts_come_from_computed_evidence():
+    advice = tiers.check_usual_advice().set_index("advice")
+    assert len(advice) == 8
+    assert advice.loc["A 7B instruct fits a 16 GB GPU at 4-bit", "verdict"] == "holds"
+    assert advice.loc["72B to compete with closed models", "verdict"] == "not checkable here"
+    assert advice.loc["Memory grows roughly linearly with context", "verdict"] == "holds with flash attention"
+    assert "32B only at short context" in advice.loc["14B-32B for structured reasoning on constrained hardware", "verdict"]
+
+
+def test_max_context_that_fits_brackets_the_edge():
+    n = tiers.max_context_that_fits("Qwen/Qwen2.5-32B-Instruct", "gptq-int4", "rtx-4090")
+    usable = 24e9 / 2**30 * 0.9
+    assert memory.inference_memory("Qwen/Qwen2.5-32B-Instruct", "gptq-int4", n - 1024, 1024).total_gib <= usable
+    assert memory.inference_memory("Qwen/Qwen2.5-32B-Instruct", "gptq-int4", n - 1024 + 1, 1024).total_gib > usable
+    assert tiers.max_context_that_fits("Qwen/Qwen2.5-72B-Instruct", "bf16", "rtx-4090") == 0
+
+
+# --- self-checks ----------------------------------------------------------------------------------------------
+
+
+def test_self_checks_accept_right_answers_and_hint_on_common_mistakes(capsys):
+    assert checks.check_kv_bytes_14b(2 * 48 * 8 * 128 * 2)
+    assert not checks.check_kv_bytes_14b(2 * 48 * 40 * 128 * 2)
+    assert "key/value heads" in capsys.readouterr().out
+    assert not checks.check_kv_bytes_14b(48 * 8 * 128 * 2)
+    assert "factor 2" in capsys.readouterr().out
+
+    assert checks.check_smallest_gpu_for_32b("a100-80gb")
+    assert not checks.check_smallest_gpu_for_32b("h200-sxm")
+    assert not checks.check_smallest_gpu_for_32b("a100-40gb")
+    assert not checks.check_smallest_gpu_for_32b("nope")
+
+    bound = 300e9 / ((7_615_616_512 - 152064 * 3584) * 2 + 57_344 * 4096)
+    assert checks.check_decode_bound_l4(bound)
+    assert not checks.check_decode_bound_l4(300e9 / (7_615_616_512 * 2))
+    assert "embedding" in capsys.readouterr().out.split("\n")[-2]
+
+    ratio = memory.total_parameters("Qwen/Qwen2.5-72B") / memory.total_parameters("Qwen/Qwen2.5-32B")
+    assert checks.check_gain_per_doubling((86.06 - 83.32) / math.log2(ratio))
+    assert not checks.check_gain_per_doubling(86.06 - 83.32)
+
+    assert checks.check_wizard_16gb("Qwen/Qwen3-14B")
+    assert not checks.check_wizard_16gb("Qwen/Qwen3-8B")
+    assert not checks.check_wizard_16gb(None)
+    out = capsys.readouterr().out
+    assert "Qwen3-14B" not in out  # hints never reveal the answer
