@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandas as pd
 
 from qwen_lessons.data import read_table
@@ -34,17 +36,24 @@ def load_hardware() -> pd.DataFrame:
 
 def hardware_ids() -> list[str]:
     """All gpu_id values, in table order (smallest consumer card first)."""
-    return load_hardware()["gpu_id"].tolist()
+    return list(_rows())
+
+
+@cache
+def _rows() -> dict[str, tuple]:
+    table = load_hardware()
+    return {
+        row["gpu_id"]: tuple((key, None if pd.isna(value) else value) for key, value in row.items())
+        for row in table.to_dict("records")
+    }
 
 
 def get_gpu(gpu_id: str) -> dict:
     """One row of the hardware table as a dict (empty cells become None); ValueError lists the valid ids."""
-    table = load_hardware()
-    match = table[table["gpu_id"] == gpu_id]
-    if match.empty:
-        raise ValueError(f"gpu_id {gpu_id!r} is unknown; valid ids: {', '.join(table['gpu_id'])}")
-    row = match.iloc[0].to_dict()
-    return {key: (None if pd.isna(value) else value) for key, value in row.items()}
+    rows = _rows()
+    if gpu_id not in rows:
+        raise ValueError(f"gpu_id {gpu_id!r} is unknown; valid ids: {', '.join(rows)}")
+    return dict(rows[gpu_id])
 
 
 def memory_gib(gpu_id: str) -> float:

@@ -262,6 +262,7 @@ def gains_per_doubling(benchmark: str, group: str = "base", generation: str = "Q
     return out
 
 
+@cache
 def base_score(arch_id: str, benchmark: str) -> float | None:
     """Published base-model score (Qwen3 report, same settings for both generations) for a checkpoint's size."""
     table = _benchmarks()
