@@ -779,25 +779,47 @@ def tile_claim(side: int = 448, low: int = 256, high: int = 512) -> pd.DataFrame
         if info.fixed_input:
             arithmetic = (f"any image -> {info.fixed_side} x {info.fixed_side} px -> {info.fixed_tokens} "
                           "resampler queries")
-            same = True
+            spread = str(tokens)
         else:
             resized_h, resized_w = resized_size(side, side, generation)
             arithmetic = (f"{side}/{info.factor} = {side / info.factor:g} -> {resized_h // info.factor} per side; "
                           f"{resized_h // info.factor} x {resized_w // info.factor} = {tokens}")
-            same = all(image_tokens(side, side, generation, budget=budget) == tokens
-                       for budget in budget_keys() if _budget_row(budget)["applies_to"] in ("all", generation))
+            counts = [image_tokens(side, side, generation, budget=budget)
+                      for budget in budget_keys() if _budget_row(budget)["applies_to"] in ("all", generation)]
+            spread = str(tokens) if min(counts) == max(counts) else f"{min(counts)} to {max(counts)}"
         if tokens < low:
             verdict = f"false: {tokens} is below {low}"
         elif tokens > high:
             verdict = f"false: {tokens} is above {high}"
         elif tokens == low:
-            verdict = f"true only at the bottom: exactly {tokens}, never more"
+            verdict = f"only at the bottom: exactly {tokens}, never more"
         else:
             verdict = f"true: {tokens}"
         rows.append({"generation": info.name, "factor (px)": info.factor, "arithmetic": arithmetic,
                      "visual tokens": tokens, "with wrappers": tokens + info.wrapper_tokens,
-                     "same under every budget": same, "verdict": verdict})
-    return pd.DataFrame(rows)
+                     "over the named budgets": spread, "verdict": verdict})
+    table = pd.DataFrame(rows)
+    table["factor (px)"] = table["factor (px)"].astype("Int64")
+    return table
+
+
+def tile_claim_summary(side: int = 448, low: int = 256, high: int = 512) -> str:
+    """One paragraph deciding the claim over all generations, from tile_claim()."""
+    table = tile_claim(side, low, high)
+    by_tokens = table.groupby("visual tokens", sort=True)["generation"].apply(list)
+    parts = [f"Default budgets, {side} x {side} px: " + "; ".join(
+        f"{', '.join(names)} -> {tokens}" for tokens, names in by_tokens.items()) + " visual tokens (+2 wrappers)."]
+    top, bottom = int(table["visual tokens"].max()), int(table["visual tokens"].min())
+    if top < high:
+        parts.append(f"No generation reaches {high}; the most is {top}.")
+    below = table.loc[table["visual tokens"] < low, "generation"]
+    if len(below):
+        parts.append(f"{', '.join(below)} fall below {low} (down to {bottom}).")
+    fixed = table.loc[table["factor (px)"].isna(), "generation"]
+    if len(fixed):
+        parts.append(f"Only {', '.join(fixed)} squeezes images to one fixed square; the others keep size and "
+                     "aspect ratio, so there are no tiles to count.")
+    return " ".join(parts)
 
 
 # ---------------------------------------------------------------- pictures: header, preview, overlay
