@@ -1,0 +1,664 @@
+"""Lesson 3: fine-tuning memory, compute and time for real Qwen layer shapes, held against published numbers.
+
+Conventions (bytes per parameter; see shared/reference/memory_math.md for who uses what):
+
+- ``full`` — mixed-precision AdamW: bf16 weights (2) + fp32 gradients (4) + fp32 master copy, Adam m and v
+  (4 + 4 + 4) = 18 bytes per parameter, the EleutherAI cookbook split behind LLaMA-Factory's "18x GB"
+  rule. The ZeRO paper counts 16 (fp16 gradients).
+- ``full-bf16`` — everything in bf16: weights 2 + gradients 2 + Adam m, v 2 + 2 = 8 ("8x GB").
+- ``freeze`` — only the last ``trainable_layers`` decoder layers train; trainable parameters are kept in fp32
+  (weights 4 + gradients 4 + Adam 8), frozen ones in bf16 (2), as LLaMA-Factory upcasts trainable weights.
+- ``lora`` — frozen bf16 base (2) plus low-rank adapters in fp32: adapter weights 4 + gradients 4 + Adam 8.
+- ``qlora-4bit`` / ``qlora-8bit`` — as ``lora`` but the decoder's linear weights are stored in 4-bit NF4
+  with double quantisation (4.127 bits, QLoRA paper) or int8 (8 bits); embeddings, output head, norms and
+  biases stay bf16.
+
+Activations (bf16, FlashAttention so no sequence-squared attention matrix, per token of a micro-batch):
+each decoder layer saves its norms (fp32 copy + bf16 output: 6 bytes x width, twice), Q/K/V before and
+after rotary, the attention output and the four SwiGLU tensors. With gradient checkpointing only each
+layer's input (2 bytes x hidden) is kept and one layer is recomputed at a time. The loss adds, per token
+and vocabulary entry, 14 bytes: bf16 logits (2), fp32 log-probabilities saved by the loss (4) and, during
+backward, their fp32 gradient and the fp32 gradient of the logits (4 + 4). A fused cross-entropy kernel
+(Liger) never materialises them. A fixed ``overhead_gib`` per GPU stands for the CUDA context and
+allocator slack (an assumption, 1 GiB by default). Memory is per GPU; ZeRO stage 1/2/3 divides optimizer
+states / gradients / weights by the number of GPUs.
+
+Compute: forward = 2 x (matmul parameters) + attention per token; backward = 2 x forward when weights
+train, about 1 x forward when they are frozen (LoRA still back-propagates through every frozen layer);
+checkpointing adds one more forward. So LoRA saves roughly a third of the compute, not 99%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from types import SimpleNamespace
+
+import pandas as pd
+
+from qwen_lessons.data import read_table
+from qwen_lessons.units import GB, GIB
+
+METHODS = ("full", "full-bf16", "freeze", "lora", "qlora-4bit", "qlora-8bit")
+METHOD_LABELS = {
+    "full": "Full (mixed-precision AdamW)",
+    "full-bf16": "Full (pure bf16)",
+    "freeze": "Freeze (last layers train)",
+    "lora": "LoRA",
+    "qlora-4bit": "QLoRA 4-bit",
+    "qlora-8bit": "QLoRA 8-bit",
+}
+ADAPTER_METHODS = ("lora", "qlora-4bit", "qlora-8bit")
+DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+ALL_LINEAR = "all-linear"
+PARTS = ("weights", "adapters", "gradients", "optimizer", "activations", "overhead")
+
+BF16, FP32 = 2, 4
+NF4_DOUBLE_QUANT_BITS = 4 + 8 / 64 + 32 / (64 * 256)  # 4-bit codes + 8-bit block scales + fp32 second level
+INT8_BITS = 8
+LOGITS_BYTES = BF16 + FP32 + FP32 + FP32
+DEFAULT_OVERHEAD_GIB = 1.0
+DEFAULT_UTILISATION = 0.4
+SCENARIO_EXAMPLES = (5_000, 20_000, 50_000)
+
+PROFILE_MODELS_FILE = "finetune_profile_models.csv"
+PUBLISHED_FILE = "finetune_memory.csv"
+# The architectures the planner can count; qwen3_next mixes linear-attention layers we do not model.
+MODELLED_ARCHITECTURES = ("qwen", "qwen2", "qwen3", "qwen3_moe")
+# LLaMA-Factory's size columns compared with the nearest dense Qwen checkpoint, per billion parameters.
+LLAMA_FACTORY_MATCH = {
+    "7B": "Qwen/Qwen2.5-7B",
+    "14B": "Qwen/Qwen2.5-14B",
+    "30B": "Qwen/Qwen2.5-32B",
+    "70B": "Qwen/Qwen2.5-72B",
+}
+LLAMA_FACTORY_SETTINGS = {"rank": 8, "target_modules": ALL_LINEAR, "seq_len": 1024, "micro_batch": 1}
+
+
+# ---------------------------------------------------------------- architectures and layer shapes
+
+
+@cache
+def _profile_models() -> pd.DataFrame:
+    int_cols = ("num_hidden_layers", "hidden_size", "intermediate_size", "num_attention_heads",
+                "num_key_value_heads", "head_dim", "vocab_size", "max_position_embeddings")
+    dtypes = {**{c: "Int64" for c in int_cols}, **{c: "boolean" for c in ("tie_word_embeddings",
+              "attention_bias", "qk_norm")}, "model_id": "string", "architecture": "string",
+              "source": "string", "notes": "string"}
+    return read_table(PROFILE_MODELS_FILE, dtypes=dtypes, required=tuple(dtypes))
+
+
+@cache
+def architecture(model_id: str) -> dict:
+    """The layer dimensions of a model: lesson 1's architecture table, else the Qwen-1 profile models."""
+    from qwen_lessons import catalog
+
+    try:
+        arch = dict(catalog.get_architecture(model_id))
+    except ValueError:
+        table = _profile_models()
+        match = table[table["model_id"] == model_id]
+        if match.empty:
+            valid = ", ".join(model_ids(all_known=True))
+            raise ValueError(f"model_id {model_id!r} is unknown; valid ids: {valid}") from None
+        arch = {k: (None if pd.isna(v) else (v.item() if hasattr(v, "item") else v))
+                for k, v in match.iloc[0].items()}
+    for key in ("num_experts", "num_experts_per_tok", "moe_intermediate_size", "shared_expert_intermediate_size"):
+        arch[key] = arch.get(key) or 0
+    if arch["architecture"] not in MODELLED_ARCHITECTURES:
+        raise ValueError(f"model_id {model_id!r} ({arch['architecture']}) mixes layer types the planner does not "
+                         f"model; pick a {', '.join(MODELLED_ARCHITECTURES)} model")
+    return arch
+
+
+def model_ids(all_known: bool = False) -> list[str]:
+    """Ids the planner models: lesson 1's architectures (plus the Qwen-1 profile models if all_known)."""
+    from qwen_lessons import catalog
+
+    table = catalog.load_architectures()
+    ids = table.loc[table["architecture"].isin(MODELLED_ARCHITECTURES), "model_id"].tolist()
+    return ids + _profile_models()["model_id"].tolist() if all_known else ids
+
+
+def linear_layers(model_id: str) -> dict[str, tuple[int, int, int]]:
+    """Each decoder layer's linear modules as name -> (in_features, out_features, copies per layer)."""
+    a = architecture(model_id)
+    h, hd = a["hidden_size"], a["head_dim"]
+    q_out, kv_out = a["num_attention_heads"] * hd, a["num_key_value_heads"] * hd
+    if a["architecture"] == "qwen":
+        # Qwen-1: fused Q/K/V, and PEFT's suffix match makes "c_proj" hit attention and MLP outputs alike.
+        f = a["intermediate_size"]
+        return {"c_attn": (h, 3 * q_out, 1), "attn.c_proj": (q_out, h, 1), "w1": (h, f, 1), "w2": (h, f, 1),
+                "mlp.c_proj": (f, h, 1)}
+    layers = {"q_proj": (h, q_out, 1), "k_proj": (h, kv_out, 1), "v_proj": (h, kv_out, 1), "o_proj": (q_out, h, 1)}
+    if a["num_experts"]:
+        e, f = a["num_experts"], a["moe_intermediate_size"]
+        layers |= {"gate_proj": (h, f, e), "up_proj": (h, f, e), "down_proj": (f, h, e)}
+        if a["shared_expert_intermediate_size"]:
+            fs = a["shared_expert_intermediate_size"]
+            layers |= {"shared_expert.gate_proj": (h, fs, 1), "shared_expert.up_proj": (h, fs, 1),
+                       "shared_expert.down_proj": (fs, h, 1)}
+    else:
+        f = a["intermediate_size"]
+        layers |= {"gate_proj": (h, f, 1), "up_proj": (h, f, 1), "down_proj": (f, h, 1)}
+    return layers
+
+
+def _matched_layers(model_id: str, target_modules) -> dict[str, tuple[int, int, int]]:
+    """The linear modules a LoRA target list selects, matched like PEFT: by the last name component."""
+    layers = linear_layers(model_id)
+    if isinstance(target_modules, str):
+        target_modules = (target_modules,)
+    targets = tuple(target_modules)
+    if not targets:
+        raise ValueError("target_modules must name at least one linear module (or be 'all-linear')")
+    if ALL_LINEAR in targets:
+        return layers
+    valid = sorted({name.split(".")[-1] for name in layers})
+    unknown = [t for t in targets if t not in valid]
+    if unknown:
+        raise ValueError(f"target_modules {unknown} do not exist in {model_id}; valid names: {', '.join(valid)} "
+                         f"or '{ALL_LINEAR}'")
+    return {name: shape for name, shape in layers.items() if name.split(".")[-1] in targets}
+
+
+def lora_trainable_params(model_id: str, rank: int, target_modules=DEFAULT_TARGETS) -> int:
+    """Exact LoRA parameter count: layers x sum over targeted modules of rank x (in + out) x copies."""
+    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
+        raise ValueError(f"rank must be a positive integer, got {rank!r}")
+    matched = _matched_layers(model_id, target_modules)
+    name, (fan_in, fan_out, _) = min(matched.items(), key=lambda item: min(item[1][:2]))
+    if rank > min(fan_in, fan_out):
+        raise ValueError(f"rank {rank} is larger than the layer it adapts: {name} is {fan_in} x {fan_out}, "
+                         f"so rank must be at most {min(fan_in, fan_out)}")
+    per_layer = sum(rank * (fan_in + fan_out) * copies for fan_in, fan_out, copies in matched.values())
+    return architecture(model_id)["num_hidden_layers"] * per_layer
+
+
+def parameter_groups(model_id: str) -> dict[str, int]:
+    """Parameters by kind: embedding, lm_head (0 if tied), decoder linear weights, other (norms, biases, routers)."""
+    a = architecture(model_id)
+    h, layers, hd = a["hidden_size"], a["num_hidden_layers"], a["head_dim"]
+    linear = layers * sum(fi * fo * c for fi, fo, c in linear_layers(model_id).values())
+    other_per_layer = 2 * h
+    if a["attention_bias"]:
+        other_per_layer += (a["num_attention_heads"] + 2 * a["num_key_value_heads"]) * hd
+    if a["qk_norm"]:
+        other_per_layer += 2 * hd
+    if a["num_experts"]:
+        other_per_layer += h * a["num_experts"]
+        if a["shared_expert_intermediate_size"]:
+            other_per_layer += h  # the shared expert's scalar gate
+    embedding = a["vocab_size"] * h
+    return {"embedding": embedding, "lm_head": 0 if a["tie_word_embeddings"] else embedding,
+            "linear": linear, "other": layers * other_per_layer + h}
+
+
+def total_params(model_id: str) -> int:
+    """All parameters of the model, counted from its layer shapes."""
+    return sum(parameter_groups(model_id).values())
+
+
+def matmul_params(model_id: str) -> int:
+    """Parameters each token multiplies through: decoder linears (active experts only) plus the output head."""
+    a = architecture(model_id)
+    per_layer = 0
+    for fan_in, fan_out, copies in linear_layers(model_id).values():
+        active = a["num_experts_per_tok"] if copies > 1 else 1
+        per_layer += fan_in * fan_out * active
+    return a["num_hidden_layers"] * per_layer + a["vocab_size"] * a["hidden_size"]
+
+
+def context_limit(model_id: str) -> int | None:
+    """Longest sequence the model is documented for: catalog context length, else the config's position limit."""
+    try:
+        from qwen_lessons.catalog import load_catalog
+    except ImportError:
+        load_catalog = None
+    if load_catalog is not None:
+        try:
+            table = load_catalog()
+            match = table[table["model_id"] == model_id]
+            if not match.empty and "context_length" in match and pd.notna(match.iloc[0]["context_length"]):
+                return int(match.iloc[0]["context_length"])
+        except (ValueError, KeyError):
+            pass
+    return architecture(model_id).get("max_position_embeddings")
+
+
+# ---------------------------------------------------------------- memory
+
+
+@dataclass(frozen=True)
+class MemoryBreakdown:
+    """Training memory per GPU in bytes, by part; ``total_gib`` is what each GPU must hold."""
+
+    model_id: str
+    method: str
+    weights: float
+    adapters: float
+    gradients: float
+    optimizer: float
+    activations: float
+    overhead: float
+    total_params: int
+    trainable_params: int
+    n_gpus: int = 1
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def total_bytes(self) -> float:
+        """Sum of all parts on one GPU, in bytes."""
+        return sum(getattr(self, part) for part in PARTS)
+
+    @property
+    def total_gib(self) -> float:
+        """Memory one GPU needs, in GiB."""
+        return self.total_bytes / GIB
+
+    @property
+    def total_gb(self) -> float:
+        """Memory one GPU needs, in GB (10^9 bytes)."""
+        return self.total_bytes / GB
+
+    @property
+    def all_gpus_gib(self) -> float:
+        """Memory summed over all GPUs, in GiB (how Qwen's profile table reports multi-GPU runs)."""
+        return self.total_gib * self.n_gpus
+
+    def parts_gib(self) -> dict[str, float]:
+        """Each part on one GPU, in GiB, in a fixed order."""
+        return {part: getattr(self, part) / GIB for part in PARTS}
+
+
+def _check_int(name: str, value, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        allowed = f">= {low}" if high is None else f"from {low} to {high}"
+        raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
+    return value
+
+
+def layer_activation_bytes(model_id: str) -> int:
+    """Bytes one decoder layer saves for backward per token (bf16, FlashAttention, no dropout)."""
+    a = architecture(model_id)
+    h, hd = a["hidden_size"], a["head_dim"]
+    q, kv = a["num_attention_heads"] * hd, a["num_key_value_heads"] * hd
+    norms = 2 * (FP32 + BF16) * h
+    attention = BF16 * (q + 2 * kv) + BF16 * (q + kv) + BF16 * q  # projections, rotary outputs, attention output
+    if a["qk_norm"]:
+        attention += (FP32 + BF16) * (q + kv)
+    if a["num_experts"]:
+        mlp = 4 * BF16 * a["num_experts_per_tok"] * a["moe_intermediate_size"] + FP32 * a["num_experts"]
+        mlp += 4 * BF16 * a["shared_expert_intermediate_size"]
+    else:
+        mlp = 4 * BF16 * a["intermediate_size"]  # gate, up, activation(gate), product
+    return norms + attention + mlp
+
+
+def activation_bytes(model_id: str, seq_len: int, micro_batch: int, checkpointing: bool,
+                     fused_loss: bool = False) -> float:
+    """Activation memory of one micro-batch, in bytes: saved layer tensors plus the loss's logits."""
+    a = architecture(model_id)
+    tokens = seq_len * micro_batch
+    per_layer = layer_activation_bytes(model_id)
+    if checkpointing:
+        layers = a["num_hidden_layers"] * BF16 * a["hidden_size"] + per_layer
+    else:
+        layers = a["num_hidden_layers"] * per_layer
+    logits = 0 if fused_loss else LOGITS_BYTES * a["vocab_size"]
+    return tokens * (layers + logits)
+
+
+def training_memory(model_id: str, method: str, *, rank: int = 16, target_modules=DEFAULT_TARGETS,
+                    seq_len: int = 1024, micro_batch: int = 1, checkpointing: bool = True,
+                    train_embeddings: bool = False, trainable_layers: int = 2, n_gpus: int = 1,
+                    zero_stage: int = 0, fused_loss: bool = False,
+                    overhead_gib: float = DEFAULT_OVERHEAD_GIB) -> MemoryBreakdown:
+    """GPU memory to fine-tune model_id with method, per GPU, as a breakdown (see the module conventions)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    a = architecture(model_id)
+    _check_int("seq_len", seq_len, 1)
+    _check_int("micro_batch", micro_batch, 1, 1024)
+    _check_int("n_gpus", n_gpus, 1, 4096)
+    _check_int("zero_stage", zero_stage, 0, 3)
+    _check_int("trainable_layers", trainable_layers, 1, a["num_hidden_layers"])
+    if not (isinstance(overhead_gib, int | float) and 0 <= overhead_gib <= 64):
+        raise ValueError(f"overhead_gib must be between 0 and 64, got {overhead_gib!r}")
+    limit = context_limit(model_id)
+    if limit is not None and seq_len > limit:
+        raise ValueError(f"seq_len {seq_len} is longer than {model_id}'s context of {limit} tokens")
+
+    groups = parameter_groups(model_id)
+    params = sum(groups.values())
+    weights = adapters = gradients = optimizer = 0.0
+    if method == "full":
+        trainable = params
+        weights, gradients, optimizer = BF16 * params, FP32 * params, 3 * FP32 * params
+    elif method == "full-bf16":
+        trainable = params
+        weights, gradients, optimizer = BF16 * params, BF16 * params, 2 * BF16 * params
+    elif method == "freeze":
+        per_layer = (groups["linear"] + groups["other"] - a["hidden_size"]) // a["num_hidden_layers"]
+        trainable = trainable_layers * per_layer
+        weights = BF16 * (params - trainable) + FP32 * trainable
+        gradients, optimizer = FP32 * trainable, 2 * FP32 * trainable
+    else:
+        trainable = lora_trainable_params(model_id, rank, target_modules)
+        if train_embeddings:
+            trainable += groups["embedding"] + groups["lm_head"]  # a trainable full-precision copy of each
+        if method == "lora":
+            weights = BF16 * params
+        else:
+            bits = NF4_DOUBLE_QUANT_BITS if method == "qlora-4bit" else INT8_BITS
+            weights = groups["linear"] * bits / 8 + BF16 * (params - groups["linear"])
+        adapters, gradients, optimizer = FP32 * trainable, FP32 * trainable, 2 * FP32 * trainable
+
+    if zero_stage >= 1:
+        optimizer /= n_gpus
+    if zero_stage >= 2:
+        gradients /= n_gpus
+    if zero_stage >= 3:
+        weights /= n_gpus
+        adapters /= n_gpus
+    settings = dict(rank=rank if method in ADAPTER_METHODS else None, seq_len=seq_len, micro_batch=micro_batch,
+                    checkpointing=checkpointing, zero_stage=zero_stage, train_embeddings=train_embeddings,
+                    fused_loss=fused_loss)
+    return MemoryBreakdown(
+        model_id=model_id, method=method, weights=weights, adapters=adapters, gradients=gradients,
+        optimizer=optimizer,
+        activations=activation_bytes(model_id, seq_len, micro_batch, checkpointing, fused_loss),
+        overhead=overhead_gib * GIB, total_params=params, trainable_params=trainable, n_gpus=n_gpus,
+        settings=settings)
+
+
+# ---------------------------------------------------------------- compute and time
+
+
+def training_tokens(examples: int, tokens_per_example: int, epochs: float = 1) -> int:
+    """Tokens processed in training: examples x tokens per example x epochs."""
+    _check_int("examples", examples, 1)
+    _check_int("tokens_per_example", tokens_per_example, 1)
+    if not (isinstance(epochs, int | float) and 0 < epochs <= 1000):
+        raise ValueError(f"epochs must be > 0 and at most 1000, got {epochs!r}")
+    return round(examples * tokens_per_example * epochs)
+
+
+def training_flops(model_id: str, method: str, tokens: float, *, seq_len: int = 1024,
+                   checkpointing: bool = True, rank: int = 16, target_modules=DEFAULT_TARGETS) -> float:
+    """Training FLOPs: matmuls (2 per parameter per token forward) and causal attention, with backward and recompute."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if not tokens > 0:
+        raise ValueError(f"tokens must be > 0, got {tokens!r}")
+    a = architecture(model_id)
+    recompute = 1 if checkpointing else 0
+    matmul = 2 * matmul_params(model_id)
+    # causal attention: QK^T and AV over an average of seq_len/2 earlier positions
+    attention = 2 * 2 * a["num_hidden_layers"] * a["num_attention_heads"] * a["head_dim"] * seq_len / 2
+    if method in ("full", "full-bf16"):
+        weights_backward = 2.0
+    elif method == "freeze":
+        share = 2 / a["num_hidden_layers"]  # the trainable layers' weight gradients, roughly
+        weights_backward = 1.0 + share
+    else:
+        weights_backward = 1.0
+    adapter = 0.0
+    if method in ADAPTER_METHODS:
+        adapter = 2 * lora_trainable_params(model_id, rank, target_modules) * (3 + recompute)
+    per_token = matmul * (1 + weights_backward + recompute) + attention * (3 + recompute) + adapter
+    return per_token * tokens
+
+
+def six_n_rule(model_id: str, tokens: float) -> float:
+    """The classic estimate 6 x parameters x tokens (full fine-tuning, no recompute, attention ignored)."""
+    return 6 * matmul_params(model_id) * tokens
+
+
+def training_hours(flops: float, gpu_id: str, *, n_gpus: int = 1,
+                   utilisation: float = DEFAULT_UTILISATION) -> float:
+    """Wall-clock hours for flops on n_gpus of gpu_id at the given share of their dense bf16 peak."""
+    from qwen_lessons.hardware import get_gpu
+
+    if not 0 < utilisation <= 1:
+        raise ValueError(f"utilisation must be in (0, 1], got {utilisation!r}")
+    _check_int("n_gpus", n_gpus, 1, 4096)
+    gpu = get_gpu(gpu_id)
+    if not gpu.get("bf16_tflops"):
+        raise ValueError(f"gpu_id {gpu_id!r} has no sourced bf16 throughput, so hours cannot be estimated; "
+                         f"pick a GPU with a bf16_tflops value")
+    return flops / (gpu["bf16_tflops"] * 1e12 * utilisation * n_gpus) / 3600
+
+
+def data_scenarios(model_id: str, method: str, gpu_id: str, *, tokens_per_example: int = 512,
+                   epochs: float = 3, examples=SCENARIO_EXAMPLES, seq_len: int = 1024, rank: int = 16,
+                   checkpointing: bool = True, utilisation: float = DEFAULT_UTILISATION) -> pd.DataFrame:
+    """Tokens, compute and hours for several dataset sizes (5k / 20k / 50k examples by default)."""
+    rows = []
+    for count in examples:
+        tokens = training_tokens(count, tokens_per_example, epochs)
+        flops = training_flops(model_id, method, tokens, seq_len=seq_len, checkpointing=checkpointing, rank=rank)
+        rows.append({"examples": count, "tokens": tokens, "pflop": flops / 1e15,
+                     "six_n_pflop": six_n_rule(model_id, tokens) / 1e15,
+                     "hours": training_hours(flops, gpu_id, utilisation=utilisation)})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- published numbers
+
+
+PUBLISHED_DTYPES = {
+    "table": "string", "model_size": "string", "model_id": "string", "method": "string", "method_key": "string",
+    "bits": "Int64", "superseded": "boolean", "seq_len": "Int64", "micro_batch": "Int64", "nodes": "Int64",
+    "gpus_per_node": "Int64", "zero_stage": "Int64", "lora_rank": "Int64", "lora_targets": "string",
+    "memory_gb": "float64", "gb_per_billion": "float64", "status": "string", "speed_s_per_it": "float64",
+    "gpu": "string", "conditions": "string", "source": "string",
+}
+
+
+def load_published() -> pd.DataFrame:
+    """data/finetune_memory.csv: published fine-tuning memory (LLaMA-Factory estimates, Qwen measurements)."""
+    return read_table(PUBLISHED_FILE, dtypes=PUBLISHED_DTYPES, required=tuple(PUBLISHED_DTYPES))
+
+
+def _estimate_for_row(row) -> MemoryBreakdown:
+    """Our estimate for one published Qwen row, with the run's own settings."""
+    key = row["method_key"]
+    targets = tuple(str(row["lora_targets"]).split()) if pd.notna(row["lora_targets"]) else DEFAULT_TARGETS
+    if targets == ("all-linear",):
+        targets = ALL_LINEAR
+    gpus = int(row["nodes"]) * int(row["gpus_per_node"])
+    return training_memory(
+        row["model_id"], "lora" if key == "lora+emb" else key,
+        rank=int(row["lora_rank"]) if pd.notna(row["lora_rank"]) else 16, target_modules=targets,
+        seq_len=int(row["seq_len"]), micro_batch=int(row["micro_batch"]), checkpointing=True,
+        train_embeddings=key == "lora+emb", n_gpus=gpus,
+        zero_stage=int(row["zero_stage"]) if gpus > 1 else 0,
+        fused_loss="liger" in str(row["conditions"]))
+
+
+def compare_with_published() -> pd.DataFrame:
+    """Every comparable published row beside our estimate, with the signed error in percent.
+
+    Qwen rows are compared in GiB (Qwen's "G" read as torch's GiB), summed over GPUs as published.
+    LLaMA-Factory's size columns are compared per billion parameters in GB, against the nearest dense
+    Qwen2.5 checkpoint at LoRA rank 8 on all linear layers, 1024 tokens, micro-batch 1, checkpointing.
+    """
+    rows = []
+    for _, row in load_published().iterrows():
+        if row["status"] != "reported" or pd.isna(row["memory_gb"]):
+            continue
+        if row["table"].startswith("LLaMA-Factory"):
+            if row["superseded"] or row["method_key"] == "qlora-2bit" or row["model_size"] not in LLAMA_FACTORY_MATCH:
+                continue
+            match = LLAMA_FACTORY_MATCH[row["model_size"]]
+            est = training_memory(match, row["method_key"], **LLAMA_FACTORY_SETTINGS)
+            nominal = float(row["model_size"].rstrip("B"))
+            published, estimate = row["memory_gb"] / nominal, est.total_gb / (est.total_params / 1e9)
+            unit, group = "GB per billion params", "LLaMA-Factory estimate (per billion params)"
+            label = f"{row['model_size']} ~ {match.split('/')[1]}"
+        elif row["table"].startswith("Qwen-1") or row["model_id"] == "Qwen/Qwen3-8B":
+            # the Qwen3-30B-A3B rows use Megatron parallelism or report a full card, which we do not model
+            est = _estimate_for_row(row)
+            published, estimate, unit, label = row["memory_gb"], est.all_gpus_gib, "GiB (all GPUs)", row["model_id"]
+            gpus = int(row["nodes"]) * int(row["gpus_per_node"])
+            if row["table"].startswith("Qwen3"):
+                group = "Qwen3 docs example (ms-swift)"
+            else:
+                group = "Qwen-1 measured, 1 GPU" if gpus == 1 else "Qwen-1 measured, several GPUs (DeepSpeed)"
+        else:
+            continue
+        rows.append({"group": group, "model": label, "method": row["method"], "method_key": row["method_key"],
+                     "seq_len": row["seq_len"], "gpus": (row["nodes"] or 1) * (row["gpus_per_node"] or 1)
+                     if pd.notna(row["nodes"]) else pd.NA, "unit": unit, "published": published,
+                     "estimate": estimate, "error_pct": 100 * (estimate - published) / published})
+    return pd.DataFrame(rows)
+
+
+def error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Median and worst absolute error (percent) and share of rows within 20%, per comparison group."""
+    comparison = compare_with_published() if comparison is None else comparison
+    grouped = comparison.assign(abs_error=comparison["error_pct"].abs()).groupby("group", sort=False)
+    return pd.DataFrame({
+        "rows": grouped.size(),
+        "median_abs_error_pct": grouped["abs_error"].median(),
+        "worst_abs_error_pct": grouped["abs_error"].max(),
+        "within_20pct": grouped["abs_error"].apply(lambda s: float((s <= 20).mean())),
+    })
+
+
+def implied_utilisation(gpu_id: str = "a100-80gb") -> pd.DataFrame:
+    """Share of the GPU's bf16 peak implied by Qwen-1's published seconds per iteration (1 GPU, 8 accumulation steps)."""
+    from qwen_lessons.hardware import get_gpu
+
+    peak = get_gpu(gpu_id)["bf16_tflops"] * 1e12
+    published = load_published()
+    rows = []
+    for _, row in published[published["table"].str.startswith("Qwen-1")].iterrows():
+        gpus = int(row["nodes"]) * int(row["gpus_per_node"])
+        if gpus != 1 or pd.isna(row["speed_s_per_it"]):
+            continue
+        key = "lora" if row["method_key"] == "lora+emb" else row["method_key"]
+        tokens = 8 * int(row["seq_len"])  # batch 1 x gradient accumulation 8 per iteration
+        targets = tuple(row["lora_targets"].split()) if pd.notna(row["lora_targets"]) else DEFAULT_TARGETS
+        flops = training_flops(row["model_id"], key, tokens, seq_len=int(row["seq_len"]),
+                               rank=int(row["lora_rank"]) if pd.notna(row["lora_rank"]) else 16,
+                               target_modules=targets)
+        rows.append({"model": row["model_id"], "method": row["method"], "seq_len": int(row["seq_len"]),
+                     "s_per_it": row["speed_s_per_it"], "utilisation": flops / row["speed_s_per_it"] / peak})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- planner
+
+
+PART_COLOURS = {"weights": "#0072B2", "adapters": "#CC79A7", "gradients": "#E69F00", "optimizer": "#D55E00",
+                "activations": "#009E73", "overhead": "#999999"}
+SEQ_OPTIONS = tuple(2**k for k in range(8, 18))
+RANK_OPTIONS = tuple(2**k for k in range(0, 13))
+
+
+def plan(model_id: str, method: str, gpu_id: str, *, rank: int = 16, seq_len: int = 1024, micro_batch: int = 1,
+         checkpointing: bool = True, examples: int = 20_000, tokens_per_example: int = 512, epochs: float = 3,
+         utilisation: float = DEFAULT_UTILISATION) -> SimpleNamespace:
+    """Memory breakdown, whether it fits the GPU, and hours for a dataset: the planner widget's pure core."""
+    from qwen_lessons.hardware import memory_gib
+
+    memory = training_memory(model_id, method, rank=rank, seq_len=seq_len, micro_batch=micro_batch,
+                             checkpointing=checkpointing)
+    capacity = memory_gib(gpu_id)
+    tokens = training_tokens(examples, tokens_per_example, epochs)
+    flops = training_flops(model_id, method, tokens, seq_len=seq_len, checkpointing=checkpointing, rank=rank)
+    try:
+        hours = training_hours(flops, gpu_id, utilisation=utilisation)
+    except ValueError:
+        hours = None
+    return SimpleNamespace(memory=memory, capacity_gib=capacity, fits=memory.total_gib <= capacity,
+                           tokens=tokens, flops=flops, hours=hours, gpu_id=gpu_id, utilisation=utilisation)
+
+
+def memory_bar_html(memory: MemoryBreakdown, capacity_gib: float) -> str:
+    """A stacked horizontal bar of the memory parts, with the GPU's capacity marked."""
+    parts = {k: v for k, v in memory.parts_gib().items() if v > 0}
+    scale = max(memory.total_gib, capacity_gib) * 1.02
+    segments = "".join(
+        f'<div title="{k}: {v:.1f} GiB" style="width:{100 * v / scale:.3f}%;background:{PART_COLOURS[k]}"></div>'
+        for k, v in parts.items())
+    marker = (f'<div style="position:absolute;left:{100 * capacity_gib / scale:.3f}%;top:-4px;bottom:-4px;'
+              f'border-left:3px dashed #000" title="GPU memory {capacity_gib:.1f} GiB"></div>')
+    legend = " ".join(
+        f'<span style="white-space:nowrap"><span style="display:inline-block;width:0.8em;height:0.8em;'
+        f'background:{PART_COLOURS[k]}"></span> {k} {v:.1f}</span>' for k, v in parts.items())
+    return (f'<div style="position:relative;display:flex;height:22px;border:1px solid #333;width:100%">'
+            f'{segments}{marker}</div><div style="font-size:90%">GiB: {legend} · dashed line = GPU '
+            f'({capacity_gib:.1f} GiB)</div>')
+
+
+def verdict_html(result: SimpleNamespace) -> str:
+    """One line: fits or not, with the total and the headroom."""
+    total, capacity = result.memory.total_gib, result.capacity_gib
+    if result.fits:
+        return (f'<b style="color:#009E73">Fits</b>: {total:.1f} GiB of {capacity:.1f} GiB '
+                f'({capacity - total:.1f} GiB spare); trainable parameters {result.memory.trainable_params:,}')
+    return (f'<b style="color:#D55E00">Does not fit</b>: needs {total:.1f} GiB, the GPU has {capacity:.1f} GiB '
+            f'({total / capacity:.1f}x); trainable parameters {result.memory.trainable_params:,}')
+
+
+def hours_html(result: SimpleNamespace) -> str:
+    """One line: tokens, compute and estimated hours at the stated utilisation."""
+    base = f"{result.tokens:,} tokens, {result.flops / 1e15:,.0f} PFLOP"
+    if result.hours is None:
+        return f"{base}; no sourced bf16 throughput for this device, so no time estimate"
+    return f"{base}: about {result.hours:,.1f} h at {result.utilisation:.0%} of the bf16 peak"
+
+
+def planner_widget():
+    """Model, method, rank, sequence, micro-batch, checkpointing and GPU controls -> bar, verdict and hours."""
+    import ipywidgets as widgets
+
+    from qwen_lessons.hardware import load_hardware
+    from qwen_lessons.ui import guarded
+
+    hardware = load_hardware()
+    models = model_ids()
+    model = widgets.Dropdown(options=models, value="Qwen/Qwen2.5-7B" if "Qwen/Qwen2.5-7B" in models else models[0],
+                             description="Model")
+    method = widgets.Dropdown(options=[(METHOD_LABELS[m], m) for m in METHODS], value="lora", description="Method")
+    rank = widgets.Dropdown(options=list(RANK_OPTIONS), value=16, description="LoRA rank")
+    seq_len = widgets.Dropdown(options=list(SEQ_OPTIONS), value=2048, description="Seq length")
+    micro_batch = widgets.Dropdown(options=[1, 2, 4, 8, 16], value=1, description="Micro-batch")
+    checkpointing = widgets.Checkbox(value=True, description="Gradient checkpointing")
+    gpu = widgets.Dropdown(options=list(zip(hardware["name"], hardware["gpu_id"], strict=True)), value="a100-80gb"
+                           if "a100-80gb" in set(hardware["gpu_id"]) else hardware["gpu_id"].iloc[0],
+                           description="GPU")
+    examples = widgets.Dropdown(options=list(SCENARIO_EXAMPLES), value=20_000, description="Examples")
+    bar = widgets.HTML().add_class("qwen-ft-bar")
+    verdict = widgets.HTML().add_class("qwen-ft-verdict")
+    hours = widgets.HTML().add_class("qwen-ft-hours")
+    controls = (model, method, rank, seq_len, micro_batch, checkpointing, gpu, examples)
+
+    def update(_change=None):
+        rank.disabled = method.value not in ADAPTER_METHODS
+        state = {}
+
+        def render_verdict():
+            state["plan"] = plan(model.value, method.value, gpu.value, rank=rank.value, seq_len=seq_len.value,
+                                 micro_batch=micro_batch.value, checkpointing=checkpointing.value,
+                                 examples=examples.value)
+            return verdict_html(state["plan"])
+
+        verdict.value = guarded(render_verdict)
+        if "plan" in state:
+            bar.value = memory_bar_html(state["plan"].memory, state["plan"].capacity_gib)
+            hours.value = hours_html(state["plan"])
+        else:
+            bar.value = hours.value = ""
+
+    for control in controls:
+        control.observe(update, names="value")
+    update()
+    box = widgets.VBox([widgets.HBox([model, method, rank]), widgets.HBox([seq_len, micro_batch, checkpointing]),
+                        widgets.HBox([gpu, examples]), bar, verdict, hours])
+    return SimpleNamespace(model=model, method=method, rank=rank, seq_len=seq_len, micro_batch=micro_batch,
+                           checkpointing=checkpointing, gpu=gpu, examples=examples, bar=bar, verdict=verdict,
+                           hours=hours, box=box, update=update)
