@@ -666,7 +666,7 @@ class PromptPlan:
         return self.remaining >= 0
 
     def parts(self) -> pd.DataFrame:
-        """The budget as a table: one row per part, tokens and share of the context window."""
+        """The budget as a table: one row per part, its tokens and its percentage of the context window."""
         rows = [
             ("text", self.text_tokens),
             (f"images ({self.image_count}): visual tokens", self.image_tokens),
@@ -678,7 +678,7 @@ class PromptPlan:
             ("total", self.total),
         ]
         table = pd.DataFrame(rows, columns=["part", "tokens"])
-        table["share of context"] = table["tokens"] / self.context
+        table["% of context"] = (100 * table["tokens"] / self.context).round(1)
         return table
 
 

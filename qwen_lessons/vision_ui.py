@@ -173,8 +173,8 @@ def plan_html(plan: vision.PromptPlan, fit_size: tuple[int, int] | None = None, 
     """The planner's verdict and its table of parts as HTML."""
     rows = "".join(
         f"<tr><td>{html.escape(part)}</td><td style='text-align:right'>{tokens:,}</td>"
-        f"<td style='text-align:right'>{share:.1%}</td></tr>"
-        for part, tokens, share in plan.parts().itertuples(index=False)
+        f"<td style='text-align:right'>{percent:.1f}%</td></tr>"
+        for part, tokens, percent in plan.parts().itertuples(index=False)
         if tokens or part in ("text", "total")
     )
     if plan.fits:

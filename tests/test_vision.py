@@ -252,6 +252,13 @@ def test_qwen_vl_costs_256_whatever_the_size():
         vision.image_tokens(448, 448, "qwen-vl", max_pixels=1000)
 
 
+def test_floating_point_step_of_the_reference_is_kept():
+    # 38 x 38: rounds to 28 x 28 = 784 px < 3,136, so it grows by beta = sqrt(3136 / 1444); 38 x beta is
+    # 56.00000000000001 in floating point, and ceil(56.00000000000001 / 28) = 3, not 2: 84 x 84 (the
+    # reference does the same, see the 38,38 rows of vision_reference_resizes.csv), while 37 and 39 give 56 x 56
+    assert [vision.smart_resize(side, side)[0] for side in (37, 38, 39)] == [56, 84, 56]
+
+
 def test_wrapper_tokens_are_two_per_image():
     assert vision.image_sequence_tokens(1080, 1920) == 2691 + 2
 
@@ -675,11 +682,13 @@ def test_checks_accept_the_answers_and_hint_otherwise(capsys):
     assert not checks.check_rounded_side(1036)
     assert checks.check_images_fit(29)  # see test_images_that_fit_by_hand
     assert not checks.check_images_fit(32) and not checks.check_images_fit(30)
-    assert checks.check_video_tokens(43_200)  # see test_one_minute_of_720p_in_qwen25_vl_by_hand
-    assert not checks.check_video_tokens(86_400)
+    # 90 s x 30 fps = 2700 frames -> 90 at 1 fps; cap min(602,112, 90,316,800 / 90 x 2) = 602,112 px per frame;
+    # 1092 x 1932 is above it: beta = sqrt(2,073,600 / 602,112) = 1.8558 -> 20 x 36 cells; 45 pairs x 720
+    assert checks.check_video_tokens(45 * 20 * 36)
+    assert not checks.check_video_tokens(90 * 20 * 36)
     output = capsys.readouterr().out
     assert "Hint" in output
-    for answer in ("1196", "1008", "29", "43200", "43,200"):
+    for answer in ("1196", "1008", "29", "32400", "32,400"):
         assert answer not in output  # hints never reveal an answer
 
 

@@ -35,7 +35,7 @@ def slide(width: int = 1920, height: int = 1080) -> Image.Image:
         y = 260 + row * 110
         draw.ellipse([90, y + 18, 120, y + 48], fill=ORANGE)
         draw.text((150, y), text, fill=BLACK, font=font(48))
-    for bar, (value, colour) in enumerate(zip((300, 420, 510, 640), (SKY, BLUE, GREEN, VERMILLION))):
+    for bar, (value, colour) in enumerate(zip((300, 420, 510, 640), (SKY, BLUE, GREEN, VERMILLION), strict=True)):
         x = 1150 + bar * 170
         draw.rectangle([x, 950 - value, x + 120, 950], fill=colour)
     draw.line([1120, 950, 1840, 950], fill=BLACK, width=4)

@@ -9,7 +9,8 @@ SCREENSHOT = (720, 1280)  # exercise 1: a 1280 x 720 screenshot, height first
 HALF_SIDE = 1022  # exercise 2: 1022 / 28 = 36.5 exactly
 PHOTO = (768, 1024)  # exercise 3
 TEXT_TOKENS, ANSWER_TOKENS = 2000, 1024
-CLIP = (720, 1280, 60)  # exercise 4: one minute of 720p
+CLIP = (1080, 1920, 90)  # exercise 4: 90 seconds of full HD
+CLIP_FPS = 1.0
 
 
 def _is_number(answer) -> bool:
@@ -58,15 +59,15 @@ def check_images_fit(answer) -> bool:
 
 
 def check_video_tokens(answer) -> bool:
-    """Exercise 4: visual tokens of a 60-second 1280 x 720 clip at 2 fps in Qwen2.5-VL."""
-    expected = vision.video_tokens(*CLIP, 2.0, "qwen2.5-vl")
+    """Exercise 4: visual tokens of a 90-second 1920 x 1080 clip at 1 frame per second in Qwen2.5-VL."""
+    expected = vision.video_tokens(*CLIP, CLIP_FPS, "qwen2.5-vl")
     if not _is_number(answer):
         return report(False, "answer with a number of tokens, for example the result of video_tokens(...).")
-    plan = vision.video_plan(*CLIP, 2.0, "qwen2.5-vl")
+    plan = vision.video_plan(*CLIP, CLIP_FPS, "qwen2.5-vl")
     if answer == 2 * expected:
         return report(False, "two consecutive frames share one temporal patch: count frame pairs, not frames.")
     full_frame = vision.image_tokens(*CLIP[:2], "qwen2.5-vl")
-    if answer in (plan.frames * full_frame, plan.groups * full_frame):
+    if answer in (plan.frames * full_frame, plan.groups * full_frame):  # frames counted at the picture budget
         return report(False, "video frames get a much smaller pixel budget than images: look at "
                              "video_plan(...).max_pixels and the resized frame size.")
     return report(answer == expected, "frames = seconds x fps, made even; frames are resized within the per-frame "
