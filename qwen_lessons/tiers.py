@@ -454,11 +454,16 @@ def recommend(
         best = fitting.iloc[0]
         largest = fitting.sort_values("score").iloc[-1]
         result.recommended = f"{best['model']} ({best['quantization']})"
+        upgrade = (
+            f"Highest-scoring option that still fits: {largest['model']} ({largest['quantization']}, "
+            f"{benchmark} {largest['score']:.1f})."
+            if largest["model"] != best["model"]
+            else "No higher-scoring model fits."
+        )
         result.recommendation = (
             f"Recommended: {best['model']} in {best['quantization']}: {best['memory_gib']:.1f} GiB of "
             f"{usable:.1f} GiB, decode bound {best['tokens_per_s_bound']:.0f} tokens/s (batch {batch}). It is the "
-            f"smallest model meeting {benchmark} >= {min_score:g}, so the fastest and cheapest. Highest-scoring option "
-            f"that still fits: {largest['model']} ({largest['quantization']}, {benchmark} {largest['score']:.1f})."
+            f"smallest model meeting {benchmark} >= {min_score:g}, so the fastest and cheapest. {upgrade}"
         )
     steps.append(result.recommendation)
     return result
