@@ -40,10 +40,13 @@ Models are never changed in place: training returns a new TinyLM and leaves its 
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -164,6 +167,58 @@ def chat_prompt(question: str) -> str:
     return render_chat([{"role": "user", "content": question}], TEMPLATE, add_generation_prompt=True)
 
 
+# ---------------------------------------------------------------- one BLAS thread
+# The matrices here are small. On a busy 2-core machine OpenBLAS threads wait for each other and training
+# became 10-20x slower in our measurements; one thread is fast and steady. threadpoolctl would do this, but it
+# is not a dependency, so we call OpenBLAS's own setter when numpy's OpenBLAS is loaded (Linux), else do nothing.
+
+
+@lru_cache(maxsize=1)
+def _openblas_thread_functions():
+    """(set, get) of the OpenBLAS thread count loaded in this process, or (None, None)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
+    except OSError:
+        return None, None
+    for path in paths:
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_openblas", "64_"), ("openblas", "64_"), ("scipy_openblas", ""), ("openblas", "")):
+            setter = getattr(library, f"{prefix}_set_num_threads{suffix}", None)
+            getter = getattr(library, f"{prefix}_get_num_threads{suffix}", None)
+            if setter is not None and getter is not None:
+                setter.argtypes, setter.restype, getter.restype = [ctypes.c_int], None, ctypes.c_int
+                return setter, getter
+    return None, None
+
+
+@contextmanager
+def one_blas_thread():
+    """Run the block with OpenBLAS limited to one thread, restoring the previous count afterwards."""
+    setter, getter = _openblas_thread_functions()
+    if setter is None:
+        yield
+        return
+    previous = getter()
+    setter(1)
+    try:
+        yield
+    finally:
+        setter(previous)
+
+
+def _single_threaded(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with one_blas_thread():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
 # ---------------------------------------------------------------- vocabulary
 
 
@@ -270,6 +325,7 @@ class TinyLM:
         weights = np.exp(logits)
         return weights / weights.sum(axis=1, keepdims=True)
 
+    @_single_threaded
     def loss(self, sequences, loss_masks) -> float:
         """Mean cross-entropy (nats) over the learned tokens of the sequences."""
         contexts, targets = windows(sequences, loss_masks, self.vocab)
@@ -282,6 +338,7 @@ class TinyLM:
             total += float(-np.log(np.maximum(picked, 1e-12)).sum())
         return total / len(targets)
 
+    @_single_threaded
     def sample(self, prompt: str, n: int = 20, max_new_tokens: int = 40, temperature: float = 1.0, seed: int = 0):
         """n continuations of prompt (text or token ids) at once: (generated id lists, mean next-token entropy per sample, nats)."""
         _check_sampling(n, max_new_tokens, temperature)
@@ -410,6 +467,7 @@ def _in_kernel() -> bool:
     return shell is not None and hasattr(shell, "kernel")
 
 
+@_single_threaded
 def train(
     model: TinyLM,
     sequences,
