@@ -385,3 +385,70 @@ def test_model_choices_exclude_unmodelled_architectures():
 def test_comparison_frame_has_no_missing_estimates(comparison):
     assert not comparison[["published", "estimate", "error_pct"]].isna().any().any()
     assert isinstance(comparison, pd.DataFrame)
+
+
+# ---------------------------------------------------------------- exercise self-checks
+
+
+def test_check_lora_params(capsys):
+    from qwen_lessons.checks import fine_tuning as checks
+
+    # Qwen2.5-1.5B: hidden 1536, q 12 x 128 = 1536, v 2 x 128 = 256, 28 layers; rank 16
+    right = 28 * 16 * ((1536 + 1536) + (1536 + 256))
+    assert checks.check_lora_params(right)
+    assert not checks.check_lora_params(right // 28)
+    assert "every decoder layer" in capsys.readouterr().out
+    assert not checks.check_lora_params(28 * 16 * 2 * (1536 + 1536))
+    assert "grouped-query attention" in capsys.readouterr().out
+    assert not checks.check_lora_params(12345)
+    assert str(right) not in capsys.readouterr().out  # hints never reveal the answer
+
+
+def test_check_full_state_gib(capsys):
+    from qwen_lessons.checks import fine_tuning as checks
+
+    params = 1_543_714_304  # Qwen2.5-1.5B, as lesson 1 counts it
+    assert checks.check_full_state_gib(18 * params / 2**30)
+    assert not checks.check_full_state_gib(16 * params / 2**30)
+    assert "ZeRO" in capsys.readouterr().out
+    assert not checks.check_full_state_gib(18 * params / 1e9)
+    assert "2**30" in capsys.readouterr().out
+
+
+def test_check_lora_compute_share(capsys):
+    from qwen_lessons.checks import fine_tuning as checks
+
+    assert checks.check_lora_compute_share(0.68)
+    assert not checks.check_lora_compute_share(0.0027)
+    assert "share of trainable parameters" in capsys.readouterr().out
+    assert not checks.check_lora_compute_share(1.0)
+
+
+def test_check_largest_fit(capsys):
+    from qwen_lessons.checks import fine_tuning as checks
+
+    # a 4090 has 24 GB = 22.35 GiB; QLoRA-4bit of the 14B stays under it, the 32B does not
+    assert finetune.plan("Qwen/Qwen2.5-14B", "qlora-4bit", "rtx-4090", rank=16, seq_len=2048).fits
+    assert not finetune.plan("Qwen/Qwen2.5-32B", "qlora-4bit", "rtx-4090", rank=16, seq_len=2048).fits
+    assert checks.check_largest_fit("Qwen/Qwen2.5-14B")
+    assert not checks.check_largest_fit("Qwen/Qwen2.5-7B")
+    assert "larger" in capsys.readouterr().out
+    assert not checks.check_largest_fit("Qwen/Qwen2.5-32B")
+    assert "more than the card" in capsys.readouterr().out
+    assert not checks.check_largest_fit("Qwen/Qwen2.5-14B-Instruct")
+    assert "base ids" in capsys.readouterr().out
+
+
+def test_check_hours_by_hand(capsys):
+    from qwen_lessons.checks import fine_tuning as checks
+
+    tokens = 20_000 * 512 * 3
+    n = finetune.matmul_params("Qwen/Qwen2.5-7B")
+    adapters = finetune.lora_trainable_params("Qwen/Qwen2.5-7B", 16)
+    attention = 2 * 2 * 28 * 28 * 128 * 1024 / 2
+    # LoRA with recompute: forward, input gradients, recompute (3 x 2N); attention 4x; adapters 2A x 4
+    flops = tokens * (3 * 2 * n + 4 * attention + 2 * adapters * 4)
+    hours = flops / (312e12 * 0.4) / 3600
+    assert checks.check_hours(hours)
+    assert not checks.check_hours(hours / 3)
+    assert "one epoch" in capsys.readouterr().out

@@ -1,0 +1,91 @@
+"""Self-checks for notebook 03 (fine-tuning): they say whether an answer is right and hint, never reveal."""
+
+from __future__ import annotations
+
+from qwen_lessons import finetune
+from qwen_lessons.checks import close_enough, report
+from qwen_lessons.units import GB, GIB
+
+LORA_MODEL = "Qwen/Qwen2.5-1.5B"
+FIT_GPU = "rtx-4090"
+FIT_SETTINGS = {"rank": 16, "seq_len": 2048, "micro_batch": 1, "checkpointing": True}
+
+
+def check_lora_params(answer: int) -> bool:
+    """Exercise 1: LoRA rank 16 on q_proj and v_proj of Qwen2.5-1.5B, trainable parameters."""
+    expected = finetune.lora_trainable_params(LORA_MODEL, 16, ("q_proj", "v_proj"))
+    layers = finetune.architecture(LORA_MODEL)["num_hidden_layers"]
+    if close_enough(answer, expected / layers, 1e-9):
+        return report(False, "that is one layer's worth; every decoder layer has its own q_proj and v_proj.")
+    if close_enough(answer, 2 * finetune.lora_trainable_params(LORA_MODEL, 16, ("q_proj",)), 1e-9):
+        return report(False, "q_proj and v_proj do not have the same shape: v_proj's output is only "
+                             "num_key_value_heads x head_dim wide (grouped-query attention).")
+    if close_enough(answer, expected / 2, 1e-9):
+        return report(False, "LoRA adds two matrices per module: A (rank x in) and B (out x rank).")
+    return report(close_enough(answer, expected, 1e-9),
+                  "per module rank x (in_features + out_features); sum q_proj and v_proj; times the layers. "
+                  "finetune.linear_layers() lists the shapes.")
+
+
+def check_full_state_gib(answer_gib: float) -> bool:
+    """Exercise 2: weights + gradients + optimizer states of full mixed-precision fine-tuning of Qwen2.5-1.5B, GiB."""
+    params = finetune.total_params(LORA_MODEL)
+    expected = 18 * params / GIB
+    if close_enough(answer_gib, 16 * params / GIB, 0.01):
+        return report(False, "16 bytes per parameter is the ZeRO paper's count with 16-bit gradients; the "
+                             "course's 'full' convention keeps gradients in fp32 (the LLaMA-Factory 18x rule).")
+    if close_enough(answer_gib, 18 * params / GB, 0.01):
+        return report(False, "right bytes, wrong unit: divide by 2**30 for GiB, not by 10**9.")
+    if close_enough(answer_gib, 2 * params / GIB, 0.01):
+        return report(False, "that is only the bf16 weights; gradients and Adam's states come on top.")
+    return report(close_enough(answer_gib, expected, 0.01),
+                  "count bytes per parameter: bf16 weights, fp32 gradients, fp32 master copy, Adam m and v.")
+
+
+def check_lora_compute_share(answer: float) -> bool:
+    """Exercise 3: LoRA (rank 8) compute as a share of full fine-tuning compute, Qwen2.5-7B, no checkpointing."""
+    tokens = 1e6
+    full = finetune.training_flops("Qwen/Qwen2.5-7B", "full", tokens, checkpointing=False)
+    lora = finetune.training_flops("Qwen/Qwen2.5-7B", "lora", tokens, checkpointing=False, rank=8)
+    expected = lora / full
+    share_trainable = finetune.lora_trainable_params("Qwen/Qwen2.5-7B", 8) / finetune.total_params("Qwen/Qwen2.5-7B")
+    if close_enough(answer, share_trainable, 0.1) or (isinstance(answer, int | float) and answer < 0.1):
+        return report(False, "that is the share of trainable parameters; the forward pass and the gradients "
+                             "flowing back through every frozen layer still cost the full matrix products.")
+    return report(close_enough(answer, expected, 0.03),
+                  "forward costs 2N per token; backward costs 2N for input gradients plus 2N for weight "
+                  "gradients, and LoRA skips only the last of these (use finetune.training_flops).")
+
+
+def check_largest_fit(model_id: str) -> bool:
+    """Exercise 4: the largest Qwen2.5 base model whose QLoRA-4bit run (rank 16, 2048 tokens) fits an RTX 4090."""
+    candidates = [m for m in finetune.model_ids() if m.startswith("Qwen/Qwen2.5-") and "Instruct" not in m]
+    fitting = [m for m in candidates
+               if finetune.plan(m, "qlora-4bit", FIT_GPU, **FIT_SETTINGS).fits]
+    expected = max(fitting, key=finetune.total_params)
+    if model_id not in candidates:
+        return report(False, f"answer with one of the base ids: {', '.join(candidates)}.")
+    result = finetune.plan(model_id, "qlora-4bit", FIT_GPU, **FIT_SETTINGS)
+    if not result.fits:
+        return report(False, f"the planner says that one needs {result.memory.total_gib:.1f} GiB, more than "
+                              f"the card's {result.capacity_gib:.1f} GiB.")
+    if model_id != expected:
+        return report(False, "it fits, but a larger Qwen2.5 model fits as well: try the next size up.")
+    return report(True, "")
+
+
+def check_hours(answer_hours: float) -> bool:
+    """Exercise 5: hours to LoRA-tune Qwen2.5-7B on 20,000 examples x 512 tokens x 3 epochs on one A100 80 GB."""
+    table = finetune.data_scenarios("Qwen/Qwen2.5-7B", "lora", "a100-80gb", tokens_per_example=512, epochs=3)
+    expected = float(table.loc[table["examples"] == 20_000, "hours"].iloc[0])
+    if close_enough(answer_hours, expected / 3, 0.05):
+        return report(False, "that is one epoch; the plan makes three passes over the data.")
+    if close_enough(answer_hours, expected, 0.05):
+        return report(True, "")
+    tokens = float(table.loc[table["examples"] == 20_000, "tokens"].iloc[0])
+    no_recompute = finetune.training_flops("Qwen/Qwen2.5-7B", "lora", tokens, checkpointing=False)
+    if close_enough(answer_hours, finetune.training_hours(no_recompute, "a100-80gb"), 0.05):
+        return report(False, "gradient checkpointing is on in this plan: it recomputes the forward pass once more.")
+    return report(close_enough(answer_hours, expected, 0.05),
+                  "tokens = examples x tokens per example x epochs; FLOPs from training_flops; then "
+                  "training_hours at 40% of the GPU's bf16 peak.")
