@@ -867,7 +867,12 @@ class _opened:
 
 
 def decode_preview(data: bytes, max_side: int = PREVIEW_SIDE):
-    """A reduced RGB copy of the picture (long side <= max_side), or None when it is too large to decode safely."""
+    """A reduced RGB copy of the picture (long side <= max_side), or None when it cannot be decoded safely."""
+    return decode_preview_with_reason(data, max_side)[0]
+
+
+def decode_preview_with_reason(data: bytes, max_side: int = PREVIEW_SIDE):
+    """(preview or None, reason): the reduced RGB copy, or None and a one-line reason why there is none."""
     from PIL import Image
 
     height, width = read_image_size(data)
@@ -875,13 +880,16 @@ def decode_preview(data: bytes, max_side: int = PREVIEW_SIDE):
         if image.format == "JPEG":
             image.draft("RGB", (max_side, max_side))  # JPEG decodes at 1/2, 1/4 or 1/8 scale directly
         if image.size[0] * image.size[1] > MAX_DECODE_PIXELS:
-            return None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image.load()
-        rgb = _to_rgb(image)
+            return None, f"{height:,} x {width:,} px is too large to preview safely"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image.load()
+            rgb = _to_rgb(image)
+        except (OSError, SyntaxError, ValueError) as error:  # truncated or damaged pixel data, odd modes
+            return None, f"the pixels could not be decoded ({type(error).__name__}); the header is fine"
     rgb.thumbnail((max_side, max_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
-    return rgb
+    return rgb, ""
 
 
 def _to_rgb(image):

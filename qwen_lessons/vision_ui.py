@@ -139,9 +139,8 @@ def upload_widget(generation: str = vision.DEFAULT_GENERATION):
         if cache.get("key") != key:
             cache.clear()
             height, width = vision.read_image_size(entry["content"])
-            preview = vision.decode_preview(entry["content"])
-            note = "" if preview is not None else (
-                f"{height:,} x {width:,} px is too large to preview safely; the count comes from the file header.")
+            preview, problem = vision.decode_preview_with_reason(entry["content"])
+            note = f"No preview: {problem}; the count comes from the file header." if problem else ""
             cache.update(key=key, value=(height, width, preview, note))
         return cache["value"]
 

@@ -540,6 +540,14 @@ def test_non_images_get_a_clear_error():
         vision.read_image_size(b"")
 
 
+def test_damaged_pixels_still_give_a_count():
+    data = png_header_only(1000, 800)  # small enough to decode, but the pixel data is a stub
+    assert vision.read_image_size(data) == (800, 1000)
+    preview, reason = vision.decode_preview_with_reason(data)
+    assert preview is None and "could not be decoded" in reason
+    assert vision.decode_preview_with_reason(vision.sample_bytes("images/icon.png"))[1] == ""
+
+
 def test_preview_of_a_big_jpeg_is_reduced_while_decoding():
     from PIL import Image
 
@@ -625,6 +633,15 @@ def test_upload_widget_reads_size_and_rejects_non_images():
     _upload(demo, "notes.txt", b"just some text", "text/plain")
     assert "qwen-error" in demo.result.value and "not an image" in demo.result.value
     assert demo.overlay.layout.visibility == "hidden"
+
+
+def test_upload_widget_counts_a_damaged_file_from_its_header():
+    from qwen_lessons import vision_ui
+
+    demo = vision_ui.upload_widget()
+    _upload(demo, "damaged.png", png_header_only(1000, 800))
+    assert "qwen-error" not in demo.result.value and "could not be decoded" in demo.result.value
+    assert f"{vision.image_tokens(800, 1000):,} tokens" in demo.result.value
 
 
 def test_upload_widget_handles_a_20000_pixel_square_by_header():
