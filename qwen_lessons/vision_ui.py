@@ -35,6 +35,12 @@ def context_options() -> list[tuple[str, object]]:
     return options
 
 
+def _ordinal(number: int) -> str:
+    """2 -> '2nd', 3 -> '3rd', 11 -> '11th'."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 def _lines_html(lines: list[str]) -> str:
     return "<ol style='margin:4px 0 0 0'>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ol>"
 
@@ -48,7 +54,7 @@ def image_report_html(height: int, width: int, generation: str, budget: str, eve
         grid = "No grid: the resampler's 256 tokens do not map to image regions."
     else:
         grid = f"Each cell of the grid is {info.factor} x {info.factor} px, one visual token"
-        grid += f" (every {every}th line drawn)." if every > 1 else "."
+        grid += f" (every {_ordinal(every)} line drawn, to keep the cells visible)." if every > 1 else "."
     parts = [f"<b>{html.escape(sentence)}</b>", _lines_html(vision.explain_resize(height, width, generation,
                                                                                 budget=budget)),
              f"<i>{html.escape(grid)}</i>"]

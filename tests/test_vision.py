@@ -589,6 +589,11 @@ def test_image_widget_counts_the_chosen_picture():
     assert demo.overlay.value[:4] == b"\x89PNG"
     demo.generation.value = "qwen3-vl"
     assert f"{vision.image_tokens(first['height'], first['width'], 'qwen3-vl'):,} tokens" in demo.result.value
+    demo.generation.value = "qwen2.5-vl"
+    demo.picture.value = "images/photo.png"  # 2996 x 4004 px shown 560 px wide: 28 px -> 3.9 px, every 2nd line
+    assert "every 2nd line drawn" in demo.result.value
+    demo.generation.value = "qwen3-vl"  # 32 px -> 4.5 px on screen: every line
+    assert "line drawn" not in demo.result.value
     demo.picture.value = "images/icon.png"
     assert (demo.height.value, demo.width.value) == (100, 100) and demo.height.disabled
     demo.picture.value = vision_ui.CUSTOM
