@@ -573,11 +573,15 @@ def video_tokens(height, width, duration_s, fps=2.0, generation=DEFAULT_GENERATI
 # ---------------------------------------------------------------- text tokens and context windows
 
 
-@lru_cache(maxsize=8192)
 def count_text_tokens(text: str) -> int:
     """Tokens of plain text with the real Qwen tokenizer of lesson 2 (qwen_lessons.tokens.encode)."""
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}")
+    return _count_text_tokens(text)
+
+
+@lru_cache(maxsize=8192)
+def _count_text_tokens(text: str) -> int:
     if not text:
         return 0
     from qwen_lessons import tokens  # lesson 2's tokenizer; loaded only when text is counted

@@ -446,8 +446,9 @@ def test_planner_bad_input():
         vision.plan_prompt("", [], [(480, 640, -1)])
     with pytest.raises(ValueError, match="reserved_output"):
         vision.plan_prompt("", reserved_output=-5)
-    with pytest.raises(ValueError, match="text"):
-        vision.plan_prompt(42)
+    for bad_text in (42, ["a", "list"]):
+        with pytest.raises(ValueError, match="text"):
+            vision.plan_prompt(bad_text)
 
 
 # ---------------------------------------------------------------- claim check
