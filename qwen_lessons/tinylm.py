@@ -29,7 +29,7 @@ Interface (stable; lesson 3 builds on it)
 ``TinyLM.generate(prompt, max_new_tokens=40, temperature=1.0, seed=0) -> str``
     the continuation of a text prompt; stops after <|im_end|> or <|endoftext|> (included in the text);
     temperature 0 is greedy. ``TinyLM.sample(prompt, n, ...)`` draws n continuations at once.
-``TinyLM.loss_curve``: the per-step training losses of the run that produced the model.
+``TinyLM.loss_curve``, ``TinyLM.train_seconds``: per-step losses and wall time of the run that produced the model.
 ``instruction_examples(n, seed=0)`` (the first n of one fixed shuffle, so 10 are inside 100, inside 1,000),
 ``heldout_examples()`` (question wordings never trained on), ``chat_prompt(question)``, ``chat_example(q, a)``,
 ``answer_accuracy(model, examples)``, ``diversity(model, prompts, ...)``, ``data_size_experiment(sizes, ...)``.
@@ -44,6 +44,7 @@ import ctypes
 import functools
 import re
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -305,6 +306,7 @@ class TinyLM:
     params: dict
     name: str = "tiny"
     loss_curve: tuple = field(default=(), repr=False)
+    train_seconds: float = 0.0  # wall time of the training run that produced this model
 
     @property
     def n_params(self) -> int:
@@ -491,6 +493,7 @@ def train(
     params = {key: np.array(value, dtype=np.float32) for key, value in model.params.items()}
     moments = {key: (np.zeros_like(value), np.zeros_like(value)) for key, value in params.items()}
     bar = _Progress(steps, name or "training", progress is True)
+    started = time.perf_counter()
     curve = []
     for step in range(1, steps + 1):
         batch = rng.integers(0, len(targets), size=min(batch_size, len(targets)))
@@ -500,7 +503,7 @@ def train(
         bar.update(step)
         if callable(progress):
             progress(step, steps)
-    trained = TinyLM(model.vocab, _freeze(params), name or model.name, tuple(curve))
+    trained = TinyLM(model.vocab, _freeze(params), name or model.name, tuple(curve), time.perf_counter() - started)
     return trained, curve
 
 
@@ -679,3 +682,78 @@ def data_size_experiment(sizes: Sequence[int] = (10, 100, 1000), seed: int = 0, 
     base_row["heldout_correct"] = answer_accuracy(base, heldout)
     base_row.update(diversity(base, prompts, seed=seed))
     return pd.DataFrame([base_row] + rows)
+
+
+# ---------------------------------------------------------------- tables and figures for the notebook
+
+
+def side_by_side(models: dict, questions: Sequence[str], max_new_tokens: int = 30, temperature: float = 0.0, seed: int = 0):
+    """A table: each question rendered as a Qwen2.5 chat prompt, and what each model writes after it."""
+    import pandas as pd
+
+    rows = []
+    for question in questions:
+        prompt = chat_prompt(question)
+        row = {"question": question}
+        for label, model in models.items():
+            row[label] = model.generate(prompt, max_new_tokens, temperature, seed)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compare_diversity(models: dict, prompts: Sequence[str] | None = None, n_samples: int = 20, seed: int = 0):
+    """diversity() of several models on the same prompts, one row per model."""
+    import pandas as pd
+
+    prompts = diversity_prompts() if prompts is None else prompts
+    return pd.DataFrame([{"model": label, **diversity(model, prompts, n_samples, seed=seed)} for label, model in models.items()])
+
+
+def _smooth(values: Sequence[float], width: int = 20) -> np.ndarray:
+    """Moving average (the per-step losses of small random batches are noisy)."""
+    values = np.asarray(values, dtype=float)
+    width = max(1, min(width, len(values)))
+    return np.convolve(values, np.ones(width) / width, mode="valid")
+
+
+def loss_curves_figure(base: TinyLM, tuned: TinyLM):
+    """Two panels: the pretraining loss of the base model and the SFT loss of the instruct model, per step."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, model, what in ((axes[0], base, "pretraining: every token"), (axes[1], tuned, "SFT: reply tokens only")):
+        ax.plot(model.loss_curve, alpha=0.3, label="per step")
+        smooth = _smooth(model.loss_curve)
+        ax.plot(np.arange(len(smooth)) + (len(model.loss_curve) - len(smooth)), smooth, label="moving average (20 steps)")
+        ax.set_xlabel("training step (batch of 128 tokens)")
+        ax.set_ylabel("cross-entropy (nats per learned token)")
+        ax.set_title(f"{what}: {model.loss_curve[0]:.1f} → {np.mean(model.loss_curve[-20:]):.2f} nats")
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def data_size_figure(table):
+    """Held-out correct answers and held-out reply loss against the number of instruction examples."""
+    import matplotlib.pyplot as plt
+
+    tuned = table[table["examples"] > 0]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    axes[0].plot(tuned["examples"], 100 * tuned["heldout_correct"], marker="o")
+    axes[0].set_xscale("log")
+    axes[0].set_xticks(tuned["examples"], [f"{n:,}" for n in tuned["examples"]])
+    axes[0].set_xlabel("instruction examples (log scale)")
+    axes[0].set_ylabel("held-out questions answered exactly (%)")
+    axes[0].set_ylim(0, 100)
+    best = tuned.iloc[-1]
+    axes[0].set_title(f"{int(best['examples']):,} examples: {100 * best['heldout_correct']:.0f}% answered exactly")
+    axes[1].plot(tuned["examples"], tuned["heldout_loss"], marker="o", label="tuned models")
+    axes[1].axhline(table.loc[table["examples"] == 0, "heldout_loss"].iloc[0], linestyle="--", color="#555555", label="base model")
+    axes[1].set_xscale("log")
+    axes[1].set_xticks(tuned["examples"], [f"{n:,}" for n in tuned["examples"]])
+    axes[1].set_xlabel("instruction examples (log scale)")
+    axes[1].set_ylabel("held-out reply loss (nats per token)")
+    axes[1].set_title("More examples, lower loss on unseen wordings")
+    axes[1].legend()
+    fig.tight_layout()
+    return fig

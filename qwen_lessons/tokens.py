@@ -391,7 +391,7 @@ def template_cost(
     """Tokens of the rendered chat: total, written by the template (markers, roles, default system...), from the messages."""
     tokenized = encode_segments(chat_segments(messages, template, add_generation_prompt, enable_thinking), template_special(template))
     added = sum(tokenized.segments[index].part == "template" for index in tokenized.segment_of)
-    return {"total": len(tokenized.ids), "template": added, "content": len(tokenized.ids) - added}
+    return {"total_tokens": len(tokenized.ids), "template_tokens": added, "message_tokens": len(tokenized.ids) - added}
 
 
 # Course-written samples of several scripts, for the tokens-per-character table and the throughput benchmark.
@@ -613,3 +613,32 @@ def token_viewer(
     return SimpleNamespace(
         text=text_box, mode=mode_buttons, template=template_menu, thinking=thinking, summary=summary, tokens=tokens, box=box
     )
+
+
+# ---------------------------------------------------------------- speed figures (benchmarks and the notebook's closing note)
+
+
+def throughput(text: str) -> dict:
+    """Encode text once: tokens, seconds and tokens per second."""
+    import time
+
+    encoding()  # load first, so the figure is encoding speed only
+    start = time.perf_counter()
+    count = len(encode(text))
+    seconds = time.perf_counter() - start
+    return {"tokens": count, "seconds": seconds, "tokens_per_s": count / seconds}
+
+
+def viewer_latency(n_chars: int = 2000, repeats: int = 15) -> float:
+    """Median seconds for one token-viewer update (text set, ChatML mode) on an n_chars input."""
+    import statistics
+    import time
+
+    demo = token_viewer(mode="instruct (ChatML)")
+    text = "user: " + mixed_text(4 * n_chars)[: n_chars - 6]
+    timings = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        demo.text.value = text[: len(text) - (i % 2)]  # alternate, so every set is a real change
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings)

@@ -225,10 +225,10 @@ def test_bad_conversations_raise_one_clear_message(messages, template, message):
 
 def test_template_cost_counts_what_the_template_adds():
     cost = tokens.template_cost([user("Hello world!")], "qwen2.5")
-    assert cost["content"] == len(tokens.encode("Hello world!")) == 3
-    assert cost["total"] == len(tokens.encode_chat([user("Hello world!")], "qwen2.5"))
+    assert cost["message_tokens"] == len(tokens.encode("Hello world!")) == 3
+    assert cost["total_tokens"] == len(tokens.encode_chat([user("Hello world!")], "qwen2.5"))
     # the template part is exactly the rendering of an empty user message
-    assert cost["template"] == len(tokens.encode_chat([user("")], "qwen2.5"))
+    assert cost["template_tokens"] == len(tokens.encode_chat([user("")], "qwen2.5"))
 
 
 # ------------------------------------------------------------------ FIM
@@ -310,10 +310,10 @@ def test_viewer_counts_base_chat_and_fim_modes():
     assert "<b>3</b> tokens" in demo.summary.value and "9707" in demo.tokens.value
     demo.mode.value = "instruct (ChatML)"
     cost = tokens.template_cost([user("Hello world!")], "qwen2.5")
-    assert f"<b>{cost['total']}</b> tokens" in demo.summary.value
-    assert f"adds <b>{cost['template']}</b>" in demo.summary.value
+    assert f"<b>{cost['total_tokens']}</b> tokens" in demo.summary.value
+    assert f"adds <b>{cost['template_tokens']}</b>" in demo.summary.value
     demo.template.value = "qwen3"
-    assert f"adds <b>{cost['template'] - len(tokens.encode(tokens.QWEN25_DEFAULT_SYSTEM)) - 5}</b>" in demo.summary.value
+    assert f"adds <b>{cost['template_tokens'] - len(tokens.encode(tokens.QWEN25_DEFAULT_SYSTEM)) - 5}</b>" in demo.summary.value
     demo.text.value = "x = <FILL>\nprint(x)"
     demo.mode.value = "FIM"
     assert "adds <b>3</b>" in demo.summary.value  # fim_prefix, fim_suffix, fim_middle
@@ -363,7 +363,7 @@ def test_script_table_counts_tokens_per_script():
 
 def test_checks_accept_right_answers_and_hint_on_typical_mistakes(capsys):
     question = checks.OVERHEAD_QUESTION
-    overhead = tokens.template_cost([user(question)], "qwen2.5")["template"]
+    overhead = tokens.template_cost([user(question)], "qwen2.5")["template_tokens"]
     assert checks.check_template_overhead(overhead)
     # forgetting the default system block: its text plus <|im_start|>, "system", "\n", <|im_end|>, "\n"
     assert not checks.check_template_overhead(overhead - len(tokens.encode(tokens.QWEN25_DEFAULT_SYSTEM)) - 5)
