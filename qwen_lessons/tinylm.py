@@ -24,6 +24,10 @@ Interface (stable; lesson 3 builds on it)
 ``train(model, sequences, loss_masks, steps, lr, seed, batch_size=BATCH, progress=True) -> (TinyLM, loss_curve)``
     the general loop (Adam, masked cross-entropy): sequences are lists of token ids, loss_masks lists of
     0/1 of the same lengths (1 = this token is predicted and learned).
+``pretraining_data() -> (sequences, masks)``, ``sft_data(examples, vocab=None) -> (sequences, masks)``
+    token ids and loss masks of the corpus (every token) and of chats (replies and <|im_end|> only).
+``windows(sequences, loss_masks, vocab) -> (contexts, targets)``
+    the (CONTEXT-token window, next token) pairs that training and loss() use.
 ``TinyLM.loss(sequences, loss_masks) -> float``
     mean masked cross-entropy in nats per learned token.
 ``TinyLM.generate(prompt, max_new_tokens=40, temperature=1.0, seed=0) -> str``
@@ -33,6 +37,10 @@ Interface (stable; lesson 3 builds on it)
 ``instruction_examples(n, seed=0)`` (the first n of one fixed shuffle, so 10 are inside 100, inside 1,000),
 ``heldout_examples()`` (question wordings never trained on), ``chat_prompt(question)``, ``chat_example(q, a)``,
 ``answer_accuracy(model, examples)``, ``diversity(model, prompts, ...)``, ``data_size_experiment(sizes, ...)``.
+
+Constants others may rely on: CONTEXT, PRETRAIN_STEPS, TUNE_STEPS, TUNE_LR, SPECIALS, ENDOFTEXT, IM_START,
+IM_END, STOP_TOKENS, TEMPLATE, CUSTOM_SYSTEM, TRAIN_QUESTIONS, HELDOUT_QUESTIONS. Training and sampling run with
+one OpenBLAS thread (``one_blas_thread()``): on a busy 2-core machine that is several times faster.
 
 Models are never changed in place: training returns a new TinyLM and leaves its input as it was
 (the parameter arrays are read-only).
