@@ -1,0 +1,357 @@
+"""Shared machinery of the browser tests: a JupyterLab/Voila server on loopback, and page helpers.
+
+Everything here talks to 127.0.0.1 only; Chromium runs with the flags that stop its background calls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+SCREENSHOTS = ROOT / "screenshots"
+REQUIRE_ENV = "QWEN_LESSONS_REQUIRE_BROWSER"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+# Closed network: no component updates, sync, QUIC or background fetches (they would hang or leak).
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--disable-default-apps", "--disable-extensions", "--metrics-recording-only",
+]
+# Lab settings for a test run: no news fetch, no autosave (outputs must never reach a notebook file),
+# every cell attached to the DOM (so the test sees the prompts and outputs of cells below the fold).
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
+VIEWPORT = {"width": 1280, "height": 900}
+RUN_TIMEOUT_S = 90
+UPDATE_TIMEOUT_S = 20
+
+
+def find_chromium() -> str | None:
+    """The system Chromium to drive: $CHROMIUM if set, else Debian's usual paths, else the PATH."""
+    if os.environ.get("CHROMIUM"):
+        return os.environ["CHROMIUM"] if Path(os.environ["CHROMIUM"]).exists() else None
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def browser_required() -> bool:
+    """True when a missing browser must fail the run instead of skipping it (CI sets the variable)."""
+    return os.environ.get(REQUIRE_ENV, "").strip() not in ("", "0", "false", "no")
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, timeout_s: float, proc: subprocess.Popen | None = None) -> None:
+    """Poll url until it answers, the process dies, or the timeout passes."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.25)
+    raise TimeoutError(f"no answer from {url} within {timeout_s} s")
+
+
+def copy_notebooks(destination: Path) -> Path:
+    """Copy notebooks/ (without checkpoints) so a run in the browser can never write into the repository."""
+    target = destination / "notebooks"
+    shutil.copytree(NOTEBOOKS, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return target
+
+
+def jupyter_env(home: Path) -> dict[str, str]:
+    """Environment for a server that keeps its runtime, config and data files in a throw-away folder."""
+    env = dict(os.environ)
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR"):
+        env[name] = str(home / name.lower())
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@dataclass
+class Server:
+    """A running Jupyter server (Lab or Voila) and how to reach it."""
+
+    base: str
+    token: str
+    root: Path
+    proc: subprocess.Popen
+    log: Path
+    notes: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a server path, with the token when there is one."""
+        separator = "&" if "?" in path else "?"
+        return f"{self.base}/{path.lstrip('/')}" + (f"{separator}token={self.token}" if self.token else "")
+
+    def api(self, path: str, method: str = "GET"):
+        """Call the server's REST API; return the parsed JSON (or None for an empty answer)."""
+        request = urllib.request.Request(self.url(path), method=method)
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            body = answer.read()
+        return json.loads(body) if body else None
+
+    def kernels(self) -> list[dict]:
+        return self.api("api/kernels")
+
+    def shutdown_sessions(self) -> None:
+        """Stop every kernel so the next notebook starts on an idle machine."""
+        for session in self.api("api/sessions"):
+            self.api(f"api/sessions/{session['id']}", method="DELETE")
+        for kernel in self.kernels():
+            self.api(f"api/kernels/{kernel['id']}", method="DELETE")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
+
+
+def start_lab(workdir: Path) -> Server:
+    """Start JupyterLab on a free loopback port, with a token, serving a copy of notebooks/."""
+    root = workdir / "lab-root"
+    root.mkdir(parents=True)
+    copy_notebooks(root)
+    settings = workdir / "lab-settings"
+    for relative, values in LAB_SETTINGS.items():
+        path = settings / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values), encoding="utf-8")
+    port, token = free_port(), secrets.token_hex(16)
+    log = workdir / "lab.log"
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        "--LabApp.extension_manager=readonly",  # the default manager queries PyPI
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={workdir / 'workspaces'}",
+    ]
+    proc = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=jupyter_env(workdir / "home"),
+                            cwd=root)
+    server = Server(f"http://127.0.0.1:{port}", token, root, proc, log)
+    try:
+        wait_http(server.url("api/status"), 90, proc)
+    except Exception:
+        server.stop()
+        raise RuntimeError("JupyterLab did not start:\n" + server.log_tail()) from None
+    return server
+
+
+def start_voila(workdir: Path, notebook: str) -> Server:
+    """Serve one notebook with the standalone `voila` command, as an instructor would."""
+    root = workdir / "voila-root"
+    root.mkdir(parents=True)
+    copy_notebooks(root)
+    port = free_port()
+    log = workdir / "voila.log"
+    command = [sys.executable, "-m", "voila", str(root / notebook), "--no-browser", f"--port={port}",
+               "--Voila.ip=127.0.0.1"]
+    proc = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=jupyter_env(workdir / "vhome"),
+                            cwd=root)
+    server = Server(f"http://127.0.0.1:{port}", "", root, proc, log)
+    try:
+        wait_http(server.base + "/api/status", 90, proc)
+    except Exception:
+        server.stop()
+        raise RuntimeError("Voila did not start:\n" + server.log_tail()) from None
+    return server
+
+
+# ----------------------------------------------------------------------------------------- page helpers
+
+ERROR_TEXT = re.compile(r"Traceback|\b\w*(Error|Exception|Warning)\b")
+# what a widget looks like when the browser side of ipywidgets is missing or broken
+UNRENDERED_WIDGET = re.compile(r"^\s*(VBox|HBox|Box|Tab|Accordion|GridBox|Stack)\(children=|Error displaying widget")
+
+
+def wait_kernel_ready(page, server: Server, timeout_s: float) -> None:
+    """Wait until the notebook's kernel is connected and idle (the toolbar says idle earlier than that)."""
+    status = page.locator("#jp-main-statusbar span[title^='Change kernel']")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        kernels = server.kernels()
+        connected = kernels and all(k["execution_state"] == "idle" and k.get("connections", 1) > 0 for k in kernels)
+        if connected and status.count() and status.first.inner_text().strip().endswith("| Idle"):
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"the kernel was not ready within {timeout_s} s: {server.kernels()}")
+
+
+def _prompts(page) -> list[str]:
+    return [text.strip() for text in page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()]
+
+
+def run_all_cells(page, server: Server, timeout_s: float = RUN_TIMEOUT_S) -> float:
+    """Run every cell through the Run menu and wait until the kernel is idle; return the seconds it took."""
+    wait_kernel_ready(page, server, timeout_s)
+    start = time.monotonic()
+    deadline = start + timeout_s
+    for _attempt in range(2):  # a click that lands while Lab is still wiring the kernel can be lost: retry once
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        begun = time.monotonic()
+        while time.monotonic() - begun < 10 and all(prompt in ("[ ]:", "") for prompt in _prompts(page)):
+            time.sleep(0.1)
+        if not all(prompt in ("[ ]:", "") for prompt in _prompts(page)):
+            break
+    steady = 0
+    prompts: list[str] = []
+    while time.monotonic() < deadline:
+        prompts = _prompts(page)
+        states = [kernel["execution_state"] for kernel in server.kernels()]
+        if "dead" in states:
+            raise AssertionError("the kernel died while running the notebook")
+        running = any("*" in prompt for prompt in prompts)
+        started = any(re.fullmatch(r"\[\d+\]:", prompt) for prompt in prompts)
+        # idle twice in a row: a single idle poll can fall between two queued cells
+        steady = steady + 1 if (started and not running and states and set(states) == {"idle"}) else 0
+        if steady >= 2:
+            return time.monotonic() - start
+        time.sleep(0.25)
+    raise AssertionError(f"the notebook did not finish within {timeout_s} s; prompts: {prompts}")
+
+
+def unexecuted_cells(page) -> list[int]:
+    """1-based numbers of code cells without an execution count (Run All stops at the first error)."""
+    return [number for number, prompt in enumerate(_prompts(page), start=1) if not re.fullmatch(r"\[\d+\]:", prompt)]
+
+
+def output_problems(page) -> list[str]:
+    """Every output that shows an error, a warning, or a widget that did not render."""
+    problems = []
+    for text in page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts():
+        if ERROR_TEXT.search(text):
+            problems.append("stderr/error output: " + text.strip()[:600])
+    for text in page.locator(".jp-OutputArea-output").all_inner_texts():
+        if UNRENDERED_WIDGET.search(text):
+            problems.append("widget not rendered: " + text.strip()[:200])
+    return problems
+
+
+def control(scope, label: str):
+    """The widget whose description is exactly `label` (one match required: Playwright is strict)."""
+    return scope.locator(f'.jupyter-widgets.widget-inline-hbox:has(> label.widget-label:text-is("{label}"))')
+
+
+def operate(scope, action: tuple) -> None:
+    """Do one user action on a widget: ("select", label, option), ("type", label, text),
+    ("key", label, key) on a slider handle, ("readout", label, text) on a slider's number, ("click", button name)."""
+    kind, target, *rest = action
+    rest = [value() if callable(value) else value for value in rest]
+    if kind == "select":
+        control(scope, target).locator("select").select_option(label=rest[0])
+    elif kind == "type":
+        box = control(scope, target).locator("input, textarea")
+        box.fill(str(rest[0]))
+        if box.evaluate("element => element.tagName") == "TEXTAREA":
+            box.blur()  # Enter would add a line; leaving the box commits it
+        else:
+            box.press("Enter")
+    elif kind == "key":
+        handle = control(scope, target).locator(".noUi-handle").first
+        handle.focus()
+        handle.press(rest[0])
+    elif kind == "readout":
+        readout = control(scope, target).locator(".widget-readout")
+        readout.click()
+        readout.press("Control+a")
+        readout.type(str(rest[0]))
+        readout.press("Enter")
+    elif kind == "click":
+        scope.get_by_role("button", name=target, exact=True).click()
+    elif kind == "check":
+        control(scope, target).locator("input[type=checkbox]").click()
+    else:
+        raise ValueError(f"unknown action {kind!r}; use select, type, key, readout, click or check")
+
+
+# Parse the expected HTML with the browser's own parser so both sides are serialized the same way.
+_NORMALIZE_JS = "html => { const d = document.createElement('div'); d.innerHTML = html; return d.innerHTML; }"
+_TEXT_JS = "html => { const d = document.createElement('div'); d.innerHTML = html; return d.textContent; }"
+
+
+def displayed_html(result) -> str:
+    return result.locator(".widget-html-content").inner_html()
+
+
+def wait_for_result(page, result, expected_html: str, timeout_s: float = UPDATE_TIMEOUT_S) -> None:
+    """Wait until the result widget shows exactly expected_html (as the browser parses it)."""
+    want = page.evaluate(_NORMALIZE_JS, expected_html)
+    deadline = time.monotonic() + timeout_s
+    shown = displayed_html(result)
+    while shown != want and time.monotonic() < deadline:
+        time.sleep(0.1)
+        shown = displayed_html(result)
+    if shown != want:
+        shown_text = result.locator(".widget-html-content").text_content()
+        want_text = page.evaluate(_TEXT_JS, expected_html)
+        raise AssertionError(f"the widget shows\n  {shown_text!r}\nbut qwen_lessons computes\n  {want_text!r}")
+
+
+def screenshot(page, name: str, focus=None) -> Path:
+    """Save a screenshot under screenshots/ (git-ignored), with `focus` scrolled to the top when given."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    if focus is not None:
+        focus.evaluate("element => element.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(200)  # let the scroll settle before the picture
+    path = SCREENSHOTS / f"browser_{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def check_widget_case(page, case):
+    """Act on the widgets as case.actions say; assert every result then shows qwen_lessons' value.
+
+    Returns the output area holding the first result (to aim the screenshot). Each result must change: a result that
+    already showed the expected value before the actions would prove nothing.
+    """
+    scope = page.locator(case.scope) if case.scope else page
+    results = [(scope.locator(selector), selector, expected()) for selector, expected in case.expect]
+    before = {}
+    for result, selector, _ in results:
+        result.wait_for(state="visible")
+        before[selector] = displayed_html(result)
+    for action in case.actions:
+        operate(scope, action)
+    for result, selector, expected_html in results:
+        try:
+            wait_for_result(page, result, expected_html)
+        except AssertionError as error:
+            raise AssertionError(f"{selector} after {case.actions}: {error}") from None
+        assert displayed_html(result) != before[selector], f"{selector} did not change: the check proves nothing"
+    first = results[0][0]
+    area = page.locator(".jp-OutputArea-output", has=first)
+    return area.last if area.count() else first

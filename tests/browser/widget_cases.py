@@ -1,0 +1,193 @@
+"""What a learner does to the widgets of each notebook, and what qwen_lessons says they must then show.
+
+Each expected value is computed here, in the test process, by the pure qwen_lessons function behind the
+widget. The starting values of the other controls are read from a fresh builder (its controls only, never
+its results), so a changed default does not break the test, while a widget that stops updating, or shows
+something else than the function, does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WidgetCase:
+    """Actions on the controls (see browser_harness.operate), then (result CSS selector, expected HTML) pairs."""
+
+    actions: tuple[tuple, ...]  # a value may be a callable, called when the action runs
+    expect: tuple[tuple[str, Callable[[], str]], ...]
+    scope: str | None = None  # CSS selector of the part of the page holding this widget (None: whole page)
+
+
+# ----------------------------------------------------------------------------- 00 start here: weights memory
+
+def start_here_weights() -> str:
+    from qwen_lessons import start
+
+    # "End" on the size slider moves it to its maximum, 10**2.9 billion; the widget rounds to 2 decimals
+    return start.weights_sentence(round(10**2.9, 2), "int4 (4-bit)")
+
+
+START_HERE = WidgetCase(
+    actions=(("select", "Precision", "int4 (4-bit)"), ("key", "Billions", "End")),
+    # start.weights_widget() gives its result no qwen- class: the HTML widget beside the slider
+    expect=((".widget-vbox:has(> .widget-slider) > .widget-html", start_here_weights),),
+)
+
+
+# ----------------------------------------------------------------------------- 01 family map: catalog explorer
+
+EXPLORER_LINE = "code"
+
+
+def family_map_table() -> str:
+    from qwen_lessons import catalog
+
+    ui = catalog.build_explorer()
+    rows = catalog.explorer_selection(EXPLORER_LINE, ui.generation.value, ui.variant.value, ui.license.value,
+                                      ui.size.value, ui.context.value, table=catalog.load_catalog())
+    return catalog.selection_html(rows)
+
+
+FAMILY_MAP = WidgetCase(
+    actions=(("select", "Line", EXPLORER_LINE),),
+    expect=((".qwen-explorer-table", family_map_table),),
+)
+
+
+# ----------------------------------------------------------------------------- 02 base vs instruct: token viewer
+
+VIEWER_TEXT = "user: Why does Qwen use ChatML?\nassistant: To mark who is speaking."
+
+
+def token_view() -> str:
+    from qwen_lessons import tokens
+
+    ui = tokens.token_viewer()
+    return tokens.view_html(tokens.view_tokens(VIEWER_TEXT, ui.mode.value, ui.template.value, ui.thinking.value))
+
+
+def token_summary() -> str:
+    from qwen_lessons import tokens
+
+    ui = tokens.token_viewer()
+    return tokens.view_summary(tokens.view_tokens(VIEWER_TEXT, ui.mode.value, ui.template.value, ui.thinking.value))
+
+
+BASE_VS_INSTRUCT = WidgetCase(
+    actions=(("type", "Text", VIEWER_TEXT),),
+    expect=((".qwen-token-view", token_view), (".qwen-token-summary", token_summary)),
+)
+
+
+# ----------------------------------------------------------------------------- 03 fine-tuning: planner
+
+PLANNER_METHOD = "qlora-4bit"
+PLANNER_MODEL = "Qwen/Qwen2.5-14B"  # set explicitly: the notebook leaves the planner on another model
+
+
+def _finetune_plan():
+    from qwen_lessons import finetune
+
+    ui = finetune.planner_widget()
+    return finetune.plan(PLANNER_MODEL, PLANNER_METHOD, ui.gpu.value, rank=ui.rank.value, seq_len=ui.seq_len.value,
+                         micro_batch=ui.micro_batch.value, checkpointing=ui.checkpointing.value,
+                         examples=ui.examples.value)
+
+
+def finetune_verdict() -> str:
+    from qwen_lessons import finetune
+
+    return finetune.verdict_html(_finetune_plan())
+
+
+def finetune_hours() -> str:
+    from qwen_lessons import finetune
+
+    return finetune.hours_html(_finetune_plan())
+
+
+def _method_label() -> str:
+    from qwen_lessons import finetune
+
+    return finetune.METHOD_LABELS[PLANNER_METHOD]
+
+
+FINE_TUNING = WidgetCase(
+    actions=(("select", "Model", PLANNER_MODEL), ("select", "Method", _method_label)),
+    expect=((".qwen-ft-verdict", finetune_verdict), (".qwen-ft-hours", finetune_hours)),
+)
+
+
+# ----------------------------------------------------------------------------- 04 vision: prompt token planner
+
+PLANNER_IMAGES = 5
+
+
+def vision_plan() -> str:
+    from qwen_lessons import vision, vision_ui
+
+    ui = vision_ui.planner_widget()
+    image_size = (ui.image_height.value, ui.image_width.value)
+    videos = [(ui.video_height.value, ui.video_width.value, ui.duration.value)] * ui.videos.value
+    plan = vision.plan_prompt(ui.text.value, [image_size] * PLANNER_IMAGES, videos, generation=ui.generation.value,
+                              budget=ui.budget.value, video_fps=ui.fps.value, reserved_output=ui.reserved.value,
+                              context=ui.context.value)
+    return vision_ui.plan_html(plan, image_size, ui.budget.value)
+
+
+VISION = WidgetCase(
+    actions=(("type", "Images", PLANNER_IMAGES),),
+    expect=((".qwen-vision-plan", vision_plan),),
+)
+
+
+# ----------------------------------------------------------------------------- 05 tiers: memory calculator, wizard
+
+CALCULATOR_PROMPT = 16384
+WIZARD_HARDWARE = "a100-80gb"
+
+
+def memory_breakdown() -> str:
+    from qwen_lessons import tiers
+
+    ui = tiers.memory_calculator()
+    return tiers.memory_breakdown_html(ui.model.value, ui.quantization.value, CALCULATOR_PROMPT, ui.answer.value,
+                                       ui.batch.value)
+
+
+def wizard_fit() -> str:
+    from qwen_lessons import tiers
+
+    ui = tiers.tier_wizard()
+    result = tiers.recommend(ui.modality.value, ui.purpose.value, WIZARD_HARDWARE, ui.num_gpus.value,
+                             ui.context.value, ui.batch.value, ui.quality.value)
+    return tiers.fit_html(result)
+
+
+def wizard_steps() -> str:
+    from qwen_lessons import tiers
+
+    ui = tiers.tier_wizard()
+    result = tiers.recommend(ui.modality.value, ui.purpose.value, WIZARD_HARDWARE, ui.num_gpus.value,
+                             ui.context.value, ui.batch.value, ui.quality.value)
+    return tiers.steps_html(result)
+
+
+CHOOSING_A_TIER = WidgetCase(
+    actions=(("type", "Prompt tokens", CALCULATOR_PROMPT), ("select", "Hardware", WIZARD_HARDWARE)),
+    expect=((".qwen-memory-breakdown", memory_breakdown), (".qwen-tier-fit", wizard_fit),
+            (".qwen-tier-steps", wizard_steps)),
+)
+
+
+LESSON_CASES: dict[str, WidgetCase] = {
+    "00_start_here": START_HERE,
+    "01_family_map": FAMILY_MAP,
+    "02_base_vs_instruct": BASE_VS_INSTRUCT,
+    "03_fine_tuning": FINE_TUNING,
+    "04_vision_token_budgets": VISION,
+    "05_choosing_a_tier": CHOOSING_A_TIER,
+}
