@@ -384,6 +384,14 @@ def training_tokens(examples: int, tokens_per_example: int, epochs: float = 1) -
     return round(examples * tokens_per_example * epochs)
 
 
+def chat_tokens(messages, template: str = "qwen2.5") -> dict:
+    """Real Qwen token count of one training chat: all tokens, and the ones supervised fine-tuning learns."""
+    from qwen_lessons.tokens import loss_mask
+
+    mask = loss_mask(messages, template)
+    return {"tokens": len(mask.ids), "learned": int(sum(mask.learn))}
+
+
 def training_flops(model_id: str, method: str, tokens: float, *, seq_len: int = 1024,
                    checkpointing: bool = True, rank: int = 16, target_modules=DEFAULT_TARGETS) -> float:
     """Training FLOPs: matmuls (2 per parameter per token forward) and causal attention, with backward and recompute."""

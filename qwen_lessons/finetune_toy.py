@@ -26,6 +26,7 @@ DEFAULT_SIZES = (0, 10, 40, 160)
 PRETRAIN_STEPS = 300  # shorter than lesson 2's pretraining, so the notebook stays under its time budget
 INSTRUCT_STEPS = 200
 DOMAIN_STEPS = 150
+DOMAIN_BATCH = 64  # half lesson 2's batch: the domain set is small and the notebook has a time budget
 STARTS = ("base", "instruct")
 
 
@@ -79,7 +80,8 @@ def fine_tune(start, n_examples: int, seed: int = 0, steps: int = DOMAIN_STEPS):
     if n_examples == 0:
         return start
     sequences, masks = tinylm.sft_data(domain_examples(n_examples, seed), start.vocab)
-    tuned, _ = tinylm.train(start, sequences, masks, steps, tinylm.TUNE_LR, seed, progress=False, name="domain")
+    tuned, _ = tinylm.train(start, sequences, masks, steps, tinylm.TUNE_LR, seed, batch_size=DOMAIN_BATCH,
+                            progress=False, name="domain")
     return tuned
 
 

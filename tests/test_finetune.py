@@ -325,6 +325,16 @@ def test_known_disagreements_go_the_documented_way(comparison):
     qlora = qlora[qlora["group"] == "Qwen-1 measured, 1 GPU"]
     assert (qlora[qlora["seq_len"] == 256]["error_pct"] < 0).all()
     assert (qlora[qlora["seq_len"] == 8192]["error_pct"] > 0).all()
+    one_gpu = comparison[comparison["group"] == "Qwen-1 measured, 1 GPU"]
+    medians = one_gpu.assign(abs_error=one_gpu["error_pct"].abs()).groupby("method_key")["abs_error"].median()
+    assert medians.idxmin() == "lora"  # plain LoRA rows are the closest
+    assert (one_gpu[one_gpu["method_key"] == "lora+emb"]["error_pct"] > 0).all()  # emb copies counted at 16 B
+    full = one_gpu[one_gpu["method_key"] == "full"]
+    assert full[full["seq_len"] == 256]["error_pct"].iloc[0] < -20  # DeepSpeed buffers not modelled
+    zero3 = comparison[comparison["method"] == "LoRA + Deepspeed Zero3"]
+    assert zero3[zero3["seq_len"] == 256]["error_pct"].iloc[0] < -20
+    swift_full = comparison[(comparison["group"] == "Qwen3 docs example (ms-swift)") & (comparison["method"] == "Full")]
+    assert swift_full["error_pct"].iloc[0] < -20
     # LLaMA-Factory's x/2 rule ignores Qwen's bf16 embedding and output head, so 7B QLoRA-4bit is our worst row
     worst = comparison[comparison["group"].str.startswith("LLaMA")].sort_values("error_pct").iloc[-1]
     assert (worst["method_key"], worst["model"]) == ("qlora-4bit", "7B ~ Qwen2.5-7B")
@@ -452,3 +462,13 @@ def test_check_hours_by_hand(capsys):
     assert checks.check_hours(hours)
     assert not checks.check_hours(hours / 3)
     assert "one epoch" in capsys.readouterr().out
+
+
+def test_chat_tokens_counts_the_template_and_learns_only_the_reply():
+    from qwen_lessons import tokens
+
+    chat = [{"role": "user", "content": "Classify: my invoice is wrong."}, {"role": "assistant", "content": "billing"}]
+    counted = finetune.chat_tokens(chat)
+    rendered = tokens.render_chat(chat, "qwen2.5", add_generation_prompt=False)
+    assert counted["tokens"] == len(tokens.encode(rendered, tokens.template_special("qwen2.5")))
+    assert counted["learned"] == len(tokens.encode("billing")) + 1  # the reply and its <|im_end|>

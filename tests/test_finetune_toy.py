@@ -88,9 +88,13 @@ def test_domain_examples_teach_the_task_from_either_start(results):
 
 
 def test_both_starts_end_close_and_narrow_tuning_erases_general_answers(results):
-    gap = _row(results, "instruct", 160)["accuracy"] - _row(results, "base", 160)["accuracy"]
-    assert abs(gap) <= 0.15
-    assert _row(results, "instruct", 160)["general_accuracy"] <= 0.2  # forgetting after domain-only tuning
+    for n in (10, 160):  # in this run the instruct start is ahead on exact answers, by a few points
+        gap = _row(results, "instruct", n)["accuracy"] - _row(results, "base", n)["accuracy"]
+        assert 0 <= gap <= 0.15
+    # on held-out loss the base start is briefly ahead at ten examples (the notebook says so)
+    assert _row(results, "base", 10)["heldout_loss"] < _row(results, "instruct", 10)["heldout_loss"]
+    for n in (10, 160):  # forgetting: domain-only tuning erases the instruct checkpoint's general answers
+        assert _row(results, "instruct", n)["general_accuracy"] <= 0.2
     assert _row(results, "base", 160)["general_accuracy"] <= 0.1
 
 
