@@ -3,8 +3,8 @@
 Conventions (bytes per parameter; see shared/reference/memory_math.md for who uses what):
 
 - ``full`` — mixed-precision AdamW: bf16 weights (2) + fp32 gradients (4) + fp32 master copy, Adam m and v
-  (4 + 4 + 4) = 18 bytes per parameter, the EleutherAI cookbook split behind LLaMA-Factory's "18x GB"
-  rule. The ZeRO paper counts 16 (fp16 gradients).
+  (4 + 4 + 4) = 18 bytes per parameter, the EleutherAI cookbook split, which matches LLaMA-Factory's
+  "18x GB" rule. The ZeRO paper counts 16 (fp16 gradients).
 - ``full-bf16`` — everything in bf16: weights 2 + gradients 2 + Adam m, v 2 + 2 = 8 ("8x GB").
 - ``freeze`` — only the last ``trainable_layers`` decoder layers train; trainable parameters are kept in fp32
   (weights 4 + gradients 4 + Adam 8), frozen ones in bf16 (2), as LLaMA-Factory upcasts trainable weights.
