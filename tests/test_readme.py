@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -32,3 +33,20 @@ def test_readme_lesson_map_lists_every_lesson_notebook():
     readme = (ROOT / "README.md").read_text()
     for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         assert f"notebooks/{notebook.name}" in readme, f"{notebook.name} is missing from the README lesson map"
+
+
+def notebook_minutes(path: Path) -> int:
+    """The 'about N minutes' estimate in a notebook's first cell."""
+    first_cell = "".join(json.loads(path.read_text(encoding="utf-8"))["cells"][0]["source"])
+    match = re.search(r"about (\d+) minutes", first_cell)
+    assert match, f"{path.name}: the first cell gives no 'about N minutes' estimate"
+    return int(match.group(1))
+
+
+def test_course_maps_agree_with_each_notebooks_own_time_estimate():
+    readme = (ROOT / "README.md").read_text()
+    start_here = "".join(json.loads((ROOT / "notebooks" / "00_start_here.ipynb").read_text())["cells"][1]["source"])
+    for notebook in sorted((ROOT / "notebooks").glob("0[0-9]_*.ipynb")):
+        minutes = notebook_minutes(notebook)
+        assert re.search(rf"notebooks/{notebook.name}\) \|.*\| {minutes} min \|", readme), f"README time for {notebook.name}"
+        assert re.search(rf"`{notebook.stem}` \|.*\| {minutes} min \|", start_here), f"00_start_here time for {notebook.name}"
