@@ -77,6 +77,20 @@ def wait_http(url: str, timeout_s: float, proc: subprocess.Popen | None = None) 
     raise TimeoutError(f"no answer from {url} within {timeout_s} s")
 
 
+def wait_port(port: int, timeout_s: float, proc: subprocess.Popen) -> None:
+    """Wait until something listens on the loopback port (a page request would already run the notebook)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before listening on port {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.25)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout_s} s")
+
+
 def copy_notebooks(destination: Path) -> Path:
     """Copy notebooks/ (without checkpoints) so a run in the browser can never write into the repository."""
     target = destination / "notebooks"
@@ -183,7 +197,7 @@ def start_voila(workdir: Path, notebook: str) -> Server:
                             cwd=root)
     server = Server(f"http://127.0.0.1:{port}", "", root, proc, log)
     try:
-        wait_http(server.base + "/api/status", 90, proc)
+        wait_port(port, 90, proc)
     except Exception:
         server.stop()
         raise RuntimeError("Voila did not start:\n" + server.log_tail()) from None
@@ -207,7 +221,9 @@ def wait_kernel_ready(page, server: Server, timeout_s: float) -> None:
         if connected and status.count() and status.first.inner_text().strip().endswith("| Idle"):
             return
         time.sleep(0.25)
-    raise AssertionError(f"the kernel was not ready within {timeout_s} s: {server.kernels()}")
+    dialog = page.locator(".jp-Dialog")
+    shown = f"; a dialog is open: {dialog.first.inner_text()[:200]!r}" if dialog.count() else ""
+    raise AssertionError(f"the kernel was not ready within {timeout_s} s: {server.kernels()}{shown}")
 
 
 def _prompts(page) -> list[str]:
@@ -332,7 +348,7 @@ def screenshot(page, name: str, focus=None) -> Path:
     return path
 
 
-def check_widget_case(page, case):
+def check_widget_case(page, case, timeout_s: float = UPDATE_TIMEOUT_S):
     """Act on the widgets as case.actions say; assert every result then shows qwen_lessons' value.
 
     Returns the output area holding the first result (to aim the screenshot). Each result must change: a result that
@@ -348,10 +364,8 @@ def check_widget_case(page, case):
         operate(scope, action)
     for result, selector, expected_html in results:
         try:
-            wait_for_result(page, result, expected_html)
+            wait_for_result(page, result, expected_html, timeout_s)
         except AssertionError as error:
             raise AssertionError(f"{selector} after {case.actions}: {error}") from None
         assert displayed_html(result) != before[selector], f"{selector} did not change: the check proves nothing"
-    first = results[0][0]
-    area = page.locator(".jp-OutputArea-output", has=first)
-    return area.last if area.count() else first
+    return results[0][0].evaluate_handle("element => element.closest('.jp-OutputArea-output') || element")

@@ -72,7 +72,7 @@ def lab(browser, tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def timings():
     """Record named durations; they are printed in the terminal summary."""
     return _TIMINGS

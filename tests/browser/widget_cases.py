@@ -176,11 +176,22 @@ def wizard_steps() -> str:
     return tiers.steps_html(result)
 
 
-CHOOSING_A_TIER = WidgetCase(
-    actions=(("type", "Prompt tokens", CALCULATOR_PROMPT), ("select", "Hardware", WIZARD_HARDWARE)),
-    expect=((".qwen-memory-breakdown", memory_breakdown), (".qwen-tier-fit", wizard_fit),
-            (".qwen-tier-steps", wizard_steps)),
+MEMORY_CALCULATOR = WidgetCase(
+    actions=(("type", "Prompt tokens", CALCULATOR_PROMPT),),
+    expect=((".qwen-memory-breakdown", memory_breakdown),),
 )
+TIER_WIZARD = WidgetCase(
+    actions=(("select", "Hardware", WIZARD_HARDWARE),),
+    expect=((".qwen-tier-fit", wizard_fit), (".qwen-tier-steps", wizard_steps)),
+)
+
+
+def both(first: WidgetCase, second: WidgetCase) -> WidgetCase:
+    """One case doing the actions and checks of two widgets of the same page."""
+    return WidgetCase(first.actions + second.actions, first.expect + second.expect)
+
+
+CHOOSING_A_TIER = both(MEMORY_CALCULATOR, TIER_WIZARD)
 
 
 LESSON_CASES: dict[str, WidgetCase] = {
@@ -190,4 +201,18 @@ LESSON_CASES: dict[str, WidgetCase] = {
     "03_fine_tuning": FINE_TUNING,
     "04_vision_token_budgets": VISION,
     "05_choosing_a_tier": CHOOSING_A_TIER,
+}
+
+
+def _in_output(case: WidgetCase) -> WidgetCase:
+    """The same case, confined to the output area that holds its first result (pages with several widgets)."""
+    return WidgetCase(case.actions, case.expect, scope=f".jp-OutputArea-output:has({case.expect[0][0]})")
+
+
+# notebooks/90_calculators_app.ipynb, in Voila: name -> case
+APP_CASES: dict[str, WidgetCase] = {
+    "token_budget": _in_output(VISION),
+    "fine_tuning_planner": _in_output(FINE_TUNING),
+    "inference_memory": _in_output(MEMORY_CALCULATOR),
+    "tier_wizard": _in_output(TIER_WIZARD),
 }
