@@ -283,8 +283,9 @@ def control(scope, label: str):
 
 
 def operate(scope, action: tuple) -> None:
-    """Do one user action on a widget: ("select", label, option), ("type", label, text),
-    ("key", label, key) on a slider handle, ("readout", label, text) on a slider's number, ("click", button name)."""
+    """Do one user action on a widget: ("select", label, option), ("type", label, text), ("key", label, key) on a
+    slider handle, ("readout", label, text) on a slider's number, ("upload", button text, file), ("click", button name),
+    ("check", label)."""
     kind, target, *rest = action
     rest = [value() if callable(value) else value for value in rest]
     if kind == "select":
@@ -306,12 +307,17 @@ def operate(scope, action: tuple) -> None:
         readout.press("Control+a")
         readout.type(str(rest[0]))
         readout.press("Enter")
+    elif kind == "upload":  # a real file, through the browser's file input, to the kernel
+        button = scope.locator(".widget-upload", has_text=target)
+        with button.page.expect_file_chooser() as chooser:
+            button.click()
+        chooser.value.set_files(str(rest[0]))
     elif kind == "click":
         scope.get_by_role("button", name=target, exact=True).click()
     elif kind == "check":
         control(scope, target).locator("input[type=checkbox]").click()
     else:
-        raise ValueError(f"unknown action {kind!r}; use select, type, key, readout, click or check")
+        raise ValueError(f"unknown action {kind!r}; use select, type, key, readout, upload, click or check")
 
 
 # Parse the expected HTML with the browser's own parser so both sides are serialized the same way.

@@ -138,9 +138,36 @@ def vision_plan() -> str:
     return vision_ui.plan_html(plan, image_size, ui.budget.value)
 
 
-VISION = WidgetCase(
+UPLOAD_SAMPLE = "images/slide.png"
+
+
+def _sample_path():
+    from qwen_lessons.data import data_path
+
+    return data_path(UPLOAD_SAMPLE)
+
+
+def uploaded_report() -> str:
+    from qwen_lessons import vision, vision_ui
+
+    ui = vision_ui.upload_widget()
+    # the size comes from the sample table, not from the file header the widget reads
+    sample = vision.samples_table().set_index("file").loc[UPLOAD_SAMPLE]
+    height, width = int(sample["height"]), int(sample["width"])
+    preview, problem = vision.decode_preview_with_reason(_sample_path().read_bytes())
+    _, every = vision_ui.overlay_png(preview, height, width, ui.generation.value, ui.budget.value)
+    note = f"No preview: {problem}; the count comes from the file header." if problem else ""
+    report = vision_ui.image_report_html(height, width, ui.generation.value, ui.budget.value, every, note)
+    return f"<b>{_sample_path().name}</b>: " + report
+
+
+VISION_PLANNER = WidgetCase(
     actions=(("type", "Images", PLANNER_IMAGES),),
     expect=((".qwen-vision-plan", vision_plan),),
+)
+VISION_UPLOAD = WidgetCase(
+    actions=(("upload", "Upload image", _sample_path),),
+    expect=((".qwen-vision-upload", uploaded_report),),
 )
 
 
@@ -191,6 +218,7 @@ def both(first: WidgetCase, second: WidgetCase) -> WidgetCase:
     return WidgetCase(first.actions + second.actions, first.expect + second.expect)
 
 
+VISION = both(VISION_PLANNER, VISION_UPLOAD)
 CHOOSING_A_TIER = both(MEMORY_CALCULATOR, TIER_WIZARD)
 
 
@@ -211,7 +239,7 @@ def _in_output(case: WidgetCase) -> WidgetCase:
 
 # notebooks/90_calculators_app.ipynb, in Voila: name -> case
 APP_CASES: dict[str, WidgetCase] = {
-    "token_budget": _in_output(VISION),
+    "token_budget": _in_output(VISION_PLANNER),
     "fine_tuning_planner": _in_output(FINE_TUNING),
     "inference_memory": _in_output(MEMORY_CALCULATOR),
     "tier_wizard": _in_output(TIER_WIZARD),
