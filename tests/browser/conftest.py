@@ -13,6 +13,7 @@ from browser_harness import CHROMIUM_ARGS, REQUIRE_ENV, VIEWPORT, browser_requir
 
 _SKIP_REASONS: list[str] = []
 _TIMINGS: dict[str, float] = {}
+_BROWSER_SECONDS: list[float] = []
 
 
 def pytest_configure(config):
@@ -78,6 +79,11 @@ def timings():
     return _TIMINGS
 
 
+def pytest_runtest_logreport(report):
+    if "browser" in report.keywords:
+        _BROWSER_SECONDS.append(report.duration)  # setup, call and teardown: servers and browser included
+
+
 def pytest_terminal_summary(terminalreporter):
     for reason in _SKIP_REASONS:
         terminalreporter.write_line(reason, yellow=True, bold=True)
@@ -85,3 +91,4 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("browser test timings")
         for name, seconds in _TIMINGS.items():
             terminalreporter.write_line(f"{name}: {seconds:.1f} s")
+        terminalreporter.write_line(f"all browser tests: {sum(_BROWSER_SECONDS):.1f} s")
