@@ -284,7 +284,7 @@ def control(scope, label: str):
 
 def operate(scope, action: tuple) -> None:
     """Do one user action on a widget: ("select", label, option), ("type", label, text), ("key", label, key) on a
-    slider handle, ("readout", label, text) on a slider's number, ("upload", button text, file), ("click", button name),
+    slider handle or a dropdown, ("tab", from label, to label), ("readout", label, text) on a slider's number, ("upload", button text, file), ("click", button name),
     ("check", label)."""
     kind, target, *rest = action
     rest = [value() if callable(value) else value for value in rest]
@@ -297,10 +297,19 @@ def operate(scope, action: tuple) -> None:
             box.blur()  # Enter would add a line; leaving the box commits it
         else:
             box.press("Enter")
-    elif kind == "key":
-        handle = control(scope, target).locator(".noUi-handle").first
-        handle.focus()
-        handle.press(rest[0])
+    elif kind == "key":  # keyboard only: focus the control's own focusable element and press a key
+        focusable = control(scope, target).locator(".noUi-handle, select, input, textarea").first
+        focusable.focus()
+        focusable.press(rest[0])
+    elif kind == "tab":  # Tab from one control reaches the next within a few presses (a slider's number is one stop)
+        control(scope, target).locator(".noUi-handle, select, input, textarea").first.focus()
+        goal = control(scope, rest[0])
+        for _ in range(3):
+            goal.page.keyboard.press("Tab")
+            if goal.evaluate("element => element.contains(document.activeElement)"):
+                break
+        else:
+            raise AssertionError(f"three Tabs from {target!r} did not reach {rest[0]!r}")
     elif kind == "readout":
         readout = control(scope, target).locator(".widget-readout")
         readout.click()
@@ -317,7 +326,7 @@ def operate(scope, action: tuple) -> None:
     elif kind == "check":
         control(scope, target).locator("input[type=checkbox]").click()
     else:
-        raise ValueError(f"unknown action {kind!r}; use select, type, key, readout, upload, click or check")
+        raise ValueError(f"unknown action {kind!r}; use select, type, key, tab, readout, upload, click or check")
 
 
 # Parse the expected HTML with the browser's own parser so both sides are serialized the same way.

@@ -31,7 +31,10 @@ def start_here_weights() -> str:
 
 
 START_HERE = WidgetCase(
-    actions=(("select", "Precision", "int4 (4-bit)"), ("key", "Billions", "End")),
+    # The slider is moved with the keyboard, and Tab must lead on to the dropdown. Arrow keys on the dropdown
+    # itself are taken by JupyterLab's notebook shortcuts (jupyter-widgets/ipywidgets#3912): the Voila test,
+    # where they work, uses them instead.
+    actions=(("select", "Precision", "int4 (4-bit)"), ("key", "Billions", "End"), ("tab", "Billions", "Precision")),
     # start.weights_widget() gives its result no qwen- class: the HTML widget beside the slider
     expect=((".widget-vbox:has(> .widget-slider) > .widget-html", start_here_weights),),
 )
@@ -232,6 +235,30 @@ LESSON_CASES: dict[str, WidgetCase] = {
 }
 
 
+def _method_after_default() -> str:
+    from qwen_lessons import finetune
+
+    ui = finetune.planner_widget()
+    values = [value for _, value in ui.method.options]
+    return values[values.index(ui.method.value) + 1]
+
+
+def finetune_verdict_keyboard() -> str:
+    from qwen_lessons import finetune
+
+    ui = finetune.planner_widget()
+    return finetune.verdict_html(finetune.plan(
+        PLANNER_MODEL, _method_after_default(), ui.gpu.value, rank=ui.rank.value, seq_len=ui.seq_len.value,
+        micro_batch=ui.micro_batch.value, checkpointing=ui.checkpointing.value, examples=ui.examples.value))
+
+
+# In Voila nothing takes the keys from a focused dropdown: ArrowDown picks the method after the default one.
+FINE_TUNING_KEYBOARD = WidgetCase(
+    actions=(("select", "Model", PLANNER_MODEL), ("key", "Method", "ArrowDown")),
+    expect=((".qwen-ft-verdict", finetune_verdict_keyboard),),
+)
+
+
 def _in_output(case: WidgetCase) -> WidgetCase:
     """The same case, confined to the output area that holds its first result (pages with several widgets)."""
     return WidgetCase(case.actions, case.expect, scope=f".jp-OutputArea-output:has({case.expect[0][0]})")
@@ -240,7 +267,7 @@ def _in_output(case: WidgetCase) -> WidgetCase:
 # notebooks/90_calculators_app.ipynb, in Voila: name -> case
 APP_CASES: dict[str, WidgetCase] = {
     "token_budget": _in_output(VISION_PLANNER),
-    "fine_tuning_planner": _in_output(FINE_TUNING),
+    "fine_tuning_planner": _in_output(FINE_TUNING_KEYBOARD),
     "inference_memory": _in_output(MEMORY_CALCULATOR),
     "tier_wizard": _in_output(TIER_WIZARD),
 }
