@@ -38,6 +38,7 @@ import pandas as pd
 
 from qwen_lessons.data import read_table
 from qwen_lessons.units import GB, GIB
+from qwen_lessons.ui import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
 
 METHODS = ("full", "full-bf16", "freeze", "lora", "qlora-4bit", "qlora-8bit")
 METHOD_LABELS = {
@@ -606,9 +607,9 @@ def verdict_html(result: SimpleNamespace) -> str:
     """One line: fits or not, with the total and the headroom."""
     total, capacity = result.memory.total_gib, result.capacity_gib
     if result.fits:
-        return (f'<b style="color:#009E73">Fits</b>: {total:.1f} GiB of {capacity:.1f} GiB '
+        return (f'<b style="color:{GOOD_TEXT_COLOUR}">Fits</b>: {total:.1f} GiB of {capacity:.1f} GiB '
                 f'({capacity - total:.1f} GiB spare); trainable parameters {result.memory.trainable_params:,}')
-    return (f'<b style="color:#D55E00">Does not fit</b>: needs {total:.1f} GiB, the GPU has {capacity:.1f} GiB '
+    return (f'<b style="color:{BAD_TEXT_COLOUR}">Does not fit</b>: needs {total:.1f} GiB, the GPU has {capacity:.1f} GiB '
             f'({total / capacity:.1f}x); trainable parameters {result.memory.trainable_params:,}')
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-# Okabe & Ito (2008) colour-blind-safe palette; the order keeps neighbours distinct in greyscale too.
+# Okabe & Ito (2008) colour-blind-safe palette. In greyscale only the first three stay clearly apart, so plots with
+# more series should also vary markers or line styles.
 OKABE_ITO = (
     "#0072B2",  # blue
     "#E69F00",  # orange

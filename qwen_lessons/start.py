@@ -1,4 +1,4 @@
-"""The start-here lesson: a first widget (weights memory from size and precision)."""
+"""The start-here lesson: a first widget (weights memory of a real Qwen checkpoint at a chosen precision)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from qwen_lessons.ui import guarded
 from qwen_lessons.units import weights_gib
 
 PRECISION_BITS = {"bf16 (16-bit)": 16, "int8 (8-bit)": 8, "int4 (4-bit)": 4}
+SLIDER_GENERATION = "Qwen3"  # one generation keeps the slider short; its post-trained checkpoints span 0.6B-235B
 
 
 def weights_sentence(params_billion: float, precision: str) -> str:
@@ -18,16 +19,32 @@ def weights_sentence(params_billion: float, precision: str) -> str:
     return f"{params_billion:g}B parameters at {precision}: {gib:.2f} GiB of weights"
 
 
+def checkpoint_sizes(generation: str = SLIDER_GENERATION) -> list[tuple[str, float]]:
+    """(label, total parameters in billions) of a generation's post-trained text checkpoints, smallest first."""
+    from qwen_lessons.catalog import load_catalog
+
+    table = load_catalog()
+    chosen = table[(table["generation"] == generation) & (table["line"] == "text") & (table["variant"] != "base")]
+    chosen = chosen.dropna(subset=["params_b"]).sort_values("params_b")
+    if chosen.empty:
+        raise ValueError(f"generation {generation!r} has no text checkpoints with a known size in the catalog")
+    return [(f"{model_id.split('/')[-1]} ({params:g}B)", float(params)) for model_id, params in zip(chosen["model_id"], chosen["params_b"], strict=True)]
+
+
 def weights_widget():
-    """A slider and a dropdown whose label shows weights_sentence(); returns the widgets as a namespace."""
+    """A checkpoint slider and a precision dropdown whose label shows weights_sentence(); returns the widgets."""
     import ipywidgets as widgets
 
-    size = widgets.FloatLogSlider(value=7, base=10, min=-0.5, max=2.9, step=0.01, description="Billions")
+    sizes = checkpoint_sizes()
+    default = next((params for label, params in sizes if label.startswith("Qwen3-8B")), sizes[0][1])
+    size = widgets.SelectionSlider(options=sizes, value=default, description="Model",
+                                   continuous_update=True, layout=widgets.Layout(width="520px"),
+                                   style={"description_width": "initial"})
     precision = widgets.Dropdown(options=list(PRECISION_BITS), value="bf16 (16-bit)", description="Precision")
-    result = widgets.HTML()
+    result = widgets.HTML().add_class("qwen-weights")
 
     def update(_change=None):
-        result.value = guarded(lambda: weights_sentence(round(size.value, 2), precision.value))
+        result.value = guarded(lambda: weights_sentence(size.value, precision.value))
 
     size.observe(update, names="value")
     precision.observe(update, names="value")

@@ -6,6 +6,9 @@ import html
 from collections.abc import Callable
 
 ERROR_STYLE = "color:#B00020;font-weight:bold"
+# Darkened Okabe-Ito green and vermillion: the palette's own shades are below 4.5:1 contrast on white as text
+GOOD_TEXT_COLOUR = "#007A5A"
+BAD_TEXT_COLOUR = "#B34700"
 
 
 def error_line(message: str) -> str:

@@ -10,7 +10,7 @@ import html
 from types import SimpleNamespace
 
 from qwen_lessons import vision
-from qwen_lessons.ui import guarded
+from qwen_lessons.ui import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR, guarded
 
 CUSTOM = ""  # the picture dropdown's "custom size" choice
 PLACEHOLDER = "Choose an image file. It goes from your browser to this notebook's kernel on your machine only."
@@ -189,7 +189,7 @@ def plan_html(plan: vision.PromptPlan, fit_size: tuple[int, int] | None = None, 
             verdict += f" Room for {more:,} more image(s) of {fit_size[0]} x {fit_size[1]}."
     else:
         verdict = f"Does not fit: {plan.total:,} tokens for a {plan.context:,}-token window, over by {-plan.remaining:,}."
-    colour = "#009E73" if plan.fits else "#D55E00"
+    colour = GOOD_TEXT_COLOUR if plan.fits else BAD_TEXT_COLOUR
     return (f"<b style='color:{colour}'>{html.escape(verdict)}</b>"
             "<table><tr><th>part</th><th>tokens</th><th>of context</th></tr>" + rows + "</table>")
 
@@ -228,6 +228,9 @@ def planner_widget(generation: str = vision.DEFAULT_GENERATION):
     context = widgets.Dropdown(options=context_options(), value="32K", description="Context", layout=wide)
     result = widgets.HTML().add_class("qwen-vision-plan")
     knobs = widgets.HTML().add_class("qwen-vision-knobs")
+    for labelled in (text, images, image_height, image_width, videos, video_height, video_width, duration, fps,
+                     reserved, generation_box, budget, context):
+        labelled.style.description_width = "110px"  # the default width cuts labels such as "Image H (px)"
     state = {"quiet": False}
 
     def counts() -> tuple[int, int]:

@@ -42,7 +42,7 @@ HUB_OVERHEAD_CORES = 0.2  # same page: "around 20% of a single modern CPU"
 
 ROW = re.compile(
     r"^\| notebook (?P<name>\S+\.ipynb) \(fresh kernel\) \| (?P<median>[\d.]+) (?P<unit>ms|s) \|"
-    r".*?kernel peak memory: (?P<peak>[\d.]+) MB.*?kernel CPU: (?P<cpu>[\d.]+) s",
+    r".*?kernel peak memory: (?P<peak>[\d.]+) Mi?B.*?kernel CPU: (?P<cpu>[\d.]+) s",
     re.MULTILINE,
 )
 

@@ -94,9 +94,12 @@ def test_this_environment_passes_its_own_check(capsys):
 
 def test_start_widget_updates_and_reports_bad_input_in_one_line():
     demo = start.weights_widget()
-    demo.size.value = 14
+    label, params = demo.size.options[-1]
+    assert label.startswith("Qwen3-235B-A22B")  # the slider offers real checkpoints, largest last
+    demo.size.value = params
     demo.precision.value = "int4 (4-bit)"
-    assert f"{units.weights_gib(14, 4):.2f} GiB" in demo.result.value
+    assert f"{units.weights_gib(params, 4):.2f} GiB" in demo.result.value
+    assert "qwen-weights" in demo.result._dom_classes
     demo.precision.options = [*start.PRECISION_BITS, "half a bit"]
     demo.precision.value = "half a bit"
     assert "qwen-error" in demo.result.value and "precision must be one of" in demo.result.value

@@ -279,7 +279,8 @@ def output_problems(page) -> list[str]:
 
 def control(scope, label: str):
     """The widget whose description is exactly `label` (one match required: Playwright is strict)."""
-    return scope.locator(f'.jupyter-widgets.widget-inline-hbox:has(> label.widget-label:text-is("{label}"))')
+    # not ".jupyter-widgets": ipywidgets 8 leaves that class off a SelectionSlider's outer element
+    return scope.locator(f'.widget-inline-hbox:has(> label.widget-label:text-is("{label}"))')
 
 
 def operate(scope, action: tuple) -> None:

@@ -18,9 +18,10 @@ FROZEN_WIDGET = """import ipywidgets as widgets
 
 from qwen_lessons import start
 
-size = widgets.FloatLogSlider(value=7, base=10, min=-0.5, max=2.9, step=0.01, description="Billions")
+sizes = start.checkpoint_sizes()
+size = widgets.SelectionSlider(options=sizes, value=sizes[0][1], description="Model")
 precision = widgets.Dropdown(options=list(start.PRECISION_BITS), value="bf16 (16-bit)", description="Precision")
-result = widgets.HTML(start.weights_sentence(7, "bf16 (16-bit)"))
+result = widgets.HTML(start.weights_sentence(sizes[0][1], "bf16 (16-bit)")).add_class("qwen-weights")
 widgets.VBox([size, precision, result])"""
 
 

@@ -26,17 +26,16 @@ class WidgetCase:
 def start_here_weights() -> str:
     from qwen_lessons import start
 
-    # "End" on the size slider moves it to its maximum, 10**2.9 billion; the widget rounds to 2 decimals
-    return start.weights_sentence(round(10**2.9, 2), "int4 (4-bit)")
+    # "End" on the model slider moves it to the largest checkpoint
+    return start.weights_sentence(start.checkpoint_sizes()[-1][1], "int4 (4-bit)")
 
 
 START_HERE = WidgetCase(
     # The slider is moved with the keyboard, and Tab must lead on to the dropdown. Arrow keys on the dropdown
     # itself are taken by JupyterLab's notebook shortcuts (jupyter-widgets/ipywidgets#3912): the Voila test,
     # where they work, uses them instead.
-    actions=(("select", "Precision", "int4 (4-bit)"), ("key", "Billions", "End"), ("tab", "Billions", "Precision")),
-    # start.weights_widget() gives its result no qwen- class: the HTML widget beside the slider
-    expect=((".widget-vbox:has(> .widget-slider) > .widget-html", start_here_weights),),
+    actions=(("select", "Precision", "int4 (4-bit)"), ("key", "Model", "End"), ("tab", "Model", "Precision")),
+    expect=((".qwen-weights", start_here_weights),),
 )
 
 
