@@ -19,10 +19,11 @@ def cases() -> list[Case]:
     from qwen_lessons import start
 
     demo = start.weights_widget()
-    sizes = iter(range(10**9))
+    values = [params for _label, params in demo.size.options]
+    steps = iter(range(10**9))
 
     def move_slider():
-        demo.size.value = 1 + next(sizes) % 70
+        demo.size.value = values[next(steps) % len(values)]
 
     return [
         Case("import qwen_lessons (fresh interpreter)", 0.5, import_time, repeats=5),
