@@ -15,6 +15,17 @@ def import_time() -> dict:
     return {"_seconds": seconds}
 
 
+def import_all_modules_time() -> dict:
+    """Time importing every qwen_lessons module (what a lesson's first cells pull in: pandas, numpy, ...)."""
+    code = (
+        "import time, pkgutil, importlib; t=time.perf_counter(); import qwen_lessons;"
+        "[importlib.import_module('qwen_lessons.' + m.name) for m in pkgutil.walk_packages(qwen_lessons.__path__)];"
+        "print(time.perf_counter()-t)"
+    )
+    seconds = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    return {"_seconds": seconds}
+
+
 def cases() -> list[Case]:
     from qwen_lessons import start
 
@@ -27,5 +38,7 @@ def cases() -> list[Case]:
 
     return [
         Case("import qwen_lessons (fresh interpreter)", 0.5, import_time, repeats=5),
+        Case("import every qwen_lessons module (fresh interpreter)", 0.5, import_all_modules_time, repeats=5,
+             notes={"includes": "pandas, numpy, ipywidgets imported by the modules"}),
         Case("00 start-here widget update", 0.1, move_slider, repeats=50),
     ]
