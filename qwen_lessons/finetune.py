@@ -178,26 +178,20 @@ def lora_trainable_params(model_id: str, rank: int, target_modules=DEFAULT_TARGE
 
 def parameter_groups(model_id: str) -> dict[str, int]:
     """Parameters by kind: embedding, lm_head (0 if tied), decoder linear weights, other (norms, biases, routers)."""
+    from qwen_lessons import catalog
+
     a = architecture(model_id)
-    h, layers, hd = a["hidden_size"], a["num_hidden_layers"], a["head_dim"]
-    linear = layers * sum(fi * fo * c for fi, fo, c in linear_layers(model_id).values())
-    other_per_layer = 2 * h
-    if a["attention_bias"]:
-        other_per_layer += (a["num_attention_heads"] + 2 * a["num_key_value_heads"]) * hd
-    if a["qk_norm"]:
-        other_per_layer += 2 * hd
-    if a["num_experts"]:
-        other_per_layer += h * a["num_experts"]
-        if a["shared_expert_intermediate_size"]:
-            other_per_layer += h  # the shared expert's scalar gate
-    embedding = a["vocab_size"] * h
-    return {"embedding": embedding, "lm_head": 0 if a["tie_word_embeddings"] else embedding,
-            "linear": linear, "other": layers * other_per_layer + h}
+    linear = a["num_hidden_layers"] * sum(fi * fo * c for fi, fo, c in linear_layers(model_id).values())
+    parts = catalog.parameter_breakdown(a)
+    other = total_params(model_id) - linear - parts["embedding"] - parts["lm_head"]
+    return {"embedding": parts["embedding"], "lm_head": parts["lm_head"], "linear": linear, "other": other}
 
 
 def total_params(model_id: str) -> int:
-    """All parameters of the model, counted from its layer shapes."""
-    return sum(parameter_groups(model_id).values())
+    """All parameters of the model, counted by lesson 1's config arithmetic (Qwen-1 profile models included)."""
+    from qwen_lessons import catalog
+
+    return catalog.count_from_config(architecture(model_id))[0]
 
 
 def matmul_params(model_id: str) -> int:

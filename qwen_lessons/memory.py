@@ -153,35 +153,29 @@ def linear_shapes(model_id: str, quantization: str = "bf16") -> list[tuple[str, 
 
 
 def parameter_breakdown(model_id: str) -> dict[str, int]:
-    """Parameter counts by role: linear layers, embedding, untied lm_head, router, biases and norms."""
+    """Parameters by how they are stored: quantizable linear layers, embedding, untied lm_head, the small rest."""
+    from qwen_lessons import catalog
+
     model_id = normalize_model_id(model_id)
-    arch = architecture(model_id)
-    h, layers, hd = arch["hidden_size"], arch["num_hidden_layers"], arch["head_dim"]
     linear = sum(i * o * n for _, i, o, n in linear_shapes(model_id))
-    embedding = arch["vocab_size"] * h
-    lm_head = 0 if arch["tie_word_embeddings"] else embedding
-    experts = arch.get("num_experts") or 0
-    router = h * experts * layers
-    bias = (arch["num_attention_heads"] + 2 * arch["num_key_value_heads"]) * hd * layers if arch["attention_bias"] else 0
-    norms = (2 * layers + 1) * h + (2 * hd * layers if arch["qk_norm"] else 0)
-    return {"linear": linear, "embedding": embedding, "lm_head": lm_head, "router": router, "bias": bias, "norms": norms}
+    parts = catalog.parameter_breakdown(catalog.get_architecture(model_id))
+    # the rest (norms, biases, routers) is whatever lesson 1's count holds beyond these three
+    rest = total_parameters(model_id) - linear - parts["embedding"] - parts["lm_head"]
+    return {"linear": linear, "embedding": parts["embedding"], "lm_head": parts["lm_head"], "norms_biases_router": rest}
 
 
 def total_parameters(model_id: str) -> int:
-    """All parameters of the checkpoint (tied embeddings counted once)."""
-    return sum(parameter_breakdown(model_id).values())
+    """All parameters of the checkpoint (tied embeddings counted once), as lesson 1 counts them."""
+    from qwen_lessons import catalog
+
+    return catalog.count_parameters(normalize_model_id(model_id))[0]
 
 
 def active_parameters(model_id: str) -> int:
     """Parameters one token passes through: for MoE only num_experts_per_tok experts of each layer."""
-    model_id = normalize_model_id(model_id)
-    arch = architecture(model_id)
-    parts = parameter_breakdown(model_id)
-    experts = arch.get("num_experts") or 0
-    if not experts:
-        return sum(parts.values())
-    expert_params = sum(i * o * n for role, i, o, n in linear_shapes(model_id) if role.startswith("moe.experts"))
-    return sum(parts.values()) - expert_params + expert_params * arch["num_experts_per_tok"] // experts
+    from qwen_lessons import catalog
+
+    return catalog.count_parameters(normalize_model_id(model_id))[1]
 
 
 def weights_bytes(model_id: str, quantization: str = "bf16") -> dict[str, float]:
@@ -201,8 +195,7 @@ def weights_bytes(model_id: str, quantization: str = "bf16") -> dict[str, float]
     if fmt.block_scales:
         blocks = sum(-(-i // FP8_BLOCK) * -(-o // FP8_BLOCK) * n for _, i, o, n in shapes)
         out["scales_and_zeros"] += blocks * 4
-    rest = parts["embedding"] + parts["lm_head"] + parts["router"] + parts["bias"] + parts["norms"]
-    out["unquantized_16bit"] = rest * 2
+    out["unquantized_16bit"] = (parts["embedding"] + parts["lm_head"] + parts["norms_biases_router"]) * 2
     return out
 
 
