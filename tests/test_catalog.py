@@ -316,14 +316,24 @@ def test_explorer_shows_an_error_line_not_a_traceback(monkeypatch):
 # --- self-checks ------------------------------------------------------------------------------------------------
 
 
-def test_self_checks_accept_right_answers_and_hint_otherwise(capsys):
+def test_self_checks_accept_right_answers_and_hint_otherwise(table, capsys):
     total, active = catalog.count_parameters("Qwen/Qwen3-235B-A22B")
     assert family_map.check_smallest_code_model("Qwen/Qwen2.5-Coder-0.5B-Instruct")
     assert not family_map.check_smallest_code_model("Qwen/Qwen2.5-Coder-7B")
-    assert family_map.check_qwen3_8b_total(catalog.count_parameters("Qwen/Qwen3-8B")[0])
+    # Qwen3-8B by hand: vocab 151936, hidden 4096, 36 layers, 32 query / 8 KV heads of 128, MLP 12288, untied.
+    per_layer = (4096 * 4096 + 2 * 4096 * 1024 + 4096 * 4096 + 2 * 128  # q, k, v, o; q_norm and k_norm
+                 + 3 * 4096 * 12288 + 2 * 4096)  # gate, up, down; two RMSNorms
+    qwen3_8b = 2 * 151936 * 4096 + 36 * per_layer + 4096  # embedding + head, layers, final norm
+    assert qwen3_8b == 8_190_735_360
+    assert family_map.check_qwen3_8b_total(qwen3_8b)
     assert not family_map.check_qwen3_8b_total(8.19)
-    assert family_map.check_million_token_count(len(catalog.filter_catalog(min_context=1_000_000)))
+    # longest documented context (extended if given, else native), counted straight from the table
+    longest = table["extended_context"].fillna(table["context_length"])
+    million = int((longest >= 1_000_000).sum())
+    assert million > 0
+    assert family_map.check_million_token_count(million)
     assert not family_map.check_million_token_count(0)
+    assert family_map.check_active_share_235b(22 / 235)  # the name's and card's figures, within the 2 % tolerance
     assert family_map.check_active_share_235b(active / total)
     assert not family_map.check_active_share_235b(100 * active / total)
     assert family_map.check_claim_verdict("g", "false")

@@ -209,7 +209,7 @@ def test_exercise_check_accepts_the_documented_recipe_and_hints_otherwise(capsys
     assert not checks.check_tuned_accuracy(answer * 100 + 1)
     assert "not a percentage" in capsys.readouterr().out
     other = tinylm.answer_accuracy(tinylm.instruct(1000, progress=False), heldout)
-    if other != answer:
-        assert not checks.check_tuned_accuracy(other)
-        out = capsys.readouterr().out
-        assert "1000 examples" in out and f"{answer:.2f}" not in out
+    assert other != answer  # otherwise the "wrong size" hint below would never be exercised
+    assert not checks.check_tuned_accuracy(other)
+    out = capsys.readouterr().out
+    assert "1000 examples" in out and f"{answer:.2f}" not in out
