@@ -733,7 +733,7 @@ def loss_curves_figure(base: TinyLM, tuned: TinyLM):
         ax.plot(model.loss_curve, alpha=0.3, label="per step")
         smooth = _smooth(model.loss_curve)
         ax.plot(np.arange(len(smooth)) + (len(model.loss_curve) - len(smooth)), smooth, label="moving average (20 steps)")
-        ax.set_xlabel("training step (batch of 128 tokens)")
+        ax.set_xlabel(f"training step (batch of {BATCH} predicted tokens)")
         ax.set_ylabel("cross-entropy (nats per learned token)")
         ax.set_title(f"{what}: {model.loss_curve[0]:.1f} → {np.mean(model.loss_curve[-20:]):.2f} nats")
         ax.legend()
