@@ -4,20 +4,37 @@ from __future__ import annotations
 
 import pytest
 
-from qwen_lessons import catalog, memory
+from qwen_lessons import memory
 
 GIB = 2**30
 Q7 = "Qwen/Qwen2.5-7B-Instruct"
 
 
-def test_parameter_counts_match_published_and_the_catalog_counter():
+def test_parameter_counts_match_published():
     # published counts (HF API, quoted in the reference notes)
     assert memory.total_parameters(Q7) == 7_615_616_512
     assert memory.total_parameters("Qwen/Qwen2.5-3B-Instruct") == 3_085_938_688
-    # an independent implementation (lesson 1) agrees on every checkpoint this model covers
+
+
+def test_linear_shapes_account_for_every_large_matrix_of_lesson_1s_count():
+    # total_parameters is lesson 1's count; this module's own linear shapes (which set the quantized bytes) plus the
+    # embeddings must leave only the small vectors, counted here by hand for every checkpoint the model covers
     for model_id in memory.memory_model_ids():
-        assert memory.total_parameters(model_id) == catalog.count_parameters(model_id)[0], model_id
-        assert memory.active_parameters(model_id) == catalog.count_parameters(model_id)[1], model_id
+        arch = memory.architecture(model_id)
+        h, layers, hd = arch["hidden_size"], arch["num_hidden_layers"], arch["head_dim"]
+        n_q, n_kv, experts = arch["num_attention_heads"], arch["num_key_value_heads"], arch.get("num_experts") or 0
+        rest = (2 * layers + 1) * h  # two RMSNorms per layer + the final one
+        if arch["attention_bias"]:
+            rest += layers * (n_q + 2 * n_kv) * hd  # Qwen2.5: q, k and v biases
+        if arch["qk_norm"]:
+            rest += layers * 2 * hd  # Qwen3: one RMSNorm over head_dim for q, one for k
+        rest += layers * experts * h  # MoE router
+        parts = memory.parameter_breakdown(model_id)
+        assert parts["norms_biases_router"] == rest, model_id
+        # active: a token skips all but num_experts_per_tok experts of each layer
+        expert_params = sum(i * o * n for role, i, o, n in memory.linear_shapes(model_id) if role.startswith("moe.experts"))
+        skipped = expert_params * (experts - arch["num_experts_per_tok"]) // experts if experts else 0
+        assert memory.active_parameters(model_id) == memory.total_parameters(model_id) - skipped, model_id
 
 
 def test_moe_keeps_all_experts_resident_but_activates_few():
