@@ -420,7 +420,11 @@ def test_check_full_state_gib(capsys):
     params = 1_543_714_304  # Qwen2.5-1.5B, as lesson 1 counts it
     assert checks.check_full_state_gib(18 * params / 2**30)
     assert not checks.check_full_state_gib(16 * params / 2**30)
-    assert "ZeRO" in capsys.readouterr().out
+    hint = capsys.readouterr().out
+    assert "ZeRO" in hint and "fp32" in hint
+    assert "18" not in hint and f"{18 * params / 2**30:.1f}" not in hint  # the hint must not give the rule away
+    assert not checks.check_full_state_gib(3.0)
+    assert "18" not in capsys.readouterr().out
     assert not checks.check_full_state_gib(18 * params / 1e9)
     assert "2**30" in capsys.readouterr().out
 

@@ -700,6 +700,7 @@ def test_checks_accept_the_answers_and_hint_otherwise(capsys):
     assert not checks.check_screenshot_tokens("many")
     assert checks.check_rounded_side(1008)  # round(1022 / 28) = round(36.5) = 36; 36 x 28
     assert not checks.check_rounded_side(1036)
+    assert not checks.check_rounded_side(980)  # a multiple of 28, but not the rounded side: the general hint
     assert checks.check_images_fit(29)  # see test_images_that_fit_by_hand
     assert not checks.check_images_fit(32) and not checks.check_images_fit(30)
     # 90 s x 30 fps = 2700 frames -> 90 at 1 fps; cap min(602,112, 90,316,800 / 90 x 2) = 602,112 px per frame;
@@ -708,8 +709,8 @@ def test_checks_accept_the_answers_and_hint_otherwise(capsys):
     assert not checks.check_video_tokens(90 * 20 * 36)
     output = capsys.readouterr().out
     assert "Hint" in output
-    for answer in ("1196", "1008", "29", "32400", "32,400"):
-        assert answer not in output  # hints never reveal an answer
+    for answer in ("1196", "1008", "29", "32400", "32,400", "round(1022"):
+        assert answer not in output  # hints never reveal an answer (nor the expression that computes it)
 
 
 def test_smart_resize_check_names_the_failing_step(capsys):

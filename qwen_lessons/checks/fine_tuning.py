@@ -32,8 +32,8 @@ def check_full_state_gib(answer_gib: float) -> bool:
     params = finetune.total_params(LORA_MODEL)
     expected = 18 * params / GIB
     if close_enough(answer_gib, 16 * params / GIB, 0.01):
-        return report(False, "16 bytes per parameter is the ZeRO paper's count with 16-bit gradients; the "
-                             "course's 'full' convention keeps gradients in fp32 (the LLaMA-Factory 18x rule).")
+        return report(False, "that is the ZeRO paper's count, with 16-bit gradients; the course's 'full' "
+                             "convention keeps the gradients in fp32.")
     if close_enough(answer_gib, 18 * params / GB, 0.01):
         return report(False, "right bytes, wrong unit: divide by 2**30 for GiB, not by 10**9.")
     if close_enough(answer_gib, 2 * params / GIB, 0.01):

@@ -41,7 +41,8 @@ def check_rounded_side(answer) -> bool:
                              "round() go for halves? Try round(0.5), round(1.5), round(2.5).")
     if answer % 28:
         return report(False, "the resized side is always a multiple of the 28-px cell.")
-    return report(answer == expected, "compute round(1022 / 28) * 28 in Python.")
+    return report(answer == expected, "step 2 only: divide the side by the 28-px cell, round to whole cells as "
+                                      "Python's round() does, and multiply back.")
 
 
 def check_images_fit(answer) -> bool:
