@@ -30,6 +30,7 @@ checkpointing adds one more forward. So LoRA saves roughly a third of the comput
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from functools import cache
 from types import SimpleNamespace
@@ -206,18 +207,12 @@ def matmul_params(model_id: str) -> int:
 
 def context_limit(model_id: str) -> int | None:
     """Longest sequence the model is documented for: catalog context length, else the config's position limit."""
-    try:
-        from qwen_lessons.catalog import load_catalog
-    except ImportError:
-        load_catalog = None
-    if load_catalog is not None:
-        try:
-            table = load_catalog()
-            match = table[table["model_id"] == model_id]
-            if not match.empty and "context_length" in match and pd.notna(match.iloc[0]["context_length"]):
-                return int(match.iloc[0]["context_length"])
-        except (ValueError, KeyError):
-            pass
+    from qwen_lessons.catalog import load_catalog
+
+    table = load_catalog()
+    match = table[table["model_id"] == model_id]
+    if not match.empty and pd.notna(match.iloc[0]["context_length"]):
+        return int(match.iloc[0]["context_length"])
     return architecture(model_id).get("max_position_embeddings")
 
 
@@ -392,8 +387,8 @@ def training_flops(model_id: str, method: str, tokens: float, *, seq_len: int = 
     """Training FLOPs: matmuls (2 per parameter per token forward) and causal attention, with backward and recompute."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    if not tokens > 0:
-        raise ValueError(f"tokens must be > 0, got {tokens!r}")
+    if isinstance(tokens, bool) or not isinstance(tokens, numbers.Real) or not tokens > 0:
+        raise ValueError(f"tokens must be a number > 0, got {tokens!r}")
     a = architecture(model_id)
     recompute = 1 if checkpointing else 0
     matmul = 2 * matmul_params(model_id)
@@ -423,8 +418,8 @@ def training_hours(flops: float, gpu_id: str, *, n_gpus: int = 1,
     """Wall-clock hours for flops on n_gpus of gpu_id at the given share of their dense bf16 peak."""
     from qwen_lessons.hardware import get_gpu
 
-    if not 0 < utilisation <= 1:
-        raise ValueError(f"utilisation must be in (0, 1], got {utilisation!r}")
+    if isinstance(utilisation, bool) or not isinstance(utilisation, numbers.Real) or not 0 < utilisation <= 1:
+        raise ValueError(f"utilisation must be a number in (0, 1], got {utilisation!r}")
     _check_int("n_gpus", n_gpus, 1, 4096)
     gpu = get_gpu(gpu_id)
     if not gpu.get("bf16_tflops"):

@@ -240,8 +240,15 @@ def test_training_hours_on_a100():
     assert finetune.training_hours(flops, "a100-80gb", n_gpus=2, utilisation=0.8) == pytest.approx(0.25)
     with pytest.raises(ValueError, match="has no sourced bf16 throughput"):
         finetune.training_hours(flops, "rtx-3060-12gb")
-    with pytest.raises(ValueError, match="utilisation must be in"):
-        finetune.training_hours(flops, "a100-80gb", utilisation=1.5)
+    for bad in (1.5, 0, "0.4", None):
+        with pytest.raises(ValueError, match=r"utilisation must be a number in \(0, 1\]"):
+            finetune.training_hours(flops, "a100-80gb", utilisation=bad)
+
+
+def test_training_flops_rejects_tokens_that_are_not_a_positive_number():
+    for bad in (0, -5, "1e6", None, True, float("nan")):
+        with pytest.raises(ValueError, match="tokens must be a number > 0"):
+            finetune.training_flops("Qwen/Qwen2.5-7B", "lora", bad)
 
 
 def test_data_scenarios_scale_with_examples():
