@@ -270,7 +270,7 @@ def filter_catalog(
         if value is not None:
             mask &= _match(table[name], _as_set(name, value, allowed))
     for name, bound in (("min_params_b", min_params_b), ("max_params_b", max_params_b)):
-        if bound is not None and (not isinstance(bound, (int, float)) or bound < 0):
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float)) or bound < 0):
             raise ValueError(f"{name} must be a number of billions >= 0, got {bound!r}")
     if min_params_b is not None and max_params_b is not None and min_params_b > max_params_b:
         raise ValueError(f"min_params_b ({min_params_b}) must not exceed max_params_b ({max_params_b})")
@@ -517,6 +517,8 @@ def published_vs_computed() -> pd.DataFrame:
 
 def image_tokens_square(model_id: str, side: int, table: pd.DataFrame | None = None) -> int:
     """Visual tokens for a side x side image, for sides that need no resizing (multiples of patch x merge)."""
+    if isinstance(side, bool) or not isinstance(side, int) or side <= 0:
+        raise ValueError(f"side must be a positive whole number of pixels, got {side!r}")
     table = load_catalog() if table is None else table
     match = table[table["model_id"] == model_id]
     if match.empty:
@@ -528,7 +530,7 @@ def image_tokens_square(model_id: str, side: int, table: pd.DataFrame | None = N
     if pd.isna(row["vision_patch_size"]) or pd.isna(row["vision_merge_size"]):
         raise ValueError(f"{model_id} has no vision constants in the catalog")
     factor = int(row["vision_patch_size"]) * int(row["vision_merge_size"])
-    if not isinstance(side, int) or side <= 0 or side % factor:
+    if side % factor:
         raise ValueError(f"side must be a positive multiple of {factor} pixels for {model_id}, got {side!r}")
     return (side // factor) ** 2
 
@@ -643,7 +645,8 @@ def claim_context_growth(table: pd.DataFrame | None = None) -> Verdict:
         parts.append(f"{generation}: {native} native{extended}")
     latest = summary["native_max"].dropna().max()
     starts_right = summary["native_min"].dropna().iloc[0] <= 8192
-    verdict = "partly true" if starts_right and latest > 131072 else ("true" if starts_right else "false")
+    # true only if the longest native context ends at 128K; shorter or longer makes the claim's endpoint wrong
+    verdict = ("true" if latest == 131072 else "partly true") if starts_right else "false"
     rows = filter_catalog(table, line="text")
     return Verdict("d", "Text context went from 8K/32K to 128K", verdict, "; ".join(parts),
                    _sources(rows[rows["context_length"].notna()]))
@@ -917,6 +920,8 @@ def explorer_selection(line=ANY, generation=ANY, variant=ANY, license=ANY, size_
     """The explorer's pure step: turn widget values into a filtered catalog."""
     if min_context not in CONTEXT_STOPS:
         raise ValueError(f"min_context must be one of {list(CONTEXT_STOPS)}, got {min_context!r}")
+    if not isinstance(size_range, (tuple, list)) or len(size_range) != 2:
+        raise ValueError(f"size_range must be a (low, high) pair of billions from {list(SIZE_STOPS)}, got {size_range!r}")
     low, high = size_range
     sizes = {}
     if low > 0:

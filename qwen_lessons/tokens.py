@@ -441,6 +441,8 @@ def loss_mask_figure(messages, template: str = "qwen2.5", per_row: int = 12):
 
     from qwen_lessons.plotting import OKABE_ITO
 
+    if isinstance(per_row, bool) or not isinstance(per_row, int) or per_row < 1:
+        raise ValueError(f"per_row must be a whole number of cells >= 1, got {per_row!r}")
     mask = loss_mask(messages, template)
     names = {token_id: name.strip("<|>") for name, token_id in SPECIAL_TOKENS.items()}  # short labels fit the cells
     labels = [names.get(i) or token_label(piece).replace("\n", "↵") for i, piece in zip(mask.ids, token_bytes(mask.ids), strict=True)]
@@ -634,6 +636,9 @@ def viewer_latency(n_chars: int = 2000, repeats: int = 15) -> float:
     import statistics
     import time
 
+    for name, value, least in (("n_chars", n_chars, 7), ("repeats", repeats, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ValueError(f"{name} must be a whole number >= {least}, got {value!r}")
     demo = token_viewer(mode="instruct (ChatML)")
     text = "user: " + mixed_text(4 * n_chars)[: n_chars - 6]
     timings = []

@@ -343,3 +343,22 @@ def test_self_checks_accept_right_answers_and_hint_otherwise(table, capsys):
     # hints never print the expected numbers
     assert str(total) not in output and f"{active / total:.3f}" not in output
     assert "in billions" in output and "percentage" in output
+
+
+def test_context_claim_is_not_true_when_native_context_never_reaches_128k(table):
+    # Qwen1 and Qwen1.5 alone: native context 8K-32K, never 128K, so "8K/32K to 128K" only partly holds.
+    early = table[table["generation"].isin(["Qwen1", "Qwen1.5"])]
+    assert catalog.context_by_generation(early)["native_max"].max() == 32768
+    assert catalog.claim_context_growth(early).verdict == "partly true"
+
+
+@pytest.mark.parametrize(("call", "pattern"), [
+    (lambda t: catalog.image_tokens_square("Qwen/Qwen-VL-Chat", -448, t), r"side must be a positive whole number"),
+    (lambda t: catalog.image_tokens_square("Qwen/Qwen-VL-Chat", 448.0, t), r"side must be a positive whole number"),
+    (lambda t: catalog.filter_catalog(t, min_params_b=True), r"min_params_b must be a number"),
+    (lambda t: catalog.explorer_selection(size_range=(1, 2, 4), table=t), r"size_range must be a \(low, high\) pair"),
+    (lambda t: catalog.explorer_selection(size_range=8, table=t), r"size_range must be a \(low, high\) pair"),
+])
+def test_more_bad_inputs_raise_value_errors_naming_the_argument(table, call, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        call(table)

@@ -386,3 +386,16 @@ def test_checks_accept_right_answers_and_hint_on_typical_mistakes(capsys):
     assert checks.check_no_thinking_prompt(no_think)
     assert not checks.check_no_thinking_prompt(tokens.render_chat(checks.THINK_CONVERSATION, "qwen3"))
     assert "enable_thinking" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: tokens.loss_mask_figure([user("Hi")], per_row=0), "per_row must be"),
+        (lambda: tokens.viewer_latency(3), "n_chars must be"),
+        (lambda: tokens.viewer_latency(2000, repeats=0), "repeats must be"),
+    ],
+)
+def test_figure_and_latency_helpers_reject_bad_sizes(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
