@@ -375,6 +375,9 @@ def rule_weights_plus_kv(
     model_id: str, quantization: str = "bf16", input_tokens: int = 1, output_tokens: int = 2048, batch: int = 1
 ) -> float:
     """Rule of thumb 2: nominal weights plus the KV cache of input + output tokens, nothing else."""
+    input_tokens = _check_count("input_tokens", input_tokens, 1)
+    output_tokens = _check_count("output_tokens", output_tokens, 0)
+    batch = _check_count("batch", batch, 1)
     kv = kv_bytes_per_token(model_id) * (input_tokens + output_tokens) * batch / GIB
     return naive_weights_gib(model_id, quantization) + kv
 

@@ -23,11 +23,22 @@ DEFAULT_HEADROOM = 0.10  # course choice: keep 10% free for the CUDA context, fr
 WIZARD_QUANTIZATIONS = ("bf16", "fp8", "gptq-int8", "gptq-int4")  # highest precision first; awq ~ gptq-int4 in size
 MODALITIES = ("text", "code", "image", "audio")
 PURPOSES = ("deploy (instruct)", "fine-tune (base)")
+REPORTS = ("Qwen2.5 blog", "Qwen3 report")  # the two sources of data/benchmarks.csv, as load_benchmarks labels them
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Speed: decode is bound by memory bandwidth, prefill by compute
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def _check_tokens(name: str, tokens, minimum: float) -> float:
+    """tokens as a number >= minimum; ValueError naming the argument.
+
+    No upper limit: Qwen's published speed rows run past max_position_embeddings with YaRN rope scaling.
+    """
+    if isinstance(tokens, bool) or not isinstance(tokens, int | float) or not tokens >= minimum:
+        raise ValueError(f"{name} must be a number of tokens >= {minimum:g}, got {tokens!r}")
+    return tokens
 
 
 def decode_bytes_per_token(
@@ -36,6 +47,9 @@ def decode_bytes_per_token(
     """Bytes read from memory to generate one token per sequence: weights touched once per step + every KV entry."""
     model_id = memory.normalize_model_id(model_id)
     arch = memory.architecture(model_id)
+    # a mean context (input + output / 2) may be fractional, so any number >= 0 is accepted
+    context_tokens = _check_tokens("context_tokens", context_tokens, 0)
+    batch = memory._check_count("batch", batch, 1)
     parts = memory.weights_bytes(model_id, quantization)
     resident = sum(parts.values())
     if not arch["tie_word_embeddings"]:
@@ -61,13 +75,15 @@ def decode_tokens_per_s_bound(
     gpu = get_gpu(gpu_id)
     if not gpu["memory_bandwidth_gbs"]:
         raise ValueError(f"gpu_id {gpu_id!r} has no verified memory bandwidth")
-    bandwidth = gpu["memory_bandwidth_gbs"] * 1e9 * num_gpus
+    bandwidth = gpu["memory_bandwidth_gbs"] * 1e9 * memory._check_count("num_gpus", num_gpus, 1)
     return batch * bandwidth / decode_bytes_per_token(model_id, quantization, context_tokens, batch)
 
 
 def prefill_flops(model_id: str, input_tokens: int, batch: int = 1) -> float:
     """FLOPs to process a prompt: 2 x active parameters per token + causal attention scores and mixing."""
     arch = memory.architecture(model_id)
+    input_tokens = memory._check_count("input_tokens", input_tokens, 1)
+    batch = memory._check_count("batch", batch, 1)
     linear = 2 * memory.active_parameters(model_id) * input_tokens
     attention = 2 * arch["num_hidden_layers"] * arch["num_attention_heads"] * arch["head_dim"] * input_tokens**2
     return (linear + attention) * batch
@@ -76,6 +92,7 @@ def prefill_flops(model_id: str, input_tokens: int, batch: int = 1) -> float:
 def prefill_seconds_bound(model_id: str, gpu_id: str, input_tokens: int, batch: int = 1, num_gpus: int = 1):
     """Lower bound on prompt-processing time from dense bf16 throughput (None when the GPU's TFLOPS are unverified)."""
     tflops = get_gpu(gpu_id)["bf16_tflops"]
+    num_gpus = memory._check_count("num_gpus", num_gpus, 1)
     if not tflops:
         return None
     return prefill_flops(model_id, input_tokens, batch) / (tflops * 1e12 * num_gpus)
@@ -92,7 +109,11 @@ def generation_tokens_per_s_bound(
 ) -> float:
     """Upper bound on Qwen's published speed (output tokens / wall time incl. prefill) for one configuration."""
     gpu = get_gpu(gpu_id)
-    bandwidth = gpu["memory_bandwidth_gbs"] * 1e9 * num_gpus_bandwidth
+    if not gpu["memory_bandwidth_gbs"]:
+        raise ValueError(f"gpu_id {gpu_id!r} has no verified memory bandwidth")
+    output_tokens = memory._check_count("output_tokens", output_tokens, 1)
+    input_tokens = memory._check_count("input_tokens", input_tokens, 1)
+    bandwidth = gpu["memory_bandwidth_gbs"] * 1e9 * memory._check_count("num_gpus_bandwidth", num_gpus_bandwidth, 1)
     # the KV cache grows linearly during decoding, so the mean context gives the exact total of a linear sum
     mean_context = input_tokens + output_tokens / 2
     decode = output_tokens * decode_bytes_per_token(model_id, quantization, mean_context, batch) / bandwidth
@@ -165,7 +186,7 @@ def _benchmarks() -> pd.DataFrame:
     table = read_table(BENCHMARKS_FILE, dtypes=_BENCH_DTYPES, required=tuple(k for k in _BENCH_DTYPES if k != "shots_or_setting"))
     table["score_value"] = pd.to_numeric(table["score"], errors="coerce")
     table["group"] = table["variant"].map(variant_group)
-    table["report"] = np.where(table["source"].str.contains("Qwen3 Technical Report"), "Qwen3 report", "Qwen2.5 blog")
+    table["report"] = np.where(table["source"].str.contains("Qwen3 Technical Report"), REPORTS[1], REPORTS[0])
     table["arch_model_id"] = [arch_model_id(m, g) for m, g in zip(table["model"], table["group"], strict=True)]
     table["params_b"] = [_params_b(a) for a in table["arch_model_id"]]
     table["active_params_b"] = [_active_b(a) for a in table["arch_model_id"]]
@@ -236,6 +257,8 @@ def quality_by_size(benchmark: str, group: str = "base", report: str | None = No
     rows = table[(table["benchmark"] == benchmark) & (table["group"] == group)]
     rows = rows[rows["params_b"].notna() & rows["score_value"].notna()]
     if report is not None:
+        if report not in REPORTS:
+            raise ValueError(f"report must be one of {REPORTS} or None, got {report!r}")
         rows = rows[rows["report"] == report]
     rows = rows.assign(generation=rows["model"].str.extract(r"^(Qwen[0-9.]+)")[0])
     columns = ["model", "generation", "params_b", "active_params_b", "score_value", "shots_or_setting", "report"]
@@ -245,6 +268,9 @@ def quality_by_size(benchmark: str, group: str = "base", report: str | None = No
 def gains_per_doubling(benchmark: str, group: str = "base", generation: str = "Qwen2.5", report: str | None = None):
     """Points gained per doubling of parameters between consecutive sizes (diminishing returns show as a falling column)."""
     rows = quality_by_size(benchmark, group, report)
+    if generation not in set(rows["generation"]):
+        raise ValueError(f"generation must be one of {sorted(set(rows['generation']))} for {benchmark} ({group}), "
+                         f"got {generation!r}")
     rows = rows[rows["generation"] == generation]
     if report is None and rows["report"].nunique() > 1:
         rows = rows[rows["report"] == rows["report"].iloc[0]]
@@ -477,6 +503,8 @@ def recommend(
 def max_context_that_fits(model_id: str, quantization: str, gpu_id: str, headroom: float = DEFAULT_HEADROOM,
                           batch: int = 1, output_tokens: int = 1024) -> int:
     """Longest prompt + answer (tokens) that fits one GPU with headroom (0 if even a 1-token prompt does not)."""
+    if isinstance(headroom, bool) or not isinstance(headroom, int | float) or not 0 <= headroom < 1:
+        raise ValueError(f"headroom must be in [0, 1), got {headroom!r}")
     usable = memory_gib(gpu_id) * (1 - headroom)
     limit = memory.max_context(model_id) or 32768
     low, high = 0, limit - output_tokens
@@ -511,7 +539,7 @@ def check_usual_advice(headroom: float = DEFAULT_HEADROOM) -> pd.DataFrame:
                  f"(its maximum is {memory.max_context(q7):,})."))
     for gpu_id in ("a10g", "l4"):
         n = max_context_that_fits(q7, "bf16", gpu_id, headroom)
-        rows.append((f"... or one {get_gpu(gpu_id)['name']} (24 GB)", "holds" if n >= 8192 else "holds only for short context",
+        rows.append((f"... or one {get_gpu(gpu_id)['name']} ({get_gpu(gpu_id)['memory_gb']:g} GB)", "holds" if n >= 8192 else "holds only for short context",
                      f"in bf16 up to {n:,} tokens at batch 1; {max_context_that_fits(q7, 'bf16', gpu_id, headroom, batch=8):,} "
                      "tokens per sequence at batch 8."))
     lin = linearity(q7)

@@ -171,3 +171,8 @@ def test_published_spellings_are_accepted():
     a = memory.inference_memory("Qwen2.5-7B-Instruct", "GPTQ-Int4")
     b = memory.inference_memory(Q7, "gptq-int4")
     assert a == b
+
+
+def test_rule_of_thumb_rejects_a_batch_below_one():
+    with pytest.raises(ValueError, match=r"batch must be a whole number >= 1, got 0"):
+        memory.rule_weights_plus_kv(Q7, "bf16", 1, 2048, 0)

@@ -237,3 +237,25 @@ def test_self_checks_accept_right_answers_and_hint_on_common_mistakes(capsys):
     assert not checks.check_wizard_16gb(None)
     out = capsys.readouterr().out
     assert "Qwen3-14B" not in out  # hints never reveal the answer
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: tiers.decode_tokens_per_s_bound(Q7, "bf16", "l4", -1), r"context_tokens must be a number of tokens >= 0"),
+        (lambda: tiers.decode_tokens_per_s_bound(Q7, "bf16", "l4", 4096, 0), r"batch must be a whole number >= 1"),
+        (lambda: tiers.decode_tokens_per_s_bound(Q7, "bf16", "l4", 4096, 1, 0), r"num_gpus must be a whole number >= 1"),
+        (lambda: tiers.decode_tokens_per_s_bound(Q7, "bf16", "tpu"), r"gpu_id 'tpu' is unknown; valid ids: .*l4"),
+        (lambda: tiers.decode_tokens_per_s_bound("Qwen9-7B", "bf16", "l4"), r"valid ids: .*Qwen2.5-7B-Instruct"),
+        (lambda: tiers.prefill_flops(Q7, 0), r"input_tokens must be a whole number >= 1, got 0"),
+        (lambda: tiers.prefill_flops(Q7, 1000, -2), r"batch must be a whole number >= 1"),
+        (lambda: tiers.prefill_seconds_bound(Q7, "l4", 1000, 1, 0), r"num_gpus must be a whole number >= 1"),
+        (lambda: tiers.generation_tokens_per_s_bound(Q7, "bf16", "l4", 1, 0), r"output_tokens must be a whole number >= 1"),
+        (lambda: tiers.max_context_that_fits(Q7, "bf16", "l4", headroom=1.5), r"headroom must be in \[0, 1\)"),
+        (lambda: tiers.quality_by_size("MMLU", "base", "Qwen4 paper"), r"report must be one of \('Qwen2.5 blog'"),
+        (lambda: tiers.gains_per_doubling("MMLU", "base", "Qwen9"), r"generation must be one of \['Qwen2.5', 'Qwen3'\]"),
+    ],
+)
+def test_speed_and_quality_bad_inputs_name_the_argument(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
