@@ -188,6 +188,9 @@ def test_more_examples_answer_more_held_out_questions():
     correct = table["heldout_correct"].tolist()
     assert correct[1] < correct[2] < correct[3]
     assert table["heldout_loss"].is_monotonic_decreasing
+    # the notebook's reading: 10 examples already teach the turn ending, and every tuned model is more certain
+    assert table.loc[1, "ends_turn"] >= 0.9 > table.loc[0, "ends_turn"]
+    assert (table.loc[1:, "entropy_nats"] < table.loc[0, "entropy_nats"]).all()
 
 
 def test_generation_is_seeded_and_checks_its_arguments(tuned):
