@@ -51,7 +51,7 @@ def image_report_html(height: int, width: int, generation: str, budget: str, eve
     info = vision.generation_info(generation)
     sentence = vision.describe_image(height, width, generation, budget=budget)
     if info.fixed_input:
-        grid = "No grid: the resampler's 256 tokens do not map to image regions."
+        grid = f"No grid: the resampler's {info.fixed_tokens} tokens do not map to image regions."
     else:
         grid = f"Each cell of the grid is {info.factor} x {info.factor} px, one visual token"
         grid += f" (every {_ordinal(every)} line drawn, to keep the cells visible)." if every > 1 else "."

@@ -594,6 +594,9 @@ def test_image_widget_counts_the_chosen_picture():
     assert "line drawn" not in demo.result.value
     demo.picture.value = "images/icon.png"
     assert (demo.height.value, demo.width.value) == (100, 100) and demo.height.disabled
+    demo.generation.value = "qwen-vl"  # Qwen-VL: 256 resampler queries, whatever the picture (Qwen-VL paper)
+    assert "256 tokens do not map to image regions" in demo.result.value
+    demo.generation.value = "qwen3-vl"
     demo.picture.value = vision_ui.CUSTOM
     assert not demo.height.disabled
     demo.height.value, demo.width.value = 720, 1280
