@@ -362,3 +362,14 @@ def test_context_claim_is_not_true_when_native_context_never_reaches_128k(table)
 def test_more_bad_inputs_raise_value_errors_naming_the_argument(table, call, pattern):
     with pytest.raises(ValueError, match=pattern):
         call(table)
+
+
+def test_license_figure_reading_holds(table):
+    # the alt text of notebook 01's license figure, checked against the counts
+    grid = catalog.licenses_by_size(table)
+    verified = grid.drop(columns="unverified")
+    for bucket in ("<2B", "2–10B", "10–40B"):
+        assert verified.loc[bucket].idxmax() == "Apache-2.0", bucket
+    assert (grid["unverified"] > 0).all()
+    for bucket in ("<2B", "2–10B", "10–40B", "40–100B"):
+        assert grid.loc[bucket].idxmax() == "unverified", bucket
