@@ -19,7 +19,7 @@ def check_kv_bytes_14b(answer_bytes) -> bool:
     if close_enough(answer_bytes, expected / 2**20) or close_enough(answer_bytes, expected / 1024):
         return report(False, "the question asks for bytes, not KiB or MiB.")
     return report(close_enough(answer_bytes, expected, 1e-9),
-                  "2 x num_hidden_layers x num_key_value_heads x head_dim x 2 bytes; read them from get_architecture.")
+                  "2 x num_hidden_layers x num_key_value_heads x head_dim x 2 bytes; read them from memory.architecture(...).")
 
 
 def check_smallest_gpu_for_32b(answer_gpu_id) -> bool:
