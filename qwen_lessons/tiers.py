@@ -486,10 +486,18 @@ def recommend(
             if largest["model"] != best["model"]
             else "No higher-scoring model fits."
         )
+        # smallest by total parameters is not always fastest: a MoE reads only its routed experts per token
+        fastest = fitting.sort_values("tokens_per_s_bound").iloc[-1]
+        faster = (
+            f" Fastest option that fits: {fastest['model']} ({fastest['quantization']}, decode bound "
+            f"{fastest['tokens_per_s_bound']:.0f} tokens/s), more parameters but fewer read per token."
+            if fastest["model"] != best["model"]
+            else ""
+        )
         result.recommendation = (
             f"Recommended: {best['model']} in {best['quantization']}: {best['memory_gib']:.1f} GiB of "
             f"{usable:.1f} GiB, decode bound {best['tokens_per_s_bound']:.0f} tokens/s (batch {batch}). It is the "
-            f"smallest model meeting {benchmark} >= {min_score:g}, so the fastest and cheapest. {upgrade}"
+            f"smallest model meeting {benchmark} >= {min_score:g}, so the least memory to hold. {upgrade}{faster}"
         )
     steps.append(result.recommendation)
     return result

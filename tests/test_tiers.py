@@ -128,6 +128,16 @@ def test_wizard_more_memory_never_recommends_a_lower_precision():
     assert order.index(big.recommended.split("(")[1].rstrip(")")) <= order.index(small.recommended.split("(")[1].rstrip(")"))
 
 
+def test_wizard_names_a_faster_moe_when_one_fits():
+    result = tiers.recommend("text", tiers.PURPOSES[0], "a100-80gb", 1, 8192, 1, 80)
+    fitting = result.fit[result.fit["fits"]]
+    fastest = fitting.loc[fitting["tokens_per_s_bound"].idxmax()]
+    # Qwen3-30B-A3B reads ~3.3B active parameters per token, the recommended dense 14B all of its ~14.8B
+    assert fastest["model"] == "Qwen/Qwen3-30B-A3B"
+    assert result.recommended.startswith("Qwen/Qwen3-14B")
+    assert f"Fastest option that fits: Qwen/Qwen3-30B-A3B ({fastest['quantization']}" in result.recommendation
+
+
 def test_wizard_when_nothing_fits_says_what_to_change():
     result = tiers.recommend("text", tiers.PURPOSES[0], "rtx-4060-ti-8gb", 1, 131072, 8, 85)
     assert result.recommended is None
