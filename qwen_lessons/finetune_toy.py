@@ -38,14 +38,18 @@ def split_topics() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return general, domain
 
 
+def _check_count(name: str, n, limit: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= limit:
+        raise ValueError(f"{name} must be an int between 0 and {limit}, got {n!r}")
+
+
 def _chats(pairs, questions, n: int | None, seed: int) -> list[list[dict]]:
     """n chats drawn without replacement from pairs x question wordings x (default or custom system)."""
     combos = [(topic, answer, question, system) for topic, answer in pairs for question in questions
               for system in (None, tinylm.CUSTOM_SYSTEM)]
     if n is None:
         n = len(combos)
-    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= len(combos):
-        raise ValueError(f"n must be an int between 0 and {len(combos)}, got {n!r}")
+    _check_count("n", n, len(combos))
     order = np.random.default_rng(seed).permutation(len(combos))[:n]
     return [tinylm.chat_example(combos[i][2].format(topic=combos[i][0]), combos[i][1], combos[i][3]) for i in order]
 
@@ -77,6 +81,7 @@ def checkpoints(seed: int = 0, pretrain_steps: int = PRETRAIN_STEPS, instruct_st
 
 def fine_tune(start, n_examples: int, seed: int = 0, steps: int = DOMAIN_STEPS):
     """The start model fine-tuned on the first n_examples domain chats (0 returns the start model unchanged)."""
+    _check_count("n_examples", n_examples, len(split_topics()[1]) * len(tinylm.TRAIN_QUESTIONS) * 2)
     if n_examples == 0:
         return start
     sequences, masks = tinylm.sft_data(domain_examples(n_examples, seed), start.vocab)

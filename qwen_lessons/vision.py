@@ -776,6 +776,11 @@ def knob_savings(text="", images=(), videos=(), **settings) -> pd.DataFrame:
 def tile_claim(side: int = 448, low: int = 256, high: int = 512) -> pd.DataFrame:
     """Decide 'a side x side tile costs roughly low-high tokens' per generation, with the arithmetic shown."""
     side = _side("side", side)
+    for name, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a whole number of tokens, 1 or more, got {value!r}")
+    if low > high:
+        raise ValueError(f"low ({low}) must not exceed high ({high})")
     rows = []
     for generation in generation_keys():
         info = generation_info(generation)

@@ -110,6 +110,15 @@ def test_summary_and_plot(results):
     assert len(axes[1].get_lines()) == 2
 
 
+def test_fine_tune_rejects_a_bad_example_count_by_its_name(starts):
+    # 25 domain topics x the training wordings x 2 system variants = the largest domain set
+    limit = 25 * len(tinylm.TRAIN_QUESTIONS) * 2
+    assert limit == len(toy.domain_examples(None))
+    for bad in (-3, 2.5, True, limit + 1):
+        with pytest.raises(ValueError, match=f"n_examples must be an int between 0 and {limit}"):
+            toy.fine_tune(starts["base"], bad)
+
+
 def test_experiment_rejects_bad_sizes():
     with pytest.raises(ValueError, match="sizes must be non-negative integers"):
         toy.starting_point_experiment(sizes=(-1,))
