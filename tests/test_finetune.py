@@ -443,6 +443,8 @@ def test_check_lora_compute_share(capsys):
     assert not checks.check_lora_compute_share(0.0027)
     assert "share of trainable parameters" in capsys.readouterr().out
     assert not checks.check_lora_compute_share(1.0)
+    hint = capsys.readouterr().out
+    assert "training_flops" in hint and "2N" not in hint  # names the parts, leaves the arithmetic to the learner
 
 
 def test_check_largest_fit(capsys):

@@ -53,8 +53,9 @@ def check_lora_compute_share(answer: float) -> bool:
         return report(False, "that is the share of trainable parameters; the forward pass and the gradients "
                              "flowing back through every frozen layer still cost the full matrix products.")
     return report(close_enough(answer, expected, 0.03),
-                  "forward costs 2N per token; backward costs 2N for input gradients plus 2N for weight "
-                  "gradients, and LoRA skips only the last of these (use finetune.training_flops).")
+                  "count which matrix products LoRA still pays for: the forward pass, and in the backward pass "
+                  "the gradients for the inputs and for the weights; the frozen layers skip only one of these "
+                  "(use finetune.training_flops).")
 
 
 def check_largest_fit(model_id: str) -> bool:
