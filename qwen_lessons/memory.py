@@ -152,30 +152,34 @@ def linear_shapes(model_id: str, quantization: str = "bf16") -> list[tuple[str, 
     return shapes
 
 
-def parameter_breakdown(model_id: str) -> dict[str, int]:
-    """Parameters by how they are stored: quantizable linear layers, embedding, untied lm_head, the small rest."""
+@cache
+def _counts(model_id: str) -> tuple[int, int, int, int]:
+    """(total, active, embedding, lm_head) from lesson 1's config arithmetic, cached: widgets ask for them per update."""
     from qwen_lessons import catalog
 
+    config = dict(_architecture(model_id))
+    total, active = catalog.count_from_config(config)
+    parts = catalog.parameter_breakdown(config)
+    return total, active, parts["embedding"], parts["lm_head"]
+
+
+def parameter_breakdown(model_id: str) -> dict[str, int]:
+    """Parameters by how they are stored: quantizable linear layers, embedding, untied lm_head, the small rest."""
     model_id = normalize_model_id(model_id)
     linear = sum(i * o * n for _, i, o, n in linear_shapes(model_id))
-    parts = catalog.parameter_breakdown(catalog.get_architecture(model_id))
+    total, _, embedding, lm_head = _counts(model_id)
     # the rest (norms, biases, routers) is whatever lesson 1's count holds beyond these three
-    rest = total_parameters(model_id) - linear - parts["embedding"] - parts["lm_head"]
-    return {"linear": linear, "embedding": parts["embedding"], "lm_head": parts["lm_head"], "norms_biases_router": rest}
+    return {"linear": linear, "embedding": embedding, "lm_head": lm_head, "norms_biases_router": total - linear - embedding - lm_head}
 
 
 def total_parameters(model_id: str) -> int:
     """All parameters of the checkpoint (tied embeddings counted once), as lesson 1 counts them."""
-    from qwen_lessons import catalog
-
-    return catalog.count_parameters(normalize_model_id(model_id))[0]
+    return _counts(normalize_model_id(model_id))[0]
 
 
 def active_parameters(model_id: str) -> int:
     """Parameters one token passes through: for MoE only num_experts_per_tok experts of each layer."""
-    from qwen_lessons import catalog
-
-    return catalog.count_parameters(normalize_model_id(model_id))[1]
+    return _counts(normalize_model_id(model_id))[1]
 
 
 def weights_bytes(model_id: str, quantization: str = "bf16") -> dict[str, float]:
