@@ -188,8 +188,8 @@ def _benchmarks() -> pd.DataFrame:
     table["group"] = table["variant"].map(variant_group)
     table["report"] = np.where(table["source"].str.contains("Qwen3 Technical Report"), REPORTS[1], REPORTS[0])
     table["arch_model_id"] = [arch_model_id(m, g) for m, g in zip(table["model"], table["group"], strict=True)]
-    table["params_b"] = [_params_b(a) for a in table["arch_model_id"]]
-    table["active_params_b"] = [_active_b(a) for a in table["arch_model_id"]]
+    table["params_b"] = [_billions(memory.total_parameters, a) for a in table["arch_model_id"]]
+    table["active_params_b"] = [_billions(memory.active_parameters, a) for a in table["arch_model_id"]]
     return table
 
 
@@ -229,20 +229,12 @@ def _known_arch_ids() -> frozenset:
     return frozenset(load_architectures()["model_id"])
 
 
-def _params_b(arch_id):
+def _billions(count, arch_id) -> float:
+    """count(arch_id) in billions, or NaN when the benchmark row has no architecture the memory model covers."""
     if arch_id is None:
         return np.nan
     try:
-        return memory.total_parameters(arch_id) / 1e9
-    except ValueError:
-        return np.nan
-
-
-def _active_b(arch_id):
-    if arch_id is None:
-        return np.nan
-    try:
-        return memory.active_parameters(arch_id) / 1e9
+        return count(arch_id) / 1e9
     except ValueError:
         return np.nan
 
