@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from qwen_lessons.data import DataFileError, data_path, read_table
+from qwen_lessons.data import DataFileError, data_path, read_table, row_as_dict
 
 CATALOG_FILE = "catalog.csv"
 ARCHITECTURES_FILE = "architectures.csv"
@@ -198,15 +198,7 @@ def get_architecture(model_id: str) -> dict:
     if match.empty:
         valid = ", ".join(table["model_id"])
         raise ValueError(f"model_id {model_id!r} has no architecture row; valid ids: {valid}")
-    row = match.iloc[0]
-    return {column: (None if pd.isna(value) else _plain(value)) for column, value in row.items()}
-
-
-def _plain(value):
-    """Turn numpy/pandas scalars into plain Python int/bool/str so callers can do exact arithmetic."""
-    if hasattr(value, "item"):
-        return value.item()
-    return value
+    return row_as_dict(match.iloc[0])  # plain ints, so callers can do exact arithmetic
 
 
 # ---------------------------------------------------------------------------------------------------------------

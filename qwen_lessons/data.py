@@ -40,6 +40,12 @@ def read_table(name: str, dtypes: dict[str, str] | None = None, required: tuple[
     return _read_table_cached(name, tuple(sorted((dtypes or {}).items())), tuple(required)).copy()
 
 
+def row_as_dict(row: pd.Series) -> dict:
+    """A table row as plain Python values (int, float, bool, str), with None for an empty cell."""
+    return {column: (None if pd.isna(value) else value.item() if hasattr(value, "item") else value)
+            for column, value in row.items()}
+
+
 @cache
 def _read_table_cached(name: str, dtype_items: tuple, required: tuple[str, ...]) -> pd.DataFrame:
     path = data_path(name)

@@ -37,7 +37,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from qwen_lessons.data import read_table
+from qwen_lessons.data import read_table, row_as_dict
 from qwen_lessons.units import GB, GIB
 from qwen_lessons.ui import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
 
@@ -103,8 +103,7 @@ def architecture(model_id: str) -> dict:
         if match.empty:
             valid = ", ".join(model_ids(all_known=True))
             raise ValueError(f"model_id {model_id!r} is unknown; valid ids: {valid}") from None
-        arch = {k: (None if pd.isna(v) else (v.item() if hasattr(v, "item") else v))
-                for k, v in match.iloc[0].items()}
+        arch = row_as_dict(match.iloc[0])
     for key in ("num_experts", "num_experts_per_tok", "moe_intermediate_size", "shared_expert_intermediate_size"):
         arch[key] = arch.get(key) or 0
     if arch["architecture"] not in MODELLED_ARCHITECTURES:

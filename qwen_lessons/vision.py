@@ -18,7 +18,7 @@ from functools import cache, lru_cache
 import numpy as np
 import pandas as pd
 
-from qwen_lessons.data import DataFileError, data_path, read_table
+from qwen_lessons.data import DataFileError, data_path, read_table, row_as_dict
 
 GENERATIONS_FILE = "vision_generations.csv"
 BUDGETS_FILE = "vision_pixel_budgets.csv"
@@ -112,13 +112,6 @@ def budget_keys() -> list[str]:
     return list(budgets_table()["budget"])
 
 
-def _cell(value):
-    """A table cell as a plain Python value, None for an empty cell."""
-    if pd.isna(value):
-        return None
-    return value.item() if hasattr(value, "item") else value
-
-
 @cache
 def generation_info(generation: str) -> Generation:
     """The constants of one generation; ValueError lists the valid names."""
@@ -126,7 +119,7 @@ def generation_info(generation: str) -> Generation:
     match = table[table["generation"] == generation]
     if match.empty:
         raise ValueError(f"generation must be one of {list(table['generation'])}, got {generation!r}")
-    row = {column: _cell(value) for column, value in match.iloc[0].items()}
+    row = row_as_dict(match.iloc[0])
     return Generation(
         key=row["generation"], name=row["name"], fixed_input=row["image_input"] == "fixed",
         patch_size=row["patch_size"], merge_size=row["spatial_merge_size"], factor=row["resize_factor"],
@@ -146,7 +139,7 @@ def _budget_row(budget: str) -> dict:
     match = table[table["budget"] == budget]
     if match.empty:
         raise ValueError(f"budget must be one of {list(table['budget'])}, got {budget!r}")
-    return {column: _cell(value) for column, value in match.iloc[0].items()}
+    return row_as_dict(match.iloc[0])
 
 
 def pixel_bounds(generation: str = DEFAULT_GENERATION, budget: str = DEFAULT_BUDGET,

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import matplotlib as mpl
+import pandas as pd
 import pytest
 
 from qwen_lessons import data, env, plotting, start, ui, units
@@ -123,3 +124,12 @@ def test_start_here_self_check_hints_without_revealing(capsys):
     out = capsys.readouterr().out
     assert "GiB" in out and f"{units.weights_gib(14, 4):.2f}" not in out
     assert check_weights_14b_int4(None) is False
+
+
+def test_row_as_dict_gives_plain_python_values_and_none_for_empty_cells():
+    table = pd.DataFrame({"n": pd.array([3, None], dtype="Int64"), "flag": pd.array([True, None], dtype="boolean"),
+                          "x": [1.5, float("nan")], "s": pd.array(["a", None], dtype="string")})
+    first, second = data.row_as_dict(table.iloc[0]), data.row_as_dict(table.iloc[1])
+    assert first == {"n": 3, "flag": True, "x": 1.5, "s": "a"}
+    assert [type(first[k]) for k in ("n", "flag", "x", "s")] == [int, bool, float, str]
+    assert second == {"n": None, "flag": None, "x": None, "s": None}
