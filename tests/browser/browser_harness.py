@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,11 +126,22 @@ class Server:
         return f"{self.base}/{path.lstrip('/')}" + (f"{separator}token={self.token}" if self.token else "")
 
     def api(self, path: str, method: str = "GET"):
-        """Call the server's REST API; return the parsed JSON (or None for an empty answer)."""
-        request = urllib.request.Request(self.url(path), method=method)
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            body = answer.read()
-        return json.loads(body) if body else None
+        """Call the server's REST API; return the parsed JSON (or None for an empty answer).
+
+        A GET that meets a server error is tried again (up to three times): listing kernels while the previous
+        notebook's kernel is being shut down can answer 500 for a moment, which says nothing about the lesson.
+        """
+        attempts = 3 if method == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            request = urllib.request.Request(self.url(path), method=method)
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    body = answer.read()
+                return json.loads(body) if body else None
+            except urllib.error.HTTPError as error:
+                if error.code < 500 or attempt == attempts:
+                    raise
+                time.sleep(0.5)
 
     def kernels(self) -> list[dict]:
         return self.api("api/kernels")
