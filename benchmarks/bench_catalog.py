@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 
 from run import Case
+from qwen_lessons.widgets import family_map as widget
 
 
 def cases() -> list[Case]:
     from qwen_lessons import catalog
 
-    explorer = catalog.build_explorer()
+    explorer = widget.build_explorer()
     # one control change per run (one update each), cycling back to the start; two steps match nothing
     steps = itertools.cycle(
         [

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from run import Case
+from qwen_lessons.widgets import fine_tuning as widget
 
 
 def cases() -> list[Case]:
-    from qwen_lessons import finetune
+    from qwen_lessons import finetune, models
 
-    demo = finetune.planner_widget()
-    models = [m for m in finetune.model_ids() if "Instruct" not in m]
+    demo = widget.planner_widget()
+    models = [m for m in models.model_ids(memory_modelled=True) if "Instruct" not in m]
     methods = list(finetune.METHODS)
     lengths = [512, 1024, 2048, 4096, 8192]
     step = iter(range(10**9))

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from run import Case
+from qwen_lessons.widgets import start_here as widget
 
 
 def import_time() -> dict:
@@ -27,9 +28,8 @@ def import_all_modules_time() -> dict:
 
 
 def cases() -> list[Case]:
-    from qwen_lessons import start
 
-    demo = start.weights_widget()
+    demo = widget.weights_widget()
     values = [params for _label, params in demo.size.options]
     steps = iter(range(10**9))
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from run import Case
+from qwen_lessons.widgets import choosing_a_tier as widget
 
 
 def cases() -> list[Case]:
-    from qwen_lessons import memory, tiers
+    from qwen_lessons import memory
 
-    wizard = tiers.tier_wizard()
-    calculator = tiers.memory_calculator()
+    wizard = widget.tier_wizard()
+    calculator = widget.memory_calculator()
     gpus = ["rtx-4090", "l4", "a100-80gb", "apple-m4-pro-64gb", "rtx-4060-ti-16gb", "h200-sxm"]
     contexts = [2048, 8192, 32768, 131072]
     counter = iter(range(10**9))
@@ -25,7 +26,7 @@ def cases() -> list[Case]:
 
     def full_comparison():
         memory._comparison.cache_clear()
-        summary = memory.error_summary().set_index("estimate")
+        summary = memory.inference_error_summary().set_index("estimate")
         return {"median error": f"{summary.loc['physical model', 'median_abs_error']:.1%}"}
 
     return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from run import Case
+from qwen_lessons.widgets import base_vs_instruct as widget
 
 
 def cases() -> list[Case]:
@@ -17,14 +18,14 @@ def cases() -> list[Case]:
         figures = tokens.throughput(megabyte)
         return {"tokens": f"{figures['tokens']:,}", "tokens/s": f"{figures['tokens_per_s'] / 1e6:.2f}M"}
 
-    viewer = tokens.token_viewer(mode="instruct (ChatML)")
+    viewer = widget.token_viewer(mode="instruct (ChatML)")
     text = "user: " + tokens.mixed_text(8000)[:1994]  # 2,000 characters as a one-message conversation
     variants = itertools.cycle([text, text[:-1]])  # every update is a real change of the value
 
     def update_viewer():
         viewer.text.value = next(variants)
 
-    big_viewer = tokens.token_viewer(mode="base (raw text)")
+    big_viewer = widget.token_viewer(mode="base (raw text)")
     big_variants = itertools.cycle([megabyte, megabyte[:-1]])
 
     def update_viewer_megabyte():

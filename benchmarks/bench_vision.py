@@ -8,6 +8,7 @@ import struct
 import zlib
 
 from run import Case
+from qwen_lessons import pictures
 
 SIZES = 100_000
 
@@ -37,7 +38,8 @@ def _file(name: str, data: bytes) -> dict:
 
 
 def cases() -> list[Case]:
-    from qwen_lessons import vision, vision_ui
+    from qwen_lessons import vision
+    from qwen_lessons.widgets import vision_token_budgets as vision_widgets
 
     heights, widths = _sizes()
 
@@ -54,7 +56,7 @@ def cases() -> list[Case]:
         for height, width in zip(scalar_heights, scalar_widths, strict=True):
             vision.image_tokens(height, width)
 
-    image = vision_ui.image_widget()
+    image = vision_widgets.image_widget()
     generations = itertools.cycle(vision.generation_keys())
     files = itertools.cycle(list(vision.samples_table()["file"]))
     for file in vision.samples_table()["file"]:  # decode every sample once, as a learner's first look does
@@ -66,8 +68,8 @@ def cases() -> list[Case]:
     def image_picture():
         image.picture.value = next(files)
 
-    upload = vision_ui.upload_widget()
-    upload.upload.value = (_file("photo.png", vision.sample_bytes("images/photo.png")),)
+    upload = vision_widgets.upload_widget()
+    upload.upload.value = (_file("photo.png", pictures.sample_bytes("images/photo.png")),)
     upload_generations = itertools.cycle(vision.generation_keys())
 
     def upload_generation():
@@ -79,13 +81,13 @@ def cases() -> list[Case]:
         upload.upload.value = (_file("huge.png", huge),)  # a new file each time: header read + note
         upload.upload.value = ()
 
-    planner = vision_ui.planner_widget()
+    planner = vision_widgets.planner_widget()
     widths_cycle = itertools.cycle(range(3000, 4000, 7))
 
     def planner_size():
         planner.image_width.value = next(widths_cycle)
 
-    qwen3 = vision_ui.planner_widget("qwen3-vl")
+    qwen3 = vision_widgets.planner_widget("qwen3-vl")
     durations = itertools.cycle(range(30, 600, 11))
 
     def planner_video():

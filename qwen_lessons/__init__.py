@@ -1,7 +1,10 @@
-"""qwen_lessons: the computations behind the qwen-lessons notebooks.
+"""qwen_lessons: the computations behind the qwen-lessons notebooks (lessons 00-05 and the calculators app).
 
-Each lesson has its own module (``catalog``, ``tokens``, ``finetune``, ``vision``, ``memory`` ...);
-import the one you need. Importing this package does nothing but define names.
+Foundation (imports no widget code): ``data`` (tables), ``models`` (one description of a checkpoint),
+``catalog``, ``hardware``, ``units``, ``plotting``. Topic modules compute: ``tokens``, ``tinylm``,
+``finetune``, ``vision``, ``prompts``, ``pictures``, ``memory``, ``tiers``. Per-lesson code is named after
+its notebook: ``lessons/<stem>.py`` (claims, experiments, figures), ``widgets/<stem>.py`` and
+``checks/<stem>.py``. CONTRIBUTING.md draws the layout. Importing this package does nothing but define names.
 """
 
 __version__ = "0.1.0"

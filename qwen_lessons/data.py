@@ -1,9 +1,9 @@
-"""Find and load the course's sourced tables in ``data/``, located from this package, not the working directory."""
+"""Every lesson: find and load the course's sourced tables in ``data/``, located from this package, not the working directory."""
 
 from __future__ import annotations
 
 import os
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -36,8 +36,13 @@ def data_path(name: str) -> Path:
 
 
 def read_table(name: str, dtypes: dict[str, str] | None = None, required: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Read a CSV from data/ with explicit dtypes, checking required columns and that every row has a source."""
-    return _read_table_cached(name, tuple(sorted((dtypes or {}).items())), tuple(required)).copy()
+    """Read a CSV from data/ with explicit dtypes, checking required columns and that every row has a source.
+
+    Cached per file version: the path and modification time key the cache, so an edited file, or another data
+    folder set in $QWEN_LESSONS_DATA, is read afresh."""
+    path = data_path(name)
+    return _read_table_cached(str(path), path.stat().st_mtime_ns, tuple(sorted((dtypes or {}).items())),
+                              tuple(required)).copy()
 
 
 def row_as_dict(row: pd.Series) -> dict:
@@ -46,9 +51,8 @@ def row_as_dict(row: pd.Series) -> dict:
             for column, value in row.items()}
 
 
-@cache
-def _read_table_cached(name: str, dtype_items: tuple, required: tuple[str, ...]) -> pd.DataFrame:
-    path = data_path(name)
+@lru_cache(maxsize=64)
+def _read_table_cached(path: str, mtime_ns: int, dtype_items: tuple, required: tuple[str, ...]) -> pd.DataFrame:
     dtypes = dict(dtype_items)
     try:
         table = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])

@@ -1,4 +1,4 @@
-"""Check that this Python has what the course needs, and say in words what is missing or too old."""
+"""Lesson 0 (00_start_here) and every notebook's first cell: check that this Python has what the course needs, and say in words what is missing or too old."""
 
 from __future__ import annotations
 

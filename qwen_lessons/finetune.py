@@ -1,6 +1,6 @@
-"""Lesson 3: fine-tuning memory, compute and time for real Qwen layer shapes, held against published numbers.
+"""Lesson 3 (03_fine_tuning): fine-tuning memory, compute and time for real Qwen layer shapes, held against published numbers.
 
-Conventions (bytes per parameter; see shared/reference/memory_math.md for who uses what):
+Conventions (bytes per parameter, with who uses which):
 
 - ``full`` — mixed-precision AdamW: bf16 weights (2) + fp32 gradients (4) + fp32 master copy, Adam m and v
   (4 + 4 + 4) = 18 bytes per parameter, the EleutherAI cookbook split, which matches LLaMA-Factory's
@@ -32,14 +32,14 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
-from functools import cache
-from types import SimpleNamespace
 
 import pandas as pd
 
-from qwen_lessons.data import read_table, row_as_dict
+from qwen_lessons import models
+from qwen_lessons.catalog import load_catalog
+from qwen_lessons.data import read_table
+from qwen_lessons.models import Checkpoint
 from qwen_lessons.units import GB, GIB
-from qwen_lessons.ui import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
 
 METHODS = ("full", "full-bf16", "freeze", "lora", "qlora-4bit", "qlora-8bit")
 METHOD_LABELS = {
@@ -63,10 +63,7 @@ DEFAULT_OVERHEAD_GIB = 1.0
 DEFAULT_UTILISATION = 0.4
 SCENARIO_EXAMPLES = (5_000, 20_000, 50_000)
 
-PROFILE_MODELS_FILE = "finetune_profile_models.csv"
 PUBLISHED_FILE = "finetune_memory.csv"
-# The architectures the planner can count; qwen3_next mixes linear-attention layers we do not model.
-MODELLED_ARCHITECTURES = ("qwen", "qwen2", "qwen3", "qwen3_moe")
 # LLaMA-Factory's size columns compared with the nearest dense Qwen checkpoint, per billion parameters.
 LLAMA_FACTORY_MATCH = {
     "7B": "Qwen/Qwen2.5-7B",
@@ -77,79 +74,24 @@ LLAMA_FACTORY_MATCH = {
 LLAMA_FACTORY_SETTINGS = {"rank": 8, "target_modules": ALL_LINEAR, "seq_len": 1024, "micro_batch": 1}
 
 
-# ---------------------------------------------------------------- architectures and layer shapes
+# ---------------------------------------------------------------- layer shapes, from the one checkpoint description
 
 
-@cache
-def _profile_models() -> pd.DataFrame:
-    int_cols = ("num_hidden_layers", "hidden_size", "intermediate_size", "num_attention_heads",
-                "num_key_value_heads", "head_dim", "vocab_size", "max_position_embeddings")
-    dtypes = {**{c: "Int64" for c in int_cols}, **{c: "boolean" for c in ("tie_word_embeddings",
-              "attention_bias", "qk_norm")}, "model_id": "string", "architecture": "string",
-              "source": "string", "notes": "string"}
-    return read_table(PROFILE_MODELS_FILE, dtypes=dtypes, required=tuple(dtypes))
+def linear_layers(model_id) -> dict[str, tuple[int, int, int]]:
+    """Each decoder layer's linear modules as PEFT names them: name -> (in_features, out_features, copies per layer)."""
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    return {m.module: (m.in_features, m.out_features, m.copies) for m in ckpt.decoder_matrices}
 
 
-@cache
-def architecture(model_id: str) -> dict:
-    """The layer dimensions of a model: lesson 1's architecture table, else the Qwen-1 profile models."""
-    from qwen_lessons import catalog
-
-    try:
-        arch = dict(catalog.get_architecture(model_id))
-    except ValueError:
-        table = _profile_models()
-        match = table[table["model_id"] == model_id]
-        if match.empty:
-            valid = ", ".join(model_ids(all_known=True))
-            raise ValueError(f"model_id {model_id!r} is unknown; valid ids: {valid}") from None
-        arch = row_as_dict(match.iloc[0])
-    for key in ("num_experts", "num_experts_per_tok", "moe_intermediate_size", "shared_expert_intermediate_size"):
-        arch[key] = arch.get(key) or 0
-    if arch["architecture"] not in MODELLED_ARCHITECTURES:
-        raise ValueError(f"model_id {model_id!r} ({arch['architecture']}) mixes layer types the planner does not "
-                         f"model; pick a {', '.join(MODELLED_ARCHITECTURES)} model")
-    return arch
-
-
-def model_ids(all_known: bool = False) -> list[str]:
-    """Ids the planner models: lesson 1's architectures (plus the Qwen-1 profile models if all_known)."""
-    from qwen_lessons import catalog
-
-    table = catalog.load_architectures()
-    ids = table.loc[table["architecture"].isin(MODELLED_ARCHITECTURES), "model_id"].tolist()
-    return ids + _profile_models()["model_id"].tolist() if all_known else ids
-
-
-def linear_layers(model_id: str) -> dict[str, tuple[int, int, int]]:
-    """Each decoder layer's linear modules as name -> (in_features, out_features, copies per layer)."""
-    a = architecture(model_id)
-    h, hd = a["hidden_size"], a["head_dim"]
-    q_out, kv_out = a["num_attention_heads"] * hd, a["num_key_value_heads"] * hd
-    if a["architecture"] == "qwen":
-        # Qwen-1: fused Q/K/V, and PEFT's suffix match makes "c_proj" hit attention and MLP outputs alike.
-        f = a["intermediate_size"]
-        return {"c_attn": (h, 3 * q_out, 1), "attn.c_proj": (q_out, h, 1), "w1": (h, f, 1), "w2": (h, f, 1),
-                "mlp.c_proj": (f, h, 1)}
-    layers = {"q_proj": (h, q_out, 1), "k_proj": (h, kv_out, 1), "v_proj": (h, kv_out, 1), "o_proj": (q_out, h, 1)}
-    if a["num_experts"]:
-        e, f = a["num_experts"], a["moe_intermediate_size"]
-        layers |= {"gate_proj": (h, f, e), "up_proj": (h, f, e), "down_proj": (f, h, e)}
-        if a["shared_expert_intermediate_size"]:
-            fs = a["shared_expert_intermediate_size"]
-            layers |= {"shared_expert.gate_proj": (h, fs, 1), "shared_expert.up_proj": (h, fs, 1),
-                       "shared_expert.down_proj": (fs, h, 1)}
-    else:
-        f = a["intermediate_size"]
-        layers |= {"gate_proj": (h, f, 1), "up_proj": (h, f, 1), "down_proj": (f, h, 1)}
-    return layers
-
-
-def _matched_layers(model_id: str, target_modules) -> dict[str, tuple[int, int, int]]:
+def _matched_layers(ckpt: Checkpoint, target_modules) -> dict[str, tuple[int, int, int]]:
     """The linear modules a LoRA target list selects, matched like PEFT: by the last name component."""
-    layers = linear_layers(model_id)
+    layers = linear_layers(ckpt)
+    model_id = ckpt.model_id
     if isinstance(target_modules, str):
         target_modules = (target_modules,)
+    if not isinstance(target_modules, list | tuple) or not all(isinstance(t, str) for t in target_modules):
+        raise ValueError(f"target_modules must be a module name, a list of names or '{ALL_LINEAR}', got "
+                         f"{target_modules!r}")
     targets = tuple(target_modules)
     if not targets:
         raise ValueError("target_modules must name at least one linear module (or be 'all-linear')")
@@ -163,63 +105,41 @@ def _matched_layers(model_id: str, target_modules) -> dict[str, tuple[int, int, 
     return {name: shape for name, shape in layers.items() if name.split(".")[-1] in targets}
 
 
-def lora_trainable_params(model_id: str, rank: int, target_modules=DEFAULT_TARGETS) -> int:
+def lora_trainable_params(model_id, rank: int, target_modules=DEFAULT_TARGETS) -> int:
     """Exact LoRA parameter count: layers x sum over targeted modules of rank x (in + out) x copies."""
     if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
         raise ValueError(f"rank must be a positive integer, got {rank!r}")
-    matched = _matched_layers(model_id, target_modules)
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    matched = _matched_layers(ckpt, target_modules)
     name, (fan_in, fan_out, _) = min(matched.items(), key=lambda item: min(item[1][:2]))
     if rank > min(fan_in, fan_out):
         raise ValueError(f"rank {rank} is larger than the layer it adapts: {name} is {fan_in} x {fan_out}, "
                          f"so rank must be at most {min(fan_in, fan_out)}")
     per_layer = sum(rank * (fan_in + fan_out) * copies for fan_in, fan_out, copies in matched.values())
-    return architecture(model_id)["num_hidden_layers"] * per_layer
+    return ckpt["num_hidden_layers"] * per_layer
 
 
-def parameter_groups(model_id: str) -> dict[str, int]:
-    """Parameters by kind: embedding, lm_head (0 if tied), decoder linear weights, other (norms, biases, routers)."""
-    from qwen_lessons import catalog
-
-    a = architecture(model_id)
-    linear = a["num_hidden_layers"] * sum(fi * fo * c for fi, fo, c in linear_layers(model_id).values())
-    parts = catalog.parameter_breakdown(a)
-    other = total_params(model_id) - linear - parts["embedding"] - parts["lm_head"]
-    return {"embedding": parts["embedding"], "lm_head": parts["lm_head"], "linear": linear, "other": other}
-
-
-def total_params(model_id: str) -> int:
-    """All parameters of the model, counted by lesson 1's config arithmetic (Qwen-1 profile models included)."""
-    from qwen_lessons import catalog
-
-    return catalog.count_from_config(architecture(model_id))[0]
-
-
-def matmul_params(model_id: str) -> int:
+def matmul_params(model_id) -> int:
     """Parameters each token multiplies through: decoder linears (active experts only) plus the output head."""
-    a = architecture(model_id)
-    per_layer = 0
-    for fan_in, fan_out, copies in linear_layers(model_id).values():
-        active = a["num_experts_per_tok"] if copies > 1 else 1
-        per_layer += fan_in * fan_out * active
-    return a["num_hidden_layers"] * per_layer + a["vocab_size"] * a["hidden_size"]
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    return sum(m.active_weights for m in ckpt.decoder_matrices) + ckpt["vocab_size"] * ckpt["hidden_size"]
 
 
-def context_limit(model_id: str) -> int | None:
+def context_limit(model_id) -> int | None:
     """Longest sequence the model is documented for: catalog context length, else the config's position limit."""
-    from qwen_lessons.catalog import load_catalog
-
+    ckpt = models.resolve(model_id, memory_modelled=True)
     table = load_catalog()
-    match = table[table["model_id"] == model_id]
+    match = table[table["model_id"] == ckpt.model_id]
     if not match.empty and pd.notna(match.iloc[0]["context_length"]):
         return int(match.iloc[0]["context_length"])
-    return architecture(model_id).get("max_position_embeddings")
+    return ckpt["max_position_embeddings"]
 
 
 # ---------------------------------------------------------------- memory
 
 
 @dataclass(frozen=True)
-class MemoryBreakdown:
+class TrainingMemory:
     """Training memory per GPU in bytes, by part; ``total_gib`` is what each GPU must hold."""
 
     model_id: str
@@ -267,9 +187,9 @@ def _check_int(name: str, value, low: int, high: int | None = None) -> int:
     return value
 
 
-def layer_activation_bytes(model_id: str) -> int:
+def layer_activation_bytes(model_id) -> int:
     """Bytes one decoder layer saves for backward per token (bf16, FlashAttention, no dropout)."""
-    a = architecture(model_id)
+    a = models.resolve(model_id, memory_modelled=True)
     h, hd = a["hidden_size"], a["head_dim"]
     q, kv = a["num_attention_heads"] * hd, a["num_key_value_heads"] * hd
     norms = 2 * (FP32 + BF16) * h
@@ -284,12 +204,12 @@ def layer_activation_bytes(model_id: str) -> int:
     return norms + attention + mlp
 
 
-def activation_bytes(model_id: str, seq_len: int, micro_batch: int, checkpointing: bool,
+def activation_bytes(model_id, seq_len: int, micro_batch: int, checkpointing: bool,
                      fused_loss: bool = False) -> float:
     """Activation memory of one micro-batch, in bytes: saved layer tensors plus the loss's logits."""
-    a = architecture(model_id)
+    a = models.resolve(model_id, memory_modelled=True)
     tokens = seq_len * micro_batch
-    per_layer = layer_activation_bytes(model_id)
+    per_layer = layer_activation_bytes(a)
     if checkpointing:
         layers = a["num_hidden_layers"] * BF16 * a["hidden_size"] + per_layer
     else:
@@ -298,15 +218,16 @@ def activation_bytes(model_id: str, seq_len: int, micro_batch: int, checkpointin
     return tokens * (layers + logits)
 
 
-def training_memory(model_id: str, method: str, *, rank: int = 16, target_modules=DEFAULT_TARGETS,
+def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEFAULT_TARGETS,
                     seq_len: int = 1024, micro_batch: int = 1, checkpointing: bool = True,
                     train_embeddings: bool = False, trainable_layers: int = 2, n_gpus: int = 1,
                     zero_stage: int = 0, fused_loss: bool = False,
-                    overhead_gib: float = DEFAULT_OVERHEAD_GIB) -> MemoryBreakdown:
+                    overhead_gib: float = DEFAULT_OVERHEAD_GIB) -> TrainingMemory:
     """GPU memory to fine-tune model_id with method, per GPU, as a breakdown (see the module conventions)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    a = architecture(model_id)
+    a = models.resolve(model_id, memory_modelled=True)
+    model_id = a.model_id
     _check_int("seq_len", seq_len, 1)
     _check_int("micro_batch", micro_batch, 1, 1024)
     _check_int("n_gpus", n_gpus, 1, 4096)
@@ -314,11 +235,11 @@ def training_memory(model_id: str, method: str, *, rank: int = 16, target_module
     _check_int("trainable_layers", trainable_layers, 1, a["num_hidden_layers"])
     if not (isinstance(overhead_gib, int | float) and 0 <= overhead_gib <= 64):
         raise ValueError(f"overhead_gib must be between 0 and 64, got {overhead_gib!r}")
-    limit = context_limit(model_id)
+    limit = context_limit(a)
     if limit is not None and seq_len > limit:
         raise ValueError(f"seq_len {seq_len} is longer than {model_id}'s context of {limit} tokens")
 
-    groups = parameter_groups(model_id)
+    groups = models.parameter_groups(a)
     params = sum(groups.values())
     weights = adapters = gradients = optimizer = 0.0
     if method == "full":
@@ -333,7 +254,7 @@ def training_memory(model_id: str, method: str, *, rank: int = 16, target_module
         weights = BF16 * (params - trainable) + FP32 * trainable
         gradients, optimizer = FP32 * trainable, 2 * FP32 * trainable
     else:
-        trainable = lora_trainable_params(model_id, rank, target_modules)
+        trainable = lora_trainable_params(a, rank, target_modules)
         if train_embeddings:
             trainable += groups["embedding"] + groups["lm_head"]  # a trainable full-precision copy of each
         if method == "lora":
@@ -353,10 +274,10 @@ def training_memory(model_id: str, method: str, *, rank: int = 16, target_module
     settings = dict(rank=rank if method in ADAPTER_METHODS else None, seq_len=seq_len, micro_batch=micro_batch,
                     checkpointing=checkpointing, zero_stage=zero_stage, train_embeddings=train_embeddings,
                     fused_loss=fused_loss)
-    return MemoryBreakdown(
+    return TrainingMemory(
         model_id=model_id, method=method, weights=weights, adapters=adapters, gradients=gradients,
         optimizer=optimizer,
-        activations=activation_bytes(model_id, seq_len, micro_batch, checkpointing, fused_loss),
+        activations=activation_bytes(a, seq_len, micro_batch, checkpointing, fused_loss),
         overhead=overhead_gib * GIB, total_params=params, trainable_params=trainable, n_gpus=n_gpus,
         settings=settings)
 
@@ -381,16 +302,16 @@ def chat_tokens(messages, template: str = "qwen2.5") -> dict:
     return {"tokens": len(mask.ids), "learned": int(sum(mask.learn))}
 
 
-def training_flops(model_id: str, method: str, tokens: float, *, seq_len: int = 1024,
+def training_flops(model_id, method: str, tokens: float, *, seq_len: int = 1024,
                    checkpointing: bool = True, rank: int = 16, target_modules=DEFAULT_TARGETS) -> float:
     """Training FLOPs: matmuls (2 per parameter per token forward) and causal attention, with backward and recompute."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if isinstance(tokens, bool) or not isinstance(tokens, numbers.Real) or not tokens > 0:
         raise ValueError(f"tokens must be a number > 0, got {tokens!r}")
-    a = architecture(model_id)
+    a = models.resolve(model_id, memory_modelled=True)
     recompute = 1 if checkpointing else 0
-    matmul = 2 * matmul_params(model_id)
+    matmul = 2 * matmul_params(a)
     # causal attention: QK^T and AV over an average of seq_len/2 earlier positions
     attention = 2 * 2 * a["num_hidden_layers"] * a["num_attention_heads"] * a["head_dim"] * seq_len / 2
     if method in ("full", "full-bf16"):
@@ -402,13 +323,15 @@ def training_flops(model_id: str, method: str, tokens: float, *, seq_len: int = 
         weights_backward = 1.0
     adapter = 0.0
     if method in ADAPTER_METHODS:
-        adapter = 2 * lora_trainable_params(model_id, rank, target_modules) * (3 + recompute)
+        adapter = 2 * lora_trainable_params(a, rank, target_modules) * (3 + recompute)
     per_token = matmul * (1 + weights_backward + recompute) + attention * (3 + recompute) + adapter
     return per_token * tokens
 
 
-def six_n_rule(model_id: str, tokens: float) -> float:
+def six_n_rule(model_id, tokens: float) -> float:
     """The classic estimate 6 x parameters x tokens (full fine-tuning, no recompute, attention ignored)."""
+    if isinstance(tokens, bool) or not isinstance(tokens, numbers.Real) or not 0 < tokens < 1e18:
+        raise ValueError(f"tokens must be a number > 0 and below 1e18, got {tokens!r}")
     return 6 * matmul_params(model_id) * tokens
 
 
@@ -458,7 +381,7 @@ def load_published() -> pd.DataFrame:
     return read_table(PUBLISHED_FILE, dtypes=PUBLISHED_DTYPES, required=tuple(PUBLISHED_DTYPES))
 
 
-def _estimate_for_row(row) -> MemoryBreakdown:
+def _estimate_for_row(row) -> TrainingMemory:
     """Our estimate for one published Qwen row, with the run's own settings."""
     key = row["method_key"]
     targets = tuple(str(row["lora_targets"]).split()) if pd.notna(row["lora_targets"]) else DEFAULT_TARGETS
@@ -512,7 +435,7 @@ def compare_with_published() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
+def training_error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
     """Median and worst absolute error (percent) and share of rows within 20%, per comparison group."""
     comparison = compare_with_published() if comparison is None else comparison
     grouped = comparison.assign(abs_error=comparison["error_pct"].abs()).groupby("group", sort=False)
@@ -544,118 +467,3 @@ def implied_utilisation(gpu_id: str = "a100-80gb") -> pd.DataFrame:
         rows.append({"model": row["model_id"], "method": row["method"], "seq_len": int(row["seq_len"]),
                      "s_per_it": row["speed_s_per_it"], "utilisation": flops / row["speed_s_per_it"] / peak})
     return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------- planner
-
-
-PART_COLOURS = {"weights": "#0072B2", "adapters": "#CC79A7", "gradients": "#E69F00", "optimizer": "#D55E00",
-                "activations": "#009E73", "overhead": "#999999"}
-SEQ_OPTIONS = tuple(2**k for k in range(8, 18))
-RANK_OPTIONS = tuple(2**k for k in range(0, 13))
-
-
-def plan(model_id: str, method: str, gpu_id: str, *, rank: int = 16, seq_len: int = 1024, micro_batch: int = 1,
-         checkpointing: bool = True, examples: int = 20_000, tokens_per_example: int = 512, epochs: float = 3,
-         utilisation: float = DEFAULT_UTILISATION) -> SimpleNamespace:
-    """Memory breakdown, whether it fits the GPU, and hours for a dataset: the planner widget's pure core."""
-    from qwen_lessons.hardware import memory_gib
-
-    memory = training_memory(model_id, method, rank=rank, seq_len=seq_len, micro_batch=micro_batch,
-                             checkpointing=checkpointing)
-    capacity = memory_gib(gpu_id)
-    tokens = training_tokens(examples, tokens_per_example, epochs)
-    flops = training_flops(model_id, method, tokens, seq_len=seq_len, checkpointing=checkpointing, rank=rank)
-    try:
-        hours = training_hours(flops, gpu_id, utilisation=utilisation)
-    except ValueError:
-        hours = None
-    return SimpleNamespace(memory=memory, capacity_gib=capacity, fits=memory.total_gib <= capacity,
-                           tokens=tokens, flops=flops, hours=hours, gpu_id=gpu_id, utilisation=utilisation)
-
-
-def memory_bar_html(memory: MemoryBreakdown, capacity_gib: float) -> str:
-    """A stacked horizontal bar of the memory parts, with the GPU's capacity marked."""
-    parts = {k: v for k, v in memory.parts_gib().items() if v > 0}
-    scale = max(memory.total_gib, capacity_gib) * 1.02
-    segments = "".join(
-        f'<div title="{k}: {v:.1f} GiB" style="width:{100 * v / scale:.3f}%;background:{PART_COLOURS[k]}"></div>'
-        for k, v in parts.items())
-    marker = (f'<div style="position:absolute;left:{100 * capacity_gib / scale:.3f}%;top:-4px;bottom:-4px;'
-              f'border-left:3px dashed #000" title="GPU memory {capacity_gib:.1f} GiB"></div>')
-    legend = " ".join(
-        f'<span style="white-space:nowrap"><span style="display:inline-block;width:0.8em;height:0.8em;'
-        f'background:{PART_COLOURS[k]}"></span> {k} {v:.1f}</span>' for k, v in parts.items())
-    return (f'<div style="position:relative;display:flex;height:22px;border:1px solid #333;width:100%">'
-            f'{segments}{marker}</div><div style="font-size:90%">GiB: {legend} · dashed line = GPU '
-            f'({capacity_gib:.1f} GiB)</div>')
-
-
-def verdict_html(result: SimpleNamespace) -> str:
-    """One line: fits or not, with the total and the headroom."""
-    total, capacity = result.memory.total_gib, result.capacity_gib
-    if result.fits:
-        return (f'<b style="color:{GOOD_TEXT_COLOUR}">Fits</b>: {total:.1f} GiB of {capacity:.1f} GiB '
-                f'({capacity - total:.1f} GiB spare); trainable parameters {result.memory.trainable_params:,}')
-    return (f'<b style="color:{BAD_TEXT_COLOUR}">Does not fit</b>: needs {total:.1f} GiB, the GPU has {capacity:.1f} GiB '
-            f'({total / capacity:.1f}x); trainable parameters {result.memory.trainable_params:,}')
-
-
-def hours_html(result: SimpleNamespace) -> str:
-    """One line: tokens, compute and estimated hours at the stated utilisation."""
-    base = f"{result.tokens:,} tokens, {result.flops / 1e15:,.0f} PFLOP"
-    if result.hours is None:
-        return f"{base}; no sourced bf16 throughput for this device, so no time estimate"
-    return f"{base}: about {result.hours:,.1f} h at {result.utilisation:.0%} of the bf16 peak"
-
-
-def planner_widget():
-    """Model, method, rank, sequence, micro-batch, checkpointing and GPU controls -> bar, verdict and hours."""
-    import ipywidgets as widgets
-
-    from qwen_lessons.hardware import load_hardware
-    from qwen_lessons.ui import guarded
-
-    hardware = load_hardware()
-    models = model_ids()
-    model = widgets.Dropdown(options=models, value="Qwen/Qwen2.5-7B" if "Qwen/Qwen2.5-7B" in models else models[0],
-                             description="Model")
-    method = widgets.Dropdown(options=[(METHOD_LABELS[m], m) for m in METHODS], value="lora", description="Method")
-    rank = widgets.Dropdown(options=list(RANK_OPTIONS), value=16, description="LoRA rank")
-    seq_len = widgets.Dropdown(options=list(SEQ_OPTIONS), value=2048, description="Seq length")
-    micro_batch = widgets.Dropdown(options=[1, 2, 4, 8, 16], value=1, description="Micro-batch")
-    checkpointing = widgets.Checkbox(value=True, description="Gradient checkpointing")
-    gpu = widgets.Dropdown(options=list(zip(hardware["name"], hardware["gpu_id"], strict=True)), value="a100-80gb"
-                           if "a100-80gb" in set(hardware["gpu_id"]) else hardware["gpu_id"].iloc[0],
-                           description="GPU")
-    examples = widgets.Dropdown(options=list(SCENARIO_EXAMPLES), value=20_000, description="Examples")
-    bar = widgets.HTML().add_class("qwen-ft-bar")
-    verdict = widgets.HTML().add_class("qwen-ft-verdict")
-    hours = widgets.HTML().add_class("qwen-ft-hours")
-    controls = (model, method, rank, seq_len, micro_batch, checkpointing, gpu, examples)
-
-    def update(_change=None):
-        rank.disabled = method.value not in ADAPTER_METHODS
-        state = {}
-
-        def render_verdict():
-            state["plan"] = plan(model.value, method.value, gpu.value, rank=rank.value, seq_len=seq_len.value,
-                                 micro_batch=micro_batch.value, checkpointing=checkpointing.value,
-                                 examples=examples.value)
-            return verdict_html(state["plan"])
-
-        verdict.value = guarded(render_verdict)
-        if "plan" in state:
-            bar.value = memory_bar_html(state["plan"].memory, state["plan"].capacity_gib)
-            hours.value = hours_html(state["plan"])
-        else:
-            bar.value = hours.value = ""
-
-    for control in controls:
-        control.observe(update, names="value")
-    update()
-    box = widgets.VBox([widgets.HBox([model, method, rank]), widgets.HBox([seq_len, micro_batch, checkpointing]),
-                        widgets.HBox([gpu, examples]), bar, verdict, hours])
-    return SimpleNamespace(model=model, method=method, rank=rank, seq_len=seq_len, micro_batch=micro_batch,
-                           checkpointing=checkpointing, gpu=gpu, examples=examples, bar=bar, verdict=verdict,
-                           hours=hours, box=box, update=update)

@@ -1,4 +1,4 @@
-"""The course's plot look, set in code so it does not depend on named matplotlib styles."""
+"""The course's look for every lesson: plot settings and colours, set in code so no named matplotlib style is needed."""
 
 from __future__ import annotations
 
@@ -14,6 +14,12 @@ OKABE_ITO = (
     "#F0E442",  # yellow
     "#000000",  # black
 )
+
+# Text colours for verdicts and messages: darkened Okabe-Ito green and vermillion, because the palette's own
+# shades are below 4.5:1 contrast on white as text.
+GOOD_TEXT_COLOUR = "#007A5A"
+BAD_TEXT_COLOUR = "#B34700"
+ERROR_TEXT_COLOUR = "#B00020"
 
 COURSE_RC = {
     "figure.figsize": (7.5, 4.2),

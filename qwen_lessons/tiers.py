@@ -1,4 +1,4 @@
-"""Lesson 5: choosing a tier. Speed bounds from bandwidth and compute, quality by size, and the tier wizard.
+"""Lesson 5 (05_choosing_a_tier): choosing a tier. Speed bounds from bandwidth and compute, quality by size, and the tier wizard.
 
 Memory comes from qwen_lessons.memory, hardware from qwen_lessons.hardware, published scores from
 data/benchmarks.csv. Every figure the lesson shows is computed here from those tables.
@@ -6,15 +6,14 @@ data/benchmarks.csv. Every figure the lesson shows is computed here from those t
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
-from qwen_lessons import memory
+from qwen_lessons import memory, models
+from qwen_lessons.catalog import GENERATIONS, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
 
@@ -42,34 +41,33 @@ def _check_tokens(name: str, tokens, minimum: float) -> float:
 
 
 def decode_bytes_per_token(
-    model_id: str, quantization: str = "bf16", context_tokens: int = 1, batch: int = 1, kv_cache_dtype: str = "auto"
+    model_id, quantization: str = "bf16", context_tokens: int = 1, batch: int = 1, kv_cache_dtype: str = "auto"
 ) -> float:
     """Bytes read from memory to generate one token per sequence: weights touched once per step + every KV entry."""
-    model_id = memory.normalize_model_id(model_id)
-    arch = memory.architecture(model_id)
+    arch = models.resolve(model_id, memory_modelled=True)
     # a mean context (input + output / 2) may be fractional, so any number >= 0 is accepted
     context_tokens = _check_tokens("context_tokens", context_tokens, 0)
     batch = memory._check_count("batch", batch, 1)
-    parts = memory.weights_bytes(model_id, quantization)
+    parts = memory.weights_bytes(arch, quantization)
     resident = sum(parts.values())
     if not arch["tie_word_embeddings"]:
         # an untied input embedding is only indexed (one row per token), not streamed
         resident -= arch["vocab_size"] * arch["hidden_size"] * 2
-    experts = arch.get("num_experts") or 0
+    experts = arch["num_experts"]
     if experts:
-        shapes = memory.linear_shapes(model_id, quantization)
-        expert_share = sum(i * o * n for role, i, o, n in shapes if role.startswith("moe.experts"))
-        total_linear = sum(i * o * n for _, i, o, n in shapes)
+        decoder = arch.decoder_matrices
+        expert_share = sum(m.weights for m in decoder if m.part == "experts")
+        total_linear = sum(m.weights for m in decoder)
         expert_bytes = (parts["linear_weights"] + parts["scales_and_zeros"]) * expert_share / total_linear
         # each sequence picks k experts per layer; with a batch, the distinct experts touched grow
         touched = experts * (1 - (1 - arch["num_experts_per_tok"] / experts) ** batch)
         resident -= expert_bytes * (1 - touched / experts)
-    kv = memory.kv_bytes_per_token(model_id, kv_cache_dtype) * context_tokens * batch
+    kv = memory.kv_bytes_per_token(arch, kv_cache_dtype) * context_tokens * batch
     return resident + kv
 
 
 def decode_tokens_per_s_bound(
-    model_id: str, quantization: str, gpu_id: str, context_tokens: int = 1, batch: int = 1, num_gpus: int = 1
+    model_id, quantization: str, gpu_id: str, context_tokens: int = 1, batch: int = 1, num_gpus: int = 1
 ) -> float:
     """Upper bound on generated tokens/s (all sequences): bandwidth / bytes per step; tensor parallel adds GPUs."""
     gpu = get_gpu(gpu_id)
@@ -79,17 +77,17 @@ def decode_tokens_per_s_bound(
     return batch * bandwidth / decode_bytes_per_token(model_id, quantization, context_tokens, batch)
 
 
-def prefill_flops(model_id: str, input_tokens: int, batch: int = 1) -> float:
+def prefill_flops(model_id, input_tokens: int, batch: int = 1) -> float:
     """FLOPs to process a prompt: 2 x active parameters per token + causal attention scores and mixing."""
-    arch = memory.architecture(model_id)
+    arch = models.resolve(model_id, memory_modelled=True)
     input_tokens = memory._check_count("input_tokens", input_tokens, 1)
     batch = memory._check_count("batch", batch, 1)
-    linear = 2 * memory.active_parameters(model_id) * input_tokens
+    linear = 2 * models.count_parameters(arch)[1] * input_tokens
     attention = 2 * arch["num_hidden_layers"] * arch["num_attention_heads"] * arch["head_dim"] * input_tokens**2
     return (linear + attention) * batch
 
 
-def prefill_seconds_bound(model_id: str, gpu_id: str, input_tokens: int, batch: int = 1, num_gpus: int = 1):
+def prefill_seconds_bound(model_id, gpu_id: str, input_tokens: int, batch: int = 1, num_gpus: int = 1):
     """Lower bound on prompt-processing time from dense bf16 throughput (None when the GPU's TFLOPS are unverified)."""
     tflops = get_gpu(gpu_id)["bf16_tflops"]
     num_gpus = memory._check_count("num_gpus", num_gpus, 1)
@@ -99,7 +97,7 @@ def prefill_seconds_bound(model_id: str, gpu_id: str, input_tokens: int, batch: 
 
 
 def generation_tokens_per_s_bound(
-    model_id: str,
+    model_id,
     quantization: str,
     gpu_id: str,
     input_tokens: int,
@@ -116,8 +114,9 @@ def generation_tokens_per_s_bound(
     bandwidth = gpu["memory_bandwidth_gbs"] * 1e9 * memory._check_count("num_gpus_bandwidth", num_gpus_bandwidth, 1)
     # the KV cache grows linearly during decoding, so the mean context gives the exact total of a linear sum
     mean_context = input_tokens + output_tokens / 2
-    decode = output_tokens * decode_bytes_per_token(model_id, quantization, mean_context, batch) / bandwidth
-    prefill = prefill_seconds_bound(model_id, gpu_id, input_tokens, batch, num_gpus_bandwidth) or 0.0
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    decode = output_tokens * decode_bytes_per_token(ckpt, quantization, mean_context, batch) / bandwidth
+    prefill = prefill_seconds_bound(ckpt, gpu_id, input_tokens, batch, num_gpus_bandwidth) or 0.0
     return output_tokens * batch / (prefill + decode)
 
 
@@ -144,7 +143,7 @@ def _speed_comparison() -> pd.DataFrame:
         rows.append(
             {
                 "model_id": row.model_id,
-                "params_b": memory.total_parameters(row.model_id) / 1e9,
+                "params_b": models.count_parameters(row.model_id)[0] / 1e9,
                 "quantization": memory.normalize_quantization(row.quantization),
                 "framework": row.framework,
                 "gpu_num": int(row.gpu_num),
@@ -188,8 +187,9 @@ def _benchmarks() -> pd.DataFrame:
     table["group"] = table["variant"].map(variant_group)
     table["report"] = np.where(table["source"].str.contains("Qwen3 Technical Report"), REPORTS[1], REPORTS[0])
     table["arch_model_id"] = [arch_model_id(m, g) for m, g in zip(table["model"], table["group"], strict=True)]
-    table["params_b"] = [_billions(memory.total_parameters, a) for a in table["arch_model_id"]]
-    table["active_params_b"] = [_billions(memory.active_parameters, a) for a in table["arch_model_id"]]
+    counts = [_counts_or_nan(arch_id) for arch_id in table["arch_model_id"]]
+    table["params_b"] = [total for total, _ in counts]
+    table["active_params_b"] = [active for _, active in counts]
     return table
 
 
@@ -211,32 +211,25 @@ def variant_group(variant: str) -> str:
 
 
 def arch_model_id(model: str, group: str) -> str | None:
-    """The architecture row with this checkpoint's dimensions (None for API-only or unlisted models)."""
-    known = _known_arch_ids()
-    candidates = [f"Qwen/{model}"]
-    if model.startswith("Qwen2.5") and group == "instruct":
-        candidates.insert(0, f"Qwen/{model}-Instruct")
+    """The architecture row with this benchmark row's dimensions (None for API-only or unlisted models).
+
+    A post-trained score may be reported under the base name ('Qwen2.5-7B', instruct); its '-Instruct' row is
+    tried first, then the name itself."""
+    candidates = [f"{model}-Instruct", model] if group == "instruct" else [model]
     for candidate in candidates:
-        if candidate in known:
-            return candidate
+        try:
+            return models.resolve(candidate).model_id
+        except ValueError:
+            continue
     return None
 
 
-@cache
-def _known_arch_ids() -> frozenset:
-    from qwen_lessons.catalog import load_architectures
-
-    return frozenset(load_architectures()["model_id"])
-
-
-def _billions(count, arch_id) -> float:
-    """count(arch_id) in billions, or NaN when the benchmark row has no architecture the memory model covers."""
-    if arch_id is None:
-        return np.nan
-    try:
-        return count(arch_id) / 1e9
-    except ValueError:
-        return np.nan
+def _counts_or_nan(arch_id: str | None) -> tuple[float, float]:
+    """(total, active) in billions, or NaN when the benchmark row has no architecture the memory model covers."""
+    if not isinstance(arch_id, str) or not models.resolve(arch_id).memory_modelled:
+        return np.nan, np.nan
+    total, active = models.count_parameters(arch_id)
+    return total / 1e9, active / 1e9
 
 
 def quality_by_size(benchmark: str, group: str = "base", report: str | None = None) -> pd.DataFrame:
@@ -308,30 +301,33 @@ class WizardResult:
 
 
 @cache
-def _candidates(purpose: str) -> tuple[tuple[str, str], ...]:
-    """(shown checkpoint id, architecture id) for Qwen2.5 and Qwen3 text checkpoints the memory model covers."""
-    from qwen_lessons.catalog import load_catalog
-
-    covered = set(memory.memory_model_ids())
+def _candidates(purpose: str, benchmark: str) -> tuple[tuple[str, str], ...]:
+    """(shown checkpoint id, architecture id) for every text checkpoint of the catalog in the purpose's training
+    states that the memory model covers and that has a published base score to judge it by; smallest first."""
     catalog = load_catalog()
-    catalog = catalog[(catalog["line"] == "text") & catalog["generation"].isin(["Qwen2.5", "Qwen3"])]
     wanted = {"base"} if purpose == PURPOSES[1] else {"instruct", "hybrid"}
+    rows = catalog[(catalog["line"] == "text") & catalog["variant"].isin(wanted)]
     out = []
-    for model_id, variant in zip(catalog["model_id"], catalog["variant"], strict=True):
-        if variant not in wanted:
+    for model_id in rows["model_id"]:
+        try:
+            ckpt = models.resolve(model_id, memory_modelled=True)
+        except ValueError:
             continue
-        arch_id = model_id if model_id in covered else model_id.removesuffix("-Base")
-        if arch_id in covered:
-            out.append((model_id, arch_id))
-    return tuple(sorted(out, key=lambda pair: memory.total_parameters(pair[1])))
+        if base_score(ckpt.model_id, benchmark) is not None:
+            out.append((model_id, ckpt.model_id))
+    return tuple(sorted(out, key=lambda pair: models.count_parameters(pair[1])[0]))
 
 
-@cache
-def _catalog_ids(lines: tuple[str, ...]) -> tuple[str, ...]:
-    from qwen_lessons.catalog import load_catalog
+def _candidate_generations(purpose: str, benchmark: str) -> list[str]:
+    """The catalog generations the wizard's candidates come from, oldest first (data decides, not code)."""
+    catalog = load_catalog().set_index("model_id")
+    present = {catalog.at[shown, "generation"] for shown, _ in _candidates(purpose, benchmark)}
+    return [generation for generation in GENERATIONS if generation in present]
 
+
+def _catalog_ids(lines: tuple[str, ...], generations: tuple[str, ...]) -> tuple[str, ...]:
     catalog = load_catalog()
-    rows = catalog[catalog["line"].isin(lines) & catalog["generation"].isin(["Qwen2.5", "Qwen3"])]
+    rows = catalog[catalog["line"].isin(lines) & catalog["generation"].isin(generations)]
     return tuple(rows["model_id"])
 
 
@@ -375,10 +371,11 @@ def recommend(
     benchmark = QUALITY_BENCHMARK[modality]
 
     # 1. modality
+    generations = tuple(_candidate_generations(purpose, benchmark))
     if modality == "text":
-        steps.append("Modality text: candidates are the Qwen2.5 and Qwen3 text checkpoints (dense and MoE).")
+        steps.append(f"Modality text: candidates are the {' and '.join(generations)} text checkpoints (dense and MoE).")
     elif modality == "code":
-        coder = ", ".join(i.removeprefix("Qwen/") for i in _catalog_ids(("code",)) if "Instruct" in i)
+        coder = ", ".join(i.removeprefix("Qwen/") for i in _catalog_ids(("code",), generations) if "Instruct" in i)
         steps.append(
             "Modality code: quality is judged by base-model EvalPlus (0-shot). The general checkpoints are ranked here; "
             f"the code-specialised line ({coder}) is not in the course's architecture table, so its memory is "
@@ -386,7 +383,7 @@ def recommend(
         )
     else:
         lines = ("vision-language", "omni") if modality == "image" else ("audio", "omni")
-        ids = ", ".join(i.removeprefix("Qwen/") for i in _catalog_ids(lines))
+        ids = ", ".join(i.removeprefix("Qwen/") for i in _catalog_ids(lines, generations))
         steps.append(
             f"Modality {modality}: the checkpoints are {ids}. This calculator covers the language decoder only; the "
             f"{'vision' if modality == 'image' else 'audio'} encoder and the extra input tokens add memory not modelled, "
@@ -427,7 +424,7 @@ def recommend(
     )
 
     # 5. quality
-    candidates = _candidates(purpose)
+    candidates = _candidates(purpose, benchmark)
     scored = [(shown, arch, base_score(arch, benchmark)) for shown, arch in candidates]
     passing = [(s, a, q) for s, a, q in scored if q is not None and q >= min_score]
     ladder = "; ".join(f"{a.removeprefix('Qwen/')} {q:.1f}" for _, a, q in scored if q is not None)
@@ -493,205 +490,3 @@ def recommend(
         )
     steps.append(result.recommendation)
     return result
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The usual advice, checked
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def max_context_that_fits(model_id: str, quantization: str, gpu_id: str, headroom: float = DEFAULT_HEADROOM,
-                          batch: int = 1, output_tokens: int = 1024) -> int:
-    """Longest prompt + answer (tokens) that fits one GPU with headroom (0 if even a 1-token prompt does not)."""
-    if isinstance(headroom, bool) or not isinstance(headroom, int | float) or not 0 <= headroom < 1:
-        raise ValueError(f"headroom must be in [0, 1), got {headroom!r}")
-    usable = memory_gib(gpu_id) * (1 - headroom)
-    limit = memory.max_context(model_id) or 32768
-    low, high = 0, limit - output_tokens
-    if memory.inference_memory(model_id, quantization, 1, output_tokens, batch).total_gib > usable:
-        return 0
-    while low < high:  # memory only grows with the prompt, so bisection finds the edge
-        mid = (low + high + 1) // 2
-        if memory.inference_memory(model_id, quantization, max(mid, 1), output_tokens, batch).total_gib <= usable:
-            low = mid
-        else:
-            high = mid - 1
-    return low + output_tokens
-
-
-def linearity(model_id: str, quantization: str = "bf16", attention: str = "flash") -> dict:
-    """Straight-line fit of peak memory vs prompt length: intercept (~weights), slope per token, worst deviation."""
-    curve = memory.context_curve(model_id, quantization, output_tokens=0, attention=attention)
-    x, y = curve["context_tokens"].to_numpy(float), curve["total_gib"].to_numpy(float)
-    slope, intercept = np.polyfit(x, y, 1)
-    worst = float(np.max(np.abs(y - (slope * x + intercept)) / y))
-    return {"intercept_gib": float(intercept), "slope_mib_per_token": float(slope * 1024), "worst_deviation": worst,
-            "contexts": (int(x[0]), int(x[-1]))}
-
-
-def check_usual_advice(headroom: float = DEFAULT_HEADROOM) -> pd.DataFrame:
-    """Each piece of the usual sizing advice with a verdict and the course's computed evidence."""
-    rows = []
-    q7 = "Qwen/Qwen2.5-7B-Instruct"
-    n16 = max_context_that_fits(q7, "gptq-int4", "rtx-4060-ti-16gb", headroom)
-    rows.append(("A 7B instruct fits a 16 GB GPU at 4-bit", "holds" if n16 >= 8192 else "holds only for short context",
-                 f"Qwen2.5-7B-Instruct GPTQ-Int4 fits a 16 GB card with {headroom:.0%} headroom up to {n16:,} tokens "
-                 f"(its maximum is {memory.max_context(q7):,})."))
-    for gpu_id in ("a10g", "l4"):
-        n = max_context_that_fits(q7, "bf16", gpu_id, headroom)
-        rows.append((f"... or one {get_gpu(gpu_id)['name']} ({get_gpu(gpu_id)['memory_gb']:g} GB)", "holds" if n >= 8192 else "holds only for short context",
-                     f"in bf16 up to {n:,} tokens at batch 1; {max_context_that_fits(q7, 'bf16', gpu_id, headroom, batch=8):,} "
-                     "tokens per sequence at batch 8."))
-    lin = linearity(q7)
-    eager = linearity(q7, attention="eager")
-    rows.append(("Memory grows roughly linearly with context",
-                 "holds with flash attention" if lin["worst_deviation"] < 0.05 else "does not hold",
-                 f"Qwen2.5-7B-Instruct bf16, {lin['contexts'][0]:,}-{lin['contexts'][1]:,} tokens: a straight line "
-                 f"{lin['intercept_gib']:.1f} GiB + {lin['slope_mib_per_token']:.3f} MiB/token is off by at most "
-                 f"{lin['worst_deviation']:.1%} (slope = KV cache + the prompt's working memory; intercept = weights). "
-                 f"With eager attention the score matrix grows with the square of the prompt and a line is off by "
-                 f"up to {eager['worst_deviation']:.0%}."))
-    speeds = {m: decode_tokens_per_s_bound(m, "bf16", "a100-80gb") for m in
-              ("Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-32B-Instruct", "Qwen/Qwen2.5-72B-Instruct")}
-    s7, s32, s72 = speeds.values()
-    rows.append(("7B for high-throughput, cost-sensitive work", "holds",
-                 f"decode bound on one A100 80GB, bf16, batch 1: 7B {s7:.0f}, 32B {s32:.0f}, 72B {s72:.0f} tokens/s "
-                 f"({s7 / s32:.1f}x and {s7 / s72:.1f}x faster); at equal quality need it is the cheapest tier."))
-    gains = gains_per_doubling("MATH", "base", "Qwen2.5", "Qwen3 report").set_index("to_model")
-    math72 = base_score("Qwen/Qwen2.5-72B", "MATH")
-    math32 = base_score("Qwen/Qwen2.5-32B", "MATH")
-    n14 = max_context_that_fits("Qwen/Qwen2.5-14B-Instruct", "gptq-int4", "rtx-4090", headroom)
-    n32 = max_context_that_fits("Qwen/Qwen2.5-32B-Instruct", "gptq-int4", "rtx-4090", headroom)
-    verdict = "holds" if n14 >= 8192 and n32 >= 8192 else "holds for 14B; 32B only at short context" if n32 else "holds for 14B"
-    rows.append(("14B-32B for structured reasoning on constrained hardware", verdict,
-                 f"base MATH (4-shot CoT): 32B {math32:.1f} vs 72B {math72:.1f} ({math32 / math72:.0%} of it); "
-                 f"the 14B->32B step adds {gains.loc['Qwen2.5-32B', 'points_gained']:.1f} points, 32B->72B "
-                 f"{gains.loc['Qwen2.5-72B', 'points_gained']:.1f}. On one 24 GB RTX 4090 with {headroom:.0%} headroom, "
-                 f"4-bit 14B fits up to {n14:,} tokens and 4-bit 32B up to {n32:,}."))
-    rows.append(("72B to compete with closed models", "not checkable here",
-                 "data/benchmarks.csv holds only Qwen scores (no closed-model rows), so the comparison cannot be computed "
-                 f"from the course's data; within Qwen2.5 the 72B leads the base MMLU ladder at "
-                 f"{base_score('Qwen/Qwen2.5-72B', 'MMLU'):.1f}."))
-    big = base_score("Qwen/Qwen3-235B-A22B", "MMLU")
-    mid = base_score("Qwen/Qwen3-32B", "MMLU")
-    w_big = memory.inference_memory("Qwen/Qwen3-235B-A22B", "gptq-int4", 7168, 1024).total_gib
-    w_mid = memory.inference_memory("Qwen/Qwen3-32B", "gptq-int4", 7168, 1024).total_gib
-    rows.append(("100B+ only when the tier below was benchmarked and found wanting", "consistent with the data",
-                 f"Qwen3 base MMLU: 235B-A22B {big:.1f} vs 32B {mid:.1f} (+{big - mid:.1f} points) for "
-                 f"{w_big / w_mid:.1f}x the memory at 4-bit ({w_big:.0f} vs {w_mid:.0f} GiB, 8K context): test the 32B first."))
-    return pd.DataFrame(rows, columns=["advice", "verdict", "evidence"])
-
-
-def gpu_limits_table(model_ids: list[str], quantization: str = "bf16", gpu_ids: list[str] | None = None,
-                     headroom: float = DEFAULT_HEADROOM) -> pd.DataFrame:
-    """Longest context (tokens) each model fits on each GPU at batch 1 (0 = does not fit at all)."""
-    gpu_ids = gpu_ids or ["rtx-4060-ti-16gb", "rtx-4090", "l4", "a100-40gb", "a100-80gb", "h200-sxm"]
-    table = {g: [max_context_that_fits(m, quantization, g, headroom) for m in model_ids] for g in gpu_ids}
-    return pd.DataFrame(table, index=[m.removeprefix("Qwen/") for m in model_ids])
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Widgets (thin wrappers over recommend and inference_memory)
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def steps_html(result: WizardResult) -> str:
-    """Numbered reasoning steps as HTML."""
-    items = "".join(f"<li>{html.escape(step)}</li>" for step in result.steps)
-    return f"<ol class='qwen-tier-steps-list'>{items}</ol>"
-
-
-def fit_html(result: WizardResult) -> str:
-    """The fit table as HTML (GiB and tokens/s rounded)."""
-    if result.fit.empty:
-        return "<p>No candidate meets the quality need.</p>"
-    table = result.fit.copy()
-    table["memory_gib"] = table["memory_gib"].round(1)
-    table["tokens_per_s_bound"] = table["tokens_per_s_bound"].round(0)
-    table["fits"] = table["fits"].map({True: "yes", False: "no"})
-    return table.to_html(index=False, classes="qwen-table", na_rep="-")
-
-
-def tier_wizard():
-    """Modality, purpose, hardware, GPUs, context, batch and quality controls -> reasoning steps and a fit table."""
-    import ipywidgets as widgets
-
-    from qwen_lessons.ui import guarded
-
-    style = {"description_width": "120px"}
-    modality = widgets.Dropdown(options=list(MODALITIES), value="text", description="Modality", style=style)
-    purpose = widgets.Dropdown(options=list(PURPOSES), value=PURPOSES[0], description="Purpose", style=style)
-    hardware = widgets.Dropdown(options=hardware_ids(), value="rtx-4090", description="Hardware", style=style)
-    num_gpus = widgets.IntText(value=1, description="GPUs", style=style)
-    context = widgets.Dropdown(options=[2048, 4096, 8192, 16384, 32768, 65536, 131072], value=8192,
-                               description="Context (tokens)", style=style)
-    batch = widgets.IntText(value=1, description="Batch", style=style)
-    quality = widgets.IntSlider(value=70, min=0, max=90, step=1, description="Min base score", style=style)
-    recommendation = widgets.HTML()
-    recommendation.add_class("qwen-tier-recommendation")
-    steps = widgets.HTML()
-    steps.add_class("qwen-tier-steps")
-    fit = widgets.HTML()
-    fit.add_class("qwen-tier-fit")
-
-    def render() -> str:
-        result = recommend(modality.value, purpose.value, hardware.value, num_gpus.value, context.value,
-                           batch.value, quality.value)
-        steps.value = steps_html(result)
-        fit.value = fit_html(result)
-        return f"<b>{html.escape(result.recommendation)}</b>"
-
-    def update(_change=None):
-        steps.value, fit.value = "", ""
-        recommendation.value = guarded(render)
-
-    controls = (modality, purpose, hardware, num_gpus, context, batch, quality)
-    for control in controls:
-        control.observe(update, names="value")
-    update()
-    box = widgets.VBox([widgets.HBox([widgets.VBox(list(controls[:4])), widgets.VBox(list(controls[4:]))]),
-                        recommendation, steps, fit])
-    return SimpleNamespace(modality=modality, purpose=purpose, hardware=hardware, num_gpus=num_gpus, context=context,
-                           batch=batch, quality=quality, recommendation=recommendation, steps=steps, fit=fit, box=box,
-                           update=update)
-
-
-def memory_breakdown_html(model_id: str, quantization: str, input_tokens: int, output_tokens: int, batch: int) -> str:
-    """The memory breakdown of one configuration as an HTML table with the total and the two rules of thumb."""
-    est = memory.inference_memory(model_id, quantization, input_tokens, output_tokens, batch)
-    terms = est.terms()
-    terms["gib"] = terms["gib"].round(3)
-    rule1 = memory.rule_weights_times_1_2(model_id, quantization)
-    rule2 = memory.rule_weights_plus_kv(model_id, quantization, input_tokens, output_tokens, batch)
-    head = (f"<p><b>Peak {est.total_gib:.2f} GiB</b> (phase: {est.peak_phase}); rules of thumb: weights x 1.2 = "
-            f"{rule1:.2f} GiB, weights + KV = {rule2:.2f} GiB.</p>")
-    return head + terms.to_html(index=False, classes="qwen-table")
-
-
-def memory_calculator():
-    """Model, quantization, prompt, answer and batch controls -> the memory breakdown table."""
-    import ipywidgets as widgets
-
-    from qwen_lessons.ui import guarded
-
-    style = {"description_width": "110px"}
-    model = widgets.Dropdown(options=memory.memory_model_ids(), value="Qwen/Qwen2.5-7B-Instruct",
-                             description="Model", style=style)
-    quant = widgets.Dropdown(options=list(memory.QUANTIZATIONS), value="bf16", description="Quantization", style=style)
-    prompt = widgets.IntText(value=4096, description="Prompt tokens", style=style)
-    answer = widgets.IntText(value=1024, description="Answer tokens", style=style)
-    batch = widgets.IntText(value=1, description="Batch", style=style)
-    result = widgets.HTML()
-    result.add_class("qwen-memory-breakdown")
-
-    def update(_change=None):
-        result.value = guarded(lambda: memory_breakdown_html(model.value, quant.value, prompt.value, answer.value,
-                                                             batch.value))
-
-    controls = (model, quant, prompt, answer, batch)
-    for control in controls:
-        control.observe(update, names="value")
-    update()
-    return SimpleNamespace(model=model, quantization=quant, prompt=prompt, answer=answer, batch=batch, result=result,
-                           box=widgets.VBox([*controls, result]), update=update)
-

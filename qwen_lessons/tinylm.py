@@ -1,4 +1,4 @@
-"""A tiny language model in numpy, pretrained on course-written prose, then instruction-tuned on ChatML chats.
+"""Lessons 2 and 3 (02_base_vs_instruct, 03_fine_tuning): a tiny language model in numpy, pretrained on course-written prose, then instruction-tuned on ChatML chats.
 
 Small enough to train on a laptop CPU in seconds, big enough to show the two stages of a real Qwen model:
 a *base* model that continues text, and an *instruct* model that answers and ends its turn with <|im_end|>.
@@ -40,7 +40,7 @@ Interface (stable; lesson 3 builds on it)
 
 Constants others may rely on: CONTEXT, PRETRAIN_STEPS, TUNE_STEPS, TUNE_LR, SPECIALS, ENDOFTEXT, IM_START,
 IM_END, STOP_TOKENS, TEMPLATE, CUSTOM_SYSTEM, TRAIN_QUESTIONS, HELDOUT_QUESTIONS. Training and sampling run with
-one OpenBLAS thread (``one_blas_thread()``): on a busy 2-core machine that is several times faster.
+one OpenBLAS thread (``qwen_lessons.blas.one_blas_thread()``): on a busy 2-core machine that is several times faster.
 
 Models are never changed in place: training returns a new TinyLM and leaves its input as it was
 (the parameter arrays are read-only).
@@ -48,18 +48,17 @@ Models are never changed in place: training returns a new TinyLM and leaves its 
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import re
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+
+from qwen_lessons.blas import single_threaded
+from qwen_lessons.progress import Progress
 
 CONTEXT = 12  # tokens the model sees before predicting the next one
 EMBED = 24  # embedding size per token
@@ -176,58 +175,6 @@ def chat_prompt(question: str) -> str:
     return render_chat([{"role": "user", "content": question}], TEMPLATE, add_generation_prompt=True)
 
 
-# ---------------------------------------------------------------- one BLAS thread
-# The matrices here are small. On a busy 2-core machine OpenBLAS threads wait for each other and training
-# became 10-20x slower in our measurements; one thread is fast and steady. threadpoolctl would do this, but it
-# is not a dependency, so we call OpenBLAS's own setter when numpy's OpenBLAS is loaded (Linux), else do nothing.
-
-
-@lru_cache(maxsize=1)
-def _openblas_thread_functions():
-    """(set, get) of the OpenBLAS thread count loaded in this process, or (None, None)."""
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as maps:
-            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
-    except OSError:
-        return None, None
-    for path in paths:
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_openblas", "64_"), ("openblas", "64_"), ("scipy_openblas", ""), ("openblas", "")):
-            setter = getattr(library, f"{prefix}_set_num_threads{suffix}", None)
-            getter = getattr(library, f"{prefix}_get_num_threads{suffix}", None)
-            if setter is not None and getter is not None:
-                setter.argtypes, setter.restype, getter.restype = [ctypes.c_int], None, ctypes.c_int
-                return setter, getter
-    return None, None
-
-
-@contextmanager
-def one_blas_thread():
-    """Run the block with OpenBLAS limited to one thread, restoring the previous count afterwards."""
-    setter, getter = _openblas_thread_functions()
-    if setter is None:
-        yield
-        return
-    previous = getter()
-    setter(1)
-    try:
-        yield
-    finally:
-        setter(previous)
-
-
-def _single_threaded(function):
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        with one_blas_thread():
-            return function(*args, **kwargs)
-
-    return wrapper
-
-
 # ---------------------------------------------------------------- vocabulary
 
 
@@ -335,7 +282,7 @@ class TinyLM:
         weights = np.exp(logits)
         return weights / weights.sum(axis=1, keepdims=True)
 
-    @_single_threaded
+    @single_threaded
     def loss(self, sequences, loss_masks) -> float:
         """Mean cross-entropy (nats) over the learned tokens of the sequences."""
         contexts, targets = windows(sequences, loss_masks, self.vocab)
@@ -348,7 +295,7 @@ class TinyLM:
             total += float(-np.log(np.maximum(picked, 1e-12)).sum())
         return total / len(targets)
 
-    @_single_threaded
+    @single_threaded
     def sample(self, prompt: str, n: int = 20, max_new_tokens: int = 40, temperature: float = 1.0, seed: int = 0):
         """n continuations of prompt (text or token ids) at once: (generated id lists, mean next-token entropy per sample, nats)."""
         _check_sampling(n, max_new_tokens, temperature)
@@ -443,41 +390,7 @@ def windows(sequences, loss_masks, vocab: TinyVocab) -> tuple[np.ndarray, np.nda
 # ---------------------------------------------------------------- training
 
 
-class _Progress:
-    """A progress indication: an ipywidgets.IntProgress inside Jupyter, a text bar on stderr elsewhere."""
-
-    def __init__(self, total: int, label: str, enabled: bool):
-        self.total, self.label, self.widget, self.enabled = total, label, None, enabled
-        if enabled and _in_kernel():
-            import ipywidgets as widgets
-            from IPython.display import display
-
-            self.widget = widgets.IntProgress(value=0, min=0, max=total, description=label[:20])
-            display(self.widget)
-
-    def update(self, step: int) -> None:
-        if not self.enabled:
-            return
-        if self.widget is not None:
-            self.widget.value = step
-        elif step == self.total or step % max(self.total // 20, 1) == 0:
-            filled = int(20 * step / self.total)
-            sys.stderr.write(f"\r{self.label}: [{'#' * filled}{'.' * (20 - filled)}] {step}/{self.total}")
-            if step == self.total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
-def _in_kernel() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
-
-
-@_single_threaded
+@single_threaded
 def train(
     model: TinyLM,
     sequences,
@@ -500,7 +413,7 @@ def train(
     rng = np.random.default_rng(seed)
     params = {key: np.array(value, dtype=np.float32) for key, value in model.params.items()}
     moments = {key: (np.zeros_like(value), np.zeros_like(value)) for key, value in params.items()}
-    bar = _Progress(steps, name or "training", progress is True)
+    bar = Progress(steps, name or "training", progress is True)
     started = time.perf_counter()
     curve = []
     for step in range(1, steps + 1):
@@ -664,104 +577,3 @@ def answer_accuracy(model: TinyLM, examples) -> float:
 def diversity_prompts(k: int = 8) -> list[str]:
     """k held-out chat prompts (question wordings never trained on) for comparing models."""
     return [chat_prompt(messages[-2]["content"]) for messages in heldout_examples()[:k]]
-
-
-def data_size_experiment(sizes: Sequence[int] = (10, 100, 1000), seed: int = 0, steps: int = TUNE_STEPS, progress: bool = True):
-    """Fine-tune the base model on each number of examples (same steps); held-out loss, accuracy and sampling per size.
-
-    Row 0 is the base model itself (0 examples). Columns: examples, train_loss_end (mean of the last 20 steps),
-    heldout_loss (nats per reply token), heldout_correct (share of exact greedy answers), then diversity().
-    """
-    import pandas as pd
-
-    base = pretrain(seed, progress=progress)
-    heldout = heldout_examples()
-    held_sequences, held_masks = sft_data(heldout)
-    prompts = diversity_prompts()
-    rows = []
-    for size in sizes:
-        model = instruct(size, seed, steps, progress)
-        row = {"examples": size, "train_loss_end": float(np.mean(model.loss_curve[-20:]))}
-        row["heldout_loss"] = model.loss(held_sequences, held_masks)
-        row["heldout_correct"] = answer_accuracy(model, heldout)
-        row.update(diversity(model, prompts, seed=seed))
-        rows.append(row)
-    base_row = {"examples": 0, "train_loss_end": np.nan, "heldout_loss": base.loss(held_sequences, held_masks)}
-    base_row["heldout_correct"] = answer_accuracy(base, heldout)
-    base_row.update(diversity(base, prompts, seed=seed))
-    return pd.DataFrame([base_row] + rows)
-
-
-# ---------------------------------------------------------------- tables and figures for the notebook
-
-
-def side_by_side(models: dict, questions: Sequence[str], max_new_tokens: int = 30, temperature: float = 0.0, seed: int = 0):
-    """A table: each question rendered as a Qwen2.5 chat prompt, and what each model writes after it."""
-    import pandas as pd
-
-    rows = []
-    for question in questions:
-        prompt = chat_prompt(question)
-        row = {"question": question}
-        for label, model in models.items():
-            row[label] = model.generate(prompt, max_new_tokens, temperature, seed)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def compare_diversity(models: dict, prompts: Sequence[str] | None = None, n_samples: int = 20, seed: int = 0):
-    """diversity() of several models on the same prompts, one row per model."""
-    import pandas as pd
-
-    prompts = diversity_prompts() if prompts is None else prompts
-    return pd.DataFrame([{"model": label, **diversity(model, prompts, n_samples, seed=seed)} for label, model in models.items()])
-
-
-def _smooth(values: Sequence[float], width: int = 20) -> np.ndarray:
-    """Moving average (the per-step losses of small random batches are noisy)."""
-    values = np.asarray(values, dtype=float)
-    width = max(1, min(width, len(values)))
-    return np.convolve(values, np.ones(width) / width, mode="valid")
-
-
-def loss_curves_figure(base: TinyLM, tuned: TinyLM):
-    """Two panels: the pretraining loss of the base model and the SFT loss of the instruct model, per step."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    for ax, model, what in ((axes[0], base, "pretraining: every token"), (axes[1], tuned, "SFT: reply tokens only")):
-        ax.plot(model.loss_curve, alpha=0.3, label="per step")
-        smooth = _smooth(model.loss_curve)
-        ax.plot(np.arange(len(smooth)) + (len(model.loss_curve) - len(smooth)), smooth, label="moving average (20 steps)")
-        ax.set_xlabel(f"training step (batch of {BATCH} predicted tokens)")
-        ax.set_ylabel("cross-entropy (nats per learned token)")
-        ax.set_title(f"{what}: {model.loss_curve[0]:.1f} → {np.mean(model.loss_curve[-20:]):.2f} nats")
-        ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def data_size_figure(table):
-    """Held-out correct answers and held-out reply loss against the number of instruction examples."""
-    import matplotlib.pyplot as plt
-
-    tuned = table[table["examples"] > 0]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    axes[0].plot(tuned["examples"], 100 * tuned["heldout_correct"], marker="o")
-    axes[0].set_xscale("log")
-    axes[0].set_xticks(tuned["examples"], [f"{n:,}" for n in tuned["examples"]])
-    axes[0].set_xlabel("instruction examples (log scale)")
-    axes[0].set_ylabel("held-out questions answered exactly (%)")
-    axes[0].set_ylim(0, 100)
-    best = tuned.iloc[-1]
-    axes[0].set_title(f"{int(best['examples']):,} examples: {100 * best['heldout_correct']:.0f}% answered exactly")
-    axes[1].plot(tuned["examples"], tuned["heldout_loss"], marker="o", label="tuned models")
-    axes[1].axhline(table.loc[table["examples"] == 0, "heldout_loss"].iloc[0], linestyle="--", color="#555555", label="base model")
-    axes[1].set_xscale("log")
-    axes[1].set_xticks(tuned["examples"], [f"{n:,}" for n in tuned["examples"]])
-    axes[1].set_xlabel("instruction examples (log scale)")
-    axes[1].set_ylabel("held-out reply loss (nats per token)")
-    axes[1].set_title("More examples, lower loss on unseen wordings")
-    axes[1].legend()
-    fig.tight_layout()
-    return fig

@@ -1,14 +1,17 @@
-"""Thin helpers shared by every widget: show a bad input as one line, never as a traceback."""
+"""Widget helpers shared by every lesson's widgets (qwen_lessons.widgets.*): one-line messages and the wiring.
+
+Every widget follows one pattern: a pure function returns what is shown (HTML, PNG bytes), and ``wire``
+connects the controls to an ``update`` that assigns that result, so the observe/update code exists once.
+"""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-ERROR_STYLE = "color:#B00020;font-weight:bold"
-# Darkened Okabe-Ito green and vermillion: the palette's own shades are below 4.5:1 contrast on white as text
-GOOD_TEXT_COLOUR = "#007A5A"
-BAD_TEXT_COLOUR = "#B34700"
+from qwen_lessons.plotting import ERROR_TEXT_COLOUR
+
+ERROR_STYLE = f"color:{ERROR_TEXT_COLOUR};font-weight:bold"
 
 
 def error_line(message: str) -> str:
@@ -25,3 +28,12 @@ def guarded(render: Callable[[], str]) -> str:
         return error_line(str(error))
     except Exception as error:  # a widget must never show a traceback wall or kill the kernel
         return error_line(f"unexpected {type(error).__name__}: {error}")
+
+
+def wire(controls: Iterable, update: Callable[..., None], *, now: bool = True) -> None:
+    """Call ``update`` whenever any control's value changes, and (unless now=False) once now, so the widget
+    opens filled in."""
+    for control in controls:
+        control.observe(update, names="value")
+    if now:
+        update()

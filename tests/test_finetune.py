@@ -7,8 +7,9 @@ import re
 import pandas as pd
 import pytest
 
-from qwen_lessons import catalog, finetune
+from qwen_lessons import catalog, finetune, models
 from qwen_lessons.units import GIB
+from qwen_lessons.widgets import fine_tuning as widget
 
 # ---------------------------------------------------------------- LoRA parameter counts, by hand
 
@@ -48,7 +49,7 @@ def test_lora_qwen1_fused_attention_matches_published_share():
     expected = 32 * 8 * (4096 + 12288)
     assert finetune.lora_trainable_params("Qwen/Qwen-7B", 8, ("c_attn",)) == expected == 4_194_304
     # ms-swift users report 0.0543% trainable for exactly this setting (github.com/modelscope/ms-agent/issues/198)
-    assert round(100 * expected / (finetune.total_params("Qwen/Qwen-7B") + expected), 4) == 0.0543
+    assert round(100 * expected / (models.count_parameters("Qwen/Qwen-7B")[0] + expected), 4) == 0.0543
     # Qwen-1's own defaults: rank 64 on c_attn, c_proj (attention and MLP outputs, PEFT suffix match), w1, w2
     per_layer = 64 * ((4096 + 12288) + (4096 + 4096) + 2 * (4096 + 11008) + (11008 + 4096))
     assert finetune.lora_trainable_params("Qwen/Qwen-7B", 64, ("c_attn", "c_proj", "w1", "w2")) == 32 * per_layer
@@ -68,9 +69,9 @@ def test_lora_bad_inputs_name_the_argument():
         finetune.lora_trainable_params("Qwen/Qwen2.5-0.5B", 2.5)
     with pytest.raises(ValueError, match=r"target_modules \['c_attn'\] do not exist.*valid names"):
         finetune.lora_trainable_params("Qwen/Qwen2.5-0.5B", 8, ("c_attn",))
-    with pytest.raises(ValueError, match="model_id 'Qwen/Nope' is unknown; valid ids"):
+    with pytest.raises(ValueError, match="model_id 'Qwen/Nope' has no architecture row; valid ids"):
         finetune.lora_trainable_params("Qwen/Nope", 8)
-    with pytest.raises(ValueError, match="mixes layer types"):
+    with pytest.raises(ValueError, match="linear-attention layers keep a recurrent state"):
         finetune.lora_trainable_params("Qwen/Qwen3-Next-80B-A3B-Instruct", 8)
 
 
@@ -78,10 +79,10 @@ def test_lora_bad_inputs_name_the_argument():
 
 
 def test_parameter_counts_agree_with_lesson_one_for_every_modelled_model():
-    for model in finetune.model_ids():
+    for model in models.model_ids(memory_modelled=True):
         total, active = catalog.count_parameters(model)
-        assert finetune.total_params(model) == total
-        groups = finetune.parameter_groups(model)
+        assert models.count_parameters(model)[0] == total
+        groups = models.parameter_groups(model)
         # lesson 1's active count = embedding + lm_head + active linears + norms/biases/routers; the matmuls a
         # token passes through are the active linears plus one vocab x hidden output product (tied or not)
         assert finetune.matmul_params(model) == active - groups["lm_head"] - groups["other"]
@@ -89,7 +90,7 @@ def test_parameter_counts_agree_with_lesson_one_for_every_modelled_model():
 
 def test_qwen1_totals_match_published_sizes():
     # Qwen-1 model cards: 1.8B, 7B (7.7B), 14B (14.2B), 72B (72.3B); our counts from the layer shapes:
-    sizes = {model: finetune.total_params(model) / 1e9 for model in
+    sizes = {model: models.count_parameters(model)[0] / 1e9 for model in
              ("Qwen/Qwen-1_8B", "Qwen/Qwen-7B", "Qwen/Qwen-14B", "Qwen/Qwen-72B")}
     assert [round(value, 1) for value in sizes.values()] == [1.8, 7.7, 14.2, 72.3]
 
@@ -98,7 +99,7 @@ def test_qwen1_totals_match_published_sizes():
 
 
 def test_full_and_pure_bf16_states_are_18_and_8_bytes_per_parameter():
-    params = finetune.total_params("Qwen/Qwen2.5-1.5B")
+    params = models.count_parameters("Qwen/Qwen2.5-1.5B")[0]
     full = finetune.training_memory("Qwen/Qwen2.5-1.5B", "full")
     assert (full.weights, full.gradients, full.optimizer) == (2 * params, 4 * params, 12 * params)
     pure = finetune.training_memory("Qwen/Qwen2.5-1.5B", "full-bf16")
@@ -117,7 +118,7 @@ def test_lora_memory_is_bf16_base_plus_16_bytes_per_adapter_parameter():
 
 def test_qlora_quantises_only_decoder_linears():
     model = "Qwen/Qwen2.5-7B"
-    groups = finetune.parameter_groups(model)
+    groups = models.parameter_groups(model)
     four = finetune.training_memory(model, "qlora-4bit", rank=8)
     rest = groups["embedding"] + groups["lm_head"] + groups["other"]
     # NF4 with double quantisation: 4 bits + 8/64 (block scales) + 32/(64*256) (second-level scales)
@@ -129,11 +130,11 @@ def test_qlora_quantises_only_decoder_linears():
 
 def test_freeze_trains_the_last_layers_in_fp32():
     model = "Qwen/Qwen2.5-0.5B"  # 24 layers
-    groups = finetune.parameter_groups(model)
+    groups = models.parameter_groups(model)
     per_layer = (groups["linear"] + groups["other"] - 896) // 24  # minus the final norm
     freeze = finetune.training_memory(model, "freeze", trainable_layers=2)
     assert freeze.trainable_params == 2 * per_layer
-    params = finetune.total_params(model)
+    params = models.count_parameters(model)[0]
     assert freeze.weights == 2 * (params - 2 * per_layer) + 4 * 2 * per_layer
     assert freeze.gradients == 4 * 2 * per_layer and freeze.optimizer == 8 * 2 * per_layer
 
@@ -289,7 +290,7 @@ def test_published_table_carried_over_with_sources():
 def test_every_qwen_row_has_a_known_model():
     table = finetune.load_published()
     for model in table["model_id"].dropna().unique():
-        assert finetune.total_params(model) > 1e9
+        assert models.count_parameters(model)[0] > 1e9
 
 
 @pytest.fixture(scope="module")
@@ -313,7 +314,7 @@ def test_comparison_covers_the_rows_it_should(comparison):
 
 def test_accuracy_against_published_rows_is_pinned(comparison):
     # Pins what the planner achieves (see the notebook's closing note); a regression makes these fail.
-    summary = finetune.error_summary(comparison)
+    summary = finetune.training_error_summary(comparison)
     one_gpu = summary.loc["Qwen-1 measured, 1 GPU"]
     assert one_gpu["median_abs_error_pct"] < 12.0
     assert one_gpu["worst_abs_error_pct"] < 35.0
@@ -351,17 +352,17 @@ def test_known_disagreements_go_the_documented_way(comparison):
 
 
 def test_plan_fits_and_does_not_fit():
-    small = finetune.plan("Qwen/Qwen2.5-0.5B", "lora", "a100-80gb")
+    small = widget.plan("Qwen/Qwen2.5-0.5B", "lora", "a100-80gb")
     assert small.fits and small.hours > 0
-    big = finetune.plan("Qwen/Qwen2.5-72B", "full", "a100-80gb")
+    big = widget.plan("Qwen/Qwen2.5-72B", "full", "a100-80gb")
     assert not big.fits and big.memory.total_gib > 1000
-    consumer = finetune.plan("Qwen/Qwen2.5-7B", "qlora-4bit", "rtx-3060-12gb")
+    consumer = widget.plan("Qwen/Qwen2.5-7B", "qlora-4bit", "rtx-3060-12gb")
     assert consumer.hours is None  # no sourced bf16 throughput for that card
-    assert "no sourced bf16 throughput" in finetune.hours_html(consumer)
+    assert "no sourced bf16 throughput" in widget.hours_html(consumer)
 
 
 def test_widget_updates_and_reports_impossible_configs():
-    demo = finetune.planner_widget()
+    demo = widget.planner_widget()
     assert "qwen-ft-bar" in demo.bar._dom_classes and "qwen-ft-verdict" in demo.verdict._dom_classes
     assert "qwen-ft-hours" in demo.hours._dom_classes
     assert "Fits" in demo.verdict.value and "dashed line" in demo.bar.value and " h at 40%" in demo.hours.value
@@ -385,18 +386,21 @@ def test_widget_updates_and_reports_impossible_configs():
 
 def test_memory_bar_scales_to_the_larger_of_need_and_capacity():
     memory = finetune.training_memory("Qwen/Qwen2.5-0.5B", "lora")
-    html = finetune.memory_bar_html(memory, 80 * 1e9 / GIB)
+    html = widget.memory_bar_html(memory, 80 * 1e9 / GIB)
     widths = [float(width) for width in re.findall(r'GiB" style="width:([0-9.]+)%', html)]
     assert len(widths) == 6  # weights, adapters, gradients, optimizer, activations, overhead
     assert sum(widths) == pytest.approx(100 * memory.total_gib / (80 * 1e9 / GIB * 1.02), rel=1e-3)
 
 
-def test_model_choices_exclude_unmodelled_architectures():
-    ids = finetune.model_ids()
-    assert "Qwen/Qwen2.5-7B" in ids and "Qwen/Qwen3-30B-A3B" in ids
-    assert not any("Next" in model for model in ids)
-    assert set(finetune.model_ids(all_known=True)) - set(ids) == {"Qwen/Qwen-1_8B", "Qwen/Qwen-7B", "Qwen/Qwen-14B",
-                                                                  "Qwen/Qwen-72B"}
+def test_planner_offers_every_modelled_architecture_row_and_no_other():
+    planner = widget.planner_widget()
+    offered = list(planner.model.options)
+    assert offered == models.model_ids(memory_modelled=True)
+    assert "Qwen/Qwen2.5-7B" in offered and "Qwen/Qwen3-30B-A3B" in offered and "Qwen/Qwen-7B" in offered
+    assert not any("Next" in model for model in offered)
+    # Qwen-1's fused layers: the planner adapts all linear layers, so its rows plan without an error
+    planner.model.value = "Qwen/Qwen-7B"
+    assert "qwen-error" not in planner.verdict.value and "trainable parameters" in planner.verdict.value
 
 
 def test_comparison_frame_has_no_missing_estimates(comparison):
@@ -451,8 +455,8 @@ def test_check_largest_fit(capsys):
     from qwen_lessons.checks import fine_tuning as checks
 
     # a 4090 has 24 GB = 22.35 GiB; QLoRA-4bit of the 14B stays under it, the 32B does not
-    assert finetune.plan("Qwen/Qwen2.5-14B", "qlora-4bit", "rtx-4090", rank=16, seq_len=2048).fits
-    assert not finetune.plan("Qwen/Qwen2.5-32B", "qlora-4bit", "rtx-4090", rank=16, seq_len=2048).fits
+    assert widget.plan("Qwen/Qwen2.5-14B", "qlora-4bit", "rtx-4090", rank=16, seq_len=2048).fits
+    assert not widget.plan("Qwen/Qwen2.5-32B", "qlora-4bit", "rtx-4090", rank=16, seq_len=2048).fits
     assert checks.check_largest_fit("Qwen/Qwen2.5-14B")
     assert not checks.check_largest_fit("Qwen/Qwen2.5-7B")
     assert "larger" in capsys.readouterr().out

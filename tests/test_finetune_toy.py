@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qwen_lessons import finetune_toy as toy
+from qwen_lessons.lessons import fine_tuning as toy
 from qwen_lessons import tinylm
 
 

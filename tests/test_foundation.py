@@ -10,8 +10,10 @@ import matplotlib as mpl
 import pandas as pd
 import pytest
 
-from qwen_lessons import data, env, plotting, start, ui, units
+from qwen_lessons import data, env, plotting, ui, units
 from qwen_lessons.checks.start_here import check_weights_14b_int4
+from qwen_lessons.lessons import start_here as lesson
+from qwen_lessons.widgets import start_here as widget
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,14 +96,14 @@ def test_this_environment_passes_its_own_check(capsys):
 
 
 def test_start_widget_updates_and_reports_bad_input_in_one_line():
-    demo = start.weights_widget()
+    demo = widget.weights_widget()
     label, params = demo.size.options[-1]
     assert label.startswith("Qwen3-235B-A22B")  # the slider offers real checkpoints, largest last
     demo.size.value = params
     demo.precision.value = "int4 (4-bit)"
     assert f"{units.weights_gib(params, 4):.2f} GiB" in demo.result.value
     assert "qwen-weights" in demo.result._dom_classes
-    demo.precision.options = [*start.PRECISION_BITS, "half a bit"]
+    demo.precision.options = [*lesson.PRECISION_BITS, "half a bit"]
     demo.precision.value = "half a bit"
     assert "qwen-error" in demo.result.value and "precision must be one of" in demo.result.value
     assert "Traceback" not in demo.result.value and "\n" not in demo.result.value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qwen_lessons import memory
+from qwen_lessons import memory, models
 
 GIB = 2**30
 Q7 = "Qwen/Qwen2.5-7B-Instruct"
@@ -12,34 +12,34 @@ Q7 = "Qwen/Qwen2.5-7B-Instruct"
 
 def test_parameter_counts_match_published():
     # published counts (HF API, quoted in the reference notes)
-    assert memory.total_parameters(Q7) == 7_615_616_512
-    assert memory.total_parameters("Qwen/Qwen2.5-3B-Instruct") == 3_085_938_688
+    assert models.count_parameters(Q7)[0] == 7_615_616_512
+    assert models.count_parameters("Qwen/Qwen2.5-3B-Instruct")[0] == 3_085_938_688
 
 
-def test_linear_shapes_account_for_every_large_matrix_of_lesson_1s_count():
-    # total_parameters is lesson 1's count; this module's own linear shapes (which set the quantized bytes) plus the
+def test_the_matrix_list_accounts_for_every_large_matrix_of_lesson_1s_count():
+    # count_parameters is lesson 1's count; the decoder matrices (which set the quantized bytes) plus the
     # embeddings must leave only the small vectors, counted here by hand for every checkpoint the model covers
-    for model_id in memory.memory_model_ids():
-        arch = memory.architecture(model_id)
+    for model_id in models.model_ids(memory_modelled=True):
+        arch = models.resolve(model_id)
         h, layers, hd = arch["hidden_size"], arch["num_hidden_layers"], arch["head_dim"]
         n_q, n_kv, experts = arch["num_attention_heads"], arch["num_key_value_heads"], arch.get("num_experts") or 0
         rest = (2 * layers + 1) * h  # two RMSNorms per layer + the final one
         if arch["attention_bias"]:
-            rest += layers * (n_q + 2 * n_kv) * hd  # Qwen2.5: q, k and v biases
+            rest += layers * (n_q + 2 * n_kv) * hd  # Qwen2.5 (and Qwen-1's fused c_attn): q, k and v biases
         if arch["qk_norm"]:
             rest += layers * 2 * hd  # Qwen3: one RMSNorm over head_dim for q, one for k
         rest += layers * experts * h  # MoE router
-        parts = memory.parameter_breakdown(model_id)
-        assert parts["norms_biases_router"] == rest, model_id
+        parts = models.parameter_groups(model_id)
+        assert parts["other"] == rest, model_id
         # active: a token skips all but num_experts_per_tok experts of each layer
-        expert_params = sum(i * o * n for role, i, o, n in memory.linear_shapes(model_id) if role.startswith("moe.experts"))
+        expert_params = sum(m.weights for m in arch.decoder_matrices if m.part == "experts")
         skipped = expert_params * (experts - arch["num_experts_per_tok"]) // experts if experts else 0
-        assert memory.active_parameters(model_id) == memory.total_parameters(model_id) - skipped, model_id
+        assert models.count_parameters(model_id)[1] == models.count_parameters(model_id)[0] - skipped, model_id
 
 
 def test_moe_keeps_all_experts_resident_but_activates_few():
-    total = memory.total_parameters("Qwen/Qwen3-30B-A3B")
-    active = memory.active_parameters("Qwen/Qwen3-30B-A3B")
+    total = models.count_parameters("Qwen/Qwen3-30B-A3B")[0]
+    active = models.count_parameters("Qwen/Qwen3-30B-A3B")[1]
     assert total / 1e9 == pytest.approx(30.5, abs=0.1)  # card: 30.5B total
     assert active / 1e9 == pytest.approx(3.3, abs=0.1)  # card: 3.3B active
     bf16 = memory.inference_memory("Qwen/Qwen3-30B-A3B", "bf16", 1, 1).weights_gib
@@ -74,10 +74,12 @@ def test_weights_by_precision_by_hand():
 
 
 def test_quantized_72b_uses_the_padded_ffn_width_of_the_official_checkpoints():
-    widths = {role: i for role, i, _, _ in memory.linear_shapes("Qwen/Qwen2.5-72B-Instruct", "awq")}
-    assert widths["mlp.down"] == 29696  # 29568 padded to a multiple of 1024 (Qwen GPTQ docs)
-    widths = {role: i for role, i, _, _ in memory.linear_shapes("Qwen/Qwen2.5-72B-Instruct", "bf16")}
-    assert widths["mlp.down"] == 29568
+    # 29568 padded to 29696 in Qwen's GPTQ/AWQ releases: the group-quantized weights grow by the padding, bf16 not
+    model = "Qwen/Qwen2.5-72B-Instruct"
+    pad = 29696 - 29568
+    awq = memory.weights_bytes(model, "awq")["linear_weights"]
+    bf16 = memory.weights_bytes(model, "bf16")["linear_weights"]
+    assert awq * 4 - bf16 == 3 * 8192 * pad * 80 * 2  # gate, up, down; 80 layers; bytes at 16 bits vs 4
 
 
 def test_breakdown_adds_up_and_names_the_peak_phase():
@@ -112,7 +114,7 @@ def test_eager_attention_adds_a_quadratic_term():
 def test_published_peak_memory_is_reproduced_within_the_bounds():
     comparison = memory.published_memory_comparison()
     assert len(comparison) == 112  # every transformers row with a published memory figure
-    summary = memory.error_summary(comparison).set_index("estimate")
+    summary = memory.inference_error_summary(comparison).set_index("estimate")
     model = summary.loc["physical model"]
     assert model["median_abs_error"] <= 0.10
     assert model["worst_abs_error"] <= 0.25
@@ -150,6 +152,7 @@ def test_context_curve_separates_constant_and_linear_terms():
     ("kwargs", "message"),
     [
         ({"model_id": "Qwen/Qwen9-7B"}, r"valid ids: .*Qwen2.5-7B-Instruct"),
+        ({"model_id": None}, r"model_id must be a model id"),
         ({"quantization": "int3"}, r"quantization must be one of \['bf16', 'fp8', 'gptq-int8', 'gptq-int4', 'awq'\]"),
         ({"input_tokens": 40000}, r"input_tokens \+ output_tokens = 42,048 exceeds the maximum context .*32,768"),
         ({"batch": 0}, r"batch must be a whole number >= 1, got 0"),
@@ -158,7 +161,7 @@ def test_context_curve_separates_constant_and_linear_terms():
         ({"input_tokens": -3}, r"input_tokens must be a whole number >= 1"),
         ({"kv_cache_dtype": "int2"}, r"kv_cache_dtype must be one of"),
         ({"attention": "sdpa"}, r"attention must be 'flash' or 'eager'"),
-        ({"model_id": "Qwen/Qwen3-Next-80B-A3B-Instruct"}, r"hybrid linear-attention"),
+        ({"model_id": "Qwen/Qwen3-Next-80B-A3B-Instruct"}, r"linear-attention layers keep a recurrent state"),
     ],
 )
 def test_bad_inputs_name_the_argument_and_the_allowed_values(kwargs, message):

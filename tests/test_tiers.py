@@ -6,8 +6,10 @@ import math
 
 import pytest
 
-from qwen_lessons import memory, tiers
+from qwen_lessons import memory, models, tiers
 from qwen_lessons.checks import choosing_a_tier as checks
+from qwen_lessons.lessons import choosing_a_tier as lesson
+from qwen_lessons.widgets import choosing_a_tier as widget
 
 Q7 = "Qwen/Qwen2.5-7B-Instruct"
 
@@ -82,7 +84,7 @@ def test_quality_by_size_keeps_base_and_instruct_apart():
 def test_gains_per_doubling_by_hand_and_diminishing():
     gains = tiers.gains_per_doubling("MMLU", "base", "Qwen2.5", "Qwen3 report").set_index("to_model")
     # Qwen3 report: 32B 83.32, 72B 86.06; sizes from the configs
-    ratio = memory.total_parameters("Qwen/Qwen2.5-72B") / memory.total_parameters("Qwen/Qwen2.5-32B")
+    ratio = models.count_parameters("Qwen/Qwen2.5-72B")[0] / models.count_parameters("Qwen/Qwen2.5-32B")[0]
     assert gains.loc["Qwen2.5-72B", "points_gained"] == pytest.approx(86.06 - 83.32)
     assert gains.loc["Qwen2.5-72B", "points_per_doubling"] == pytest.approx((86.06 - 83.32) / math.log2(ratio))
     per_doubling = gains["points_per_doubling"].to_numpy()
@@ -117,7 +119,7 @@ def test_wizard_prints_every_step_and_recommends_the_smallest_passing_fit():
     assert result.recommended == f"{best['model']} ({best['quantization']})"
     # the pick is the smallest passing model that fits: no smaller passing model fits in any format
     smaller = result.fit[result.fit["score"].ge(80) & result.fit["fits"]]
-    assert memory.total_parameters(best["model"]) == min(memory.total_parameters(m) for m in smaller["model"])
+    assert models.count_parameters(best["model"])[0] == min(models.count_parameters(m)[0] for m in smaller["model"])
 
 
 def test_wizard_more_memory_never_recommends_a_lower_precision():
@@ -178,7 +180,7 @@ def test_context_above_a_models_maximum_is_reported_in_the_fit_table():
 
 
 def test_wizard_widget_updates_without_a_browser_and_shows_errors_as_one_line():
-    wizard = tiers.tier_wizard()
+    wizard = widget.tier_wizard()
     assert "Recommended" in wizard.recommendation.value
     assert "qwen-tier-steps" in wizard.steps._dom_classes and "qwen-tier-fit" in wizard.fit._dom_classes
     wizard.hardware.value = "h200-sxm"
@@ -192,7 +194,7 @@ def test_wizard_widget_updates_without_a_browser_and_shows_errors_as_one_line():
 
 
 def test_memory_calculator_widget():
-    calc = tiers.memory_calculator()
+    calc = widget.memory_calculator()
     assert "Peak" in calc.result.value
     calc.prompt.value = 10**6
     assert "exceeds the maximum context" in calc.result.value
@@ -202,7 +204,7 @@ def test_memory_calculator_widget():
 
 
 def test_usual_advice_verdicts_come_from_computed_evidence():
-    advice = tiers.check_usual_advice().set_index("advice")
+    advice = lesson.check_usual_advice().set_index("advice")
     assert len(advice) == 8
     assert advice.loc["A 7B instruct fits a 16 GB GPU at 4-bit", "verdict"] == "holds"
     assert advice.loc["72B to compete with closed models", "verdict"] == "not checkable here"
@@ -211,11 +213,11 @@ def test_usual_advice_verdicts_come_from_computed_evidence():
 
 
 def test_max_context_that_fits_brackets_the_edge():
-    n = tiers.max_context_that_fits("Qwen/Qwen2.5-32B-Instruct", "gptq-int4", "rtx-4090")
+    n = lesson.max_context_that_fits("Qwen/Qwen2.5-32B-Instruct", "gptq-int4", "rtx-4090")
     usable = 24e9 / 2**30 * 0.9
     assert memory.inference_memory("Qwen/Qwen2.5-32B-Instruct", "gptq-int4", n - 1024, 1024).total_gib <= usable
     assert memory.inference_memory("Qwen/Qwen2.5-32B-Instruct", "gptq-int4", n - 1024 + 1, 1024).total_gib > usable
-    assert tiers.max_context_that_fits("Qwen/Qwen2.5-72B-Instruct", "bf16", "rtx-4090") == 0
+    assert lesson.max_context_that_fits("Qwen/Qwen2.5-72B-Instruct", "bf16", "rtx-4090") == 0
 
 
 # --- self-checks ----------------------------------------------------------------------------------------------
@@ -238,7 +240,7 @@ def test_self_checks_accept_right_answers_and_hint_on_common_mistakes(capsys):
     assert not checks.check_decode_bound_l4(300e9 / (7_615_616_512 * 2))
     assert "embedding" in capsys.readouterr().out.split("\n")[-2]
 
-    ratio = memory.total_parameters("Qwen/Qwen2.5-72B") / memory.total_parameters("Qwen/Qwen2.5-32B")
+    ratio = models.count_parameters("Qwen/Qwen2.5-72B")[0] / models.count_parameters("Qwen/Qwen2.5-32B")[0]
     assert checks.check_gain_per_doubling((86.06 - 83.32) / math.log2(ratio))
     assert not checks.check_gain_per_doubling(86.06 - 83.32)
 
@@ -261,7 +263,7 @@ def test_self_checks_accept_right_answers_and_hint_on_common_mistakes(capsys):
         (lambda: tiers.prefill_flops(Q7, 1000, -2), r"batch must be a whole number >= 1"),
         (lambda: tiers.prefill_seconds_bound(Q7, "l4", 1000, 1, 0), r"num_gpus must be a whole number >= 1"),
         (lambda: tiers.generation_tokens_per_s_bound(Q7, "bf16", "l4", 1, 0), r"output_tokens must be a whole number >= 1"),
-        (lambda: tiers.max_context_that_fits(Q7, "bf16", "l4", headroom=1.5), r"headroom must be in \[0, 1\)"),
+        (lambda: lesson.max_context_that_fits(Q7, "bf16", "l4", headroom=1.5), r"headroom must be in \[0, 1\)"),
         (lambda: tiers.quality_by_size("MMLU", "base", "Qwen4 paper"), r"report must be one of \('Qwen2.5 blog'"),
         (lambda: tiers.gains_per_doubling("MMLU", "base", "Qwen9"), r"generation must be one of \['Qwen2.5', 'Qwen3'\]"),
     ],

@@ -9,6 +9,7 @@ import pytest
 
 from qwen_lessons import tinylm
 from qwen_lessons.data import read_table
+from qwen_lessons.lessons import base_vs_instruct as lesson
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +184,7 @@ def test_instruction_tuning_narrows_the_outputs(base, tuned):
 
 
 def test_more_examples_answer_more_held_out_questions():
-    table = tinylm.data_size_experiment((10, 100, 1000), progress=False)
+    table = lesson.data_size_experiment((10, 100, 1000), progress=False)
     assert table["examples"].tolist() == [0, 10, 100, 1000]
     correct = table["heldout_correct"].tolist()
     assert correct[1] < correct[2] < correct[3]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from qwen_lessons import tokens
 from qwen_lessons.checks import base_vs_instruct as checks
+from qwen_lessons.widgets import base_vs_instruct as widget
 
 # chat_format.md, copied here by hand so the module's table is checked against the reference
 REFERENCE_IDS = {
@@ -305,7 +306,7 @@ def test_parse_conversation_rejects_bad_text(text, message):
 
 
 def test_viewer_counts_base_chat_and_fim_modes():
-    demo = tokens.token_viewer(text="Hello world!", mode="base (raw text)")
+    demo = widget.token_viewer(text="Hello world!", mode="base (raw text)")
     assert "<b>3</b> tokens" in demo.summary.value and "9707" in demo.tokens.value
     demo.mode.value = "instruct (ChatML)"
     cost = tokens.template_cost([user("Hello world!")], "qwen2.5")
@@ -328,7 +329,7 @@ def test_viewer_counts_base_chat_and_fim_modes():
     ],
 )
 def test_viewer_shows_bad_input_as_one_line(text, mode, template, message):
-    demo = tokens.token_viewer()
+    demo = widget.token_viewer()
     demo.template.value = template
     demo.mode.value = mode
     demo.text.value = text
@@ -338,13 +339,13 @@ def test_viewer_shows_bad_input_as_one_line(text, mode, template, message):
 
 def test_viewer_truncates_a_megabyte_politely():
     text = tokens.mixed_text(1_000_000)
-    view = tokens.view_tokens(text)
-    page = tokens.view_html(view)
+    view = widget.view_tokens(text)
+    page = widget.view_html(view)
     assert len(view.ids) > 100_000
     assert page.count("title=") == tokens.MAX_SHOWN_TOKENS
     assert f"Showing the first {tokens.MAX_SHOWN_TOKENS:,} of {len(view.ids):,} tokens" in page
     with pytest.raises(ValueError, match="at most"):
-        tokens.view_tokens("x" * (tokens.MAX_VIEWER_CHARS + 1))
+        widget.view_tokens("x" * (tokens.MAX_VIEWER_CHARS + 1))
 
 
 def test_script_table_counts_tokens_per_script():
@@ -392,8 +393,8 @@ def test_checks_accept_right_answers_and_hint_on_typical_mistakes(capsys):
     ("call", "message"),
     [
         (lambda: tokens.loss_mask_figure([user("Hi")], per_row=0), "per_row must be"),
-        (lambda: tokens.viewer_latency(3), "n_chars must be"),
-        (lambda: tokens.viewer_latency(2000, repeats=0), "repeats must be"),
+        (lambda: widget.viewer_latency(3), "n_chars must be"),
+        (lambda: widget.viewer_latency(2000, repeats=0), "repeats must be"),
     ],
 )
 def test_figure_and_latency_helpers_reject_bad_sizes(call, message):

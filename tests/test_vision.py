@@ -16,8 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qwen_lessons import vision
-from qwen_lessons.checks import vision_budgets as checks
+from qwen_lessons.checks import vision_token_budgets as checks
 from qwen_lessons.data import data_path
+from qwen_lessons.lessons import family_map as family_map_lessons
+from qwen_lessons import pictures
+from qwen_lessons import prompts
+from qwen_lessons.lessons import vision_token_budgets as vision_token_budgets_lessons
 
 F28, F32 = 28, 32
 HELPER_28 = (4 * 28 * 28, 16384 * 28 * 28)  # qwen-vl-utils defaults at factor 28: 3,136 .. 12,845,056 px
@@ -45,7 +49,7 @@ def test_worked_examples_of_the_reference(size):
 
 
 def test_worked_examples_table_shows_the_same_numbers():
-    table = vision.worked_examples()
+    table = vision_token_budgets_lessons.worked_examples()
     assert table.iloc[0, 1] == "1092 x 1932 -> 2,691"
     assert table.iloc[4, 4] == "4000 x 3008 -> 11,750"
 
@@ -392,7 +396,7 @@ def test_plan_adds_up_and_uses_the_real_tokenizer():
     from qwen_lessons import tokens
 
     text = "Compare the two photos."
-    plan = vision.plan_prompt(text, [(1080, 1920), (480, 640)], [(720, 1280, 60)], reserved_output=500, context="128K")
+    plan = prompts.plan_prompt(text, [(1080, 1920), (480, 640)], [(720, 1280, 60)], reserved_output=500, context="128K")
     assert plan.text_tokens == len(tokens.encode(text))
     assert plan.image_tokens == 2691 + 391 and plan.image_wrapper_tokens == 4
     assert plan.video_tokens == 43_200 and plan.video_wrapper_tokens == 2
@@ -404,48 +408,48 @@ def test_plan_adds_up_and_uses_the_real_tokenizer():
 
 def test_images_that_fit_by_hand():
     # 768 x 1024 -> 756 x 1036 -> 27 x 37 = 999 tokens + 2 = 1001; (32,768 - 2,000 - 1,024) // 1001 = 29
-    assert vision.images_that_fit(768, 1024, "32K", 3024) == 29
-    assert vision.images_that_fit(768, 1024, 1000) == 0
+    assert prompts.images_that_fit(768, 1024, "32K", 3024) == 29
+    assert prompts.images_that_fit(768, 1024, 1000) == 0
 
 
 def test_context_choices():
-    assert [vision.context_tokens(name) for name in ("32K", "128K", "256K")] == [32_768, 131_072, 262_144]
-    assert vision.context_tokens(8192) == 8192
+    assert [prompts.context_tokens(name) for name in ("32K", "128K", "256K")] == [32_768, 131_072, 262_144]
+    assert prompts.context_tokens(8192) == 8192
     for bad in (0, -1, "64K", 2.5, True):
         with pytest.raises(ValueError, match="context"):
-            vision.context_tokens(bad)
+            prompts.context_tokens(bad)
 
 
 def test_model_context_comes_from_the_catalog():
-    models = vision.model_contexts()
+    models = prompts.model_contexts()
     if models.empty:
         pytest.skip("the lesson-1 catalog has no vision model with a known context")
     row = models.iloc[0]
-    assert vision.context_tokens(row["model_id"]) == int(row["context_length"])
+    assert prompts.context_tokens(row["model_id"]) == int(row["context_length"])
     assert set(models["generation"]) <= set(vision.generation_keys())
 
 
 def test_knob_savings_rank_the_knobs():
-    table = vision.knob_savings("hi", [(3000, 4000)] * 2, [(720, 1280, 60)], context="32K")
+    table = prompts.knob_savings("hi", [(3000, 4000)] * 2, [(720, 1280, 60)], context="32K")
     assert list(table["knob"]) and set(table["knob"]) == {"max_pixels / 2", "fps / 2", "resolution / 2"}
     assert table["tokens saved"].is_monotonic_decreasing and (table["tokens saved"] > 0).all()
-    halved = vision.plan_prompt("hi", [(3000, 4000)] * 2, [(720, 1280, 60)], context="32K", video_fps=1.0)
-    base = vision.plan_prompt("hi", [(3000, 4000)] * 2, [(720, 1280, 60)], context="32K")
+    halved = prompts.plan_prompt("hi", [(3000, 4000)] * 2, [(720, 1280, 60)], context="32K", video_fps=1.0)
+    base = prompts.plan_prompt("hi", [(3000, 4000)] * 2, [(720, 1280, 60)], context="32K")
     assert table.set_index("knob").loc["fps / 2", "tokens saved"] == base.total - halved.total
-    no_video = vision.knob_savings("", [(480, 640)])
+    no_video = prompts.knob_savings("", [(480, 640)])
     assert "fps / 2" not in set(no_video["knob"])
 
 
 def test_planner_bad_input():
     with pytest.raises(ValueError, match="images\\[0\\]"):
-        vision.plan_prompt("", [(480,)])
+        prompts.plan_prompt("", [(480,)])
     with pytest.raises(ValueError, match="videos\\[0\\] duration_s"):
-        vision.plan_prompt("", [], [(480, 640, -1)])
+        prompts.plan_prompt("", [], [(480, 640, -1)])
     with pytest.raises(ValueError, match="reserved_output"):
-        vision.plan_prompt("", reserved_output=-5)
+        prompts.plan_prompt("", reserved_output=-5)
     for bad_text in (42, ["a", "list"]):
         with pytest.raises(ValueError, match="text"):
-            vision.plan_prompt(bad_text)
+            prompts.plan_prompt(bad_text)
 
 
 # ---------------------------------------------------------------- claim check
@@ -453,7 +457,7 @@ def test_planner_bad_input():
 
 def test_tile_claim_per_generation():
     # 448/28 = 16 -> 256 tokens; 448/32 = 14 -> 196 tokens; Qwen-VL fixed 256 (vision_tokens.md §1, catalog notes (h))
-    table = vision.tile_claim().set_index("generation")
+    table = vision_token_budgets_lessons.tile_claim().set_index("generation")
     expected = {"Qwen-VL": 256, "Qwen2-VL": 256, "Qwen2.5-VL": 256, "Qwen3-VL": 196, "Qwen2.5-Omni": 256,
                 "Qwen3-Omni": 196}
     assert table["visual tokens"].to_dict() == expected
@@ -462,11 +466,11 @@ def test_tile_claim_per_generation():
     assert table.loc["Qwen2.5-VL", "verdict"].startswith("only at the bottom")
     # the README example budget (min 256 tokens) upscales a 448 tile to 256 tokens in Qwen3-VL
     assert table.loc["Qwen3-VL", "over the named budgets"] == "196 to 256"
-    assert "No generation reaches 512" in vision.tile_claim_summary()
+    assert "No generation reaches 512" in vision_token_budgets_lessons.tile_claim_summary()
     with pytest.raises(ValueError, match="low must be a whole number of tokens"):
-        vision.tile_claim(low="256")
+        vision_token_budgets_lessons.tile_claim(low="256")
     with pytest.raises(ValueError, match=r"low \(600\) must not exceed high \(100\)"):
-        vision.tile_claim(low=600, high=100)
+        vision_token_budgets_lessons.tile_claim(low=600, high=100)
 
 
 def test_tile_claim_agrees_with_lesson_one():
@@ -476,9 +480,9 @@ def test_tile_claim_agrees_with_lesson_one():
     table = catalog.load_catalog()
     vision_rows = table[table["vision_patch_size"].notna()]
     for row in vision_rows.itertuples():
-        generation = vision.generation_for_series(row.series)
+        generation = prompts.generation_for_series(row.series)
         if generation:
-            assert catalog.image_tokens_square(row.model_id, 448, table) == vision.image_tokens(448, 448, generation)
+            assert family_map_lessons.image_tokens_square(row.model_id, 448, table) == vision.image_tokens(448, 448, generation)
 
 
 # ---------------------------------------------------------------- data tables
@@ -506,7 +510,7 @@ def test_budgets_are_given_in_tokens_or_pixels_not_both():
 
 def test_sample_sizes_match_their_png_headers():
     for row in vision.samples_table().itertuples():
-        assert vision.read_image_size(vision.sample_bytes(row.file)) == (row.height, row.width)
+        assert pictures.read_image_size(pictures.sample_bytes(row.file)) == (row.height, row.width)
 
 
 # ---------------------------------------------------------------- pictures
@@ -525,8 +529,8 @@ def test_huge_image_is_read_from_its_header_without_memory():
     data = png_header_only(20_000, 20_000)
     tracemalloc.start()
     try:
-        assert vision.read_image_size(data) == (20_000, 20_000)
-        assert vision.decode_preview(data) is None  # 400 MP: not decoded
+        assert pictures.read_image_size(data) == (20_000, 20_000)
+        assert pictures.decode_preview(data) is None  # 400 MP: not decoded
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -537,17 +541,17 @@ def test_huge_image_is_read_from_its_header_without_memory():
 def test_non_images_get_a_clear_error():
     for data in (b"hello, I am text", b"%PDF-1.4 not a picture", b"\x89PNG\r\n\x1a\nbroken"):
         with pytest.raises(ValueError, match="not an image"):
-            vision.read_image_size(data)
+            pictures.read_image_size(data)
     with pytest.raises(ValueError, match="empty"):
-        vision.read_image_size(b"")
+        pictures.read_image_size(b"")
 
 
 def test_damaged_pixels_still_give_a_count():
     data = png_header_only(1000, 800)  # small enough to decode, but the pixel data is a stub
-    assert vision.read_image_size(data) == (800, 1000)
-    preview, reason = vision.decode_preview_with_reason(data)
+    assert pictures.read_image_size(data) == (800, 1000)
+    preview, reason = pictures.decode_preview_with_reason(data)
     assert preview is None and "could not be decoded" in reason
-    assert vision.decode_preview_with_reason(vision.sample_bytes("images/icon.png"))[1] == ""
+    assert pictures.decode_preview_with_reason(pictures.sample_bytes("images/icon.png"))[1] == ""
 
 
 def test_preview_of_a_big_jpeg_is_reduced_while_decoding():
@@ -555,23 +559,23 @@ def test_preview_of_a_big_jpeg_is_reduced_while_decoding():
 
     buffer = io.BytesIO()
     Image.new("RGB", (6000, 4000), (200, 30, 30)).save(buffer, "JPEG")
-    preview = vision.decode_preview(buffer.getvalue())
-    assert max(preview.size) <= vision.PREVIEW_SIDE and preview.mode == "RGB"
+    preview = pictures.decode_preview(buffer.getvalue())
+    assert max(preview.size) <= pictures.PREVIEW_SIDE and preview.mode == "RGB"
 
 
 def test_overlay_draws_one_cell_per_token():
     from PIL import Image
 
     white = Image.new("RGB", (112, 56), "white")
-    view, every = vision.overlay_image(white, 56, 112, 28, display_side=112)  # 2 x 4 cells, 1 screen px per px
+    view, every = pictures.overlay_image(white, 56, 112, 28, display_side=112)  # 2 x 4 cells, 1 screen px per px
     assert view.size == (112, 56) and every == 1
     pixels = view.load()
     assert pixels[28, 10] != (255, 255, 255) and pixels[14, 10] == (255, 255, 255)  # line at x = 28, not at 14
     assert pixels[10, 28] != (255, 255, 255)
     # a 4004 x 2996 model view shown 560 px wide: 28 px -> 3.9 screen px, so every 2nd line is drawn
-    assert vision.grid_step(28, 560 / 4004) == 2
-    blank, _ = vision.overlay_image(None, 448, 448, None)
-    assert blank.size == (vision.DISPLAY_SIDE, vision.DISPLAY_SIDE)
+    assert pictures.grid_step(28, 560 / 4004) == 2
+    blank, _ = pictures.overlay_image(None, 448, 448, None)
+    assert blank.size == (pictures.DISPLAY_SIDE, pictures.DISPLAY_SIDE)
 
 
 # ---------------------------------------------------------------- widgets
@@ -583,9 +587,9 @@ def _upload(widget, name: str, data: bytes, kind: str = "image/png") -> None:
 
 
 def test_image_widget_counts_the_chosen_picture():
-    from qwen_lessons import vision_ui
+    from qwen_lessons.widgets import vision_token_budgets as vision_widgets
 
-    demo = vision_ui.image_widget()
+    demo = vision_widgets.image_widget()
     first = vision.samples_table().iloc[0]
     assert f"{vision.image_tokens(first['height'], first['width']):,} tokens" in demo.result.value
     assert demo.overlay.value[:4] == b"\x89PNG"
@@ -601,7 +605,7 @@ def test_image_widget_counts_the_chosen_picture():
     demo.generation.value = "qwen-vl"  # Qwen-VL: 256 resampler queries, whatever the picture (Qwen-VL paper)
     assert "256 tokens do not map to image regions" in demo.result.value
     demo.generation.value = "qwen3-vl"
-    demo.picture.value = vision_ui.CUSTOM
+    demo.picture.value = vision_widgets.CUSTOM
     assert not demo.height.disabled
     demo.height.value, demo.width.value = 720, 1280
     assert f"{vision.image_tokens(720, 1280, 'qwen3-vl'):,} tokens" in demo.result.value
@@ -611,19 +615,19 @@ def test_image_widget_counts_the_chosen_picture():
 
 @pytest.mark.parametrize("height, width, message", [(0, 640, "height"), (10, 5000, "200 times"), (-3, 5, "height")])
 def test_image_widget_shows_bad_input_in_one_line(height, width, message):
-    from qwen_lessons import vision_ui
+    from qwen_lessons.widgets import vision_token_budgets as vision_widgets
 
-    demo = vision_ui.image_widget()
-    demo.picture.value = vision_ui.CUSTOM
+    demo = vision_widgets.image_widget()
+    demo.picture.value = vision_widgets.CUSTOM
     demo.height.value, demo.width.value = height, width
     assert "qwen-error" in demo.result.value and message in demo.result.value
     assert "\n" not in demo.result.value and demo.overlay.layout.visibility == "hidden"
 
 
 def test_image_widget_budget_that_does_not_apply():
-    from qwen_lessons import vision_ui
+    from qwen_lessons.widgets import vision_token_budgets as vision_widgets
 
-    demo = vision_ui.image_widget("qwen2.5-vl")
+    demo = vision_widgets.image_widget("qwen2.5-vl")
     demo.budget.value = "qwen3-vl-checkpoint"
     assert "qwen-error" in demo.result.value
     demo.generation.value = "qwen3-vl"
@@ -631,11 +635,11 @@ def test_image_widget_budget_that_does_not_apply():
 
 
 def test_upload_widget_reads_size_and_rejects_non_images():
-    from qwen_lessons import vision_ui
+    from qwen_lessons.widgets import vision_token_budgets as vision_widgets
 
-    demo = vision_ui.upload_widget()
+    demo = vision_widgets.upload_widget()
     assert "nothing" not in demo.result.value.lower() or "machine" in demo.result.value
-    _upload(demo, "photo.png", vision.sample_bytes("images/photo.png"))
+    _upload(demo, "photo.png", pictures.sample_bytes("images/photo.png"))
     assert "3000 x 4000 px" in demo.result.value and "15,301 tokens" in demo.result.value
     assert demo.overlay.layout.visibility == "visible" and demo.overlay.value[:4] == b"\x89PNG"
     demo.generation.value = "qwen3-vl"
@@ -646,28 +650,28 @@ def test_upload_widget_reads_size_and_rejects_non_images():
 
 
 def test_upload_widget_counts_a_damaged_file_from_its_header():
-    from qwen_lessons import vision_ui
+    from qwen_lessons.widgets import vision_token_budgets as vision_widgets
 
-    demo = vision_ui.upload_widget()
+    demo = vision_widgets.upload_widget()
     _upload(demo, "damaged.png", png_header_only(1000, 800))
     assert "qwen-error" not in demo.result.value and "could not be decoded" in demo.result.value
     assert f"{vision.image_tokens(800, 1000):,} tokens" in demo.result.value
 
 
 def test_upload_widget_handles_a_20000_pixel_square_by_header():
-    from qwen_lessons import vision_ui
+    from qwen_lessons.widgets import vision_token_budgets as vision_widgets
 
-    demo = vision_ui.upload_widget()
+    demo = vision_widgets.upload_widget()
     _upload(demo, "huge.png", png_header_only(20_000, 20_000))
     assert "qwen-error" not in demo.result.value
     assert "16,129 tokens" in demo.result.value and "too large to preview" in demo.result.value
 
 
 def test_planner_widget_updates_and_guards():
-    from qwen_lessons import vision_ui
+    from qwen_lessons.widgets import vision_token_budgets as vision_widgets
 
-    demo = vision_ui.planner_widget()
-    expected = vision.plan_prompt(demo.text.value, [(3000, 4000)] * 2, [(720, 1280, 60.0)], context="32K")
+    demo = vision_widgets.planner_widget()
+    expected = prompts.plan_prompt(demo.text.value, [(3000, 4000)] * 2, [(720, 1280, 60.0)], context="32K")
     assert f"{expected.total:,}" in demo.result.value and "Does not fit" in demo.result.value
     assert "Biggest saving" in demo.knobs.value
     demo.images.value = 0
@@ -686,12 +690,12 @@ def test_planner_widget_updates_and_guards():
 
 
 def test_planner_widget_model_context_sets_the_generation():
-    from qwen_lessons import vision_ui
+    from qwen_lessons.widgets import vision_token_budgets as vision_widgets
 
-    models = vision.model_contexts()
+    models = prompts.model_contexts()
     if models.empty:
         pytest.skip("the catalog has no vision model with a known context")
-    demo = vision_ui.planner_widget("qwen2.5-vl")
+    demo = vision_widgets.planner_widget("qwen2.5-vl")
     row = models.iloc[0]
     demo.context.value = row["model_id"]
     assert demo.generation.value == row["generation"]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from qwen_lessons import memory, tiers
+from qwen_lessons import memory, models, tiers
 from qwen_lessons.checks import close_enough, report
 from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
 
 
 def check_kv_bytes_14b(answer_bytes) -> bool:
     """Exercise 1: KV-cache bytes per token of Qwen2.5-14B-Instruct in bf16."""
-    arch = memory.architecture("Qwen/Qwen2.5-14B-Instruct")
+    arch = models.resolve("Qwen/Qwen2.5-14B-Instruct")
     expected = memory.kv_bytes_per_token("Qwen/Qwen2.5-14B-Instruct")
     with_query_heads = 2 * arch["num_hidden_layers"] * arch["num_attention_heads"] * arch["head_dim"] * 2
     if close_enough(answer_bytes, with_query_heads):
@@ -19,7 +19,7 @@ def check_kv_bytes_14b(answer_bytes) -> bool:
     if close_enough(answer_bytes, expected / 2**20) or close_enough(answer_bytes, expected / 1024):
         return report(False, "the question asks for bytes, not KiB or MiB.")
     return report(close_enough(answer_bytes, expected, 1e-9),
-                  "2 x num_hidden_layers x num_key_value_heads x head_dim x 2 bytes; read them from memory.architecture(...).")
+                  "2 x num_hidden_layers x num_key_value_heads x head_dim x 2 bytes; read them from models.resolve(...).")
 
 
 def check_smallest_gpu_for_32b(answer_gpu_id) -> bool:
@@ -41,7 +41,7 @@ def check_smallest_gpu_for_32b(answer_gpu_id) -> bool:
 def check_decode_bound_l4(answer_tokens_per_s) -> bool:
     """Exercise 3: decode tokens/s bound of Qwen2.5-7B-Instruct bf16 on one L4 at batch 1, 4,096 tokens of context."""
     expected = tiers.decode_tokens_per_s_bound("Qwen/Qwen2.5-7B-Instruct", "bf16", "l4", 4096)
-    naive = get_gpu("l4")["memory_bandwidth_gbs"] * 1e9 / (memory.total_parameters("Qwen/Qwen2.5-7B-Instruct") * 2)
+    naive = get_gpu("l4")["memory_bandwidth_gbs"] * 1e9 / (models.count_parameters("Qwen/Qwen2.5-7B-Instruct")[0] * 2)
     if close_enough(answer_tokens_per_s, naive, 0.002):
         return report(False, "close: you divided by all weights. The input embedding is only indexed, and the KV "
                              "cache is read too; decode_bytes_per_token does both.")

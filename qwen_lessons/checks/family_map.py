@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from qwen_lessons import catalog
+from qwen_lessons import catalog, models
 from qwen_lessons.checks import close_enough, report
+from qwen_lessons.lessons import family_map as lesson
 
 
 def check_smallest_code_model(answer: str) -> bool:
@@ -20,7 +21,7 @@ def check_qwen3_8b_total(answer: float) -> bool:
     total, _ = catalog.count_parameters("Qwen/Qwen3-8B")
     if close_enough(answer, total / 1e9):
         return report(False, "that is in billions; give the raw count that count_parameters returns.")
-    embedding = catalog.parameter_breakdown(catalog.get_architecture("Qwen/Qwen3-8B"))["embedding"]
+    embedding = models.parameter_breakdown("Qwen/Qwen3-8B")["embedding"]
     if close_enough(answer, total - embedding, 0.001):
         return report(False, "you left out the input embedding; it is part of the total.")
     return report(close_enough(answer, total, 0.001), "count_parameters(model_id) returns (total, active).")
@@ -47,7 +48,7 @@ def check_active_share_235b(answer: float) -> bool:
 
 def check_claim_verdict(key: str, answer: str) -> bool:
     """Exercise 5: the verdict ('true', 'partly true' or 'false') the data gives for one popular claim."""
-    verdicts = {claim(None).key: claim for claim in catalog.CLAIMS}
+    verdicts = {claim(None).key: claim for claim in lesson.CLAIMS}
     if key not in verdicts:
         return report(False, f"key must be one of {sorted(verdicts)}.")
     expected = verdicts[key](None).verdict

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from qwen_lessons import finetune
+from qwen_lessons import finetune, models
 from qwen_lessons.checks import close_enough, report
 from qwen_lessons.units import GB, GIB
+from qwen_lessons.widgets import fine_tuning as planner
 
 LORA_MODEL = "Qwen/Qwen2.5-1.5B"
 FIT_GPU = "rtx-4090"
@@ -14,7 +15,7 @@ FIT_SETTINGS = {"rank": 16, "seq_len": 2048, "micro_batch": 1, "checkpointing": 
 def check_lora_params(answer: int) -> bool:
     """Exercise 1: LoRA rank 16 on q_proj and v_proj of Qwen2.5-1.5B, trainable parameters."""
     expected = finetune.lora_trainable_params(LORA_MODEL, 16, ("q_proj", "v_proj"))
-    layers = finetune.architecture(LORA_MODEL)["num_hidden_layers"]
+    layers = models.resolve(LORA_MODEL)["num_hidden_layers"]
     if close_enough(answer, expected / layers, 1e-9):
         return report(False, "that is one layer's worth; every decoder layer has its own q_proj and v_proj.")
     if close_enough(answer, 2 * finetune.lora_trainable_params(LORA_MODEL, 16, ("q_proj",)), 1e-9):
@@ -29,7 +30,7 @@ def check_lora_params(answer: int) -> bool:
 
 def check_full_state_gib(answer_gib: float) -> bool:
     """Exercise 2: weights + gradients + optimizer states of full mixed-precision fine-tuning of Qwen2.5-1.5B, GiB."""
-    params = finetune.total_params(LORA_MODEL)
+    params = models.count_parameters(LORA_MODEL)[0]
     expected = 18 * params / GIB
     if close_enough(answer_gib, 16 * params / GIB, 0.01):
         return report(False, "that is the ZeRO paper's count, with 16-bit gradients; the course's 'full' "
@@ -48,7 +49,7 @@ def check_lora_compute_share(answer: float) -> bool:
     full = finetune.training_flops("Qwen/Qwen2.5-7B", "full", tokens, checkpointing=False)
     lora = finetune.training_flops("Qwen/Qwen2.5-7B", "lora", tokens, checkpointing=False, rank=8)
     expected = lora / full
-    share_trainable = finetune.lora_trainable_params("Qwen/Qwen2.5-7B", 8) / finetune.total_params("Qwen/Qwen2.5-7B")
+    share_trainable = finetune.lora_trainable_params("Qwen/Qwen2.5-7B", 8) / models.count_parameters("Qwen/Qwen2.5-7B")[0]
     if close_enough(answer, share_trainable, 0.1) or (isinstance(answer, int | float) and answer < 0.1):
         return report(False, "that is the share of trainable parameters; the forward pass and the gradients "
                              "flowing back through every frozen layer still cost the full matrix products.")
@@ -60,13 +61,13 @@ def check_lora_compute_share(answer: float) -> bool:
 
 def check_largest_fit(model_id: str) -> bool:
     """Exercise 4: the largest Qwen2.5 base model whose QLoRA-4bit run (rank 16, 2048 tokens) fits an RTX 4090."""
-    candidates = [m for m in finetune.model_ids() if m.startswith("Qwen/Qwen2.5-") and "Instruct" not in m]
+    candidates = [m for m in models.model_ids(memory_modelled=True) if m.startswith("Qwen/Qwen2.5-") and "Instruct" not in m]
     fitting = [m for m in candidates
-               if finetune.plan(m, "qlora-4bit", FIT_GPU, **FIT_SETTINGS).fits]
-    expected = max(fitting, key=finetune.total_params)
+               if planner.plan(m, "qlora-4bit", FIT_GPU, **FIT_SETTINGS).fits]
+    expected = max(fitting, key=lambda m: models.count_parameters(m)[0])
     if model_id not in candidates:
         return report(False, f"answer with one of the base ids: {', '.join(candidates)}.")
-    result = finetune.plan(model_id, "qlora-4bit", FIT_GPU, **FIT_SETTINGS)
+    result = planner.plan(model_id, "qlora-4bit", FIT_GPU, **FIT_SETTINGS)
     if not result.fits:
         return report(False, f"the planner says that one needs {result.memory.total_gib:.1f} GiB, more than "
                               f"the card's {result.capacity_gib:.1f} GiB.")

@@ -16,12 +16,12 @@ pytestmark = pytest.mark.browser
 # start_here's widget, rebuilt with the same controls and no observer: it looks right but never updates
 FROZEN_WIDGET = """import ipywidgets as widgets
 
-from qwen_lessons import start
+from qwen_lessons.lessons import start_here as lesson
 
-sizes = start.checkpoint_sizes()
+sizes = lesson.checkpoint_sizes()
 size = widgets.SelectionSlider(options=sizes, value=sizes[0][1], description="Model")
-precision = widgets.Dropdown(options=list(start.PRECISION_BITS), value="bf16 (16-bit)", description="Precision")
-result = widgets.HTML(start.weights_sentence(sizes[0][1], "bf16 (16-bit)")).add_class("qwen-weights")
+precision = widgets.Dropdown(options=list(lesson.PRECISION_BITS), value="bf16 (16-bit)", description="Precision")
+result = widgets.HTML(lesson.weights_sentence(sizes[0][1], "bf16 (16-bit)")).add_class("qwen-weights")
 widgets.VBox([size, precision, result])"""
 
 

@@ -11,6 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from qwen_lessons import pictures, prompts
+from qwen_lessons.lessons import start_here as start_here_lessons
+from qwen_lessons.widgets import base_vs_instruct as base_vs_instruct_widgets
+from qwen_lessons.widgets import choosing_a_tier as choosing_a_tier_widgets
+from qwen_lessons.widgets import family_map as family_map_widgets
+from qwen_lessons.widgets import fine_tuning as fine_tuning_widgets
+
 
 @dataclass(frozen=True)
 class WidgetCase:
@@ -24,10 +31,9 @@ class WidgetCase:
 # ----------------------------------------------------------------------------- 00 start here: weights memory
 
 def start_here_weights() -> str:
-    from qwen_lessons import start
 
     # "End" on the model slider moves it to the largest checkpoint
-    return start.weights_sentence(start.checkpoint_sizes()[-1][1], "int4 (4-bit)")
+    return start_here_lessons.weights_sentence(start_here_lessons.checkpoint_sizes()[-1][1], "int4 (4-bit)")
 
 
 START_HERE = WidgetCase(
@@ -47,10 +53,10 @@ EXPLORER_LINE = "code"
 def family_map_table() -> str:
     from qwen_lessons import catalog
 
-    ui = catalog.build_explorer()
-    rows = catalog.explorer_selection(EXPLORER_LINE, ui.generation.value, ui.variant.value, ui.license.value,
+    ui = family_map_widgets.build_explorer()
+    rows = family_map_widgets.explorer_selection(EXPLORER_LINE, ui.generation.value, ui.variant.value, ui.license.value,
                                       ui.size.value, ui.context.value, table=catalog.load_catalog())
-    return catalog.selection_html(rows)
+    return family_map_widgets.selection_html(rows)
 
 
 FAMILY_MAP = WidgetCase(
@@ -65,17 +71,15 @@ VIEWER_TEXT = "user: Why does Qwen use ChatML?\nassistant: To mark who is speaki
 
 
 def token_view() -> str:
-    from qwen_lessons import tokens
 
-    ui = tokens.token_viewer()
-    return tokens.view_html(tokens.view_tokens(VIEWER_TEXT, ui.mode.value, ui.template.value, ui.thinking.value))
+    ui = base_vs_instruct_widgets.token_viewer()
+    return base_vs_instruct_widgets.view_html(base_vs_instruct_widgets.view_tokens(VIEWER_TEXT, ui.mode.value, ui.template.value, ui.thinking.value))
 
 
 def token_summary() -> str:
-    from qwen_lessons import tokens
 
-    ui = tokens.token_viewer()
-    return tokens.view_summary(tokens.view_tokens(VIEWER_TEXT, ui.mode.value, ui.template.value, ui.thinking.value))
+    ui = base_vs_instruct_widgets.token_viewer()
+    return base_vs_instruct_widgets.view_summary(base_vs_instruct_widgets.view_tokens(VIEWER_TEXT, ui.mode.value, ui.template.value, ui.thinking.value))
 
 
 BASE_VS_INSTRUCT = WidgetCase(
@@ -91,24 +95,21 @@ PLANNER_MODEL = "Qwen/Qwen2.5-14B"  # set explicitly: the notebook leaves the pl
 
 
 def _finetune_plan():
-    from qwen_lessons import finetune
 
-    ui = finetune.planner_widget()
-    return finetune.plan(PLANNER_MODEL, PLANNER_METHOD, ui.gpu.value, rank=ui.rank.value, seq_len=ui.seq_len.value,
+    ui = fine_tuning_widgets.planner_widget()
+    return fine_tuning_widgets.plan(PLANNER_MODEL, PLANNER_METHOD, ui.gpu.value, rank=ui.rank.value, seq_len=ui.seq_len.value,
                          micro_batch=ui.micro_batch.value, checkpointing=ui.checkpointing.value,
                          examples=ui.examples.value)
 
 
 def finetune_verdict() -> str:
-    from qwen_lessons import finetune
 
-    return finetune.verdict_html(_finetune_plan())
+    return fine_tuning_widgets.verdict_html(_finetune_plan())
 
 
 def finetune_hours() -> str:
-    from qwen_lessons import finetune
 
-    return finetune.hours_html(_finetune_plan())
+    return fine_tuning_widgets.hours_html(_finetune_plan())
 
 
 def _method_label() -> str:
@@ -129,15 +130,15 @@ PLANNER_IMAGES = 5
 
 
 def vision_plan() -> str:
-    from qwen_lessons import vision, vision_ui
+    from qwen_lessons.widgets import vision_token_budgets as vision_widgets
 
-    ui = vision_ui.planner_widget()
+    ui = vision_widgets.planner_widget()
     image_size = (ui.image_height.value, ui.image_width.value)
     videos = [(ui.video_height.value, ui.video_width.value, ui.duration.value)] * ui.videos.value
-    plan = vision.plan_prompt(ui.text.value, [image_size] * PLANNER_IMAGES, videos, generation=ui.generation.value,
+    plan = prompts.plan_prompt(ui.text.value, [image_size] * PLANNER_IMAGES, videos, generation=ui.generation.value,
                               budget=ui.budget.value, video_fps=ui.fps.value, reserved_output=ui.reserved.value,
                               context=ui.context.value)
-    return vision_ui.plan_html(plan, image_size, ui.budget.value)
+    return vision_widgets.plan_html(plan, image_size, ui.budget.value)
 
 
 UPLOAD_SAMPLE = "images/slide.png"
@@ -150,16 +151,17 @@ def _sample_path():
 
 
 def uploaded_report() -> str:
-    from qwen_lessons import vision, vision_ui
+    from qwen_lessons import vision
+    from qwen_lessons.widgets import vision_token_budgets as vision_widgets
 
-    ui = vision_ui.upload_widget()
+    ui = vision_widgets.upload_widget()
     # the size comes from the sample table, not from the file header the widget reads
     sample = vision.samples_table().set_index("file").loc[UPLOAD_SAMPLE]
     height, width = int(sample["height"]), int(sample["width"])
-    preview, problem = vision.decode_preview_with_reason(_sample_path().read_bytes())
-    _, every = vision_ui.overlay_png(preview, height, width, ui.generation.value, ui.budget.value)
+    preview, problem = pictures.decode_preview_with_reason(_sample_path().read_bytes())
+    _, every = vision_widgets.overlay_png(preview, height, width, ui.generation.value, ui.budget.value)
     note = f"No preview: {problem}; the count comes from the file header." if problem else ""
-    report = vision_ui.image_report_html(height, width, ui.generation.value, ui.budget.value, every, note)
+    report = vision_widgets.image_report_html(height, width, ui.generation.value, ui.budget.value, every, note)
     return f"<b>{_sample_path().name}</b>: " + report
 
 
@@ -180,29 +182,28 @@ WIZARD_HARDWARE = "a100-80gb"
 
 
 def memory_breakdown() -> str:
-    from qwen_lessons import tiers
 
-    ui = tiers.memory_calculator()
-    return tiers.memory_breakdown_html(ui.model.value, ui.quantization.value, CALCULATOR_PROMPT, ui.answer.value,
+    ui = choosing_a_tier_widgets.memory_calculator()
+    return choosing_a_tier_widgets.memory_breakdown_html(ui.model.value, ui.quantization.value, CALCULATOR_PROMPT, ui.answer.value,
                                        ui.batch.value)
 
 
 def wizard_fit() -> str:
     from qwen_lessons import tiers
 
-    ui = tiers.tier_wizard()
+    ui = choosing_a_tier_widgets.tier_wizard()
     result = tiers.recommend(ui.modality.value, ui.purpose.value, WIZARD_HARDWARE, ui.num_gpus.value,
                              ui.context.value, ui.batch.value, ui.quality.value)
-    return tiers.fit_html(result)
+    return choosing_a_tier_widgets.fit_html(result)
 
 
 def wizard_steps() -> str:
     from qwen_lessons import tiers
 
-    ui = tiers.tier_wizard()
+    ui = choosing_a_tier_widgets.tier_wizard()
     result = tiers.recommend(ui.modality.value, ui.purpose.value, WIZARD_HARDWARE, ui.num_gpus.value,
                              ui.context.value, ui.batch.value, ui.quality.value)
-    return tiers.steps_html(result)
+    return choosing_a_tier_widgets.steps_html(result)
 
 
 MEMORY_CALCULATOR = WidgetCase(
@@ -235,18 +236,16 @@ LESSON_CASES: dict[str, WidgetCase] = {
 
 
 def _method_after_default() -> str:
-    from qwen_lessons import finetune
 
-    ui = finetune.planner_widget()
+    ui = fine_tuning_widgets.planner_widget()
     values = [value for _, value in ui.method.options]
     return values[values.index(ui.method.value) + 1]
 
 
 def finetune_verdict_keyboard() -> str:
-    from qwen_lessons import finetune
 
-    ui = finetune.planner_widget()
-    return finetune.verdict_html(finetune.plan(
+    ui = fine_tuning_widgets.planner_widget()
+    return fine_tuning_widgets.verdict_html(fine_tuning_widgets.plan(
         PLANNER_MODEL, _method_after_default(), ui.gpu.value, rank=ui.rank.value, seq_len=ui.seq_len.value,
         micro_batch=ui.micro_batch.value, checkpointing=ui.checkpointing.value, examples=ui.examples.value))
 

@@ -1,4 +1,4 @@
-"""Widgets of lesson 4: an image token counter with the merged-patch overlay, an upload, and a prompt planner.
+"""Lesson 4 (04_vision_token_budgets): an image token counter with the merged-patch overlay, an upload, and a prompt planner.
 
 Each builder returns a SimpleNamespace of its widgets (controls, result HTML widgets and ``.box``), so tests
 can set ``.value`` on a control and read the result without a browser. The arithmetic is in ``vision``.
@@ -10,7 +10,10 @@ import html
 from types import SimpleNamespace
 
 from qwen_lessons import vision
-from qwen_lessons.ui import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR, guarded
+from qwen_lessons.plotting import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
+from qwen_lessons.ui import guarded, wire
+from qwen_lessons import pictures
+from qwen_lessons import prompts
 
 CUSTOM = ""  # the picture dropdown's "custom size" choice
 PLACEHOLDER = "Choose an image file. It goes from your browser to this notebook's kernel on your machine only."
@@ -29,8 +32,8 @@ def budget_options() -> list[tuple[str, str]]:
 
 def context_options() -> list[tuple[str, object]]:
     """(label, value) pairs for a context dropdown: the fixed windows, then catalog models with a known context."""
-    options = [(f"{name} ({tokens:,} tokens)", name) for name, tokens in vision.CONTEXT_WINDOWS.items()]
-    for row in vision.model_contexts().itertuples():
+    options = [(f"{name} ({tokens:,} tokens)", name) for name, tokens in prompts.CONTEXT_WINDOWS.items()]
+    for row in prompts.model_contexts().itertuples():
         options.append((f"{row.model_id} ({int(row.context_length):,})", row.model_id))
     return options
 
@@ -49,7 +52,7 @@ def image_report_html(height: int, width: int, generation: str, budget: str, eve
                       note: str = "") -> str:
     """The HTML shown under an overlay: the one-sentence verdict, the arithmetic, a note on the grid."""
     info = vision.generation_info(generation)
-    sentence = vision.describe_image(height, width, generation, budget=budget)
+    sentence = pictures.describe_image(height, width, generation, budget=budget)
     if info.fixed_input:
         grid = f"No grid: the resampler's {info.fixed_tokens} tokens do not map to image regions."
     else:
@@ -67,8 +70,8 @@ def overlay_png(picture, height: int, width: int, generation: str, budget: str) 
     """PNG bytes of the model's view of a picture (or of a blank canvas) with the grid, and the line step."""
     info = vision.generation_info(generation)
     resized_h, resized_w = vision.resized_size(height, width, generation, budget=budget)
-    view, every = vision.overlay_image(picture, resized_h, resized_w, None if info.fixed_input else info.factor)
-    return vision.png_bytes(view), every
+    view, every = pictures.overlay_image(picture, resized_h, resized_w, None if info.fixed_input else info.factor)
+    return pictures.png_bytes(view), every
 
 
 def image_widget(generation: str = vision.DEFAULT_GENERATION):
@@ -94,7 +97,7 @@ def image_widget(generation: str = vision.DEFAULT_GENERATION):
 
     def render() -> str:
         file = picture.value
-        preview = vision.sample_preview(file) if file != CUSTOM else None
+        preview = pictures.sample_preview(file) if file != CUSTOM else None
         png, every = overlay_png(preview, height.value, width.value, generation_box.value, budget.value)
         overlay.value = png
         overlay.layout.visibility = "visible"
@@ -117,10 +120,8 @@ def image_widget(generation: str = vision.DEFAULT_GENERATION):
             state["quiet"] = False
         update()
 
-    picture.observe(choose_picture, names="value")
-    for control in (height, width, generation_box, budget):
-        control.observe(update, names="value")
-    update()
+    wire((picture,), choose_picture, now=False)
+    wire((height, width, generation_box, budget), update)
     controls = widgets.VBox([picture, widgets.HBox([height, width]), generation_box, budget])
     return SimpleNamespace(picture=picture, height=height, width=width, generation=generation_box, budget=budget,
                            result=result, overlay=overlay, box=widgets.VBox([controls, overlay, result]))
@@ -144,8 +145,8 @@ def upload_widget(generation: str = vision.DEFAULT_GENERATION):
         key = (entry.get("name"), entry.get("size"), str(entry.get("last_modified")))
         if cache.get("key") != key:
             cache.clear()
-            height, width = vision.read_image_size(entry["content"])
-            preview, problem = vision.decode_preview_with_reason(entry["content"])
+            height, width = pictures.read_image_size(entry["content"])
+            preview, problem = pictures.decode_preview_with_reason(entry["content"])
             note = f"No preview: {problem}; the count comes from the file header." if problem else ""
             cache.update(key=key, value=(height, width, preview, note))
         return cache["value"]
@@ -167,14 +168,13 @@ def upload_widget(generation: str = vision.DEFAULT_GENERATION):
         if "qwen-error" in result.value:
             overlay.layout.visibility = "hidden"
 
-    for control in (upload, generation_box, budget):
-        control.observe(update, names="value")
+    wire((upload, generation_box, budget), update, now=False)  # nothing to show before a file arrives
     controls = widgets.VBox([upload, generation_box, budget])
     return SimpleNamespace(upload=upload, generation=generation_box, budget=budget, result=result, overlay=overlay,
                            box=widgets.VBox([controls, overlay, result]))
 
 
-def plan_html(plan: vision.PromptPlan, fit_size: tuple[int, int] | None = None, budget: str = vision.DEFAULT_BUDGET) -> str:
+def plan_html(plan: prompts.PromptPlan, fit_size: tuple[int, int] | None = None, budget: str = vision.DEFAULT_BUDGET) -> str:
     """The planner's verdict and its table of parts as HTML."""
     rows = "".join(
         f"<tr><td>{html.escape(part)}</td><td style='text-align:right'>{tokens:,}</td>"
@@ -185,7 +185,7 @@ def plan_html(plan: vision.PromptPlan, fit_size: tuple[int, int] | None = None, 
     if plan.fits:
         verdict = f"Fits: {plan.total:,} of {plan.context:,} tokens, {plan.remaining:,} left."
         if fit_size is not None:
-            more = vision.images_that_fit(*fit_size, plan.context, plan.total, plan.generation, budget=budget)
+            more = prompts.images_that_fit(*fit_size, plan.context, plan.total, plan.generation, budget=budget)
             verdict += f" Room for {more:,} more image(s) of {fit_size[0]} x {fit_size[1]}."
     else:
         verdict = f"Does not fit: {plan.total:,} tokens for a {plan.context:,}-token window, over by {-plan.remaining:,}."
@@ -247,8 +247,8 @@ def planner_widget(generation: str = vision.DEFAULT_GENERATION):
         n_images, n_videos = counts()
         image_list = [(image_height.value, image_width.value)] * n_images
         video_list = [(video_height.value, video_width.value, duration.value)] * n_videos
-        plan = vision.plan_prompt(text.value, image_list, video_list, **settings())
-        knobs.value = guarded(lambda: knobs_html(vision.knob_savings(text.value, image_list, video_list, **settings())))
+        plan = prompts.plan_prompt(text.value, image_list, video_list, **settings())
+        knobs.value = guarded(lambda: knobs_html(prompts.knob_savings(text.value, image_list, video_list, **settings())))
         return plan_html(plan, (image_height.value, image_width.value) if image_list else None, budget.value)
 
     def update(_change=None):
@@ -260,7 +260,7 @@ def planner_widget(generation: str = vision.DEFAULT_GENERATION):
 
     def choose_context(_change=None):
         # a model from the catalog brings its own generation
-        models = vision.model_contexts()
+        models = prompts.model_contexts()
         match = models[models["model_id"] == context.value]
         if not match.empty and match["generation"].iloc[0] != generation_box.value:
             state["quiet"] = True
@@ -270,10 +270,8 @@ def planner_widget(generation: str = vision.DEFAULT_GENERATION):
 
     controls = (text, images, image_height, image_width, videos, video_height, video_width, duration, fps, reserved,
                 generation_box, budget)
-    for control in controls:
-        control.observe(update, names="value")
-    context.observe(choose_context, names="value")
-    update()
+    wire((context,), choose_context, now=False)
+    wire(controls, update)
     box = widgets.VBox([
         text,
         widgets.HBox([images, image_height, image_width]),

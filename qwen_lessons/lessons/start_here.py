@@ -1,10 +1,8 @@
-"""The start-here lesson: a first widget (weights memory of a real Qwen checkpoint at a chosen precision)."""
+"""Lesson 0 (00_start_here): the weights memory of a real Qwen checkpoint at a chosen precision, in one sentence."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-from qwen_lessons.ui import guarded
+from qwen_lessons.catalog import load_catalog
 from qwen_lessons.units import weights_gib
 
 PRECISION_BITS = {"bf16 (16-bit)": 16, "int8 (8-bit)": 8, "int4 (4-bit)": 4}
@@ -21,32 +19,9 @@ def weights_sentence(params_billion: float, precision: str) -> str:
 
 def checkpoint_sizes(generation: str = SLIDER_GENERATION) -> list[tuple[str, float]]:
     """(label, total parameters in billions) of a generation's post-trained text checkpoints, smallest first."""
-    from qwen_lessons.catalog import load_catalog
-
     table = load_catalog()
     chosen = table[(table["generation"] == generation) & (table["line"] == "text") & (table["variant"] != "base")]
     chosen = chosen.dropna(subset=["params_b"]).sort_values("params_b")
     if chosen.empty:
         raise ValueError(f"generation {generation!r} has no text checkpoints with a known size in the catalog")
     return [(f"{model_id.split('/')[-1]} ({params:g}B)", float(params)) for model_id, params in zip(chosen["model_id"], chosen["params_b"], strict=True)]
-
-
-def weights_widget():
-    """A checkpoint slider and a precision dropdown whose label shows weights_sentence(); returns the widgets."""
-    import ipywidgets as widgets
-
-    sizes = checkpoint_sizes()
-    default = next((params for label, params in sizes if label.startswith("Qwen3-8B")), sizes[0][1])
-    size = widgets.SelectionSlider(options=sizes, value=default, description="Model",
-                                   continuous_update=True, layout=widgets.Layout(width="520px"),
-                                   style={"description_width": "initial"})
-    precision = widgets.Dropdown(options=list(PRECISION_BITS), value="bf16 (16-bit)", description="Precision")
-    result = widgets.HTML().add_class("qwen-weights")
-
-    def update(_change=None):
-        result.value = guarded(lambda: weights_sentence(size.value, precision.value))
-
-    size.observe(update, names="value")
-    precision.observe(update, names="value")
-    update()
-    return SimpleNamespace(size=size, precision=precision, result=result, box=widgets.VBox([size, precision, result]))

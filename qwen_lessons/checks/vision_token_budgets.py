@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qwen_lessons import vision
 from qwen_lessons.checks import close_enough, report
+from qwen_lessons import prompts
 
 SCREENSHOT = (720, 1280)  # exercise 1: a 1280 x 720 screenshot, height first
 HALF_SIDE = 1022  # exercise 2: 1022 / 28 = 36.5 exactly
@@ -47,11 +48,11 @@ def check_rounded_side(answer) -> bool:
 
 def check_images_fit(answer) -> bool:
     """Exercise 3: how many 1024 x 768 photos fit in 32K with 2,000 text tokens and 1,024 reserved for the answer."""
-    expected = vision.images_that_fit(*PHOTO, "32K", TEXT_TOKENS + ANSWER_TOKENS, "qwen2.5-vl")
+    expected = prompts.images_that_fit(*PHOTO, "32K", TEXT_TOKENS + ANSWER_TOKENS, "qwen2.5-vl")
     if not _is_number(answer):
         return report(False, "answer with a whole number of images.")
     per_image = vision.image_sequence_tokens(*PHOTO, "qwen2.5-vl")
-    if answer == vision.CONTEXT_WINDOWS["32K"] // per_image:
+    if answer == prompts.CONTEXT_WINDOWS["32K"] // per_image:
         return report(False, "the text and the reserved answer use part of the window too: subtract them first.")
     if answer == expected + 1:
         return report(False, "a part of an image does not fit: round the division down.")

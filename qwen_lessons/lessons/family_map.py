@@ -1,0 +1,496 @@
+"""Lesson 1 (01_family_map): the catalog's summaries, parameters counted from configs against the model cards,
+the eight popular claims decided from the data, and the lesson's figures."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pandas as pd
+
+from qwen_lessons import models
+from qwen_lessons.catalog import CATALOG_DTYPES, CATALOG_FILE, GENERATIONS, LICENSES, LINES, UNVERIFIED, VARIANTS, filter_catalog, is_moe, load_catalog
+from qwen_lessons.data import read_table
+
+# ---------------------------------------------------------------------------------------------------------------
+# Summaries behind the lesson's tables and figures
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def coverage(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rows per generation (rows) and line (columns), with totals; generations in release order."""
+    table = load_catalog() if table is None else table
+    counts = pd.crosstab(table["generation"], table["line"], margins=True, margins_name="total")
+    order = [g for g in GENERATIONS if g in counts.index] + ["total"]
+    columns = [line for line in LINES if line in counts.columns] + ["total"]
+    return counts.loc[order, columns]
+
+
+def availability_grid(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Lines x training states: how many checkpoints exist in each cell (0 = none released)."""
+    table = load_catalog() if table is None else table
+    variants = table["variant"].fillna(UNVERIFIED)
+    grid = pd.crosstab(table["line"], variants)
+    rows = [line for line in LINES if line in grid.index]
+    columns = [v for v in (*VARIANTS, UNVERIFIED) if v in grid.columns]
+    return grid.loc[rows, columns]
+
+
+def series_variants(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per series: its line, generation and the training states it was released in."""
+    table = load_catalog() if table is None else table
+    rows = []
+    for series, group in table.groupby("series", sort=False):
+        states = [v for v in VARIANTS if v in set(group["variant"].dropna())]
+        rows.append(
+            {
+                "series": series,
+                "line": group["line"].iloc[0],
+                "generation": group["generation"].iloc[0],
+                "variants": ", ".join(states) if states else UNVERIFIED,
+                "has_base": "base" in states,
+                "checkpoints": len(group),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def context_by_generation(table: pd.DataFrame | None = None, line: str = "text") -> pd.DataFrame:
+    """Per generation (release order): the shortest and longest native context and the longest extended one."""
+    table = load_catalog() if table is None else table
+    subset = filter_catalog(table, line=line)
+    grouped = subset.groupby("generation")
+    summary = pd.DataFrame(
+        {
+            "native_min": grouped["context_length"].min(),
+            "native_max": grouped["context_length"].max(),
+            "extended_max": grouped["extended_context"].max(),
+        }
+    )
+    order = [g for g in GENERATIONS if g in summary.index]
+    return summary.loc[order]
+
+
+def size_bucket(params_b: pd.Series) -> pd.Series:
+    """Label total sizes as <2B, 2-10B, 10-40B, 40-100B or >=100B (ordered categorical)."""
+    labels = ["<2B", "2–10B", "10–40B", "40–100B", "≥100B"]
+    return pd.cut(params_b.astype(float), bins=[0, 2, 10, 40, 100, float("inf")], right=False, labels=labels)
+
+
+def licenses_by_size(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Checkpoints per size bucket (rows) and license (columns); empty licenses are counted as 'unverified'."""
+    table = load_catalog() if table is None else table
+    known = table[table["params_b"].notna()]
+    licenses = known["license"].fillna(UNVERIFIED)
+    grid = pd.crosstab(size_bucket(known["params_b"]), licenses)
+    columns = [lic for lic in (*LICENSES, UNVERIFIED) if lic in grid.columns]
+    return grid[columns]
+
+
+def unverified_summary(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per column, how many rows are empty (not verified) and which series they belong to."""
+    table = load_catalog() if table is None else table
+    rows = []
+    for column in ("variant", "params_b", "context_length", "extended_context", "license"):
+        empty = table[table[column].isna()]
+        rows.append(
+            {
+                "what": f"{column} empty",
+                "rows": len(empty),
+                "series": ", ".join(dict.fromkeys(empty["series"])) or "—",
+            }
+        )
+    nominal = table[table["params_basis"] != "card"]
+    rows.append(
+        {
+            "what": "params_b nominal or assumed (not from a card)",
+            "rows": int(nominal["params_b"].notna().sum()),
+            "series": ", ".join(dict.fromkeys(nominal.loc[nominal["params_b"].notna(), "series"])) or "—",
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Parameter counts from configs, held against the model cards
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def printed_decimals(model_id: str) -> int:
+    """How many decimals the catalog prints for a model's published size (0 for '235', 2 for '0.49')."""
+    raw = read_table(CATALOG_FILE, dtypes={column: "string" for column in CATALOG_DTYPES})
+    text = raw.loc[raw["model_id"] == model_id, "params_b"]
+    if text.empty or pd.isna(text.iloc[0]):
+        raise ValueError(f"model_id {model_id!r} has no published size in the catalog")
+    return len(text.iloc[0].split(".")[1]) if "." in text.iloc[0] else 0
+
+
+def matches_print(computed_b: float, published_b: float, decimals: int) -> bool:
+    """True when a printed figure is the computed one rounded or cut to `decimals` places."""
+    unit = 10.0**-decimals
+    return published_b - unit / 2 - 1e-9 <= computed_b < published_b + unit
+
+
+def published_vs_computed() -> pd.DataFrame:
+    """Every model with a config and a model-card count: published vs computed totals and active counts.
+
+    `error_pct` = 100 x (computed - published) / published; `within_1pct` holds for total and active;
+    `matches_print` is True when the card figure equals the computed count rounded or truncated to the
+    digits the card prints (a card's 3.3 fits a computed 3.35, its 32.5 does not fit 32.76).
+    """
+    catalog = load_catalog().set_index("model_id")
+    rows = []
+    for model_id in models.model_ids():
+        if model_id not in catalog.index or catalog.at[model_id, "params_basis"] != "card":
+            continue
+        total, active = models.count_parameters(model_id)
+        decimals = printed_decimals(model_id)
+        row = {
+            "model_id": model_id,
+            "published_b": float(catalog.at[model_id, "params_b"]),
+            "computed_b": total / 1e9,
+            "published_active_b": float(catalog.at[model_id, "active_params_b"]),
+            "computed_active_b": active / 1e9,
+        }
+        row["error_pct"] = 100 * (row["computed_b"] / row["published_b"] - 1)
+        row["active_error_pct"] = 100 * (row["computed_active_b"] / row["published_active_b"] - 1)
+        row["within_1pct"] = abs(row["error_pct"]) <= 1 and abs(row["active_error_pct"]) <= 1
+        row["matches_print"] = matches_print(row["computed_b"], row["published_b"], decimals) and matches_print(
+            row["computed_active_b"], row["published_active_b"], decimals
+        )
+        rows.append(row)
+    columns = ["model_id", "published_b", "computed_b", "error_pct", "published_active_b", "computed_active_b",
+               "active_error_pct", "within_1pct", "matches_print"]
+    return pd.DataFrame(rows)[columns]
+
+
+def image_tokens_square(model_id: str, side: int, table: pd.DataFrame | None = None) -> int:
+    """Visual tokens for a side x side image, for sides that need no resizing (multiples of patch x merge)."""
+    if isinstance(side, bool) or not isinstance(side, int) or side <= 0:
+        raise ValueError(f"side must be a positive whole number of pixels, got {side!r}")
+    table = load_catalog() if table is None else table
+    match = table[table["model_id"] == model_id]
+    if match.empty:
+        vision = table.loc[table["vision_patch_size"].notna(), "model_id"]
+        raise ValueError(f"model_id {model_id!r} not in the catalog; models with vision data: {', '.join(vision)}")
+    row = match.iloc[0]
+    if pd.notna(row["image_tokens_fixed"]):
+        return int(row["image_tokens_fixed"])  # Qwen-VL resizes every image to 448x448 and keeps 256 queries
+    if pd.isna(row["vision_patch_size"]) or pd.isna(row["vision_merge_size"]):
+        raise ValueError(f"{model_id} has no vision constants in the catalog")
+    factor = int(row["vision_patch_size"]) * int(row["vision_merge_size"])
+    if side % factor:
+        raise ValueError(f"side must be a positive multiple of {factor} pixels for {model_id}, got {side!r}")
+    return (side // factor) ** 2
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# "The common picture vs the data": one verdict function per popular claim
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class Verdict(NamedTuple):
+    """A claim, decided from the catalog: verdict is 'true', 'partly true' or 'false'."""
+
+    key: str
+    claim: str
+    verdict: str
+    evidence: str
+    source: str
+
+
+def _sources(rows: pd.DataFrame, limit: int = 4) -> str:
+    """The first source of each evidence row, de-duplicated and capped, for a short citation."""
+    firsts = dict.fromkeys(str(s).split(";")[0].split(" (")[0].strip() for s in rows["source"])
+    listed = list(firsts)[:limit]
+    more = len(firsts) - len(listed)
+    return "; ".join(listed) + (f"; +{more} more (see the source column)" if more > 0 else "")
+
+
+def _sizes(rows: pd.DataFrame) -> str:
+    """'0.5–72B' style range of total sizes ('7B' when all are equal)."""
+    low, high = rows["params_b"].min(), rows["params_b"].max()
+    return f"{low:g}B" if low == high else f"{low:g}–{high:g}B"
+
+
+def claim_four_lines(table: pd.DataFrame | None = None) -> Verdict:
+    """Claim (a): four lines (text, code, vision-language, audio), each with a base and an instruct checkpoint."""
+    table = load_catalog() if table is None else table
+    lines = [line for line in LINES if line in set(table["line"])]
+    series = series_variants(table)
+    no_base = series[~series["has_base"]]
+    extra = [line for line in lines if line not in ("text", "code", "vision-language", "audio")]
+    evidence = (
+        f"{len(lines)} lines in the catalog ({', '.join(lines)}), so {len(extra)} beyond the four; "
+        f"{len(no_base)} of {len(series)} series have no base checkpoint "
+        f"({', '.join(no_base['series'])}); training states seen: "
+        f"{', '.join(v for v in VARIANTS if v in set(table['variant'].dropna()))}"
+    )
+    verdict = "false" if extra or len(no_base) else "true"
+    return Verdict("a", "Four lines (text, code, VL, audio), each with base + instruct", verdict, evidence,
+                   _sources(table[table["series"].isin(no_base["series"])]))
+
+
+def claim_size_range(table: pd.DataFrame | None = None) -> Verdict:
+    """Claim (b): sizes span 0.5B to 100B+."""
+    table = load_catalog() if table is None else table
+    sized = table[table["params_b"].notna()]
+    smallest = sized.loc[sized["params_b"].idxmin()]
+    dense = sized[~is_moe(sized).astype(bool)]
+    moe = sized[is_moe(sized).astype(bool)]
+    big = sized[sized["params_b"] >= 100]
+    big_dense = big[~is_moe(big).astype(bool)]
+    evidence = (
+        f"smallest: {smallest['model_id']} ({smallest['params_b']:g}B); largest dense: "
+        f"{dense['params_b'].max():g}B; largest MoE: {moe['params_b'].max():g}B total but "
+        f"{moe.loc[moe['params_b'].idxmax(), 'active_params_b']:g}B active; {len(big)} checkpoints reach 100B+, "
+        f"{len(big_dense)} of them dense"
+    )
+    verdict = "true" if len(big_dense) else ("partly true" if len(big) else "false")
+    return Verdict("b", "Sizes span 0.5B to 100B+", verdict, evidence, _sources(pd.concat([smallest.to_frame().T, big])))
+
+
+def flagships(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each generation's flagship (largest text checkpoint, or largest of any line if it has no text line)."""
+    table = load_catalog() if table is None else table
+    sized = table[table["params_b"].notna()]
+    picks = []
+    for generation in GENERATIONS:
+        rows = sized[sized["generation"] == generation]
+        if (rows["line"] == "text").any():
+            rows = rows[rows["line"] == "text"]  # a generation's flagship is its largest text model when it has one
+        if not rows.empty:
+            picks.append(rows.loc[rows["params_b"].idxmax()])
+    result = pd.DataFrame(picks)[["generation", "model_id", "params_b", "license", "source"]]
+    return result.reset_index(drop=True)
+
+
+def claim_flagship_license(table: pd.DataFrame | None = None) -> Verdict:
+    """Claim (c): flagship releases are Apache 2.0."""
+    table = load_catalog() if table is None else table
+    tops = flagships(table)
+    known = tops[tops["license"].notna()]
+    apache = known[known["license"] == "Apache-2.0"]
+    other = known[known["license"] != "Apache-2.0"]
+    unknown = tops[tops["license"].isna()]
+    evidence = (
+        f"Apache-2.0: {', '.join(apache['model_id'])}; not Apache: "
+        + ", ".join(f"{m} ({lic})" for m, lic in zip(other["model_id"], other["license"], strict=True))
+        + (f"; license unverified: {', '.join(unknown['model_id'])}" if len(unknown) else "")
+    )
+    verdict = "true" if other.empty else ("partly true" if len(apache) else "false")
+    return Verdict("c", "Flagship releases are Apache 2.0", verdict, evidence, _sources(known))
+
+
+def claim_context_growth(table: pd.DataFrame | None = None) -> Verdict:
+    """Claim (d): text context grew from 8K/32K to 128K."""
+    table = load_catalog() if table is None else table
+    summary = context_by_generation(table)
+    parts = []
+    for generation, row in summary.iterrows():
+        native = f"{_k(row['native_min'])}" if row["native_min"] == row["native_max"] else (
+            f"{_k(row['native_min'])}–{_k(row['native_max'])}")
+        extended = f", up to {_k(row['extended_max'])} extended" if pd.notna(row["extended_max"]) else ""
+        parts.append(f"{generation}: {native} native{extended}")
+    latest = summary["native_max"].dropna().max()
+    starts_right = summary["native_min"].dropna().iloc[0] <= 8192
+    # true only if the longest native context ends at 128K; shorter or longer makes the claim's endpoint wrong
+    verdict = ("true" if latest == 131072 else "partly true") if starts_right else "false"
+    rows = filter_catalog(table, line="text")
+    return Verdict("d", "Text context went from 8K/32K to 128K", verdict, "; ".join(parts),
+                   _sources(rows[rows["context_length"].notna()]))
+
+
+def _k(tokens) -> str:
+    """Tokens as 8K / 128K / 1M (binary K for powers of two, decimal M for the '1 million' figures)."""
+    tokens = int(tokens)
+    if tokens >= 1_000_000 and tokens % 1_000_000 == 0:
+        return f"{tokens // 1_000_000}M"
+    return f"{tokens // 1024}K" if tokens % 1024 == 0 else f"{tokens:,}"
+
+
+def claim_code_line(table: pd.DataFrame | None = None) -> Verdict:
+    """Claim (e): the code line is 1.5B–32B with fill-in-the-middle."""
+    table = load_catalog() if table is None else table
+    code = filter_catalog(table, line="code")
+    per_series = "; ".join(f"{s}: {_sizes(g)}" for s, g in code.groupby("series", sort=False))
+    fim = code["fill_in_middle"].fillna(False).astype(bool)
+    evidence = f"{per_series}; fill-in-the-middle documented for {int(fim.sum())} of {len(code)} code checkpoints"
+    sizes_right = code["params_b"].min() == 1.5 and code["params_b"].max() == 32
+    verdict = "true" if sizes_right and fim.all() else ("partly true" if fim.all() else "false")
+    return Verdict("e", "Code line is 1.5B–32B with fill-in-the-middle", verdict, evidence, _sources(code))
+
+
+def claim_vl_sizes(table: pd.DataFrame | None = None) -> Verdict:
+    """Claim (f): the vision-language line is 7B–72B."""
+    table = load_catalog() if table is None else table
+    vl = filter_catalog(table, line="vision-language")
+    sized = vl[vl["params_b"].notna()]
+    per_series = "; ".join(f"{s}: {_sizes(g)}" for s, g in sized.groupby("series", sort=False))
+    verdict = "true" if (sized["params_b"].min(), sized["params_b"].max()) == (7, 72) else "false"
+    return Verdict("f", "Vision-language line is 7B–72B", verdict, per_series + " (sizes are nominal, from the names)",
+                   _sources(sized))
+
+
+def claim_audio_line(table: pd.DataFrame | None = None) -> Verdict:
+    """Claim (g): the audio line is 7B–72B under a 'Qwen Community License'."""
+    table = load_catalog() if table is None else table
+    audio = filter_catalog(table, line="audio")
+    sized = audio[audio["params_b"].notna()]
+    licenses = sorted(set(audio["license"].dropna()))
+    community = [lic for lic in licenses if "Community" in lic]
+    evidence = (
+        f"{len(audio)} audio checkpoints; sizes {_sizes(sized) if len(sized) else 'unknown'} "
+        f"({len(audio) - len(sized)} without a size in the name); licenses: {', '.join(licenses)}; "
+        f"speech also in the omni line ({len(filter_catalog(table, line='omni'))} checkpoints)"
+    )
+    verdict = "true" if community and len(sized) and sized["params_b"].max() >= 72 else "false"
+    return Verdict("g", "Audio line is 7B–72B under a Qwen Community License", verdict, evidence, _sources(audio))
+
+
+def claim_image_tokens(table: pd.DataFrame | None = None, side: int = 448) -> Verdict:
+    """Claim (h): a 448x448 image costs 256–512 tokens."""
+    table = load_catalog() if table is None else table
+    vision = table[table["vision_patch_size"].notna()]
+    per_series = {}
+    for series, group in vision.groupby("series", sort=False):
+        per_series[series] = image_tokens_square(group["model_id"].iloc[0], side, table)
+    counts = set(per_series.values())
+    evidence = "; ".join(f"{s}: {n} tokens" for s, n in per_series.items()) + " (vision start/end markers excluded)"
+    inside = [n for n in counts if 256 <= n <= 512]
+    if len(inside) == len(counts):
+        verdict = "true"
+    elif max(counts) <= 256:
+        verdict = "false"  # nothing costs more than the band's lower edge, and some cost less
+    else:
+        verdict = "partly true"
+    source = _sources(vision, limit=2) + "; patch and merge sizes: each row's source (HF vision configs)"
+    return Verdict("h", f"A {side}×{side} image costs 256–512 tokens", verdict, evidence, source)
+
+
+CLAIMS = (
+    claim_four_lines,
+    claim_size_range,
+    claim_flagship_license,
+    claim_context_growth,
+    claim_code_line,
+    claim_vl_sizes,
+    claim_audio_line,
+    claim_image_tokens,
+)
+
+
+def common_picture(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """All popular claims with their verdicts, evidence and sources, decided from the catalog."""
+    table = load_catalog() if table is None else table
+    return pd.DataFrame([claim(table)._asdict() for claim in CLAIMS])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------------------------------------------
+
+
+LINE_COLOURS = dict(zip(LINES, ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"), strict=True))
+
+
+def draw_training_states(table: pd.DataFrame | None = None, ax=None):
+    """Diagram: pre-training gives a base checkpoint; post-training turns it into chat/instruct, thinking or
+    hybrid checkpoints. Each box shows how many catalog checkpoints are in that state."""
+    import matplotlib.pyplot as plt
+
+    table = load_catalog() if table is None else table
+    counts = table["variant"].value_counts()
+    ax = ax or plt.subplots(figsize=(8, 3.2))[1]
+    ax.set_axis_off()
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 4)
+    boxes = {
+        "data": (1.0, 2, "web text, code,\nbooks, math\n(trillions of tokens)", "#DDDDDD"),
+        "base": (4.0, 2, f"base\n{counts.get('base', 0)} checkpoints", "#56B4E9"),
+        "chat": (8.3, 3.4, f"instruct / chat\n{counts.get('instruct', 0) + counts.get('chat', 0)} checkpoints",
+                 "#E69F00"),
+        "thinking": (8.3, 2, f"thinking\n{counts.get('thinking', 0)} checkpoints", "#CC79A7"),
+        "hybrid": (8.3, 0.6, f"hybrid (switchable)\n{counts.get('hybrid', 0)} checkpoints", "#009E73"),
+    }
+    for x, y, text, colour in boxes.values():
+        ax.text(x, y, text, ha="center", va="center", fontsize=9,
+                bbox={"boxstyle": "round,pad=0.4", "facecolor": colour, "edgecolor": "#333333"})
+    arrow = {"arrowstyle": "->", "color": "#333333", "lw": 1.5}
+    ax.annotate("", xy=(3.2, 2), xytext=(2.25, 2), arrowprops=arrow)
+    ax.text(2.7, 2.55, "pre-\ntraining", ha="center", fontsize=8)
+    for target in ("chat", "thinking", "hybrid"):
+        ax.annotate("", xy=(7.0, boxes[target][1]), xytext=(4.85, 2), arrowprops=arrow)
+    ax.text(5.7, 3.35, "post-training\n(SFT + RL)", ha="center", fontsize=8)
+    return ax
+
+
+def plot_size_ladder(table: pd.DataFrame | None = None, ax=None):
+    """Total size per checkpoint by generation on a log axis; MoE models show a line down to active size."""
+    import matplotlib.pyplot as plt
+
+    table = load_catalog() if table is None else table
+    ax = ax or plt.subplots()[1]
+    sized = table[table["params_b"].notna()].drop_duplicates(["generation", "params_b", "active_params_b"])
+    positions = {g: i for i, g in enumerate(GENERATIONS)}
+    moe = is_moe(sized).astype(bool)
+    for flag, marker, label in ((False, "o", "dense (total = active)"), (True, "D", "MoE total")):
+        rows = sized[moe == flag]
+        x = rows["generation"].map(positions).astype(float)
+        ax.scatter(x, rows["params_b"].astype(float), marker=marker, s=36, color="#0072B2" if not flag else "#D55E00",
+                   label=label, zorder=3)
+    rows = sized[moe]
+    x = rows["generation"].map(positions).astype(float)
+    ax.vlines(x, rows["active_params_b"].astype(float), rows["params_b"].astype(float), color="#D55E00", lw=1)
+    ax.scatter(x, rows["active_params_b"].astype(float), marker="v", s=30, color="#E69F00", label="MoE active",
+               zorder=3)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(GENERATIONS)), GENERATIONS, rotation=30)
+    ax.set_xlabel("generation")
+    ax.set_ylabel("parameters (billions, log scale)")
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_context(table: pd.DataFrame | None = None, ax=None, line: str = "text"):
+    """Native vs extended context per generation (log scale) for one line."""
+    import matplotlib.pyplot as plt
+
+    summary = context_by_generation(table, line=line)
+    ax = ax or plt.subplots()[1]
+    x = range(len(summary))
+    ax.bar([i - 0.2 for i in x], summary["native_max"].astype(float), width=0.4, color="#0072B2",
+           label="longest native context")
+    ax.bar([i + 0.2 for i in x], summary["extended_max"].astype(float), width=0.4, color="#E69F00",
+           label="longest extended context (YaRN or other)")
+    ax.set_yscale("log", base=2)
+    ticks = [2**k for k in range(13, 21)]
+    ax.set_yticks(ticks, [_k(t) if t < 2**20 else "1M" for t in ticks])
+    ax.set_xticks(list(x), summary.index, rotation=30)
+    ax.set_xlabel("generation")
+    ax.set_ylabel("context (tokens, log scale)")
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_licenses(table: pd.DataFrame | None = None, ax=None):
+    """Stacked bars: checkpoints per size bucket, split by license."""
+    import matplotlib.pyplot as plt
+
+    grid = licenses_by_size(table)
+    ax = ax or plt.subplots()[1]
+    bottom = None
+    colours = ("#009E73", "#E69F00", "#D55E00", "#CC79A7", "#0072B2", "#BBBBBB")
+    for colour, license_name in zip(colours, grid.columns, strict=False):
+        values = grid[license_name].to_numpy()
+        ax.bar(grid.index.astype(str), values, bottom=bottom, color=colour, label=license_name)
+        bottom = values if bottom is None else bottom + values
+    ax.set_xlabel("total size")
+    ax.set_ylabel("checkpoints")
+    ax.legend(fontsize=8, loc="upper right")
+    return ax
+
+
+def decimal_year(release: pd.Series):
+    """'2024-09' -> 2024.71 (mid-month), as floats for a fast numeric time axis."""
+    months = release.astype(str)
+    return (months.str.slice(0, 4).astype(int) + (months.str.slice(5, 7).astype(int) - 0.5) / 12).to_numpy()

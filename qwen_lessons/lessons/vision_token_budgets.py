@@ -1,0 +1,95 @@
+"""Lesson 4 (04_vision_token_budgets): the worked examples and the popular "a 448 x 448 tile costs 256-512 tokens"
+claim, decided per generation with the arithmetic shown."""
+
+from __future__ import annotations
+
+import numbers
+
+import pandas as pd
+
+from qwen_lessons.vision import budget_keys, budget_row, check_side, generation_keys, generation_info, image_tokens, resized_size
+
+WORKED_SIZES = ((1080, 1920), (480, 640), (2048, 2048), (100, 100), (4000, 3000))
+WORKED_SETTINGS = (
+    ("Qwen2.5-VL, helper default", "qwen2.5-vl", "qwen-vl-utils"),
+    ("Qwen2.5-VL, transformers class default", "qwen2.5-vl", "transformers-class"),
+    ("Qwen3-VL, helper default", "qwen3-vl", "qwen-vl-utils"),
+    ("Qwen3-VL, checkpoint config", "qwen3-vl", "qwen3-vl-checkpoint"),
+)
+
+
+def worked_examples(sizes=WORKED_SIZES, settings=WORKED_SETTINGS) -> pd.DataFrame:
+    """Resized size and tokens of a few typical images under four common settings (one column per setting)."""
+    rows = []
+    for height, width in sizes:
+        row = {"input (H x W)": f"{height} x {width}"}
+        for label, generation, budget in settings:
+            resized_h, resized_w = resized_size(height, width, generation, budget=budget)
+            tokens = image_tokens(height, width, generation, budget=budget)
+            row[label] = f"{resized_h} x {resized_w} -> {tokens:,}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+
+# ---------------------------------------------------------------- the claim check
+
+
+def tile_claim(side: int = 448, low: int = 256, high: int = 512) -> pd.DataFrame:
+    """Decide 'a side x side tile costs roughly low-high tokens' per generation, with the arithmetic shown."""
+    side = check_side("side", side)
+    for name, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a whole number of tokens, 1 or more, got {value!r}")
+    if low > high:
+        raise ValueError(f"low ({low}) must not exceed high ({high})")
+    rows = []
+    for generation in generation_keys():
+        info = generation_info(generation)
+        tokens = image_tokens(side, side, generation)
+        if info.fixed_input:
+            arithmetic = (f"any image -> {info.fixed_side} x {info.fixed_side} px -> {info.fixed_tokens} "
+                          "resampler queries")
+            spread = str(tokens)
+        else:
+            resized_h, resized_w = resized_size(side, side, generation)
+            arithmetic = (f"{side}/{info.factor} = {side / info.factor:g} -> {resized_h // info.factor} per side; "
+                          f"{resized_h // info.factor} x {resized_w // info.factor} = {tokens}")
+            counts = [image_tokens(side, side, generation, budget=budget)
+                      for budget in budget_keys() if budget_row(budget)["applies_to"] in ("all", generation)]
+            spread = str(tokens) if min(counts) == max(counts) else f"{min(counts)} to {max(counts)}"
+        if tokens < low:
+            verdict = f"false: {tokens} is below {low}"
+        elif tokens > high:
+            verdict = f"false: {tokens} is above {high}"
+        elif tokens == low:
+            verdict = f"only at the bottom: exactly {tokens}, never more"
+        else:
+            verdict = f"true: {tokens}"
+        rows.append({"generation": info.name, "factor (px)": info.factor, "arithmetic": arithmetic,
+                     "visual tokens": tokens, "with wrappers": tokens + info.wrapper_tokens,
+                     "over the named budgets": spread, "verdict": verdict})
+    table = pd.DataFrame(rows)
+    table["factor (px)"] = table["factor (px)"].astype("Int64")
+    return table
+
+
+def tile_claim_summary(side: int = 448, low: int = 256, high: int = 512) -> str:
+    """One paragraph deciding the claim over all generations, from tile_claim()."""
+    table = tile_claim(side, low, high)
+    by_tokens = table.groupby("visual tokens", sort=True)["generation"].apply(list)
+    parts = [f"Default budgets, {side} x {side} px: " + "; ".join(
+        f"{', '.join(names)} -> {tokens}" for tokens, names in by_tokens.items()) + " visual tokens (+2 wrappers)."]
+    top, bottom = int(table["visual tokens"].max()), int(table["visual tokens"].min())
+    if top < high:
+        parts.append(f"No generation reaches {high}; the most is {top}.")
+    below = table.loc[table["visual tokens"] < low, "generation"]
+    if len(below):
+        parts.append(f"{', '.join(below)} fall below {low} (down to {bottom}).")
+    fixed = table.loc[table["factor (px)"].isna(), "generation"]
+    if len(fixed):
+        parts.append(f"Only {', '.join(fixed)} squeezes images to one fixed square; the others keep size and "
+                     "aspect ratio, so there are no tiles to count.")
+    return " ".join(parts)
+
+

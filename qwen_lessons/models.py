@@ -1,0 +1,477 @@
+"""One description of a checkpoint, read by every calculator (lessons 1, 3 and 5).
+
+``resolve(model_id)`` turns a model id (``"Qwen/Qwen2.5-7B"``, ``"qwen2.5-7b"``, ``"Qwen2.5-7B"``) into one frozen
+``Checkpoint``: its config row from ``data/architectures.csv``, the kind of every decoder layer, and the list of
+its weight matrices with their shapes and PEFT module names. Parameter counts (lesson 1), LoRA counts and
+training memory (lesson 3), inference memory and speed bounds (lesson 5) all read that one list.
+
+Adding a checkpoint whose layers are of a known kind is one row in ``data/architectures.csv``. A genuinely new
+layer kind is one builder function below, registered in ``LAYER_KINDS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
+
+import pandas as pd
+
+from qwen_lessons.data import DataFileError, data_path, read_table, row_as_dict
+
+ARCHITECTURES_FILE = "architectures.csv"
+ORG_PREFIX = "Qwen/"
+
+INT_COLUMNS = (
+    "num_hidden_layers",
+    "hidden_size",
+    "intermediate_size",
+    "quantized_intermediate_size",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "head_dim",
+    "vocab_size",
+    "max_position_embeddings",
+    "num_experts",
+    "num_experts_per_tok",
+    "moe_intermediate_size",
+    "shared_expert_intermediate_size",
+    "full_attention_interval",
+    "linear_num_key_heads",
+    "linear_num_value_heads",
+    "linear_key_head_dim",
+    "linear_value_head_dim",
+    "linear_conv_kernel_dim",
+)
+BOOL_COLUMNS = ("tie_word_embeddings", "attention_output_gate", "attention_bias", "qk_norm")
+STR_COLUMNS = ("model_id", "architecture", "torch_dtype", "source", "notes")
+ARCH_DTYPES = {
+    **{column: "Int64" for column in INT_COLUMNS},
+    **{column: "boolean" for column in BOOL_COLUMNS},
+    **{column: "string" for column in STR_COLUMNS},
+}
+# Columns every row needs before any calculator can read it.
+REQUIRED_NUMBERS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim",
+                    "vocab_size")
+# Qwen-1 checkpoints (Hugging Face model_type "qwen") fuse Q, K and V into one c_attn matrix and name the MLP
+# w1 / w2 / c_proj; every later generation uses the separate projections of transformers' Qwen2 code.
+FUSED_QKV_ARCHITECTURES = ("qwen",)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def load_architectures() -> pd.DataFrame:
+    """Return data/architectures.csv: one row per model_id, integers as Int64, flags as nullable booleans."""
+    path = data_path(ARCHITECTURES_FILE)
+    return _checked_table(str(path), path.stat().st_mtime_ns).copy()
+
+
+@lru_cache(maxsize=4)
+def _checked_table(path: str, mtime_ns: int) -> pd.DataFrame:
+    """Read and validate the table once per file version (the path and stamp key the cache)."""
+    table = read_table(ARCHITECTURES_FILE, dtypes=ARCH_DTYPES, required=tuple(ARCH_DTYPES))
+    problems = architecture_problems(table)
+    if problems:
+        raise DataFileError(f"{ARCHITECTURES_FILE}: {len(problems)} problem(s): " + "; ".join(problems))
+    return table
+
+
+def _not_positive_integers(table: pd.DataFrame, column: str) -> list[str]:
+    values = pd.to_numeric(table[column], errors="coerce")
+    bad = (values.isna() | (values <= 0)).fillna(True)
+    return [f"{model_id}: {column} must be a positive integer" for model_id in table.loc[bad, "model_id"]]
+
+
+def architecture_problems(table: pd.DataFrame) -> list[str]:
+    """List every rule the architecture table breaks (empty list = valid); pure, so tests can feed bad tables."""
+    problems: list[str] = []
+    duplicated = table["model_id"][table["model_id"].str.lower().duplicated()].tolist()
+    if duplicated:
+        problems.append(f"duplicate model_id(s) {duplicated}")
+    for column in REQUIRED_NUMBERS:
+        problems += _not_positive_integers(table, column)
+    for column in INT_COLUMNS:
+        negative = (table[column] < 0).fillna(False)
+        problems += [f"{model_id}: {column} must not be negative" for model_id in table.loc[negative, "model_id"]]
+    uneven = (table["num_attention_heads"] % table["num_key_value_heads"] != 0).fillna(False)
+    for model_id in table.loc[uneven, "model_id"]:
+        problems.append(f"{model_id}: num_key_value_heads must divide num_attention_heads")
+    routed = (table["num_experts_per_tok"] > table["num_experts"]).fillna(False)
+    for model_id in table.loc[routed, "model_id"]:
+        problems.append(f"{model_id}: num_experts_per_tok exceeds num_experts")
+    no_width = ((table["num_experts"].fillna(0) == 0) & table["intermediate_size"].isna())
+    for model_id in table.loc[no_width, "model_id"]:
+        problems.append(f"{model_id}: a dense model needs intermediate_size")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The description: matrices and layer kinds
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """One weight matrix of a checkpoint, as many times as the model holds it.
+
+    ``module`` is the name PEFT matches (by its last component, as ``target_modules`` does); ``copies`` is how
+    many a layer holds (the experts of a MoE layer), ``active`` how many of them one token multiplies through,
+    ``layers`` how many decoder layers hold it. ``decoder`` matrices are the linear layers that quantization
+    formats compress and LoRA adapts; the embedding and the output head are not.
+    """
+
+    module: str
+    part: str  # the component it belongs to, as lesson 1's breakdown names it
+    in_features: int
+    out_features: int
+    layers: int = 1
+    copies: int = 1
+    active: int = 1
+    bias: int = 0  # bias entries per copy
+    decoder: bool = True
+
+    @property
+    def name(self) -> str:
+        """The last component of the module name: what PEFT's target_modules match."""
+        return self.module.split(".")[-1]
+
+    @property
+    def count(self) -> int:
+        """How many of this matrix the model holds: layers x copies."""
+        return self.layers * self.copies
+
+    @property
+    def weights(self) -> int:
+        """Weight entries over the whole model (biases not included)."""
+        return self.in_features * self.out_features * self.count
+
+    @property
+    def active_weights(self) -> int:
+        """Weight entries one token multiplies through."""
+        return self.in_features * self.out_features * self.layers * self.active
+
+    @property
+    def biases(self) -> int:
+        """Bias entries over the whole model."""
+        return self.bias * self.count
+
+
+@dataclass(frozen=True)
+class Vector:
+    """Parameters that are not a matrix (norm weights, routers, convolution kernels), summed over the model."""
+
+    what: str
+    part: str
+    count: int
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """One kind of sub-layer: its builder, and whether the memory models know its activations and cache."""
+
+    name: str
+    describe: str
+    build: Callable[[Mapping, int], tuple[list[Matrix], list[Vector]]]  # (config, layers of this kind)
+    memory_modelled: bool = True
+
+
+def _full_attention(c: Mapping, layers: int) -> tuple[list[Matrix], list[Vector]]:
+    h, n_q, n_kv, d = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
+    gate = 2 if c["attention_output_gate"] else 1  # Qwen3-Next's output gate doubles q_proj
+    bias = bool(c["attention_bias"])  # Qwen2/2.5: bias on q, k and v, not on o
+    matrices = [
+        Matrix("q_proj", "attention", h, n_q * d * gate, layers, bias=n_q * d if bias else 0),
+        Matrix("k_proj", "attention", h, n_kv * d, layers, bias=n_kv * d if bias else 0),
+        Matrix("v_proj", "attention", h, n_kv * d, layers, bias=n_kv * d if bias else 0),
+        Matrix("o_proj", "attention", n_q * d, h, layers),
+    ]
+    vectors = [Vector("q_norm and k_norm", "attention", 2 * d * layers)] if c["qk_norm"] else []
+    return matrices, vectors
+
+
+def _fused_attention(c: Mapping, layers: int) -> tuple[list[Matrix], list[Vector]]:
+    h, n_q, d = c["hidden_size"], c["num_attention_heads"], c["head_dim"]
+    bias = 3 * n_q * d if c["attention_bias"] else 0
+    return [Matrix("c_attn", "attention", h, 3 * n_q * d, layers, bias=bias),
+            Matrix("attn.c_proj", "attention", n_q * d, h, layers)], []
+
+
+def _linear_attention(c: Mapping, layers: int) -> tuple[list[Matrix], list[Vector]]:
+    """Qwen3-Next's Gated DeltaNet layer: fused projections, a depthwise convolution, a recurrent state."""
+    h = c["hidden_size"]
+    n_k, n_v = c["linear_num_key_heads"], c["linear_num_value_heads"]
+    key_dim, value_dim = n_k * c["linear_key_head_dim"], n_v * c["linear_value_head_dim"]
+    matrices = [
+        Matrix("in_proj_qkvz", "linear_attention", h, 2 * key_dim + 2 * value_dim, layers),
+        Matrix("in_proj_ba", "linear_attention", h, 2 * n_v, layers),
+        Matrix("out_proj", "linear_attention", value_dim, h, layers),
+    ]
+    per_layer = ((2 * key_dim + value_dim) * c["linear_conv_kernel_dim"]  # depthwise conv, no bias
+                 + 2 * n_v  # dt_bias and A_log
+                 + c["linear_value_head_dim"])  # gated RMSNorm
+    return matrices, [Vector("conv1d, dt_bias, A_log, norm", "linear_attention", per_layer * layers)]
+
+
+def _dense_mlp(c: Mapping, layers: int, width: int | None = None) -> tuple[list[Matrix], list[Vector]]:
+    h, f = c["hidden_size"], width or c["intermediate_size"]
+    return [Matrix("gate_proj", "mlp", h, f, layers), Matrix("up_proj", "mlp", h, f, layers),
+            Matrix("down_proj", "mlp", f, h, layers)], []
+
+
+def _fused_mlp(c: Mapping, layers: int, width: int | None = None) -> tuple[list[Matrix], list[Vector]]:
+    h, f = c["hidden_size"], width or c["intermediate_size"]
+    return [Matrix("w1", "mlp", h, f, layers), Matrix("w2", "mlp", h, f, layers),
+            Matrix("mlp.c_proj", "mlp", f, h, layers)], []
+
+
+def _moe(c: Mapping, layers: int) -> tuple[list[Matrix], list[Vector]]:
+    h, experts, k, f = c["hidden_size"], c["num_experts"], c["num_experts_per_tok"], c["moe_intermediate_size"]
+    matrices = [Matrix(name, "experts", fan_in, fan_out, layers, copies=experts, active=k)
+                for name, fan_in, fan_out in (("gate_proj", h, f), ("up_proj", h, f), ("down_proj", f, h))]
+    vectors = [Vector("router", "router", h * experts * layers)]
+    shared = c["shared_expert_intermediate_size"]
+    if shared:
+        matrices += [Matrix(f"shared_expert.{name}", "shared_expert", fan_in, fan_out, layers)
+                     for name, fan_in, fan_out in (("gate_proj", h, shared), ("up_proj", h, shared),
+                                                   ("down_proj", shared, h))]
+        vectors.append(Vector("shared_expert_gate", "shared_expert", h * layers))
+    return matrices, vectors
+
+
+LAYER_KINDS = MappingProxyType({
+    "full_attention": LayerKind("full_attention", "softmax attention over every earlier token (KV cache)",
+                                _full_attention),
+    "fused_attention": LayerKind("fused_attention", "softmax attention with Q, K, V in one matrix (Qwen-1)",
+                                 _fused_attention),
+    "linear_attention": LayerKind("linear_attention", "Gated DeltaNet: a fixed-size recurrent state, no KV cache",
+                                  _linear_attention, memory_modelled=False),
+    "dense_mlp": LayerKind("dense_mlp", "SwiGLU MLP: gate, up and down projections", _dense_mlp),
+    "fused_mlp": LayerKind("fused_mlp", "SwiGLU MLP named w1, w2, c_proj (Qwen-1)", _fused_mlp),
+    "moe": LayerKind("moe", "mixture of experts: a router picks num_experts_per_tok experts per token", _moe),
+})
+_MLP_WIDTH_KINDS = ("dense_mlp", "fused_mlp")
+
+
+def layer_kinds(config: Mapping) -> tuple[tuple[str, str], ...]:
+    """(mixer kind, MLP kind) for every decoder layer, decided from the config row alone."""
+    fused = config["architecture"] in FUSED_QKV_ARCHITECTURES
+    interval = config["full_attention_interval"] or 1
+    mlp = "fused_mlp" if fused else ("moe" if config["num_experts"] else "dense_mlp")
+    kinds = []
+    for index in range(config["num_hidden_layers"]):
+        if fused:
+            mixer = "fused_attention"
+        else:  # Qwen3-Next convention: layer i is full attention when (i + 1) is a multiple of the interval
+            mixer = "full_attention" if (index + 1) % interval == 0 else "linear_attention"
+        kinds.append((mixer, mlp))
+    return tuple(kinds)
+
+
+@dataclass(frozen=True)
+class Checkpoint(Mapping):
+    """A resolved checkpoint: read its config like a read-only dict (``ckpt["hidden_size"]``) and its structure
+    from ``layers`` (kind per layer), ``matrices`` (every weight matrix) and ``vectors`` (the other parameters).
+
+    ``quantized_matrices`` is the same list as Qwen's official quantized releases store it (some pad the MLP
+    width; the row's ``quantized_intermediate_size`` says so).
+    """
+
+    model_id: str
+    config: Mapping
+    layers: tuple[tuple[str, str], ...]
+    matrices: tuple[Matrix, ...]
+    vectors: tuple[Vector, ...]
+    quantized_matrices: tuple[Matrix, ...]
+
+    def __getitem__(self, key: str):
+        return self.config[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.config)
+
+    def __len__(self) -> int:
+        return len(self.config)
+
+    def __hash__(self) -> int:
+        return hash(self.model_id)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Checkpoint) and self.model_id == other.model_id and self.config == other.config
+
+    def __repr__(self) -> str:
+        return f"Checkpoint({self.model_id!r}, {self.config['architecture']}, {len(self.layers)} layers)"
+
+    @property
+    def is_moe(self) -> bool:
+        """True when a router sends each token through a subset of experts."""
+        return any(matrix.copies > matrix.active for matrix in self.matrices)
+
+    @property
+    def kv_layers(self) -> int:
+        """Layers that keep a KV cache (softmax attention)."""
+        return sum(mixer in ("full_attention", "fused_attention") for mixer, _ in self.layers)
+
+    @property
+    def memory_modelled(self) -> bool:
+        """True when the inference and training memory models know every layer kind of this checkpoint."""
+        return all(LAYER_KINDS[kind].memory_modelled for layer in self.layers for kind in layer)
+
+    @property
+    def decoder_matrices(self) -> tuple[Matrix, ...]:
+        """The decoder's linear layers: what quantization compresses and LoRA can adapt."""
+        return tuple(matrix for matrix in self.matrices if matrix.decoder)
+
+
+def _build(config: Mapping, mlp_width: int | None = None) -> tuple[tuple, tuple[Matrix, ...], tuple[Vector, ...]]:
+    kinds = layer_kinds(config)
+    h, vocab = config["hidden_size"], config["vocab_size"]
+    matrices: list[Matrix] = [Matrix("embed_tokens", "embedding", vocab, h, decoder=False)]
+    vectors: list[Vector] = []
+    counts: dict[str, int] = {}
+    for layer in kinds:
+        for kind in layer:
+            counts[kind] = counts.get(kind, 0) + 1
+    for kind, layers in counts.items():
+        if kind in _MLP_WIDTH_KINDS and mlp_width:
+            built = LAYER_KINDS[kind].build(config, layers, mlp_width)
+        else:
+            built = LAYER_KINDS[kind].build(config, layers)
+        matrices += built[0]
+        vectors += built[1]
+    if not config["tie_word_embeddings"]:
+        matrices.append(Matrix("lm_head", "lm_head", h, vocab, decoder=False))
+    vectors.append(Vector("RMSNorm weights (two per layer and the final one)", "norms",
+                          2 * h * len(kinds) + h))
+    return kinds, tuple(matrices), tuple(vectors)
+
+
+def _complete(row: dict) -> dict:
+    """A table row with empty optional cells read as 0 / False, so builders need no None checks."""
+    missing = [key for key in REQUIRED_NUMBERS if not row.get(key)]
+    if missing:
+        raise ValueError(f"model_id {row.get('model_id')!r}: config lacks {missing}; cannot describe it")
+    config = dict(row)
+    for key in INT_COLUMNS:
+        if key not in ("max_position_embeddings", "quantized_intermediate_size"):
+            config[key] = config.get(key) or 0
+    for key in BOOL_COLUMNS:
+        config[key] = bool(config.get(key))
+    return config
+
+
+def describe(config: Mapping) -> Checkpoint:
+    """Build a Checkpoint from a config mapping with the architecture table's columns (no table lookup)."""
+    if not isinstance(config, Mapping):
+        raise ValueError(f"config must be a mapping of architecture columns, got {type(config).__name__}")
+    full = _complete({**{key: None for key in ARCH_DTYPES}, "architecture": "", **dict(config)})
+    kinds, matrices, vectors = _build(full)
+    quantized = matrices
+    if full.get("quantized_intermediate_size"):
+        quantized = _build(full, full["quantized_intermediate_size"])[1]
+    return Checkpoint(str(full.get("model_id") or "custom"), MappingProxyType(full), kinds, matrices, vectors,
+                      quantized)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Resolving an id, once
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def normalize_model_id(model_id) -> str:
+    """'Qwen2.5-7B-Instruct' and ' Qwen/Qwen2.5-7B-Instruct ' both become 'Qwen/Qwen2.5-7B-Instruct' (case kept)."""
+    if not isinstance(model_id, str) or not model_id.strip() or len(model_id) > 200:
+        raise ValueError(f"model_id must be a model id such as 'Qwen/Qwen2.5-7B' (a non-empty string), got "
+                         f"{model_id!r}")
+    text = model_id.strip()
+    return text if "/" in text else ORG_PREFIX + text
+
+
+@lru_cache(maxsize=4)
+def _index(path: str, mtime_ns: int) -> MappingProxyType:
+    """Lower-cased id -> Checkpoint for every row of one version of the table."""
+    table = _checked_table(path, mtime_ns)
+    return MappingProxyType({row["model_id"].lower(): describe(row)
+                             for row in (row_as_dict(r) for _, r in table.iterrows())})
+
+
+def _checkpoints() -> MappingProxyType:
+    path = data_path(ARCHITECTURES_FILE)
+    return _index(str(path), path.stat().st_mtime_ns)
+
+
+def resolve(model_id, *, memory_modelled: bool = False) -> Checkpoint:
+    """The Checkpoint for a model id (or the Checkpoint itself). Case and the 'Qwen/' prefix do not matter; a
+    '-Base' id without a row of its own resolves to its post-trained sibling, which has the same dimensions.
+    ValueError lists the valid ids. memory_modelled=True also refuses checkpoints with a layer kind the memory
+    models do not know (Qwen3-Next's linear attention keeps a recurrent state they do not cover)."""
+    if isinstance(model_id, Checkpoint):
+        if memory_modelled and not model_id.memory_modelled:
+            raise ValueError(f"model_id {model_id.model_id!r}: its linear-attention layers keep a recurrent state the "
+                             f"memory models do not cover; choose one of {', '.join(model_ids(memory_modelled=True))}")
+        return model_id
+    model_id = normalize_model_id(model_id)
+    known = _checkpoints()
+    key = model_id.lower()
+    if key not in known and key.endswith("-base") and key.removesuffix("-base") in known:
+        key = key.removesuffix("-base")
+    if key not in known:
+        raise ValueError(f"model_id {model_id!r} has no architecture row; valid ids: "
+                         f"{', '.join(c.model_id for c in known.values())}")
+    return resolve(known[key], memory_modelled=memory_modelled)
+
+
+def model_ids(*, memory_modelled: bool = False) -> list[str]:
+    """Every id in the architecture table, in table order; memory_modelled=True keeps the ones whose every layer
+    kind the memory models know (what the memory calculator and the fine-tuning planner offer)."""
+    return [c.model_id for c in _checkpoints().values() if c.memory_modelled or not memory_modelled]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Counting, from the one list
+# ---------------------------------------------------------------------------------------------------------------
+
+BREAKDOWN_PARTS = ("embedding", "lm_head", "attention", "linear_attention", "mlp", "router", "experts_total",
+                   "experts_active", "shared_expert", "norms")
+
+
+@lru_cache(maxsize=256)
+def _breakdown(ckpt: Checkpoint) -> MappingProxyType:
+    parts = dict.fromkeys(BREAKDOWN_PARTS, 0)
+    for matrix in ckpt.matrices:
+        if matrix.part == "experts":
+            parts["experts_total"] += matrix.weights + matrix.biases
+            parts["experts_active"] += matrix.active_weights + matrix.bias * matrix.layers * matrix.active
+        else:
+            parts[matrix.part] += matrix.weights + matrix.biases
+    for vector in ckpt.vectors:
+        parts[vector.part] += vector.count
+    return MappingProxyType(parts)
+
+
+def parameter_breakdown(model_id) -> dict[str, int]:
+    """Parameters by component: embedding, lm_head, attention, linear_attention, mlp, router, experts_total,
+    experts_active, shared_expert, norms (biases and norms counted as Qwen's implementations define them)."""
+    return dict(_breakdown(resolve(model_id)))
+
+
+def count_parameters(model_id) -> tuple[int, int]:
+    """(total, active) parameters; active counts only the experts a token is routed to."""
+    parts = _breakdown(resolve(model_id))
+    total = sum(value for key, value in parts.items() if key != "experts_active")
+    active = sum(value for key, value in parts.items() if key != "experts_total")
+    return total, active
+
+
+def parameter_groups(model_id) -> dict[str, int]:
+    """Parameters by how they are stored: embedding, lm_head (0 if tied), decoder linear weights, and the small
+    rest (norms, biases, routers), which every format here keeps in 16 bits."""
+    ckpt = resolve(model_id)
+    total = count_parameters(ckpt)[0]
+    embedding = sum(m.weights for m in ckpt.matrices if m.part == "embedding")
+    lm_head = sum(m.weights for m in ckpt.matrices if m.part == "lm_head")
+    linear = sum(m.weights for m in ckpt.decoder_matrices)
+    return {"embedding": embedding, "lm_head": lm_head, "linear": linear, "other": total - embedding - lm_head - linear}

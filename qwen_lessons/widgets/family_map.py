@@ -1,0 +1,164 @@
+"""Lesson 1 (01_family_map): the catalog explorer. Filters drive a table and a scatter plot.
+
+``explorer_selection`` and ``selection_html`` are the pure steps (widget values in, what is shown out);
+``build_explorer`` only lays out the controls and wires them with ``qwen_lessons.ui.wire``.
+"""
+
+from __future__ import annotations
+
+import html
+from types import SimpleNamespace
+
+import pandas as pd
+
+from qwen_lessons.catalog import GENERATIONS, LICENSES, LINES, UNVERIFIED, VARIANTS, filter_catalog, load_catalog
+from qwen_lessons.lessons.family_map import LINE_COLOURS, decimal_year
+
+ANY = "any"
+
+
+SIZE_STOPS = (0, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+
+CONTEXT_STOPS = {"any": 0, "≥ 8K": 8192, "≥ 32K": 32768, "≥ 128K": 131072, "≥ 256K": 262144, "≥ 1M": 1_000_000}
+
+
+TABLE_COLUMNS = ("model_id", "generation", "line", "variant", "params_b", "active_params_b", "context_length",
+                 "extended_context", "license", "release")
+
+
+def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
+    """A reusable figure for the explorer: fixed axes and one scatter per line, so a redraw only moves points.
+
+    Returns a namespace with .render(rows) -> PNG bytes and .figure. Axis ranges cover the whole catalog, so
+    the picture keeps its scale while filters change.
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import NullLocator
+
+    table = load_catalog() if table is None else table
+    years = decimal_year(table["release"])
+    figure = Figure(figsize=(6.4, 3.0), dpi=80)
+    FigureCanvasAgg(figure)
+    ax = figure.add_axes((0.1, 0.17, 0.68, 0.78))
+    ax.set_yscale("log")
+    ax.set_ylim(0.3, 1.5 * float(table["params_b"].max()))
+    ax.set_xlim(np.floor(years.min()), np.ceil(years.max()))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_yticks([1, 10, 100], ["1", "10", "100"])
+    whole_years = range(int(np.floor(years.min())), int(np.ceil(years.max())) + 1)
+    ax.set_xticks(list(whole_years), [str(y) for y in whole_years])
+    ax.set_xlabel("release (year)")
+    ax.set_ylabel("parameters (billions, log)")
+    points = {line: ax.scatter([], [], s=22, color=LINE_COLOURS[line], label=line) for line in LINES}
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    # Draw axes, ticks and legend once; each update restores that picture and draws only the points (blitting).
+    figure.canvas.draw()
+    background = figure.canvas.copy_from_bbox(figure.bbox)
+
+    def render(rows: pd.DataFrame) -> bytes:
+        import io
+
+        from PIL import Image
+
+        sized = rows[rows["params_b"].notna()]
+        x, y = decimal_year(sized["release"]), sized["params_b"].to_numpy(dtype=float)
+        lines = sized["line"].to_numpy()
+        figure.canvas.restore_region(background)
+        for line, scatter in points.items():
+            mask = lines == line
+            scatter.set_offsets(np.column_stack([x[mask], y[mask]]) if mask.any() else np.empty((0, 2)))
+            ax.draw_artist(scatter)
+        image = Image.frombuffer("RGBA", figure.canvas.get_width_height(), figure.canvas.buffer_rgba())
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", compress_level=1)
+        return buffer.getvalue()
+
+    return SimpleNamespace(render=render, figure=figure, axes=ax)
+
+
+def selection_png(rows: pd.DataFrame, table: pd.DataFrame | None = None) -> bytes:
+    """Release year vs total size (log) of the selected rows, coloured by line, as PNG bytes."""
+    return selection_canvas(table).render(rows)
+
+
+def explorer_selection(line=ANY, generation=ANY, variant=ANY, license=ANY, size_range=(0, 512), min_context="any",
+                       table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The explorer's pure step: turn widget values into a filtered catalog."""
+    if min_context not in CONTEXT_STOPS:
+        raise ValueError(f"min_context must be one of {list(CONTEXT_STOPS)}, got {min_context!r}")
+    if not isinstance(size_range, (tuple, list)) or len(size_range) != 2:
+        raise ValueError(f"size_range must be a (low, high) pair of billions from {list(SIZE_STOPS)}, got {size_range!r}")
+    low, high = size_range
+    sizes = {}
+    if low > 0:
+        sizes["min_params_b"] = low
+    if high < SIZE_STOPS[-1]:
+        sizes["max_params_b"] = high
+    return filter_catalog(
+        table,
+        line=None if line == ANY else line,
+        generation=None if generation == ANY else generation,
+        variant=None if variant == ANY else variant,
+        license=None if license == ANY else license,
+        min_context=CONTEXT_STOPS[min_context] or None,
+        **sizes,
+    )
+
+
+def selection_html(rows: pd.DataFrame, limit: int = 40) -> str:
+    """An HTML table of the selected checkpoints, or a friendly message when nothing matches."""
+    if rows.empty:
+        return ('<p class="qwen-empty">No checkpoint matches these filters. Try widening the size range or '
+                'setting one of the filters back to "any".</p>')
+    shown = rows.loc[:, list(TABLE_COLUMNS)].head(limit)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape('' if pd.isna(v) else f'{v:g}' if isinstance(v, float) else str(v))}</td>"
+                         for v in record) + "</tr>"
+        for record in shown.itertuples(index=False)
+    )
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in TABLE_COLUMNS)
+    more = f"<p>… and {len(rows) - limit} more.</p>" if len(rows) > limit else ""
+    return (f"<p><b>{len(rows)}</b> checkpoint(s) match.</p>"
+            f'<table class="qwen-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}')
+
+
+def build_explorer():
+    """Filters (line, generation, state, license, size, context) driving a table and a plot; returns a namespace."""
+    import ipywidgets as widgets
+
+    from qwen_lessons.ui import guarded, wire
+
+    table = load_catalog()
+    style = {"description_width": "110px"}
+    line = widgets.Dropdown(options=[ANY, *LINES], value=ANY, description="Line", style=style)
+    generation = widgets.Dropdown(options=[ANY, *GENERATIONS], value=ANY, description="Generation", style=style)
+    variant = widgets.Dropdown(options=[ANY, *VARIANTS, UNVERIFIED], value=ANY, description="Training state",
+                               style=style)
+    license_ = widgets.Dropdown(options=[ANY, *LICENSES, UNVERIFIED], value=ANY, description="License", style=style)
+    size = widgets.SelectionRangeSlider(options=list(SIZE_STOPS), index=(0, len(SIZE_STOPS) - 1),
+                                        description="Size (B)", style=style)
+    context = widgets.Dropdown(options=list(CONTEXT_STOPS), value="any", description="Context", style=style)
+    result = widgets.HTML()
+    result.add_class("qwen-explorer-table")
+    plot = widgets.Image(format="png")
+    plot.add_class("qwen-explorer-plot")
+    canvas = selection_canvas(table)
+
+    def render() -> str:
+        rows = explorer_selection(line.value, generation.value, variant.value, license_.value, size.value,
+                                  context.value, table=table)
+        plot.value = canvas.render(rows)
+        return selection_html(rows)
+
+    def update(_change=None):
+        result.value = guarded(render)
+
+    controls = (line, generation, variant, license_, size, context)
+    wire(controls, update)
+    box = widgets.VBox([widgets.HBox([widgets.VBox(list(controls[:3])), widgets.VBox(list(controls[3:]))]),
+                        plot, result])
+    return SimpleNamespace(line=line, generation=generation, variant=variant, license=license_, size=size,
+                           context=context, result=result, plot=plot, box=box, update=update)

@@ -1,0 +1,126 @@
+"""Lesson 3 (03_fine_tuning): the fine-tuning planner. Model, method, rank, sequence, micro-batch, checkpointing
+and GPU in; a memory bar, a verdict and hours out.
+
+``plan`` and the ``*_html`` functions are the pure steps; ``planner_widget`` lays out the controls and wires
+them with ``qwen_lessons.ui.wire``. LoRA adapts every linear layer of the decoder (PEFT's "all-linear"), so
+the planner works for Qwen-1's fused layers as for the later ones.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from qwen_lessons import models
+from qwen_lessons.finetune import ADAPTER_METHODS, ALL_LINEAR, DEFAULT_UTILISATION, METHOD_LABELS, METHODS, SCENARIO_EXAMPLES, TrainingMemory, training_flops, training_hours, training_memory, training_tokens
+from qwen_lessons.hardware import load_hardware, memory_gib
+from qwen_lessons.plotting import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
+
+DEFAULT_MODEL = "Qwen/Qwen2.5-7B"  # the planner opens on the lesson's running example when the table has it
+
+PART_COLOURS = {"weights": "#0072B2", "adapters": "#CC79A7", "gradients": "#E69F00", "optimizer": "#D55E00",
+                "activations": "#009E73", "overhead": "#999999"}
+SEQ_OPTIONS = tuple(2**k for k in range(8, 18))
+RANK_OPTIONS = tuple(2**k for k in range(0, 13))
+
+
+def plan(model_id, method: str, gpu_id: str, *, rank: int = 16, seq_len: int = 1024, micro_batch: int = 1,
+         checkpointing: bool = True, examples: int = 20_000, tokens_per_example: int = 512, epochs: float = 3,
+         utilisation: float = DEFAULT_UTILISATION) -> SimpleNamespace:
+    """Memory breakdown, whether it fits the GPU, and hours for a dataset: the planner widget's pure core."""
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    memory = training_memory(ckpt, method, target_modules=ALL_LINEAR, rank=rank, seq_len=seq_len, micro_batch=micro_batch,
+                             checkpointing=checkpointing)
+    capacity = memory_gib(gpu_id)
+    tokens = training_tokens(examples, tokens_per_example, epochs)
+    flops = training_flops(ckpt, method, tokens, seq_len=seq_len, checkpointing=checkpointing, rank=rank,
+                           target_modules=ALL_LINEAR)
+    try:
+        hours = training_hours(flops, gpu_id, utilisation=utilisation)
+    except ValueError:
+        hours = None
+    return SimpleNamespace(memory=memory, capacity_gib=capacity, fits=memory.total_gib <= capacity,
+                           tokens=tokens, flops=flops, hours=hours, gpu_id=gpu_id, utilisation=utilisation)
+
+
+def memory_bar_html(memory: TrainingMemory, capacity_gib: float) -> str:
+    """A stacked horizontal bar of the memory parts, with the GPU's capacity marked."""
+    parts = {k: v for k, v in memory.parts_gib().items() if v > 0}
+    scale = max(memory.total_gib, capacity_gib) * 1.02
+    segments = "".join(
+        f'<div title="{k}: {v:.1f} GiB" style="width:{100 * v / scale:.3f}%;background:{PART_COLOURS[k]}"></div>'
+        for k, v in parts.items())
+    marker = (f'<div style="position:absolute;left:{100 * capacity_gib / scale:.3f}%;top:-4px;bottom:-4px;'
+              f'border-left:3px dashed #000" title="GPU memory {capacity_gib:.1f} GiB"></div>')
+    legend = " ".join(
+        f'<span style="white-space:nowrap"><span style="display:inline-block;width:0.8em;height:0.8em;'
+        f'background:{PART_COLOURS[k]}"></span> {k} {v:.1f}</span>' for k, v in parts.items())
+    return (f'<div style="position:relative;display:flex;height:22px;border:1px solid #333;width:100%">'
+            f'{segments}{marker}</div><div style="font-size:90%">GiB: {legend} · dashed line = GPU '
+            f'({capacity_gib:.1f} GiB)</div>')
+
+
+def verdict_html(result: SimpleNamespace) -> str:
+    """One line: fits or not, with the total and the headroom."""
+    total, capacity = result.memory.total_gib, result.capacity_gib
+    if result.fits:
+        return (f'<b style="color:{GOOD_TEXT_COLOUR}">Fits</b>: {total:.1f} GiB of {capacity:.1f} GiB '
+                f'({capacity - total:.1f} GiB spare); trainable parameters {result.memory.trainable_params:,}')
+    return (f'<b style="color:{BAD_TEXT_COLOUR}">Does not fit</b>: needs {total:.1f} GiB, the GPU has {capacity:.1f} GiB '
+            f'({total / capacity:.1f}x); trainable parameters {result.memory.trainable_params:,}')
+
+
+def hours_html(result: SimpleNamespace) -> str:
+    """One line: tokens, compute and estimated hours at the stated utilisation."""
+    base = f"{result.tokens:,} tokens, {result.flops / 1e15:,.0f} PFLOP"
+    if result.hours is None:
+        return f"{base}; no sourced bf16 throughput for this device, so no time estimate"
+    return f"{base}: about {result.hours:,.1f} h at {result.utilisation:.0%} of the bf16 peak"
+
+
+def planner_widget():
+    """Model, method, rank, sequence, micro-batch, checkpointing and GPU controls -> bar, verdict and hours."""
+    import ipywidgets as widgets
+
+    from qwen_lessons.ui import guarded, wire
+
+    hardware = load_hardware()
+    choices = models.model_ids(memory_modelled=True)
+    model = widgets.Dropdown(options=choices, value=DEFAULT_MODEL if DEFAULT_MODEL in choices else choices[0],
+                             description="Model")
+    method = widgets.Dropdown(options=[(METHOD_LABELS[m], m) for m in METHODS], value="lora", description="Method")
+    rank = widgets.Dropdown(options=list(RANK_OPTIONS), value=16, description="LoRA rank")
+    seq_len = widgets.Dropdown(options=list(SEQ_OPTIONS), value=2048, description="Seq length")
+    micro_batch = widgets.Dropdown(options=[1, 2, 4, 8, 16], value=1, description="Micro-batch")
+    checkpointing = widgets.Checkbox(value=True, description="Gradient checkpointing")
+    gpu = widgets.Dropdown(options=list(zip(hardware["name"], hardware["gpu_id"], strict=True)), value="a100-80gb"
+                           if "a100-80gb" in set(hardware["gpu_id"]) else hardware["gpu_id"].iloc[0],
+                           description="GPU")
+    examples = widgets.Dropdown(options=list(SCENARIO_EXAMPLES), value=20_000, description="Examples")
+    bar = widgets.HTML().add_class("qwen-ft-bar")
+    verdict = widgets.HTML().add_class("qwen-ft-verdict")
+    hours = widgets.HTML().add_class("qwen-ft-hours")
+    controls = (model, method, rank, seq_len, micro_batch, checkpointing, gpu, examples)
+
+    def update(_change=None):
+        rank.disabled = method.value not in ADAPTER_METHODS
+        state = {}
+
+        def render_verdict():
+            state["plan"] = plan(model.value, method.value, gpu.value, rank=rank.value, seq_len=seq_len.value,
+                                 micro_batch=micro_batch.value, checkpointing=checkpointing.value,
+                                 examples=examples.value)
+            return verdict_html(state["plan"])
+
+        verdict.value = guarded(render_verdict)
+        if "plan" in state:
+            bar.value = memory_bar_html(state["plan"].memory, state["plan"].capacity_gib)
+            hours.value = hours_html(state["plan"])
+        else:
+            bar.value = hours.value = ""
+
+    wire(controls, update)
+    box = widgets.VBox([widgets.HBox([model, method, rank]), widgets.HBox([seq_len, micro_batch, checkpointing]),
+                        widgets.HBox([gpu, examples]), bar, verdict, hours])
+    return SimpleNamespace(model=model, method=method, rank=rank, seq_len=seq_len, micro_batch=micro_batch,
+                           checkpointing=checkpointing, gpu=gpu, examples=examples, bar=bar, verdict=verdict,
+                           hours=hours, box=box, update=update)

@@ -1,0 +1,152 @@
+"""Lesson 1 (01_family_map): claim verdicts, the explorer widget and the self-checks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qwen_lessons import catalog
+from qwen_lessons.checks import family_map
+from qwen_lessons.lessons import family_map as lesson
+from qwen_lessons.widgets import family_map as widget
+
+
+@pytest.fixture(scope="module")
+def table():
+    return catalog.load_catalog()
+
+# --- claims -----------------------------------------------------------------------------------------------------
+
+EXPECTED_VERDICTS = {"a": "false", "b": "partly true", "c": "partly true", "d": "partly true", "e": "partly true",
+                     "f": "false", "g": "false", "h": "false"}
+
+
+def test_each_popular_claim_gets_the_verdict_of_the_reference_review(table):
+    verdicts = lesson.common_picture(table)
+    assert dict(zip(verdicts["key"], verdicts["verdict"], strict=True)) == EXPECTED_VERDICTS
+    assert verdicts["source"].str.len().min() > 10
+    assert verdicts["evidence"].str.len().min() > 20
+
+
+def test_claim_verdicts_follow_the_data(table):
+    # If every code checkpoint sat between 1.5B and 32B, claim (e) would become true.
+    narrowed = table[(table["line"] != "code") | table["params_b"].between(1.5, 32)]
+    narrowed = narrowed[~narrowed["model_id"].str.contains("Coder-30B")]
+    assert lesson.claim_code_line(narrowed).verdict == "true"
+    # A 72B audio model under a 'Community' license would make claim (g) true -- but such a license is invalid.
+    assert "Qwen Community License" not in catalog.LICENSES
+
+
+def test_image_tokens_for_448_by_hand(table):
+    assert lesson.image_tokens_square("Qwen/Qwen2.5-VL-7B-Instruct", 448, table) == (448 // 28) ** 2 == 256
+    assert lesson.image_tokens_square("Qwen/Qwen3-VL-8B-Instruct", 448, table) == (448 // 32) ** 2 == 196
+    assert lesson.image_tokens_square("Qwen/Qwen-VL-Chat", 448, table) == 256
+    with pytest.raises(ValueError, match="multiple of 28"):
+        lesson.image_tokens_square("Qwen/Qwen2.5-VL-7B-Instruct", 450, table)
+
+
+def test_flagships_and_context_summary(table):
+    tops = lesson.flagships(table).set_index("generation")
+    assert tops.loc["Qwen2.5", "model_id"] == "Qwen/Qwen2.5-72B"
+    assert tops.loc["Qwen3", "license"] == "Apache-2.0"
+    context = lesson.context_by_generation(table)
+    assert context.loc["Qwen1", "native_min"] == 8192
+    assert context.loc["Qwen2.5", "native_max"] == 32768 and context.loc["Qwen2.5", "extended_max"] == 131072
+    assert context.loc["Qwen3-2507", "native_max"] == 262144
+
+
+# --- explorer ---------------------------------------------------------------------------------------------------
+
+
+def test_explorer_updates_table_and_plot_together():
+    demo = widget.build_explorer()
+    first_png = demo.plot.value
+    assert "qwen-explorer-table" in demo.result._dom_classes
+    demo.line.value = "audio"
+    assert "4</b> checkpoint(s) match" in demo.result.value
+    assert demo.plot.value != first_png and demo.plot.value[:4] == b"\x89PNG"
+    rows = re.findall(r"<tr><td>(Qwen/[^<]+)</td>", demo.result.value)
+    assert set(rows) == set(catalog.filter_catalog(line="audio")["model_id"])
+
+
+def test_explorer_says_so_when_nothing_matches():
+    demo = widget.build_explorer()
+    demo.line.value = "audio"
+    demo.generation.value = "Qwen3.5"
+    assert "No checkpoint matches" in demo.result.value
+    assert "Traceback" not in demo.result.value
+
+
+def test_explorer_selection_rejects_bad_context_choice():
+    with pytest.raises(ValueError, match="min_context must be one of"):
+        widget.explorer_selection(min_context="2K")
+
+
+def test_explorer_shows_an_error_line_not_a_traceback(monkeypatch):
+    demo = widget.build_explorer()
+    monkeypatch.setattr(widget, "explorer_selection", lambda *a, **k: (_ for _ in ()).throw(ValueError("boom")))
+    demo.update()
+    assert 'class="qwen-error"' in demo.result.value and "boom" in demo.result.value
+
+
+# --- self-checks ------------------------------------------------------------------------------------------------
+
+
+def test_self_checks_accept_right_answers_and_hint_otherwise(table, capsys):
+    total, active = catalog.count_parameters("Qwen/Qwen3-235B-A22B")
+    assert family_map.check_smallest_code_model("Qwen/Qwen2.5-Coder-0.5B-Instruct")
+    assert not family_map.check_smallest_code_model("Qwen/Qwen2.5-Coder-7B")
+    # Qwen3-8B by hand: vocab 151936, hidden 4096, 36 layers, 32 query / 8 KV heads of 128, MLP 12288, untied.
+    per_layer = (4096 * 4096 + 2 * 4096 * 1024 + 4096 * 4096 + 2 * 128  # q, k, v, o; q_norm and k_norm
+                 + 3 * 4096 * 12288 + 2 * 4096)  # gate, up, down; two RMSNorms
+    qwen3_8b = 2 * 151936 * 4096 + 36 * per_layer + 4096  # embedding + head, layers, final norm
+    assert qwen3_8b == 8_190_735_360
+    assert family_map.check_qwen3_8b_total(qwen3_8b)
+    assert not family_map.check_qwen3_8b_total(8.19)
+    # longest documented context (extended if given, else native), counted straight from the table
+    longest = table["extended_context"].fillna(table["context_length"])
+    million = int((longest >= 1_000_000).sum())
+    assert million > 0
+    assert family_map.check_million_token_count(million)
+    assert not family_map.check_million_token_count(0)
+    assert family_map.check_active_share_235b(22 / 235)  # the name's and card's figures, within the 2 % tolerance
+    assert family_map.check_active_share_235b(active / total)
+    assert not family_map.check_active_share_235b(100 * active / total)
+    assert family_map.check_claim_verdict("g", "false")
+    assert not family_map.check_claim_verdict("g", "true")
+    assert not family_map.check_claim_verdict("z", "true")
+    output = capsys.readouterr().out
+    # hints never print the expected numbers
+    assert str(total) not in output and f"{active / total:.3f}" not in output
+    assert "in billions" in output and "percentage" in output
+
+
+def test_context_claim_is_not_true_when_native_context_never_reaches_128k(table):
+    # Qwen1 and Qwen1.5 alone: native context 8K-32K, never 128K, so "8K/32K to 128K" only partly holds.
+    early = table[table["generation"].isin(["Qwen1", "Qwen1.5"])]
+    assert lesson.context_by_generation(early)["native_max"].max() == 32768
+    assert lesson.claim_context_growth(early).verdict == "partly true"
+
+
+@pytest.mark.parametrize(("call", "pattern"), [
+    (lambda t: lesson.image_tokens_square("Qwen/Qwen-VL-Chat", -448, t), r"side must be a positive whole number"),
+    (lambda t: lesson.image_tokens_square("Qwen/Qwen-VL-Chat", 448.0, t), r"side must be a positive whole number"),
+    (lambda t: catalog.filter_catalog(t, min_params_b=True), r"min_params_b must be a number"),
+    (lambda t: widget.explorer_selection(size_range=(1, 2, 4), table=t), r"size_range must be a \(low, high\) pair"),
+    (lambda t: widget.explorer_selection(size_range=8, table=t), r"size_range must be a \(low, high\) pair"),
+])
+def test_more_bad_inputs_raise_value_errors_naming_the_argument(table, call, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        call(table)
+
+
+def test_license_figure_reading_holds(table):
+    # the alt text of notebook 01's license figure, checked against the counts
+    grid = lesson.licenses_by_size(table)
+    verified = grid.drop(columns="unverified")
+    for bucket in ("<2B", "2–10B", "10–40B"):
+        assert verified.loc[bucket].idxmax() == "Apache-2.0", bucket
+    assert (grid["unverified"] > 0).all()
+    for bucket in ("<2B", "2–10B", "10–40B", "40–100B"):
+        assert grid.loc[bucket].idxmax() == "unverified", bucket

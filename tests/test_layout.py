@@ -1,0 +1,94 @@
+"""The package's layout (CONTRIBUTING.md): foundation apart from lessons, one naming axis, short modules, no cycles.
+
+These rules are read from the code's own imports, so a new module is checked without editing this file.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "qwen_lessons"
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+STEMS = sorted(p.stem.split("_", 1)[1] for p in (ROOT / "notebooks").glob("[0-8][0-9]_*.ipynb"))
+PER_LESSON = ("lessons", "widgets", "checks")
+# Shared facts and arithmetic: they may import each other, never lesson or widget code.
+FOUNDATION = ("data", "models", "catalog", "hardware", "units", "plotting")
+MAX_LINES = 620
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def package_imports(path: Path) -> set[str]:
+    """qwen_lessons modules a file imports, at the top or inside functions."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("qwen_lessons"):
+            for alias in node.names:
+                candidate = f"{node.module}.{alias.name}"
+                found.add(candidate if (ROOT / Path(*candidate.split("."))).with_suffix(".py").exists() else node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("qwen_lessons")}
+    return {name for name in found if name != "qwen_lessons"}
+
+
+GRAPH = {module_name(path): package_imports(path) for path in MODULES}
+
+
+def test_foundation_imports_no_lesson_widget_or_topic_code():
+    foundation = {f"qwen_lessons.{name}" for name in FOUNDATION}
+    for module in foundation:
+        upward = GRAPH[module] - foundation
+        assert not upward, f"{module} is foundation but imports {sorted(upward)}"
+
+
+def test_only_widget_modules_import_ipywidgets_or_the_wiring_helper():
+    for path in MODULES:
+        name = module_name(path)
+        text = path.read_text(encoding="utf-8")
+        if name == "qwen_lessons.progress":
+            continue  # the training progress bar: a display, not a lesson widget
+        if "import ipywidgets" in text or "qwen_lessons.ui import" in text:
+            assert name.startswith("qwen_lessons.widgets."), f"{name} builds widgets: move that code to widgets/<stem>.py"
+
+
+def test_no_import_cycles():
+    def visit(node, trail):
+        for nxt in GRAPH.get(node, ()):
+            assert nxt not in trail, f"import cycle: {' -> '.join([*trail, nxt])}"
+            visit(nxt, [*trail, nxt])
+
+    for module in GRAPH:
+        visit(module, [module])
+
+
+def test_per_lesson_modules_are_named_after_a_notebook():
+    for folder in PER_LESSON:
+        names = {p.stem for p in (PACKAGE / folder).glob("*.py")} - {"__init__"}
+        assert names, folder
+        strays = names - set(STEMS)
+        assert not strays, f"qwen_lessons/{folder}/ holds {sorted(strays)}, not named after a notebook {STEMS}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: module_name(p))
+def test_module_is_short_and_its_docstring_names_its_lesson(path):
+    text = path.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= MAX_LINES, f"{path.name} has {len(text.splitlines())} lines; split it by concern"
+    docstring = ast.get_docstring(ast.parse(text)) or ""
+    named = re.search(r"\b[Ll]essons?\b|\bnotebooks?\b|\b0\d_[a-z_]+", docstring)
+    assert named, f"{module_name(path)}: the docstring should name the lesson(s) it serves"
+
+
+def test_a_layout_rule_fails_on_a_bad_module(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text('"""Names no course part here."""\nfrom qwen_lessons.widgets import fine_tuning\n', encoding="utf-8")
+    assert package_imports(bad) == {"qwen_lessons.widgets.fine_tuning"}
+    docstring = ast.get_docstring(ast.parse(bad.read_text(encoding="utf-8")))
+    assert not re.search(r"\b[Ll]essons?\b|\bnotebooks?\b|\b0\d_[a-z_]+", docstring)
