@@ -9,7 +9,7 @@ from qwen_lessons.widgets import fine_tuning as widget
 def cases() -> list[Case]:
     from qwen_lessons import finetune, models
 
-    demo = widget.planner_widget()
+    demo = widget.training_planner_widget()
     models = [m for m in models.model_ids(memory_modelled=True) if "Instruct" not in m]
     methods = list(finetune.METHODS)
     lengths = [512, 1024, 2048, 4096, 8192]

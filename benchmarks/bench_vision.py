@@ -81,13 +81,13 @@ def cases() -> list[Case]:
         upload.upload.value = (_file("huge.png", huge),)  # a new file each time: header read + note
         upload.upload.value = ()
 
-    planner = vision_widgets.planner_widget()
+    planner = vision_widgets.prompt_planner_widget()
     widths_cycle = itertools.cycle(range(3000, 4000, 7))
 
     def planner_size():
         planner.image_width.value = next(widths_cycle)
 
-    qwen3 = vision_widgets.planner_widget("qwen3-vl")
+    qwen3 = vision_widgets.prompt_planner_widget("qwen3-vl")
     durations = itertools.cycle(range(30, 600, 11))
 
     def planner_video():

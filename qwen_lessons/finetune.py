@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pandas as pd
 
@@ -39,6 +40,7 @@ from qwen_lessons import models
 from qwen_lessons.catalog import load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.models import Checkpoint
+from qwen_lessons.hardware import memory_gib
 from qwen_lessons.units import GB, GIB
 
 METHODS = ("full", "full-bf16", "freeze", "lora", "qlora-4bit", "qlora-8bit")
@@ -467,3 +469,25 @@ def implied_utilisation(gpu_id: str = "a100-80gb") -> pd.DataFrame:
         rows.append({"model": row["model_id"], "method": row["method"], "seq_len": int(row["seq_len"]),
                      "s_per_it": row["speed_s_per_it"], "utilisation": flops / row["speed_s_per_it"] / peak})
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- the planner's pure core
+
+
+def plan(model_id, method: str, gpu_id: str, *, rank: int = 16, seq_len: int = 1024, micro_batch: int = 1,
+         checkpointing: bool = True, examples: int = 20_000, tokens_per_example: int = 512, epochs: float = 3,
+         utilisation: float = DEFAULT_UTILISATION) -> SimpleNamespace:
+    """Memory breakdown, whether it fits the GPU, and hours for a dataset: the planner widget's pure core."""
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    memory = training_memory(ckpt, method, target_modules=ALL_LINEAR, rank=rank, seq_len=seq_len, micro_batch=micro_batch,
+                             checkpointing=checkpointing)
+    capacity = memory_gib(gpu_id)
+    tokens = training_tokens(examples, tokens_per_example, epochs)
+    flops = training_flops(ckpt, method, tokens, seq_len=seq_len, checkpointing=checkpointing, rank=rank,
+                           target_modules=ALL_LINEAR)
+    try:
+        hours = training_hours(flops, gpu_id, utilisation=utilisation)
+    except ValueError:
+        hours = None
+    return SimpleNamespace(memory=memory, capacity_gib=capacity, fits=memory.total_gib <= capacity,
+                           tokens=tokens, flops=flops, hours=hours, gpu_id=gpu_id, utilisation=utilisation)

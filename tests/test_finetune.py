@@ -352,17 +352,17 @@ def test_known_disagreements_go_the_documented_way(comparison):
 
 
 def test_plan_fits_and_does_not_fit():
-    small = widget.plan("Qwen/Qwen2.5-0.5B", "lora", "a100-80gb")
+    small = finetune.plan("Qwen/Qwen2.5-0.5B", "lora", "a100-80gb")
     assert small.fits and small.hours > 0
-    big = widget.plan("Qwen/Qwen2.5-72B", "full", "a100-80gb")
+    big = finetune.plan("Qwen/Qwen2.5-72B", "full", "a100-80gb")
     assert not big.fits and big.memory.total_gib > 1000
-    consumer = widget.plan("Qwen/Qwen2.5-7B", "qlora-4bit", "rtx-3060-12gb")
+    consumer = finetune.plan("Qwen/Qwen2.5-7B", "qlora-4bit", "rtx-3060-12gb")
     assert consumer.hours is None  # no sourced bf16 throughput for that card
     assert "no sourced bf16 throughput" in widget.hours_html(consumer)
 
 
 def test_widget_updates_and_reports_impossible_configs():
-    demo = widget.planner_widget()
+    demo = widget.training_planner_widget()
     assert "qwen-ft-bar" in demo.bar._dom_classes and "qwen-ft-verdict" in demo.verdict._dom_classes
     assert "qwen-ft-hours" in demo.hours._dom_classes
     assert "Fits" in demo.verdict.value and "dashed line" in demo.bar.value and " h at 40%" in demo.hours.value
@@ -393,7 +393,7 @@ def test_memory_bar_scales_to_the_larger_of_need_and_capacity():
 
 
 def test_planner_offers_every_modelled_architecture_row_and_no_other():
-    planner = widget.planner_widget()
+    planner = widget.training_planner_widget()
     offered = list(planner.model.options)
     assert offered == models.model_ids(memory_modelled=True)
     assert "Qwen/Qwen2.5-7B" in offered and "Qwen/Qwen3-30B-A3B" in offered and "Qwen/Qwen-7B" in offered
@@ -455,8 +455,8 @@ def test_check_largest_fit(capsys):
     from qwen_lessons.checks import fine_tuning as checks
 
     # a 4090 has 24 GB = 22.35 GiB; QLoRA-4bit of the 14B stays under it, the 32B does not
-    assert widget.plan("Qwen/Qwen2.5-14B", "qlora-4bit", "rtx-4090", rank=16, seq_len=2048).fits
-    assert not widget.plan("Qwen/Qwen2.5-32B", "qlora-4bit", "rtx-4090", rank=16, seq_len=2048).fits
+    assert finetune.plan("Qwen/Qwen2.5-14B", "qlora-4bit", "rtx-4090", rank=16, seq_len=2048).fits
+    assert not finetune.plan("Qwen/Qwen2.5-32B", "qlora-4bit", "rtx-4090", rank=16, seq_len=2048).fits
     assert checks.check_largest_fit("Qwen/Qwen2.5-14B")
     assert not checks.check_largest_fit("Qwen/Qwen2.5-7B")
     assert "larger" in capsys.readouterr().out

@@ -229,7 +229,7 @@ def test_a_new_architecture_row_reaches_every_calculator_with_no_code_change(syn
     assert dense in calculator.model.options
     calculator.model.value = dense
     assert "Peak" in calculator.result.value and "qwen-error" not in calculator.result.value
-    planner = fine_tuning.planner_widget()
+    planner = fine_tuning.training_planner_widget()
     planner.model.value = moe
     assert "qwen-error" not in planner.verdict.value and "GiB" in planner.verdict.value
 

@@ -670,7 +670,7 @@ def test_upload_widget_handles_a_20000_pixel_square_by_header():
 def test_planner_widget_updates_and_guards():
     from qwen_lessons.widgets import vision_token_budgets as vision_widgets
 
-    demo = vision_widgets.planner_widget()
+    demo = vision_widgets.prompt_planner_widget()
     expected = prompts.plan_prompt(demo.text.value, [(3000, 4000)] * 2, [(720, 1280, 60.0)], context="32K")
     assert f"{expected.total:,}" in demo.result.value and "Does not fit" in demo.result.value
     assert "Biggest saving" in demo.knobs.value
@@ -695,7 +695,7 @@ def test_planner_widget_model_context_sets_the_generation():
     models = prompts.model_contexts()
     if models.empty:
         pytest.skip("the catalog has no vision model with a known context")
-    demo = vision_widgets.planner_widget("qwen2.5-vl")
+    demo = vision_widgets.prompt_planner_widget("qwen2.5-vl")
     row = models.iloc[0]
     demo.context.value = row["model_id"]
     assert demo.generation.value == row["generation"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from qwen_lessons import finetune, models
 from qwen_lessons.checks import close_enough, report
 from qwen_lessons.units import GB, GIB
-from qwen_lessons.widgets import fine_tuning as planner
 
 LORA_MODEL = "Qwen/Qwen2.5-1.5B"
 FIT_GPU = "rtx-4090"
@@ -63,11 +62,11 @@ def check_largest_fit(model_id: str) -> bool:
     """Exercise 4: the largest Qwen2.5 base model whose QLoRA-4bit run (rank 16, 2048 tokens) fits an RTX 4090."""
     candidates = [m for m in models.model_ids(memory_modelled=True) if m.startswith("Qwen/Qwen2.5-") and "Instruct" not in m]
     fitting = [m for m in candidates
-               if planner.plan(m, "qlora-4bit", FIT_GPU, **FIT_SETTINGS).fits]
+               if finetune.plan(m, "qlora-4bit", FIT_GPU, **FIT_SETTINGS).fits]
     expected = max(fitting, key=lambda m: models.count_parameters(m)[0])
     if model_id not in candidates:
         return report(False, f"answer with one of the base ids: {', '.join(candidates)}.")
-    result = planner.plan(model_id, "qlora-4bit", FIT_GPU, **FIT_SETTINGS)
+    result = finetune.plan(model_id, "qlora-4bit", FIT_GPU, **FIT_SETTINGS)
     if not result.fits:
         return report(False, f"the planner says that one needs {result.memory.total_gib:.1f} GiB, more than "
                               f"the card's {result.capacity_gib:.1f} GiB.")

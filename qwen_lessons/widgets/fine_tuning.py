@@ -1,7 +1,7 @@
 """Lesson 3 (03_fine_tuning): the fine-tuning planner. Model, method, rank, sequence, micro-batch, checkpointing
 and GPU in; a memory bar, a verdict and hours out.
 
-``plan`` and the ``*_html`` functions are the pure steps; ``planner_widget`` lays out the controls and wires
+``finetune.plan`` and the ``*_html`` functions are the pure steps; ``training_planner_widget`` lays out the controls and wires
 them with ``qwen_lessons.ui.wire``. LoRA adapts every linear layer of the decoder (PEFT's "all-linear"), so
 the planner works for Qwen-1's fused layers as for the later ones.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from qwen_lessons import models
-from qwen_lessons.finetune import ADAPTER_METHODS, ALL_LINEAR, DEFAULT_UTILISATION, METHOD_LABELS, METHODS, SCENARIO_EXAMPLES, TrainingMemory, training_flops, training_hours, training_memory, training_tokens
-from qwen_lessons.hardware import load_hardware, memory_gib
+from qwen_lessons.finetune import ADAPTER_METHODS, METHOD_LABELS, METHODS, SCENARIO_EXAMPLES, TrainingMemory, plan
+from qwen_lessons.hardware import load_hardware
 from qwen_lessons.plotting import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-7B"  # the planner opens on the lesson's running example when the table has it
@@ -21,25 +21,6 @@ PART_COLOURS = {"weights": "#0072B2", "adapters": "#CC79A7", "gradients": "#E69F
                 "activations": "#009E73", "overhead": "#999999"}
 SEQ_OPTIONS = tuple(2**k for k in range(8, 18))
 RANK_OPTIONS = tuple(2**k for k in range(0, 13))
-
-
-def plan(model_id, method: str, gpu_id: str, *, rank: int = 16, seq_len: int = 1024, micro_batch: int = 1,
-         checkpointing: bool = True, examples: int = 20_000, tokens_per_example: int = 512, epochs: float = 3,
-         utilisation: float = DEFAULT_UTILISATION) -> SimpleNamespace:
-    """Memory breakdown, whether it fits the GPU, and hours for a dataset: the planner widget's pure core."""
-    ckpt = models.resolve(model_id, memory_modelled=True)
-    memory = training_memory(ckpt, method, target_modules=ALL_LINEAR, rank=rank, seq_len=seq_len, micro_batch=micro_batch,
-                             checkpointing=checkpointing)
-    capacity = memory_gib(gpu_id)
-    tokens = training_tokens(examples, tokens_per_example, epochs)
-    flops = training_flops(ckpt, method, tokens, seq_len=seq_len, checkpointing=checkpointing, rank=rank,
-                           target_modules=ALL_LINEAR)
-    try:
-        hours = training_hours(flops, gpu_id, utilisation=utilisation)
-    except ValueError:
-        hours = None
-    return SimpleNamespace(memory=memory, capacity_gib=capacity, fits=memory.total_gib <= capacity,
-                           tokens=tokens, flops=flops, hours=hours, gpu_id=gpu_id, utilisation=utilisation)
 
 
 def memory_bar_html(memory: TrainingMemory, capacity_gib: float) -> str:
@@ -77,7 +58,7 @@ def hours_html(result: SimpleNamespace) -> str:
     return f"{base}: about {result.hours:,.1f} h at {result.utilisation:.0%} of the bf16 peak"
 
 
-def planner_widget():
+def training_planner_widget():
     """Model, method, rank, sequence, micro-batch, checkpointing and GPU controls -> bar, verdict and hours."""
     import ipywidgets as widgets
 

@@ -207,7 +207,7 @@ def knobs_html(table) -> str:
             "<table><tr><th>knob</th><th>what it does</th><th>tokens saved</th></tr>" + rows + "</table>")
 
 
-def planner_widget(generation: str = vision.DEFAULT_GENERATION):
+def prompt_planner_widget(generation: str = vision.DEFAULT_GENERATION):
     """Text + images + videos + reserved output against a context window, and which knob saves most."""
     import ipywidgets as widgets
 

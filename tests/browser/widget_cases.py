@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qwen_lessons import pictures, prompts
+from qwen_lessons import finetune, pictures, prompts
 from qwen_lessons.lessons import start_here as start_here_lessons
 from qwen_lessons.widgets import base_vs_instruct as base_vs_instruct_widgets
 from qwen_lessons.widgets import choosing_a_tier as choosing_a_tier_widgets
@@ -96,8 +96,8 @@ PLANNER_MODEL = "Qwen/Qwen2.5-14B"  # set explicitly: the notebook leaves the pl
 
 def _finetune_plan():
 
-    ui = fine_tuning_widgets.planner_widget()
-    return fine_tuning_widgets.plan(PLANNER_MODEL, PLANNER_METHOD, ui.gpu.value, rank=ui.rank.value, seq_len=ui.seq_len.value,
+    ui = fine_tuning_widgets.training_planner_widget()
+    return finetune.plan(PLANNER_MODEL, PLANNER_METHOD, ui.gpu.value, rank=ui.rank.value, seq_len=ui.seq_len.value,
                          micro_batch=ui.micro_batch.value, checkpointing=ui.checkpointing.value,
                          examples=ui.examples.value)
 
@@ -132,7 +132,7 @@ PLANNER_IMAGES = 5
 def vision_plan() -> str:
     from qwen_lessons.widgets import vision_token_budgets as vision_widgets
 
-    ui = vision_widgets.planner_widget()
+    ui = vision_widgets.prompt_planner_widget()
     image_size = (ui.image_height.value, ui.image_width.value)
     videos = [(ui.video_height.value, ui.video_width.value, ui.duration.value)] * ui.videos.value
     plan = prompts.plan_prompt(ui.text.value, [image_size] * PLANNER_IMAGES, videos, generation=ui.generation.value,
@@ -237,15 +237,15 @@ LESSON_CASES: dict[str, WidgetCase] = {
 
 def _method_after_default() -> str:
 
-    ui = fine_tuning_widgets.planner_widget()
+    ui = fine_tuning_widgets.training_planner_widget()
     values = [value for _, value in ui.method.options]
     return values[values.index(ui.method.value) + 1]
 
 
 def finetune_verdict_keyboard() -> str:
 
-    ui = fine_tuning_widgets.planner_widget()
-    return fine_tuning_widgets.verdict_html(fine_tuning_widgets.plan(
+    ui = fine_tuning_widgets.training_planner_widget()
+    return fine_tuning_widgets.verdict_html(finetune.plan(
         PLANNER_MODEL, _method_after_default(), ui.gpu.value, rank=ui.rank.value, seq_len=ui.seq_len.value,
         micro_batch=ui.micro_batch.value, checkpointing=ui.checkpointing.value, examples=ui.examples.value))
 
