@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 DATA_ENV_VAR = "QWEN_LESSONS_DATA"
+_BESIDE_PACKAGE = Path(__file__).resolve().parent.parent / "data"  # resolved once: calculators look files up often
 
 
 class DataFileError(ValueError):
@@ -18,7 +19,7 @@ class DataFileError(ValueError):
 def data_dir() -> Path:
     """Return the course's data folder: $QWEN_LESSONS_DATA if set, else ``data/`` beside the package."""
     override = os.environ.get(DATA_ENV_VAR)
-    folder = Path(override) if override else Path(__file__).resolve().parent.parent / "data"
+    folder = Path(override) if override else _BESIDE_PACKAGE
     if not folder.is_dir():
         raise DataFileError(
             f"data folder not found at {folder}; install the course with `pip install -e .` from its "

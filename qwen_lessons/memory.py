@@ -319,12 +319,13 @@ def _comparison() -> pd.DataFrame:
     rows = rows[rows["peak_memory_gib"].notna()]
     records = []
     for row in rows.itertuples(index=False):
+        ckpt = models.resolve(row.model_id, memory_modelled=True)  # once per row, for the three estimates
         est = inference_memory(
-            row.model_id, row.quantization, int(row.input_length), int(row.output_length), int(row.batch_size),
+            ckpt, row.quantization, int(row.input_length), int(row.output_length), int(row.batch_size),
             num_gpus=int(row.gpu_num),
         )
-        rule1 = rule_weights_times_1_2(row.model_id, row.quantization)
-        rule2 = rule_weights_plus_kv(row.model_id, row.quantization, int(row.input_length), int(row.output_length))
+        rule1 = rule_weights_times_1_2(ckpt, row.quantization)
+        rule2 = rule_weights_plus_kv(ckpt, row.quantization, int(row.input_length), int(row.output_length))
         measured = float(row.peak_memory_gib)
         records.append(
             {

@@ -254,6 +254,7 @@ LAYER_KINDS = MappingProxyType({
     "moe": LayerKind("moe", "mixture of experts: a router picks num_experts_per_tok experts per token", _moe),
 })
 _MLP_WIDTH_KINDS = ("dense_mlp", "fused_mlp")
+KV_CACHE_KINDS = ("full_attention", "fused_attention")  # softmax attention keeps K and V of every earlier token
 
 
 def layer_kinds(config: Mapping) -> tuple[tuple[str, str], ...]:
@@ -286,6 +287,8 @@ class Checkpoint(Mapping):
     matrices: tuple[Matrix, ...]
     vectors: tuple[Vector, ...]
     quantized_matrices: tuple[Matrix, ...]
+    memory_modelled: bool  # every layer kind is one the inference and training memory models know
+    kv_layers: int  # layers that keep a KV cache (softmax attention)
 
     def __getitem__(self, key: str):
         return self.config[key]
@@ -309,16 +312,6 @@ class Checkpoint(Mapping):
     def is_moe(self) -> bool:
         """True when a router sends each token through a subset of experts."""
         return any(matrix.copies > matrix.active for matrix in self.matrices)
-
-    @property
-    def kv_layers(self) -> int:
-        """Layers that keep a KV cache (softmax attention)."""
-        return sum(mixer in ("full_attention", "fused_attention") for mixer, _ in self.layers)
-
-    @property
-    def memory_modelled(self) -> bool:
-        """True when the inference and training memory models know every layer kind of this checkpoint."""
-        return all(LAYER_KINDS[kind].memory_modelled for layer in self.layers for kind in layer)
 
     @property
     def decoder_matrices(self) -> tuple[Matrix, ...]:
@@ -372,8 +365,10 @@ def describe(config: Mapping) -> Checkpoint:
     quantized = matrices
     if full.get("quantized_intermediate_size"):
         quantized = _build(full, full["quantized_intermediate_size"])[1]
+    modelled = all(LAYER_KINDS[kind].memory_modelled for kind in {kind for layer in kinds for kind in layer})
+    kv_layers = sum(mixer in KV_CACHE_KINDS for mixer, _ in kinds)
     return Checkpoint(str(full.get("model_id") or "custom"), MappingProxyType(full), kinds, matrices, vectors,
-                      quantized)
+                      quantized, modelled, kv_layers)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -136,14 +136,15 @@ def _speed_comparison() -> pd.DataFrame:
     for row in memory.load_speed_benchmark().itertuples(index=False):
         # transformers splits layers across GPUs (one works at a time); vLLM splits every layer (all work at once)
         parallel = int(row.gpu_num) if row.framework == "vLLM" else 1
+        ckpt = models.resolve(row.model_id, memory_modelled=True)
         bound = generation_tokens_per_s_bound(
-            row.model_id, row.quantization, row.gpu_id, int(row.input_length), int(row.output_length),
+            ckpt, row.quantization, row.gpu_id, int(row.input_length), int(row.output_length),
             int(row.batch_size), parallel,
         )
         rows.append(
             {
                 "model_id": row.model_id,
-                "params_b": models.count_parameters(row.model_id)[0] / 1e9,
+                "params_b": models.count_parameters(ckpt)[0] / 1e9,
                 "quantization": memory.normalize_quantization(row.quantization),
                 "framework": row.framework,
                 "gpu_num": int(row.gpu_num),
@@ -318,13 +319,15 @@ def _candidates(purpose: str, benchmark: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(out, key=lambda pair: models.count_parameters(pair[1])[0]))
 
 
-def _candidate_generations(purpose: str, benchmark: str) -> list[str]:
+@cache
+def _candidate_generations(purpose: str, benchmark: str) -> tuple[str, ...]:
     """The catalog generations the wizard's candidates come from, oldest first (data decides, not code)."""
     catalog = load_catalog().set_index("model_id")
     present = {catalog.at[shown, "generation"] for shown, _ in _candidates(purpose, benchmark)}
-    return [generation for generation in GENERATIONS if generation in present]
+    return tuple(generation for generation in GENERATIONS if generation in present)
 
 
+@cache
 def _catalog_ids(lines: tuple[str, ...], generations: tuple[str, ...]) -> tuple[str, ...]:
     catalog = load_catalog()
     rows = catalog[catalog["line"].isin(lines) & catalog["generation"].isin(generations)]
@@ -452,7 +455,7 @@ def recommend(
                          "why": f"peak in {est.peak_phase}"})
     fit = pd.DataFrame(rows, columns=["model", "quantization", "fits", "memory_gib", "tokens_per_s_bound", "score", "why"])
     result.fit = fit
-    fitting = fit[fit["fits"]]
+    fitting = fit[fit["fits"].astype(bool)]  # an empty object column would select columns, not rows
     steps.append(
         f"Fit: {fitting['model'].nunique()} of {len(passing)} passing models fit in {usable:.1f} GiB in at least one "
         "format (tried from highest precision: bf16, fp8, int8, int4; AWQ is the size of int4). Check that the chosen "

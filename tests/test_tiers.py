@@ -271,3 +271,20 @@ def test_self_checks_accept_right_answers_and_hint_on_common_mistakes(capsys):
 def test_speed_and_quality_bad_inputs_name_the_argument(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("modality", tiers.MODALITIES)
+@pytest.mark.parametrize("min_score", [88, 90, 100])
+def test_a_quality_need_nothing_meets_says_so_instead_of_failing(modality, min_score):
+    # issue 13: the wizard's slider at 88-90 showed "unexpected KeyError: 'model'" (an empty fit table was indexed)
+    result = tiers.recommend(modality, min_score=min_score)
+    assert result.recommended is None
+    assert result.recommendation.startswith("Nothing that meets the quality need fits")
+    assert result.fit.empty
+
+
+def test_the_wizard_slider_shows_a_result_at_every_value():
+    wizard = widget.tier_wizard()
+    for value in range(wizard.quality.min, wizard.quality.max + 1):
+        wizard.quality.value = value
+        assert "qwen-error" not in wizard.recommendation.value, (value, wizard.recommendation.value)
