@@ -85,8 +85,11 @@ def _stored_matrices(ckpt: Checkpoint, quant: str) -> tuple[models.Matrix, ...]:
 
 def weights_bytes(model_id, quantization: str = "bf16") -> dict[str, float]:
     """Bytes of resident weights by part: quantized linear weights, their scales/zeros/indices, the 16-bit rest."""
-    ckpt = models.resolve(model_id, memory_modelled=True)
-    quant = normalize_quantization(quantization)
+    return dict(_weights_bytes(models.resolve(model_id, memory_modelled=True), normalize_quantization(quantization)))
+
+
+@lru_cache(maxsize=512)
+def _weights_bytes(ckpt: Checkpoint, quant: str) -> MappingProxyType:
     fmt = QUANTIZATIONS[quant]
     groups = models.parameter_groups(ckpt)
     stored = _stored_matrices(ckpt, quant)
@@ -101,7 +104,7 @@ def weights_bytes(model_id, quantization: str = "bf16") -> dict[str, float]:
         blocks = sum(-(-m.in_features // FP8_BLOCK) * -(-m.out_features // FP8_BLOCK) * m.count for m in stored)
         out["scales_and_zeros"] += blocks * 4
     out["unquantized_16bit"] = (groups["embedding"] + groups["lm_head"] + groups["other"]) * 2
-    return out
+    return MappingProxyType(out)
 
 
 def kv_bytes_per_token(model_id, kv_cache_dtype: str = "auto") -> int:

@@ -464,9 +464,14 @@ def count_parameters(model_id) -> tuple[int, int]:
 def parameter_groups(model_id) -> dict[str, int]:
     """Parameters by how they are stored: embedding, lm_head (0 if tied), decoder linear weights, and the small
     rest (norms, biases, routers), which every format here keeps in 16 bits."""
-    ckpt = resolve(model_id)
+    return dict(_groups(resolve(model_id)))
+
+
+@lru_cache(maxsize=256)
+def _groups(ckpt: Checkpoint) -> MappingProxyType:
     total = count_parameters(ckpt)[0]
     embedding = sum(m.weights for m in ckpt.matrices if m.part == "embedding")
     lm_head = sum(m.weights for m in ckpt.matrices if m.part == "lm_head")
     linear = sum(m.weights for m in ckpt.decoder_matrices)
-    return {"embedding": embedding, "lm_head": lm_head, "linear": linear, "other": total - embedding - lm_head - linear}
+    return MappingProxyType({"embedding": embedding, "lm_head": lm_head, "linear": linear,
+                             "other": total - embedding - lm_head - linear})

@@ -440,8 +440,9 @@ def recommend(
 
     # 6. fit
     rows = []
-    for shown, arch, score in passing:
-        limit = memory.max_context(arch)
+    for shown, arch_id, score in passing:
+        arch = models.resolve(arch_id, memory_modelled=True)  # once per candidate, for every format tried
+        limit = arch["max_position_embeddings"]
         for quant in WIZARD_QUANTIZATIONS:
             if limit is not None and context_tokens > limit:
                 rows.append({"model": shown, "quantization": quant, "fits": False, "memory_gib": np.nan,
