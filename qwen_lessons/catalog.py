@@ -8,11 +8,10 @@ here. Architectures and parameter counts live in ``qwen_lessons.models``; ``load
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 
 import pandas as pd
 
-from qwen_lessons.data import DataFileError, data_path, read_table
+from qwen_lessons.data import read_table
 from qwen_lessons.models import count_parameters, load_architectures
 
 __all__ = ["load_catalog", "load_architectures", "count_parameters", "catalog_problems", "filter_catalog",
@@ -73,18 +72,7 @@ CATALOG_DTYPES = {
 
 def load_catalog() -> pd.DataFrame:
     """Return data/catalog.csv (one row per checkpoint) with explicit dtypes, after validating it."""
-    path = data_path(CATALOG_FILE)
-    return _checked_catalog(str(path), path.stat().st_mtime_ns).copy()
-
-
-@lru_cache(maxsize=4)
-def _checked_catalog(path: str, mtime_ns: int) -> pd.DataFrame:
-    """Read and validate the catalog once per file version (validation is the slow part)."""
-    table = read_table(CATALOG_FILE, dtypes=CATALOG_DTYPES, required=tuple(CATALOG_DTYPES))
-    problems = catalog_problems(table)
-    if problems:
-        raise DataFileError(f"{CATALOG_FILE}: {len(problems)} problem(s): " + "; ".join(problems))
-    return table
+    return read_table(CATALOG_FILE, dtypes=CATALOG_DTYPES, required=tuple(CATALOG_DTYPES), check=catalog_problems)
 
 
 def _bad_values(table: pd.DataFrame, column: str, allowed: Iterable[str]) -> list[str]:

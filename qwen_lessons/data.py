@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,14 +37,16 @@ def data_path(name: str) -> Path:
     return path
 
 
-def read_table(name: str, dtypes: dict[str, str] | None = None, required: tuple[str, ...] = ()) -> pd.DataFrame:
+def read_table(name: str, dtypes: dict[str, str] | None = None, required: tuple[str, ...] = (),
+               check: Callable[[pd.DataFrame], list[str]] | None = None) -> pd.DataFrame:
     """Read a CSV from data/ with explicit dtypes, checking required columns and that every row has a source.
 
-    Cached per file version: the path and modification time key the cache, so an edited file, or another data
-    folder set in $QWEN_LESSONS_DATA, is read afresh."""
+    ``check(table)`` returns the table's rule violations (an empty list when valid); any violation raises
+    DataFileError naming the file. Cached per file version: the path and modification time key the cache, so
+    an edited file, or another data folder set in $QWEN_LESSONS_DATA, is read (and checked) afresh."""
     path = data_path(name)
     return _read_table_cached(str(path), path.stat().st_mtime_ns, tuple(sorted((dtypes or {}).items())),
-                              tuple(required)).copy()
+                              tuple(required), check).copy()
 
 
 def row_as_dict(row: pd.Series) -> dict:
@@ -53,7 +56,8 @@ def row_as_dict(row: pd.Series) -> dict:
 
 
 @lru_cache(maxsize=64)
-def _read_table_cached(path: str, mtime_ns: int, dtype_items: tuple, required: tuple[str, ...]) -> pd.DataFrame:
+def _read_table_cached(path: str, mtime_ns: int, dtype_items: tuple, required: tuple[str, ...],
+                       check: Callable[[pd.DataFrame], list[str]] | None) -> pd.DataFrame:
     dtypes = dict(dtype_items)
     try:
         table = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
@@ -66,4 +70,7 @@ def _read_table_cached(path: str, mtime_ns: int, dtype_items: tuple, required: t
         unsourced = table.index[table["source"].isna() | (table["source"].astype(str).str.strip() == "")]
         if len(unsourced):
             raise DataFileError(f"{path}: row(s) {[int(i) + 2 for i in unsourced]} have no source")
+    problems = check(table) if check is not None else []
+    if problems:
+        raise DataFileError(f"{Path(path).name}: {len(problems)} problem(s): " + "; ".join(problems))
     return table

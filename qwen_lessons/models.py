@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from qwen_lessons.data import DataFileError, data_path, read_table, row_as_dict
+from qwen_lessons.data import data_path, read_table, row_as_dict
 
 ARCHITECTURES_FILE = "architectures.csv"
 ORG_PREFIX = "Qwen/"
@@ -66,18 +66,7 @@ FUSED_QKV_ARCHITECTURES = ("qwen",)
 
 def load_architectures() -> pd.DataFrame:
     """Return data/architectures.csv: one row per model_id, integers as Int64, flags as nullable booleans."""
-    path = data_path(ARCHITECTURES_FILE)
-    return _checked_table(str(path), path.stat().st_mtime_ns).copy()
-
-
-@lru_cache(maxsize=4)
-def _checked_table(path: str, mtime_ns: int) -> pd.DataFrame:
-    """Read and validate the table once per file version (the path and stamp key the cache)."""
-    table = read_table(ARCHITECTURES_FILE, dtypes=ARCH_DTYPES, required=tuple(ARCH_DTYPES))
-    problems = architecture_problems(table)
-    if problems:
-        raise DataFileError(f"{ARCHITECTURES_FILE}: {len(problems)} problem(s): " + "; ".join(problems))
-    return table
+    return read_table(ARCHITECTURES_FILE, dtypes=ARCH_DTYPES, required=tuple(ARCH_DTYPES), check=architecture_problems)
 
 
 def _not_positive_integers(table: pd.DataFrame, column: str) -> list[str]:
@@ -388,7 +377,7 @@ def normalize_model_id(model_id) -> str:
 @lru_cache(maxsize=4)
 def _index(path: str, mtime_ns: int) -> MappingProxyType:
     """Lower-cased id -> Checkpoint for every row of one version of the table."""
-    table = _checked_table(path, mtime_ns)
+    table = load_architectures()
     return MappingProxyType({row["model_id"].lower(): describe(row)
                              for row in (row_as_dict(r) for _, r in table.iterrows())})
 
