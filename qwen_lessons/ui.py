@@ -37,3 +37,41 @@ def wire(controls: Iterable, update: Callable[..., None], *, now: bool = True) -
         control.observe(update, names="value")
     if now:
         update()
+
+
+PREVIEW_MAX_PX = 600  # no picture in a widget is taller than this: a tall receipt must not push its result off screen
+
+
+def picture(css_class: str, width_px: int | None = None):
+    """An ipywidgets.Image that never grows past its cell or PREVIEW_MAX_PX in height and keeps its aspect ratio.
+
+    width_px gives the natural width of the PNGs it will show, so a plot is not upscaled (and blurred) to the
+    cell's width. It starts hidden; ``show`` makes it visible once it has a picture."""
+    import ipywidgets as widgets
+
+    layout = widgets.Layout(width=f"{width_px}px" if width_px else "auto", height="auto", max_width="100%",
+                            max_height=f"{PREVIEW_MAX_PX}px", object_fit="contain", display="none")
+    return widgets.Image(format="png", layout=layout).add_class(css_class)
+
+
+def show(widget, visible: bool) -> None:
+    """Show or remove a widget; a removed widget takes no space, so a message below it stays next to its control."""
+    widget.layout.display = None if visible else "none"
+
+
+TABLE_TOP_ROWS = 10  # a long table shows this many rows, a count, and the rest behind "Show all"
+
+
+def table_html(frame, *, top: int = TABLE_TOP_ROWS, css_class: str = "qwen-table") -> str:
+    """A DataFrame as a compact HTML table that never widens its cell: no wrapped cells (it scrolls sideways
+    instead), the first ``top`` rows shown and the whole table one click away."""
+
+    def table(rows) -> str:
+        body = rows.to_html(index=False, classes=css_class, na_rep="–", border=0, escape=True)
+        body = body.replace("<table", '<table style="border-collapse:collapse;font-size:90%;white-space:nowrap"', 1)
+        return f'<div style="max-width:100%;overflow-x:auto">{body}</div>'
+
+    if len(frame) <= top:
+        return table(frame)
+    return (table(frame.head(top)) + f'<details class="qwen-table-all"><summary>Show all {len(frame)} rows</summary>'
+            f"{table(frame)}</details>")

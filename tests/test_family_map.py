@@ -66,8 +66,19 @@ def test_explorer_updates_table_and_plot_together():
     demo.line.value = "audio"
     assert "4</b> checkpoint(s) match" in demo.result.value
     assert demo.plot.value != first_png and demo.plot.value[:4] == b"\x89PNG"
-    rows = re.findall(r"<tr><td>(Qwen/[^<]+)</td>", demo.result.value)
+    rows = re.findall(r"<td>(Qwen/[^<]+)</td>", demo.result.value)
     assert set(rows) == set(catalog.filter_catalog(line="audio")["model_id"])
+
+
+def test_explorer_table_shows_top_rows_a_count_and_the_rest_on_request():
+    # issue 13: the explorer showed all 40 rows, wrapped, about five screens
+    demo = widget.build_explorer()
+    total = len(catalog.load_catalog())
+    assert f"<b>{total}</b> checkpoint(s) match" in demo.result.value
+    first_table = demo.result.value.split("<details")[0]
+    assert first_table.count("<tr") == 10 + 1  # the header row and the top ten
+    assert f"Show all {total} rows" in demo.result.value
+    assert "white-space:nowrap" in demo.result.value and "overflow-x:auto" in demo.result.value
 
 
 def test_explorer_says_so_when_nothing_matches():

@@ -53,8 +53,8 @@ def test_only_widget_modules_import_ipywidgets_or_the_wiring_helper():
     for path in MODULES:
         name = module_name(path)
         text = path.read_text(encoding="utf-8")
-        if name == "qwen_lessons.progress":
-            continue  # the training progress bar: a display, not a lesson widget
+        if name in ("qwen_lessons.progress", "qwen_lessons.ui"):
+            continue  # the training progress bar (a display, not a lesson widget) and the widget helpers themselves
         if "import ipywidgets" in text or "qwen_lessons.ui import" in text:
             assert name.startswith("qwen_lessons.widgets."), f"{name} builds widgets: move that code to widgets/<stem>.py"
 

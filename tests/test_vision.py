@@ -621,7 +621,7 @@ def test_image_widget_shows_bad_input_in_one_line(height, width, message):
     demo.picture.value = vision_widgets.CUSTOM
     demo.height.value, demo.width.value = height, width
     assert "qwen-error" in demo.result.value and message in demo.result.value
-    assert "\n" not in demo.result.value and demo.overlay.layout.visibility == "hidden"
+    assert "\n" not in demo.result.value and demo.overlay.layout.display == "none"
 
 
 def test_image_widget_budget_that_does_not_apply():
@@ -641,12 +641,12 @@ def test_upload_widget_reads_size_and_rejects_non_images():
     assert "nothing" not in demo.result.value.lower() or "machine" in demo.result.value
     _upload(demo, "photo.png", pictures.sample_bytes("images/photo.png"))
     assert "3000 x 4000 px" in demo.result.value and "15,301 tokens" in demo.result.value
-    assert demo.overlay.layout.visibility == "visible" and demo.overlay.value[:4] == b"\x89PNG"
+    assert demo.overlay.layout.display != "none" and demo.overlay.value[:4] == b"\x89PNG"
     demo.generation.value = "qwen3-vl"
     assert f"{vision.image_tokens(3000, 4000, 'qwen3-vl'):,} tokens" in demo.result.value
     _upload(demo, "notes.txt", b"just some text", "text/plain")
     assert "qwen-error" in demo.result.value and "not an image" in demo.result.value
-    assert demo.overlay.layout.visibility == "hidden"
+    assert demo.overlay.layout.display == "none"
 
 
 def test_upload_widget_counts_a_damaged_file_from_its_header():
@@ -741,3 +741,20 @@ def test_smart_resize_check_names_the_failing_step(capsys):
     assert not checks.check_smart_resize(lambda *args: 1 / 0)
     assert "ZeroDivisionError" in capsys.readouterr().out
     assert not checks.check_smart_resize(42)
+
+
+def test_a_tall_picture_stays_inside_its_cell_and_a_message_sits_under_the_controls():
+    # issue 13: the receipt (3000 x 300) stretched to the cell's width, ~10,000 px tall, and a later bad input showed
+    # its message below that blank, still reserved space
+    from qwen_lessons.ui import PREVIEW_MAX_PX
+    from qwen_lessons.widgets import vision_token_budgets as vision_widgets
+
+    demo = vision_widgets.image_widget()
+    receipt = next(value for label, value in demo.picture.options if "3000 x 300" in label)
+    demo.picture.value = receipt
+    layout = demo.overlay.layout
+    assert layout.max_height == f"{PREVIEW_MAX_PX}px" and layout.max_width == "100%"
+    assert layout.object_fit == "contain" and layout.width == "auto" and layout.display != "none"
+    demo.picture.value = ""  # custom size, then a bad one
+    demo.height.value = 0
+    assert "qwen-error" in demo.result.value and demo.overlay.layout.display == "none"  # takes no space

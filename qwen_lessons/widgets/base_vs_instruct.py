@@ -11,7 +11,22 @@ import html
 from types import SimpleNamespace
 from typing import NamedTuple
 
-from qwen_lessons.tokens import FIM_MARKER, MAX_SHOWN_TOKENS, MAX_VIEWER_CHARS, TEMPLATES, VIEW_MODES, chat_segments, encode, encode_segments, fim_segments, mixed_text, parse_conversation, template_special, token_bytes, token_label
+from qwen_lessons.tokens import (
+    FIM_MARKER,
+    MAX_SHOWN_TOKENS,
+    MAX_VIEWER_CHARS,
+    TEMPLATES,
+    VIEW_MODES,
+    chat_segments,
+    encode,
+    encode_segments,
+    fim_segments,
+    mixed_text,
+    parse_conversation,
+    template_special,
+    token_bytes,
+    token_label,
+)
 
 _TINTS = ("#CCE3F0", "#F8E5BF", "#BFE7DC", "#F0DAE7", "#D5ECFA", "#F4D3BF")  # light Okabe-Ito tints
 _TEMPLATE_STYLE = "background:#4D4D4D;color:#FFFFFF"

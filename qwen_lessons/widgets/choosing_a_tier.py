@@ -12,22 +12,27 @@ from types import SimpleNamespace
 from qwen_lessons import memory, models
 from qwen_lessons.hardware import hardware_ids
 from qwen_lessons.tiers import MODALITIES, PURPOSES, WizardResult, recommend
+from qwen_lessons.ui import table_html
+
 
 def steps_html(result: WizardResult) -> str:
-    """Numbered reasoning steps as HTML."""
-    items = "".join(f"<li>{html.escape(step)}</li>" for step in result.steps)
+    """Numbered reasoning steps as HTML; the recommendation itself is shown once, above them, not repeated here."""
+    items = "".join(f"<li>{html.escape(step)}</li>" for step in result.steps if step != result.recommendation)
     return f"<ol class='qwen-tier-steps-list'>{items}</ol>"
 
 
 def fit_html(result: WizardResult) -> str:
-    """The fit table as HTML (GiB and tokens/s rounded)."""
+    """The fit table: options that fit first, rounded, the first rows shown and all on request."""
     if result.fit.empty:
         return "<p>No candidate meets the quality need.</p>"
-    table = result.fit.copy()
+    table = result.fit.sort_values("fits", ascending=False, kind="stable").copy()
     table["memory_gib"] = table["memory_gib"].round(1)
     table["tokens_per_s_bound"] = table["tokens_per_s_bound"].round(0)
     table["fits"] = table["fits"].map({True: "yes", False: "no"})
-    return table.to_html(index=False, classes="qwen-table", na_rep="-")
+    # the quality need is judged on the published base model of the same size, also for -Instruct rows
+    table = table.rename(columns={"score": "base score (same size)", "memory_gib": "memory (GiB)",
+                                  "tokens_per_s_bound": "decode bound (tokens/s)"})
+    return table_html(table)
 
 
 def tier_wizard():

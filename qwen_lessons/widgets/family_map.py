@@ -6,13 +6,21 @@
 
 from __future__ import annotations
 
-import html
 from types import SimpleNamespace
 
 import pandas as pd
 
-from qwen_lessons.catalog import GENERATIONS, LICENSES, LINES, UNVERIFIED, VARIANTS, filter_catalog, load_catalog
+from qwen_lessons.catalog import (
+    GENERATIONS,
+    LICENSES,
+    LINES,
+    UNVERIFIED,
+    VARIANTS,
+    filter_catalog,
+    load_catalog,
+)
 from qwen_lessons.lessons.family_map import LINE_COLOURS, decimal_year
+from qwen_lessons.ui import TABLE_TOP_ROWS, table_html
 
 ANY = "any"
 
@@ -40,7 +48,7 @@ def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
 
     table = load_catalog() if table is None else table
     years = decimal_year(table["release"])
-    figure = Figure(figsize=(6.4, 3.0), dpi=80)
+    figure = Figure(figsize=(6.4, 3.0), dpi=100)  # shown at its own pixel size: sharp, never upscaled
     FigureCanvasAgg(figure)
     ax = figure.add_axes((0.1, 0.17, 0.68, 0.78))
     ax.set_yscale("log")
@@ -108,28 +116,23 @@ def explorer_selection(line=ANY, generation=ANY, variant=ANY, license=ANY, size_
     )
 
 
-def selection_html(rows: pd.DataFrame, limit: int = 40) -> str:
-    """An HTML table of the selected checkpoints, or a friendly message when nothing matches."""
+def selection_html(rows: pd.DataFrame, top: int = TABLE_TOP_ROWS) -> str:
+    """The selected checkpoints as a compact table (the first rows, then all on request), or a friendly message."""
     if rows.empty:
         return ('<p class="qwen-empty">No checkpoint matches these filters. Try widening the size range or '
                 'setting one of the filters back to "any".</p>')
-    shown = rows.loc[:, list(TABLE_COLUMNS)].head(limit)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape('' if pd.isna(v) else f'{v:g}' if isinstance(v, float) else str(v))}</td>"
-                         for v in record) + "</tr>"
-        for record in shown.itertuples(index=False)
-    )
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in TABLE_COLUMNS)
-    more = f"<p>… and {len(rows) - limit} more.</p>" if len(rows) > limit else ""
-    return (f"<p><b>{len(rows)}</b> checkpoint(s) match.</p>"
-            f'<table class="qwen-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}')
+    shown = rows.loc[:, list(TABLE_COLUMNS)].copy()
+    for column in ("params_b", "active_params_b"):
+        shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:g}")
+    return f"<p><b>{len(rows)}</b> checkpoint(s) match.</p>" + table_html(shown, top=top)
 
 
 def build_explorer():
     """Filters (line, generation, state, license, size, context) driving a table and a plot; returns a namespace."""
     import ipywidgets as widgets
 
-    from qwen_lessons.ui import guarded, wire
+    from qwen_lessons import ui
+    from qwen_lessons.ui import guarded, show, wire
 
     table = load_catalog()
     style = {"description_width": "110px"}
@@ -143,14 +146,14 @@ def build_explorer():
     context = widgets.Dropdown(options=list(CONTEXT_STOPS), value="any", description="Context", style=style)
     result = widgets.HTML()
     result.add_class("qwen-explorer-table")
-    plot = widgets.Image(format="png")
-    plot.add_class("qwen-explorer-plot")
     canvas = selection_canvas(table)
+    plot = ui.picture("qwen-explorer-plot", width_px=canvas.figure.canvas.get_width_height()[0])
 
     def render() -> str:
         rows = explorer_selection(line.value, generation.value, variant.value, license_.value, size.value,
                                   context.value, table=table)
         plot.value = canvas.render(rows)
+        show(plot, True)
         return selection_html(rows)
 
     def update(_change=None):

@@ -11,7 +11,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from qwen_lessons import models
-from qwen_lessons.finetune import ADAPTER_METHODS, METHOD_LABELS, METHODS, SCENARIO_EXAMPLES, TrainingMemory, plan
+from qwen_lessons.finetune import (
+    ADAPTER_METHODS,
+    METHOD_LABELS,
+    METHODS,
+    SCENARIO_EXAMPLES,
+    TrainingMemory,
+    plan,
+)
 from qwen_lessons.hardware import load_hardware
 from qwen_lessons.plotting import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
 

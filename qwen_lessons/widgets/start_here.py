@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from qwen_lessons.lessons.start_here import PRECISION_BITS, checkpoint_sizes, weights_sentence
+from qwen_lessons.lessons.start_here import (
+    PRECISION_BITS,
+    checkpoint_sizes,
+    weights_sentence,
+)
 
 
 def weights_widget():

@@ -9,11 +9,9 @@ from __future__ import annotations
 import html
 from types import SimpleNamespace
 
-from qwen_lessons import vision
+from qwen_lessons import pictures, prompts, ui, vision
 from qwen_lessons.plotting import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
-from qwen_lessons.ui import guarded, wire
-from qwen_lessons import pictures
-from qwen_lessons import prompts
+from qwen_lessons.ui import guarded, show, wire
 
 CUSTOM = ""  # the picture dropdown's "custom size" choice
 PLACEHOLDER = "Choose an image file. It goes from your browser to this notebook's kernel on your machine only."
@@ -92,7 +90,7 @@ def image_widget(generation: str = vision.DEFAULT_GENERATION):
     budget = widgets.Dropdown(options=budget_options(), value=vision.DEFAULT_BUDGET, description="Budget",
                               layout=widgets.Layout(width="460px"))
     result = widgets.HTML().add_class("qwen-vision-count")
-    overlay = widgets.Image(format="png").add_class("qwen-vision-overlay")
+    overlay = ui.picture("qwen-vision-overlay")
     state = {"quiet": False}
 
     def render() -> str:
@@ -100,7 +98,7 @@ def image_widget(generation: str = vision.DEFAULT_GENERATION):
         preview = pictures.sample_preview(file) if file != CUSTOM else None
         png, every = overlay_png(preview, height.value, width.value, generation_box.value, budget.value)
         overlay.value = png
-        overlay.layout.visibility = "visible"
+        show(overlay, True)
         return image_report_html(height.value, width.value, generation_box.value, budget.value, every)
 
     def update(_change=None):
@@ -108,7 +106,7 @@ def image_widget(generation: str = vision.DEFAULT_GENERATION):
             return
         result.value = guarded(render)
         if "qwen-error" in result.value:
-            overlay.layout.visibility = "hidden"
+            show(overlay, False)
 
     def choose_picture(_change=None):
         custom = picture.value == CUSTOM
@@ -136,8 +134,7 @@ def upload_widget(generation: str = vision.DEFAULT_GENERATION):
     budget = widgets.Dropdown(options=budget_options(), value=vision.DEFAULT_BUDGET, description="Budget",
                               layout=widgets.Layout(width="460px"))
     result = widgets.HTML(value=html.escape(PLACEHOLDER)).add_class("qwen-vision-upload")
-    overlay = widgets.Image(format="png").add_class("qwen-vision-upload-overlay")
-    overlay.layout.visibility = "hidden"
+    overlay = ui.picture("qwen-vision-upload-overlay")
     cache: dict = {}
 
     def read(entry) -> tuple[int, int, object, str]:
@@ -153,20 +150,20 @@ def upload_widget(generation: str = vision.DEFAULT_GENERATION):
 
     def render() -> str:
         if not upload.value:
-            overlay.layout.visibility = "hidden"
+            show(overlay, False)
             return html.escape(PLACEHOLDER)
         entry = upload.value[0]
         height, width, preview, note = read(entry)
         png, every = overlay_png(preview, height, width, generation_box.value, budget.value)
         overlay.value = png
-        overlay.layout.visibility = "visible"
+        show(overlay, True)
         name = html.escape(str(entry.get("name", "upload")))
         return f"<b>{name}</b>: " + image_report_html(height, width, generation_box.value, budget.value, every, note)
 
     def update(_change=None):
         result.value = guarded(render)
         if "qwen-error" in result.value:
-            overlay.layout.visibility = "hidden"
+            show(overlay, False)
 
     wire((upload, generation_box, budget), update, now=False)  # nothing to show before a file arrives
     controls = widgets.VBox([upload, generation_box, budget])
