@@ -42,6 +42,25 @@ COURSE_RC = {
 }
 
 
+def plain_number(value: float, _position=None) -> str:
+    """A tick label as a plain number: 1, 10, 100, 0.5, 1,000 (no powers of ten where the reader needs none)."""
+    if value == 0:
+        return "0"
+    return f"{value:,.0f}" if abs(value) >= 1 else f"{value:g}"
+
+
+def log_scale(ax, axis: str = "x", base: float = 10) -> None:
+    """Put one axis on a log scale whose tick labels are plain numbers (1, 10, 100), not powers of ten."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log", base=base)
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(FuncFormatter(plain_number))
+    target.set_minor_formatter(NullFormatter())
+
+
 def use_course_style() -> None:
     """Apply the course's matplotlib settings: Okabe-Ito colours, light grid, no top/right spines."""
     import matplotlib as mpl
@@ -49,3 +68,85 @@ def use_course_style() -> None:
 
     mpl.rcParams.update(COURSE_RC)
     mpl.rcParams["axes.prop_cycle"] = cycler(color=list(OKABE_ITO))
+
+
+def _is_number(text: str) -> bool:
+    """True for tick labels such as '1,000', '0.5', '−2', '40%', '$\\mathdefault{10^{2}}$'."""
+    cleaned = text.replace("$", "").replace("\\mathdefault", "").replace("{", "").replace("}", "")
+    cleaned = cleaned.replace(",", "").replace("%", "").replace("\u2212", "-").replace("^", "e").strip()
+    try:
+        float(cleaned)
+    except ValueError:
+        return False
+    return True
+
+
+def figure_problems(figure) -> list[str]:
+    """What a reader would trip over in a drawn figure, from matplotlib's own bounding boxes after layout:
+    texts that overlap (titles, axis labels, tick labels, legends, annotations), an axis with tick labels but
+    no label, and a log axis printed as powers of ten where plain numbers fit.
+    An empty list means the figure reads cleanly. Used by the course's figure test over every notebook."""
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    texts: list[tuple[str, object]] = []
+    problems: list[str] = []
+
+    seen: set[int] = set()
+
+    def add(role: str, artist) -> None:
+        if artist is not None and artist.get_visible() and str(artist.get_text()).strip() and id(artist) not in seen:
+            seen.add(id(artist))
+            texts.append((role, artist))
+
+    if figure._suptitle is not None:
+        add("suptitle", figure._suptitle)
+    for text in figure.texts:
+        add("figure text", text)
+    for legend in figure.legends:
+        for text in legend.get_texts():
+            add("legend", text)
+    for index, ax in enumerate(figure.axes):
+        name = f"axes {index + 1}" + (f" ({ax.get_title()!r})" if ax.get_title() else "")
+        for title in (ax.title, ax._left_title, ax._right_title):
+            add(f"{name} title", title)
+        if not ax.axison:
+            for text in ax.texts:
+                add(f"{name} text", text)
+            continue
+        for axis, letter in ((ax.xaxis, "x"), (ax.yaxis, "y")):
+            low, high = sorted(axis.get_view_interval())
+            labels = [tick.label1 for tick in axis.get_major_ticks()
+                      if tick.label1.get_visible() and low - 1e-12 <= tick.get_loc() <= high + 1e-12]
+            labels += [tick.label2 for tick in axis.get_major_ticks()
+                       if tick.label2.get_visible() and low - 1e-12 <= tick.get_loc() <= high + 1e-12]
+            shown = [label for label in labels if label.get_text().strip()]
+            for label in shown:
+                add(f"{name} {letter} tick", label)
+            # a number needs its unit on the axis label; category names (methods, generations) speak for themselves
+            numeric = any(_is_number(label.get_text()) for label in shown)
+            shared = ax.get_shared_x_axes() if letter == "x" else ax.get_shared_y_axes()
+            labelled_sibling = any((other.xaxis if letter == "x" else other.yaxis).label.get_text().strip()
+                                   for other in shared.get_siblings(ax) if other is not ax)
+            if numeric and not axis.label.get_text().strip() and not labelled_sibling:
+                problems.append(f"{name}: the {letter} axis has tick labels but no label (say the unit or 'count')")
+            add(f"{name} {letter} label", axis.label)
+            if axis.get_scale() == "log" and any("^{" in label.get_text() for label in shown):
+                if 1e-3 <= low and high <= 1e5:
+                    problems.append(f"{name}: the log {letter} axis prints powers of ten; plain numbers fit "
+                                    f"({low:g} to {high:g})")
+        for text in ax.texts:
+            add(f"{name} text", text)
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            for text in legend.get_texts():
+                add(f"{name} legend", text)
+            add(f"{name} legend title", legend.get_title())
+
+    boxes = [(role, artist, artist.get_window_extent(renderer)) for role, artist in texts]
+    for i, (role_a, artist_a, a) in enumerate(boxes):
+        for role_b, artist_b, b in boxes[i + 1:]:
+            overlap_w = min(a.x1, b.x1) - max(a.x0, b.x0)
+            overlap_h = min(a.y1, b.y1) - max(a.y0, b.y0)
+            if overlap_w > 1 and overlap_h > 1:
+                problems.append(f"{role_a} {artist_a.get_text()!r} overlaps {role_b} {artist_b.get_text()!r}")
+    return problems

@@ -3,6 +3,8 @@ chat format, base and tuned replies side by side, diversity before and after tun
 
 from __future__ import annotations
 
+from qwen_lessons.plotting import log_scale
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -92,7 +94,7 @@ def data_size_figure(table):
     tuned = table[table["examples"] > 0]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     axes[0].plot(tuned["examples"], 100 * tuned["heldout_correct"], marker="o")
-    axes[0].set_xscale("log")
+    log_scale(axes[0], "x")
     axes[0].set_xticks(tuned["examples"], [f"{n:,}" for n in tuned["examples"]])
     axes[0].set_xlabel("instruction examples (log scale)")
     axes[0].set_ylabel("held-out questions answered exactly (%)")
@@ -101,7 +103,7 @@ def data_size_figure(table):
     axes[0].set_title(f"{int(best['examples']):,} examples: {100 * best['heldout_correct']:.0f}% answered exactly")
     axes[1].plot(tuned["examples"], tuned["heldout_loss"], marker="o", label="tuned models")
     axes[1].axhline(table.loc[table["examples"] == 0, "heldout_loss"].iloc[0], linestyle="--", color="#555555", label="base model")
-    axes[1].set_xscale("log")
+    log_scale(axes[1], "x")
     axes[1].set_xticks(tuned["examples"], [f"{n:,}" for n in tuned["examples"]])
     axes[1].set_xlabel("instruction examples (log scale)")
     axes[1].set_ylabel("held-out reply loss (nats per token)")

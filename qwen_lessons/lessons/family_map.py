@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from qwen_lessons.plotting import log_scale
+
 from qwen_lessons import models
 from qwen_lessons.catalog import CATALOG_DTYPES, CATALOG_FILE, GENERATIONS, LICENSES, LINES, UNVERIFIED, VARIANTS, filter_catalog, is_moe, load_catalog
 from qwen_lessons.data import read_table
@@ -443,8 +445,8 @@ def plot_size_ladder(table: pd.DataFrame | None = None, ax=None):
     ax.vlines(x, rows["active_params_b"].astype(float), rows["params_b"].astype(float), color="#D55E00", lw=1)
     ax.scatter(x, rows["active_params_b"].astype(float), marker="v", s=30, color="#E69F00", label="MoE active",
                zorder=3)
-    ax.set_yscale("log")
-    ax.set_xticks(range(len(GENERATIONS)), GENERATIONS, rotation=30)
+    log_scale(ax, "y")
+    ax.set_xticks(range(len(GENERATIONS)), GENERATIONS, rotation=45, ha="right", rotation_mode="anchor")
     ax.set_xlabel("generation")
     ax.set_ylabel("parameters (billions, log scale)")
     ax.legend(loc="upper left")
@@ -465,7 +467,7 @@ def plot_context(table: pd.DataFrame | None = None, ax=None, line: str = "text")
     ax.set_yscale("log", base=2)
     ticks = [2**k for k in range(13, 21)]
     ax.set_yticks(ticks, [_k(t) if t < 2**20 else "1M" for t in ticks])
-    ax.set_xticks(list(x), summary.index, rotation=30)
+    ax.set_xticks(list(x), summary.index, rotation=45, ha="right", rotation_mode="anchor")
     ax.set_xlabel("generation")
     ax.set_ylabel("context (tokens, log scale)")
     ax.legend(loc="upper left")

@@ -19,6 +19,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from qwen_lessons.plotting import log_scale
+
 from qwen_lessons import tinylm
 
 DOMAIN_EVERY = 2  # every second topic (in table order) is a domain topic: half the facts are held back
@@ -163,16 +165,19 @@ def plot_experiment(results: pd.DataFrame, axes=None):
     import matplotlib.pyplot as plt
 
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+        _, axes = plt.subplots(1, 2, figsize=(11, 3.8))  # room for a finding as each title
     means = results.groupby(["start", "examples"])[["heldout_loss", "accuracy"]].mean().reset_index()
     markers = {"base": "o", "instruct": "s"}
     for start, rows in means.groupby("start"):
         x = rows["examples"].clip(lower=1)  # 0 examples plotted at 1 on the log axis
         axes[0].plot(x, rows["heldout_loss"], marker=markers[start], label=f"from {start}")
         axes[1].plot(x, 100 * rows["accuracy"], marker=markers[start], label=f"from {start}")
+    sizes = sorted(means["examples"].unique())
     for ax in axes:
-        ax.set_xscale("log")
-        ax.set_xlabel("domain examples fine-tuned on (0 plotted at 1)")
+        log_scale(ax, "x")
+        # ticks at the sizes run; the untuned start (0 examples) sits at 1 on the log axis and is labelled 0
+        ax.set_xticks([max(size, 1) for size in sizes], [f"{size:,}" for size in sizes])
+        ax.set_xlabel("domain examples fine-tuned on")
         ax.legend()
     axes[0].set_ylabel("held-out loss (nats per reply token)")
     axes[1].set_ylabel("exact answers on held-out questions (%)")

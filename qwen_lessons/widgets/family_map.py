@@ -10,6 +10,8 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from qwen_lessons.plotting import log_scale
+
 from qwen_lessons.catalog import (
     GENERATIONS,
     LICENSES,
@@ -51,7 +53,7 @@ def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
     figure = Figure(figsize=(6.4, 3.0), dpi=100)  # shown at its own pixel size: sharp, never upscaled
     FigureCanvasAgg(figure)
     ax = figure.add_axes((0.1, 0.17, 0.68, 0.78))
-    ax.set_yscale("log")
+    log_scale(ax, "y")
     ax.set_ylim(0.3, 1.5 * float(table["params_b"].max()))
     ax.set_xlim(np.floor(years.min()), np.ceil(years.max()))
     ax.yaxis.set_minor_locator(NullLocator())

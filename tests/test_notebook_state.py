@@ -1,0 +1,106 @@
+"""Every notebook, run cell by cell in a kernel as Run All does: each figure reads cleanly, and each widget still
+shows, at the end, what its own cell produced (a later cell that demonstrates or times a widget uses its own
+instance). Figures are checked with qwen_lessons.plotting.figure_problems, from matplotlib's bounding boxes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.manager import KernelManager
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+# Runs once in the kernel before the notebook: after every cell, check and close the open figures. With the
+# Agg backend plt.show() leaves figures open, so the check sees each figure exactly as it was drawn.
+SETUP = r"""
+from IPython import get_ipython
+from qwen_lessons.plotting import figure_problems as _qwen_figure_problems
+_qwen_figure_report = []
+def _qwen_after_cell(*_):
+    import sys
+    if "matplotlib.pyplot" not in sys.modules:
+        return
+    import matplotlib.pyplot as plt
+    for number in plt.get_fignums():
+        figure = plt.figure(number)
+        title = figure._suptitle.get_text() if figure._suptitle else (figure.axes[0].get_title() if figure.axes else "")
+        _qwen_figure_report.extend(f"figure {title!r}: {problem}" for problem in _qwen_figure_problems(figure))
+    plt.close("all")
+get_ipython().events.register("post_execute", _qwen_after_cell)
+"""
+SNAPSHOT = r"""
+import json as _qwen_json, hashlib as _qwen_hashlib
+from ipywidgets.widgets.widget import _instances as _qwen_instances
+def _qwen_value(widget):
+    value = widget.value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _qwen_hashlib.sha1(bytes(value)).hexdigest()
+    return repr(value)[:4000]
+print(_qwen_json.dumps({model_id: [type(w).__name__, str(getattr(w, "description", "")), _qwen_value(w)]
+                        for model_id, w in list(_qwen_instances.items()) if hasattr(w, "value")}))
+"""
+REPORT = "print(_qwen_json.dumps(_qwen_figure_report))"
+
+
+class Kernel:
+    def __init__(self, cwd: Path):
+        self.manager = KernelManager(kernel_name="python3")
+        self.manager.start_kernel(cwd=str(cwd), env={**os.environ, "MPLBACKEND": "agg"})
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=120)
+
+    def run(self, code: str) -> tuple[str, str | None]:
+        """Run code; return (stdout, error text or None)."""
+        out: list[str] = []
+        error: list[str] = []
+
+        def hook(message):
+            kind, content = message["msg_type"], message["content"]
+            if kind == "stream" and content["name"] == "stdout":
+                out.append(content["text"])
+            elif kind == "error":
+                error.append(f"{content['ename']}: {content['evalue']}")
+
+        reply = self.client.execute_interactive(code, timeout=900, output_hook=hook, store_history=False)
+        if reply["content"]["status"] != "ok" and not error:
+            error.append(reply["content"].get("ename", "error"))
+        return "".join(out), (error[0] if error else None)
+
+    def close(self):
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks")))
+def test_figures_read_cleanly_and_widgets_stay_what_their_cell_showed(path):
+    notebook = nbformat.read(path, as_version=4)
+    kernel = Kernel(path.parent)
+    try:
+        assert kernel.run(SETUP)[1] is None
+        first_seen: dict[str, tuple[int, list]] = {}
+        last: dict[str, list] = {}
+        number = 0
+        for cell in notebook.cells:
+            if cell.cell_type != "code":
+                continue
+            number += 1
+            _, error = kernel.run(cell.source)
+            assert error is None, f"{path.name} code cell {number}: {error}"
+            state = json.loads(kernel.run(SNAPSHOT)[0])
+            for model_id, entry in state.items():
+                first_seen.setdefault(model_id, (number, entry))
+            last = state
+        figure_report = json.loads(kernel.run(REPORT)[0])
+    finally:
+        kernel.close()
+    moved = [f"{kind} {description!r} (made in code cell {cell}): {value[:80]!r} became {last[model_id][2][:80]!r}"
+             for model_id, (cell, (kind, description, value)) in first_seen.items()
+             if model_id in last and last[model_id][2] != value]
+    assert not moved, f"{path.name}: later cells changed widgets above them:\n" + "\n".join(moved)
+    assert not figure_report, f"{path.name}: figures a reader trips over:\n" + "\n".join(figure_report)
