@@ -30,10 +30,26 @@ def guarded(render: Callable[[], str]) -> str:
         return error_line(f"unexpected {type(error).__name__}: {error}")
 
 
+CHAR_PX = 8.5  # width of one character of a control's text at JupyterLab's 13 px UI font, rounded up
+DESCRIPTION_PX = 100  # ipywidgets' default width of a control's description
+
+
+def fit_to_options(control) -> None:
+    """Size a dropdown so its longest option shows whole (never wider than its cell); other controls unchanged."""
+    options = getattr(control, "_options_labels", None)
+    if not options or type(control).__name__ != "Dropdown":
+        return
+    description = control.style.description_width or ""
+    label_px = int(description[:-2]) if description.endswith("px") else DESCRIPTION_PX
+    control.layout.width = f"{label_px + int(CHAR_PX * max(len(str(o)) for o in options)) + 48}px"
+    control.layout.max_width = "100%"
+
+
 def wire(controls: Iterable, update: Callable[..., None], *, now: bool = True) -> None:
     """Call ``update`` whenever any control's value changes, and (unless now=False) once now, so the widget
-    opens filled in."""
+    opens filled in. Dropdowns are sized to show their longest option."""
     for control in controls:
+        fit_to_options(control)
         control.observe(update, names="value")
     if now:
         update()
@@ -75,3 +91,18 @@ def table_html(frame, *, top: int = TABLE_TOP_ROWS, css_class: str = "qwen-table
         return table(frame)
     return (table(frame.head(top)) + f'<details class="qwen-table-all"><summary>Show all {len(frame)} rows</summary>'
             f"{table(frame)}</details>")
+
+
+def html_output(css_class: str = "", value: str = ""):
+    """An ipywidgets.HTML for a result: never wider than its cell (a wide table scrolls inside it)."""
+    import ipywidgets as widgets
+
+    output = widgets.HTML(value=value, layout=widgets.Layout(max_width="100%", overflow="auto"))
+    return output.add_class(css_class) if css_class else output
+
+
+def row(children):
+    """Controls side by side that wrap onto the next line instead of running past the cell's edge."""
+    import ipywidgets as widgets
+
+    return widgets.HBox(list(children), layout=widgets.Layout(flex_flow="row wrap", max_width="100%"))

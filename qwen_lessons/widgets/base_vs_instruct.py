@@ -11,6 +11,7 @@ import html
 from types import SimpleNamespace
 from typing import NamedTuple
 
+from qwen_lessons import ui
 from qwen_lessons.tokens import (
     FIM_MARKER,
     MAX_SHOWN_TOKENS,
@@ -122,8 +123,8 @@ def token_viewer(
     mode_buttons = widgets.ToggleButtons(options=list(VIEW_MODES), value=mode, description="Model sees")
     template_menu = widgets.Dropdown(options=list(TEMPLATES), value="qwen2.5", description="Template")
     thinking = widgets.Checkbox(value=True, description="enable_thinking (Qwen3)")
-    summary = widgets.HTML().add_class("qwen-token-summary")
-    tokens = widgets.HTML().add_class("qwen-token-view")
+    summary = ui.html_output("qwen-token-summary")
+    tokens = ui.html_output("qwen-token-view")
 
     def update(_change=None):
         state = {}
@@ -136,7 +137,7 @@ def token_viewer(
         summary.value = view_summary(state["view"]) if "view" in state else ""
 
     wire((text_box, mode_buttons, template_menu, thinking), update)
-    box = widgets.VBox([text_box, mode_buttons, widgets.HBox([template_menu, thinking]), summary, tokens])
+    box = widgets.VBox([text_box, mode_buttons, ui.row([template_menu, thinking]), summary, tokens])
     return SimpleNamespace(
         text=text_box, mode=mode_buttons, template=template_menu, thinking=thinking, summary=summary, tokens=tokens, box=box
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from types import SimpleNamespace
 
-from qwen_lessons import memory, models
+from qwen_lessons import memory, models, ui
 from qwen_lessons.hardware import hardware_ids
 from qwen_lessons.tiers import MODALITIES, PURPOSES, WizardResult, recommend
 from qwen_lessons.ui import table_html
@@ -50,12 +50,9 @@ def tier_wizard():
                                description="Context (tokens)", style=style)
     batch = widgets.IntText(value=1, description="Batch", style=style)
     quality = widgets.IntSlider(value=70, min=0, max=90, step=1, description="Min base score", style=style)
-    recommendation = widgets.HTML()
-    recommendation.add_class("qwen-tier-recommendation")
-    steps = widgets.HTML()
-    steps.add_class("qwen-tier-steps")
-    fit = widgets.HTML()
-    fit.add_class("qwen-tier-fit")
+    recommendation = ui.html_output("qwen-tier-recommendation")
+    steps = ui.html_output("qwen-tier-steps")
+    fit = ui.html_output("qwen-tier-fit")
 
     def render() -> str:
         result = recommend(modality.value, purpose.value, hardware.value, num_gpus.value, context.value,
@@ -70,7 +67,7 @@ def tier_wizard():
 
     controls = (modality, purpose, hardware, num_gpus, context, batch, quality)
     wire(controls, update)
-    box = widgets.VBox([widgets.HBox([widgets.VBox(list(controls[:4])), widgets.VBox(list(controls[4:]))]),
+    box = widgets.VBox([ui.row([widgets.VBox(list(controls[:4])), widgets.VBox(list(controls[4:]))]),
                         recommendation, steps, fit])
     return SimpleNamespace(modality=modality, purpose=purpose, hardware=hardware, num_gpus=num_gpus, context=context,
                            batch=batch, quality=quality, recommendation=recommendation, steps=steps, fit=fit, box=box,
@@ -102,8 +99,7 @@ def memory_calculator():
     prompt = widgets.IntText(value=4096, description="Prompt tokens", style=style)
     answer = widgets.IntText(value=1024, description="Answer tokens", style=style)
     batch = widgets.IntText(value=1, description="Batch", style=style)
-    result = widgets.HTML()
-    result.add_class("qwen-memory-breakdown")
+    result = ui.html_output("qwen-memory-breakdown")
 
     def update(_change=None):
         result.value = guarded(lambda: memory_breakdown_html(model.value, quant.value, prompt.value, answer.value,

@@ -10,8 +10,6 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from qwen_lessons.plotting import log_scale
-
 from qwen_lessons.catalog import (
     GENERATIONS,
     LICENSES,
@@ -22,6 +20,7 @@ from qwen_lessons.catalog import (
     load_catalog,
 )
 from qwen_lessons.lessons.family_map import LINE_COLOURS, decimal_year
+from qwen_lessons.plotting import log_scale
 from qwen_lessons.ui import TABLE_TOP_ROWS, table_html
 
 ANY = "any"
@@ -146,8 +145,7 @@ def build_explorer():
     size = widgets.SelectionRangeSlider(options=list(SIZE_STOPS), index=(0, len(SIZE_STOPS) - 1),
                                         description="Size (B)", style=style)
     context = widgets.Dropdown(options=list(CONTEXT_STOPS), value="any", description="Context", style=style)
-    result = widgets.HTML()
-    result.add_class("qwen-explorer-table")
+    result = ui.html_output("qwen-explorer-table")
     canvas = selection_canvas(table)
     plot = ui.picture("qwen-explorer-plot", width_px=canvas.figure.canvas.get_width_height()[0])
 
@@ -163,7 +161,7 @@ def build_explorer():
 
     controls = (line, generation, variant, license_, size, context)
     wire(controls, update)
-    box = widgets.VBox([widgets.HBox([widgets.VBox(list(controls[:3])), widgets.VBox(list(controls[3:]))]),
+    box = widgets.VBox([ui.row([widgets.VBox(list(controls[:3])), widgets.VBox(list(controls[3:]))]),
                         plot, result])
     return SimpleNamespace(line=line, generation=generation, variant=variant, license=license_, size=size,
                            context=context, result=result, plot=plot, box=box, update=update)

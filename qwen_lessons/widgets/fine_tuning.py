@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from qwen_lessons import models
+from qwen_lessons import models, ui
 from qwen_lessons.finetune import (
     ADAPTER_METHODS,
     METHOD_LABELS,
@@ -84,9 +84,9 @@ def training_planner_widget():
                            if "a100-80gb" in set(hardware["gpu_id"]) else hardware["gpu_id"].iloc[0],
                            description="GPU")
     examples = widgets.Dropdown(options=list(SCENARIO_EXAMPLES), value=20_000, description="Examples")
-    bar = widgets.HTML().add_class("qwen-ft-bar")
-    verdict = widgets.HTML().add_class("qwen-ft-verdict")
-    hours = widgets.HTML().add_class("qwen-ft-hours")
+    bar = ui.html_output("qwen-ft-bar")
+    verdict = ui.html_output("qwen-ft-verdict")
+    hours = ui.html_output("qwen-ft-hours")
     controls = (model, method, rank, seq_len, micro_batch, checkpointing, gpu, examples)
 
     def update(_change=None):
@@ -107,8 +107,8 @@ def training_planner_widget():
             bar.value = hours.value = ""
 
     wire(controls, update)
-    box = widgets.VBox([widgets.HBox([model, method, rank]), widgets.HBox([seq_len, micro_batch, checkpointing]),
-                        widgets.HBox([gpu, examples]), bar, verdict, hours])
+    box = widgets.VBox([ui.row([model, method, rank]), ui.row([seq_len, micro_batch, checkpointing]),
+                        ui.row([gpu, examples]), bar, verdict, hours])
     return SimpleNamespace(model=model, method=method, rank=rank, seq_len=seq_len, micro_batch=micro_batch,
                            checkpointing=checkpointing, gpu=gpu, examples=examples, bar=bar, verdict=verdict,
                            hours=hours, box=box, update=update)

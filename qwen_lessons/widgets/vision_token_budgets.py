@@ -89,7 +89,7 @@ def image_widget(generation: str = vision.DEFAULT_GENERATION):
     generation_box = widgets.Dropdown(options=generation_options(), value=generation, description="Generation")
     budget = widgets.Dropdown(options=budget_options(), value=vision.DEFAULT_BUDGET, description="Budget",
                               layout=widgets.Layout(width="460px"))
-    result = widgets.HTML().add_class("qwen-vision-count")
+    result = ui.html_output("qwen-vision-count")
     overlay = ui.picture("qwen-vision-overlay")
     state = {"quiet": False}
 
@@ -120,7 +120,7 @@ def image_widget(generation: str = vision.DEFAULT_GENERATION):
 
     wire((picture,), choose_picture, now=False)
     wire((height, width, generation_box, budget), update)
-    controls = widgets.VBox([picture, widgets.HBox([height, width]), generation_box, budget])
+    controls = widgets.VBox([picture, ui.row([height, width]), generation_box, budget])
     return SimpleNamespace(picture=picture, height=height, width=width, generation=generation_box, budget=budget,
                            result=result, overlay=overlay, box=widgets.VBox([controls, overlay, result]))
 
@@ -133,7 +133,7 @@ def upload_widget(generation: str = vision.DEFAULT_GENERATION):
     generation_box = widgets.Dropdown(options=generation_options(), value=generation, description="Generation")
     budget = widgets.Dropdown(options=budget_options(), value=vision.DEFAULT_BUDGET, description="Budget",
                               layout=widgets.Layout(width="460px"))
-    result = widgets.HTML(value=html.escape(PLACEHOLDER)).add_class("qwen-vision-upload")
+    result = ui.html_output("qwen-vision-upload", html.escape(PLACEHOLDER))
     overlay = ui.picture("qwen-vision-upload-overlay")
     cache: dict = {}
 
@@ -223,8 +223,8 @@ def prompt_planner_widget(generation: str = vision.DEFAULT_GENERATION):
     generation_box = widgets.Dropdown(options=generation_options(), value=generation, description="Generation")
     budget = widgets.Dropdown(options=budget_options(), value=vision.DEFAULT_BUDGET, description="Budget", layout=wide)
     context = widgets.Dropdown(options=context_options(), value="32K", description="Context", layout=wide)
-    result = widgets.HTML().add_class("qwen-vision-plan")
-    knobs = widgets.HTML().add_class("qwen-vision-knobs")
+    result = ui.html_output("qwen-vision-plan")
+    knobs = ui.html_output("qwen-vision-knobs")
     for labelled in (text, images, image_height, image_width, videos, video_height, video_width, duration, fps,
                      reserved, generation_box, budget, context):
         labelled.style.description_width = "110px"  # the default width cuts labels such as "Image H (px)"
@@ -271,9 +271,9 @@ def prompt_planner_widget(generation: str = vision.DEFAULT_GENERATION):
     wire(controls, update)
     box = widgets.VBox([
         text,
-        widgets.HBox([images, image_height, image_width]),
-        widgets.HBox([videos, video_height, video_width]),
-        widgets.HBox([duration, fps, reserved]),
+        ui.row([images, image_height, image_width]),
+        ui.row([videos, video_height, video_width]),
+        ui.row([duration, fps, reserved]),
         generation_box, budget, context, result, knobs,
     ])
     return SimpleNamespace(text=text, images=images, image_height=image_height, image_width=image_width,

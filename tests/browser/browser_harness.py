@@ -397,3 +397,63 @@ def check_widget_case(page, case, timeout_s: float = UPDATE_TIMEOUT_S):
             raise AssertionError(f"{selector} after {case.actions}: {error}") from None
         assert displayed_html(result) != before[selector], f"{selector} did not change: the check proves nothing"
     return results[0][0].evaluate_handle("element => element.closest('.jp-OutputArea-output') || element")
+
+
+PREVIEW_MAX_PX = 600
+# Layout rules a learner's eye checks, measured in the page: nothing wider than its cell, no picture taller than
+# PREVIEW_MAX_PX, no label, readout or dropdown option cut off, and a message close to the controls it answers.
+_LAYOUT_JS = r"""(limit) => {
+  const problems = [];
+  const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const named = (el) => {
+    const box = el.closest('.widget-inline-hbox');
+    const label = box && box.querySelector(':scope > label.widget-label');
+    return label && label.textContent.trim() ? `"${label.textContent.trim()}"` : (el.className || el.tagName);
+  };
+  const cellOf = (el) => el.closest('.jp-OutputArea-output') || el.closest('.jp-Cell-outputWrapper')
+                          || document.querySelector('#rendered_cells') || document.body;
+  for (const el of document.querySelectorAll('.jupyter-widgets, .widget-inline-hbox, .widget-html-content, img')) {
+    if (!visible(el) || !el.closest('.jupyter-widgets, .widget-vbox, .widget-hbox')) continue;
+    const cell = cellOf(el);
+    if (el.tagName === 'IMG' && el.getBoundingClientRect().height > limit + 1)
+      problems.push(`a picture is ${Math.round(el.getBoundingClientRect().height)} px tall (at most ${limit})`);
+    // a wide table inside a result (an HTML widget no wider than the cell) scrolls there: that is reachable
+    const result = el.closest('.widget-html');
+    if (result && result !== el && result.getBoundingClientRect().right <= cell.getBoundingClientRect().right + 2)
+      continue;
+    const over = el.getBoundingClientRect().right - cell.getBoundingClientRect().right;
+    if (over > 2) problems.push(`${named(el)} is ${Math.round(over)} px wider than its cell`);
+  }
+  for (const el of document.querySelectorAll('label.widget-label, .widget-readout')) {
+    if (visible(el) && el.scrollWidth > el.clientWidth + 1)
+      problems.push(`${el.classList.contains('widget-readout') ? 'readout' : 'label'} "${el.textContent.trim()}" is cut off`);
+  }
+  const context = document.createElement('canvas').getContext('2d');
+  for (const select of document.querySelectorAll('.widget-dropdown select')) {
+    if (!visible(select)) continue;
+    const style = getComputedStyle(select);
+    context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    for (const option of select.options) {
+      if (context.measureText(option.text).width > room + 1) {
+        problems.push(`dropdown ${named(select)} cuts off "${option.text}"`);
+        break;
+      }
+    }
+  }
+  for (const message of document.querySelectorAll('.qwen-error')) {
+    if (!visible(message)) continue;
+    const root = message.closest('.widget-vbox');
+    const controls = root ? [...root.querySelectorAll('input, select, textarea, .slider-container, button')].filter(visible) : [];
+    if (!controls.length) continue;
+    const lowest = Math.max(...controls.map((c) => c.getBoundingClientRect().bottom));
+    const gap = message.getBoundingClientRect().top - lowest;
+    if (gap > 250) problems.push(`the message "${message.textContent.trim().slice(0, 60)}" is ${Math.round(gap)} px below its controls`);
+  }
+  return [...new Set(problems)];
+}"""
+
+
+def layout_problems(page) -> list[str]:
+    """Every layout rule the visible widgets break (see _LAYOUT_JS), as one line each."""
+    return page.evaluate(_LAYOUT_JS, PREVIEW_MAX_PX)

@@ -9,7 +9,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_harness import CHROMIUM_ARGS, REQUIRE_ENV, VIEWPORT, browser_required, find_chromium, start_lab
+from browser_harness import (
+    CHROMIUM_ARGS,
+    REQUIRE_ENV,
+    VIEWPORT,
+    browser_required,
+    find_chromium,
+    start_lab,
+)
 
 _SKIP_REASONS: list[str] = []
 _TIMINGS: dict[str, float] = {}

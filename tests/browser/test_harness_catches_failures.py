@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from browser_harness import check_widget_case, output_problems, run_all_cells, unexecuted_cells
+from browser_harness import (
+    check_widget_case,
+    layout_problems,
+    output_problems,
+    run_all_cells,
+    unexecuted_cells,
+)
 from widget_cases import START_HERE
 
 pytestmark = pytest.mark.browser
@@ -40,6 +46,39 @@ def test_frozen_widget_error_and_skipped_cell_are_all_reported(lab, browser_cont
         assert any("ZeroDivisionError" in problem for problem in output_problems(page))
         with pytest.raises(AssertionError, match="the widget shows"):
             check_widget_case(page, START_HERE, timeout_s=3)
+    finally:
+        page.close()
+        lab.shutdown_sessions()
+
+
+# Each of these breaks one layout rule: a row wider than the cell, a dropdown whose option is cut off, a picture
+# taller than PREVIEW_MAX_PX, and an error message far below its controls.
+BAD_LAYOUT = """import base64
+import ipywidgets as widgets
+
+wide = widgets.HBox([widgets.IntText(description=f"Number {i}") for i in range(8)])
+narrow = widgets.Dropdown(options=["a very long option that cannot fit in eighty pixels"], description="Pick",
+                          layout=widgets.Layout(width="180px"))
+png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+tall = widgets.Image(value=png, format="png", layout=widgets.Layout(width="20px", height="2000px"))
+message = widgets.HTML('<span class="qwen-error">⚠ far away</span>')
+widgets.VBox([wide, narrow, widgets.VBox([widgets.Text(description="Input"), tall, message])])"""
+
+
+def test_layout_rules_catch_wide_clipped_tall_and_distant(lab, browser_context):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BAD_LAYOUT)], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    nbformat.write(notebook, lab.root / "notebooks" / "bad_layout.ipynb")
+    page = browser_context.new_page()
+    try:
+        page.goto(lab.url("lab/tree/notebooks/bad_layout.ipynb") + "&reset")
+        run_all_cells(page, lab)
+        page.locator(".qwen-error").first.wait_for()
+        problems = "\n".join(layout_problems(page))
+        assert "wider than its cell" in problems, problems
+        assert 'dropdown "Pick" cuts off' in problems, problems
+        assert "px tall (at most" in problems, problems
+        assert 'the message "⚠ far away"' in problems, problems
     finally:
         page.close()
         lab.shutdown_sessions()

@@ -11,7 +11,15 @@ from __future__ import annotations
 import time
 
 import pytest
-from browser_harness import NOTEBOOKS, check_widget_case, output_problems, run_all_cells, screenshot, unexecuted_cells
+from browser_harness import (
+    NOTEBOOKS,
+    check_widget_case,
+    layout_problems,
+    output_problems,
+    run_all_cells,
+    screenshot,
+    unexecuted_cells,
+)
 from widget_cases import LESSON_CASES
 
 pytestmark = pytest.mark.browser
@@ -32,6 +40,7 @@ def test_lesson_runs_clean_and_its_widgets_answer(notebook, lab, browser_context
         assert not not_run, f"{notebook}: code cells {not_run} did not run (an error stops Run All)"
         problems = output_problems(page)
         assert not problems, f"{notebook}:\n" + "\n".join(problems)
+        layout = layout_problems(page)
 
         case = LESSON_CASES.get(notebook)
         if case is None:
@@ -39,6 +48,8 @@ def test_lesson_runs_clean_and_its_widgets_answer(notebook, lab, browser_context
             pytest.fail(f"{notebook} runs clean but has no widget case: add one to LESSON_CASES in widget_cases.py")
         shown = check_widget_case(page, case)
         screenshot(page, notebook, focus=shown)
+        layout += [f"after {case.actions}: {problem}" for problem in layout_problems(page)]
+        assert not layout, f"{notebook}: widgets a learner cannot read:\n" + "\n".join(dict.fromkeys(layout))
         timings[f"{notebook}: total"] = time.monotonic() - opened
     finally:
         page.close()

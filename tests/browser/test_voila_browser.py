@@ -11,7 +11,13 @@ import re
 import time
 
 import pytest
-from browser_harness import NOTEBOOKS, check_widget_case, output_problems, start_voila
+from browser_harness import (
+    NOTEBOOKS,
+    check_widget_case,
+    layout_problems,
+    output_problems,
+    start_voila,
+)
 from widget_cases import APP_CASES
 
 pytestmark = pytest.mark.browser
@@ -39,10 +45,12 @@ def check_app(page, label: str) -> list[str]:
     if VOILA_ERROR.search(body):
         failures.append(f"{label}: the page shows an error: " + VOILA_ERROR.search(body).group(0))
     failures += [f"{label}: {problem}" for problem in output_problems(page)]
+    failures += [f"{label}: layout: {problem}" for problem in layout_problems(page)]
     for name, case in APP_CASES.items():
         try:
             area = check_widget_case(page, case)
             area.screenshot(path=str(_screenshot_path(f"{label}_{name}")))
+            failures += [f"{label} / {name}: layout: {problem}" for problem in layout_problems(page)]
         except Exception as error:  # collect: one broken calculator must not hide the others
             failures.append(f"{label} / {name}: {error}")
     return failures

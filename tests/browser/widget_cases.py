@@ -17,6 +17,7 @@ from qwen_lessons.widgets import base_vs_instruct as base_vs_instruct_widgets
 from qwen_lessons.widgets import choosing_a_tier as choosing_a_tier_widgets
 from qwen_lessons.widgets import family_map as family_map_widgets
 from qwen_lessons.widgets import fine_tuning as fine_tuning_widgets
+from qwen_lessons.widgets import start_here as start_here_widgets
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class WidgetCase:
 def start_here_weights() -> str:
 
     # "End" on the model slider moves it to the largest checkpoint
-    return start_here_lessons.weights_sentence(start_here_lessons.checkpoint_sizes()[-1][1], "int4 (4-bit)")
+    label, params = start_here_lessons.checkpoint_sizes()[-1]
+    return start_here_widgets.weights_html(label, params, "int4 (4-bit)")
 
 
 START_HERE = WidgetCase(
