@@ -15,7 +15,7 @@ from qwen_lessons.data import read_table
 from qwen_lessons.models import count_parameters, load_architectures
 
 __all__ = ["load_catalog", "load_architectures", "count_parameters", "catalog_problems", "filter_catalog",
-           "longest_context", "is_moe"]
+           "longest_context", "is_moe", "context_limit"]
 
 CATALOG_FILE = "catalog.csv"
 
@@ -205,3 +205,17 @@ def filter_catalog(
             raise ValueError(f"min_context must be a whole number of tokens >= 0, got {min_context!r}")
         mask &= (longest_context(table) >= min_context).fillna(False).astype(bool)
     return table[mask]
+
+
+def context_limit(model_id) -> int | None:
+    """The longest prompt + answer a checkpoint is documented for: the catalog's native context_length, else
+    the config's max_position_embeddings (which can exceed it: Qwen3's 40,960 vs a documented 32,768)."""
+    from qwen_lessons import models
+
+    ckpt = models.resolve(model_id)
+    table = load_catalog()
+    for candidate in (model_id if isinstance(model_id, str) else ckpt.model_id, ckpt.model_id):
+        match = table[table["model_id"].str.lower() == models.normalize_model_id(candidate).lower()]
+        if not match.empty and pd.notna(match.iloc[0]["context_length"]):
+            return int(match.iloc[0]["context_length"])
+    return ckpt["max_position_embeddings"]

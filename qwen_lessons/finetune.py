@@ -37,7 +37,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from qwen_lessons import models
-from qwen_lessons.catalog import load_catalog
+from qwen_lessons.catalog import context_limit
 from qwen_lessons.data import read_table
 from qwen_lessons.models import Checkpoint
 from qwen_lessons.hardware import memory_gib
@@ -125,16 +125,6 @@ def matmul_params(model_id) -> int:
     """Parameters each token multiplies through: decoder linears (active experts only) plus the output head."""
     ckpt = models.resolve(model_id, memory_modelled=True)
     return sum(m.active_weights for m in ckpt.decoder_matrices) + ckpt["vocab_size"] * ckpt["hidden_size"]
-
-
-def context_limit(model_id) -> int | None:
-    """Longest sequence the model is documented for: catalog context length, else the config's position limit."""
-    ckpt = models.resolve(model_id, memory_modelled=True)
-    table = load_catalog()
-    match = table[table["model_id"] == ckpt.model_id]
-    if not match.empty and pd.notna(match.iloc[0]["context_length"]):
-        return int(match.iloc[0]["context_length"])
-    return ckpt["max_position_embeddings"]
 
 
 # ---------------------------------------------------------------- memory

@@ -10,19 +10,32 @@ class Progress:
     """A progress indication: an ipywidgets.IntProgress inside Jupyter, a text bar on stderr elsewhere."""
 
     def __init__(self, total: int, label: str, enabled: bool):
+        import time
+
         self.total, self.label, self.widget, self.enabled = total, label, None, enabled
+        self.started = time.perf_counter()
         if enabled and in_kernel():
             import ipywidgets as widgets
             from IPython.display import display
 
-            self.widget = widgets.IntProgress(value=0, min=0, max=total, description=label[:20])
-            display(self.widget)
+            # the label says what trains and the count says how far, so a finished bar still tells the reader both
+            self.widget = widgets.IntProgress(value=0, min=0, max=total)
+            self.count = widgets.Label(self._text(0))
+            display(widgets.HBox([widgets.Label(label), self.widget, self.count]))
+
+    def _text(self, step: int) -> str:
+        import time
+
+        done = f" in {time.perf_counter() - self.started:.1f} s" if step == self.total else ""
+        return f"{step:,} / {self.total:,} steps{done}"
 
     def update(self, step: int) -> None:
         if not self.enabled:
             return
         if self.widget is not None:
             self.widget.value = step
+            if step == self.total or step % max(self.total // 20, 1) == 0:
+                self.count.value = self._text(step)
         elif step == self.total or step % max(self.total // 20, 1) == 0:
             filled = int(20 * step / self.total)
             sys.stderr.write(f"\r{self.label}: [{'#' * filled}{'.' * (20 - filled)}] {step}/{self.total}")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from qwen_lessons import memory, models
-from qwen_lessons.catalog import GENERATIONS, load_catalog
+from qwen_lessons.catalog import GENERATIONS, context_limit, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
 
@@ -442,7 +442,7 @@ def recommend(
     rows = []
     for shown, arch_id, score in passing:
         arch = models.resolve(arch_id, memory_modelled=True)  # once per candidate, for every format tried
-        limit = arch["max_position_embeddings"]
+        limit = context_limit(shown)  # the documented context, not the config's larger position limit
         for quant in WIZARD_QUANTIZATIONS:
             if limit is not None and context_tokens > limit:
                 rows.append({"model": shown, "quantization": quant, "fits": False, "memory_gib": np.nan,

@@ -496,7 +496,7 @@ def pretrain(seed: int = 0, steps: int = PRETRAIN_STEPS, progress: bool = True) 
     key = ("pretrain", seed, steps)
     if key not in _MODELS:
         sequences, masks = pretraining_data()
-        _MODELS[key], _ = train(init_model(seed), sequences, masks, steps, PRETRAIN_LR, seed, progress=progress, name="base")
+        _MODELS[key], _ = train(init_model(seed), sequences, masks, steps, PRETRAIN_LR, seed, progress=progress, name="pretraining (base model)")
     return _MODELS[key]
 
 
@@ -505,7 +505,8 @@ def instruction_tune(
 ) -> TinyLM:
     """Supervised fine-tuning on chats: only assistant replies and their <|im_end|> count in the loss."""
     sequences, masks = sft_data(examples, model.vocab)
-    tuned, _ = train(model, sequences, masks, steps, lr, seed, progress=progress, name="instruct")
+    tuned, _ = train(model, sequences, masks, steps, lr, seed, progress=progress,
+                     name=f"instruction tuning on {len(examples):,} chats")
     return tuned
 
 

@@ -552,3 +552,33 @@ def _count_text_tokens(text: str) -> int:
     from qwen_lessons import tokens  # lesson 2's tokenizer; loaded only when text is counted
 
     return len(tokens.encode(text))
+
+
+# ---------------------------------------------------------------- one rule for a claimed token band (lessons 1 and 4)
+
+
+def band_verdict(counts: dict[str, int], low: int, high: int) -> tuple[str, str]:
+    """Decide "an image costs low-high tokens" from each generation's count: 'true' when every count is inside
+    the band (its edges included), 'partly true' when some are, 'false' when none is; and one sentence that
+    says which generations give what. Lessons 1 and 4 both decide the 448 x 448 claim with it."""
+    if not counts:
+        raise ValueError("counts must name at least one generation and its token count")
+    for name, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a whole number of tokens, 1 or more, got {value!r}")
+    if low > high:
+        raise ValueError(f"low ({low}) must not exceed high ({high})")
+    inside = [name for name, tokens in counts.items() if low <= tokens <= high]
+    below = [name for name, tokens in counts.items() if tokens < low]
+    above = [name for name, tokens in counts.items() if tokens > high]
+    verdict = "true" if len(inside) == len(counts) else ("partly true" if inside else "false")
+    parts = [f"{len(inside)} of {len(counts)} generations fall inside {low}-{high}"]
+    if inside and all(counts[name] == low for name in inside):
+        parts[0] += f", all of them at exactly {low}, its bottom edge"
+    if below:
+        parts.append(f"{', '.join(below)} give fewer (down to {min(counts[name] for name in below)})")
+    if above:
+        parts.append(f"{', '.join(above)} give more (up to {max(counts[name] for name in above)})")
+    if not above:
+        parts.append(f"none reaches {high}; the most is {max(counts.values())}")
+    return verdict, "; ".join(parts) + "."

@@ -19,7 +19,7 @@ def table():
 # --- claims -----------------------------------------------------------------------------------------------------
 
 EXPECTED_VERDICTS = {"a": "false", "b": "partly true", "c": "partly true", "d": "partly true", "e": "partly true",
-                     "f": "false", "g": "false", "h": "false"}
+                     "f": "false", "g": "false", "h": "partly true"}
 
 
 def test_each_popular_claim_gets_the_verdict_of_the_reference_review(table):
@@ -161,3 +161,24 @@ def test_license_figure_reading_holds(table):
     assert (grid["unverified"] > 0).all()
     for bucket in ("<2B", "2–10B", "10–40B", "40–100B"):
         assert grid.loc[bucket].idxmax() == "unverified", bucket
+
+
+def test_lessons_1_and_4_decide_the_448_claim_alike():
+    # issue 13: claim (h) was FALSE in lesson 1 while four of six generations give exactly 256, and lesson 4 worded
+    # the same finding differently; both now use vision.band_verdict
+    from qwen_lessons.lessons import vision_token_budgets as lesson4
+
+    verdict = lesson.claim_image_tokens()
+    assert verdict.verdict == "partly true"
+    assert lesson4.tile_claim_summary().startswith(f"Verdict: {verdict.verdict}.")
+    reading = verdict.evidence.split("excluded). ")[1]
+    assert reading[0].upper() + reading[1:] in lesson4.tile_claim_summary()
+
+
+@pytest.mark.parametrize(("counts", "verdict"), [
+    ({"a": 300, "b": 400}, "true"), ({"a": 256, "b": 196}, "partly true"), ({"a": 100, "b": 600}, "false"),
+    ({"a": 256}, "true"), ({"a": 512, "b": 513}, "partly true")])
+def test_band_verdict_counts_the_edges_as_inside(counts, verdict):
+    from qwen_lessons.vision import band_verdict
+
+    assert band_verdict(counts, 256, 512)[0] == verdict

@@ -119,13 +119,13 @@ def test_guarded_turns_any_error_into_one_escaped_line():
 
 
 def test_start_here_self_check_hints_without_revealing(capsys):
-    assert check_weights_14b_int4(14e9 * 4 / 8 / 2**30) is True
-    assert check_weights_14b_int4(units.weights_gib(14, 16)) is False
+    assert check_weights_14b_int4(14e9 * 4 / 8 / 2**30) == True  # noqa: E712 (a CheckResult, equal to a bool)
+    assert check_weights_14b_int4(units.weights_gib(14, 16)) == False  # noqa: E712
     assert "16-bit" in capsys.readouterr().out
-    assert check_weights_14b_int4(7.0) is False  # GB, not GiB
+    assert check_weights_14b_int4(7.0) == False  # noqa: E712  # GB, not GiB
     out = capsys.readouterr().out
     assert "GiB" in out and f"{units.weights_gib(14, 4):.2f}" not in out
-    assert check_weights_14b_int4(None) is False
+    assert check_weights_14b_int4(None) == False  # noqa: E712
 
 
 def test_row_as_dict_gives_plain_python_values_and_none_for_empty_cells():

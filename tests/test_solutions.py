@@ -130,3 +130,26 @@ def test_a_revealing_hint_is_caught(monkeypatch):
 
     hints, compared = hints_and_compared(check_leaky, monkeypatch)
     assert "1,234.5" in {form for value in compared for form in renderings(value) if any(form in h for h in hints)}
+
+
+def test_a_check_prints_its_one_line_and_echoes_nothing_more(capsys):
+    # issue 13: every check printed ✓/✗ and then Jupyter echoed True/False as an extra output
+    from IPython.core.formatters import DisplayFormatter
+
+    from qwen_lessons.checks.start_here import check_weights_14b_int4
+
+    result = check_weights_14b_int4(14e9 * 4 / 8 / 2**30)
+    assert capsys.readouterr().out.count("\n") == 1
+    assert result and result == True  # noqa: E712
+    assert DisplayFormatter().format(result) == ({}, {})  # Jupyter displays nothing for it
+
+
+def test_a_right_model_without_the_qwen_prefix_is_accepted(capsys):
+    # issue 13: lesson 1 exercise 1 answered without "Qwen/" got a hint that sent the learner the wrong way
+    from qwen_lessons import catalog
+    from qwen_lessons.checks.family_map import check_smallest_code_model
+
+    code = catalog.filter_catalog(line="code")
+    smallest = code.loc[code["params_b"].idxmin(), "model_id"]
+    assert check_smallest_code_model(smallest.removeprefix("Qwen/").lower())
+    assert "✓" in capsys.readouterr().out

@@ -288,3 +288,15 @@ def test_the_wizard_slider_shows_a_result_at_every_value():
     for value in range(wizard.quality.min, wizard.quality.max + 1):
         wizard.quality.value = value
         assert "qwen-error" not in wizard.recommendation.value, (value, wizard.recommendation.value)
+
+
+def test_limits_use_the_documented_context_not_the_configs_position_limit():
+    # issue 13: the wizard said Qwen3-30B-A3B fits 40,960 tokens, the max_position_embeddings lesson 1 warns is not
+    # the documented context (32,768 native)
+    from qwen_lessons.catalog import context_limit
+
+    assert models.resolve("Qwen/Qwen3-30B-A3B")["max_position_embeddings"] == 40960
+    assert context_limit("Qwen/Qwen3-30B-A3B") == 32768
+    assert lesson.max_context_that_fits("Qwen/Qwen3-30B-A3B", "bf16", "h200-sxm") == 32768
+    table = lesson.gpu_limits_table(["Qwen/Qwen3-30B-A3B"], "bf16", ["h200-sxm"])
+    assert table.iloc[0, 0] == 32768

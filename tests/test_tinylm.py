@@ -217,3 +217,20 @@ def test_exercise_check_accepts_the_documented_recipe_and_hints_otherwise(capsys
     assert not checks.check_tuned_accuracy(other)
     out = capsys.readouterr().out
     assert "1000 examples" in out and f"{answer:.2f}" not in out
+
+
+def test_a_finished_progress_bar_says_what_trained_and_how_far(monkeypatch):
+    # issue 13: lesson 2's bars stayed with no numbers, two of them both labelled "instruct"
+    import IPython.display
+
+    from qwen_lessons import progress
+
+    shown = []
+    monkeypatch.setattr(progress, "in_kernel", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", lambda widget: shown.append(widget))
+    bar = progress.Progress(250, "instruction tuning on 100 chats", enabled=True)
+    for step in range(1, 251):
+        bar.update(step)
+    label, _, count = shown[0].children
+    assert label.value == "instruction tuning on 100 chats"
+    assert count.value.startswith("250 / 250 steps in ")

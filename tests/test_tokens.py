@@ -400,3 +400,21 @@ def test_checks_accept_right_answers_and_hint_on_typical_mistakes(capsys):
 def test_figure_and_latency_helpers_reject_bad_sizes(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_viewer_prompts_the_next_turn_only_when_the_assistant_has_not_answered():
+    # issue 13: a conversation ending with an assistant turn got another <|im_start|>assistant appended
+    from qwen_lessons.widgets import base_vs_instruct as viewer
+
+    answered = viewer.view_tokens("user: Hi\nassistant: Hello!", "instruct (ChatML)")
+    assert answered.prompt.endswith("Hello!<|im_end|>\n")
+    asked = viewer.view_tokens("user: Hi", "instruct (ChatML)")
+    assert asked.prompt.endswith("<|im_start|>assistant\n")
+
+
+def test_viewer_truncation_note_points_at_the_counts_where_they_are():
+    from qwen_lessons.widgets import base_vs_instruct as viewer
+
+    view = viewer.view_tokens("word " * 2000, "base (raw text)")
+    note = viewer.view_html(view, max_shown=10)
+    assert "the counts above cover all of them" in note  # the summary line sits above the tokens

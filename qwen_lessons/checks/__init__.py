@@ -3,10 +3,44 @@
 from __future__ import annotations
 
 
-def report(passed: bool, hint: str, praise: str = "Correct.") -> bool:
+class CheckResult:
+    """What a self-check returns: true when the answer passed. In a notebook it shows nothing more than the one
+    line the check printed (no echoed True/False); in code it reads as a bool and compares equal to one."""
+
+    __slots__ = ("passed",)
+
+    def __init__(self, passed: bool):
+        self.passed = bool(passed)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __eq__(self, other) -> bool:
+        return self.passed == bool(other) if isinstance(other, bool | CheckResult) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.passed)
+
+    def __repr__(self) -> str:
+        return f"CheckResult(passed={self.passed})"
+
+    def _ipython_display_(self) -> None:
+        """Jupyter shows an expression's value under the cell; the printed verdict already said it all."""
+
+
+def report(passed: bool, hint: str, praise: str = "Correct.") -> CheckResult:
     """Print a one-line verdict (praise, or 'Not yet' with a hint) and return whether the answer passed."""
     print(f"✓ {praise}" if passed else f"✗ Not yet. Hint: {hint}")
-    return passed
+    return CheckResult(passed)
+
+
+def as_model_id(answer, known) -> str | None:
+    """The id in `known` that a learner's answer names, forgiving case and a missing 'Qwen/' prefix."""
+    if not isinstance(answer, str) or not answer.strip():
+        return None
+    text = answer.strip()
+    text = text if "/" in text else f"Qwen/{text}"
+    return {model_id.lower(): model_id for model_id in known}.get(text.lower())
 
 
 def close_enough(answer: float, expected: float, rel_tol: float = 0.01) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qwen_lessons import catalog, models
-from qwen_lessons.checks import close_enough, report
+from qwen_lessons.checks import as_model_id, close_enough, report
 from qwen_lessons.lessons import family_map as lesson
 
 
@@ -11,6 +11,7 @@ def check_smallest_code_model(answer: str) -> bool:
     """Exercise 1: the id of a smallest code checkpoint (any of those tied for smallest is accepted)."""
     code = catalog.filter_catalog(line="code")
     smallest = set(code.loc[code["params_b"] == code["params_b"].min(), "model_id"])
+    answer = as_model_id(answer, code["model_id"]) or answer  # "qwen2.5-coder-0.5b" names the same checkpoint
     if isinstance(answer, str) and answer in set(code["model_id"]):
         return report(answer in smallest, "that is a code model, but not the smallest; sort by params_b.")
     return report(False, "filter the catalog with line='code', then look at the row with the lowest params_b.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qwen_lessons import finetune, models
-from qwen_lessons.checks import close_enough, report
+from qwen_lessons.checks import as_model_id, close_enough, report
 from qwen_lessons.units import GB, GIB
 
 LORA_MODEL = "Qwen/Qwen2.5-1.5B"
@@ -64,6 +64,7 @@ def check_largest_fit(model_id: str) -> bool:
     fitting = [m for m in candidates
                if finetune.plan(m, "qlora-4bit", FIT_GPU, **FIT_SETTINGS).fits]
     expected = max(fitting, key=lambda m: models.count_parameters(m)[0])
+    model_id = as_model_id(model_id, candidates) or model_id
     if model_id not in candidates:
         return report(False, f"answer with one of the base ids: {', '.join(candidates)}.")
     result = finetune.plan(model_id, "qlora-4bit", FIT_GPU, **FIT_SETTINGS)

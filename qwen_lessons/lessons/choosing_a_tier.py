@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from qwen_lessons import memory
+from qwen_lessons.catalog import context_limit
 from qwen_lessons.hardware import get_gpu, memory_gib
 from qwen_lessons.tiers import DEFAULT_HEADROOM, base_score, decode_tokens_per_s_bound, gains_per_doubling
 
@@ -16,7 +17,7 @@ def max_context_that_fits(model_id: str, quantization: str, gpu_id: str, headroo
     if isinstance(headroom, bool) or not isinstance(headroom, int | float) or not 0 <= headroom < 1:
         raise ValueError(f"headroom must be in [0, 1), got {headroom!r}")
     usable = memory_gib(gpu_id) * (1 - headroom)
-    limit = memory.max_context(model_id) or 32768
+    limit = context_limit(model_id) or 32768  # documented context, not the config's position limit
     low, high = 0, limit - output_tokens
     if memory.inference_memory(model_id, quantization, 1, output_tokens, batch).total_gib > usable:
         return 0
@@ -46,7 +47,7 @@ def check_usual_advice(headroom: float = DEFAULT_HEADROOM) -> pd.DataFrame:
     n16 = max_context_that_fits(q7, "gptq-int4", "rtx-4060-ti-16gb", headroom)
     rows.append(("A 7B instruct fits a 16 GB GPU at 4-bit", "holds" if n16 >= 8192 else "holds only for short context",
                  f"Qwen2.5-7B-Instruct GPTQ-Int4 fits a 16 GB card with {headroom:.0%} headroom up to {n16:,} tokens "
-                 f"(its maximum is {memory.max_context(q7):,})."))
+                 f"(its documented context is {context_limit(q7):,})."))
     for gpu_id in ("a10g", "l4"):
         n = max_context_that_fits(q7, "bf16", gpu_id, headroom)
         rows.append((f"... or one {get_gpu(gpu_id)['name']} ({get_gpu(gpu_id)['memory_gb']:g} GB)", "holds" if n >= 8192 else "holds only for short context",

@@ -12,6 +12,7 @@ from qwen_lessons.plotting import log_scale
 from qwen_lessons import models
 from qwen_lessons.catalog import CATALOG_DTYPES, CATALOG_FILE, GENERATIONS, LICENSES, LINES, UNVERIFIED, VARIANTS, filter_catalog, is_moe, load_catalog
 from qwen_lessons.data import read_table
+from qwen_lessons.vision import band_verdict
 
 # ---------------------------------------------------------------------------------------------------------------
 # Summaries behind the lesson's tables and figures
@@ -356,15 +357,9 @@ def claim_image_tokens(table: pd.DataFrame | None = None, side: int = 448) -> Ve
     per_series = {}
     for series, group in vision.groupby("series", sort=False):
         per_series[series] = image_tokens_square(group["model_id"].iloc[0], side, table)
-    counts = set(per_series.values())
-    evidence = "; ".join(f"{s}: {n} tokens" for s, n in per_series.items()) + " (vision start/end markers excluded)"
-    inside = [n for n in counts if 256 <= n <= 512]
-    if len(inside) == len(counts):
-        verdict = "true"
-    elif max(counts) <= 256:
-        verdict = "false"  # nothing costs more than the band's lower edge, and some cost less
-    else:
-        verdict = "partly true"
+    verdict, reading = band_verdict(per_series, 256, 512)  # the same rule and words as lesson 4's claim check
+    evidence = ("; ".join(f"{s}: {n} tokens" for s, n in per_series.items())
+                + f" (vision start/end markers excluded). {reading}")
     source = _sources(vision, limit=2) + "; patch and merge sizes: each row's source (HF vision configs)"
     return Verdict("h", f"A {side}×{side} image costs 256–512 tokens", verdict, evidence, source)
 

@@ -7,7 +7,16 @@ import numbers
 
 import pandas as pd
 
-from qwen_lessons.vision import budget_keys, budget_row, check_side, generation_keys, generation_info, image_tokens, resized_size
+from qwen_lessons.vision import (
+    band_verdict,
+    budget_keys,
+    budget_row,
+    check_side,
+    generation_info,
+    generation_keys,
+    image_tokens,
+    resized_size,
+)
 
 WORKED_SIZES = ((1080, 1920), (480, 640), (2048, 2048), (100, 100), (4000, 3000))
 WORKED_SETTINGS = (
@@ -75,21 +84,16 @@ def tile_claim(side: int = 448, low: int = 256, high: int = 512) -> pd.DataFrame
 
 
 def tile_claim_summary(side: int = 448, low: int = 256, high: int = 512) -> str:
-    """One paragraph deciding the claim over all generations, from tile_claim()."""
+    """One paragraph deciding the claim over all generations, from tile_claim() and vision.band_verdict (the rule
+    lesson 1 uses for the same claim)."""
     table = tile_claim(side, low, high)
     by_tokens = table.groupby("visual tokens", sort=True)["generation"].apply(list)
-    parts = [f"Default budgets, {side} x {side} px: " + "; ".join(
-        f"{', '.join(names)} -> {tokens}" for tokens, names in by_tokens.items()) + " visual tokens (+2 wrappers)."]
-    top, bottom = int(table["visual tokens"].max()), int(table["visual tokens"].min())
-    if top < high:
-        parts.append(f"No generation reaches {high}; the most is {top}.")
-    below = table.loc[table["visual tokens"] < low, "generation"]
-    if len(below):
-        parts.append(f"{', '.join(below)} fall below {low} (down to {bottom}).")
+    verdict, reading = band_verdict(dict(zip(table["generation"], table["visual tokens"], strict=True)), low, high)
+    parts = [f"Verdict: {verdict}. Default budgets, {side} x {side} px: " + "; ".join(
+        f"{', '.join(names)} -> {tokens}" for tokens, names in by_tokens.items()) + " visual tokens (+2 wrappers).",
+        reading[0].upper() + reading[1:]]
     fixed = table.loc[table["factor (px)"].isna(), "generation"]
     if len(fixed):
         parts.append(f"Only {', '.join(fixed)} squeezes images to one fixed square; the others keep size and "
                      "aspect ratio, so there are no tiles to count.")
     return " ".join(parts)
-
-

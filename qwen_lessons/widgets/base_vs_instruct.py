@@ -61,7 +61,10 @@ def view_tokens(text: str, mode: str = "base (raw text)", template: str = "qwen2
         prefix, suffix = text.split(FIM_MARKER)
         tokenized = encode_segments(fim_segments(prefix, suffix), template_special("qwen2.5"))
     else:
-        segments = chat_segments(parse_conversation(text), template, True, enable_thinking)
+        messages = parse_conversation(text)
+        # a conversation that already ends with the assistant's turn needs no prompt for another one
+        prompt_next = messages[-1]["role"] != "assistant"
+        segments = chat_segments(messages, template, prompt_next, enable_thinking)
         tokenized = encode_segments(segments, template_special(template))
     from_template = [tokenized.segments[index].part == "template" for index in tokenized.segment_of]
     return TokenView(tokenized.ids, from_template, "".join(s.text for s in tokenized.segments), mode)
@@ -91,7 +94,7 @@ def view_html(view: TokenView, max_shown: int = MAX_SHOWN_TOKENS) -> str:
     if len(view.ids) > max_shown:
         note = (
             f'<div class="qwen-token-truncated" style="font-style:italic">Showing the first {max_shown:,} of '
-            f"{len(view.ids):,} tokens; the counts below cover all of them.</div>"
+            f"{len(view.ids):,} tokens; the counts above cover all of them.</div>"
         )
     return f'<div style="max-height:420px;overflow-y:auto">{spans}</div>{note}'
 
