@@ -15,8 +15,9 @@ from jupyter_client.manager import KernelManager
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
-# Runs once in the kernel before the notebook: after every cell, check and close the open figures. With the
-# Agg backend plt.show() leaves figures open, so the check sees each figure exactly as it was drawn.
+# Runs once in the kernel before the notebook: after every cell, check and close the open figures. plt.show() is
+# made a no-op and this hook is registered before pyplot (and the inline backend's own hook), so the check sees
+# each figure exactly as it was drawn. (Setting MPLBACKEND=agg instead breaks matplotlib 3.8 with a newer IPython.)
 SETUP = r"""
 from IPython import get_ipython
 from qwen_lessons.plotting import figure_problems as _qwen_figure_problems
@@ -32,6 +33,8 @@ def _qwen_after_cell(*_):
         _qwen_figure_report.extend(f"figure {title!r}: {problem}" for problem in _qwen_figure_problems(figure))
     plt.close("all")
 get_ipython().events.register("post_execute", _qwen_after_cell)
+import matplotlib.pyplot as _qwen_plt
+_qwen_plt.show = lambda *args, **kwargs: None
 """
 SNAPSHOT = r"""
 import json as _qwen_json, hashlib as _qwen_hashlib
@@ -50,7 +53,7 @@ REPORT = "print(_qwen_json.dumps(_qwen_figure_report))"
 class Kernel:
     def __init__(self, cwd: Path):
         self.manager = KernelManager(kernel_name="python3")
-        self.manager.start_kernel(cwd=str(cwd), env={**os.environ, "MPLBACKEND": "agg"})
+        self.manager.start_kernel(cwd=str(cwd), env=dict(os.environ))
         self.client = self.manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=120)
