@@ -50,3 +50,9 @@ def test_course_maps_agree_with_each_notebooks_own_time_estimate():
         minutes = notebook_minutes(notebook)
         assert re.search(rf"notebooks/{notebook.name}\) \|.*\| {minutes} min \|", readme), f"README time for {notebook.name}"
         assert re.search(rf"`{notebook.stem}` \|.*\| {minutes} min \|", start_here), f"00_start_here time for {notebook.name}"
+
+
+def test_readme_says_what_to_do_when_jupyter_lab_refuses_root():
+    # issue 13: `jupyter lab` refuses to start as root (Docker images, workshop VMs) and the README did not say so
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "--allow-root" in text and "Running as root is not recommended" in text
