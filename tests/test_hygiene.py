@@ -100,3 +100,12 @@ def test_package_has_no_import_side_effects():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", "importing qwen_lessons modules changed matplotlib settings"
+
+
+def test_learner_facing_files_cite_public_sources_not_the_teams_reference_notes():
+    # the team's shared/reference notes are not shipped: data/, notebooks, docs and the package cite public sources
+    places = [*(ROOT / "data").rglob("*.csv"), *(ROOT / "data").rglob("*.md"), *NOTEBOOKS, *(ROOT / "docs").glob("*.md"),
+              *(ROOT / "qwen_lessons").rglob("*.py"), ROOT / "README.md"]
+    citing = [str(p.relative_to(ROOT)) for p in places
+              if re.search(r"shared[ /]reference", p.read_text(encoding="utf-8"))]
+    assert not citing, f"cite the public source instead of the team's reference notes in: {citing}"
