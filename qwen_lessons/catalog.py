@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from qwen_lessons import models
 from qwen_lessons.data import read_table
 from qwen_lessons.models import count_parameters, load_architectures
 
@@ -209,13 +210,14 @@ def filter_catalog(
 
 def context_limit(model_id) -> int | None:
     """The longest prompt + answer a checkpoint is documented for: the catalog's native context_length, else
-    the config's max_position_embeddings (which can exceed it: Qwen3's 40,960 vs a documented 32,768)."""
-    from qwen_lessons import models
-
+    the config's max_position_embeddings (which can exceed it: Qwen3's 40,960 vs a documented 32,768).
+    The id's own catalog row is read first, so a '-Base' id keeps its own row when it has one."""
     ckpt = models.resolve(model_id)
+    asked = models.normalize_model_id(model_id) if isinstance(model_id, str) else ckpt.model_id
     table = load_catalog()
-    for candidate in (model_id if isinstance(model_id, str) else ckpt.model_id, ckpt.model_id):
-        match = table[table["model_id"].str.lower() == models.normalize_model_id(candidate).lower()]
-        if not match.empty and pd.notna(match.iloc[0]["context_length"]):
-            return int(match.iloc[0]["context_length"])
+    contexts = dict(zip(table["model_id"].str.lower(), table["context_length"], strict=True))
+    for candidate in (asked, ckpt.model_id):
+        value = contexts.get(candidate.lower())
+        if value is not None and pd.notna(value):
+            return int(value)
     return ckpt["max_position_embeddings"]

@@ -188,11 +188,6 @@ def _check_count(name: str, value, minimum: int) -> int:
     return int(value)
 
 
-def max_context(model_id) -> int | None:
-    """The checkpoint's max_position_embeddings (None when the course has not verified it)."""
-    return models.resolve(model_id, memory_modelled=True)["max_position_embeddings"]
-
-
 def inference_memory(
     model_id,
     quantization: str = "bf16",

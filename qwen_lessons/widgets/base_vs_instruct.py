@@ -28,6 +28,7 @@ from qwen_lessons.tokens import (
     token_bytes,
     token_label,
 )
+from qwen_lessons.ui import guarded, wire
 
 _TINTS = ("#CCE3F0", "#F8E5BF", "#BFE7DC", "#F0DAE7", "#D5ECFA", "#F4D3BF")  # light Okabe-Ito tints
 _TEMPLATE_STYLE = "background:#4D4D4D;color:#FFFFFF"
@@ -120,7 +121,6 @@ def token_viewer(
     """Widget: type text or a conversation and see the coloured tokens, ids and template cost; returns a namespace."""
     import ipywidgets as widgets
 
-    from qwen_lessons.ui import guarded, wire
 
     text_box = widgets.Textarea(value=text, description="Text", layout=widgets.Layout(width="95%", height="120px"))
     mode_buttons = widgets.ToggleButtons(options=list(VIEW_MODES), value=mode, description="Model sees")

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from qwen_lessons import memory, models, ui
 from qwen_lessons.hardware import hardware_ids
 from qwen_lessons.tiers import MODALITIES, PURPOSES, WizardResult, recommend
-from qwen_lessons.ui import table_html
+from qwen_lessons.ui import guarded, table_html, wire
 
 
 def steps_html(result: WizardResult) -> str:
@@ -39,7 +39,6 @@ def tier_wizard():
     """Modality, purpose, hardware, GPUs, context, batch and quality controls -> reasoning steps and a fit table."""
     import ipywidgets as widgets
 
-    from qwen_lessons.ui import guarded, wire
 
     style = {"description_width": "120px"}
     modality = widgets.Dropdown(options=list(MODALITIES), value="text", description="Modality", style=style)
@@ -90,7 +89,6 @@ def memory_calculator():
     """Model, quantization, prompt, answer and batch controls -> the memory breakdown table."""
     import ipywidgets as widgets
 
-    from qwen_lessons.ui import guarded, wire
 
     style = {"description_width": "110px"}
     model = widgets.Dropdown(options=models.model_ids(memory_modelled=True), value="Qwen/Qwen2.5-7B-Instruct",

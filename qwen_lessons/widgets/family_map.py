@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from qwen_lessons import ui
 from qwen_lessons.catalog import (
     GENERATIONS,
     LICENSES,
@@ -21,7 +22,7 @@ from qwen_lessons.catalog import (
 )
 from qwen_lessons.lessons.family_map import LINE_COLOURS, decimal_year
 from qwen_lessons.plotting import log_scale
-from qwen_lessons.ui import TABLE_TOP_ROWS, table_html
+from qwen_lessons.ui import TABLE_TOP_ROWS, guarded, show, table_html, wire
 
 ANY = "any"
 
@@ -132,8 +133,6 @@ def build_explorer():
     """Filters (line, generation, state, license, size, context) driving a table and a plot; returns a namespace."""
     import ipywidgets as widgets
 
-    from qwen_lessons import ui
-    from qwen_lessons.ui import guarded, show, wire
 
     table = load_catalog()
     style = {"description_width": "110px"}

@@ -21,6 +21,7 @@ from qwen_lessons.finetune import (
 )
 from qwen_lessons.hardware import load_hardware
 from qwen_lessons.plotting import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
+from qwen_lessons.ui import guarded, wire
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-7B"  # the planner opens on the lesson's running example when the table has it
 
@@ -69,7 +70,6 @@ def training_planner_widget():
     """Model, method, rank, sequence, micro-batch, checkpointing and GPU controls -> bar, verdict and hours."""
     import ipywidgets as widgets
 
-    from qwen_lessons.ui import guarded, wire
 
     hardware = load_hardware()
     choices = models.model_ids(memory_modelled=True)

@@ -11,6 +11,7 @@ from qwen_lessons.lessons.start_here import (
     checkpoint_sizes,
     weights_sentence,
 )
+from qwen_lessons.ui import guarded, wire
 
 
 def weights_html(label: str, params_billion: float, precision: str) -> str:
@@ -25,7 +26,6 @@ def weights_widget():
     """A checkpoint slider and a precision dropdown whose line shows weights_html(); returns the widgets."""
     import ipywidgets as widgets
 
-    from qwen_lessons.ui import guarded, wire
 
     sizes = checkpoint_sizes()
     default = next((params for label, params in sizes if label.startswith("Qwen3-8B")), sizes[0][1])
