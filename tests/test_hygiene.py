@@ -109,3 +109,10 @@ def test_learner_facing_files_cite_public_sources_not_the_teams_reference_notes(
     citing = [str(p.relative_to(ROOT)) for p in places
               if re.search(r"shared[ /]reference", p.read_text(encoding="utf-8"))]
     assert not citing, f"cite the public source instead of the team's reference notes in: {citing}"
+
+
+def test_the_app_page_does_not_tell_its_reader_to_open_the_app():
+    """The Voila app shows its markdown: a reader already in the app must not be told to run voila or a Binder URL."""
+    notebook = json.loads((ROOT / "notebooks" / "90_calculators_app.ipynb").read_text(encoding="utf-8"))
+    prose = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    assert not re.search(r"`voila |urlpath=", prose), "the app page gives instructions only JupyterLab readers can use"

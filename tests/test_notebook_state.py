@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -50,6 +51,8 @@ print(_qwen_json.dumps({model_id: [type(w).__name__, str(getattr(w, "description
 REPORT = "print(_qwen_json.dumps(_qwen_figure_report))"
 
 
+# Printed text that is really markup: the learner would read the tags instead of the formatting.
+RAW_MARKUP = re.compile(r"<(span|div|table|b|i|p)[\s>]|&#x27;|&lt;")
 class Kernel:
     def __init__(self, cwd: Path):
         self.manager = KernelManager(kernel_name="python3")
@@ -89,12 +92,15 @@ def test_figures_read_cleanly_and_widgets_stay_what_their_cell_showed(path):
         first_seen: dict[str, tuple[int, list]] = {}
         last: dict[str, list] = {}
         number = 0
+        reading_problems = []
         for cell in notebook.cells:
             if cell.cell_type != "code":
                 continue
             number += 1
-            _, error = kernel.run(cell.source)
+            printed, error = kernel.run(cell.source)
             assert error is None, f"{path.name} code cell {number}: {error}"
+            if RAW_MARKUP.search(printed):
+                reading_problems.append(f"code cell {number} prints markup: {printed[:120]!r}")
             state = json.loads(kernel.run(SNAPSHOT)[0])
             for model_id, entry in state.items():
                 first_seen.setdefault(model_id, (number, entry))
@@ -105,5 +111,6 @@ def test_figures_read_cleanly_and_widgets_stay_what_their_cell_showed(path):
     moved = [f"{kind} {description!r} (made in code cell {cell}): {value[:80]!r} became {last[model_id][2][:80]!r}"
              for model_id, (cell, (kind, description, value)) in first_seen.items()
              if model_id in last and last[model_id][2] != value]
+    assert not reading_problems, f"{path.name}: output a reader cannot read:\n" + "\n".join(reading_problems)
     assert not moved, f"{path.name}: later cells changed widgets above them:\n" + "\n".join(moved)
     assert not figure_report, f"{path.name}: figures a reader trips over:\n" + "\n".join(figure_report)

@@ -428,6 +428,16 @@ _LAYOUT_JS = r"""(limit) => {
     if (visible(el) && el.scrollWidth > el.clientWidth + 1)
       problems.push(`${el.classList.contains('widget-readout') ? 'readout' : 'label'} "${el.textContent.trim()}" is cut off`);
   }
+  // a table a cell displays (not one inside a widget's result) must show all its columns without scrolling
+  for (const table of document.querySelectorAll('.jp-OutputArea-output table')) {
+    if (!visible(table) || table.closest('.jupyter-widgets')) continue;
+    const holder = table.closest('.jp-OutputArea-output');
+    const hidden = table.getBoundingClientRect().right - holder.getBoundingClientRect().right;
+    if (hidden > 2) {
+      const header = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim()).filter(Boolean);
+      problems.push(`a table (${header.slice(-1)[0] || 'no header'} last) runs ${Math.round(hidden)} px past its cell`);
+    }
+  }
   const context = document.createElement('canvas').getContext('2d');
   for (const select of document.querySelectorAll('.widget-dropdown select')) {
     if (!visible(select)) continue;

@@ -52,7 +52,8 @@ def test_frozen_widget_error_and_skipped_cell_are_all_reported(lab, browser_cont
 
 
 # Each of these breaks one layout rule: a row wider than the cell, a dropdown whose option is cut off, a picture
-# taller than PREVIEW_MAX_PX, and an error message far below its controls.
+# taller than PREVIEW_MAX_PX, an error message far below its controls, and a displayed table that hides its last
+# column (the second cell).
 BAD_LAYOUT = """import base64
 import ipywidgets as widgets
 
@@ -63,10 +64,13 @@ png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4
 tall = widgets.Image(value=png, format="png", layout=widgets.Layout(width="20px", height="2000px"))
 message = widgets.HTML('<span class="qwen-error">⚠ far away</span>')
 widgets.VBox([wide, narrow, widgets.VBox([widgets.Text(description="Input"), tall, message])])"""
+WIDE_TABLE = """import pandas as pd
+pd.DataFrame([{f"column_number_{i}": 1_000_000 * i for i in range(20)} | {"hidden_last": 1}])"""
 
 
-def test_layout_rules_catch_wide_clipped_tall_and_distant(lab, browser_context):
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BAD_LAYOUT)], metadata={
+def test_layout_rules_catch_wide_clipped_tall_distant_and_hidden_columns(lab, browser_context):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BAD_LAYOUT),
+                                                                         nbformat.v4.new_code_cell(WIDE_TABLE)], metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
     nbformat.write(notebook, lab.root / "notebooks" / "bad_layout.ipynb")
     page = browser_context.new_page()
@@ -79,6 +83,7 @@ def test_layout_rules_catch_wide_clipped_tall_and_distant(lab, browser_context):
         assert 'dropdown "Pick" cuts off' in problems, problems
         assert "px tall (at most" in problems, problems
         assert 'the message "⚠ far away"' in problems, problems
+        assert "a table (hidden_last last) runs" in problems, problems
     finally:
         page.close()
         lab.shutdown_sessions()
