@@ -53,6 +53,16 @@ REPORT = "print(_qwen_json.dumps(_qwen_figure_report))"
 
 # Printed text that is really markup: the learner would read the tags instead of the formatting.
 RAW_MARKUP = re.compile(r"<(span|div|table|b|i|p)[\s>]|&#x27;|&lt;")
+# A displayed table longer than this is a wall: a lesson shows the rows its prose discusses (or the head with a
+# count), and widgets use ui.table_html's top rows with "Show all".
+MAX_TABLE_ROWS = 25
+
+
+def body_rows(html: str) -> int:
+    body = html.split("<tbody>", 1)[-1]
+    return body.count("<tr")
+
+
 class Kernel:
     def __init__(self, cwd: Path):
         self.manager = KernelManager(kernel_name="python3")
@@ -62,9 +72,10 @@ class Kernel:
         self.client.wait_for_ready(timeout=120)
 
     def run(self, code: str) -> tuple[str, str | None]:
-        """Run code; return (stdout, error text or None)."""
+        """Run code; return (stdout, error text or None). The HTML tables it displays are kept in self.tables."""
         out: list[str] = []
         error: list[str] = []
+        self.tables = []
 
         def hook(message):
             kind, content = message["msg_type"], message["content"]
@@ -72,6 +83,8 @@ class Kernel:
                 out.append(content["text"])
             elif kind == "error":
                 error.append(f"{content['ename']}: {content['evalue']}")
+            elif kind in ("execute_result", "display_data") and "<table" in content["data"].get("text/html", ""):
+                self.tables.append(content["data"]["text/html"])
 
         reply = self.client.execute_interactive(code, timeout=900, output_hook=hook, store_history=False)
         if reply["content"]["status"] != "ok" and not error:
@@ -99,6 +112,8 @@ def test_figures_read_cleanly_and_widgets_stay_what_their_cell_showed(path):
             number += 1
             printed, error = kernel.run(cell.source)
             assert error is None, f"{path.name} code cell {number}: {error}"
+            reading_problems += [f"code cell {number} displays a table of {body_rows(html)} rows"
+                                 for html in kernel.tables if body_rows(html) > MAX_TABLE_ROWS]
             if RAW_MARKUP.search(printed):
                 reading_problems.append(f"code cell {number} prints markup: {printed[:120]!r}")
             state = json.loads(kernel.run(SNAPSHOT)[0])
