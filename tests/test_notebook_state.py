@@ -14,6 +14,7 @@ import pytest
 from jupyter_client.manager import KernelManager
 
 ROOT = Path(__file__).resolve().parent.parent
+FIGURES = ROOT / "screenshots" / "figures"  # git-ignored; scripts/write_gallery.py lays them out
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 # Runs once in the kernel before the notebook: after every cell, check and close the open figures. plt.show() is
@@ -23,6 +24,7 @@ SETUP = r"""
 from IPython import get_ipython
 from qwen_lessons.plotting import figure_problems as _qwen_figure_problems
 _qwen_figure_report = []
+_qwen_figures_saved = [0]
 def _qwen_after_cell(*_):
     import sys
     if "matplotlib.pyplot" not in sys.modules:
@@ -32,6 +34,8 @@ def _qwen_after_cell(*_):
         figure = plt.figure(number)
         title = figure._suptitle.get_text() if figure._suptitle else (figure.axes[0].get_title() if figure.axes else "")
         _qwen_figure_report.extend(f"figure {title!r}: {problem}" for problem in _qwen_figure_problems(figure))
+        _qwen_figures_saved[0] += 1  # for the review gallery (screenshots/, git-ignored)
+        figure.savefig(f"{_qwen_gallery_prefix}_{_qwen_figures_saved[0]:02d}.png", dpi=80)
     plt.close("all")
 get_ipython().events.register("post_execute", _qwen_after_cell)
 import matplotlib.pyplot as _qwen_plt
@@ -101,7 +105,9 @@ def test_figures_read_cleanly_and_widgets_stay_what_their_cell_showed(path):
     notebook = nbformat.read(path, as_version=4)
     kernel = Kernel(path.parent)
     try:
-        assert kernel.run(SETUP)[1] is None
+        FIGURES.mkdir(parents=True, exist_ok=True)
+        prefix = FIGURES / "_".join(path.relative_to(ROOT / "notebooks").with_suffix("").parts)
+        assert kernel.run(f"_qwen_gallery_prefix = {str(prefix)!r}\n" + SETUP)[1] is None
         first_seen: dict[str, tuple[int, list]] = {}
         last: dict[str, list] = {}
         number = 0

@@ -376,11 +376,12 @@ def screenshot(page, name: str, focus=None) -> Path:
     return path
 
 
-def check_widget_case(page, case, timeout_s: float = UPDATE_TIMEOUT_S):
+def check_widget_case(page, case, timeout_s: float = UPDATE_TIMEOUT_S, gallery_name: str | None = None):
     """Act on the widgets as case.actions say; assert every result then shows qwen_lessons' value.
 
     Returns the output area holding the first result (to aim the screenshot). Each result must change: a result that
-    already showed the expected value before the actions would prove nothing.
+    already showed the expected value before the actions would prove nothing. With gallery_name, the widget is
+    photographed before the actions as `<gallery_name>_before` (the caller photographs the state after).
     """
     scope = page.locator(case.scope) if case.scope else page
     results = [(scope.locator(selector), selector, expected()) for selector, expected in case.expect]
@@ -388,6 +389,9 @@ def check_widget_case(page, case, timeout_s: float = UPDATE_TIMEOUT_S):
     for result, selector, _ in results:
         result.wait_for(state="visible")
         before[selector] = displayed_html(result)
+    if gallery_name:
+        first = results[0][0].evaluate_handle("element => element.closest('.jp-OutputArea-output') || element")
+        screenshot(page, f"{gallery_name}_before", focus=first)
     for action in case.actions:
         operate(scope, action)
     for result, selector, expected_html in results:

@@ -46,8 +46,8 @@ def test_lesson_runs_clean_and_its_widgets_answer(notebook, lab, browser_context
         if case is None:
             screenshot(page, notebook)
             pytest.fail(f"{notebook} runs clean but has no widget case: add one to LESSON_CASES in widget_cases.py")
-        shown = check_widget_case(page, case)
-        screenshot(page, notebook, focus=shown)
+        shown = check_widget_case(page, case, gallery_name=notebook)
+        screenshot(page, f"{notebook}_after", focus=shown)
         layout += [f"after {case.actions}: {problem}" for problem in layout_problems(page)]
         assert not layout, f"{notebook}: widgets a learner cannot read:\n" + "\n".join(dict.fromkeys(layout))
         timings[f"{notebook}: total"] = time.monotonic() - opened
