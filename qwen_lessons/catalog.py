@@ -14,6 +14,7 @@ import pandas as pd
 from qwen_lessons import models
 from qwen_lessons.data import read_table
 from qwen_lessons.models import count_parameters, load_architectures
+from qwen_lessons.validation import checked, keys
 
 __all__ = ["load_catalog", "load_architectures", "count_parameters", "catalog_problems", "filter_catalog",
            "longest_context", "is_moe", "context_limit"]
@@ -71,6 +72,7 @@ CATALOG_DTYPES = {
 }
 
 
+@checked
 def load_catalog() -> pd.DataFrame:
     """Return data/catalog.csv (one row per checkpoint) with explicit dtypes, after validating it."""
     return read_table(CATALOG_FILE, dtypes=CATALOG_DTYPES, required=tuple(CATALOG_DTYPES), check=catalog_problems)
@@ -87,6 +89,7 @@ def _bad_values(table: pd.DataFrame, column: str, allowed: Iterable[str]) -> lis
     ]
 
 
+@checked
 def catalog_problems(table: pd.DataFrame) -> list[str]:
     """List every rule the catalog breaks (empty list = valid); a pure function so tests can feed bad tables."""
     problems: list[str] = []
@@ -137,11 +140,13 @@ def _not_positive_integers(table: pd.DataFrame, column: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+@checked
 def longest_context(table: pd.DataFrame) -> pd.Series:
     """The longest documented context per row: the extended context if given, else the native one."""
     return table["extended_context"].fillna(table["context_length"])
 
 
+@checked
 def is_moe(table: pd.DataFrame) -> pd.Series:
     """True where fewer parameters are active per token than exist (a mixture of experts); NA if unknown."""
     return table["active_params_b"] < table["params_b"]
@@ -165,6 +170,7 @@ def _match(column: pd.Series, values: set[str]) -> pd.Series:
     return mask.astype(bool)
 
 
+@checked(line=keys, generation=keys, variant=keys, license=keys)
 def filter_catalog(
     table: pd.DataFrame | None = None,
     *,
@@ -208,6 +214,7 @@ def filter_catalog(
     return table[mask]
 
 
+@checked
 def context_limit(model_id) -> int | None:
     """The longest prompt + answer a checkpoint is documented for: the catalog's native context_length, else
     the config's max_position_embeddings (which can exceed it: Qwen3's 40,960 vs a documented 32,768).

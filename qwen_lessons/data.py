@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+from qwen_lessons.validation import checked
 
 DATA_ENV_VAR = "QWEN_LESSONS_DATA"
 _BESIDE_PACKAGE = Path(__file__).resolve().parent.parent / "data"  # resolved once: calculators look files up often
@@ -17,6 +18,7 @@ class DataFileError(ValueError):
     """A table in data/ is missing or malformed; the message names the file and the problem."""
 
 
+@checked
 def data_dir() -> Path:
     """Return the course's data folder: $QWEN_LESSONS_DATA if set, else ``data/`` beside the package."""
     override = os.environ.get(DATA_ENV_VAR)
@@ -29,6 +31,7 @@ def data_dir() -> Path:
     return folder
 
 
+@checked
 def data_path(name: str) -> Path:
     """Return the path of one file in the data folder, raising DataFileError if it does not exist."""
     path = data_dir() / name
@@ -37,6 +40,7 @@ def data_path(name: str) -> Path:
     return path
 
 
+@checked
 def read_table(name: str, dtypes: dict[str, str] | None = None, required: tuple[str, ...] = (),
                check: Callable[[pd.DataFrame], list[str]] | None = None) -> pd.DataFrame:
     """Read a CSV from data/ with explicit dtypes, checking required columns and that every row has a source.
@@ -49,6 +53,7 @@ def read_table(name: str, dtypes: dict[str, str] | None = None, required: tuple[
                               tuple(required), check).copy()
 
 
+@checked
 def row_as_dict(row: pd.Series) -> dict:
     """A table row as plain Python values (int, float, bool, str), with None for an empty cell."""
     return {column: (None if pd.isna(value) else value.item() if hasattr(value, "item") else value)

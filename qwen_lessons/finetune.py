@@ -42,6 +42,8 @@ from qwen_lessons.data import read_table
 from qwen_lessons.models import Checkpoint
 from qwen_lessons.hardware import memory_gib
 from qwen_lessons.units import GB, GIB
+from qwen_lessons import validation
+from qwen_lessons.validation import checked
 
 METHODS = ("full", "full-bf16", "freeze", "lora", "qlora-4bit", "qlora-8bit")
 METHOD_LABELS = {
@@ -79,6 +81,7 @@ LLAMA_FACTORY_SETTINGS = {"rank": 8, "target_modules": ALL_LINEAR, "seq_len": 10
 # ---------------------------------------------------------------- layer shapes, from the one checkpoint description
 
 
+@checked
 def linear_layers(model_id) -> dict[str, tuple[int, int, int]]:
     """Each decoder layer's linear modules as PEFT names them: name -> (in_features, out_features, copies per layer)."""
     ckpt = models.resolve(model_id, memory_modelled=True)
@@ -107,6 +110,7 @@ def _matched_layers(ckpt: Checkpoint, target_modules) -> dict[str, tuple[int, in
     return {name: shape for name, shape in layers.items() if name.split(".")[-1] in targets}
 
 
+@checked
 def lora_trainable_params(model_id, rank: int, target_modules=DEFAULT_TARGETS) -> int:
     """Exact LoRA parameter count: layers x sum over targeted modules of rank x (in + out) x copies."""
     if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
@@ -121,6 +125,7 @@ def lora_trainable_params(model_id, rank: int, target_modules=DEFAULT_TARGETS) -
     return ckpt["num_hidden_layers"] * per_layer
 
 
+@checked
 def matmul_params(model_id) -> int:
     """Parameters each token multiplies through: decoder linears (active experts only) plus the output head."""
     ckpt = models.resolve(model_id, memory_modelled=True)
@@ -172,13 +177,7 @@ class TrainingMemory:
         return {part: getattr(self, part) / GIB for part in PARTS}
 
 
-def _check_int(name: str, value, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"from {low} to {high}"
-        raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
-    return value
-
-
+@checked
 def layer_activation_bytes(model_id) -> int:
     """Bytes one decoder layer saves for backward per token (bf16, FlashAttention, no dropout)."""
     a = models.resolve(model_id, memory_modelled=True)
@@ -196,6 +195,7 @@ def layer_activation_bytes(model_id) -> int:
     return norms + attention + mlp
 
 
+@checked
 def activation_bytes(model_id, seq_len: int, micro_batch: int, checkpointing: bool,
                      fused_loss: bool = False) -> float:
     """Activation memory of one micro-batch, in bytes: saved layer tensors plus the loss's logits."""
@@ -210,6 +210,7 @@ def activation_bytes(model_id, seq_len: int, micro_batch: int, checkpointing: bo
     return tokens * (layers + logits)
 
 
+@checked
 def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEFAULT_TARGETS,
                     seq_len: int = 1024, micro_batch: int = 1, checkpointing: bool = True,
                     train_embeddings: bool = False, trainable_layers: int = 2, n_gpus: int = 1,
@@ -220,13 +221,7 @@ def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEF
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     a = models.resolve(model_id, memory_modelled=True)
     model_id = a.model_id
-    _check_int("seq_len", seq_len, 1)
-    _check_int("micro_batch", micro_batch, 1, 1024)
-    _check_int("n_gpus", n_gpus, 1, 4096)
-    _check_int("zero_stage", zero_stage, 0, 3)
-    _check_int("trainable_layers", trainable_layers, 1, a["num_hidden_layers"])
-    if not (isinstance(overhead_gib, int | float) and 0 <= overhead_gib <= 64):
-        raise ValueError(f"overhead_gib must be between 0 and 64, got {overhead_gib!r}")
+    validation.integer(1, a["num_hidden_layers"], "layers")("trainable_layers", trainable_layers)
     limit = context_limit(a)
     if limit is not None and seq_len > limit:
         raise ValueError(f"seq_len {seq_len} is longer than {model_id}'s context of {limit} tokens")
@@ -277,15 +272,15 @@ def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEF
 # ---------------------------------------------------------------- compute and time
 
 
+@checked(examples=validation.integer(1, 10**9, "examples"))
 def training_tokens(examples: int, tokens_per_example: int, epochs: float = 1) -> int:
     """Tokens processed in training: examples x tokens per example x epochs."""
-    _check_int("examples", examples, 1)
-    _check_int("tokens_per_example", tokens_per_example, 1)
     if not (isinstance(epochs, int | float) and 0 < epochs <= 1000):
         raise ValueError(f"epochs must be > 0 and at most 1000, got {epochs!r}")
     return round(examples * tokens_per_example * epochs)
 
 
+@checked
 def chat_tokens(messages, template: str = "qwen2.5") -> dict:
     """Real Qwen token count of one training chat: all tokens, and the ones supervised fine-tuning learns."""
     from qwen_lessons.tokens import loss_mask
@@ -294,6 +289,7 @@ def chat_tokens(messages, template: str = "qwen2.5") -> dict:
     return {"tokens": len(mask.ids), "learned": int(sum(mask.learn))}
 
 
+@checked
 def training_flops(model_id, method: str, tokens: float, *, seq_len: int = 1024,
                    checkpointing: bool = True, rank: int = 16, target_modules=DEFAULT_TARGETS) -> float:
     """Training FLOPs: matmuls (2 per parameter per token forward) and causal attention, with backward and recompute."""
@@ -320,6 +316,7 @@ def training_flops(model_id, method: str, tokens: float, *, seq_len: int = 1024,
     return per_token * tokens
 
 
+@checked
 def six_n_rule(model_id, tokens: float) -> float:
     """The classic estimate 6 x parameters x tokens (full fine-tuning, no recompute, attention ignored)."""
     if isinstance(tokens, bool) or not isinstance(tokens, numbers.Real) or not 0 < tokens < 1e18:
@@ -327,6 +324,7 @@ def six_n_rule(model_id, tokens: float) -> float:
     return 6 * matmul_params(model_id) * tokens
 
 
+@checked
 def training_hours(flops: float, gpu_id: str, *, n_gpus: int = 1,
                    utilisation: float = DEFAULT_UTILISATION) -> float:
     """Wall-clock hours for flops on n_gpus of gpu_id at the given share of their dense bf16 peak."""
@@ -334,7 +332,6 @@ def training_hours(flops: float, gpu_id: str, *, n_gpus: int = 1,
 
     if isinstance(utilisation, bool) or not isinstance(utilisation, numbers.Real) or not 0 < utilisation <= 1:
         raise ValueError(f"utilisation must be a number in (0, 1], got {utilisation!r}")
-    _check_int("n_gpus", n_gpus, 1, 4096)
     gpu = get_gpu(gpu_id)
     if not gpu.get("bf16_tflops"):
         raise ValueError(f"gpu_id {gpu_id!r} has no sourced bf16 throughput, so hours cannot be estimated; "
@@ -342,6 +339,7 @@ def training_hours(flops: float, gpu_id: str, *, n_gpus: int = 1,
     return flops / (gpu["bf16_tflops"] * 1e12 * utilisation * n_gpus) / 3600
 
 
+@checked(examples=validation.sequence(validation.integer(1, 10**9, "examples"), 100))
 def data_scenarios(model_id: str, method: str, gpu_id: str, *, tokens_per_example: int = 512,
                    epochs: float = 3, examples=SCENARIO_EXAMPLES, seq_len: int = 1024, rank: int = 16,
                    checkpointing: bool = True, utilisation: float = DEFAULT_UTILISATION) -> pd.DataFrame:
@@ -368,6 +366,7 @@ PUBLISHED_DTYPES = {
 }
 
 
+@checked
 def load_published() -> pd.DataFrame:
     """data/finetune_memory.csv: published fine-tuning memory (LLaMA-Factory estimates, Qwen measurements)."""
     return read_table(PUBLISHED_FILE, dtypes=PUBLISHED_DTYPES, required=tuple(PUBLISHED_DTYPES))
@@ -389,6 +388,7 @@ def _estimate_for_row(row) -> TrainingMemory:
         fused_loss="liger" in str(row["conditions"]))
 
 
+@checked
 def compare_with_published() -> pd.DataFrame:
     """Every comparable published row beside our estimate, with the signed error in percent.
 
@@ -427,6 +427,7 @@ def compare_with_published() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@checked
 def training_error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
     """Median and worst absolute error (percent) and share of rows within 20%, per comparison group."""
     comparison = compare_with_published() if comparison is None else comparison
@@ -439,6 +440,7 @@ def training_error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFra
     })
 
 
+@checked
 def implied_utilisation(gpu_id: str = "a100-80gb") -> pd.DataFrame:
     """Share of the GPU's bf16 peak implied by Qwen-1's published seconds per iteration (1 GPU, 8 accumulation steps)."""
     from qwen_lessons.hardware import get_gpu
@@ -464,6 +466,7 @@ def implied_utilisation(gpu_id: str = "a100-80gb") -> pd.DataFrame:
 # ---------------------------------------------------------------- the planner's pure core
 
 
+@checked(examples=validation.integer(1, 10**9, "examples"))
 def plan(model_id, method: str, gpu_id: str, *, rank: int = 16, seq_len: int = 1024, micro_batch: int = 1,
          checkpointing: bool = True, examples: int = 20_000, tokens_per_example: int = 512, epochs: float = 3,
          utilisation: float = DEFAULT_UTILISATION) -> SimpleNamespace:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from qwen_lessons.data import read_table
 from qwen_lessons.units import GB, GIB
+from qwen_lessons.validation import checked
 
 HARDWARE_FILE = "hardware.csv"
 KINDS = ("consumer", "datacenter", "apple", "cpu")
@@ -25,6 +26,7 @@ _DTYPES = {
 }
 
 
+@checked
 def load_hardware() -> pd.DataFrame:
     """The sourced hardware table (one row per gpu_id); memory in GB as sold, bandwidth in GB/s, dense bf16 TFLOPS."""
     table = read_table(HARDWARE_FILE, dtypes=_DTYPES, required=tuple(_DTYPES))
@@ -34,6 +36,7 @@ def load_hardware() -> pd.DataFrame:
     return table
 
 
+@checked
 def hardware_ids() -> list[str]:
     """All gpu_id values, in table order (smallest consumer card first)."""
     return list(_rows())
@@ -48,6 +51,7 @@ def _rows() -> dict[str, tuple]:
     }
 
 
+@checked
 def get_gpu(gpu_id: str) -> dict:
     """One row of the hardware table as a dict (empty cells become None); ValueError lists the valid ids."""
     rows = _rows()
@@ -56,6 +60,7 @@ def get_gpu(gpu_id: str) -> dict:
     return dict(rows[gpu_id])
 
 
+@checked
 def memory_gib(gpu_id: str) -> float:
     """The memory as sold converted to GiB, reading the vendor's GB as 10**9 bytes (a conservative reading)."""
     return get_gpu(gpu_id)["memory_gb"] * GB / GIB

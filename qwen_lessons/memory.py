@@ -17,6 +17,7 @@ from qwen_lessons import models
 from qwen_lessons.data import read_table
 from qwen_lessons.models import Checkpoint
 from qwen_lessons.units import GIB
+from qwen_lessons.validation import checked
 
 SPEED_FILE = "speed_benchmark_qwen25.csv"
 ACT_BYTES = 2  # activations run in bf16/fp16 in every format below (GPTQ/AWQ kernels compute in fp16)
@@ -66,6 +67,7 @@ KV_CACHE_BYTES = MappingProxyType({"auto": ACT_BYTES, "bf16": 2, "fp16": 2, "fp8
 _ALIASES = {"fp16": "bf16", "bfloat16": "bf16", "int8": "gptq-int8", "int4": "gptq-int4", "awq-int4": "awq"}
 
 
+@checked
 def normalize_quantization(quantization: str) -> str:
     """Map a published or user spelling ('BF16', 'GPTQ-Int4', 'AWQ') to a key of QUANTIZATIONS."""
     if not isinstance(quantization, str):
@@ -83,6 +85,7 @@ def _stored_matrices(ckpt: Checkpoint, quant: str) -> tuple[models.Matrix, ...]:
     return tuple(matrix for matrix in matrices if matrix.decoder)
 
 
+@checked
 def weights_bytes(model_id, quantization: str = "bf16") -> dict[str, float]:
     """Bytes of resident weights by part: quantized linear weights, their scales/zeros/indices, the 16-bit rest."""
     return dict(_weights_bytes(models.resolve(model_id, memory_modelled=True), normalize_quantization(quantization)))
@@ -107,6 +110,7 @@ def _weights_bytes(ckpt: Checkpoint, quant: str) -> MappingProxyType:
     return MappingProxyType(out)
 
 
+@checked
 def kv_bytes_per_token(model_id, kv_cache_dtype: str = "auto") -> int:
     """KV-cache bytes per token: 2 (K and V) x attention layers x KV heads x head_dim x bytes per element."""
     if not isinstance(kv_cache_dtype, str) or kv_cache_dtype not in KV_CACHE_BYTES:
@@ -115,6 +119,7 @@ def kv_bytes_per_token(model_id, kv_cache_dtype: str = "auto") -> int:
     return 2 * ckpt.kv_layers * ckpt["num_key_value_heads"] * ckpt["head_dim"] * KV_CACHE_BYTES[kv_cache_dtype]
 
 
+@checked
 def prefill_bytes_per_token(model_id) -> int:
     """Transient activation bytes per prompt token at the busiest moment of one layer's forward pass."""
     arch = models.resolve(model_id, memory_modelled=True)
@@ -182,12 +187,7 @@ class InferenceMemory:
         return table
 
 
-def _check_count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
-
-
+@checked
 def inference_memory(
     model_id,
     quantization: str = "bf16",
@@ -207,10 +207,6 @@ def inference_memory(
     arch = models.resolve(model_id, memory_modelled=True)
     model_id = arch.model_id
     quant = normalize_quantization(quantization)
-    input_tokens = _check_count("input_tokens", input_tokens, 1)
-    output_tokens = _check_count("output_tokens", output_tokens, 0)
-    batch = _check_count("batch", batch, 1)
-    num_gpus = _check_count("num_gpus", num_gpus, 1)
     limit = arch["max_position_embeddings"]
     if limit is not None and input_tokens + output_tokens > limit:
         raise ValueError(
@@ -264,24 +260,24 @@ def inference_memory(
     )
 
 
+@checked
 def naive_weights_gib(model_id, quantization: str = "bf16") -> float:
     """What simple calculators count: every parameter at the format's nominal bits, no scales, nothing unquantized."""
     total = models.count_parameters(models.resolve(model_id, memory_modelled=True))[0]
     return total * QUANTIZATIONS[normalize_quantization(quantization)].bits / 8 / GIB
 
 
+@checked
 def rule_weights_times_1_2(model_id, quantization: str = "bf16") -> float:
     """Rule of thumb 1 (EleutherAI / HF model-memory calculator): inference needs weights x 1.2."""
     return 1.2 * naive_weights_gib(model_id, quantization)
 
 
+@checked
 def rule_weights_plus_kv(
     model_id, quantization: str = "bf16", input_tokens: int = 1, output_tokens: int = 2048, batch: int = 1
 ) -> float:
     """Rule of thumb 2: nominal weights plus the KV cache of input + output tokens, nothing else."""
-    input_tokens = _check_count("input_tokens", input_tokens, 1)
-    output_tokens = _check_count("output_tokens", output_tokens, 0)
-    batch = _check_count("batch", batch, 1)
     ckpt = models.resolve(model_id, memory_modelled=True)
     kv = kv_bytes_per_token(ckpt) * (input_tokens + output_tokens) * batch / GIB
     return naive_weights_gib(ckpt, quantization) + kv
@@ -306,6 +302,7 @@ _SPEED_DTYPES = {
 }
 
 
+@checked
 def load_speed_benchmark() -> pd.DataFrame:
     """Qwen's published Qwen2.5 speed/memory table (A100 80GB, batch 1, 2048 generated tokens)."""
     return read_table(SPEED_FILE, dtypes=_SPEED_DTYPES, required=tuple(_SPEED_DTYPES))
@@ -344,11 +341,13 @@ def _comparison() -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
+@checked
 def published_memory_comparison() -> pd.DataFrame:
     """Every published transformers peak-memory row next to this model and the two rules of thumb (errors signed)."""
     return _comparison().copy()
 
 
+@checked
 def inference_error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
     """Median and worst absolute relative error of the model and of both rules of thumb over the published rows."""
     table = published_memory_comparison() if comparison is None else comparison
@@ -363,6 +362,7 @@ def inference_error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFr
     return pd.DataFrame(out)
 
 
+@checked
 def context_curve(
     model_id,
     quantization: str = "bf16",

@@ -19,6 +19,7 @@ from types import MappingProxyType
 import pandas as pd
 
 from qwen_lessons.data import data_path, read_table, row_as_dict
+from qwen_lessons.validation import checked
 
 ARCHITECTURES_FILE = "architectures.csv"
 ORG_PREFIX = "Qwen/"
@@ -64,6 +65,7 @@ FUSED_QKV_ARCHITECTURES = ("qwen",)
 # ---------------------------------------------------------------------------------------------------------------
 
 
+@checked
 def load_architectures() -> pd.DataFrame:
     """Return data/architectures.csv: one row per model_id, integers as Int64, flags as nullable booleans."""
     return read_table(ARCHITECTURES_FILE, dtypes=ARCH_DTYPES, required=tuple(ARCH_DTYPES), check=architecture_problems)
@@ -75,6 +77,7 @@ def _not_positive_integers(table: pd.DataFrame, column: str) -> list[str]:
     return [f"{model_id}: {column} must be a positive integer" for model_id in table.loc[bad, "model_id"]]
 
 
+@checked
 def architecture_problems(table: pd.DataFrame) -> list[str]:
     """List every rule the architecture table breaks (empty list = valid); pure, so tests can feed bad tables."""
     problems: list[str] = []
@@ -246,6 +249,7 @@ _MLP_WIDTH_KINDS = ("dense_mlp", "fused_mlp")
 KV_CACHE_KINDS = ("full_attention", "fused_attention")  # softmax attention keeps K and V of every earlier token
 
 
+@checked
 def layer_kinds(config: Mapping) -> tuple[tuple[str, str], ...]:
     """(mixer kind, MLP kind) for every decoder layer, decided from the config row alone."""
     fused = config["architecture"] in FUSED_QKV_ARCHITECTURES
@@ -345,6 +349,7 @@ def _complete(row: dict) -> dict:
     return config
 
 
+@checked
 def describe(config: Mapping) -> Checkpoint:
     """Build a Checkpoint from a config mapping with the architecture table's columns (no table lookup)."""
     if not isinstance(config, Mapping):
@@ -365,6 +370,7 @@ def describe(config: Mapping) -> Checkpoint:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+@checked
 def normalize_model_id(model_id) -> str:
     """'Qwen2.5-7B-Instruct' and ' Qwen/Qwen2.5-7B-Instruct ' both become 'Qwen/Qwen2.5-7B-Instruct' (case kept)."""
     if not isinstance(model_id, str) or not model_id.strip() or len(model_id) > 200:
@@ -387,6 +393,7 @@ def _checkpoints() -> MappingProxyType:
     return _index(str(path), path.stat().st_mtime_ns)
 
 
+@checked
 def resolve(model_id, *, memory_modelled: bool = False) -> Checkpoint:
     """The Checkpoint for a model id (or the Checkpoint itself). Case and the 'Qwen/' prefix do not matter; a
     '-Base' id without a row of its own resolves to its post-trained sibling, which has the same dimensions.
@@ -408,6 +415,7 @@ def resolve(model_id, *, memory_modelled: bool = False) -> Checkpoint:
     return resolve(known[key], memory_modelled=memory_modelled)
 
 
+@checked
 def model_ids(*, memory_modelled: bool = False) -> list[str]:
     """Every id in the architecture table, in table order; memory_modelled=True keeps the ones whose every layer
     kind the memory models know (what the memory calculator and the fine-tuning planner offer)."""
@@ -436,12 +444,14 @@ def _breakdown(ckpt: Checkpoint) -> MappingProxyType:
     return MappingProxyType(parts)
 
 
+@checked
 def parameter_breakdown(model_id) -> dict[str, int]:
     """Parameters by component: embedding, lm_head, attention, linear_attention, mlp, router, experts_total,
     experts_active, shared_expert, norms (biases and norms counted as Qwen's implementations define them)."""
     return dict(_breakdown(resolve(model_id)))
 
 
+@checked
 def count_parameters(model_id) -> tuple[int, int]:
     """(total, active) parameters; active counts only the experts a token is routed to."""
     parts = _breakdown(resolve(model_id))
@@ -450,6 +460,7 @@ def count_parameters(model_id) -> tuple[int, int]:
     return total, active
 
 
+@checked
 def parameter_groups(model_id) -> dict[str, int]:
     """Parameters by how they are stored: embedding, lm_head (0 if tied), decoder linear weights, and the small
     rest (norms, biases, routers), which every format here keeps in 16 bits."""

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from qwen_lessons.data import data_path
 from qwen_lessons.vision import DEFAULT_BUDGET, DEFAULT_GENERATION, generation_info, image_tokens, resized_size
+from qwen_lessons.validation import checked
 
 PREVIEW_SIDE = 1120  # decoded previews are reduced to this long side: twice the overlay's display size
 DISPLAY_SIDE = 560
@@ -19,6 +20,7 @@ MIN_GRID_STEP_PX = 4  # thinner cells than this on screen would turn the grid in
 # ---------------------------------------------------------------- pictures: header, preview, overlay
 
 
+@checked
 def read_image_size(data: bytes) -> tuple[int, int]:
     """(height, width) from an image file's header, without decoding the pixels (safe for huge images)."""
     from PIL import UnidentifiedImageError
@@ -60,11 +62,13 @@ class _opened:
         return False
 
 
+@checked
 def decode_preview(data: bytes, max_side: int = PREVIEW_SIDE):
     """A reduced RGB copy of the picture (long side <= max_side), or None when it cannot be decoded safely."""
     return decode_preview_with_reason(data, max_side)[0]
 
 
+@checked
 def decode_preview_with_reason(data: bytes, max_side: int = PREVIEW_SIDE):
     """(preview or None, reason): the reduced RGB copy, or None and a one-line reason why there is none."""
     from PIL import Image
@@ -98,22 +102,26 @@ def _to_rgb(image):
     return image.convert("RGB")
 
 
+@checked
 @lru_cache(maxsize=16)
 def sample_preview(file: str):
     """The reduced preview of one of the course's sample pictures (cached: decoded once per session)."""
     return decode_preview(data_path(file).read_bytes())
 
 
+@checked
 def sample_bytes(file: str) -> bytes:
     """The raw bytes of a sample picture in data/."""
     return data_path(file).read_bytes()
 
 
+@checked
 def grid_step(factor: int, scale: float) -> int:
     """Draw every n-th grid line so that drawn cells are at least MIN_GRID_STEP_PX wide on screen."""
     return max(1, math.ceil(MIN_GRID_STEP_PX / (factor * scale)))
 
 
+@checked
 def overlay_image(picture, resized_height: int, resized_width: int, factor: int | None,
                   display_side: int = DISPLAY_SIDE):
     """The picture as the model sees it (resized), scaled to fit display_side, with its merged-patch grid.
@@ -150,6 +158,7 @@ def overlay_image(picture, resized_height: int, resized_width: int, factor: int 
     return view, every
 
 
+@checked
 def png_bytes(image) -> bytes:
     """Encode a PIL image as PNG bytes (for an ipywidgets.Image)."""
     buffer = io.BytesIO()
@@ -157,6 +166,7 @@ def png_bytes(image) -> bytes:
     return buffer.getvalue()
 
 
+@checked
 def describe_image(height: int, width: int, generation=DEFAULT_GENERATION, min_pixels=None, max_pixels=None, *,
                    budget=DEFAULT_BUDGET) -> str:
     """One sentence: what the model sees of an image of this size and what it costs."""

@@ -1,6 +1,7 @@
 """The course's look for every lesson: plot settings and colours, set in code so no named matplotlib style is needed."""
 
 from __future__ import annotations
+from qwen_lessons.validation import checked
 
 # Okabe & Ito (2008) colour-blind-safe palette. In greyscale only the first three stay clearly apart, so plots with
 # more series should also vary markers or line styles.
@@ -42,6 +43,7 @@ COURSE_RC = {
 }
 
 
+@checked
 def plain_number(value: float, _position=None) -> str:
     """A tick label as a plain number: 1, 10, 100, 0.5, 1,000 (no powers of ten where the reader needs none)."""
     if value == 0:
@@ -49,6 +51,7 @@ def plain_number(value: float, _position=None) -> str:
     return f"{value:,.0f}" if abs(value) >= 1 else f"{value:g}"
 
 
+@checked
 def log_scale(ax, axis: str = "x", base: float = 10) -> None:
     """Put one axis on a log scale whose tick labels are plain numbers (1, 10, 100), not powers of ten."""
     from matplotlib.ticker import FuncFormatter, NullFormatter
@@ -61,6 +64,7 @@ def log_scale(ax, axis: str = "x", base: float = 10) -> None:
     target.set_minor_formatter(NullFormatter())
 
 
+@checked
 def use_course_style() -> None:
     """Apply the course's matplotlib settings: Okabe-Ito colours, light grid, no top/right spines."""
     import matplotlib as mpl
@@ -81,6 +85,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
+@checked
 def figure_problems(figure) -> list[str]:
     """What a reader would trip over in a drawn figure, from matplotlib's own bounding boxes after layout:
     texts that overlap (titles, axis labels, tick labels, legends, annotations), an axis with tick labels but

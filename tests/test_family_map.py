@@ -141,8 +141,8 @@ def test_context_claim_is_not_true_when_native_context_never_reaches_128k(table)
 
 
 @pytest.mark.parametrize(("call", "pattern"), [
-    (lambda t: lesson.image_tokens_square("Qwen/Qwen-VL-Chat", -448, t), r"side must be a positive whole number"),
-    (lambda t: lesson.image_tokens_square("Qwen/Qwen-VL-Chat", 448.0, t), r"side must be a positive whole number"),
+    (lambda t: lesson.image_tokens_square("Qwen/Qwen-VL-Chat", -448, t), r"side must be a whole number from 1 to"),
+    (lambda t: lesson.image_tokens_square("Qwen/Qwen-VL-Chat", 448.5, t), r"side must be a whole number from 1 to"),
     (lambda t: catalog.filter_catalog(t, min_params_b=True), r"min_params_b must be a number"),
     (lambda t: widget.explorer_selection(size_range=(1, 2, 4), table=t), r"size_range must be a \(low, high\) pair"),
     (lambda t: widget.explorer_selection(size_range=8, table=t), r"size_range must be a \(low, high\) pair"),

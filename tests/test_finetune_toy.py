@@ -22,7 +22,7 @@ def test_examples_stay_on_their_side_of_the_split_and_nest():
     assert {answers[chat[-1]["content"]] for chat in toy.domain_examples(300)} <= domain
     assert toy.domain_examples(40) == toy.domain_examples(160)[:40]  # sizes nest: 40 examples are inside 160
     assert len(toy.domain_examples(0)) == 0
-    with pytest.raises(ValueError, match="n must be an int between 0 and 1000"):
+    with pytest.raises(ValueError, match="n must be a whole number from 0 to 1,000"):
         toy.domain_examples(1001)
 
 
@@ -115,7 +115,7 @@ def test_fine_tune_rejects_a_bad_example_count_by_its_name(starts):
     limit = 25 * len(tinylm.TRAIN_QUESTIONS) * 2
     assert limit == len(toy.domain_examples(None))
     for bad in (-3, 2.5, True, limit + 1):
-        with pytest.raises(ValueError, match=f"n_examples must be an int between 0 and {limit}"):
+        with pytest.raises(ValueError, match=f"n_examples must be a whole number from 0 to {limit:,}"):
             toy.fine_tune(starts["base"], bad)
 
 

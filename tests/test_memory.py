@@ -155,10 +155,10 @@ def test_context_curve_separates_constant_and_linear_terms():
         ({"model_id": None}, r"model_id must be a model id"),
         ({"quantization": "int3"}, r"quantization must be one of \['bf16', 'fp8', 'gptq-int8', 'gptq-int4', 'awq'\]"),
         ({"input_tokens": 40000}, r"input_tokens \+ output_tokens = 42,048 exceeds the maximum context .*32,768"),
-        ({"batch": 0}, r"batch must be a whole number >= 1, got 0"),
-        ({"batch": 1.5}, r"batch must be a whole number >= 1"),
-        ({"batch": True}, r"batch must be a whole number >= 1"),
-        ({"input_tokens": -3}, r"input_tokens must be a whole number >= 1"),
+        ({"batch": 0}, r"batch must be a whole number from 1 to 100,000; got 0"),
+        ({"batch": 1.5}, r"batch must be a whole number from 1 to"),
+        ({"batch": True}, r"batch must be a whole number from 1 to"),
+        ({"input_tokens": -3}, r"input_tokens must be a whole number from 1 to"),
         ({"kv_cache_dtype": "int2"}, r"kv_cache_dtype must be one of"),
         ({"attention": "sdpa"}, r"attention must be 'flash' or 'eager'"),
         ({"model_id": "Qwen/Qwen3-Next-80B-A3B-Instruct"}, r"linear-attention layers keep a recurrent state"),
@@ -177,5 +177,5 @@ def test_published_spellings_are_accepted():
 
 
 def test_rule_of_thumb_rejects_a_batch_below_one():
-    with pytest.raises(ValueError, match=r"batch must be a whole number >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"batch must be a whole number from 1 to 100,000; got 0"):
         memory.rule_weights_plus_kv(Q7, "bf16", 1, 2048, 0)

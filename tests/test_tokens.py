@@ -207,7 +207,7 @@ def test_qwen3_wrapped_tool_responses_do_not_count_as_the_last_query():
 @pytest.mark.parametrize(
     ("messages", "template", "message"),
     [
-        ([], "qwen2.5", "messages is empty"),
+        ([], "qwen2.5", "messages must be a list of 1 to"),
         ({"role": "user", "content": "x"}, "qwen2.5", "must be a list"),
         ([{"role": "bot", "content": "x"}], "qwen2.5", "role 'bot'.*allowed roles"),
         ([{"role": "tool", "content": "x"}], "qwen3", "tool-calling"),

@@ -467,7 +467,7 @@ def test_tile_claim_per_generation():
     # the README example budget (min 256 tokens) upscales a 448 tile to 256 tokens in Qwen3-VL
     assert table.loc["Qwen3-VL", "over the named budgets"] == "196 to 256"
     assert "none reaches 512; the most is 256" in vision_token_budgets_lessons.tile_claim_summary()
-    with pytest.raises(ValueError, match="low must be a whole number of tokens"):
+    with pytest.raises(ValueError, match="low must be a whole number from 0 to"):
         vision_token_budgets_lessons.tile_claim(low="256")
     with pytest.raises(ValueError, match=r"low \(600\) must not exceed high \(100\)"):
         vision_token_budgets_lessons.tile_claim(low=600, high=100)

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from qwen_lessons.tinylm import BATCH, TUNE_STEPS, TinyLM, answer_accuracy, chat_prompt, diversity, diversity_prompts, heldout_examples, instruct, pretrain, sft_data
+from qwen_lessons.validation import checked
 
 
+@checked
 def data_size_experiment(sizes: Sequence[int] = (10, 100, 1000), seed: int = 0, steps: int = TUNE_STEPS, progress: bool = True):
     """Fine-tune the base model on each number of examples (same steps); held-out loss, accuracy and sampling per size.
 
@@ -41,6 +43,7 @@ def data_size_experiment(sizes: Sequence[int] = (10, 100, 1000), seed: int = 0, 
 
 
 
+@checked
 def side_by_side(models: dict, questions: Sequence[str], max_new_tokens: int = 30, temperature: float = 0.0, seed: int = 0):
     """A table: each question rendered as a Qwen2.5 chat prompt, and what each model writes after it."""
     import pandas as pd
@@ -55,6 +58,7 @@ def side_by_side(models: dict, questions: Sequence[str], max_new_tokens: int = 3
     return pd.DataFrame(rows)
 
 
+@checked
 def compare_diversity(models: dict, prompts: Sequence[str] | None = None, n_samples: int = 20, seed: int = 0):
     """diversity() of several models on the same prompts, one row per model."""
     import pandas as pd
@@ -70,6 +74,7 @@ def _smooth(values: Sequence[float], width: int = 20) -> np.ndarray:
     return np.convolve(values, np.ones(width) / width, mode="valid")
 
 
+@checked
 def loss_curves_figure(base: TinyLM, tuned: TinyLM):
     """Two panels: the pretraining loss of the base model and the SFT loss of the instruct model, per step."""
     import matplotlib.pyplot as plt
@@ -87,6 +92,7 @@ def loss_curves_figure(base: TinyLM, tuned: TinyLM):
     return fig
 
 
+@checked
 def data_size_figure(table):
     """Held-out correct answers and held-out reply loss against the number of instruction examples."""
     import matplotlib.pyplot as plt

@@ -10,7 +10,9 @@ from qwen_lessons import memory
 from qwen_lessons.catalog import context_limit
 from qwen_lessons.hardware import get_gpu, memory_gib
 from qwen_lessons.tiers import DEFAULT_HEADROOM, base_score, decode_tokens_per_s_bound, gains_per_doubling
+from qwen_lessons.validation import checked
 
+@checked
 def max_context_that_fits(model_id: str, quantization: str, gpu_id: str, headroom: float = DEFAULT_HEADROOM,
                           batch: int = 1, output_tokens: int = 1024) -> int:
     """Longest prompt + answer (tokens) that fits one GPU with headroom (0 if even a 1-token prompt does not)."""
@@ -30,6 +32,7 @@ def max_context_that_fits(model_id: str, quantization: str, gpu_id: str, headroo
     return low + output_tokens
 
 
+@checked
 def linearity(model_id: str, quantization: str = "bf16", attention: str = "flash") -> dict:
     """Straight-line fit of peak memory vs prompt length: intercept (~weights), slope per token, worst deviation."""
     curve = memory.context_curve(model_id, quantization, output_tokens=0, attention=attention)
@@ -40,6 +43,7 @@ def linearity(model_id: str, quantization: str = "bf16", attention: str = "flash
             "contexts": (int(x[0]), int(x[-1]))}
 
 
+@checked
 def check_usual_advice(headroom: float = DEFAULT_HEADROOM) -> pd.DataFrame:
     """Each piece of the usual sizing advice with a verdict and the course's computed evidence."""
     rows = []
@@ -93,6 +97,7 @@ def check_usual_advice(headroom: float = DEFAULT_HEADROOM) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["advice", "verdict", "evidence"])
 
 
+@checked
 def gpu_limits_table(model_ids: list[str], quantization: str = "bf16", gpu_ids: list[str] | None = None,
                      headroom: float = DEFAULT_HEADROOM) -> pd.DataFrame:
     """Longest context (tokens) each model fits on each GPU at batch 1 (0 = does not fit at all)."""

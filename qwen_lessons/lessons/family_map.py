@@ -13,12 +13,14 @@ from qwen_lessons import models
 from qwen_lessons.catalog import CATALOG_DTYPES, CATALOG_FILE, GENERATIONS, LICENSES, LINES, UNVERIFIED, VARIANTS, filter_catalog, is_moe, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.vision import band_verdict
+from qwen_lessons.validation import checked
 
 # ---------------------------------------------------------------------------------------------------------------
 # Summaries behind the lesson's tables and figures
 # ---------------------------------------------------------------------------------------------------------------
 
 
+@checked
 def coverage(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rows per generation (rows) and line (columns), with totals; generations in release order."""
     table = load_catalog() if table is None else table
@@ -28,6 +30,7 @@ def coverage(table: pd.DataFrame | None = None) -> pd.DataFrame:
     return counts.loc[order, columns]
 
 
+@checked
 def availability_grid(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Lines x training states: how many checkpoints exist in each cell (0 = none released)."""
     table = load_catalog() if table is None else table
@@ -38,6 +41,7 @@ def availability_grid(table: pd.DataFrame | None = None) -> pd.DataFrame:
     return grid.loc[rows, columns]
 
 
+@checked
 def series_variants(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per series: its line, generation and the training states it was released in."""
     table = load_catalog() if table is None else table
@@ -57,6 +61,7 @@ def series_variants(table: pd.DataFrame | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@checked
 def context_by_generation(table: pd.DataFrame | None = None, line: str = "text") -> pd.DataFrame:
     """Per generation (release order): the shortest and longest native context and the longest extended one."""
     table = load_catalog() if table is None else table
@@ -73,12 +78,14 @@ def context_by_generation(table: pd.DataFrame | None = None, line: str = "text")
     return summary.loc[order]
 
 
+@checked
 def size_bucket(params_b: pd.Series) -> pd.Series:
     """Label total sizes as <2B, 2-10B, 10-40B, 40-100B or >=100B (ordered categorical)."""
     labels = ["<2B", "2–10B", "10–40B", "40–100B", "≥100B"]
     return pd.cut(params_b.astype(float), bins=[0, 2, 10, 40, 100, float("inf")], right=False, labels=labels)
 
 
+@checked
 def licenses_by_size(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Checkpoints per size bucket (rows) and license (columns); empty licenses are counted as 'unverified'."""
     table = load_catalog() if table is None else table
@@ -89,6 +96,7 @@ def licenses_by_size(table: pd.DataFrame | None = None) -> pd.DataFrame:
     return grid[columns]
 
 
+@checked
 def unverified_summary(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per column, how many rows are empty (not verified) and which series they belong to."""
     table = load_catalog() if table is None else table
@@ -118,6 +126,7 @@ def unverified_summary(table: pd.DataFrame | None = None) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+@checked
 def printed_decimals(model_id: str) -> int:
     """How many decimals the catalog prints for a model's published size (0 for '235', 2 for '0.49')."""
     raw = read_table(CATALOG_FILE, dtypes={column: "string" for column in CATALOG_DTYPES})
@@ -127,12 +136,14 @@ def printed_decimals(model_id: str) -> int:
     return len(text.iloc[0].split(".")[1]) if "." in text.iloc[0] else 0
 
 
+@checked
 def matches_print(computed_b: float, published_b: float, decimals: int) -> bool:
     """True when a printed figure is the computed one rounded or cut to `decimals` places."""
     unit = 10.0**-decimals
     return published_b - unit / 2 - 1e-9 <= computed_b < published_b + unit
 
 
+@checked
 def published_vs_computed() -> pd.DataFrame:
     """Every model with a config and a model-card count: published vs computed totals and active counts.
 
@@ -166,6 +177,7 @@ def published_vs_computed() -> pd.DataFrame:
     return pd.DataFrame(rows)[columns]
 
 
+@checked
 def image_tokens_square(model_id: str, side: int, table: pd.DataFrame | None = None) -> int:
     """Visual tokens for a side x side image, for sides that need no resizing (multiples of patch x merge)."""
     if isinstance(side, bool) or not isinstance(side, int) or side <= 0:
@@ -215,6 +227,7 @@ def _sizes(rows: pd.DataFrame) -> str:
     return f"{low:g}B" if low == high else f"{low:g}–{high:g}B"
 
 
+@checked
 def claim_four_lines(table: pd.DataFrame | None = None) -> Verdict:
     """Claim (a): four lines (text, code, vision-language, audio), each with a base and an instruct checkpoint."""
     table = load_catalog() if table is None else table
@@ -233,6 +246,7 @@ def claim_four_lines(table: pd.DataFrame | None = None) -> Verdict:
                    _sources(table[table["series"].isin(no_base["series"])]))
 
 
+@checked
 def claim_size_range(table: pd.DataFrame | None = None) -> Verdict:
     """Claim (b): sizes span 0.5B to 100B+."""
     table = load_catalog() if table is None else table
@@ -252,6 +266,7 @@ def claim_size_range(table: pd.DataFrame | None = None) -> Verdict:
     return Verdict("b", "Sizes span 0.5B to 100B+", verdict, evidence, _sources(pd.concat([smallest.to_frame().T, big])))
 
 
+@checked
 def flagships(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each generation's flagship (largest text checkpoint, or largest of any line if it has no text line)."""
     table = load_catalog() if table is None else table
@@ -267,6 +282,7 @@ def flagships(table: pd.DataFrame | None = None) -> pd.DataFrame:
     return result.reset_index(drop=True)
 
 
+@checked
 def claim_flagship_license(table: pd.DataFrame | None = None) -> Verdict:
     """Claim (c): flagship releases are Apache 2.0."""
     table = load_catalog() if table is None else table
@@ -284,6 +300,7 @@ def claim_flagship_license(table: pd.DataFrame | None = None) -> Verdict:
     return Verdict("c", "Flagship releases are Apache 2.0", verdict, evidence, _sources(known))
 
 
+@checked
 def claim_context_growth(table: pd.DataFrame | None = None) -> Verdict:
     """Claim (d): text context grew from 8K/32K to 128K."""
     table = load_catalog() if table is None else table
@@ -311,6 +328,7 @@ def _k(tokens) -> str:
     return f"{tokens // 1024}K" if tokens % 1024 == 0 else f"{tokens:,}"
 
 
+@checked
 def claim_code_line(table: pd.DataFrame | None = None) -> Verdict:
     """Claim (e): the code line is 1.5B–32B with fill-in-the-middle."""
     table = load_catalog() if table is None else table
@@ -323,6 +341,7 @@ def claim_code_line(table: pd.DataFrame | None = None) -> Verdict:
     return Verdict("e", "Code line is 1.5B–32B with fill-in-the-middle", verdict, evidence, _sources(code))
 
 
+@checked
 def claim_vl_sizes(table: pd.DataFrame | None = None) -> Verdict:
     """Claim (f): the vision-language line is 7B–72B."""
     table = load_catalog() if table is None else table
@@ -334,6 +353,7 @@ def claim_vl_sizes(table: pd.DataFrame | None = None) -> Verdict:
                    _sources(sized))
 
 
+@checked
 def claim_audio_line(table: pd.DataFrame | None = None) -> Verdict:
     """Claim (g): the audio line is 7B–72B under a 'Qwen Community License'."""
     table = load_catalog() if table is None else table
@@ -350,6 +370,7 @@ def claim_audio_line(table: pd.DataFrame | None = None) -> Verdict:
     return Verdict("g", "Audio line is 7B–72B under a Qwen Community License", verdict, evidence, _sources(audio))
 
 
+@checked
 def claim_image_tokens(table: pd.DataFrame | None = None, side: int = 448) -> Verdict:
     """Claim (h): a 448x448 image costs 256–512 tokens."""
     table = load_catalog() if table is None else table
@@ -376,6 +397,7 @@ CLAIMS = (
 )
 
 
+@checked
 def common_picture(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """All popular claims with their verdicts, evidence and sources, decided from the catalog."""
     table = load_catalog() if table is None else table
@@ -390,6 +412,7 @@ def common_picture(table: pd.DataFrame | None = None) -> pd.DataFrame:
 LINE_COLOURS = dict(zip(LINES, ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"), strict=True))
 
 
+@checked
 def draw_training_states(table: pd.DataFrame | None = None, ax=None):
     """Diagram: pre-training gives a base checkpoint; post-training turns it into chat/instruct, thinking or
     hybrid checkpoints. Each box shows how many catalog checkpoints are in that state."""
@@ -421,6 +444,7 @@ def draw_training_states(table: pd.DataFrame | None = None, ax=None):
     return ax
 
 
+@checked
 def plot_size_ladder(table: pd.DataFrame | None = None, ax=None):
     """Total size per checkpoint by generation on a log axis; MoE models show a line down to active size."""
     import matplotlib.pyplot as plt
@@ -448,6 +472,7 @@ def plot_size_ladder(table: pd.DataFrame | None = None, ax=None):
     return ax
 
 
+@checked
 def plot_context(table: pd.DataFrame | None = None, ax=None, line: str = "text"):
     """Native vs extended context per generation (log scale) for one line."""
     import matplotlib.pyplot as plt
@@ -469,6 +494,7 @@ def plot_context(table: pd.DataFrame | None = None, ax=None, line: str = "text")
     return ax
 
 
+@checked
 def plot_licenses(table: pd.DataFrame | None = None, ax=None):
     """Stacked bars: checkpoints per size bucket, split by license."""
     import matplotlib.pyplot as plt
@@ -487,6 +513,7 @@ def plot_licenses(table: pd.DataFrame | None = None, ax=None):
     return ax
 
 
+@checked
 def decimal_year(release: pd.Series):
     """'2024-09' -> 2024.71 (mid-month), as floats for a fast numeric time axis."""
     months = release.astype(str)

@@ -22,6 +22,8 @@ import pandas as pd
 from qwen_lessons.plotting import log_scale
 
 from qwen_lessons import tinylm
+from qwen_lessons import validation
+from qwen_lessons.validation import checked
 
 DOMAIN_EVERY = 2  # every second topic (in table order) is a domain topic: half the facts are held back
 DEFAULT_SIZES = (0, 10, 40, 160)
@@ -32,6 +34,7 @@ DOMAIN_BATCH = 64  # half lesson 2's batch: the domain set is small and the note
 STARTS = ("base", "instruct")
 
 
+@checked
 def split_topics() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(general, domain) lists of (topic, answer): every DOMAIN_EVERY-th topic belongs to the domain."""
     pairs = tinylm.topics()
@@ -40,38 +43,37 @@ def split_topics() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return general, domain
 
 
-def _check_count(name: str, n, limit: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= limit:
-        raise ValueError(f"{name} must be an int between 0 and {limit}, got {n!r}")
-
-
 def _chats(pairs, questions, n: int | None, seed: int) -> list[list[dict]]:
     """n chats drawn without replacement from pairs x question wordings x (default or custom system)."""
     combos = [(topic, answer, question, system) for topic, answer in pairs for question in questions
               for system in (None, tinylm.CUSTOM_SYSTEM)]
     if n is None:
         n = len(combos)
-    _check_count("n", n, len(combos))
+    n = validation.optional(validation.integer(0, len(combos)))("n", n)
     order = np.random.default_rng(seed).permutation(len(combos))[:n]
     return [tinylm.chat_example(combos[i][2].format(topic=combos[i][0]), combos[i][1], combos[i][3]) for i in order]
 
 
+@checked
 def general_examples(n: int, seed: int = 0) -> list[list[dict]]:
     """n instruction chats about the general topics only (what the instruct checkpoint is tuned on)."""
     return _chats(split_topics()[0], tinylm.TRAIN_QUESTIONS, n, seed)
 
 
+@checked
 def domain_examples(n: int, seed: int = 0) -> list[list[dict]]:
     """n domain chats (domain topics, training wordings); the first n of one fixed shuffle, so sizes nest."""
     return _chats(split_topics()[1], tinylm.TRAIN_QUESTIONS, n, seed)
 
 
+@checked
 def domain_heldout() -> list[list[dict]]:
     """Every domain topic asked with every held-out wording (never used for training), no system message."""
     return [tinylm.chat_example(question.format(topic=topic), answer)
             for topic, answer in split_topics()[1] for question in tinylm.HELDOUT_QUESTIONS]
 
 
+@checked
 @cache
 def checkpoints(seed: int = 0, pretrain_steps: int = PRETRAIN_STEPS, instruct_steps: int = INSTRUCT_STEPS) -> dict:
     """The two starting points: 'base' (pretrained) and 'instruct' (base tuned on general-topic chats)."""
@@ -81,9 +83,11 @@ def checkpoints(seed: int = 0, pretrain_steps: int = PRETRAIN_STEPS, instruct_st
     return {"base": base, "instruct": instruct}
 
 
+@checked(n_examples=validation.anything)
 def fine_tune(start, n_examples: int, seed: int = 0, steps: int = DOMAIN_STEPS):
     """The start model fine-tuned on the first n_examples domain chats (0 returns the start model unchanged)."""
-    _check_count("n_examples", n_examples, len(split_topics()[1]) * len(tinylm.TRAIN_QUESTIONS) * 2)
+    limit = len(split_topics()[1]) * len(tinylm.TRAIN_QUESTIONS) * 2
+    n_examples = validation.integer(0, limit, "examples")("n_examples", n_examples)
     if n_examples == 0:
         return start
     sequences, masks = tinylm.sft_data(domain_examples(n_examples, seed), start.vocab)
@@ -92,6 +96,7 @@ def fine_tune(start, n_examples: int, seed: int = 0, steps: int = DOMAIN_STEPS):
     return tuned
 
 
+@checked
 def greedy_replies(model, chats, max_new_tokens: int = 40) -> list[list[int]]:
     """The model's greedy reply (token ids) to each chat's prompt (the chat minus its answer), all decoded at once."""
     vocab = model.vocab
@@ -115,6 +120,7 @@ def greedy_replies(model, chats, max_new_tokens: int = 40) -> list[list[int]]:
     return replies
 
 
+@checked
 def score(model, chats) -> dict:
     """Held-out loss (nats per reply token), exact answers, and replies that end the turn, for a set of chats."""
     sequences, masks = tinylm.sft_data(chats, model.vocab)
@@ -128,12 +134,14 @@ def score(model, chats) -> dict:
     }
 
 
+@checked
 def general_heldout() -> list[list[dict]]:
     """Every general topic asked with every held-out wording: checks what domain tuning does to the rest."""
     return [tinylm.chat_example(question.format(topic=topic), answer)
             for topic, answer in split_topics()[0] for question in tinylm.HELDOUT_QUESTIONS]
 
 
+@checked
 def starting_point_experiment(sizes=DEFAULT_SIZES, seeds=(0,), steps: int = DOMAIN_STEPS,
                               pretrain_steps: int = PRETRAIN_STEPS) -> pd.DataFrame:
     """For each seed, start and number of domain examples: held-out domain loss and accuracy (one row each)."""
@@ -153,6 +161,7 @@ def starting_point_experiment(sizes=DEFAULT_SIZES, seeds=(0,), steps: int = DOMA
     return pd.DataFrame(rows)
 
 
+@checked
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
     """Mean held-out loss and accuracy per start and size (over seeds), starts side by side."""
     means = results.groupby(["examples", "start"])[["heldout_loss", "accuracy"]].mean().unstack("start")
@@ -160,6 +169,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     return means.reset_index()
 
 
+@checked
 def plot_experiment(results: pd.DataFrame, axes=None):
     """Two panels against the number of domain examples: held-out loss and exact-answer accuracy, per start."""
     import matplotlib.pyplot as plt

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from qwen_lessons.catalog import load_catalog
 from qwen_lessons.units import weights_gib
+from qwen_lessons.validation import checked
 
 PRECISION_BITS = {"bf16 (16-bit)": 16, "int8 (8-bit)": 8, "int4 (4-bit)": 4}
 SLIDER_GENERATION = "Qwen3"  # one generation keeps the slider short; its post-trained checkpoints span 0.6B-235B
 
 
+@checked
 def weights_sentence(params_billion: float, precision: str) -> str:
     """One sentence: how many GiB the weights of a model of this size take at this precision."""
     if precision not in PRECISION_BITS:
@@ -17,6 +19,7 @@ def weights_sentence(params_billion: float, precision: str) -> str:
     return f"{params_billion:g}B parameters at {precision}: {gib:.2f} GiB of weights"
 
 
+@checked
 def checkpoint_sizes(generation: str = SLIDER_GENERATION) -> list[tuple[str, float]]:
     """(label, total parameters in billions) of a generation's post-trained text checkpoints, smallest first."""
     table = load_catalog()

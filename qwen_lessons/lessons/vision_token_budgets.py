@@ -17,6 +17,7 @@ from qwen_lessons.vision import (
     image_tokens,
     resized_size,
 )
+from qwen_lessons.validation import checked
 
 WORKED_SIZES = ((1080, 1920), (480, 640), (2048, 2048), (100, 100), (4000, 3000))
 WORKED_SETTINGS = (
@@ -27,6 +28,7 @@ WORKED_SETTINGS = (
 )
 
 
+@checked
 def worked_examples(sizes=WORKED_SIZES, settings=WORKED_SETTINGS) -> pd.DataFrame:
     """Resized size and tokens of a few typical images under four common settings (one column per setting)."""
     rows = []
@@ -44,6 +46,7 @@ def worked_examples(sizes=WORKED_SIZES, settings=WORKED_SETTINGS) -> pd.DataFram
 # ---------------------------------------------------------------- the claim check
 
 
+@checked
 def tile_claim(side: int = 448, low: int = 256, high: int = 512) -> pd.DataFrame:
     """Decide 'a side x side tile costs roughly low-high tokens' per generation, with the arithmetic shown."""
     side = check_side("side", side)
@@ -83,6 +86,7 @@ def tile_claim(side: int = 448, low: int = 256, high: int = 512) -> pd.DataFrame
     return table
 
 
+@checked
 def tile_claim_summary(side: int = 448, low: int = 256, high: int = 512) -> str:
     """One paragraph deciding the claim over all generations, from tile_claim() and vision.band_verdict (the rule
     lesson 1 uses for the same claim)."""

@@ -29,6 +29,7 @@ from qwen_lessons.tokens import (
     token_label,
 )
 from qwen_lessons.ui import guarded, wire
+from qwen_lessons.validation import checked
 
 _TINTS = ("#CCE3F0", "#F8E5BF", "#BFE7DC", "#F0DAE7", "#D5ECFA", "#F4D3BF")  # light Okabe-Ito tints
 _TEMPLATE_STYLE = "background:#4D4D4D;color:#FFFFFF"
@@ -43,6 +44,7 @@ class TokenView(NamedTuple):
     mode: str
 
 
+@checked
 def view_tokens(text: str, mode: str = "base (raw text)", template: str = "qwen2.5", enable_thinking: bool = True) -> TokenView:
     """Tokenise text as a model would receive it: raw (base), rendered by the chat template, or as a FIM prompt."""
     if mode not in VIEW_MODES:
@@ -84,6 +86,7 @@ def _token_span(token_id: int, piece: bytes, from_template: bool, position: int)
     return span + ("<br>" if label.endswith("\n") else "")
 
 
+@checked
 def view_html(view: TokenView, max_shown: int = MAX_SHOWN_TOKENS) -> str:
     """Coloured tokens with ids; at most max_shown are drawn and the rest are counted, so big inputs stay fast."""
     shown_ids = view.ids[:max_shown]
@@ -100,6 +103,7 @@ def view_html(view: TokenView, max_shown: int = MAX_SHOWN_TOKENS) -> str:
     return f'<div style="max-height:420px;overflow-y:auto">{spans}</div>{note}'
 
 
+@checked
 def view_summary(view: TokenView) -> str:
     """One line: total tokens, how many the template added, and the characters per token."""
     total = len(view.ids)
@@ -114,6 +118,7 @@ def view_summary(view: TokenView) -> str:
     return line
 
 
+@checked
 def token_viewer(
     text: str = "user: What is a base model?\nassistant: A model that continues text.",
     mode: str = "instruct (ChatML)",
@@ -146,6 +151,7 @@ def token_viewer(
     )
 
 
+@checked
 def viewer_latency(n_chars: int = 2000, repeats: int = 15) -> float:
     """Median seconds for one token-viewer update (text set, ChatML mode) on an n_chars input."""
     import statistics

@@ -13,14 +13,17 @@ from qwen_lessons import memory, models, ui
 from qwen_lessons.hardware import hardware_ids
 from qwen_lessons.tiers import MODALITIES, PURPOSES, WizardResult, recommend
 from qwen_lessons.ui import guarded, table_html, wire
+from qwen_lessons.validation import checked
 
 
+@checked
 def steps_html(result: WizardResult) -> str:
     """Numbered reasoning steps as HTML; the recommendation itself is shown once, above them, not repeated here."""
     items = "".join(f"<li>{html.escape(step)}</li>" for step in result.steps if step != result.recommendation)
     return f"<ol class='qwen-tier-steps-list'>{items}</ol>"
 
 
+@checked
 def fit_html(result: WizardResult) -> str:
     """The fit table: options that fit first, rounded, the first rows shown and all on request."""
     if result.fit.empty:
@@ -35,6 +38,7 @@ def fit_html(result: WizardResult) -> str:
     return table_html(table)
 
 
+@checked
 def tier_wizard():
     """Modality, purpose, hardware, GPUs, context, batch and quality controls -> reasoning steps and a fit table."""
     import ipywidgets as widgets
@@ -73,6 +77,7 @@ def tier_wizard():
                            update=update)
 
 
+@checked
 def memory_breakdown_html(model_id: str, quantization: str, input_tokens: int, output_tokens: int, batch: int) -> str:
     """The memory breakdown of one configuration as an HTML table with the total and the two rules of thumb."""
     est = memory.inference_memory(model_id, quantization, input_tokens, output_tokens, batch)
@@ -85,6 +90,7 @@ def memory_breakdown_html(model_id: str, quantization: str, input_tokens: int, o
     return head + terms.to_html(index=False, classes="qwen-table")
 
 
+@checked
 def memory_calculator():
     """Model, quantization, prompt, answer and batch controls -> the memory breakdown table."""
     import ipywidgets as widgets

@@ -23,6 +23,7 @@ from qwen_lessons.catalog import (
 from qwen_lessons.lessons.family_map import LINE_COLOURS, decimal_year
 from qwen_lessons.plotting import log_scale
 from qwen_lessons.ui import TABLE_TOP_ROWS, guarded, show, table_html, wire
+from qwen_lessons.validation import anything, checked
 
 ANY = "any"
 
@@ -37,6 +38,7 @@ TABLE_COLUMNS = ("model_id", "generation", "line", "variant", "params_b", "activ
                  "extended_context", "license", "release")
 
 
+@checked
 def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
     """A reusable figure for the explorer: fixed axes and one scatter per line, so a redraw only moves points.
 
@@ -89,11 +91,13 @@ def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
     return SimpleNamespace(render=render, figure=figure, axes=ax)
 
 
+@checked
 def selection_png(rows: pd.DataFrame, table: pd.DataFrame | None = None) -> bytes:
     """Release year vs total size (log) of the selected rows, coloured by line, as PNG bytes."""
     return selection_canvas(table).render(rows)
 
 
+@checked(min_context=anything)
 def explorer_selection(line=ANY, generation=ANY, variant=ANY, license=ANY, size_range=(0, 512), min_context="any",
                        table: pd.DataFrame | None = None) -> pd.DataFrame:
     """The explorer's pure step: turn widget values into a filtered catalog."""
@@ -118,6 +122,7 @@ def explorer_selection(line=ANY, generation=ANY, variant=ANY, license=ANY, size_
     )
 
 
+@checked
 def selection_html(rows: pd.DataFrame, top: int = TABLE_TOP_ROWS) -> str:
     """The selected checkpoints as a compact table (the first rows, then all on request), or a friendly message."""
     if rows.empty:
@@ -129,6 +134,7 @@ def selection_html(rows: pd.DataFrame, top: int = TABLE_TOP_ROWS) -> str:
     return f"<p><b>{len(rows)}</b> checkpoint(s) match.</p>" + table_html(shown, top=top)
 
 
+@checked
 def build_explorer():
     """Filters (line, generation, state, license, size, context) driving a table and a plot; returns a namespace."""
     import ipywidgets as widgets

@@ -22,6 +22,7 @@ from qwen_lessons.finetune import (
 from qwen_lessons.hardware import load_hardware
 from qwen_lessons.plotting import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
 from qwen_lessons.ui import guarded, wire
+from qwen_lessons.validation import checked
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-7B"  # the planner opens on the lesson's running example when the table has it
 
@@ -31,6 +32,7 @@ SEQ_OPTIONS = tuple(2**k for k in range(8, 18))
 RANK_OPTIONS = tuple(2**k for k in range(0, 13))
 
 
+@checked
 def memory_bar_html(memory: TrainingMemory, capacity_gib: float) -> str:
     """A stacked horizontal bar of the memory parts, with the GPU's capacity marked."""
     parts = {k: v for k, v in memory.parts_gib().items() if v > 0}
@@ -48,6 +50,7 @@ def memory_bar_html(memory: TrainingMemory, capacity_gib: float) -> str:
             f'({capacity_gib:.1f} GiB)</div>')
 
 
+@checked
 def verdict_html(result: SimpleNamespace) -> str:
     """One line: fits or not, with the total and the headroom."""
     total, capacity = result.memory.total_gib, result.capacity_gib
@@ -58,6 +61,7 @@ def verdict_html(result: SimpleNamespace) -> str:
             f'({total / capacity:.1f}x); trainable parameters {result.memory.trainable_params:,}')
 
 
+@checked
 def hours_html(result: SimpleNamespace) -> str:
     """One line: tokens, compute and estimated hours at the stated utilisation."""
     base = f"{result.tokens:,} tokens, {result.flops / 1e15:,.0f} PFLOP"
@@ -66,6 +70,7 @@ def hours_html(result: SimpleNamespace) -> str:
     return f"{base}: about {result.hours:,.1f} h at {result.utilisation:.0%} of the bf16 peak"
 
 
+@checked
 def training_planner_widget():
     """Model, method, rank, sequence, micro-batch, checkpointing and GPU controls -> bar, verdict and hours."""
     import ipywidgets as widgets

@@ -12,8 +12,10 @@ from qwen_lessons.lessons.start_here import (
     weights_sentence,
 )
 from qwen_lessons.ui import guarded, wire
+from qwen_lessons.validation import checked
 
 
+@checked
 def weights_html(label: str, params_billion: float, precision: str) -> str:
     """The widget's line: the checkpoint's name (the slider shows no readout, which would cut long names off)
     and weights_sentence()."""
@@ -22,6 +24,7 @@ def weights_html(label: str, params_billion: float, precision: str) -> str:
     return f"<b>{html.escape(label)}</b>: {html.escape(weights_sentence(params_billion, precision))}"
 
 
+@checked
 def weights_widget():
     """A checkpoint slider and a precision dropdown whose line shows weights_html(); returns the widgets."""
     import ipywidgets as widgets

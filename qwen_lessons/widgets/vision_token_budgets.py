@@ -12,22 +12,26 @@ from types import SimpleNamespace
 from qwen_lessons import pictures, prompts, ui, vision
 from qwen_lessons.plotting import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
 from qwen_lessons.ui import guarded, show, wire
+from qwen_lessons.validation import checked
 
 CUSTOM = ""  # the picture dropdown's "custom size" choice
 PLACEHOLDER = "Choose an image file. It goes from your browser to this notebook's kernel on your machine only."
 
 
+@checked
 def generation_options() -> list[tuple[str, str]]:
     """(label, key) pairs for a generation dropdown."""
     return [(vision.generation_info(key).name, key) for key in vision.generation_keys()]
 
 
+@checked
 def budget_options() -> list[tuple[str, str]]:
     """(label, key) pairs for a pixel-budget dropdown."""
     table = vision.budgets_table()
     return list(zip(table["label"], table["budget"], strict=True))
 
 
+@checked
 def context_options() -> list[tuple[str, object]]:
     """(label, value) pairs for a context dropdown: the fixed windows, then catalog models with a known context."""
     options = [(f"{name} ({tokens:,} tokens)", name) for name, tokens in prompts.CONTEXT_WINDOWS.items()]
@@ -46,6 +50,7 @@ def _lines_html(lines: list[str]) -> str:
     return "<ol style='margin:4px 0 0 0'>" + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ol>"
 
 
+@checked
 def image_report_html(height: int, width: int, generation: str, budget: str, every: int = 1,
                       note: str = "") -> str:
     """The HTML shown under an overlay: the one-sentence verdict, the arithmetic, a note on the grid."""
@@ -64,6 +69,7 @@ def image_report_html(height: int, width: int, generation: str, budget: str, eve
     return "".join(parts)
 
 
+@checked
 def overlay_png(picture, height: int, width: int, generation: str, budget: str) -> tuple[bytes, int]:
     """PNG bytes of the model's view of a picture (or of a blank canvas) with the grid, and the line step."""
     info = vision.generation_info(generation)
@@ -72,6 +78,7 @@ def overlay_png(picture, height: int, width: int, generation: str, budget: str) 
     return pictures.png_bytes(view), every
 
 
+@checked
 def image_widget(generation: str = vision.DEFAULT_GENERATION):
     """Sample picture or custom size + generation + budget -> token count, arithmetic and grid overlay."""
     import ipywidgets as widgets
@@ -125,6 +132,7 @@ def image_widget(generation: str = vision.DEFAULT_GENERATION):
                            result=result, overlay=overlay, box=widgets.VBox([controls, overlay, result]))
 
 
+@checked
 def upload_widget(generation: str = vision.DEFAULT_GENERATION):
     """Upload your own image: its size is read from the file header; the overlay shows the model's view."""
     import ipywidgets as widgets
@@ -171,6 +179,7 @@ def upload_widget(generation: str = vision.DEFAULT_GENERATION):
                            box=widgets.VBox([controls, overlay, result]))
 
 
+@checked
 def plan_html(plan: prompts.PromptPlan, fit_size: tuple[int, int] | None = None, budget: str = vision.DEFAULT_BUDGET) -> str:
     """The planner's verdict and its table of parts as HTML."""
     rows = "".join(
@@ -191,6 +200,7 @@ def plan_html(plan: prompts.PromptPlan, fit_size: tuple[int, int] | None = None,
             "<table><tr><th>part</th><th>tokens</th><th>of context</th></tr>" + rows + "</table>")
 
 
+@checked
 def knobs_html(table) -> str:
     """The knob comparison as HTML, the knob that saves most first."""
     if table.empty or table["tokens saved"].max() <= 0:
@@ -204,6 +214,7 @@ def knobs_html(table) -> str:
             "<table><tr><th>knob</th><th>what it does</th><th>tokens saved</th></tr>" + rows + "</table>")
 
 
+@checked
 def prompt_planner_widget(generation: str = vision.DEFAULT_GENERATION):
     """Text + images + videos + reserved output against a context window, and which knob saves most."""
     import ipywidgets as widgets

@@ -1,0 +1,265 @@
+"""Every lesson: the one validation layer for the arguments of the package's public functions.
+
+A public function is decorated with ``@checked``. Before the function runs, each argument is checked by the rule
+its parameter's *name* has in ``RULES`` (``seq_len`` is always a whole number of tokens from 1 to 10 million,
+``checkpointing`` always a bool, and so on), or by a rule given to the decorator for that one function. A rule
+returns the value as the function expects it (a numpy integer becomes an int) or raises ``ValueError`` naming the
+argument and what it may be. So every public function refuses a bool where a number is meant, a string, NaN,
+infinity, ``pd.NA``, a list where one value is meant, and a number so large that the work or memory would blow up,
+before it computes anything.
+
+Why not pydantic's ``validate_call``: its lax mode reads ``True`` as 1 and ``"7"`` as 7, its strict mode refuses
+numpy integers, and its messages run over several lines with a link; a learner's widget shows one line.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import numbers
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+Rule = Callable[[str, object], object]
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _refuse(name: str, allowed: str, value) -> ValueError:
+    return ValueError(f"{name} must be {allowed}; got {_shown(value)} ({type(value).__name__})")
+
+
+def _plain_number(value):
+    """A Python int or float from a real number (numpy scalars included); None for anything else (bools too)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def integer(low: int, high: int, what: str = "") -> Rule:
+    """A whole number from low to high (a float with no fractional part is accepted)."""
+    allowed = f"a whole number from {low:,} to {high:,}{' (' + what + ')' if what else ''}"
+
+    def rule(name: str, value):
+        number = _plain_number(value)
+        if number is None or not math.isfinite(number) or number != int(number) or not low <= number <= high:
+            raise _refuse(name, allowed, value)
+        return int(number)
+
+    return rule
+
+
+def number(low: float, high: float, what: str = "", *, above_low: bool = False) -> Rule:
+    """A finite number from low to high (above low when above_low)."""
+    span = f"above {low:,g} and at most {high:,g}" if above_low else f"from {low:,g} to {high:,g}"
+    allowed = f"a number {span}{' (' + what + ')' if what else ''}"
+
+    def rule(name: str, value):
+        number = _plain_number(value)
+        if number is None or not math.isfinite(number) or not (low < number if above_low else low <= number) \
+                or number > high:
+            raise _refuse(name, allowed, value)
+        return number
+
+    return rule
+
+
+def flag(name: str, value) -> bool:
+    """True or False (numpy bools too); not 0/1, not a string."""
+    if not isinstance(value, bool | np.bool_):
+        raise _refuse(name, "True or False", value)
+    return bool(value)
+
+
+def text(max_chars: int = 10_000_000, *, empty: bool = True) -> Rule:
+    """A string of at most max_chars characters (not empty unless empty=True)."""
+    allowed = f"a {'' if empty else 'non-empty '}string of at most {max_chars:,} characters"
+
+    def rule(name: str, value):
+        if not isinstance(value, str) or len(value) > max_chars or (not empty and not value.strip()):
+            raise _refuse(name, allowed, value)
+        return value
+
+    return rule
+
+
+def key(name: str, value) -> str:
+    """A short identifier string (a model, GPU, format or option name); its meaning is checked where it is looked up."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise _refuse(name, "a name such as the ones listed by the lesson (a non-empty string)", value)
+    return value
+
+
+def keys(name: str, value):
+    """One name, or a list of 1 to 1,000 names (a filter that accepts any of them)."""
+    if isinstance(value, list | tuple | set | frozenset):
+        if not 1 <= len(value) <= 1_000:
+            raise _refuse(name, "a name or a list of 1 to 1,000 names", value)
+        return [key(f"{name}[{index}]", item) for index, item in enumerate(value)]
+    return key(name, value)
+
+
+def one_of(*options: str) -> Rule:
+    """One of a fixed set of strings."""
+
+    def rule(name: str, value):
+        if not isinstance(value, str) or value not in options:
+            raise _refuse(name, f"one of {list(options)}", value)
+        return value
+
+    return rule
+
+
+def sequence(item: Rule, max_items: int, *, empty: bool = False) -> Rule:
+    """A list or tuple (or 1-D array) of at most max_items items, each checked by item; returned as a list."""
+    allowed = f"a list of {'' if empty else '1 to '}{max_items:,} items"
+
+    def rule(name: str, value):
+        if isinstance(value, np.ndarray):
+            value = value.tolist() if value.ndim == 1 else None
+        if not isinstance(value, list | tuple) or len(value) > max_items or (not empty and not value):
+            raise _refuse(name, allowed, value)
+        return [item(f"{name}[{index}]", element) for index, element in enumerate(value)]
+
+    return rule
+
+
+def optional(rule: Rule) -> Rule:
+    """None, or what rule accepts."""
+
+    def checked_or_none(name: str, value):
+        return None if value is None else rule(name, value)
+
+    return checked_or_none
+
+
+def model_id(name: str, value):
+    """A model id string, or a Checkpoint the package resolved (anything with a model_id and a config)."""
+    if hasattr(value, "config") and hasattr(value, "matrices"):
+        return value
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise _refuse(name, "a model id such as 'Qwen/Qwen2.5-7B' (a non-empty string)", value)
+    return value
+
+
+def chat_messages(name: str, value):
+    """A list of message dicts; their roles and contents are checked by tokens.check_messages."""
+    if not isinstance(value, list | tuple) or not 1 <= len(value) <= 10_000 or \
+            not all(isinstance(message, Mapping) for message in value):
+        raise _refuse(name, "a list of 1 to 10,000 messages, each a dict with 'role' and 'content'", value)
+    return list(value)
+
+
+def text_or_ids(name: str, value):
+    """A prompt as text (at most 1,000,000 characters) or as a list of at most 1,000,000 token ids."""
+    if isinstance(value, str):
+        return text(1_000_000)(name, value)
+    return sequence(integer(0, 2**31 - 1, "a token id"), 1_000_000)(name, value)
+
+
+def anything(name: str, value):
+    """No rule: the function checks this argument itself (tables, figures, callables)."""
+    return value
+
+
+SEED = integer(0, 2**32 - 1, "a random seed")
+TOKENS = integer(1, 10_000_000, "tokens")
+COUNT = integer(1, 100_000)
+
+# The rule of every parameter name used by a public function. A name means one thing across the package.
+RULES: dict[str, Rule] = {
+    # checkpoints, hardware, formats: strings looked up in data/, which names the known ones
+    "model_id": model_id, "model": anything, "answer_model_id": anything, "gpu_id": key, "quantization": key,
+    "precision": key, "method": key, "template": key, "kv_cache_dtype": key, "attention": key, "generation": key,
+    "budget": key, "benchmark": key, "group": key, "report": optional(key), "framework": optional(key),
+    "modality": key, "purpose": key, "mode": key, "rules": key, "series": key, "variant": key, "line": key,
+    "key": key, "file": key, "name": key,
+    # token counts and lengths
+    "seq_len": TOKENS, "input_tokens": TOKENS, "output_tokens": integer(0, 10_000_000, "tokens"),
+    "context_tokens": integer(0, 10_000_000, "tokens"), "tokens_per_example": TOKENS, "reserved_output": integer(0, 10_000_000, "tokens"),
+    "used_tokens": integer(0, 10_000_000, "tokens"), "max_new_tokens": integer(0, 10_000, "tokens"),
+    "tokens": number(0, 1e16, "training tokens", above_low=True), "flops": number(0, 1e30, "FLOPs"),
+    "n_bytes": integer(0, 100_000_000, "bytes"), "n_chars": integer(0, 10_000_000, "characters"),
+    "max_shown": integer(1, 100_000, "tokens"), "per_row": integer(1, 1_000, "tokens"),
+    # counts
+    "batch": COUNT, "micro_batch": COUNT, "n_gpus": integer(1, 1_024, "GPUs"), "num_gpus": integer(1, 1_024, "GPUs"),
+    "num_gpus_bandwidth": integer(1, 1_024, "GPUs"), "rank": integer(1, 65_536), "zero_stage": integer(0, 3),
+    "trainable_layers": integer(0, 1_000, "layers"), "n": optional(integer(0, 100_000)), "n_samples": integer(1, 10_000),
+    "n_examples": integer(0, 1_000_000, "examples"), "steps": integer(1, 100_000, "steps"),
+    "pretrain_steps": integer(1, 100_000, "steps"), "batch_size": integer(1, 100_000), "k": integer(1, 10_000),
+    "repeats": integer(1, 10_000), "top": integer(1, 100_000, "rows"), "every": integer(1, 1_000),
+    "decimals": integer(0, 6, "decimals"), "seed": SEED,
+    # amounts
+    "epochs": number(0, 10_000, "epochs", above_low=True), "utilisation": number(0, 1, "a share", above_low=True),
+    "headroom": number(0, 0.99, "a share of GPU memory"), "min_score": number(0, 100, "benchmark points"),
+    "overhead_gib": number(0, 64, "GiB"), "capacity_gib": number(0, 100_000, "GiB", above_low=True),
+    "lr": number(0, 10, "a learning rate", above_low=True), "temperature": number(0, 100),
+    "params_billion": number(0, 100_000, "billion parameters", above_low=True),
+    "bits_per_param": number(0, 64, "bits", above_low=True), "rel_tol": number(0, 1, above_low=True),
+    "min_params_b": optional(number(0, 100_000, "billion parameters")),
+    "max_params_b": optional(number(0, 100_000, "billion parameters")),
+    "min_context": optional(integer(0, 100_000_000, "tokens")),
+    "computed_b": number(0, 100_000, "billion parameters"), "published_b": number(0, 100_000, "billion parameters"),
+    # pictures and videos (vision.check_side keeps its own message for the learner's pixel sides)
+    "side": integer(1, 100_000, "pixels"), "low": integer(0, 10_000_000, "tokens"), "high": integer(0, 10_000_000, "tokens"),
+    "display_side": integer(16, 2_000, "pixels"), "max_side": integer(1, 10_000, "pixels"),
+    "resized_height": integer(1, 100_000, "pixels"), "resized_width": integer(1, 100_000, "pixels"),
+    "factor": optional(integer(1, 1_000, "pixels")), "scale": number(0, 1_000, above_low=True),
+    "duration_s": number(0, 86_400, "seconds", above_low=True), "fps": number(0, 240, "frames per second", above_low=True),
+    "video_fps": number(0, 240, "frames per second", above_low=True),
+    "source_fps": number(0, 1_000, "frames per second", above_low=True),
+    "total_frames": integer(1, 100_000_000, "frames"),
+    # flags
+    "checkpointing": flag, "fused_loss": flag, "train_embeddings": flag, "add_generation_prompt": flag,
+    "enable_thinking": flag, "memory_modelled": flag, "passed": flag, "now": flag, "visible": flag,
+    # text
+    "text": text(), "prompt": text(1_000_000), "question": text(100_000), "prefix": text(1_000_000),
+    "suffix": text(1_000_000), "repo_name": text(1_000, empty=False), "hint": text(10_000), "praise": text(10_000),
+    "label": text(1_000), "note": text(10_000), "release": anything, "message": text(100_000), "css_class": text(200),
+    "version": text(100), "piece": anything,
+    # chats
+    "messages": chat_messages,
+}
+
+
+def checked(function=None, /, **overrides: Rule | None):
+    """Check a public function's arguments by their parameters' rules before it runs (see the module docstring).
+
+    ``@checked`` uses RULES; ``@checked(examples=integer(0, 10))`` gives one parameter a rule for this function
+    only, and ``=anything`` leaves it to the function. A value equal to the parameter's default is not checked
+    (a default of None means "not given").
+    """
+    if function is None:
+        return functools.partial(checked, **overrides)
+    signature = inspect.signature(function)
+    unknown = set(overrides) - set(signature.parameters)
+    if unknown:
+        raise TypeError(f"@checked on {function.__qualname__}: no parameter(s) {sorted(unknown)}")
+    rules = {name: overrides[name] if name in overrides else RULES.get(name) for name in signature.parameters}
+    defaults = {name: parameter.default for name, parameter in signature.parameters.items()}
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        arguments = bound.arguments
+        for name, value in arguments.items():
+            rule = rules[name]
+            if rule is None or rule is anything:
+                continue
+            default = defaults[name]
+            if value is default and (default is None or isinstance(default, bool | str | int | float)):
+                continue
+            arguments[name] = rule(name, value)
+        return function(*bound.args, **bound.kwargs)
+
+    wrapper.__checked__ = rules
+    return wrapper

@@ -1,0 +1,282 @@
+"""Call every public function of qwen_lessons with one hostile argument at a time (issue 12).
+
+The public API is discovered, not listed: every function a module of the package defines under a name without a
+leading underscore, and the public methods of the classes a learner holds (TinyLM). Each call gets valid values
+for every argument but one — from EXAMPLES by parameter name (or the function's own default) — and one hostile
+value for that one. A call passes when it
+- raises ValueError (DataFileError and pydantic's errors are ValueErrors), naming the argument when the value was
+  refused, or
+- returns, for a value that can be valid (a big or negative number, None, an empty or huge string), a result whose
+  numbers are finite and keep the sign the valid call's numbers have;
+and it fails on any other exception, on a result for a value no argument may take (True for a number, NaN, a
+list
+for a scalar, an object), on a hang (CALL_SECONDS) and on a memory blow-up (the worker's address space is capped).
+
+Run as a worker: `python tests/hostile_calls.py MODULE...` prints one JSON line per finding. The test
+(tests/test_hostile_input.py) runs the workers in parallel and asserts no finding.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import json
+import math
+import numbers
+import pkgutil
+import resource
+import signal
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+import qwen_lessons
+
+CALL_SECONDS = 20  # generous: the slowest honest call (training the tiny model) takes a few seconds
+MEMORY_CAP_BYTES = 6 * 2**30
+
+# Modules whose functions take no learner values: the package's own plumbing, called with widgets and callables.
+PLUMBING = {
+    "qwen_lessons.ui": "wires widgets the package builds itself; driven by the widget sweep",
+    "qwen_lessons.blas": "a decorator and a context manager for the package's own training loop",
+    "qwen_lessons.progress": "reports whether code runs in a kernel",
+    "qwen_lessons.env": "reads the installed environment; its arguments come from the package",
+}
+# Functions that take objects the package made (figures, axes, callables), not values.
+NOT_VALUES = {
+    "qwen_lessons.plotting.log_scale", "qwen_lessons.plotting.figure_problems", "qwen_lessons.plotting.use_course_style",
+    "qwen_lessons.data.read_table",  # its dtypes/check come from the package's own loaders
+}
+
+
+class Slow(Exception):
+    pass
+
+
+def _alarm(*_):
+    raise Slow()
+
+
+def public_functions():
+    """(qualified name, callable, owner class or None) for every public function and TinyLM method."""
+    found = []
+    for info in pkgutil.walk_packages(qwen_lessons.__path__, "qwen_lessons."):
+        module = importlib.import_module(info.name)
+        if info.name in PLUMBING:
+            continue
+        for name, value in vars(module).items():
+            if name.startswith("_"):
+                continue
+            if inspect.isfunction(value) and value.__module__ == module.__name__:
+                qualified = f"{module.__name__}.{name}"
+                if qualified not in NOT_VALUES:
+                    found.append((qualified, value, None))
+            elif inspect.isclass(value) and value.__module__ == module.__name__ and name in INSTANCES:
+                for method_name, method in vars(value).items():
+                    if not method_name.startswith("_") and inspect.isfunction(method):
+                        found.append((f"{module.__name__}.{name}.{method_name}", method, name))
+    return found
+
+
+def _tiny_model():
+    from qwen_lessons import tinylm
+    return tinylm.pretrain(seed=0, steps=20, progress=False)
+
+
+INSTANCES = {"TinyLM": _tiny_model}
+
+M = "Qwen/Qwen2.5-7B-Instruct"
+S = "Qwen/Qwen2.5-0.5B"
+CHAT = [{"role": "user", "content": "What is Qwen?"}, {"role": "assistant", "content": "A model family."}]
+
+
+def _examples():
+    """Valid values by parameter name; "function.parameter" keys override for one function."""
+    from qwen_lessons import tokens
+    from qwen_lessons.widgets import base_vs_instruct as viewer
+
+    model = None
+
+    def tiny():
+        nonlocal model
+        model = model or _tiny_model()
+        return model
+
+    return {
+        "model_id": M, "answer_model_id": M, "model": S, "gpu_id": "a100-80gb", "answer_gpu_id": "a100-80gb",
+        "quantization": "bf16", "precision": "bf16", "method": "lora", "template": "qwen2.5",
+        "messages": CHAT, "chats": [CHAT], "text": "Hello world!", "prompt": "Hello", "question": "What is Qwen?",
+        "answer": 1, "answer_gib": 1.0, "answer_bytes": 1, "answer_tokens_per_s": 1.0, "answer_points": 1.0,
+        "answer_hours": 1.0, "height": 1080, "width": 1920, "heights": np.array([1080, 480]),
+        "widths": np.array([1920, 640]), "resized_height": 280, "resized_width": 560, "factor": 28, "scale": 1.0,
+        "side": 448, "low": 256, "high": 512, "n": 4, "tokens": 1e6, "flops": 1e18, "input_tokens": 1024,
+        "output_tokens": 256, "batch": 1, "seq_len": 1024, "micro_batch": 1, "checkpointing": True, "rank": 16,
+        "examples": 100, "tokens_per_example": 512, "params_billion": 7.0, "bits_per_param": 16, "params_b": 7.0,
+        "computed_b": 7.6, "published_b": 7.6, "decimals": 1, "duration_s": 10.0, "total_frames": 300,
+        "source_fps": 30.0, "context": "32K", "context_tokens": 8192, "capacity_gib": 80.0, "generation": "qwen2.5-vl",
+        "budget": "qwen-vl-utils", "benchmark": "MMLU", "group": "base", "variant": "instruct", "series": "Qwen2.5",
+        "key": "four_lines", "release": pd.Series(["2024-09"]), "params_b.size_bucket": pd.Series([7.0]),
+        "prefix": "def f(x):\n    ", "suffix": "\n    return y\n", "repo_name": "demo", "files": [("a.py", "x = 1\n")],
+        "ids": [9707, 1879, 0], "piece": b"Hello", "data": vision_bytes(), "file": "images/photo.png", "picture": None,
+        "image": None, "version": "1.2.3", "label": "Qwen3-8B", "sizes": pd.DataFrame({"height": [1080], "width": [1920]}),
+        "counts": {"qwen2.5-vl": 256}, "segments": tokens.chat_segments(CHAT), "view": viewer.view_tokens("Hi"),
+        "sequences": [[1, 2, 3]], "loss_masks": [[0, 1, 1]], "samples": [[1, 2, 3], [1, 2, 4]], "prompts": ["Hello"],
+        "n_examples": 10, "start": "base", "models": {"a": tiny}, "base": tiny, "tuned": tiny,
+        "model_ids": [M], "questions": ["What is Qwen?"], "table": None, "config": None, "row": None,
+        "name": "catalog.csv", "value": 448, "upper": 1e6, "plan": None, "result": None, "results": None,
+        "memory": None, "rows": None, "expected": 1.0, "passed": True, "hint": "try again", "known": [M],
+        "function": None, "my_smart_resize": lambda h, w, f, lo, hi: (h, w), "checks": None, "version_info": (3, 11, 7),
+        "frame": None, "figure": None, "ax": None, "message": "x", "comparison": None,
+    }
+
+
+def vision_bytes() -> bytes:
+    from qwen_lessons import pictures, vision
+    return pictures.sample_bytes(vision.samples_table()["file"].iloc[0])
+
+
+NEVER_VALID = {"True": True, "NaN": float("nan"), "inf": float("inf"), "pd.NA": pd.NA, "object()": object(),
+               "a list": [1, 2], "a dict": {"a": 1}}
+MAYBE_VALID = {"None": None, "-10**18": -10**18, "10**18": 10**18, "-1": -1, "0": 0, "''": "",
+               "a 1 MB string": "x" * 1_000_000, "np.int64(7)": np.int64(7), "'7'": "7"}
+
+
+def numbers_in(value, depth: int = 0):
+    """Every number inside a result (dicts, sequences, dataclasses, pandas objects), as floats."""
+    if depth > 4:
+        return
+    if isinstance(value, bool | np.bool_):
+        return
+    if isinstance(value, numbers.Number):
+        yield float(value)
+    elif isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        yield from (float(v) for v in value.ravel()[:1000])
+    elif isinstance(value, pd.DataFrame):
+        for column in value.select_dtypes("number").columns[:50]:
+            yield from (float(v) for v in value[column].dropna().to_numpy()[:200])
+    elif isinstance(value, pd.Series) and pd.api.types.is_numeric_dtype(value) and not pd.api.types.is_bool_dtype(value):
+        yield from (float(v) for v in value.dropna().to_numpy()[:200])
+    elif isinstance(value, dict):
+        for item in list(value.values())[:200]:
+            yield from numbers_in(item, depth + 1)
+    elif isinstance(value, list | tuple):
+        for item in value[:200]:
+            yield from numbers_in(item, depth + 1)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            yield from numbers_in(getattr(value, field.name), depth + 1)
+
+
+def call(function, arguments: dict):
+    signal.alarm(CALL_SECONDS)
+    try:
+        return function(**arguments)
+    finally:
+        signal.alarm(0)
+
+
+def baseline(qualified, function, owner, examples):
+    """Valid keyword arguments for a call, or None with the reason when a required parameter has no example."""
+    arguments = {}
+    parameters = list(inspect.signature(function).parameters.values())
+    if owner is not None:
+        arguments[parameters[0].name] = INSTANCES[owner]()
+        parameters = parameters[1:]
+    short = qualified.rsplit(".", 1)[-1]
+    for parameter in parameters:
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        key = f"{parameter.name}.{short}"
+        if key in examples:
+            value = examples[key]
+        elif parameter.default is not inspect.Parameter.empty:
+            continue
+        elif parameter.name in examples:
+            value = examples[parameter.name]
+        else:
+            return None, f"no example value for parameter {parameter.name!r}"
+        arguments[parameter.name] = value() if callable(value) and parameter.name in ("base", "tuned") else value
+        if parameter.name == "models" and isinstance(value, dict):
+            arguments["models"] = {k: (v() if callable(v) else v) for k, v in value.items()}
+    return arguments, None
+
+
+def probe(qualified, function, owner, examples):
+    """Yield one finding (a dict) per hostile value the function mishandles."""
+    arguments, reason = baseline(qualified, function, owner, examples)
+    if arguments is None:
+        yield {"function": qualified, "argument": "-", "value": "-", "problem": reason}
+        return
+    try:
+        valid = call(function, arguments)
+    except (ValueError, Slow):
+        valid = None  # the example may not fit this function: hostile values are still tried
+    except Exception as error:  # noqa: BLE001 - reported, not hidden
+        yield {"function": qualified, "argument": "-", "value": "valid example",
+               "problem": f"{type(error).__name__}: {error}"[:200]}
+        return
+    valid_signs = [value >= 0 for value in numbers_in(valid)]
+    parameters = [p for p in inspect.signature(function).parameters.values()
+                  if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)][1 if owner else 0:]
+    for parameter in parameters:
+        if parameter.name in ("progress",):
+            continue
+        for label, hostile in {**NEVER_VALID, **MAYBE_VALID}.items():
+            if hostile is None and parameter.default is None:
+                continue
+            example = arguments.get(parameter.name, parameter.default)
+            if isinstance(example, bool) and label == "True":
+                continue
+            if isinstance(example, list | tuple | dict | np.ndarray | pd.Series) and label in ("a list", "a dict"):
+                continue
+            finding = {"function": qualified, "argument": parameter.name, "value": label}
+            started = time.perf_counter()
+            try:
+                result = call(function, {**arguments, parameter.name: hostile})
+            except Slow:
+                yield finding | {"problem": f"still running after {CALL_SECONDS} s"}
+                continue
+            except MemoryError:
+                yield finding | {"problem": "MemoryError"}
+                continue
+            except ValueError:
+                continue
+            except Exception as error:  # noqa: BLE001
+                yield finding | {"problem": f"{type(error).__name__}: {str(error)[:160]}"}
+                continue
+            elapsed = time.perf_counter() - started
+            if label in NEVER_VALID:
+                yield finding | {"problem": f"accepted silently, returned {type(result).__name__}"}
+                continue
+            found = list(numbers_in(result))
+            if any(not math.isfinite(v) for v in found):
+                yield finding | {"problem": "result holds inf or NaN"}
+            elif valid_signs and any(v < 0 for v in found) and all(valid_signs):
+                yield finding | {"problem": "result holds a negative number where a valid call's are not"}
+            elif elapsed > CALL_SECONDS / 2:
+                yield finding | {"problem": f"took {elapsed:.1f} s"}
+
+
+def main(modules: list[str]) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP_BYTES, MEMORY_CAP_BYTES))
+    signal.signal(signal.SIGALRM, _alarm)
+    import matplotlib
+    matplotlib.use("agg")
+    examples = _examples()
+    for qualified, function, owner in public_functions():
+        if modules and not any(qualified.startswith(module + ".") for module in modules):
+            continue
+        count = 0
+        for finding in probe(qualified, function, owner, examples):
+            print(json.dumps(finding), flush=True)
+        count += 1
+        print(json.dumps({"covered": qualified}), flush=True)
+        import matplotlib.pyplot as plt
+        plt.close("all")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
