@@ -252,6 +252,10 @@ KV_CACHE_KINDS = ("full_attention", "fused_attention")  # softmax attention keep
 @checked
 def layer_kinds(config: Mapping) -> tuple[tuple[str, str], ...]:
     """(mixer kind, MLP kind) for every decoder layer, decided from the config row alone."""
+    missing = [name for name in ("architecture", "full_attention_interval", "num_experts", "num_hidden_layers")
+               if name not in config]
+    if missing:
+        raise ValueError(f"config must have the columns of architectures.csv; it lacks {missing}")
     fused = config["architecture"] in FUSED_QKV_ARCHITECTURES
     interval = config["full_attention_interval"] or 1
     mlp = "fused_mlp" if fused else ("moe" if config["num_experts"] else "dense_mlp")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from qwen_lessons.data import DataFileError
-from qwen_lessons.vision import DEFAULT_BUDGET, DEFAULT_GENERATION, DEFAULT_SOURCE_FPS, MAX_DURATION_S, check_positive, check_side, count_text_tokens, generation_info, generation_keys, image_sequence_tokens, image_tokens, pixel_bounds, video_plan
+from qwen_lessons.vision import DEFAULT_BUDGET, DEFAULT_GENERATION, DEFAULT_SOURCE_FPS, count_text_tokens, generation_info, generation_keys, image_sequence_tokens, image_tokens, pixel_bounds, video_plan
 from qwen_lessons.validation import checked
 
 CONTEXT_WINDOWS = {"32K": 32_768, "128K": 131_072, "256K": 262_144}
@@ -118,25 +118,6 @@ class PromptPlan:
         return table
 
 
-def _image_list(images) -> list[tuple[int, int]]:
-    result = []
-    for index, item in enumerate(images):
-        if not isinstance(item, (tuple, list)) or len(item) != 2:
-            raise ValueError(f"images[{index}] must be a (height, width) pair, got {item!r}")
-        result.append((check_side(f"images[{index}] height", item[0]), check_side(f"images[{index}] width", item[1])))
-    return result
-
-
-def _video_list(videos) -> list[tuple[int, int, float]]:
-    result = []
-    for index, item in enumerate(videos):
-        if not isinstance(item, (tuple, list)) or len(item) != 3:
-            raise ValueError(f"videos[{index}] must be a (height, width, duration_s) triple, got {item!r}")
-        result.append((check_side(f"videos[{index}] height", item[0]), check_side(f"videos[{index}] width", item[1]),
-                       check_positive(f"videos[{index}] duration_s", item[2], MAX_DURATION_S)))
-    return result
-
-
 @checked
 def plan_prompt(text="", images=(), videos=(), *, generation=DEFAULT_GENERATION, budget=DEFAULT_BUDGET,
                 min_pixels=None, max_pixels=None, video_fps=2.0, video_max_pixels=None, reserved_output=1024,
@@ -147,7 +128,6 @@ def plan_prompt(text="", images=(), videos=(), *, generation=DEFAULT_GENERATION,
         raise ValueError(f"reserved_output must be a whole number of tokens from 0 to {MAX_CONTEXT:,}, "
                          f"got {reserved_output!r}")
     window = context_tokens(context)
-    images, videos = _image_list(images), _video_list(videos)
     info = generation_info(generation)
     visual = sum(image_tokens(h, w, generation, min_pixels, max_pixels, budget=budget) for h, w in images)
     plans = [video_plan(h, w, d, video_fps, generation, source_fps=source_fps, max_pixels=video_max_pixels)
@@ -179,7 +159,6 @@ def knob_savings(text="", images=(), videos=(), **settings) -> pd.DataFrame:
     base = plan_prompt(text, images, videos, **settings)
     generation = settings.get("generation", DEFAULT_GENERATION)
     info = generation_info(generation)
-    images, videos = _image_list(images), _video_list(videos)
     rows = []
     if not info.fixed_input:
         low, high, _ = pixel_bounds(generation, settings.get("budget", DEFAULT_BUDGET),

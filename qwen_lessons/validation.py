@@ -108,6 +108,15 @@ def keys(name: str, value):
     return key(name, value)
 
 
+def names(name: str, value):
+    """A name, or a collection of 0 to 1,000 names (an empty one meaning "none")."""
+    if isinstance(value, list | tuple | set | frozenset):
+        if len(value) > 1_000:
+            raise _refuse(name, "a name or a list of at most 1,000 names", value)
+        return [key(f"{name}[{index}]", item) for index, item in enumerate(value)]
+    return key(name, value)
+
+
 def one_of(*options: str) -> Rule:
     """One of a fixed set of strings."""
 
@@ -166,19 +175,98 @@ def text_or_ids(name: str, value):
     return sequence(integer(0, 2**31 - 1, "a token id"), 1_000_000)(name, value)
 
 
+def instance(*types: type, what: str) -> Rule:
+    """An object of one of the given types (a table, a trained model, a figure's axes)."""
+
+    def rule(name: str, value):
+        if not isinstance(value, types):
+            raise _refuse(name, what, value)
+        return value
+
+    return rule
+
+
+def pair_of(*items: Rule, what: str) -> Rule:
+    """A tuple or list of exactly len(items) values, each checked by its own rule; returned as a tuple."""
+
+    def rule(name: str, value):
+        if not isinstance(value, list | tuple) or len(value) != len(items):
+            raise _refuse(name, what, value)
+        return tuple(item(f"{name}[{index}]", element) for index, (item, element) in enumerate(zip(items, value, strict=True)))
+
+    return rule
+
+
+def mapping(keys_rule: Rule, values_rule: Rule, max_items: int = 10_000) -> Rule:
+    """A dict of at most max_items entries, keys and values checked by their rules."""
+
+    def rule(name: str, value):
+        if not isinstance(value, Mapping) or not 1 <= len(value) <= max_items:
+            raise _refuse(name, f"a dict of 1 to {max_items:,} entries", value)
+        return {keys_rule(f"{name} key", k): values_rule(f"{name}[{k!r}]", v) for k, v in value.items()}
+
+    return rule
+
+
 def anything(name: str, value):
     """No rule: the function checks this argument itself (tables, figures, callables)."""
     return value
 
 
 SEED = integer(0, 2**32 - 1, "a random seed")
+SIDE = integer(1, 100_000, "pixels")
+SECONDS = number(0, 86_400, "seconds", above_low=True)
+TOKEN_ID = integer(0, 2**31 - 1, "a token id")
+TOKEN_IDS = sequence(TOKEN_ID, 10_000_000, empty=True)
+
+
+def _frame(name: str, value):
+    import pandas as pd  # only when a table is passed: the layer itself imports no pandas
+
+    return instance(pd.DataFrame, what="a pandas DataFrame")(name, value)
+
+
+def _series(name: str, value):
+    import pandas as pd
+
+    return instance(pd.Series, what="a pandas Series")(name, value)
+
+
+def _axes(name: str, value):
+    from matplotlib.axes import Axes
+
+    if isinstance(value, list | tuple | np.ndarray):
+        return [instance(Axes, what="matplotlib Axes")(f"{name}[{i}]", a) for i, a in enumerate(np.ravel(value))]
+    return instance(Axes, what="matplotlib Axes (or None for a new figure)")(name, value)
+
+
+def _picture(name: str, value):
+    from PIL import Image
+
+    return instance(Image.Image, what="a PIL image (from pictures.decode_preview)")(name, value)
+
+
+def _vocab(name: str, value):
+    from qwen_lessons.tinylm import TinyVocab
+
+    return instance(TinyVocab, what="a TinyVocab (from tinylm.tiny_vocab)")(name, value)
+
+
+def _tiny_model(name: str, value):
+    from qwen_lessons.tinylm import TinyLM  # the toy model's class; imported only when one is passed
+
+    return instance(TinyLM, what="a TinyLM (from tinylm.pretrain or tinylm.instruct)")(name, value)
+
+
+def _token_sequences(name: str, value):
+    return sequence(sequence(TOKEN_ID, 1_000_000), 1_000_000)(name, value)
 TOKENS = integer(1, 10_000_000, "tokens")
 COUNT = integer(1, 100_000)
 
 # The rule of every parameter name used by a public function. A name means one thing across the package.
 RULES: dict[str, Rule] = {
     # checkpoints, hardware, formats: strings looked up in data/, which names the known ones
-    "model_id": model_id, "model": anything, "answer_model_id": anything, "gpu_id": key, "quantization": key,
+    "model_id": model_id, "model": _tiny_model, "start": _tiny_model, "arch_id": key, "_position": anything, "answer_model_id": anything, "gpu_id": key, "quantization": key,
     "precision": key, "method": key, "template": key, "kv_cache_dtype": key, "attention": key, "generation": key,
     "budget": key, "benchmark": key, "group": key, "report": optional(key), "framework": optional(key),
     "modality": key, "purpose": key, "mode": key, "rules": key, "series": key, "variant": key, "line": key,
@@ -224,17 +312,53 @@ RULES: dict[str, Rule] = {
     # text
     "text": text(), "prompt": text(1_000_000), "question": text(100_000), "prefix": text(1_000_000),
     "suffix": text(1_000_000), "repo_name": text(1_000, empty=False), "hint": text(10_000), "praise": text(10_000),
-    "label": text(1_000), "note": text(10_000), "release": anything, "message": text(100_000), "css_class": text(200),
-    "version": text(100), "piece": anything,
+    "label": text(1_000), "note": text(10_000), "message": text(100_000), "css_class": text(200),
+    "version": text(100),
     # chats
     "messages": chat_messages,
+    # tables, figures, toy models and collections the lessons pass around
+    "table": optional(_frame), "comparison": optional(_frame), "results": _frame, "rows": _frame, "frame": _frame,
+    "sizes.image_token_table": _frame, "params_b": _series, "row": _series, "ax": optional(_axes),
+    "axes": optional(_axes), "base": _tiny_model, "tuned": _tiny_model,
+    "models": mapping(text(100, empty=False), _tiny_model, 20), "questions": sequence(text(10_000), 1_000),
+    "prompts": optional(sequence(text_or_ids, 1_000)), "sequences": _token_sequences, "loss_masks": _token_sequences,
+    "samples": _token_sequences, "ids": TOKEN_IDS, "piece": instance(bytes, what="bytes"),
+    "data": instance(bytes, bytearray, memoryview, what="the bytes of a file"),
+    "images": sequence(pair_of(SIDE, SIDE, what="a (height, width) pair of pixels"), 10_000, empty=True),
+    "videos": sequence(pair_of(SIDE, SIDE, SECONDS, what="a (height, width, duration_s) triple"), 1_000, empty=True),
+    "files": sequence(pair_of(text(1_000, empty=False), text(10_000_000), what="a (path, text) pair"), 10_000, empty=True),
+    "infill": optional(pair_of(text(1_000, empty=False), text(1_000_000), text(1_000_000),
+                               what="a (path, prefix, suffix) triple")),
+    "counts": mapping(key, integer(0, 10**12, "tokens")), "model_ids": sequence(model_id, 1_000),
+    "gpu_ids": optional(sequence(key, 1_000)), "contexts": optional(sequence(integer(1, 10**8, "tokens"), 10_000)),
+    "seeds": sequence(SEED, 100), "height": SIDE, "width": SIDE,
+    "min_pixels": optional(number(1, 1e10, "pixels")), "max_pixels": optional(number(1, 1e10, "pixels")),
+    "video_max_pixels": optional(number(1, 1e10, "pixels")), "total_pixels": optional(number(1, 1e12, "pixels")),
+    "picture": optional(_picture), "image": _picture, "release": _series, "allowed_special": names,
+    "instruct_steps": integer(1, 100_000, "steps"), "license": keys, "min_context.explorer_selection": key,
+    "sizes.data_size_experiment": sequence(integer(0, 1_000_000, "examples"), 100),
+    "sizes.starting_point_experiment": sequence(integer(0, 1_000_000, "examples"), 100),
+    "sizes.worked_examples": sequence(pair_of(SIDE, SIDE, what="a (height, width) pair of pixels"), 1_000),
+    "segments": sequence(instance(tuple, what="a Segment (from tokens.chat_segments)"), 1_000_000),
+    "value.plain_number": number(-1e300, 1e300), "factor.grid_step": integer(1, 1_000, "pixels"),
+    "chats": sequence(chat_messages, 100_000), "temperature.probabilities": number(0, 5, above_low=True),
+    "fit_size": optional(pair_of(SIDE, SIDE, what="a (height, width) pair of pixels")),
+    "contexts.probabilities": instance(np.ndarray, what="a 2-D array of token ids"), "vocab.windows": _vocab,
+    "table.catalog_problems": _frame, "table.longest_context": _frame, "table.is_moe": _frame,
+    "table.architecture_problems": _frame, "table.data_size_figure": _frame, "table.knobs_html": _frame,
+    "config": instance(Mapping, what="a config mapping (a Checkpoint or a row of architectures.csv)"),
+    "examples.sft_data": sequence(chat_messages, 1_000_000), "examples.answer_accuracy": sequence(chat_messages, 100_000),
+    "examples.instruction_tune": sequence(chat_messages, 1_000_000),
+    "settings.worked_examples": sequence(pair_of(text(200), key, key, what="a (label, generation, budget) triple"),
+                                         100), "vocab": optional(_vocab), "samples.script_table": optional(mapping(key, text(1_000_000))),
+    "value": anything, "system": optional(text(100_000)), "answer.chat_example": text(100_000),
 }
 
 
 def checked(function=None, /, **overrides: Rule | None):
     """Check a public function's arguments by their parameters' rules before it runs (see the module docstring).
 
-    ``@checked`` uses RULES; ``@checked(examples=integer(0, 10))`` gives one parameter a rule for this function
+    ``@checked`` uses RULES (a "parameter.function" entry is that function's own rule); ``@checked(examples=integer(0, 10))`` gives one parameter a rule for this function
     only, and ``=anything`` leaves it to the function. A value equal to the parameter's default is not checked
     (a default of None means "not given").
     """
@@ -244,7 +368,9 @@ def checked(function=None, /, **overrides: Rule | None):
     unknown = set(overrides) - set(signature.parameters)
     if unknown:
         raise TypeError(f"@checked on {function.__qualname__}: no parameter(s) {sorted(unknown)}")
-    rules = {name: overrides[name] if name in overrides else RULES.get(name) for name in signature.parameters}
+    short = function.__name__
+    rules = {name: overrides[name] if name in overrides else RULES.get(f"{name}.{short}", RULES.get(name))
+             for name in signature.parameters}
     defaults = {name: parameter.default for name, parameter in signature.parameters.items()}
 
     @functools.wraps(function)

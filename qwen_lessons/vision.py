@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from qwen_lessons.data import read_table, row_as_dict
+from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
 GENERATIONS_FILE = "vision_generations.csv"
@@ -170,16 +171,8 @@ def pixel_bounds(generation: str = DEFAULT_GENERATION, budget: str = DEFAULT_BUD
 
 @checked
 def check_side(name: str, value) -> int:
-    """A side length as int; ValueError unless it is a whole number from 1 to MAX_SIDE."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a whole number of pixels from 1 to {MAX_SIDE:,}, got {value!r}")
-    if not isinstance(value, numbers.Integral):
-        if not float(value).is_integer():
-            raise ValueError(f"{name} must be a whole number of pixels from 1 to {MAX_SIDE:,}, got {value!r}")
-        value = int(value)
-    if not 1 <= value <= MAX_SIDE:
-        raise ValueError(f"{name} must be a whole number of pixels from 1 to {MAX_SIDE:,}, got {value!r}")
-    return int(value)
+    """A side length as int; ValueError unless it is a whole number from 1 to MAX_SIDE (the layer's pixel rule)."""
+    return validation.SIDE(name, value)
 
 
 def _pixels(name: str, value):
@@ -206,16 +199,6 @@ def _check_ratio(height: int, width: int) -> None:
 def _check_rules(rules: str) -> None:
     if rules not in RULES:
         raise ValueError(f"rules must be one of {list(RULES)}, got {rules!r}")
-
-
-@checked
-def check_positive(name: str, value, upper: float) -> float:
-    """A positive finite number no larger than upper, as float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a number above 0 and at most {upper:,g}, got {value!r}")
-    if not 0 < value <= upper:
-        raise ValueError(f"{name} must be above 0 and at most {upper:,g}, got {value!r}")
-    return float(value)
 
 
 # ---------------------------------------------------------------- resizing and image tokens
@@ -483,8 +466,6 @@ def sampled_frames(total_frames: int, source_fps: float, fps: float = 2.0, gener
     if isinstance(total_frames, bool) or not isinstance(total_frames, numbers.Integral) or total_frames < 2:
         raise ValueError(f"total_frames must be a whole number of at least 2 (a video needs two frames), "
                          f"got {total_frames!r}")
-    source_fps = check_positive("source_fps", source_fps, 1000)
-    fps = check_positive("fps", fps, 1000)
     step = info.frame_factor
     min_frames = math.ceil(info.video_min_frames / step) * step
     max_frames = math.floor(min(info.video_max_frames, total_frames) / step) * step
@@ -513,9 +494,6 @@ def video_plan(height, width, duration_s, fps=2.0, generation=DEFAULT_GENERATION
     """Sample, resize and count one video the way the generation's preprocessing helper does."""
     info = _video_info(generation)
     height, width = check_side("height", height), check_side("width", width)
-    duration_s = check_positive("duration_s", duration_s, MAX_DURATION_S)
-    fps = check_positive("fps", fps, 1000)
-    source_fps = check_positive("source_fps", source_fps, 1000)
     total_frames = round(duration_s * source_fps)
     if total_frames < 2:
         raise ValueError(f"duration_s: {duration_s:g} s at {source_fps:g} fps is {total_frames} frame(s); "

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 import qwen_lessons
+from qwen_lessons import validation
 
 CALL_SECONDS = 20  # generous: the slowest honest call (training the tiny model) takes a few seconds
 MEMORY_CAP_BYTES = 6 * 2**30
@@ -44,10 +45,14 @@ PLUMBING = {
     "qwen_lessons.blas": "a decorator and a context manager for the package's own training loop",
     "qwen_lessons.progress": "reports whether code runs in a kernel",
     "qwen_lessons.env": "reads the installed environment; its arguments come from the package",
+    "qwen_lessons.validation": "the validation layer itself: its functions make and apply the rules",
 }
+# Answer checkers take whatever a learner typed: they must answer every value with a hint, never raise.
+ANSWER_CHECKERS = "qwen_lessons.checks."
 # Functions that take objects the package made (figures, axes, callables), not values.
 NOT_VALUES = {
     "qwen_lessons.plotting.log_scale", "qwen_lessons.plotting.figure_problems", "qwen_lessons.plotting.use_course_style",
+    "qwen_lessons.checks.answer_check",  # a decorator for the exercise checks
     "qwen_lessons.data.read_table",  # its dtypes/check come from the package's own loaders
 }
 
@@ -86,6 +91,11 @@ def _tiny_model():
     return tinylm.pretrain(seed=0, steps=20, progress=False)
 
 
+def _tiny_vocab():
+    from qwen_lessons import tinylm
+    return tinylm.tiny_vocab()
+
+
 INSTANCES = {"TinyLM": _tiny_model}
 
 M = "Qwen/Qwen2.5-7B-Instruct"
@@ -93,43 +103,66 @@ S = "Qwen/Qwen2.5-0.5B"
 CHAT = [{"role": "user", "content": "What is Qwen?"}, {"role": "assistant", "content": "A model family."}]
 
 
+class Factory:
+    """A valid example that is expensive to make: built on first use, once."""
+
+    def __init__(self, make):
+        self.make, self.value = make, None
+
+    def __call__(self):
+        if self.value is None:
+            self.value = self.make()
+        return self.value
+
+
 def _examples():
-    """Valid values by parameter name; "function.parameter" keys override for one function."""
-    from qwen_lessons import tokens
+    """Valid values by parameter name; "parameter.function" keys override for one function."""
+    from PIL import Image
+
+    from qwen_lessons import catalog, finetune, models, prompts, tiers, tinylm, tokens
+    from qwen_lessons.lessons import base_vs_instruct, fine_tuning
     from qwen_lessons.widgets import base_vs_instruct as viewer
 
-    model = None
-
-    def tiny():
-        nonlocal model
-        model = model or _tiny_model()
-        return model
-
+    tiny = Factory(_tiny_model)
     return {
-        "model_id": M, "answer_model_id": M, "model": S, "gpu_id": "a100-80gb", "answer_gpu_id": "a100-80gb",
+        "model_id": M, "answer_model_id": M, "model": tiny, "model.arch_model_id": "Qwen2.5-7B", "start": tiny,
+        "gpu_id": "a100-80gb", "answer_gpu_id": "a100-80gb",
         "quantization": "bf16", "precision": "bf16", "method": "lora", "template": "qwen2.5",
         "messages": CHAT, "chats": [CHAT], "text": "Hello world!", "prompt": "Hello", "question": "What is Qwen?",
-        "answer": 1, "answer_gib": 1.0, "answer_bytes": 1, "answer_tokens_per_s": 1.0, "answer_points": 1.0,
+        "answer": 1, "answer.chat_example": "A model family.", "answer_gib": 1.0, "answer_bytes": 1,
+        "answer_tokens_per_s": 1.0, "answer_points": 1.0,
         "answer_hours": 1.0, "height": 1080, "width": 1920, "heights": np.array([1080, 480]),
         "widths": np.array([1920, 640]), "resized_height": 280, "resized_width": 560, "factor": 28, "scale": 1.0,
         "side": 448, "low": 256, "high": 512, "n": 4, "tokens": 1e6, "flops": 1e18, "input_tokens": 1024,
         "output_tokens": 256, "batch": 1, "seq_len": 1024, "micro_batch": 1, "checkpointing": True, "rank": 16,
-        "examples": 100, "tokens_per_example": 512, "params_billion": 7.0, "bits_per_param": 16, "params_b": 7.0,
-        "computed_b": 7.6, "published_b": 7.6, "decimals": 1, "duration_s": 10.0, "total_frames": 300,
-        "source_fps": 30.0, "context": "32K", "context_tokens": 8192, "capacity_gib": 80.0, "generation": "qwen2.5-vl",
-        "budget": "qwen-vl-utils", "benchmark": "MMLU", "group": "base", "variant": "instruct", "series": "Qwen2.5",
-        "key": "four_lines", "release": pd.Series(["2024-09"]), "params_b.size_bucket": pd.Series([7.0]),
+        "examples": 100, "examples.sft_data": [CHAT], "examples.answer_accuracy": [CHAT],
+        "examples.instruction_tune": [CHAT], "tokens_per_example": 512, "params_billion": 7.0, "bits_per_param": 16,
+        "params_b": pd.Series([7.0]), "computed_b": 7.6, "published_b": 7.6, "decimals": 1, "duration_s": 10.0,
+        "total_frames": 300, "source_fps": 30.0, "context": "32K", "context_tokens": 8192, "capacity_gib": 80.0,
+        "generation": "qwen2.5-vl", "budget": "qwen-vl-utils", "benchmark": "MMLU", "group": "base",
+        "variant": "instruct", "series": "Qwen2.5", "key": "four_lines", "release": pd.Series(["2024-09"]),
         "prefix": "def f(x):\n    ", "suffix": "\n    return y\n", "repo_name": "demo", "files": [("a.py", "x = 1\n")],
-        "ids": [9707, 1879, 0], "piece": b"Hello", "data": vision_bytes(), "file": "images/photo.png", "picture": None,
-        "image": None, "version": "1.2.3", "label": "Qwen3-8B", "sizes": pd.DataFrame({"height": [1080], "width": [1920]}),
-        "counts": {"qwen2.5-vl": 256}, "segments": tokens.chat_segments(CHAT), "view": viewer.view_tokens("Hi"),
+        "ids": [9707, 1879, 0], "piece": b"Hello", "data": vision_bytes(), "file": "images/photo.png",
+        "picture": None, "image": Image.new("RGB", (8, 8)), "version": "1.2.3", "label": "Qwen3-8B",
+        "sizes": pd.DataFrame({"height": [1080], "width": [1920]}), "counts": {"qwen2.5-vl": 256},
+        "segments": tokens.chat_segments(CHAT), "view": viewer.view_tokens("Hi"),
         "sequences": [[1, 2, 3]], "loss_masks": [[0, 1, 1]], "samples": [[1, 2, 3], [1, 2, 4]], "prompts": ["Hello"],
-        "n_examples": 10, "start": "base", "models": {"a": tiny}, "base": tiny, "tuned": tiny,
-        "model_ids": [M], "questions": ["What is Qwen?"], "table": None, "config": None, "row": None,
-        "name": "catalog.csv", "value": 448, "upper": 1e6, "plan": None, "result": None, "results": None,
-        "memory": None, "rows": None, "expected": 1.0, "passed": True, "hint": "try again", "known": [M],
-        "function": None, "my_smart_resize": lambda h, w, f, lo, hi: (h, w), "checks": None, "version_info": (3, 11, 7),
-        "frame": None, "figure": None, "ax": None, "message": "x", "comparison": None,
+        "n_examples": 10, "models": Factory(lambda: {"a": tiny()}), "base": tiny, "tuned": tiny,
+        "model_ids": [M], "questions": ["What is Qwen?"], "table": None,
+        "table.catalog_problems": catalog.load_catalog(), "table.longest_context": catalog.load_catalog(),
+        "table.is_moe": catalog.load_catalog(), "table.architecture_problems": models.load_architectures(),
+        "config": models.resolve(M).config, "row": catalog.load_catalog().iloc[0],
+        "table.data_size_figure": Factory(lambda: base_vs_instruct.data_size_experiment((10,), steps=5, progress=False)),
+        "table.knobs_html": prompts.knob_savings("hi", [(1080, 1920)]),
+        "name": "catalog.csv", "value": 448, "upper": 1e6, "plan": prompts.plan_prompt("hi", [(1080, 1920)]),
+        "result.steps_html": tiers.recommend(), "result.fit_html": tiers.recommend(),
+        "result.verdict_html": finetune.plan(S, "lora", "a100-80gb"), "result.hours_html": finetune.plan(S, "lora", "a100-80gb"),
+        "memory": finetune.training_memory(S, "lora"), "rows": catalog.load_catalog().head(3),
+        "expected": 1.0, "passed": True, "hint": "try again", "known": [M], "arch_id": M,
+        "contexts": np.zeros((1, tinylm.CONTEXT), dtype=np.int64), "contexts.context_curve": [1024, 2048],
+        "vocab.windows": tinylm.tiny_vocab(),
+        "results": Factory(lambda: fine_tuning.starting_point_experiment(sizes=(0, 10), steps=5, pretrain_steps=5)),
+        "my_smart_resize": lambda h, w, f, lo, hi: (h, w), "version_info": (3, 11, 7), "message": "x",
     }
 
 
@@ -198,9 +231,7 @@ def baseline(qualified, function, owner, examples):
             value = examples[parameter.name]
         else:
             return None, f"no example value for parameter {parameter.name!r}"
-        arguments[parameter.name] = value() if callable(value) and parameter.name in ("base", "tuned") else value
-        if parameter.name == "models" and isinstance(value, dict):
-            arguments["models"] = {k: (v() if callable(v) else v) for k, v in value.items()}
+        arguments[parameter.name] = value() if isinstance(value, Factory) else value
     return arguments, None
 
 
@@ -222,15 +253,19 @@ def probe(qualified, function, owner, examples):
     parameters = [p for p in inspect.signature(function).parameters.values()
                   if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)][1 if owner else 0:]
     for parameter in parameters:
-        if parameter.name in ("progress",):
-            continue
+        if parameter.name == "progress" or parameter.name.startswith("_"):
+            continue  # a progress display, or a placeholder the function ignores (a formatter's tick position)
+        rule = getattr(function, "__checked__", {}).get(parameter.name)
         for label, hostile in {**NEVER_VALID, **MAYBE_VALID}.items():
             if hostile is None and parameter.default is None:
                 continue
             example = arguments.get(parameter.name, parameter.default)
             if isinstance(example, bool) and label == "True":
                 continue
-            if isinstance(example, list | tuple | dict | np.ndarray | pd.Series) and label in ("a list", "a dict"):
+            if label == "a list" and rule is validation.text_or_ids:
+                continue  # a prompt may be token ids
+            if label in ("a list", "a dict") and (parameter.default is None or
+                                                   isinstance(example, list | tuple | dict | np.ndarray | pd.Series)):
                 continue
             finding = {"function": qualified, "argument": parameter.name, "value": label}
             started = time.perf_counter()
@@ -242,13 +277,16 @@ def probe(qualified, function, owner, examples):
             except MemoryError:
                 yield finding | {"problem": "MemoryError"}
                 continue
-            except ValueError:
+            except ValueError as error:
+                if qualified.startswith(ANSWER_CHECKERS) and parameter.name.startswith(("answer", "prompt", "model_id",
+                                                                                          "my_", "key")):
+                    yield finding | {"problem": f"an answer checker raised ValueError: {str(error)[:120]}"}
                 continue
             except Exception as error:  # noqa: BLE001
                 yield finding | {"problem": f"{type(error).__name__}: {str(error)[:160]}"}
                 continue
             elapsed = time.perf_counter() - started
-            if label in NEVER_VALID:
+            if label in NEVER_VALID and not qualified.startswith(ANSWER_CHECKERS):
                 yield finding | {"problem": f"accepted silently, returned {type(result).__name__}"}
                 continue
             found = list(numbers_in(result))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 
 class CheckResult:
     """What a self-check returns: true when the answer passed. In a notebook it shows nothing more than the one
@@ -28,8 +30,22 @@ class CheckResult:
         """Jupyter shows an expression's value under the cell; the printed verdict already said it all."""
 
 
+def answer_check(function):
+    """Mark an exercise check: a missing value (pd.NA, pd.NaT) as the answer gets a hint instead of pandas'
+    "boolean value of NA is ambiguous" from the first comparison."""
+
+    @functools.wraps(function)
+    def check(*args, **kwargs):
+        if any(type(value).__name__ in ("NAType", "NaTType") for value in (*args, *kwargs.values())):
+            return report(False, "the answer is a missing value (pd.NA): replace it with your number or text.")
+        return function(*args, **kwargs)
+
+    return check
+
+
 def report(passed: bool, hint: str, praise: str = "Correct.") -> CheckResult:
     """Print a one-line verdict (praise, or 'Not yet' with a hint) and return whether the answer passed."""
+    passed = passed is True or type(passed).__name__ == "bool_" and bool(passed)  # pd.NA or a list is not a pass
     print(f"✓ {praise}" if passed else f"✗ Not yet. Hint: {hint}")
     return CheckResult(passed)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qwen_lessons import tokens
-from qwen_lessons.checks import report
+from qwen_lessons.checks import answer_check, report
 
 OVERHEAD_QUESTION = "What is Qwen?"
 MASK_CONVERSATION = [
@@ -17,6 +17,7 @@ THINK_CONVERSATION = [{"role": "user", "content": "Is 7 a prime number?"}]
 TUNE_EXAMPLES = 300
 
 
+@answer_check
 def check_template_overhead(answer: int) -> bool:
     """Exercise 1: tokens the Qwen2.5 template adds to OVERHEAD_QUESTION (generation prompt included)."""
     cost = tokens.template_cost([{"role": "user", "content": OVERHEAD_QUESTION}], "qwen2.5")
@@ -31,6 +32,7 @@ def check_template_overhead(answer: int) -> bool:
                   "tokens allowed, and subtract len(tokens.encode(question)).")
 
 
+@answer_check
 def check_learned_tokens(answer: int) -> bool:
     """Exercise 2: how many tokens of MASK_CONVERSATION does one SFT step learn from (Qwen2.5 template)?"""
     mask = tokens.loss_mask(MASK_CONVERSATION, "qwen2.5")
@@ -45,6 +47,7 @@ def check_learned_tokens(answer: int) -> bool:
     return report(answer == learned, "use tokens.loss_mask(...) and count the True values of .learn.")
 
 
+@answer_check
 def check_fim_prompt(prompt: str) -> bool:
     """Exercise 3: the fill-in-the-middle prompt for FIM_PARTS (prefix, suffix)."""
     prefix, suffix = FIM_PARTS
@@ -60,6 +63,7 @@ def check_fim_prompt(prompt: str) -> bool:
                   "around the special tokens.")
 
 
+@answer_check
 def check_no_thinking_prompt(prompt: str) -> bool:
     """Exercise 4: the Qwen3 prompt for THINK_CONVERSATION with thinking switched off."""
     expected = tokens.render_chat(THINK_CONVERSATION, "qwen3", enable_thinking=False)
@@ -72,6 +76,7 @@ def check_no_thinking_prompt(prompt: str) -> bool:
     return report(prompt == expected, "the prompt must end with the generation prompt: set add_generation_prompt=True.")
 
 
+@answer_check
 def check_tuned_accuracy(answer: float) -> bool:
     """Exercise 5: held-out answer accuracy of the tiny base model tuned on TUNE_EXAMPLES examples (seed 0)."""
     from qwen_lessons import tinylm

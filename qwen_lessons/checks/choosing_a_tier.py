@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from qwen_lessons import memory, models, tiers
-from qwen_lessons.checks import close_enough, report
+from qwen_lessons.checks import answer_check, close_enough, report
 from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
 
 
+@answer_check
 def check_kv_bytes_14b(answer_bytes) -> bool:
     """Exercise 1: KV-cache bytes per token of Qwen2.5-14B-Instruct in bf16."""
     arch = models.resolve("Qwen/Qwen2.5-14B-Instruct")
@@ -22,6 +23,7 @@ def check_kv_bytes_14b(answer_bytes) -> bool:
                   "2 x num_hidden_layers x num_key_value_heads x head_dim x 2 bytes; read them from models.resolve(...).")
 
 
+@answer_check
 def check_smallest_gpu_for_32b(answer_gpu_id) -> bool:
     """Exercise 2: the smallest single GPU (by memory) that serves Qwen2.5-32B-Instruct bf16 at 8K with 10% headroom."""
     need = memory.inference_memory("Qwen/Qwen2.5-32B-Instruct", "bf16", 7168, 1024).total_gib
@@ -38,6 +40,7 @@ def check_smallest_gpu_for_32b(answer_gpu_id) -> bool:
                   "only consumer and datacenter GPUs count here.")
 
 
+@answer_check
 def check_decode_bound_l4(answer_tokens_per_s) -> bool:
     """Exercise 3: decode tokens/s bound of Qwen2.5-7B-Instruct bf16 on one L4 at batch 1, 4,096 tokens of context."""
     expected = tiers.decode_tokens_per_s_bound("Qwen/Qwen2.5-7B-Instruct", "bf16", "l4", 4096)
@@ -51,6 +54,7 @@ def check_decode_bound_l4(answer_tokens_per_s) -> bool:
                   "bandwidth in bytes/s divided by the bytes read per generated token.")
 
 
+@answer_check
 def check_gain_per_doubling(answer_points) -> bool:
     """Exercise 4: base MMLU points per doubling of parameters from Qwen2.5-32B to Qwen2.5-72B (Qwen3 report rows)."""
     gains = tiers.gains_per_doubling("MMLU", "base", "Qwen2.5", "Qwen3 report").set_index("to_model")
@@ -62,6 +66,7 @@ def check_gain_per_doubling(answer_points) -> bool:
                   "points gained / log2(params_72B / params_32B), with parameter counts from the configs.")
 
 
+@answer_check
 def check_wizard_16gb(answer_model_id) -> bool:
     """Exercise 5: the wizard's pick for text deployment on an RTX 4060 Ti 16 GB, 8K context, base MMLU >= 80."""
     result = tiers.recommend("text", tiers.PURPOSES[0], "rtx-4060-ti-16gb", 1, 8192, 1, 80)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from qwen_lessons import catalog, models
-from qwen_lessons.checks import as_model_id, close_enough, report
+from qwen_lessons.checks import answer_check, as_model_id, close_enough, report
 from qwen_lessons.lessons import family_map as lesson
 
 
+@answer_check
 def check_smallest_code_model(answer: str) -> bool:
     """Exercise 1: the id of a smallest code checkpoint (any of those tied for smallest is accepted)."""
     code = catalog.filter_catalog(line="code")
@@ -17,6 +18,7 @@ def check_smallest_code_model(answer: str) -> bool:
     return report(False, "filter the catalog with line='code', then look at the row with the lowest params_b.")
 
 
+@answer_check
 def check_qwen3_8b_total(answer: float) -> bool:
     """Exercise 2: total parameters of Qwen/Qwen3-8B computed from its config (a count, not billions)."""
     total, _ = catalog.count_parameters("Qwen/Qwen3-8B")
@@ -28,6 +30,7 @@ def check_qwen3_8b_total(answer: float) -> bool:
     return report(close_enough(answer, total, 0.001), "count_parameters(model_id) returns (total, active).")
 
 
+@answer_check
 def check_million_token_count(answer: int) -> bool:
     """Exercise 3: how many catalog checkpoints document a context of at least 1,000,000 tokens."""
     expected = len(catalog.filter_catalog(min_context=1_000_000))
@@ -37,6 +40,7 @@ def check_million_token_count(answer: int) -> bool:
     return report(answer == expected, "filter_catalog(min_context=...) looks at the longest documented context.")
 
 
+@answer_check
 def check_active_share_235b(answer: float) -> bool:
     """Exercise 4: the share of Qwen3-235B-A22B's parameters a token uses (active / total, between 0 and 1)."""
     total, active = catalog.count_parameters("Qwen/Qwen3-235B-A22B")
@@ -47,12 +51,13 @@ def check_active_share_235b(answer: float) -> bool:
     return report(close_enough(answer, active / total, 0.02), "use both numbers count_parameters returns.")
 
 
+@answer_check
 def check_claim_verdict(key: str, answer: str) -> bool:
     """Exercise 5: the verdict ('true', 'partly true' or 'false') the data gives for one popular claim."""
     verdicts = {claim(None).key: claim for claim in lesson.CLAIMS}
-    if key not in verdicts:
+    if not isinstance(key, str) or key not in verdicts:
         return report(False, f"key must be one of {sorted(verdicts)}.")
     expected = verdicts[key](None).verdict
-    if answer not in ("true", "partly true", "false"):
+    if not isinstance(answer, str) or answer not in ("true", "partly true", "false"):
         return report(False, "answer with 'true', 'partly true' or 'false'.")
     return report(answer == expected, "read the evidence line of that claim again: does every part of it hold?")

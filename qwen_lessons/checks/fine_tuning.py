@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qwen_lessons import finetune, models
-from qwen_lessons.checks import as_model_id, close_enough, report
+from qwen_lessons.checks import answer_check, as_model_id, close_enough, report
 from qwen_lessons.units import GB, GIB
 
 LORA_MODEL = "Qwen/Qwen2.5-1.5B"
@@ -11,6 +11,7 @@ FIT_GPU = "rtx-4090"
 FIT_SETTINGS = {"rank": 16, "seq_len": 2048, "micro_batch": 1, "checkpointing": True}
 
 
+@answer_check
 def check_lora_params(answer: int) -> bool:
     """Exercise 1: LoRA rank 16 on q_proj and v_proj of Qwen2.5-1.5B, trainable parameters."""
     expected = finetune.lora_trainable_params(LORA_MODEL, 16, ("q_proj", "v_proj"))
@@ -27,6 +28,7 @@ def check_lora_params(answer: int) -> bool:
                   "finetune.linear_layers() lists the shapes.")
 
 
+@answer_check
 def check_full_state_gib(answer_gib: float) -> bool:
     """Exercise 2: weights + gradients + optimizer states of full mixed-precision fine-tuning of Qwen2.5-1.5B, GiB."""
     params = models.count_parameters(LORA_MODEL)[0]
@@ -42,6 +44,7 @@ def check_full_state_gib(answer_gib: float) -> bool:
                   "count bytes per parameter: bf16 weights, fp32 gradients, fp32 master copy, Adam m and v.")
 
 
+@answer_check
 def check_lora_compute_share(answer: float) -> bool:
     """Exercise 3: LoRA (rank 8) compute as a share of full fine-tuning compute, Qwen2.5-7B, no checkpointing."""
     tokens = 1e6
@@ -58,6 +61,7 @@ def check_lora_compute_share(answer: float) -> bool:
                   "(use finetune.training_flops).")
 
 
+@answer_check
 def check_largest_fit(model_id: str) -> bool:
     """Exercise 4: the largest Qwen2.5 base model whose QLoRA-4bit run (rank 16, 2048 tokens) fits an RTX 4090."""
     candidates = [m for m in models.model_ids(memory_modelled=True) if m.startswith("Qwen/Qwen2.5-") and "Instruct" not in m]
@@ -76,6 +80,7 @@ def check_largest_fit(model_id: str) -> bool:
     return report(True, "")
 
 
+@answer_check
 def check_hours(answer_hours: float) -> bool:
     """Exercise 5: hours to LoRA-tune Qwen2.5-7B on 20,000 examples x 512 tokens x 3 epochs on one A100 80 GB."""
     table = finetune.data_scenarios("Qwen/Qwen2.5-7B", "lora", "a100-80gb", tokens_per_example=512, epochs=3)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from qwen_lessons.checks import close_enough, report
+from qwen_lessons.checks import answer_check, close_enough, report
 from qwen_lessons.units import weights_gib
 
 
+@answer_check
 def check_weights_14b_int4(answer_gib: float) -> bool:
     """Exercise 1: the weights of a 14-billion-parameter model at 4 bits, in GiB."""
     expected = weights_gib(14, 4)

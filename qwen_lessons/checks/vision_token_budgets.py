@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qwen_lessons import vision
-from qwen_lessons.checks import close_enough, report
+from qwen_lessons.checks import answer_check, close_enough, report
 from qwen_lessons import prompts
 
 SCREENSHOT = (720, 1280)  # exercise 1: a 1280 x 720 screenshot, height first
@@ -18,6 +18,7 @@ def _is_number(answer) -> bool:
     return isinstance(answer, (int, float)) and not isinstance(answer, bool)
 
 
+@answer_check
 def check_screenshot_tokens(answer) -> bool:
     """Exercise 1: visual tokens of a 1280 x 720 screenshot in Qwen2.5-VL with the helper's default budget."""
     expected = vision.image_tokens(*SCREENSHOT, "qwen2.5-vl")
@@ -32,6 +33,7 @@ def check_screenshot_tokens(answer) -> bool:
     return report(answer == expected, "divide each side by 28, round to the nearest whole number, multiply.")
 
 
+@answer_check
 def check_rounded_side(answer) -> bool:
     """Exercise 2: the side a 1022 x 1022 image gets in Qwen2.5-VL."""
     expected = vision.resized_size(HALF_SIDE, HALF_SIDE, "qwen2.5-vl")[0]
@@ -46,6 +48,7 @@ def check_rounded_side(answer) -> bool:
                                       "Python's round() does, and multiply back.")
 
 
+@answer_check
 def check_images_fit(answer) -> bool:
     """Exercise 3: how many 1024 x 768 photos fit in 32K with 2,000 text tokens and 1,024 reserved for the answer."""
     expected = prompts.images_that_fit(*PHOTO, "32K", TEXT_TOKENS + ANSWER_TOKENS, "qwen2.5-vl")
@@ -60,6 +63,7 @@ def check_images_fit(answer) -> bool:
                                       "(visual tokens + 2 wrappers) and round down.")
 
 
+@answer_check
 def check_video_tokens(answer) -> bool:
     """Exercise 4: visual tokens of a 90-second 1920 x 1080 clip at 1 frame per second in Qwen2.5-VL."""
     expected = vision.video_tokens(*CLIP, CLIP_FPS, "qwen2.5-vl")
@@ -94,6 +98,7 @@ HINTS = {
 }
 
 
+@answer_check
 def check_smart_resize(my_smart_resize) -> bool:
     """Exercise 5: your own smart_resize(height, width, factor, min_pixels, max_pixels) -> (height, width)."""
     if not callable(my_smart_resize):

@@ -29,6 +29,7 @@ from qwen_lessons.tokens import (
     token_label,
 )
 from qwen_lessons.ui import guarded, wire
+from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
 _TINTS = ("#CCE3F0", "#F8E5BF", "#BFE7DC", "#F0DAE7", "#D5ECFA", "#F4D3BF")  # light Okabe-Ito tints
@@ -86,7 +87,7 @@ def _token_span(token_id: int, piece: bytes, from_template: bool, position: int)
     return span + ("<br>" if label.endswith("\n") else "")
 
 
-@checked
+@checked(view=validation.instance(TokenView, what="a TokenView (from view_tokens)"))
 def view_html(view: TokenView, max_shown: int = MAX_SHOWN_TOKENS) -> str:
     """Coloured tokens with ids; at most max_shown are drawn and the rest are counted, so big inputs stay fast."""
     shown_ids = view.ids[:max_shown]
@@ -103,7 +104,7 @@ def view_html(view: TokenView, max_shown: int = MAX_SHOWN_TOKENS) -> str:
     return f'<div style="max-height:420px;overflow-y:auto">{spans}</div>{note}'
 
 
-@checked
+@checked(view=validation.instance(TokenView, what="a TokenView (from view_tokens)"))
 def view_summary(view: TokenView) -> str:
     """One line: total tokens, how many the template added, and the characters per token."""
     total = len(view.ids)
@@ -118,7 +119,7 @@ def view_summary(view: TokenView) -> str:
     return line
 
 
-@checked
+@checked(mode=validation.one_of(*VIEW_MODES))
 def token_viewer(
     text: str = "user: What is a base model?\nassistant: A model that continues text.",
     mode: str = "instruct (ChatML)",

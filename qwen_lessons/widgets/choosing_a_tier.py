@@ -13,17 +13,19 @@ from qwen_lessons import memory, models, ui
 from qwen_lessons.hardware import hardware_ids
 from qwen_lessons.tiers import MODALITIES, PURPOSES, WizardResult, recommend
 from qwen_lessons.ui import guarded, table_html, wire
-from qwen_lessons.validation import checked
+from qwen_lessons.validation import checked, instance
+
+WIZARD_RESULT = instance(WizardResult, what="a WizardResult (from tiers.recommend)")
 
 
-@checked
+@checked(result=WIZARD_RESULT)
 def steps_html(result: WizardResult) -> str:
     """Numbered reasoning steps as HTML; the recommendation itself is shown once, above them, not repeated here."""
     items = "".join(f"<li>{html.escape(step)}</li>" for step in result.steps if step != result.recommendation)
     return f"<ol class='qwen-tier-steps-list'>{items}</ol>"
 
 
-@checked
+@checked(result=WIZARD_RESULT)
 def fit_html(result: WizardResult) -> str:
     """The fit table: options that fit first, rounded, the first rows shown and all on request."""
     if result.fit.empty:

@@ -23,7 +23,7 @@ from qwen_lessons.catalog import (
 from qwen_lessons.lessons.family_map import LINE_COLOURS, decimal_year
 from qwen_lessons.plotting import log_scale
 from qwen_lessons.ui import TABLE_TOP_ROWS, guarded, show, table_html, wire
-from qwen_lessons.validation import anything, checked
+from qwen_lessons.validation import checked
 
 ANY = "any"
 
@@ -97,7 +97,7 @@ def selection_png(rows: pd.DataFrame, table: pd.DataFrame | None = None) -> byte
     return selection_canvas(table).render(rows)
 
 
-@checked(min_context=anything)
+@checked
 def explorer_selection(line=ANY, generation=ANY, variant=ANY, license=ANY, size_range=(0, 512), min_context="any",
                        table: pd.DataFrame | None = None) -> pd.DataFrame:
     """The explorer's pure step: turn widget values into a filtered catalog."""

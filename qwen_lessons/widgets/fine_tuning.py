@@ -22,7 +22,9 @@ from qwen_lessons.finetune import (
 from qwen_lessons.hardware import load_hardware
 from qwen_lessons.plotting import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
 from qwen_lessons.ui import guarded, wire
-from qwen_lessons.validation import checked
+from qwen_lessons.validation import checked, instance
+
+PLAN = instance(SimpleNamespace, what="a plan (from finetune.plan)")
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-7B"  # the planner opens on the lesson's running example when the table has it
 
@@ -32,7 +34,7 @@ SEQ_OPTIONS = tuple(2**k for k in range(8, 18))
 RANK_OPTIONS = tuple(2**k for k in range(0, 13))
 
 
-@checked
+@checked(memory=instance(TrainingMemory, what="a TrainingMemory (from finetune.training_memory)"))
 def memory_bar_html(memory: TrainingMemory, capacity_gib: float) -> str:
     """A stacked horizontal bar of the memory parts, with the GPU's capacity marked."""
     parts = {k: v for k, v in memory.parts_gib().items() if v > 0}
@@ -50,7 +52,7 @@ def memory_bar_html(memory: TrainingMemory, capacity_gib: float) -> str:
             f'({capacity_gib:.1f} GiB)</div>')
 
 
-@checked
+@checked(result=PLAN)
 def verdict_html(result: SimpleNamespace) -> str:
     """One line: fits or not, with the total and the headroom."""
     total, capacity = result.memory.total_gib, result.capacity_gib
@@ -61,7 +63,7 @@ def verdict_html(result: SimpleNamespace) -> str:
             f'({total / capacity:.1f}x); trainable parameters {result.memory.trainable_params:,}')
 
 
-@checked
+@checked(result=PLAN)
 def hours_html(result: SimpleNamespace) -> str:
     """One line: tokens, compute and estimated hours at the stated utilisation."""
     base = f"{result.tokens:,} tokens, {result.flops / 1e15:,.0f} PFLOP"

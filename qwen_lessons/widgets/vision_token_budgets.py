@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from qwen_lessons import pictures, prompts, ui, vision
 from qwen_lessons.plotting import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
 from qwen_lessons.ui import guarded, show, wire
-from qwen_lessons.validation import checked
+from qwen_lessons.validation import checked, instance
 
 CUSTOM = ""  # the picture dropdown's "custom size" choice
 PLACEHOLDER = "Choose an image file. It goes from your browser to this notebook's kernel on your machine only."
@@ -81,6 +81,7 @@ def overlay_png(picture, height: int, width: int, generation: str, budget: str) 
 @checked
 def image_widget(generation: str = vision.DEFAULT_GENERATION):
     """Sample picture or custom size + generation + budget -> token count, arithmetic and grid overlay."""
+    vision.generation_info(generation)  # an unknown generation is refused here, with the known ones listed
     import ipywidgets as widgets
 
     samples = vision.samples_table()
@@ -135,6 +136,7 @@ def image_widget(generation: str = vision.DEFAULT_GENERATION):
 @checked
 def upload_widget(generation: str = vision.DEFAULT_GENERATION):
     """Upload your own image: its size is read from the file header; the overlay shows the model's view."""
+    vision.generation_info(generation)  # an unknown generation is refused here, with the known ones listed
     import ipywidgets as widgets
 
     upload = widgets.FileUpload(accept="image/*", multiple=False, description="Upload image")
@@ -179,7 +181,7 @@ def upload_widget(generation: str = vision.DEFAULT_GENERATION):
                            box=widgets.VBox([controls, overlay, result]))
 
 
-@checked
+@checked(plan=instance(prompts.PromptPlan, what="a PromptPlan (from prompts.plan_prompt)"))
 def plan_html(plan: prompts.PromptPlan, fit_size: tuple[int, int] | None = None, budget: str = vision.DEFAULT_BUDGET) -> str:
     """The planner's verdict and its table of parts as HTML."""
     rows = "".join(
@@ -217,6 +219,7 @@ def knobs_html(table) -> str:
 @checked
 def prompt_planner_widget(generation: str = vision.DEFAULT_GENERATION):
     """Text + images + videos + reserved output against a context window, and which knob saves most."""
+    vision.generation_info(generation)  # an unknown generation is refused here, with the known ones listed
     import ipywidgets as widgets
 
     wide = widgets.Layout(width="460px")
