@@ -108,7 +108,12 @@ def encode(text: str, allowed_special: Iterable[str] | str = ()) -> list[int]:
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}")
     normalised = unicodedata.normalize("NFC", text)
-    return encoding().encode(normalised, allowed_special=_allowed_set(allowed_special), disallowed_special=())
+    try:
+        return encoding().encode(normalised, allowed_special=_allowed_set(allowed_special), disallowed_special=())
+    except ValueError as error:  # tiktoken's regex gives up on a whitespace run of about a million characters
+        longest = max((len(run) for run in re.findall(r"\s+", normalised)), default=0)
+        raise ValueError(f"text has a run of {longest:,} whitespace characters, more than the tokenizer's "
+                         f"pre-tokenizing regex can split; shorten that run ({error})") from None
 
 
 def _check_ids(ids) -> list[int]:

@@ -130,7 +130,7 @@ def one_of(*options: str) -> Rule:
 
 def sequence(item: Rule, max_items: int, *, empty: bool = False) -> Rule:
     """A list or tuple (or 1-D array) of at most max_items items, each checked by item; returned as a list."""
-    allowed = f"a list of {'' if empty else '1 to '}{max_items:,} items"
+    allowed = f"a list of {'at most' if empty else '1 to'} {max_items:,} items"
 
     def rule(name: str, value):
         if isinstance(value, np.ndarray):
@@ -186,13 +186,16 @@ def instance(*types: type, what: str) -> Rule:
     return rule
 
 
-def pair_of(*items: Rule, what: str) -> Rule:
-    """A tuple or list of exactly len(items) values, each checked by its own rule; returned as a tuple."""
+def pair_of(*items: Rule, what: str, labels: tuple[str, ...] = ()) -> Rule:
+    """A tuple or list of exactly len(items) values, each checked by its own rule; returned as a tuple.
+    labels name the items in messages ("videos[0] duration_s"); without them, the index does ("files[0][1]")."""
 
     def rule(name: str, value):
         if not isinstance(value, list | tuple) or len(value) != len(items):
             raise _refuse(name, what, value)
-        return tuple(item(f"{name}[{index}]", element) for index, (item, element) in enumerate(zip(items, value, strict=True)))
+        named = labels or [f"[{index}]" for index in range(len(items))]
+        return tuple(item(f"{name}{'' if label.startswith('[') else ' '}{label}", element)
+                     for label, item, element in zip(named, items, value, strict=True))
 
     return rule
 
@@ -246,16 +249,19 @@ def _picture(name: str, value):
     return instance(Image.Image, what="a PIL image (from pictures.decode_preview)")(name, value)
 
 
-def _vocab(name: str, value):
-    from qwen_lessons.tinylm import TinyVocab
+def _class_named(class_name: str, what: str) -> Rule:
+    """An object whose class is called class_name: the foundation layer does not import the topic module."""
 
-    return instance(TinyVocab, what="a TinyVocab (from tinylm.tiny_vocab)")(name, value)
+    def rule(name: str, value):
+        if type(value).__name__ != class_name:
+            raise _refuse(name, what, value)
+        return value
+
+    return rule
 
 
-def _tiny_model(name: str, value):
-    from qwen_lessons.tinylm import TinyLM  # the toy model's class; imported only when one is passed
-
-    return instance(TinyLM, what="a TinyLM (from tinylm.pretrain or tinylm.instruct)")(name, value)
+_vocab = _class_named("TinyVocab", "a TinyVocab (from tinylm.tiny_vocab)")
+_tiny_model = _class_named("TinyLM", "a TinyLM (from tinylm.pretrain or tinylm.instruct)")
 
 
 def _token_sequences(name: str, value):
@@ -324,8 +330,10 @@ RULES: dict[str, Rule] = {
     "prompts": optional(sequence(text_or_ids, 1_000)), "sequences": _token_sequences, "loss_masks": _token_sequences,
     "samples": _token_sequences, "ids": TOKEN_IDS, "piece": instance(bytes, what="bytes"),
     "data": instance(bytes, bytearray, memoryview, what="the bytes of a file"),
-    "images": sequence(pair_of(SIDE, SIDE, what="a (height, width) pair of pixels"), 10_000, empty=True),
-    "videos": sequence(pair_of(SIDE, SIDE, SECONDS, what="a (height, width, duration_s) triple"), 1_000, empty=True),
+    "images": sequence(pair_of(SIDE, SIDE, what="a (height, width) pair of pixels", labels=("height", "width")),
+                       10_000, empty=True),
+    "videos": sequence(pair_of(SIDE, SIDE, SECONDS, what="a (height, width, duration_s) triple",
+                               labels=("height", "width", "duration_s")), 1_000, empty=True),
     "files": sequence(pair_of(text(1_000, empty=False), text(10_000_000), what="a (path, text) pair"), 10_000, empty=True),
     "infill": optional(pair_of(text(1_000, empty=False), text(1_000_000), text(1_000_000),
                                what="a (path, prefix, suffix) triple")),

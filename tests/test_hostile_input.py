@@ -106,3 +106,10 @@ def test_the_layer_checks_by_name_and_per_function():
         pick(4)
     with pytest.raises(ValueError, match="seq_len must be a whole number from 1 to 10,000,000"):
         pick(1, seq_len=0)
+
+
+def test_a_million_spaces_get_a_message_about_the_text():
+    from qwen_lessons import tokens
+
+    with pytest.raises(ValueError, match="^text has a run of 1,000,000 whitespace characters"):
+        tokens.encode(" " * 1_000_000)

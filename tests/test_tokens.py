@@ -121,9 +121,9 @@ def test_loading_is_offline(tmp_path):
         (lambda: tokens.encode(b"bytes"), "text must be a str"),
         (lambda: tokens.encode("x", allowed_special={"<|nope|>"}), "allowed_special"),
         (lambda: tokens.decode([151_650]), r"ids\[0\] = 151650"),
-        (lambda: tokens.decode([-1]), "not a known token id"),
-        (lambda: tokens.decode("abc"), "not a string"),
-        (lambda: tokens.decode([1.5]), "not a known token id"),
+        (lambda: tokens.decode([-1]), r"ids\[0\] must be a whole number"),
+        (lambda: tokens.decode("abc"), "ids must be a list"),
+        (lambda: tokens.decode([1.5]), r"ids\[0\] must be a whole number"),
     ],
 )
 def test_bad_encode_and_decode_arguments_say_what_is_allowed(call, message):
