@@ -18,6 +18,7 @@ import functools
 import inspect
 import math
 import numbers
+import threading
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -351,6 +352,10 @@ RULES: dict[str, Rule] = {
     "value.plain_number": number(-1e300, 1e300), "factor.grid_step": integer(1, 1_000, "pixels"),
     "chats": sequence(chat_messages, 100_000), "temperature.probabilities": number(0, 5, above_low=True),
     "fit_size": optional(pair_of(SIDE, SIDE, what="a (height, width) pair of pixels")),
+    "target_modules": sequence(key, 100), "axis": one_of("x", "y"),
+    "size_range": pair_of(number(0, 100_000), number(0, 100_000), what="a (low, high) pair of billions",
+                          labels=("low", "high")),
+    "progress": lambda name, value: value if isinstance(value, bool) or callable(value) else flag(name, value),
     "contexts.probabilities": instance(np.ndarray, what="a 2-D array of token ids"), "vocab.windows": _vocab,
     "table.catalog_problems": _frame, "table.longest_context": _frame, "table.is_moe": _frame,
     "table.architecture_problems": _frame, "table.data_size_figure": _frame, "table.knobs_html": _frame,
@@ -361,6 +366,15 @@ RULES: dict[str, Rule] = {
                                          100), "vocab": optional(_vocab), "samples.script_table": optional(mapping(key, text(1_000_000))),
     "value": anything, "system": optional(text(100_000)), "answer.chat_example": text(100_000),
 }
+
+
+class _Boundary(threading.local):
+    depth = 0
+
+
+# Arguments are checked where they enter the package: a public function called by another one gets values the
+# package made from checked ones, so it runs unchecked (the inner calls of a widget update cost nothing).
+_BOUNDARY = _Boundary()
 
 
 def checked(function=None, /, **overrides: Rule | None):
@@ -379,21 +393,38 @@ def checked(function=None, /, **overrides: Rule | None):
     short = function.__name__
     rules = {name: overrides[name] if name in overrides else RULES.get(f"{name}.{short}", RULES.get(name))
              for name in signature.parameters}
-    defaults = {name: parameter.default for name, parameter in signature.parameters.items()}
+    active = {name: rule for name, rule in rules.items() if rule is not None and rule is not anything}
+    parameters = list(signature.parameters.values())
+    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    simple = all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in parameters)
+    defaults = {p.name: p.default for p in parameters}
+
+    def check(name, value):
+        default = defaults.get(name, inspect.Parameter.empty)
+        if value is default and (default is None or isinstance(default, bool | str | int | float)):
+            return value
+        return active[name](name, value)
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        arguments = bound.arguments
-        for name, value in arguments.items():
-            rule = rules[name]
-            if rule is None or rule is anything:
-                continue
-            default = defaults[name]
-            if value is default and (default is None or isinstance(default, bool | str | int | float)):
-                continue
-            arguments[name] = rule(name, value)
-        return function(*bound.args, **bound.kwargs)
+        if _BOUNDARY.depth:  # called by the package itself, with values it made from checked ones
+            return function(*args, **kwargs)
+        if simple and len(args) <= len(positional) and not set(kwargs) - set(defaults):
+            args = [check(name, value) if name in active else value for name, value in zip(positional[:len(args)], args, strict=True)]
+            kwargs = {name: check(name, value) if name in active else value for name, value in kwargs.items()}
+        else:
+            bound = signature.bind(*args, **kwargs)
+            for name, value in bound.arguments.items():
+                if name in active:
+                    bound.arguments[name] = check(name, value)
+            args, kwargs = bound.args, bound.kwargs
+        if not simple:  # *args / **kwargs pass unchecked values on: the functions they reach check them
+            return function(*args, **kwargs)
+        _BOUNDARY.depth += 1
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _BOUNDARY.depth -= 1
 
     wrapper.__checked__ = rules
     return wrapper
