@@ -352,7 +352,7 @@ RULES: dict[str, Rule] = {
     "value.plain_number": number(-1e300, 1e300), "factor.grid_step": integer(1, 1_000, "pixels"),
     "chats": sequence(chat_messages, 100_000), "temperature.probabilities": number(0, 5, above_low=True),
     "fit_size": optional(pair_of(SIDE, SIDE, what="a (height, width) pair of pixels")),
-    "target_modules": sequence(key, 100), "axis": one_of("x", "y"),
+    "target_modules": names, "axis": one_of("x", "y"),
     "size_range": pair_of(number(0, 100_000), number(0, 100_000), what="a (low, high) pair of billions",
                           labels=("low", "high")),
     "progress": lambda name, value: value if isinstance(value, bool) or callable(value) else flag(name, value),
