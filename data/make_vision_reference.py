@@ -152,7 +152,8 @@ def write(rows: list[dict], name: str) -> None:
     with open(HERE / name, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        # the input sets repeat a few cases; a repeated row adds nothing and the table's key refuses it
+        writer.writerows({tuple(row.items()): row for row in rows}.values())
     print(f"wrote {len(rows)} rows to data/{name}")
 
 

@@ -49,33 +49,12 @@ EXTENSION_METHODS = ("none", "YaRN")
 UNVERIFIED = "unverified"  # filter value that selects rows whose cell is empty
 
 
-CATALOG_DTYPES = {
-    "model_id": "string",
-    "generation": "string",
-    "series": "string",
-    "line": "string",
-    "variant": "string",
-    "params_b": "Float64",
-    "active_params_b": "Float64",
-    "params_basis": "string",
-    "context_length": "Int64",
-    "extended_context": "Int64",
-    "extension_method": "string",
-    "license": "string",
-    "release": "string",
-    "vision_patch_size": "Int64",
-    "vision_merge_size": "Int64",
-    "image_tokens_fixed": "Int64",
-    "fill_in_middle": "boolean",
-    "source": "string",
-    "notes": "string",
-}
 
 
 @checked
 def load_catalog() -> pd.DataFrame:
     """Return data/catalog.csv (one row per checkpoint) with explicit dtypes, after validating it."""
-    return read_table(CATALOG_FILE, dtypes=CATALOG_DTYPES, required=tuple(CATALOG_DTYPES), check=catalog_problems)
+    return read_table(CATALOG_FILE, check=catalog_problems)
 
 
 def _bad_values(table: pd.DataFrame, column: str, allowed: Iterable[str]) -> list[str]:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import math
 import os
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+
+from qwen_lessons.schemas import BOOL, INT, TEXT, TableSchema, schema
 from qwen_lessons.validation import checked
 
 DATA_ENV_VAR = "QWEN_LESSONS_DATA"
@@ -41,16 +46,19 @@ def data_path(name: str) -> Path:
 
 
 @checked
-def read_table(name: str, dtypes: dict[str, str] | None = None, required: tuple[str, ...] = (),
-               check: Callable[[pd.DataFrame], list[str]] | None = None) -> pd.DataFrame:
-    """Read a CSV from data/ with explicit dtypes, checking required columns and that every row has a source.
+def read_table(name: str, check: Callable[[pd.DataFrame], list[str]] | None = None, *,
+               as_text: bool = False) -> pd.DataFrame:
+    """Read a CSV from data/ by its schema (qwen_lessons.schemas), refusing a malformed file with its line number.
 
-    ``check(table)`` returns the table's rule violations (an empty list when valid); any violation raises
-    DataFileError naming the file. Cached per file version: the path and modification time key the cache, so
-    an edited file, or another data folder set in $QWEN_LESSONS_DATA, is read (and checked) afresh."""
+    ``check(table)`` adds a table's own rules across rows (an empty list when valid); any violation raises
+    DataFileError naming the file. ``as_text`` returns every column as text (empty cells stay missing), for
+    lessons that count what a source left empty. Cached per file version: the path, size and modification time
+    key the cache, so an edited file, or another data folder set in $QWEN_LESSONS_DATA, is read afresh."""
+    table_schema = schema(name)
     path = data_path(name)
-    return _read_table_cached(str(path), path.stat().st_mtime_ns, tuple(sorted((dtypes or {}).items())),
-                              tuple(required), check).copy()
+    status = path.stat()
+    typed, text = _read_table_cached(str(path), status.st_mtime_ns, status.st_size, table_schema.file, check)
+    return (text if as_text else typed).copy()
 
 
 @checked
@@ -61,21 +69,82 @@ def row_as_dict(row: pd.Series) -> dict:
 
 
 @lru_cache(maxsize=64)
-def _read_table_cached(path: str, mtime_ns: int, dtype_items: tuple, required: tuple[str, ...],
-                       check: Callable[[pd.DataFrame], list[str]] | None) -> pd.DataFrame:
-    dtypes = dict(dtype_items)
+def _read_table_cached(path: str, mtime_ns: int, size: int, schema_name: str,
+                       check: Callable[[pd.DataFrame], list[str]] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The typed table and the same cells as written (text, missing when empty)."""
+    name, table_schema = Path(path).name, schema(schema_name)
     try:
-        table = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
-    except (ValueError, pd.errors.ParserError) as error:
-        raise DataFileError(f"{path}: cannot be parsed as CSV with the expected types ({error})") from None
-    missing = [column for column in required if column not in table.columns]
-    if missing:
-        raise DataFileError(f"{path}: missing column(s) {missing}; found {list(table.columns)}")
-    if "source" in table.columns:
-        unsourced = table.index[table["source"].isna() | (table["source"].astype(str).str.strip() == "")]
-        if len(unsourced):
-            raise DataFileError(f"{path}: row(s) {[int(i) + 2 for i in unsourced]} have no source")
+        text = Path(path).read_bytes().decode("utf-8-sig")  # a byte-order mark (Excel's UTF-8) is tolerated
+    except UnicodeDecodeError as error:
+        raise DataFileError(f"{name}: not UTF-8 text ({error})") from None
+    records = list(csv.reader(io.StringIO(text, newline="")))  # CRLF line ends are tolerated too
+    lines = _record_lines(text)
+    if not records or not any(cell.strip() for cell in records[0]):
+        raise DataFileError(f"{name}: line 1: the header row is missing")
+    header = records[0]
+    expected = list(table_schema.dtypes)
+    missing = [column for column in expected if column not in header]
+    unknown = [column for column in header if column not in table_schema.dtypes]
+    if missing or unknown:
+        raise DataFileError(f"{name}: line 1: header {'lacks ' + str(missing) if missing else ''}"
+                            f"{' and ' if missing and unknown else ''}{'has unknown ' + str(unknown) if unknown else ''}"
+                            f"; the columns are {expected}")
+    rows = [(line, record) for line, record in zip(lines[1:], records[1:], strict=True) if record]
+    if not rows:
+        raise DataFileError(f"{name}: has a header but no rows")
+    columns: dict[str, list] = {column: [] for column in header}
+    texts: dict[str, list] = {column: [] for column in header}
+    seen: dict[tuple, int] = {}
+    for line, record in rows:
+        if len(record) != len(header):
+            raise DataFileError(f"{name}: line {line}: {len(record)} cells where the header has {len(header)} "
+                                f"({'a truncated file or ' if len(record) < len(header) else ''}a stray comma?)")
+        cells = dict(zip(header, record, strict=True))
+        for column, cell in cells.items():
+            columns[column].append(_cell(name, line, column, cell, table_schema))
+            texts[column].append(cell if cell.strip() else None)
+        key = tuple(cells[column] for column in table_schema.key)
+        if key in seen:
+            raise DataFileError(f"{name}: line {line} repeats the key {dict(zip(table_schema.key, key, strict=True))} "
+                                f"of line {seen[key]}")
+        seen[key] = line
+    table = pd.DataFrame({column: pd.array(columns[column], dtype=table_schema.dtypes[column]) for column in expected})
     problems = check(table) if check is not None else []
     if problems:
-        raise DataFileError(f"{Path(path).name}: {len(problems)} problem(s): " + "; ".join(problems))
-    return table
+        raise DataFileError(f"{name}: {len(problems)} problem(s): " + "; ".join(problems))
+    return table, pd.DataFrame({column: pd.array(texts[column], dtype="string") for column in expected})
+
+
+def _record_lines(text: str) -> list[int]:
+    """The 1-based line on which each CSV record starts (a quoted cell may span lines)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    starts, previous = [], 0
+    for _ in reader:
+        starts.append(previous + 1)
+        previous = reader.line_num
+    return starts
+
+
+def _cell(name: str, line: int, column: str, cell: str, table_schema: TableSchema):
+    """One CSV cell as its column's type, None when empty; DataFileError naming file, line and column otherwise."""
+    where = f"{name}: line {line}, column {column!r}"
+    if cell.strip() == "":
+        if column in table_schema.filled:
+            raise DataFileError(f"{where}: is empty, but every row must fill it"
+                                + (" (say where the row's facts come from)" if column == "source" else ""))
+        return None
+    kind = table_schema.dtypes[column]
+    if kind == TEXT:
+        return cell
+    if kind == BOOL:
+        if cell.strip().lower() not in ("true", "false"):
+            raise DataFileError(f"{where}: {cell!r} is not true or false")
+        return cell.strip().lower() == "true"
+    try:
+        value = int(cell) if kind == INT else float(cell)
+    except ValueError:
+        raise DataFileError(f"{where}: {cell!r} is not {'a whole number' if kind == INT else 'a number'}") from None
+    low, high = table_schema.range_of(column)
+    if not math.isfinite(value) or not low <= value <= high:
+        raise DataFileError(f"{where}: {cell!r} is outside {low:g} to {high:g}")
+    return value

@@ -357,19 +357,12 @@ def data_scenarios(model_id: str, method: str, gpu_id: str, *, tokens_per_exampl
 # ---------------------------------------------------------------- published numbers
 
 
-PUBLISHED_DTYPES = {
-    "table": "string", "model_size": "string", "model_id": "string", "method": "string", "method_key": "string",
-    "bits": "Int64", "superseded": "boolean", "seq_len": "Int64", "micro_batch": "Int64", "nodes": "Int64",
-    "gpus_per_node": "Int64", "zero_stage": "Int64", "lora_rank": "Int64", "lora_targets": "string",
-    "memory_gb": "float64", "gb_per_billion": "float64", "status": "string", "speed_s_per_it": "float64",
-    "gpu": "string", "conditions": "string", "source": "string",
-}
 
 
 @checked
 def load_published() -> pd.DataFrame:
     """data/finetune_memory.csv: published fine-tuning memory (LLaMA-Factory estimates, Qwen measurements)."""
-    return read_table(PUBLISHED_FILE, dtypes=PUBLISHED_DTYPES, required=tuple(PUBLISHED_DTYPES))
+    return read_table(PUBLISHED_FILE)
 
 
 def _estimate_for_row(row) -> TrainingMemory:

@@ -13,23 +13,12 @@ from qwen_lessons.validation import checked
 HARDWARE_FILE = "hardware.csv"
 KINDS = ("consumer", "datacenter", "apple", "cpu")
 
-_DTYPES = {
-    "gpu_id": "string",
-    "name": "string",
-    "kind": "string",
-    "memory_gb": "float64",
-    "memory_type": "string",
-    "memory_bandwidth_gbs": "float64",
-    "bf16_tflops": "float64",
-    "note": "string",
-    "source": "string",
-}
 
 
 @checked
 def load_hardware() -> pd.DataFrame:
     """The sourced hardware table (one row per gpu_id); memory in GB as sold, bandwidth in GB/s, dense bf16 TFLOPS."""
-    table = read_table(HARDWARE_FILE, dtypes=_DTYPES, required=tuple(_DTYPES))
+    table = read_table(HARDWARE_FILE)
     unknown = sorted(set(table["kind"]) - set(KINDS))
     if unknown:
         raise ValueError(f"{HARDWARE_FILE}: kind must be one of {KINDS}, found {unknown}")

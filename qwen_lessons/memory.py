@@ -283,29 +283,12 @@ def rule_weights_plus_kv(
     return naive_weights_gib(ckpt, quantization) + kv
 
 
-_SPEED_DTYPES = {
-    "model_id": "string",
-    "quantization": "string",
-    "framework": "string",
-    "gpu": "string",
-    "gpu_id": "string",
-    "gpu_num": "Int64",
-    "batch_size": "Int64",
-    "input_length": "Int64",
-    "output_length": "Int64",
-    "tokens_per_s": "float64",
-    "peak_memory_gib": "float64",
-    "speed_definition": "string",
-    "memory_definition": "string",
-    "note": "string",
-    "source": "string",
-}
 
 
 @checked
 def load_speed_benchmark() -> pd.DataFrame:
     """Qwen's published Qwen2.5 speed/memory table (A100 80GB, batch 1, 2048 generated tokens)."""
-    return read_table(SPEED_FILE, dtypes=_SPEED_DTYPES, required=tuple(_SPEED_DTYPES))
+    return read_table(SPEED_FILE)
 
 
 @lru_cache(maxsize=1)

@@ -19,39 +19,15 @@ from types import MappingProxyType
 import pandas as pd
 
 from qwen_lessons.data import data_path, read_table, row_as_dict
+from qwen_lessons.schemas import BOOL, INT, SCHEMAS
 from qwen_lessons.validation import checked
 
 ARCHITECTURES_FILE = "architectures.csv"
 ORG_PREFIX = "Qwen/"
 
-INT_COLUMNS = (
-    "num_hidden_layers",
-    "hidden_size",
-    "intermediate_size",
-    "quantized_intermediate_size",
-    "num_attention_heads",
-    "num_key_value_heads",
-    "head_dim",
-    "vocab_size",
-    "max_position_embeddings",
-    "num_experts",
-    "num_experts_per_tok",
-    "moe_intermediate_size",
-    "shared_expert_intermediate_size",
-    "full_attention_interval",
-    "linear_num_key_heads",
-    "linear_num_value_heads",
-    "linear_key_head_dim",
-    "linear_value_head_dim",
-    "linear_conv_kernel_dim",
-)
-BOOL_COLUMNS = ("tie_word_embeddings", "attention_output_gate", "attention_bias", "qk_norm")
-STR_COLUMNS = ("model_id", "architecture", "torch_dtype", "source", "notes")
-ARCH_DTYPES = {
-    **{column: "Int64" for column in INT_COLUMNS},
-    **{column: "boolean" for column in BOOL_COLUMNS},
-    **{column: "string" for column in STR_COLUMNS},
-}
+SCHEMA = SCHEMAS[ARCHITECTURES_FILE]  # the table's columns and types live in qwen_lessons.schemas
+INT_COLUMNS = SCHEMA.columns_of(INT)
+BOOL_COLUMNS = SCHEMA.columns_of(BOOL)
 # Columns every row needs before any calculator can read it.
 REQUIRED_NUMBERS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim",
                     "vocab_size")
@@ -68,7 +44,7 @@ FUSED_QKV_ARCHITECTURES = ("qwen",)
 @checked
 def load_architectures() -> pd.DataFrame:
     """Return data/architectures.csv: one row per model_id, integers as Int64, flags as nullable booleans."""
-    return read_table(ARCHITECTURES_FILE, dtypes=ARCH_DTYPES, required=tuple(ARCH_DTYPES), check=architecture_problems)
+    return read_table(ARCHITECTURES_FILE, check=architecture_problems)
 
 
 def _not_positive_integers(table: pd.DataFrame, column: str) -> list[str]:
@@ -358,7 +334,7 @@ def describe(config: Mapping) -> Checkpoint:
     """Build a Checkpoint from a config mapping with the architecture table's columns (no table lookup)."""
     if not isinstance(config, Mapping):
         raise ValueError(f"config must be a mapping of architecture columns, got {type(config).__name__}")
-    full = _complete({**{key: None for key in ARCH_DTYPES}, "architecture": "", **dict(config)})
+    full = _complete({**{key: None for key in SCHEMA.dtypes}, "architecture": "", **dict(config)})
     kinds, matrices, vectors = _build(full)
     quantized = matrices
     if full.get("quantized_intermediate_size"):

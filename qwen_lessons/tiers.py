@@ -164,19 +164,11 @@ def achieved_fraction_summary() -> pd.DataFrame:
 # Quality by size
 # ---------------------------------------------------------------------------------------------------------------
 
-_BENCH_DTYPES = {
-    "model": "string",
-    "variant": "string",
-    "benchmark": "string",
-    "score": "string",
-    "shots_or_setting": "string",
-    "source": "string",
-}
 
 
 @lru_cache(maxsize=1)
 def _benchmarks() -> pd.DataFrame:
-    table = read_table(BENCHMARKS_FILE, dtypes=_BENCH_DTYPES, required=tuple(k for k in _BENCH_DTYPES if k != "shots_or_setting"))
+    table = read_table(BENCHMARKS_FILE)
     table["score_value"] = pd.to_numeric(table["score"], errors="coerce")
     table["group"] = table["variant"].map(variant_group)
     table["report"] = np.where(table["source"].str.contains("Qwen3 Technical Report"), REPORTS[1], REPORTS[0])

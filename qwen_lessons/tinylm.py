@@ -135,7 +135,7 @@ def corpus_paragraphs() -> list[str]:
 def _instruction_table():
     from qwen_lessons.data import read_table
 
-    return read_table("tiny_instructions.csv", dtypes={"topic": "string", "answer": "string"}, required=("topic", "answer"))
+    return read_table("tiny_instructions.csv")
 
 
 @checked

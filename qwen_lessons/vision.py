@@ -35,23 +35,6 @@ DEFAULT_BUDGET = "qwen-vl-utils"
 DEFAULT_SOURCE_FPS = 30.0  # the frame rate of the clip before sampling; a model of a typical phone video
 
 
-_INT_COLUMNS = (
-    "patch_size", "spatial_merge_size", "resize_factor", "temporal_patch_size", "fixed_image_side",
-    "fixed_image_tokens", "wrapper_tokens", "video_min_tokens", "video_max_tokens", "video_min_frames",
-    "video_max_frames", "frame_factor",
-)
-GENERATION_DTYPES = {
-    **{column: "Int64" for column in _INT_COLUMNS},
-    "video_total_pixels": "Float64",
-    "video_fps": "Float64",
-    "video_timestamps": "boolean",
-    **{column: "string" for column in ("generation", "name", "image_input", "helper", "frame_rounding", "source", "notes")},
-}
-BUDGET_DTYPES = {
-    **{column: "Int64" for column in ("min_tokens", "max_tokens", "min_pixels", "max_pixels")},
-    **{column: "string" for column in ("budget", "label", "applies_to", "rules", "source", "notes")},
-}
-SAMPLE_DTYPES = {"file": "string", "height": "Int64", "width": "Int64", "description": "string", "source": "string"}
 
 
 # ---------------------------------------------------------------- the sourced constants
@@ -86,19 +69,19 @@ class Generation:
 @checked
 def generations_table() -> pd.DataFrame:
     """Return data/vision_generations.csv with explicit dtypes: one row per vision-language generation."""
-    return read_table(GENERATIONS_FILE, dtypes=GENERATION_DTYPES, required=tuple(GENERATION_DTYPES))
+    return read_table(GENERATIONS_FILE)
 
 
 @checked
 def budgets_table() -> pd.DataFrame:
     """Return data/vision_pixel_budgets.csv: the named min_pixels/max_pixels settings."""
-    return read_table(BUDGETS_FILE, dtypes=BUDGET_DTYPES, required=tuple(BUDGET_DTYPES))
+    return read_table(BUDGETS_FILE)
 
 
 @checked
 def samples_table() -> pd.DataFrame:
     """Return data/vision_samples.csv: the course's sample pictures with their sizes."""
-    return read_table(SAMPLES_FILE, dtypes=SAMPLE_DTYPES, required=tuple(SAMPLE_DTYPES))
+    return read_table(SAMPLES_FILE)
 
 
 @checked

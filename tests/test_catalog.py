@@ -83,7 +83,7 @@ def test_load_catalog_refuses_a_broken_file(tmp_path, monkeypatch):
     monkeypatch.setenv(data.DATA_ENV_VAR, str(tmp_path))
     data._read_table_cached.cache_clear()
     try:
-        with pytest.raises(DataFileError, match="duplicate model_id"):
+        with pytest.raises(DataFileError, match="catalog.csv: line 3 repeats the key"):
             catalog.load_catalog()
     finally:
         monkeypatch.delenv(data.DATA_ENV_VAR)

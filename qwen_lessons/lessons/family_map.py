@@ -10,7 +10,7 @@ import pandas as pd
 from qwen_lessons.plotting import log_scale
 
 from qwen_lessons import models
-from qwen_lessons.catalog import CATALOG_DTYPES, CATALOG_FILE, GENERATIONS, LICENSES, LINES, UNVERIFIED, VARIANTS, filter_catalog, is_moe, load_catalog
+from qwen_lessons.catalog import CATALOG_FILE, GENERATIONS, LICENSES, LINES, UNVERIFIED, VARIANTS, filter_catalog, is_moe, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.vision import band_verdict
 from qwen_lessons.validation import checked
@@ -129,7 +129,7 @@ def unverified_summary(table: pd.DataFrame | None = None) -> pd.DataFrame:
 @checked
 def printed_decimals(model_id: str) -> int:
     """How many decimals the catalog prints for a model's published size (0 for '235', 2 for '0.49')."""
-    raw = read_table(CATALOG_FILE, dtypes={column: "string" for column in CATALOG_DTYPES})
+    raw = read_table(CATALOG_FILE, as_text=True)
     text = raw.loc[raw["model_id"] == model_id, "params_b"]
     if text.empty or pd.isna(text.iloc[0]):
         raise ValueError(f"model_id {model_id!r} has no published size in the catalog")

@@ -1,0 +1,123 @@
+"""Every lesson: the one description of each table in data/ — its columns and their types, its key, the columns
+every row must fill, and the range of its numbers.
+
+`qwen_lessons.data.read_table(name)` reads a file by its schema and refuses it, naming the file and the 1-based
+CSV line, when a column is missing or unknown, a row has too many or too few cells (a truncated file), a cell is
+not of its column's type, a number is out of range (negative, or not finite), a filled column is empty, a row
+has no source, or two rows share a key. `data/README.md` documents the same columns in the same order (a test
+holds the two together).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+# Column types, as the pandas dtypes the loaders return: nullable integers and booleans, text, floats.
+INT, FLOAT, NULLABLE_FLOAT, BOOL, TEXT = "Int64", "float64", "Float64", "boolean", "string"
+NUMERIC = (INT, FLOAT, NULLABLE_FLOAT)
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """One CSV in data/: columns in file order with their dtypes, the key, the filled columns, number ranges."""
+
+    file: str
+    dtypes: MappingProxyType
+    key: tuple[str, ...]
+    filled: tuple[str, ...] = ("source",)
+    # (low, high) per numeric column; a numeric column not listed must be >= 0 (no table holds a negative fact)
+    ranges: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def columns_of(self, dtype: str) -> tuple[str, ...]:
+        return tuple(column for column, kind in self.dtypes.items() if kind == dtype)
+
+    def range_of(self, column: str) -> tuple[float, float]:
+        return self.ranges.get(column, (0, float("inf")))
+
+
+def _schema(file: str, columns: list[tuple[str, str]], key: tuple[str, ...], filled: tuple[str, ...] = (),
+            ranges: dict | None = None) -> TableSchema:
+    names = [name for name, _ in columns]
+    assert len(set(names)) == len(names) and set(key) <= set(names), file  # a schema mistake, caught at import
+    return TableSchema(file, MappingProxyType(dict(columns)), key, tuple(dict.fromkeys((*filled, "source"))),
+                       MappingProxyType(ranges or {}))
+
+
+def _typed(kind: str, *names: str) -> list[tuple[str, str]]:
+    return [(name, kind) for name in names]
+
+
+SCHEMAS = MappingProxyType({schema.file: schema for schema in (
+    _schema("catalog.csv", [
+        *_typed(TEXT, "model_id", "generation", "series", "line", "variant"),
+        *_typed(NULLABLE_FLOAT, "params_b", "active_params_b"), ("params_basis", TEXT),
+        *_typed(INT, "context_length", "extended_context"), *_typed(TEXT, "extension_method", "license", "release"),
+        *_typed(INT, "vision_patch_size", "vision_merge_size", "image_tokens_fixed"), ("fill_in_middle", BOOL),
+        *_typed(TEXT, "source", "notes"),
+    ], key=("model_id",), filled=("model_id", "generation", "series", "line")),
+    _schema("architectures.csv", [
+        *_typed(TEXT, "model_id", "architecture"),
+        *_typed(INT, "num_hidden_layers", "hidden_size", "intermediate_size", "quantized_intermediate_size",
+                "num_attention_heads", "num_key_value_heads", "head_dim", "vocab_size", "max_position_embeddings"),
+        ("tie_word_embeddings", BOOL), ("torch_dtype", TEXT),
+        *_typed(INT, "num_experts", "num_experts_per_tok", "moe_intermediate_size", "shared_expert_intermediate_size",
+                "full_attention_interval", "linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim",
+                "linear_value_head_dim", "linear_conv_kernel_dim"),
+        *_typed(BOOL, "attention_output_gate", "attention_bias", "qk_norm"), *_typed(TEXT, "source", "notes"),
+    ], key=("model_id",), filled=("model_id", "architecture", "num_hidden_layers", "hidden_size")),
+    _schema("benchmarks.csv", _typed(TEXT, "model", "variant", "benchmark", "score", "shots_or_setting", "source"),
+            key=("model", "variant", "benchmark", "shots_or_setting", "source"),
+            filled=("model", "variant", "benchmark", "score")),
+    _schema("finetune_memory.csv", [
+        *_typed(TEXT, "table", "model_size", "model_id", "method", "method_key"), ("bits", INT), ("superseded", BOOL),
+        *_typed(INT, "seq_len", "micro_batch", "nodes", "gpus_per_node", "zero_stage", "lora_rank"),
+        ("lora_targets", TEXT), *_typed(FLOAT, "memory_gb", "gb_per_billion"), ("status", TEXT),
+        ("speed_s_per_it", FLOAT), *_typed(TEXT, "gpu", "conditions", "source"),
+    ], key=("table", "model_size", "method", "bits", "seq_len", "micro_batch", "nodes", "gpus_per_node", "zero_stage",
+            "gpu", "superseded", "conditions"), filled=("table", "method"), ranges={"zero_stage": (0, 3)}),
+    _schema("hardware.csv", [
+        *_typed(TEXT, "gpu_id", "name", "kind"), ("memory_gb", FLOAT), ("memory_type", TEXT),
+        *_typed(FLOAT, "memory_bandwidth_gbs", "bf16_tflops"), *_typed(TEXT, "note", "source"),
+    ], key=("gpu_id",), filled=("gpu_id", "name", "kind", "memory_gb", "memory_bandwidth_gbs")),
+    _schema("speed_benchmark_qwen25.csv", [
+        *_typed(TEXT, "model_id", "quantization", "framework", "gpu", "gpu_id"),
+        *_typed(INT, "gpu_num", "batch_size", "input_length", "output_length"),
+        *_typed(FLOAT, "tokens_per_s", "peak_memory_gib"),
+        *_typed(TEXT, "speed_definition", "memory_definition", "note", "source"),
+    ], key=("model_id", "quantization", "framework", "gpu_num", "batch_size", "input_length"),
+       filled=("model_id", "quantization", "framework")),
+    _schema("tiny_instructions.csv", _typed(TEXT, "topic", "answer", "source"), key=("topic",), filled=("topic", "answer")),
+    _schema("vision_generations.csv", [
+        *_typed(TEXT, "generation", "name", "image_input"),
+        *_typed(INT, "patch_size", "spatial_merge_size", "resize_factor", "temporal_patch_size", "fixed_image_side",
+                "fixed_image_tokens", "wrapper_tokens"), *_typed(TEXT, "helper", "frame_rounding"),
+        *_typed(INT, "video_min_tokens", "video_max_tokens"), *_typed(NULLABLE_FLOAT, "video_total_pixels", "video_fps"),
+        *_typed(INT, "video_min_frames", "video_max_frames", "frame_factor"), ("video_timestamps", BOOL),
+        *_typed(TEXT, "source", "notes"),
+    ], key=("generation",), filled=("generation", "name", "image_input", "patch_size")),
+    _schema("vision_pixel_budgets.csv", [
+        *_typed(TEXT, "budget", "label", "applies_to"), *_typed(INT, "min_tokens", "max_tokens", "min_pixels", "max_pixels"),
+        *_typed(TEXT, "rules", "source", "notes"),
+    ], key=("budget",), filled=("budget", "label", "applies_to", "rules")),
+    _schema("vision_samples.csv", [("file", TEXT), *_typed(INT, "height", "width"), *_typed(TEXT, "description", "source")],
+            key=("file",), filled=("file", "height", "width")),
+    _schema("vision_reference_resizes.csv", [
+        *_typed(TEXT, "implementation", "budget"),
+        ("factor", INT), *_typed(FLOAT, "min_pixels", "max_pixels"),  # a budget scaled by a ratio is fractional
+        *_typed(INT, "height", "width", "resized_height", "resized_width"),
+        ("source", TEXT),
+    ], key=("implementation", "budget", "factor", "min_pixels", "max_pixels", "height", "width"),
+       filled=("implementation", "height", "width", "resized_height", "resized_width")),
+    _schema("vision_reference_frames.csv", [
+        ("implementation", TEXT), ("total_frames", INT), *_typed(FLOAT, "video_fps", "fps"), ("nframes", INT),
+        ("source", TEXT),
+    ], key=("implementation", "total_frames", "video_fps", "fps"), filled=("implementation", "nframes")),
+)})
+
+
+def schema(name: str) -> TableSchema:
+    """The schema of one file in data/; ValueError naming the known files for any other name."""
+    if name not in SCHEMAS:
+        raise ValueError(f"no table schema for {name!r}; the tables are {sorted(SCHEMAS)}")
+    return SCHEMAS[name]
