@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from qwen_lessons.validation import checked
+
 # Column types, as the pandas dtypes the loaders return: nullable integers and booleans, text, floats.
 INT, FLOAT, NULLABLE_FLOAT, BOOL, TEXT = "Int64", "float64", "Float64", "boolean", "string"
 NUMERIC = (INT, FLOAT, NULLABLE_FLOAT)
@@ -116,6 +118,7 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
 )})
 
 
+@checked
 def schema(name: str) -> TableSchema:
     """The schema of one file in data/; ValueError naming the known files for any other name."""
     if name not in SCHEMAS:
