@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.resources
 import io
 import math
 import os
@@ -16,7 +17,7 @@ from qwen_lessons.schemas import BOOL, INT, TEXT, TableSchema, schema
 from qwen_lessons.validation import checked
 
 DATA_ENV_VAR = "QWEN_LESSONS_DATA"
-_BESIDE_PACKAGE = Path(__file__).resolve().parent.parent / "data"  # resolved once: calculators look files up often
+TABLES_PACKAGE = "qwen_lessons.tables"  # data/ in a checkout, installed inside the package (see pyproject.toml)
 
 
 class DataFileError(ValueError):
@@ -25,15 +26,23 @@ class DataFileError(ValueError):
 
 @checked
 def data_dir() -> Path:
-    """Return the course's data folder: $QWEN_LESSONS_DATA if set, else ``data/`` beside the package."""
+    """Return the course's data folder: $QWEN_LESSONS_DATA if set, else the qwen_lessons.tables package."""
     override = os.environ.get(DATA_ENV_VAR)
-    folder = Path(override) if override else _BESIDE_PACKAGE
+    folder = Path(override) if override else _installed_tables()
     if not folder.is_dir():
         raise DataFileError(
-            f"data folder not found at {folder}; install the course with `pip install -e .` from its "
-            f"checkout (the package reads data/ beside itself) or set {DATA_ENV_VAR}"
+            f"data folder not found at {folder}; reinstall the course (`pip install .` or `pip install -e .` from "
+            f"its checkout) or set {DATA_ENV_VAR}"
         )
     return folder
+
+
+@lru_cache(maxsize=1)  # found once: calculators look files up often
+def _installed_tables() -> Path:
+    try:
+        return Path(str(importlib.resources.files(TABLES_PACKAGE)))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "data"  # an old install that predates the tables package
 
 
 @checked

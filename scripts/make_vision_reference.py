@@ -10,7 +10,7 @@ so they cannot be imported here), runs those functions on a fixed set of inputs 
 Usage:
     pip download --no-deps -d WHEELS qwen-vl-utils==0.0.8 qwen-vl-utils==0.0.10 qwen-vl-utils==0.0.11 \
         qwen-vl-utils==0.0.14 qwen-omni-utils==0.0.9 transformers==4.57.6
-    python data/make_vision_reference.py WHEELS
+    python scripts/make_vision_reference.py WHEELS
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import random
 import zipfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent / "data"  # the tables are written into data/
 
 # wheel file name -> path of the module inside it; the first helper wheel is the one cited per row
 HELPER_WHEELS = {

@@ -1,7 +1,7 @@
 """Draw the course's sample images (data/images/*.png) and list them in data/vision_samples.csv.
 
 The pictures are made for the course from flat shapes, so they compress to small PNGs and carry no
-third-party content. Run from anywhere: python data/images/make_samples.py
+third-party content. Run from anywhere: python scripts/make_samples.py
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-HERE = Path(__file__).resolve().parent
-SOURCE = "made for the course by data/images/make_samples.py"
+HERE = Path(__file__).resolve().parent.parent / "data" / "images"  # the pictures go into data/images/
+SOURCE = "made for the course by scripts/make_samples.py"
 
 # Okabe-Ito colours, as in qwen_lessons.plotting
 BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, YELLOW, BLACK = (
