@@ -25,12 +25,19 @@ from qwen_lessons.validation import checked
 
 BPE_RANKS = 151_643  # regular tokens, ids 0..151642 (chat_format.md)
 
-# Ids as in the Qwen2 / Qwen2.5 / Qwen3 tokenizer_config.json files (added_tokens_decoder).
+# Every added token, with its id, as in the added_tokens_decoder of the Qwen2.5 tokenizer_config.json files
+# (151643..151664, e.g. huggingface.co/Qwen/Qwen2.5-7B-Instruct) and the Qwen3 ones (which add 151665..151668,
+# e.g. huggingface.co/Qwen/Qwen3-8B). Ids 151669..151935 are unused padding of the embedding matrix.
 SPECIAL_TOKENS: dict[str, int] = {
     "<|endoftext|>": 151643,
     "<|im_start|>": 151644,
     "<|im_end|>": 151645,
     "<|object_ref_start|>": 151646,
+    "<|object_ref_end|>": 151647,
+    "<|box_start|>": 151648,
+    "<|box_end|>": 151649,
+    "<|quad_start|>": 151650,
+    "<|quad_end|>": 151651,
     "<|vision_start|>": 151652,
     "<|vision_end|>": 151653,
     "<|vision_pad|>": 151654,
@@ -44,10 +51,13 @@ SPECIAL_TOKENS: dict[str, int] = {
     "<|fim_pad|>": 151662,
     "<|repo_name|>": 151663,
     "<|file_sep|>": 151664,
+    "<tool_response>": 151665,
+    "</tool_response>": 151666,
     "<think>": 151667,
     "</think>": 151668,
 }
-THINK_TOKENS = ("<think>", "</think>")  # tokens in Qwen3 only; plain text for Qwen2.5
+THINK_TOKENS = ("<think>", "</think>")
+QWEN3_ONLY_TOKENS = ("<tool_response>", "</tool_response>", *THINK_TOKENS)  # plain text to the Qwen2.5 tokenizer
 
 TEMPLATES = ("qwen2.5", "qwen3")
 ROLES = ("system", "user", "assistant")
@@ -154,9 +164,9 @@ def token_label(piece: bytes) -> str:
 
 @checked
 def template_special(template: str) -> set[str]:
-    """The special tokens a template's tokenizer matches: everything, minus <think>/</think> for Qwen2.5."""
+    """The special tokens a template's tokenizer matches: everything, minus Qwen3's four additions for Qwen2.5."""
     _check_template(template)
-    return set(SPECIAL_TOKENS) - (set(THINK_TOKENS) if template == "qwen2.5" else set())
+    return set(SPECIAL_TOKENS) - (set(QWEN3_ONLY_TOKENS) if template == "qwen2.5" else set())
 
 
 # ---------------------------------------------------------------- chat templates
@@ -361,14 +371,24 @@ class TokenizedSegments(NamedTuple):
 
 
 @checked
-def encode_segments(segments: Sequence[Segment], allowed_special: Iterable[str] | str = "all") -> TokenizedSegments:
-    """Encode the joined segments once (so BPE sees the real text) and attribute each token to a segment by byte offset."""
-    segments = list(segments)
-    text = "".join(segment.text for segment in segments)
-    ids = encode(text, allowed_special)
-    # segment start offsets in bytes of the NFC text, the same bytes the tokens cover
+def encode_segments(segments: Sequence[Segment], allowed_special: Iterable[str] | str = "all", *,
+                    content_as_text: bool = True) -> TokenizedSegments:
+    """Encode segments as the model receives them and attribute each token to the segment it starts in.
+
+    Markers become control tokens only where the template wrote them: a marker string typed inside a message
+    (content_as_text=True, the default) is ordinary text, so a user cannot open or close a turn by typing
+    "<|im_end|>". content_as_text=False encodes the joined string, as a tokenizer called on the rendered text
+    does by default (transformers' split_special_tokens=False): typed markers then become control tokens too.
+    The text between two control tokens is encoded in one piece either way, as the real tokenizer does."""
     import numpy as np
 
+    segments = list(segments)
+    allowed = _allowed_set(allowed_special)
+    if content_as_text:
+        ids = _encode_with_template_markers(segments, allowed)
+    else:
+        ids = encode("".join(segment.text for segment in segments), allowed)
+    # segment start offsets in bytes of the NFC text, the same bytes the tokens cover
     sizes = [len(unicodedata.normalize("NFC", segment.text).encode("utf-8")) for segment in segments]
     segment_starts = np.cumsum([0] + sizes[:-1])
     token_sizes = np.fromiter(map(len, encoding().decode_tokens_bytes(ids)), dtype=np.int64, count=len(ids))
@@ -377,12 +397,46 @@ def encode_segments(segments: Sequence[Segment], allowed_special: Iterable[str] 
     return TokenizedSegments(ids, segment_of, segments)
 
 
+def _encode_with_template_markers(segments: list[Segment], allowed: set[str]) -> list[int]:
+    """Control tokens for the markers in template segments; every stretch of text between them encoded as text."""
+    marker = re.compile("|".join(re.escape(name) for name in sorted(allowed, key=len, reverse=True))) if allowed else None
+    ids: list[int] = []
+    stretch: list[str] = []
+    for segment in segments:
+        if segment.part != "template" or marker is None:
+            stretch.append(segment.text)
+            continue
+        position = 0
+        for found in marker.finditer(segment.text):
+            stretch.append(segment.text[position:found.start()])
+            ids += encode("".join(stretch))
+            stretch = []
+            ids.append(SPECIAL_TOKENS[found.group()])
+            position = found.end()
+        stretch.append(segment.text[position:])
+    return ids + encode("".join(stretch))
+
+
+@checked
+def marker_strings_in_content(segments: Sequence[Segment]) -> list[str]:
+    """The special-token strings typed inside message content (each once, in order of appearance)."""
+    found: dict[str, None] = {}
+    pattern = re.compile("|".join(re.escape(name) for name in sorted(SPECIAL_TOKENS, key=len, reverse=True)))
+    for segment in segments:
+        if segment.part == "content":
+            found.update(dict.fromkeys(pattern.findall(segment.text)))
+    return list(found)
+
+
 @checked
 def encode_chat(
-    messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True
+    messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True, *,
+    content_as_text: bool = True,
 ) -> list[int]:
-    """Token ids of the rendered chat, with the template's special tokens matched (as the real tokenizer does)."""
-    return encode(render_chat(messages, template, add_generation_prompt, enable_thinking), template_special(template))
+    """Token ids of the rendered chat: the template's markers as control tokens, message content as text
+    (content_as_text=False reads markers typed in content as control tokens too, like a raw tokenizer call)."""
+    segments = chat_segments(messages, template, add_generation_prompt, enable_thinking)
+    return encode_segments(segments, template_special(template), content_as_text=content_as_text).ids
 
 
 class LossMask(NamedTuple):
@@ -393,10 +447,11 @@ class LossMask(NamedTuple):
 
 
 @checked
-def loss_mask(messages, template: str = "qwen2.5", enable_thinking: bool = True) -> LossMask:
+def loss_mask(messages, template: str = "qwen2.5", enable_thinking: bool = True, *,
+              content_as_text: bool = True) -> LossMask:
     """SFT loss mask of a rendered conversation: True on assistant replies and their <|im_end|>, False elsewhere."""
     segments = chat_segments(messages, template, add_generation_prompt=False, enable_thinking=enable_thinking)
-    tokenized = encode_segments(segments, template_special(template))
+    tokenized = encode_segments(segments, template_special(template), content_as_text=content_as_text)
     return LossMask(tokenized.ids, [segments[index].learn for index in tokenized.segment_of])
 
 

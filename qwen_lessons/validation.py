@@ -314,7 +314,7 @@ RULES: dict[str, Rule] = {
     "source_fps": number(0, 1_000, "frames per second", above_low=True),
     "total_frames": integer(1, 100_000_000, "frames"),
     # flags
-    "checkpointing": flag, "as_text": flag, "fused_loss": flag, "train_embeddings": flag, "add_generation_prompt": flag,
+    "checkpointing": flag, "as_text": flag, "content_as_text": flag, "fused_loss": flag, "train_embeddings": flag, "add_generation_prompt": flag,
     "enable_thinking": flag, "memory_modelled": flag, "passed": flag, "now": flag, "visible": flag,
     # text
     "text": text(), "prompt": text(1_000_000), "question": text(100_000), "prefix": text(1_000_000),

@@ -28,7 +28,6 @@ import pkgutil
 import resource
 import signal
 import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -36,7 +35,7 @@ import pandas as pd
 import qwen_lessons
 from qwen_lessons import validation
 
-CALL_SECONDS = 20  # generous: the slowest honest call (training the tiny model) takes a few seconds
+CALL_SECONDS = 30  # generous: the slowest honest call (training the tiny model) takes a few seconds
 MEMORY_CAP_BYTES = 6 * 2**30
 
 # Modules whose functions take no learner values: the package's own plumbing, called with widgets and callables.
@@ -162,6 +161,11 @@ def _examples():
         "contexts": np.zeros((1, tinylm.CONTEXT), dtype=np.int64), "contexts.context_curve": [1024, 2048],
         "vocab.windows": tinylm.tiny_vocab(),
         "results": Factory(lambda: fine_tuning.starting_point_experiment(sizes=(0, 10), steps=5, pretrain_steps=5)),
+        # the experiments run small here: the hostile value is what is tested, not the training
+        "sizes.data_size_experiment": (10,), "steps.data_size_experiment": 5,
+        "sizes.starting_point_experiment": (0, 10), "steps.starting_point_experiment": 5,
+        "pretrain_steps.starting_point_experiment": 5, "steps.pretrain": 20, "steps.instruct": 5,
+        "n_examples.instruct": 10, "steps.fine_tune": 5, "steps.instruction_tune": 5, "steps.train": 5,
         "my_smart_resize": lambda h, w, f, lo, hi: (h, w), "version_info": (3, 11, 7), "message": "x",
     }
 
@@ -268,7 +272,6 @@ def probe(qualified, function, owner, examples):
                                                    isinstance(example, list | tuple | dict | np.ndarray | pd.Series)):
                 continue
             finding = {"function": qualified, "argument": parameter.name, "value": label}
-            started = time.perf_counter()
             try:
                 result = call(function, {**arguments, parameter.name: hostile})
             except Slow:
@@ -285,7 +288,6 @@ def probe(qualified, function, owner, examples):
             except Exception as error:  # noqa: BLE001
                 yield finding | {"problem": f"{type(error).__name__}: {str(error)[:160]}"}
                 continue
-            elapsed = time.perf_counter() - started
             if label in NEVER_VALID and not qualified.startswith(ANSWER_CHECKERS):
                 yield finding | {"problem": f"accepted silently, returned {type(result).__name__}"}
                 continue
@@ -294,8 +296,6 @@ def probe(qualified, function, owner, examples):
                 yield finding | {"problem": "result holds inf or NaN"}
             elif valid_signs and any(v < 0 for v in found) and all(valid_signs):
                 yield finding | {"problem": "result holds a negative number where a valid call's are not"}
-            elif elapsed > CALL_SECONDS / 2:
-                yield finding | {"problem": f"took {elapsed:.1f} s"}
 
 
 def main(modules: list[str]) -> None:

@@ -21,6 +21,7 @@ from qwen_lessons.tokens import (
     chat_segments,
     encode,
     encode_segments,
+    marker_strings_in_content,
     fim_segments,
     mixed_text,
     parse_conversation,
@@ -43,6 +44,7 @@ class TokenView(NamedTuple):
     from_template: list[bool]
     prompt: str
     mode: str
+    typed_markers: tuple[str, ...] = ()  # special-token strings found inside message content (kept as text)
 
 
 @checked
@@ -71,7 +73,8 @@ def view_tokens(text: str, mode: str = "base (raw text)", template: str = "qwen2
         segments = chat_segments(messages, template, prompt_next, enable_thinking)
         tokenized = encode_segments(segments, template_special(template))
     from_template = [tokenized.segments[index].part == "template" for index in tokenized.segment_of]
-    return TokenView(tokenized.ids, from_template, "".join(s.text for s in tokenized.segments), mode)
+    typed = tuple(marker_strings_in_content(tokenized.segments)) if mode != "base (raw text)" else ()
+    return TokenView(tokenized.ids, from_template, "".join(s.text for s in tokenized.segments), mode, typed)
 
 
 def _token_span(token_id: int, piece: bytes, from_template: bool, position: int) -> str:
@@ -116,6 +119,10 @@ def view_summary(view: TokenView) -> str:
         line += f"; the template adds <b>{added:,}</b> of them ({share:.0f}%, dark tokens)"
     else:
         line += "; a base model receives the text as it is: no template tokens"
+    if view.typed_markers:
+        names = ", ".join(html.escape(marker) for marker in view.typed_markers)
+        line += (f"<br>⚠ the messages contain marker text ({names}): shown as ordinary tokens, because only the "
+                 f"template may write control tokens (lesson 2, special-token injection)")
     return line
 
 
