@@ -100,22 +100,22 @@ def key(name: str, value) -> str:
     return value
 
 
-def keys(name: str, value):
-    """One name, or a list of 1 to 1,000 names (a filter that accepts any of them)."""
-    if isinstance(value, list | tuple | set | frozenset):
-        if not 1 <= len(value) <= 1_000:
-            raise _refuse(name, "a name or a list of 1 to 1,000 names", value)
-        return [key(f"{name}[{index}]", item) for index, item in enumerate(value)]
-    return key(name, value)
+def _names(fewest: int) -> Rule:
+    """One name, or a list of `fewest` to 1,000 names."""
+    allowed = f"a name or a list of {'at most' if fewest == 0 else f'{fewest} to'} 1,000 names"
+
+    def rule(name: str, value):
+        if isinstance(value, list | tuple | set | frozenset):
+            if not fewest <= len(value) <= 1_000:
+                raise _refuse(name, allowed, value)
+            return [key(f"{name}[{index}]", item) for index, item in enumerate(value)]
+        return key(name, value)
+
+    return rule
 
 
-def names(name: str, value):
-    """A name, or a collection of 0 to 1,000 names (an empty one meaning "none")."""
-    if isinstance(value, list | tuple | set | frozenset):
-        if len(value) > 1_000:
-            raise _refuse(name, "a name or a list of at most 1,000 names", value)
-        return [key(f"{name}[{index}]", item) for index, item in enumerate(value)]
-    return key(name, value)
+keys = _names(1)  # a filter that accepts any of the names
+names = _names(0)  # an empty list means "none"
 
 
 def one_of(*options: str) -> Rule:
@@ -171,9 +171,7 @@ def chat_messages(name: str, value):
 
 def text_or_ids(name: str, value):
     """A prompt as text (at most 1,000,000 characters) or as a list of at most 1,000,000 token ids."""
-    if isinstance(value, str):
-        return text(1_000_000)(name, value)
-    return sequence(integer(0, 2**31 - 1, "a token id"), 1_000_000)(name, value)
+    return (_PROMPT_TEXT if isinstance(value, str) else _PROMPT_IDS)(name, value)
 
 
 def instance(*types: type, what: str) -> Rule:
@@ -219,9 +217,20 @@ def anything(name: str, value):
 
 SEED = integer(0, 2**32 - 1, "a random seed")
 SIDE = integer(1, 100_000, "pixels")
+HEIGHT_WIDTH = pair_of(SIDE, SIDE, what="a (height, width) pair of pixels")
 SECONDS = number(0, 86_400, "seconds", above_low=True)
+FRAME_RATE = number(0, 240, "frames per second", above_low=True)
 TOKEN_ID = integer(0, 2**31 - 1, "a token id")
 TOKEN_IDS = sequence(TOKEN_ID, 10_000_000, empty=True)
+TOKENS = integer(1, 10_000_000, "tokens")
+TOKENS_OR_NONE = integer(0, 10_000_000, "tokens")
+COUNT = integer(1, 100_000)
+STEPS = integer(1, 100_000, "steps")
+BILLIONS = number(0, 100_000, "billion parameters")
+PIXEL_BUDGET = optional(number(1, 1e10, "pixels"))
+CHATS = sequence(chat_messages, 1_000_000)
+_PROMPT_TEXT = text(1_000_000)
+_PROMPT_IDS = sequence(TOKEN_ID, 1_000_000)
 
 
 def _frame(name: str, value):
@@ -265,34 +274,35 @@ _vocab = _class_named("TinyVocab", "a TinyVocab (from tinylm.tiny_vocab)")
 _tiny_model = _class_named("TinyLM", "a TinyLM (from tinylm.pretrain or tinylm.instruct)")
 
 
-def _token_sequences(name: str, value):
-    return sequence(sequence(TOKEN_ID, 1_000_000), 1_000_000)(name, value)
-TOKENS = integer(1, 10_000_000, "tokens")
-COUNT = integer(1, 100_000)
+_token_sequences = sequence(sequence(TOKEN_ID, 1_000_000), 1_000_000)
 
 # The rule of every parameter name used by a public function. A name means one thing across the package.
 RULES: dict[str, Rule] = {
     # checkpoints, hardware, formats: strings looked up in data/, which names the known ones
-    "model_id": model_id, "model": _tiny_model, "start": _tiny_model, "arch_id": key, "_position": anything, "answer_model_id": anything, "gpu_id": key, "quantization": key,
-    "precision": key, "method": key, "template": key, "kv_cache_dtype": key, "attention": key, "generation": key,
-    "budget": key, "benchmark": key, "group": key, "report": optional(key), "framework": optional(key),
-    "modality": key, "purpose": key, "mode": key, "rules": key, "series": key, "variant": key, "line": key,
-    "key": key, "file": key, "name": key,
+    "model_id": model_id, "arch_id": key, "gpu_id": key, "quantization": key, "precision": key, "method": key,
+    "template": key, "kv_cache_dtype": key, "attention": key, "generation": key, "budget": key, "benchmark": key,
+    "group": key, "report": optional(key), "framework": optional(key), "modality": key, "purpose": key, "mode": key,
+    "rules": key, "series": key, "variant": key, "line": key, "key": key, "file": key, "name": key, "license": keys,
+    "allowed_special": names, "target_modules": names, "axis": one_of("x", "y"),
+    "model_ids": sequence(model_id, 1_000), "gpu_ids": optional(sequence(key, 1_000)),
     # token counts and lengths
-    "seq_len": TOKENS, "input_tokens": TOKENS, "output_tokens": integer(0, 10_000_000, "tokens"),
-    "context_tokens": integer(0, 10_000_000, "tokens"), "tokens_per_example": TOKENS, "reserved_output": integer(0, 10_000_000, "tokens"),
-    "used_tokens": integer(0, 10_000_000, "tokens"), "max_new_tokens": integer(0, 10_000, "tokens"),
-    "tokens": number(0, 1e16, "training tokens", above_low=True), "flops": number(0, 1e30, "FLOPs"),
-    "n_bytes": integer(0, 100_000_000, "bytes"), "n_chars": integer(0, 10_000_000, "characters"),
-    "max_shown": integer(1, 100_000, "tokens"), "per_row": integer(1, 1_000, "tokens"),
+    "seq_len": TOKENS, "input_tokens": TOKENS, "output_tokens": TOKENS_OR_NONE, "context_tokens": TOKENS_OR_NONE,
+    "tokens_per_example": TOKENS, "reserved_output": TOKENS_OR_NONE, "used_tokens": TOKENS_OR_NONE,
+    "max_new_tokens": integer(0, 10_000, "tokens"), "tokens": number(0, 1e16, "training tokens", above_low=True),
+    "flops": number(0, 1e30, "FLOPs"), "n_bytes": integer(0, 100_000_000, "bytes"),
+    "n_chars": integer(0, 10_000_000, "characters"), "max_shown": integer(1, 100_000, "tokens"),
+    "per_row": integer(1, 1_000, "tokens"), "low": TOKENS_OR_NONE, "high": TOKENS_OR_NONE,
+    "min_context": optional(integer(0, 100_000_000, "tokens")),
+    "contexts": optional(sequence(integer(1, 10**8, "tokens"), 10_000)),
+    "counts": mapping(key, integer(0, 10**12, "tokens")),
     # counts
     "batch": COUNT, "micro_batch": COUNT, "n_gpus": integer(1, 1_024, "GPUs"), "num_gpus": integer(1, 1_024, "GPUs"),
     "num_gpus_bandwidth": integer(1, 1_024, "GPUs"), "rank": integer(1, 65_536), "zero_stage": integer(0, 3),
     "trainable_layers": integer(0, 1_000, "layers"), "n": optional(integer(0, 100_000)), "n_samples": integer(1, 10_000),
-    "n_examples": integer(0, 1_000_000, "examples"), "steps": integer(1, 100_000, "steps"),
-    "pretrain_steps": integer(1, 100_000, "steps"), "batch_size": integer(1, 100_000), "k": integer(1, 10_000),
-    "repeats": integer(1, 10_000), "top": integer(1, 100_000, "rows"), "every": integer(1, 1_000),
-    "decimals": integer(0, 6, "decimals"), "seed": SEED,
+    "n_examples": integer(0, 1_000_000, "examples"), "steps": STEPS, "pretrain_steps": STEPS, "instruct_steps": STEPS,
+    "batch_size": integer(1, 100_000), "k": integer(1, 10_000), "repeats": integer(1, 10_000),
+    "top": integer(1, 100_000, "rows"), "every": integer(1, 1_000), "decimals": integer(0, 6, "decimals"),
+    "seed": SEED, "seeds": sequence(SEED, 100),
     # amounts
     "epochs": number(0, 10_000, "epochs", above_low=True), "utilisation": number(0, 1, "a share", above_low=True),
     "headroom": number(0, 0.99, "a share of GPU memory"), "min_score": number(0, 100, "benchmark points"),
@@ -300,71 +310,63 @@ RULES: dict[str, Rule] = {
     "lr": number(0, 10, "a learning rate", above_low=True), "temperature": number(0, 100),
     "params_billion": number(0, 100_000, "billion parameters", above_low=True),
     "bits_per_param": number(0, 64, "bits", above_low=True), "rel_tol": number(0, 1, above_low=True),
-    "min_params_b": optional(number(0, 100_000, "billion parameters")),
-    "max_params_b": optional(number(0, 100_000, "billion parameters")),
-    "min_context": optional(integer(0, 100_000_000, "tokens")),
-    "computed_b": number(0, 100_000, "billion parameters"), "published_b": number(0, 100_000, "billion parameters"),
-    # pictures and videos (vision.check_side keeps its own message for the learner's pixel sides)
-    "side": integer(1, 100_000, "pixels"), "low": integer(0, 10_000_000, "tokens"), "high": integer(0, 10_000_000, "tokens"),
+    "min_params_b": optional(BILLIONS), "max_params_b": optional(BILLIONS), "computed_b": BILLIONS,
+    "published_b": BILLIONS,
+    "size_range": pair_of(number(0, 100_000), number(0, 100_000), what="a (low, high) pair of billions",
+                          labels=("low", "high")),
+    # pictures and videos
+    "height": SIDE, "width": SIDE, "side": SIDE, "resized_height": SIDE, "resized_width": SIDE,
     "display_side": integer(16, 2_000, "pixels"), "max_side": integer(1, 10_000, "pixels"),
-    "resized_height": integer(1, 100_000, "pixels"), "resized_width": integer(1, 100_000, "pixels"),
     "factor": optional(integer(1, 1_000, "pixels")), "scale": number(0, 1_000, above_low=True),
-    "duration_s": number(0, 86_400, "seconds", above_low=True), "fps": number(0, 240, "frames per second", above_low=True),
-    "video_fps": number(0, 240, "frames per second", above_low=True),
-    "source_fps": number(0, 1_000, "frames per second", above_low=True),
-    "total_frames": integer(1, 100_000_000, "frames"),
-    # flags
-    "checkpointing": flag, "as_text": flag, "content_as_text": flag, "fused_loss": flag, "train_embeddings": flag, "add_generation_prompt": flag,
-    "enable_thinking": flag, "memory_modelled": flag, "passed": flag, "now": flag, "visible": flag,
-    # text
-    "text": text(), "prompt": text(1_000_000), "question": text(100_000), "prefix": text(1_000_000),
-    "suffix": text(1_000_000), "repo_name": text(1_000, empty=False), "hint": text(10_000), "praise": text(10_000),
-    "label": text(1_000), "note": text(10_000), "message": text(100_000), "css_class": text(200),
-    "version": text(100),
-    # chats
-    "messages": chat_messages,
-    # tables, figures, toy models and collections the lessons pass around
-    "table": optional(_frame), "comparison": optional(_frame), "results": _frame, "rows": _frame, "frame": _frame,
-    "sizes.image_token_table": _frame, "params_b": _series, "row": _series, "ax": optional(_axes),
-    "axes": optional(_axes), "base": _tiny_model, "tuned": _tiny_model,
-    "models": mapping(text(100, empty=False), _tiny_model, 20), "questions": sequence(text(10_000), 1_000),
-    "prompts": optional(sequence(text_or_ids, 1_000)), "sequences": _token_sequences, "loss_masks": _token_sequences,
-    "samples": _token_sequences, "ids": TOKEN_IDS, "piece": instance(bytes, what="bytes"),
-    "data": instance(bytes, bytearray, memoryview, what="the bytes of a file"),
+    "min_pixels": PIXEL_BUDGET, "max_pixels": PIXEL_BUDGET, "video_max_pixels": PIXEL_BUDGET,
+    "total_pixels": optional(number(1, 1e12, "pixels")), "fit_size": optional(HEIGHT_WIDTH),
+    "duration_s": SECONDS, "fps": FRAME_RATE, "video_fps": FRAME_RATE,
+    "source_fps": number(0, 1_000, "frames per second", above_low=True), "total_frames": integer(1, 100_000_000, "frames"),
     "images": sequence(pair_of(SIDE, SIDE, what="a (height, width) pair of pixels", labels=("height", "width")),
                        10_000, empty=True),
     "videos": sequence(pair_of(SIDE, SIDE, SECONDS, what="a (height, width, duration_s) triple",
                                labels=("height", "width", "duration_s")), 1_000, empty=True),
+    "picture": optional(_picture), "image": _picture, "data": instance(bytes, bytearray, memoryview, what="the bytes of a file"),
+    # flags
+    "checkpointing": flag, "as_text": flag, "content_as_text": flag, "fused_loss": flag, "train_embeddings": flag,
+    "add_generation_prompt": flag, "enable_thinking": flag, "memory_modelled": flag, "passed": flag, "now": flag,
+    "visible": flag,
+    "progress": lambda name, value: value if isinstance(value, bool) or callable(value) else flag(name, value),
+    # text
+    "text": text(), "prompt": _PROMPT_TEXT, "question": text(100_000), "prefix": _PROMPT_TEXT, "suffix": _PROMPT_TEXT,
+    "repo_name": text(1_000, empty=False), "hint": text(10_000), "praise": text(10_000), "label": text(1_000),
+    "note": text(10_000), "message": text(100_000), "css_class": text(200), "version": text(100),
+    "system": optional(text(100_000)), "piece": instance(bytes, what="bytes"),
     "files": sequence(pair_of(text(1_000, empty=False), text(10_000_000), what="a (path, text) pair"), 10_000, empty=True),
-    "infill": optional(pair_of(text(1_000, empty=False), text(1_000_000), text(1_000_000),
+    "infill": optional(pair_of(text(1_000, empty=False), _PROMPT_TEXT, _PROMPT_TEXT,
                                what="a (path, prefix, suffix) triple")),
-    "counts": mapping(key, integer(0, 10**12, "tokens")), "model_ids": sequence(model_id, 1_000),
-    "gpu_ids": optional(sequence(key, 1_000)), "contexts": optional(sequence(integer(1, 10**8, "tokens"), 10_000)),
-    "seeds": sequence(SEED, 100), "height": SIDE, "width": SIDE,
-    "min_pixels": optional(number(1, 1e10, "pixels")), "max_pixels": optional(number(1, 1e10, "pixels")),
-    "video_max_pixels": optional(number(1, 1e10, "pixels")), "total_pixels": optional(number(1, 1e12, "pixels")),
-    "picture": optional(_picture), "image": _picture, "release": _series, "allowed_special": names,
-    "instruct_steps": integer(1, 100_000, "steps"), "license": keys, "min_context.explorer_selection": key,
+    # chats and tokens
+    "messages": chat_messages, "chats": sequence(chat_messages, 100_000), "ids": TOKEN_IDS,
+    "segments": sequence(instance(tuple, what="a Segment (from tokens.chat_segments)"), 1_000_000),
+    "sequences": _token_sequences, "loss_masks": _token_sequences, "samples": _token_sequences,
+    # tables, figures, toy models and collections the lessons pass around
+    "table": optional(_frame), "comparison": optional(_frame), "results": _frame, "rows": _frame, "frame": _frame,
+    "params_b": _series, "row": _series, "release": _series, "ax": optional(_axes), "axes": optional(_axes),
+    "config": instance(Mapping, what="a config mapping (a Checkpoint or a row of architectures.csv)"),
+    "model": _tiny_model, "start": _tiny_model, "base": _tiny_model, "tuned": _tiny_model, "vocab": optional(_vocab),
+    "models": mapping(text(100, empty=False), _tiny_model, 20), "questions": sequence(text(10_000), 1_000),
+    "prompts": optional(sequence(text_or_ids, 1_000)),
+    # left to the function: an exercise answer, a formatter's tick position, a value check_side names itself
+    "answer_model_id": anything, "_position": anything, "value": anything,
+    # one function's own rule for a name that means something else there ("parameter.function")
+    "sizes.image_token_table": _frame, "sizes.worked_examples": sequence(HEIGHT_WIDTH, 1_000),
     "sizes.data_size_experiment": sequence(integer(0, 1_000_000, "examples"), 100),
     "sizes.starting_point_experiment": sequence(integer(0, 1_000_000, "examples"), 100),
-    "sizes.worked_examples": sequence(pair_of(SIDE, SIDE, what="a (height, width) pair of pixels"), 1_000),
-    "segments": sequence(instance(tuple, what="a Segment (from tokens.chat_segments)"), 1_000_000),
+    "settings.worked_examples": sequence(pair_of(text(200), key, key, what="a (label, generation, budget) triple"),
+                                         100),
+    "samples.script_table": optional(mapping(key, text(1_000_000))), "min_context.explorer_selection": key,
     "value.plain_number": number(-1e300, 1e300), "factor.grid_step": integer(1, 1_000, "pixels"),
-    "chats": sequence(chat_messages, 100_000), "temperature.probabilities": number(0, 5, above_low=True),
-    "fit_size": optional(pair_of(SIDE, SIDE, what="a (height, width) pair of pixels")),
-    "target_modules": names, "axis": one_of("x", "y"),
-    "size_range": pair_of(number(0, 100_000), number(0, 100_000), what="a (low, high) pair of billions",
-                          labels=("low", "high")),
-    "progress": lambda name, value: value if isinstance(value, bool) or callable(value) else flag(name, value),
+    "temperature.probabilities": number(0, 5, above_low=True), "answer.chat_example": text(100_000),
     "contexts.probabilities": instance(np.ndarray, what="a 2-D array of token ids"), "vocab.windows": _vocab,
     "table.catalog_problems": _frame, "table.longest_context": _frame, "table.is_moe": _frame,
     "table.architecture_problems": _frame, "table.data_size_figure": _frame, "table.knobs_html": _frame,
-    "config": instance(Mapping, what="a config mapping (a Checkpoint or a row of architectures.csv)"),
-    "examples.sft_data": sequence(chat_messages, 1_000_000), "examples.answer_accuracy": sequence(chat_messages, 100_000),
-    "examples.instruction_tune": sequence(chat_messages, 1_000_000),
-    "settings.worked_examples": sequence(pair_of(text(200), key, key, what="a (label, generation, budget) triple"),
-                                         100), "vocab": optional(_vocab), "samples.script_table": optional(mapping(key, text(1_000_000))),
-    "value": anything, "system": optional(text(100_000)), "answer.chat_example": text(100_000),
+    "examples.sft_data": CHATS, "examples.instruction_tune": CHATS,
+    "examples.answer_accuracy": sequence(chat_messages, 100_000),
 }
 
 
@@ -380,8 +382,9 @@ _BOUNDARY = _Boundary()
 def checked(function=None, /, **overrides: Rule | None):
     """Check a public function's arguments by their parameters' rules before it runs (see the module docstring).
 
-    ``@checked`` uses RULES (a "parameter.function" entry is that function's own rule); ``@checked(examples=integer(0, 10))`` gives one parameter a rule for this function
-    only, and ``=anything`` leaves it to the function. A value equal to the parameter's default is not checked
+    ``@checked`` uses RULES (a "parameter.function" entry is that function's own rule);
+    ``@checked(examples=integer(0, 10))`` gives one parameter a rule for this function only, and ``=anything``
+    leaves it to the function. A value equal to the parameter's default is not checked
     (a default of None means "not given").
     """
     if function is None:
@@ -410,7 +413,8 @@ def checked(function=None, /, **overrides: Rule | None):
         if _BOUNDARY.depth:  # called by the package itself, with values it made from checked ones
             return function(*args, **kwargs)
         if simple and len(args) <= len(positional) and not set(kwargs) - set(defaults):
-            args = [check(name, value) if name in active else value for name, value in zip(positional[:len(args)], args, strict=True)]
+            args = [check(name, value) if name in active else value
+                    for name, value in zip(positional[:len(args)], args, strict=True)]
             kwargs = {name: check(name, value) if name in active else value for name, value in kwargs.items()}
         else:
             bound = signature.bind(*args, **kwargs)
