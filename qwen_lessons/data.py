@@ -86,8 +86,7 @@ def _read_table_cached(path: str, mtime_ns: int, size: int, schema_name: str,
         text = Path(path).read_bytes().decode("utf-8-sig")  # a byte-order mark (Excel's UTF-8) is tolerated
     except UnicodeDecodeError as error:
         raise DataFileError(f"{name}: not UTF-8 text ({error})") from None
-    records = list(csv.reader(io.StringIO(text, newline="")))  # CRLF line ends are tolerated too
-    lines = _record_lines(text)
+    lines, records = _records(text)  # CRLF line ends are tolerated too
     if not records or not any(cell.strip() for cell in records[0]):
         raise DataFileError(f"{name}: line 1: the header row is missing")
     header = records[0]
@@ -124,14 +123,15 @@ def _read_table_cached(path: str, mtime_ns: int, size: int, schema_name: str,
     return table, pd.DataFrame({column: pd.array(texts[column], dtype="string") for column in expected})
 
 
-def _record_lines(text: str) -> list[int]:
-    """The 1-based line on which each CSV record starts (a quoted cell may span lines)."""
+def _records(text: str) -> tuple[list[int], list[list[str]]]:
+    """Every CSV record, and the 1-based line on which each starts (a quoted cell may span lines), in one pass."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    starts, previous = [], 0
-    for _ in reader:
+    starts, records, previous = [], [], 0
+    for record in reader:
         starts.append(previous + 1)
+        records.append(record)
         previous = reader.line_num
-    return starts
+    return starts, records
 
 
 def _cell(name: str, line: int, column: str, cell: str, table_schema: TableSchema):
