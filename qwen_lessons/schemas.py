@@ -89,6 +89,13 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(TEXT, "speed_definition", "memory_definition", "note", "source"),
     ], key=("model_id", "quantization", "framework", "gpu_num", "batch_size", "input_length"),
        filled=("model_id", "quantization", "framework")),
+    _schema("special_tokens.csv", [
+        *_typed(TEXT, "vocabulary", "token"), ("id", INT), *_typed(TEXT, "purpose", "listed_since", "source", "source_kind"),
+    ], key=("vocabulary", "token"), filled=("vocabulary", "token", "id", "purpose", "source_kind")),
+    _schema("vocabularies.csv", [
+        *_typed(TEXT, "vocabulary", "bpe_file", "pre_tokenizer"), *_typed(INT, "regular_tokens", "embedding_rows"),
+        *_typed(TEXT, "used_by", "source", "source_kind", "notes"),
+    ], key=("vocabulary",), filled=("vocabulary", "bpe_file", "pre_tokenizer", "regular_tokens", "used_by", "source_kind")),
     _schema("tiny_instructions.csv", _typed(TEXT, "topic", "answer", "source"), key=("topic",), filled=("topic", "answer")),
     _schema("vision_generations.csv", [
         *_typed(TEXT, "generation", "name", "image_input"),

