@@ -445,6 +445,7 @@ SCRIPT_SAMPLES = {
     "Python code": "def count_tokens(text):\n    return len(encode(text))\n",
     "Emoji": "🚀🎉👍 ✨🙂🧠",
     "German": "Größere Modelle brauchen mehr Speicher, kleinere Modelle sind schneller.",
+    "Hindi": "बड़े मॉडल को ज़्यादा मेमोरी चाहिए, छोटे मॉडल तेज़ चलते हैं।",
     "Numbers": "151643 151644 151645 3.14159 2024-09-19",
 }
 

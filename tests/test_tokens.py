@@ -533,3 +533,12 @@ def test_the_special_token_table_lists_every_token_of_both_vocabularies_once():
     assert sorted(listed) == sorted(set(tokens.special_tokens()) | set(tokens.special_tokens("qwen3.5")))
     assert table.loc["chat", "ids in qwen2"] == "151644–151645" and table.loc["chat", "ids in qwen3.5"] == "248045–248046"
     assert table.loc["audio", "ids in qwen2"] == "—"  # the Qwen2 vocabulary has no audio tokens
+
+
+def test_lesson_2s_comparison_of_the_two_vocabularies_is_what_the_table_shows():
+    # The lesson says Qwen3.5's vocabulary roughly halves the Hindi sample and makes the emoji dearer.
+    table = tokens.script_table().set_index("text")
+    hindi = table.loc["Hindi", "tokens qwen3.5"] / table.loc["Hindi", "tokens qwen2"]
+    assert 0.4 <= hindi <= 0.6
+    assert table.loc["Emoji", "tokens qwen3.5"] > table.loc["Emoji", "tokens qwen2"]
+    assert table.loc["English", "tokens qwen3.5"] == table.loc["English", "tokens qwen2"]
