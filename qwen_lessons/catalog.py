@@ -22,10 +22,12 @@ __all__ = ["load_catalog", "load_architectures", "count_parameters", "catalog_pr
 CATALOG_FILE = "catalog.csv"
 
 
-GENERATIONS = ("Qwen1", "Qwen1.5", "Qwen2", "Qwen2.5", "Qwen3", "Qwen3-2507", "Qwen3-Next", "Qwen3.5")
+GENERATIONS = ("Qwen1", "Qwen1.5", "Qwen2", "Qwen2.5", "Qwen3", "Qwen3-2507", "Qwen3-Next", "Qwen3.5", "Qwen3.6", "Qwen3.8",
+               "Qwen-Image")
 
 
-LINES = ("text", "code", "math", "vision-language", "audio", "omni", "reasoning")
+LINES = ("text", "code", "math", "vision-language", "audio", "omni", "reasoning", "embedding", "reranker", "guard",
+         "image-generation", "image-editing", "tts", "asr")
 
 
 VARIANTS = ("base", "chat", "instruct", "hybrid", "thinking", "captioner", "reward")

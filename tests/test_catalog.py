@@ -98,7 +98,13 @@ def test_filters_combine(table):
     assert set(rows["model_id"]) == {
         "Qwen/Qwen2.5-Coder-7B-Instruct", "Qwen/Qwen2.5-Coder-14B-Instruct", "Qwen/Qwen2.5-Coder-32B-Instruct"}
     apache_long = catalog.filter_catalog(table, license="Apache-2.0", min_context=1_000_000)
-    assert (apache_long["generation"] == "Qwen3-2507").all() and len(apache_long) == 4
+    assert (apache_long["license"] == "Apache-2.0").all()
+    longest = apache_long[["context_length", "extended_context"]].max(axis=1)
+    assert (longest >= 1_000_000).all()
+    everything = table[(table["license"] == "Apache-2.0")
+                       & (table[["context_length", "extended_context"]].max(axis=1) >= 1_000_000)]
+    assert set(apache_long["model_id"]) == set(everything["model_id"])
+    assert {"Qwen/Qwen3-30B-A3B-Instruct-2507", "Qwen/Qwen2.5-7B-Instruct-1M"} <= set(apache_long["model_id"])
     several = catalog.filter_catalog(table, line=["audio", "omni"])
     assert set(several["line"]) == {"audio", "omni"}
     assert catalog.filter_catalog(table, max_params_b=0.5)["params_b"].max() <= 0.5

@@ -18,7 +18,8 @@ def table():
 
 # --- claims -----------------------------------------------------------------------------------------------------
 
-EXPECTED_VERDICTS = {"a": "false", "b": "partly true", "c": "partly true", "d": "partly true", "e": "partly true",
+# (b) became true with Qwen1.5-110B, a dense checkpoint past 100B (issue 14)
+EXPECTED_VERDICTS = {"a": "false", "b": "true", "c": "partly true", "d": "partly true", "e": "partly true",
                      "f": "false", "g": "false", "h": "partly true"}
 
 
@@ -52,7 +53,8 @@ def test_flagships_and_context_summary(table):
     assert tops.loc["Qwen3", "license"] == "Apache-2.0"
     context = lesson.context_by_generation(table)
     assert context.loc["Qwen1", "native_min"] == 8192
-    assert context.loc["Qwen2.5", "native_max"] == 32768 and context.loc["Qwen2.5", "extended_max"] == 131072
+    # Qwen2.5-7B/14B-Instruct-1M (issue 14) reach 1,010,000 tokens with their sparse-attention setup
+    assert context.loc["Qwen2.5", "native_max"] == 32768 and context.loc["Qwen2.5", "extended_max"] == 1_010_000
     assert context.loc["Qwen3-2507", "native_max"] == 262144
 
 
@@ -159,8 +161,12 @@ def test_license_figure_reading_holds(table):
     for bucket in ("<2B", "2–10B", "10–40B"):
         assert verified.loc[bucket].idxmax() == "Apache-2.0", bucket
     assert (grid["unverified"] > 0).all()
-    for bucket in ("<2B", "2–10B", "10–40B", "40–100B"):
+    for bucket in ("<2B", "40–100B", "≥100B"):
         assert grid.loc[bucket].idxmax() == "unverified", bucket
+    for bucket in ("2–10B", "10–40B"):  # since issue 14 filled 38 licences from the model cards
+        assert grid.loc[bucket].idxmax() == "Apache-2.0", bucket
+    tongyi = table[table["license"].fillna("").str.startswith("Tongyi")]
+    assert set(tongyi["generation"]) == {"Qwen1", "Qwen1.5", "Qwen2"}
 
 
 def test_lessons_1_and_4_decide_the_448_claim_alike():
@@ -182,3 +188,10 @@ def test_band_verdict_counts_the_edges_as_inside(counts, verdict):
     from qwen_lessons.vision import band_verdict
 
     assert band_verdict(counts, 256, 512)[0] == verdict
+
+
+def test_series_by_line_counts_every_checkpoint_once_and_names_series_without_base(table):
+    by_line = lesson.series_by_line(table)
+    assert by_line["checkpoints"].sum() == len(table) and len(by_line) <= 25  # one row per line: fits the lesson
+    assert "Qwen2.5-Omni" in by_line.loc["omni", "series without a base checkpoint"]
+    assert by_line.loc["math", "series without a base checkpoint"] == "none"

@@ -20,7 +20,7 @@ from qwen_lessons.catalog import (
     filter_catalog,
     load_catalog,
 )
-from qwen_lessons.lessons.family_map import LINE_COLOURS, decimal_year
+from qwen_lessons.lessons.family_map import LINE_COLOURS, LINE_MARKERS, decimal_year
 from qwen_lessons.plotting import log_scale
 from qwen_lessons.ui import TABLE_TOP_ROWS, guarded, show, table_html, wire
 from qwen_lessons.validation import checked
@@ -59,13 +59,14 @@ def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
     ax.set_ylim(0.3, 1.5 * float(table["params_b"].max()))
     ax.set_xlim(np.floor(years.min()), np.ceil(years.max()))
     ax.yaxis.set_minor_locator(NullLocator())
-    ax.set_yticks([1, 10, 100], ["1", "10", "100"])
+    ax.set_yticks([1, 10, 100, 1000], ["1", "10", "100", "1000"])
     whole_years = range(int(np.floor(years.min())), int(np.ceil(years.max())) + 1)
     ax.set_xticks(list(whole_years), [str(y) for y in whole_years])
     ax.set_xlabel("release (year)")
     ax.set_ylabel("parameters (billions, log)")
-    points = {line: ax.scatter([], [], s=22, color=LINE_COLOURS[line], label=line) for line in LINES}
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    points = {line: ax.scatter([], [], s=22, color=LINE_COLOURS[line], marker=LINE_MARKERS[line], label=line)
+              for line in LINES}
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.02), fontsize=6.5, labelspacing=0.25, borderaxespad=0.2)
     # Draw axes, ticks and legend once; each update restores that picture and draws only the points (blitting).
     figure.canvas.draw()
     background = figure.canvas.copy_from_bbox(figure.bbox)
