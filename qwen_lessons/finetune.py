@@ -112,7 +112,7 @@ def _matched_layers(ckpt: Checkpoint, target_modules) -> dict[str, tuple[int, in
 
 @checked
 def lora_trainable_params(model_id, rank: int, target_modules=DEFAULT_TARGETS) -> int:
-    """Exact LoRA parameter count: layers x sum over targeted modules of rank x (in + out) x copies."""
+    """Exact LoRA parameter count: sum over the targeted matrices of rank x (in + out) x copies x layers holding it."""
     if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
         raise ValueError(f"rank must be a positive integer, got {rank!r}")
     ckpt = models.resolve(model_id, memory_modelled=True)
@@ -121,8 +121,9 @@ def lora_trainable_params(model_id, rank: int, target_modules=DEFAULT_TARGETS) -
     if rank > min(fan_in, fan_out):
         raise ValueError(f"rank {rank} is larger than the layer it adapts: {name} is {fan_in} x {fan_out}, "
                          f"so rank must be at most {min(fan_in, fan_out)}")
-    per_layer = sum(rank * (fan_in + fan_out) * copies for fan_in, fan_out, copies in matched.values())
-    return ckpt["num_hidden_layers"] * per_layer
+    # each matrix counts in the layers that hold it: a hybrid's q_proj sits only in its softmax-attention layers
+    return sum(rank * (m.in_features + m.out_features) * m.copies * m.layers
+               for m in ckpt.decoder_matrices if m.module in matched)
 
 
 @checked
@@ -179,7 +180,8 @@ class TrainingMemory:
 
 @checked
 def layer_activation_bytes(model_id) -> int:
-    """Bytes one decoder layer saves for backward per token (bf16, FlashAttention, no dropout)."""
+    """Bytes one decoder layer saves for backward per token (bf16, FlashAttention, no dropout); for a hybrid model
+    (softmax and linear attention), the mean over its layers."""
     a = models.resolve(model_id, memory_modelled=True)
     h, hd = a["hidden_size"], a["head_dim"]
     q, kv = a["num_attention_heads"] * hd, a["num_key_value_heads"] * hd
@@ -187,12 +189,23 @@ def layer_activation_bytes(model_id) -> int:
     attention = BF16 * (q + 2 * kv) + BF16 * (q + kv) + BF16 * q  # projections, rotary outputs, attention output
     if a["qk_norm"]:
         attention += (FP32 + BF16) * (q + kv)
+    if a["attention_output_gate"]:
+        attention += 2 * BF16 * q  # the gate's projection and its sigmoid
     if a["num_experts"]:
         mlp = 4 * BF16 * a["num_experts_per_tok"] * a["moe_intermediate_size"] + FP32 * a["num_experts"]
         mlp += 4 * BF16 * a["shared_expert_intermediate_size"]
     else:
         mlp = 4 * BF16 * a["intermediate_size"]  # gate, up, activation(gate), product
-    return norms + attention + mlp
+    if not a.linear_layers:
+        return norms + attention + mlp
+    # Gated DeltaNet layers save their projections, the convolution's output (16-bit and the fp32 copy the delta
+    # rule uses) and the gated norm's input; the mean over the layers is what one layer saves on average
+    key_dim = a["linear_num_key_heads"] * a["linear_key_head_dim"]
+    value_dim = a["linear_num_value_heads"] * a["linear_value_head_dim"]
+    linear = (BF16 * (2 * key_dim + 2 * value_dim + 2 * a["linear_num_value_heads"])
+              + (BF16 + FP32) * (2 * key_dim + value_dim) + (FP32 + BF16) * value_dim + BF16 * value_dim)
+    mixers = (a.kv_layers * attention + a.linear_layers * linear) // a["num_hidden_layers"]
+    return norms + mixers + mlp
 
 
 @checked

@@ -120,13 +120,41 @@ def kv_bytes_per_token(model_id, kv_cache_dtype: str = "auto") -> int:
 
 
 @checked
+def linear_state_bytes(model_id) -> int:
+    """Bytes of the fixed-size state the Gated DeltaNet layers keep per sequence (Qwen3-Next, Qwen3.5, Qwen3.6).
+
+    Each linear-attention layer keeps, whatever the context length, one key_dim x value_dim matrix per value head
+    (fp32, as transformers' and the fla kernels' recurrent state is) and the last kernel-1 inputs of its causal
+    convolution (16-bit). A softmax-attention layer's KV cache grows with every token instead."""
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    if not ckpt.linear_layers:
+        return 0
+    n_k, n_v = ckpt["linear_num_key_heads"], ckpt["linear_num_value_heads"]
+    d_k, d_v = ckpt["linear_key_head_dim"], ckpt["linear_value_head_dim"]
+    recurrent = n_v * d_k * d_v * 4
+    conv = (2 * n_k * d_k + n_v * d_v) * (ckpt["linear_conv_kernel_dim"] - 1) * ACT_BYTES
+    return ckpt.linear_layers * (recurrent + conv)
+
+
+def _linear_layer_bytes_per_token(arch: Checkpoint) -> int:
+    """Transient bytes per prompt token of one Gated DeltaNet layer: residual and normed input, the projections'
+    outputs, the convolution's output and the fp32 copies of q, k, v the chunked delta rule works on."""
+    h = arch["hidden_size"]
+    key_dim = arch["linear_num_key_heads"] * arch["linear_key_head_dim"]
+    value_dim = arch["linear_num_value_heads"] * arch["linear_value_head_dim"]
+    projections = (2 * key_dim + 2 * value_dim + 2 * arch["linear_num_value_heads"]) * ACT_BYTES
+    return 4 * h + projections + (2 * key_dim + value_dim) * (ACT_BYTES + 4) + value_dim * ACT_BYTES
+
+
+@checked
 def prefill_bytes_per_token(model_id) -> int:
     """Transient activation bytes per prompt token at the busiest moment of one layer's forward pass."""
     arch = models.resolve(model_id, memory_modelled=True)
     h, hd = arch["hidden_size"], arch["head_dim"]
     nq, nkv = arch["num_attention_heads"], arch["num_key_value_heads"]
-    # attention block: residual + normed input + q, k, v + rotated q, k + attention output
-    attention = 2 * h + 2 * h + (2 * nq + 3 * nkv) * hd + nq * hd
+    gate = 2 if arch["attention_output_gate"] else 1  # a gated q_proj also outputs the sigmoid gate
+    # attention block: residual + normed input + q (and gate), k, v + rotated q, k + attention output
+    attention = 2 * h + 2 * h + (2 * nq * gate + 3 * nkv) * hd + nq * hd
     # RMSNorm upcasts to fp32: residual (16-bit) + fp32 copy + fp32 square
     norm = 2 * h + 4 * h + 4 * h
     experts = arch.get("num_experts") or 0
@@ -138,7 +166,8 @@ def prefill_bytes_per_token(model_id) -> int:
     else:
         # residual + normed input alive while act(gate), up and their product exist together
         mlp = 2 * h + 2 * h + 3 * ACT_BYTES * arch["intermediate_size"]
-    return int(max(attention, norm, mlp))
+    linear = _linear_layer_bytes_per_token(arch) if arch.linear_layers else 0
+    return int(max(attention, norm, mlp, linear))
 
 
 @dataclass(frozen=True)
@@ -155,6 +184,7 @@ class InferenceMemory:
     weights_gib: float
     quant_scratch_gib: float
     kv_cache_gib: float
+    linear_state_gib: float
     prefill_kv_gib: float
     prefill_activations_gib: float
     runtime_gib: float
@@ -169,14 +199,15 @@ class InferenceMemory:
     def terms(self) -> pd.DataFrame:
         """The breakdown as a table: term, GiB, whether it counts at the peak, and what it is."""
         at_peak = {
-            "prefill": {"weights", "quant_scratch", "prefill_kv", "prefill_activations"},
-            "decode": {"weights", "quant_scratch", "kv_cache", "runtime"},
+            "prefill": {"weights", "quant_scratch", "linear_state", "prefill_kv", "prefill_activations"},
+            "decode": {"weights", "quant_scratch", "kv_cache", "linear_state", "runtime"},
             "loading": {"weights", "loading_extra"},
         }[self.peak_phase]
         rows = [
             ("weights", self.weights_gib, "resident weights incl. scales, zero points and group indices"),
             ("quant_scratch", self.quant_scratch_gib, "kernel buffer for dequantised weights (GPTQ-Int4/ExLlama)"),
-            ("kv_cache", self.kv_cache_gib, "K and V of every layer for input + output tokens (end of decoding)"),
+            ("kv_cache", self.kv_cache_gib, "K and V of every attention layer for input + output tokens (end of decoding)"),
+            ("linear_state", self.linear_state_gib, "fixed-size Gated DeltaNet state per sequence (any context length)"),
             ("prefill_kv", self.prefill_kv_gib, "K and V of the prompt, held while the prompt is processed"),
             ("prefill_activations", self.prefill_activations_gib, "transient tensors of one layer over the prompt"),
             ("runtime", self.runtime_gib, "next-token logits and probabilities in fp32"),
@@ -223,6 +254,7 @@ def inference_memory(
     per_token_kv = kv_bytes_per_token(arch, kv_cache_dtype)
     kv_end = per_token_kv * (input_tokens + output_tokens) * batch
     kv_prompt = per_token_kv * input_tokens * batch
+    state = linear_state_bytes(arch) * batch  # the same at 1 token and at 256K
     # each GPU of a layer split reaches its own activation peak; the published figure sums the peaks
     activations = prefill_bytes_per_token(arch) * input_tokens * batch * num_gpus
     if attention == "eager":
@@ -234,8 +266,8 @@ def inference_memory(
         loading = arch["vocab_size"] * arch["hidden_size"] * 2
     base = weights + scratch
     phases = {
-        "prefill": base + kv_prompt + activations,
-        "decode": base + kv_end + runtime,
+        "prefill": base + state + kv_prompt + activations,
+        "decode": base + kv_end + state + runtime,
         "loading": weights + loading,  # before the kernels allocate their buffers
     }
     peak_phase = max(phases, key=phases.get)
@@ -251,6 +283,7 @@ def inference_memory(
         weights_gib=weights / GIB,
         quant_scratch_gib=scratch / GIB,
         kv_cache_gib=kv_end / GIB,
+        linear_state_gib=state / GIB,
         prefill_kv_gib=kv_prompt / GIB,
         prefill_activations_gib=activations / GIB,
         runtime_gib=runtime / GIB,

@@ -34,6 +34,9 @@ REQUIRED_NUMBERS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "
 # Qwen-1 checkpoints (Hugging Face model_type "qwen") fuse Q, K and V into one c_attn matrix and name the MLP
 # w1 / w2 / c_proj; every later generation uses the separate projections of transformers' Qwen2 code.
 FUSED_QKV_ARCHITECTURES = ("qwen",)
+# Qwen3.5 and Qwen3.6 (model_type qwen3_5 / qwen3_5_moe) split Qwen3-Next's fused Gated DeltaNet input projections
+# (in_proj_qkvz, in_proj_ba) into in_proj_qkv, in_proj_z, in_proj_b and in_proj_a: same weights, other PEFT names.
+SPLIT_PROJECTION_ARCHITECTURES = ("qwen3_5", "qwen3_5_moe")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -173,11 +176,15 @@ def _linear_attention(c: Mapping, layers: int) -> tuple[list[Matrix], list[Vecto
     h = c["hidden_size"]
     n_k, n_v = c["linear_num_key_heads"], c["linear_num_value_heads"]
     key_dim, value_dim = n_k * c["linear_key_head_dim"], n_v * c["linear_value_head_dim"]
-    matrices = [
-        Matrix("in_proj_qkvz", "linear_attention", h, 2 * key_dim + 2 * value_dim, layers),
-        Matrix("in_proj_ba", "linear_attention", h, 2 * n_v, layers),
-        Matrix("out_proj", "linear_attention", value_dim, h, layers),
-    ]
+    if c["architecture"] in SPLIT_PROJECTION_ARCHITECTURES:  # the same weights in four matrices, as PEFT sees them
+        matrices = [Matrix("in_proj_qkv", "linear_attention", h, 2 * key_dim + value_dim, layers),
+                    Matrix("in_proj_z", "linear_attention", h, value_dim, layers),
+                    Matrix("in_proj_b", "linear_attention", h, n_v, layers),
+                    Matrix("in_proj_a", "linear_attention", h, n_v, layers)]
+    else:
+        matrices = [Matrix("in_proj_qkvz", "linear_attention", h, 2 * key_dim + 2 * value_dim, layers),
+                    Matrix("in_proj_ba", "linear_attention", h, 2 * n_v, layers)]
+    matrices.append(Matrix("out_proj", "linear_attention", value_dim, h, layers))
     per_layer = ((2 * key_dim + value_dim) * c["linear_conv_kernel_dim"]  # depthwise conv, no bias
                  + 2 * n_v  # dt_bias and A_log
                  + c["linear_value_head_dim"])  # gated RMSNorm
@@ -216,7 +223,7 @@ LAYER_KINDS = MappingProxyType({
     "fused_attention": LayerKind("fused_attention", "softmax attention with Q, K, V in one matrix (Qwen-1)",
                                  _fused_attention),
     "linear_attention": LayerKind("linear_attention", "Gated DeltaNet: a fixed-size recurrent state, no KV cache",
-                                  _linear_attention, memory_modelled=False),
+                                  _linear_attention),
     "dense_mlp": LayerKind("dense_mlp", "SwiGLU MLP: gate, up and down projections", _dense_mlp),
     "fused_mlp": LayerKind("fused_mlp", "SwiGLU MLP named w1, w2, c_proj (Qwen-1)", _fused_mlp),
     "moe": LayerKind("moe", "mixture of experts: a router picks num_experts_per_tok experts per token", _moe),
@@ -262,6 +269,7 @@ class Checkpoint(Mapping):
     quantized_matrices: tuple[Matrix, ...]
     memory_modelled: bool  # every layer kind is one the inference and training memory models know
     kv_layers: int  # layers that keep a KV cache (softmax attention)
+    linear_layers: int = 0  # Gated DeltaNet layers: a fixed-size state per sequence instead of a KV cache
 
     def __getitem__(self, key: str):
         return self.config[key]
@@ -341,8 +349,9 @@ def describe(config: Mapping) -> Checkpoint:
         quantized = _build(full, full["quantized_intermediate_size"])[1]
     modelled = all(LAYER_KINDS[kind].memory_modelled for kind in {kind for layer in kinds for kind in layer})
     kv_layers = sum(mixer in KV_CACHE_KINDS for mixer, _ in kinds)
+    linear_layers = sum(mixer == "linear_attention" for mixer, _ in kinds)
     return Checkpoint(str(full.get("model_id") or "custom"), MappingProxyType(full), kinds, matrices, vectors,
-                      quantized, modelled, kv_layers)
+                      quantized, modelled, kv_layers, linear_layers)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -381,8 +390,9 @@ def resolve(model_id, *, memory_modelled: bool = False) -> Checkpoint:
     models do not know (Qwen3-Next's linear attention keeps a recurrent state they do not cover)."""
     if isinstance(model_id, Checkpoint):
         if memory_modelled and not model_id.memory_modelled:
-            raise ValueError(f"model_id {model_id.model_id!r}: its linear-attention layers keep a recurrent state the "
-                             f"memory models do not cover; choose one of {', '.join(model_ids(memory_modelled=True))}")
+            unknown = sorted({kind for layer in model_id.layers for kind in layer if not LAYER_KINDS[kind].memory_modelled})
+            raise ValueError(f"model_id {model_id.model_id!r}: its layer kinds {unknown} are not covered by the memory "
+                             f"models; choose one of {', '.join(model_ids(memory_modelled=True))}")
         return model_id
     model_id = normalize_model_id(model_id)
     known = _checkpoints()

@@ -53,7 +53,8 @@ def decode_bytes_per_token(
         touched = experts * (1 - (1 - arch["num_experts_per_tok"] / experts) ** batch)
         resident -= expert_bytes * (1 - touched / experts)
     kv = memory.kv_bytes_per_token(arch, kv_cache_dtype) * context_tokens * batch
-    return resident + kv
+    state = 2 * memory.linear_state_bytes(arch) * batch  # linear-attention state: read and written every step
+    return resident + kv + state
 
 
 @checked
@@ -74,8 +75,12 @@ def prefill_flops(model_id, input_tokens: int, batch: int = 1) -> float:
     arch = models.resolve(model_id, memory_modelled=True)
     batch = batch
     linear = 2 * models.count_parameters(arch)[1] * input_tokens
-    attention = 2 * arch["num_hidden_layers"] * arch["num_attention_heads"] * arch["head_dim"] * input_tokens**2
-    return (linear + attention) * batch
+    # causal softmax attention grows with the square of the prompt, in the layers that have it
+    attention = 2 * arch.kv_layers * arch["num_attention_heads"] * arch["head_dim"] * input_tokens**2
+    # a Gated DeltaNet layer updates and reads its key x value state once per token: linear in the prompt
+    delta_rule = (4 * arch.linear_layers * arch["linear_num_value_heads"] * arch["linear_key_head_dim"]
+                  * arch["linear_value_head_dim"] * input_tokens)
+    return (linear + attention + delta_rule) * batch
 
 
 @checked
@@ -235,6 +240,8 @@ def quality_by_size(benchmark: str, group: str = "base", report: str | None = No
         if report not in REPORTS:
             raise ValueError(f"report must be one of {REPORTS} or None, got {report!r}")
         rows = rows[rows["report"] == report]
+    # the general line only ("Qwen2.5-7B"): a Coder or Math model of the same size is another curve
+    rows = rows[rows["model"].str.match(r"^Qwen[0-9.]+-[0-9]")]
     rows = rows.assign(generation=rows["model"].str.extract(r"^(Qwen[0-9.]+)")[0])
     columns = ["model", "generation", "params_b", "active_params_b", "score_value", "shots_or_setting", "report"]
     return rows[columns].sort_values(["report", "generation", "params_b"]).reset_index(drop=True)

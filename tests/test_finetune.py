@@ -71,8 +71,8 @@ def test_lora_bad_inputs_name_the_argument():
         finetune.lora_trainable_params("Qwen/Qwen2.5-0.5B", 8, ("c_attn",))
     with pytest.raises(ValueError, match="model_id 'Qwen/Nope' has no architecture row; valid ids"):
         finetune.lora_trainable_params("Qwen/Nope", 8)
-    with pytest.raises(ValueError, match="linear-attention layers keep a recurrent state"):
-        finetune.lora_trainable_params("Qwen/Qwen3-Next-80B-A3B-Instruct", 8)
+    with pytest.raises(ValueError, match=r"target_modules .*in_proj_qkvz"):  # Qwen3.5 names the projections apart
+        finetune.lora_trainable_params("Qwen/Qwen3.5-27B", 8, ("in_proj_qkvz",))
 
 
 # ---------------------------------------------------------------- parameter counts
@@ -398,7 +398,7 @@ def test_planner_offers_every_modelled_architecture_row_and_no_other():
     offered = list(planner.model.options)
     assert offered == models.model_ids(memory_modelled=True)
     assert "Qwen/Qwen2.5-7B" in offered and "Qwen/Qwen3-30B-A3B" in offered and "Qwen/Qwen-7B" in offered
-    assert not any("Next" in model for model in offered)
+    assert "Qwen/Qwen3-Next-80B-A3B-Instruct" in offered and "Qwen/Qwen3.5-27B" in offered  # hybrids too (issue 14)
     # Qwen-1's fused layers: the planner adapts all linear layers, so its rows plan without an error
     planner.model.value = "Qwen/Qwen-7B"
     assert "qwen-error" not in planner.verdict.value and "trainable parameters" in planner.verdict.value
@@ -490,3 +490,17 @@ def test_chat_tokens_counts_the_template_and_learns_only_the_reply():
     rendered = tokens.render_chat(chat, "qwen2.5", add_generation_prompt=False)
     assert counted["tokens"] == len(tokens.encode(rendered, tokens.template_special("qwen2.5")))
     assert counted["learned"] == len(tokens.encode("billing")) + 1  # the reply and its <|im_end|>
+
+
+def test_lora_on_a_hybrid_adapts_attention_only_where_it_exists():
+    # Qwen3.5-27B: 64 layers, every fourth softmax attention (16 layers with q/k/v/o), the rest Gated DeltaNet
+    ckpt = models.resolve("Qwen/Qwen3.5-27B")
+    h, d, n_q, n_kv = ckpt["hidden_size"], ckpt["head_dim"], ckpt["num_attention_heads"], ckpt["num_key_value_heads"]
+    attention_layers = ckpt["num_hidden_layers"] // ckpt["full_attention_interval"]
+    assert attention_layers == ckpt.kv_layers == 16
+    rank = 8
+    q = rank * (h + 2 * n_q * d)  # gated attention: q_proj also produces the output gate
+    k = v = rank * (h + n_kv * d)
+    o = rank * (n_q * d + h)
+    expected = attention_layers * (q + k + v + o)
+    assert finetune.lora_trainable_params(ckpt, rank, ("q_proj", "k_proj", "v_proj", "o_proj")) == expected

@@ -23,12 +23,19 @@ def test_the_matrix_list_accounts_for_every_large_matrix_of_lesson_1s_count():
         arch = models.resolve(model_id)
         h, layers, hd = arch["hidden_size"], arch["num_hidden_layers"], arch["head_dim"]
         n_q, n_kv, experts = arch["num_attention_heads"], arch["num_key_value_heads"], arch.get("num_experts") or 0
+        attention_layers = arch.kv_layers  # hybrids: only every full_attention_interval-th layer is softmax attention
         rest = (2 * layers + 1) * h  # two RMSNorms per layer + the final one
         if arch["attention_bias"]:
-            rest += layers * (n_q + 2 * n_kv) * hd  # Qwen2.5 (and Qwen-1's fused c_attn): q, k and v biases
+            rest += attention_layers * (n_q + 2 * n_kv) * hd  # Qwen2/2.5 (and Qwen-1's fused c_attn): q, k, v biases
         if arch["qk_norm"]:
-            rest += layers * 2 * hd  # Qwen3: one RMSNorm over head_dim for q, one for k
+            rest += attention_layers * 2 * hd  # Qwen3: one RMSNorm over head_dim for q, one for k
         rest += layers * experts * h  # MoE router
+        if arch["shared_expert_intermediate_size"]:
+            rest += layers * h  # the sigmoid gate of the shared expert (Qwen1.5-MoE, Qwen2-MoE, Qwen3-Next, Qwen3.5)
+        if arch.linear_layers:  # Gated DeltaNet: depthwise conv kernel, dt_bias and A_log per value head, gated norm
+            n_k, n_v = arch["linear_num_key_heads"], arch["linear_num_value_heads"]
+            d_k, d_v = arch["linear_key_head_dim"], arch["linear_value_head_dim"]
+            rest += arch.linear_layers * ((2 * n_k * d_k + n_v * d_v) * arch["linear_conv_kernel_dim"] + 2 * n_v + d_v)
         parts = models.parameter_groups(model_id)
         assert parts["other"] == rest, model_id
         # active: a token skips all but num_experts_per_tok experts of each layer
@@ -161,7 +168,7 @@ def test_context_curve_separates_constant_and_linear_terms():
         ({"input_tokens": -3}, r"input_tokens must be a whole number from 1 to"),
         ({"kv_cache_dtype": "int2"}, r"kv_cache_dtype must be one of"),
         ({"attention": "sdpa"}, r"attention must be 'flash' or 'eager'"),
-        ({"model_id": "Qwen/Qwen3-Next-80B-A3B-Instruct"}, r"linear-attention layers keep a recurrent state"),
+        ({"model_id": "Qwen/Qwen9-1B"}, r"has no architecture row; valid ids"),
     ],
 )
 def test_bad_inputs_name_the_argument_and_the_allowed_values(kwargs, message):

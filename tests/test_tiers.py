@@ -300,3 +300,9 @@ def test_limits_use_the_documented_context_not_the_configs_position_limit():
     assert lesson.max_context_that_fits("Qwen/Qwen3-30B-A3B", "bf16", "h200-sxm") == 32768
     table = lesson.gpu_limits_table(["Qwen/Qwen3-30B-A3B"], "bf16", ["h200-sxm"])
     assert table.iloc[0, 0] == 32768
+
+
+def test_quality_by_size_keeps_specialist_lines_off_the_general_curve():
+    # since issue 14 the Coder and Math checkpoints have configs too; their scores are not the general line's
+    instruct = tiers.quality_by_size("GSM8K", "instruct", "Qwen2.5 blog")
+    assert not instruct["model"].str.contains("Coder|Math").any()
