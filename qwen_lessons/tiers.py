@@ -332,6 +332,20 @@ def _catalog_ids(lines: tuple[str, ...], generations: tuple[str, ...]) -> tuple[
     return tuple(rows["model_id"])
 
 
+def _same_shape_as_general(coder_ids: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """Split code checkpoints into those whose config gives the same count as the general model of the same size
+    ('Qwen2.5-Coder-7B-Instruct' vs 'Qwen2.5-7B') and those the course cannot compare (no config row)."""
+    same, unknown = [], []
+    for coder in coder_ids:
+        general = coder.replace("-Coder", "").replace("-Instruct", "")
+        try:
+            equal = models.count_parameters(coder) == models.count_parameters(general)
+        except ValueError:
+            equal = False
+        (same if equal else unknown).append(coder)
+    return same, unknown
+
+
 def _validate_wizard(modality, purpose, gpu_id, num_gpus, context_tokens, batch, min_score, headroom):
     if modality not in MODALITIES:
         raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
@@ -378,11 +392,16 @@ def recommend(
     if modality == "text":
         steps.append(f"Modality text: candidates are the {' and '.join(generations)} text checkpoints (dense and MoE).")
     elif modality == "code":
-        coder = ", ".join(i.removeprefix("Qwen/") for i in _catalog_ids(("code",), generations) if "Instruct" in i)
+        coders = [i for i in _catalog_ids(("code",), generations) if "Instruct" in i]
+        same, unknown = _same_shape_as_general(tuple(coders))
         steps.append(
             "Modality code: quality is judged by base-model EvalPlus (0-shot). The general checkpoints are ranked here; "
-            f"the code-specialised line ({coder}) is not in the course's architecture table, so its memory is "
-            "taken as that of the general model of the same size (a stand-in, not verified)."
+            + (f"the code-specialised {', '.join(i.removeprefix('Qwen/') for i in same)} have exactly the decoder of "
+               "the general model of the same size (their configs give the same parameter count), so the memory shown "
+               "holds for them too" if same else "no code-specialised checkpoint has a config row yet")
+            + (f"; {', '.join(i.removeprefix('Qwen/') for i in unknown)} cannot be compared here (no config of their "
+               "own, or no general model of their size), so for them the table is a stand-in, not verified."
+               if unknown else ".")
         )
     else:
         lines = ("vision-language", "omni") if modality == "image" else ("audio", "omni")

@@ -306,3 +306,12 @@ def test_quality_by_size_keeps_specialist_lines_off_the_general_curve():
     # since issue 14 the Coder and Math checkpoints have configs too; their scores are not the general line's
     instruct = tiers.quality_by_size("GSM8K", "instruct", "Qwen2.5 blog")
     assert not instruct["model"].str.contains("Coder|Math").any()
+
+
+def test_the_code_step_says_which_coder_checkpoints_share_the_general_decoder():
+    step = tiers.recommend("code").steps[0]
+    shared, rest = step.split("have exactly the decoder")[0], step.split("holds for them too")[1]
+    # Qwen2.5-Coder-7B-Instruct has its own config now (issue 14), with the exact shape of Qwen2.5-7B
+    assert models.count_parameters("Qwen/Qwen2.5-Coder-7B-Instruct") == models.count_parameters("Qwen/Qwen2.5-7B")
+    assert "Qwen2.5-Coder-7B-Instruct" in shared and "Qwen2.5-Coder-7B-Instruct" not in rest
+    assert "Qwen3-Coder-480B-A35B-Instruct" in rest  # no general 480B model to compare with
