@@ -186,3 +186,23 @@ def test_published_spellings_are_accepted():
 def test_rule_of_thumb_rejects_a_batch_below_one():
     with pytest.raises(ValueError, match=r"batch must be a whole number from 1 to 100,000; got 0"):
         memory.rule_weights_plus_kv(Q7, "bf16", 1, 2048, 0)
+
+
+def test_a_hybrid_keeps_a_fixed_state_and_a_cache_in_a_quarter_of_its_layers():
+    # Qwen3.5-27B: 64 layers, 16 softmax attention (KV cache), 48 Gated DeltaNet (fixed fp32 state), by hand
+    ckpt = models.resolve("Qwen/Qwen3.5-27B")
+    assert (ckpt.kv_layers, ckpt.linear_layers) == (16, 48)
+    assert memory.kv_bytes_per_token(ckpt) == 2 * 16 * ckpt["num_key_value_heads"] * ckpt["head_dim"] * 2
+    n_k, n_v = ckpt["linear_num_key_heads"], ckpt["linear_num_value_heads"]
+    d_k, d_v = ckpt["linear_key_head_dim"], ckpt["linear_value_head_dim"]
+    conv = (2 * n_k * d_k + n_v * d_v) * (ckpt["linear_conv_kernel_dim"] - 1) * 2
+    assert memory.linear_state_bytes(ckpt) == 48 * (n_v * d_k * d_v * 4 + conv)
+    short = memory.inference_memory(ckpt, "bf16", 1024, 1)
+    long = memory.inference_memory(ckpt, "bf16", 65536, 1)
+    assert short.linear_state_gib == long.linear_state_gib > 0  # the same at 1K and 64K tokens
+    assert long.kv_cache_gib == pytest.approx(short.kv_cache_gib * 65537 / 1025)
+    assert memory.linear_state_bytes("Qwen/Qwen3-32B") == 0
+    from qwen_lessons.lessons import choosing_a_tier
+
+    table = choosing_a_tier.cache_by_context(["Qwen/Qwen3-32B", "Qwen/Qwen3.5-27B"], [32768])
+    assert table.loc["Qwen3.5-27B", "GiB at 32,768"] < table.loc["Qwen3-32B", "GiB at 32,768"] / 3

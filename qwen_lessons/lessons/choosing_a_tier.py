@@ -104,3 +104,25 @@ def gpu_limits_table(model_ids: list[str], quantization: str = "bf16", gpu_ids: 
     gpu_ids = gpu_ids or ["rtx-4060-ti-16gb", "rtx-4090", "l4", "a100-40gb", "a100-80gb", "h200-sxm"]
     table = {g: [max_context_that_fits(m, quantization, g, headroom) for m in model_ids] for g in gpu_ids}
     return pd.DataFrame(table, index=[m.removeprefix("Qwen/") for m in model_ids])
+
+
+@checked
+def cache_by_context(model_ids: list[str], contexts: list[int] | None = None) -> pd.DataFrame:
+    """What each model keeps per sequence as the context grows: the KV cache of its softmax-attention layers
+    (grows with every token) and the state of its Gated DeltaNet layers (Qwen3-Next, Qwen3.5, Qwen3.6: fixed).
+    Contexts past a model's max_position_embeddings are left empty."""
+    from qwen_lessons import models
+
+    contexts = contexts or [4096, 32768, 262144]
+    rows = []
+    for model_id in model_ids:
+        ckpt = models.resolve(model_id, memory_modelled=True)
+        per_token, state = memory.kv_bytes_per_token(ckpt), memory.linear_state_bytes(ckpt)
+        limit = ckpt["max_position_embeddings"]
+        row = {"model": ckpt.model_id.removeprefix("Qwen/"), "attention layers": ckpt.kv_layers,
+               "linear-attention layers": ckpt.linear_layers}
+        for tokens in contexts:
+            fits = limit is None or tokens <= limit
+            row[f"GiB at {tokens:,}"] = (per_token * tokens + state) / 2**30 if fits else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model")
