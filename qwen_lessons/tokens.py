@@ -25,8 +25,9 @@ from qwen_lessons.vocabulary import (DEFAULT_VOCABULARY, added_tokens, encoding,
 
 THINK_TOKENS = ("<think>", "</think>")
 
-TEMPLATES = ("qwen2.5", "qwen3")
-TEMPLATE_VOCABULARY = {"qwen2.5": "qwen2", "qwen3": "qwen2"}  # the vocabulary of the models each template serves
+TEMPLATES = ("qwen2.5", "qwen3", "qwen3.5", "qwen3.6")
+# the vocabulary of the models each template serves
+TEMPLATE_VOCABULARY = {"qwen2.5": "qwen2", "qwen3": "qwen2", "qwen3.5": "qwen3.5", "qwen3.6": "qwen3.5"}
 ROLES = ("system", "user", "assistant")
 # Qwen2.5 instruct template: inserted when the first message is not a system message (chat_format.md).
 QWEN25_DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
@@ -177,15 +178,22 @@ def _check_think_blocks(messages: list[dict]) -> None:
 
 @checked
 def chat_segments(
-    messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True
+    messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True,
+    preserve_thinking: bool = False,
 ) -> list[Segment]:
-    """The rendered conversation as Segments; joined, they are exactly render_chat(...)."""
+    """The rendered conversation as Segments; joined, they are exactly render_chat(...).
+
+    ``preserve_thinking`` is the Qwen3.6 template's switch that keeps the reasoning of every earlier assistant turn."""
     _check_template(template)
     messages = check_messages(messages)
+    if preserve_thinking and template != "qwen3.6":
+        raise ValueError(f"preserve_thinking is a switch of the qwen3.6 template only; template is {template!r}")
     if template == "qwen2.5":
         return _segments_qwen25(messages, add_generation_prompt)
     _check_think_blocks(messages)
-    return _segments_qwen3(messages, add_generation_prompt, enable_thinking)
+    if template == "qwen3":
+        return _segments_qwen3(messages, add_generation_prompt, enable_thinking)
+    return _segments_qwen35(messages, add_generation_prompt, enable_thinking, preserve_thinking)
 
 
 def _turn(role: str, content: str, index: int) -> list[Segment]:
@@ -264,12 +272,44 @@ def _segments_qwen3(messages: list[dict], add_generation_prompt: bool, enable_th
     return [segment for segment in segments if segment.text]
 
 
+def _segments_qwen35(messages: list[dict], add_generation_prompt: bool, enable_thinking: bool,
+                     preserve_thinking: bool) -> list[Segment]:
+    """Qwen3.5 / Qwen3.6 (the larger checkpoints' template): no default system message, content trimmed, every
+    kept assistant turn with its think block (empty or not), thinking on unless enable_thinking=False."""
+    for index, message in enumerate(messages):
+        if message["role"] == "system" and index:
+            raise ValueError(f"messages[{index}] is a system message: the Qwen3.5 template takes one only at the start")
+    if not any(message["role"] == "user" for message in messages):
+        raise ValueError("messages has no user message: the Qwen3.5 template needs a user query")
+    segments: list[Segment] = []
+    last_query = _last_query_index(messages)
+    for index, message in enumerate(messages):
+        if message["role"] != "assistant":
+            segments += _turn(message["role"], message["content"].strip(), index)
+            continue
+        reasoning, answer = _split_reasoning({**message, "content": message["content"].strip()})
+        segments.append(Segment("<|im_start|>assistant\n", "template", index, False))
+        if preserve_thinking or index > last_query:  # Qwen3.5: only turns after the last user query keep it
+            segments += [Segment("<think>\n", "template", index, True),
+                         Segment(reasoning.strip("\n"), "content", index, True),
+                         Segment("\n</think>\n\n", "template", index, True)]
+        segments += [Segment(answer, "content", index, True), Segment("<|im_end|>", "template", index, True),
+                     Segment("\n", "template", index, False)]
+    if add_generation_prompt:
+        segments.append(Segment("<|im_start|>assistant\n", "template", None, False))
+        opened = "<think>\n\n</think>\n\n" if enable_thinking is False else "<think>\n"  # thinking on by default
+        segments.append(Segment(opened, "template", None, False))
+    return [segment for segment in segments if segment.text]
+
+
 @checked
 def render_chat(
-    messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True
+    messages, template: str = "qwen2.5", add_generation_prompt: bool = True, enable_thinking: bool = True,
+    preserve_thinking: bool = False,
 ) -> str:
-    """The prompt an instruct model receives: messages rendered by the Qwen2.5 or Qwen3 chat template."""
-    return "".join(segment.text for segment in chat_segments(messages, template, add_generation_prompt, enable_thinking))
+    """The prompt an instruct model receives: messages rendered by the Qwen2.5, Qwen3, Qwen3.5 or Qwen3.6 template."""
+    return "".join(segment.text for segment in
+                   chat_segments(messages, template, add_generation_prompt, enable_thinking, preserve_thinking))
 
 
 # ---------------------------------------------------------------- fill-in-the-middle (Coder line)

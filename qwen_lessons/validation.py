@@ -329,7 +329,7 @@ RULES: dict[str, Rule] = {
     "picture": optional(_picture), "image": _picture, "data": instance(bytes, bytearray, memoryview, what="the bytes of a file"),
     # flags
     "checkpointing": flag, "as_text": flag, "content_as_text": flag, "fused_loss": flag, "train_embeddings": flag,
-    "add_generation_prompt": flag, "enable_thinking": flag, "memory_modelled": flag, "passed": flag, "now": flag,
+    "add_generation_prompt": flag, "enable_thinking": flag, "preserve_thinking": flag, "memory_modelled": flag, "passed": flag, "now": flag,
     "visible": flag,
     "progress": lambda name, value: value if isinstance(value, bool) or callable(value) else flag(name, value),
     # text

@@ -542,3 +542,38 @@ def test_lesson_2s_comparison_of_the_two_vocabularies_is_what_the_table_shows():
     assert 0.4 <= hindi <= 0.6
     assert table.loc["Emoji", "tokens qwen3.5"] > table.loc["Emoji", "tokens qwen2"]
     assert table.loc["English", "tokens qwen3.5"] == table.loc["English", "tokens qwen2"]
+
+
+# ------------------------------------------------------------------ Qwen3.5 / Qwen3.6 chat templates (issue 14)
+
+CHAT = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "<think>\ngreet back\n</think>\n\nHello!"}, {"role": "user", "content": "2+2?"}]
+
+
+def test_qwen35_template_thinks_by_default_and_drops_earlier_reasoning():
+    # hand-written from the template's rules: no default system message, earlier turns lose <think>, the
+    # generation prompt opens the think block
+    expected = ("<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                "<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n"
+                "<|im_start|>assistant\n<think>\n")
+    assert tokens.render_chat(CHAT, "qwen3.5") == expected == tokens.render_chat(CHAT, "qwen3.6")
+    closed = tokens.render_chat(CHAT[1:2], "qwen3.5", enable_thinking=False)
+    assert closed == "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+    assert "You are Qwen" not in tokens.render_chat(CHAT[1:2], "qwen3.5")  # Qwen2.5 inserted one
+
+
+def test_qwen36_preserve_thinking_keeps_every_earlier_reasoning():
+    kept = tokens.render_chat(CHAT, "qwen3.6", preserve_thinking=True)
+    assert "<|im_start|>assistant\n<think>\ngreet back\n</think>\n\nHello!<|im_end|>" in kept
+    with pytest.raises(ValueError, match="preserve_thinking is a switch of the qwen3.6 template only"):
+        tokens.render_chat(CHAT, "qwen3.5", preserve_thinking=True)
+
+
+def test_qwen35_chat_ids_and_its_refusals():
+    ids = tokens.encode_chat([{"role": "user", "content": "Hi"}], "qwen3.5")
+    # <|im_start|> user \n Hi <|im_end|> \n <|im_start|> assistant \n <think> \n, in Qwen3.5's vocabulary
+    assert ids == [248045, 846, 198, 12675, 248046, 198, 248045, 74455, 198, 248068, 198]
+    with pytest.raises(ValueError, match=r"messages\[1\] is a system message"):
+        tokens.render_chat([{"role": "user", "content": "a"}, {"role": "system", "content": "b"}], "qwen3.5")
+    with pytest.raises(ValueError, match="no user message"):
+        tokens.render_chat([{"role": "system", "content": "b"}], "qwen3.5")
