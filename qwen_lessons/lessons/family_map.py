@@ -143,8 +143,12 @@ def unverified_summary(table: pd.DataFrame | None = None) -> pd.DataFrame:
 @checked
 def printed_decimals(model_id: str) -> int:
     """How many decimals the catalog prints for a model's published size (0 for '235', 2 for '0.49')."""
+    return _printed_decimals(model_id, "params_b")
+
+
+def _printed_decimals(model_id: str, column: str) -> int:
     raw = read_table(CATALOG_FILE, as_text=True)
-    text = raw.loc[raw["model_id"] == model_id, "params_b"]
+    text = raw.loc[raw["model_id"] == model_id, column]
     if text.empty or pd.isna(text.iloc[0]):
         raise ValueError(f"model_id {model_id!r} has no published size in the catalog")
     return len(text.iloc[0].split(".")[1]) if "." in text.iloc[0] else 0
@@ -182,8 +186,10 @@ def published_vs_computed() -> pd.DataFrame:
         row["error_pct"] = 100 * (row["computed_b"] / row["published_b"] - 1)
         row["active_error_pct"] = 100 * (row["computed_active_b"] / row["published_active_b"] - 1)
         row["within_1pct"] = abs(row["error_pct"]) <= 1 and abs(row["active_error_pct"]) <= 1
+        # each figure as printed: Qwen2's blog gives 57.41B in total but "14B" activated
+        active_decimals = _printed_decimals(model_id, "active_params_b")
         row["matches_print"] = matches_print(row["computed_b"], row["published_b"], decimals) and matches_print(
-            row["computed_active_b"], row["published_active_b"], decimals
+            row["computed_active_b"], row["published_active_b"], active_decimals
         )
         rows.append(row)
     columns = ["model_id", "published_b", "computed_b", "error_pct", "published_active_b", "computed_active_b",
