@@ -190,12 +190,21 @@ def load_benchmarks() -> pd.DataFrame:
     return _benchmarks().copy()
 
 
+GROUPS = ("base", "instruct", "thinking", "non-thinking", "mode not stated")
+# A post-trained checkpoint's score in the mode it runs in by default: an Instruct model's own; a hybrid (Qwen3) or
+# a Qwen3.5/3.6 model thinks unless told not to; Qwen2.5-Instruct appears as a baseline in Qwen3's tables.
+DEFAULT_MODE_ORDER = ("instruct", "post-trained (thinking mode)", "post-trained (mode not stated)",
+                      "instruct (baseline in thinking table)", "instruct (baseline in non-thinking table)")
+
+
 @checked
 def variant_group(variant: str) -> str:
     """Collapse the published variant labels to base / instruct / thinking / non-thinking."""
     text = str(variant)
     if text == "base":
         return "base"
+    if "mode not stated" in text:
+        return "mode not stated"
     if "non-thinking" in text:
         return "non-thinking"
     if "thinking" in text and text.startswith("post-trained"):
@@ -232,8 +241,8 @@ def quality_by_size(benchmark: str, group: str = "base", report: str | None = No
     table = _benchmarks()
     if benchmark not in set(table["benchmark"]):
         raise ValueError(f"benchmark {benchmark!r} is not in {BENCHMARKS_FILE}; e.g. {sorted(set(table['benchmark']))[:12]}")
-    if group not in ("base", "instruct", "thinking", "non-thinking"):
-        raise ValueError(f"group must be base, instruct, thinking or non-thinking, got {group!r}")
+    if group not in GROUPS:
+        raise ValueError(f"group must be one of {GROUPS}, got {group!r}")
     rows = table[(table["benchmark"] == benchmark) & (table["group"] == group)]
     rows = rows[rows["params_b"].notna() & rows["score_value"].notna()]
     if report is not None:
@@ -282,11 +291,46 @@ def base_score(arch_id: str, benchmark: str) -> float | None:
     return None if rows.empty else float(rows["score_value"].iloc[0])
 
 
+@checked
+def post_trained_score(model_id: str, benchmark: str) -> float | None:
+    """A post-trained checkpoint's published score in its default mode (None when no source gives one)."""
+    found = _post_trained_row(model_id, benchmark)
+    return None if found is None else found[0]
+
+
+def _post_trained_row(model_id: str, benchmark: str) -> tuple[float, str, str] | None:
+    """(score, variant as published, setting) of the first default-mode row for this checkpoint."""
+    table = _benchmarks()
+    name = model_id.removeprefix("Qwen/")
+    names = (name, name.removesuffix("-Instruct"))  # Qwen2.5-7B-Instruct is reported as 'Qwen2.5-7B', instruct
+    rows = table[(table["benchmark"] == benchmark) & table["model"].isin(names) & (table["group"] != "base")
+                 & table["score_value"].notna()]
+    for variant in DEFAULT_MODE_ORDER:
+        match = rows[rows["variant"] == variant]
+        if not match.empty:
+            return float(match["score_value"].iloc[0]), variant, str(match["shots_or_setting"].iloc[0])
+    return None
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Tier wizard: pure logic
 # ---------------------------------------------------------------------------------------------------------------
 
 QUALITY_BENCHMARK = {"text": "MMLU", "code": "EvalPlus", "image": "MMLU", "audio": "MMLU"}
+# Deploying a text model: the post-trained checkpoints' own published score, in their default mode. Base-model MMLU
+# (Qwen3 report) judges fine-tuning starts; it exists for no Qwen3-2507, Qwen3.5 or Qwen3.6 checkpoint.
+DEPLOY_TEXT_BENCHMARK = "MMLU-Redux"
+
+
+def _quality(modality: str, purpose: str) -> tuple[str, bool]:
+    """(benchmark, whether post-trained scores judge) for a modality and purpose."""
+    if modality == "text" and purpose == PURPOSES[0]:
+        return DEPLOY_TEXT_BENCHMARK, True
+    return QUALITY_BENCHMARK[modality], False
+
+
+def _score(arch_id: str, shown: str, benchmark: str, post_trained: bool) -> float | None:
+    return post_trained_score(shown, benchmark) if post_trained else base_score(arch_id, benchmark)
 
 
 @dataclass
@@ -300,28 +344,35 @@ class WizardResult:
 
 
 @cache
-def _candidates(purpose: str, benchmark: str) -> tuple[tuple[str, str], ...]:
-    """(shown checkpoint id, architecture id) for every text checkpoint of the catalog in the purpose's training
-    states that the memory model covers and that has a published base score to judge it by; smallest first."""
+def _candidates(purpose: str, benchmark: str, post_trained: bool = False) -> tuple[tuple[str, str], ...]:
+    """(shown checkpoint id, architecture id) for every general-purpose checkpoint of the catalog in the purpose's
+    training states that the memory model covers and that has a published score to judge it by; smallest first.
+    Deploying considers every post-trained state (instruct, hybrid, thinking, and Qwen3.5/3.6, whose ids carry no
+    suffix); the natively multimodal Qwen3.5/3.6 count as general-purpose text models too."""
     catalog = load_catalog()
-    wanted = {"base"} if purpose == PURPOSES[1] else {"instruct", "hybrid"}
-    rows = catalog[(catalog["line"] == "text") & catalog["variant"].isin(wanted)]
+    variant = catalog["variant"].fillna("")
+    if purpose == PURPOSES[1]:
+        rows = catalog[(catalog["line"] == "text") & (variant == "base")]
+    else:
+        lines = ("text", "vision-language") if post_trained else ("text",)
+        wanted = variant != "base" if post_trained else variant.isin(["instruct", "hybrid"])
+        rows = catalog[catalog["line"].isin(lines) & wanted]
     out = []
     for model_id in rows["model_id"]:
         try:
             ckpt = models.resolve(model_id, memory_modelled=True)
         except ValueError:
             continue
-        if base_score(ckpt.model_id, benchmark) is not None:
+        if _score(ckpt.model_id, model_id, benchmark, post_trained) is not None:
             out.append((model_id, ckpt.model_id))
     return tuple(sorted(out, key=lambda pair: models.count_parameters(pair[1])[0]))
 
 
 @cache
-def _candidate_generations(purpose: str, benchmark: str) -> tuple[str, ...]:
+def _candidate_generations(purpose: str, benchmark: str, post_trained: bool = False) -> tuple[str, ...]:
     """The catalog generations the wizard's candidates come from, oldest first (data decides, not code)."""
     catalog = load_catalog().set_index("model_id")
-    present = {catalog.at[shown, "generation"] for shown, _ in _candidates(purpose, benchmark)}
+    present = {catalog.at[shown, "generation"] for shown, _ in _candidates(purpose, benchmark, post_trained)}
     return tuple(generation for generation in GENERATIONS if generation in present)
 
 
@@ -385,12 +436,13 @@ def recommend(
     num_gpus, context_tokens, batch = int(num_gpus), int(context_tokens), int(batch)
     result = WizardResult()
     steps = result.steps
-    benchmark = QUALITY_BENCHMARK[modality]
+    benchmark, post_trained = _quality(modality, purpose)
 
     # 1. modality
-    generations = tuple(_candidate_generations(purpose, benchmark))
+    generations = tuple(_candidate_generations(purpose, benchmark, post_trained))
     if modality == "text":
-        steps.append(f"Modality text: candidates are the {' and '.join(generations)} text checkpoints (dense and MoE).")
+        steps.append(f"Modality text: candidates are the {', '.join(generations)} general-purpose checkpoints "
+                     "(dense, MoE and hybrid-attention) with a published score.")
     elif modality == "code":
         coders = [i for i in _catalog_ids(("code",), generations) if "Instruct" in i]
         same, unknown = _same_shape_as_general(tuple(coders))
@@ -418,6 +470,10 @@ def recommend(
             "Purpose fine-tune: start from base checkpoints (training memory is another lesson; the table below is the "
             "memory to serve the result). Qwen3 base checkpoints reuse the dimensions of the same-size post-trained one."
         )
+    elif post_trained:
+        steps.append("Purpose deploy: post-trained checkpoints (instruct, hybrid thinking, thinking), each judged by "
+                     f"its own published {benchmark} score in the mode it runs in by default. Memory counts the "
+                     "language model; the vision encoder that Qwen3.5 and Qwen3.6 checkpoints also ship is not counted.")
     else:
         steps.append("Purpose deploy: instruct (Qwen2.5) and hybrid-thinking post-trained (Qwen3) checkpoints.")
 
@@ -446,13 +502,20 @@ def recommend(
     )
 
     # 5. quality
-    candidates = _candidates(purpose, benchmark)
-    scored = [(shown, arch, base_score(arch, benchmark)) for shown, arch in candidates]
+    candidates = _candidates(purpose, benchmark, post_trained)
+    scored = [(shown, arch, _score(arch, shown, benchmark, post_trained)) for shown, arch in candidates]
     passing = [(s, a, q) for s, a, q in scored if q is not None and q >= min_score]
-    ladder = "; ".join(f"{a.removeprefix('Qwen/')} {q:.1f}" for _, a, q in scored if q is not None)
+    ladder = "; ".join(f"{(s if post_trained else a).removeprefix('Qwen/')} {q:.1f}" for s, a, q in scored
+                       if q is not None)
+    if post_trained:
+        where = (f"post-trained {benchmark} >= {min_score:g}, each checkpoint's published score in its default mode "
+                 "(Qwen3 report tables for Qwen2.5-Instruct and Qwen3; the model cards for Qwen3-2507, Qwen3-Next, "
+                 "Qwen3.5 and Qwen3.6, whose tables state no settings: thinking and non-thinking scores are not the same "
+                 "contest, so compare within a mode when it matters)")
+    else:
+        where = f"base-model {benchmark} >= {min_score:g} (published, Qwen3 report, same settings for both generations)"
     steps.append(
-        f"Quality need: base-model {benchmark} >= {min_score:g} (published, Qwen3 report, same settings for both "
-        f"generations). Scores by size: {ladder}. {len(passing)} of {len(scored)} candidates pass."
+        f"Quality need: {where}. Scores by size: {ladder}. {len(passing)} of {len(scored)} candidates pass."
         + (" The course has no image/audio benchmark scores, so the need is applied to the text decoder of the same size."
            if modality in ("image", "audio") else "")
     )
