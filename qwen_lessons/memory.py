@@ -20,6 +20,7 @@ from qwen_lessons.units import GIB
 from qwen_lessons.validation import checked
 
 SPEED_FILE = "speed_benchmark_qwen25.csv"
+MEASUREMENTS_FILE = "memory_measurements.csv"
 ACT_BYTES = 2  # activations run in bf16/fp16 in every format below (GPTQ/AWQ kernels compute in fp16)
 GROUP_SIZE = 128  # GPTQ/AWQ group size of Qwen's official checkpoints ("typically 128", Qwen docs)
 FP8_BLOCK = 128  # fine-grained FP8 checkpoints keep one fp32 scale per 128 x 128 weight block
@@ -229,11 +230,15 @@ def inference_memory(
     num_gpus: int = 1,
     kv_cache_dtype: str = "auto",
     attention: str = "flash",
+    whole_prompt_logits: bool = False,
 ) -> InferenceMemory:
     """Peak GPU memory to generate output_tokens after input_tokens, summed over num_gpus (layer-split) GPUs.
 
     attention="flash" (as measured by Qwen) never stores the prompt x prompt score matrix; attention="eager"
     does, adding a term that grows with the square of the prompt (not validated against a measurement).
+    whole_prompt_logits=True is what transformers' generate() did before 4.45: the output head ran over every
+    prompt position, and the logits were upcast to fp32 (2 + 4 bytes per vocabulary entry per prompt token);
+    since 4.45 it keeps only the last position's. prompt_logits_for() maps a transformers version to the setting.
     """
     arch = models.resolve(model_id, memory_modelled=True)
     model_id = arch.model_id
@@ -261,12 +266,15 @@ def inference_memory(
         # one layer's scores: 16-bit matmul output, fp32 softmax, 16-bit copy, for every query head
         activations += 8 * arch["num_attention_heads"] * input_tokens**2 * batch * num_gpus
     runtime = arch["vocab_size"] * 4 * 2 * batch
+    # after the last layer, the output head's logits for every prompt position (16-bit) and their fp32 copy
+    logits = (ACT_BYTES + 4) * arch["vocab_size"] * input_tokens * batch if whole_prompt_logits else 0.0
     loading = 0.0
     if fmt.tied_load_copy and arch["tie_word_embeddings"]:
         loading = arch["vocab_size"] * arch["hidden_size"] * 2
     base = weights + scratch
     phases = {
-        "prefill": base + state + kv_prompt + activations,
+        # the layers' working memory is freed before the output head runs: the larger of the two sets the peak
+        "prefill": base + state + kv_prompt + max(activations, logits),
         "decode": base + kv_end + state + runtime,
         "loading": weights + loading,  # before the kernels allocate their buffers
     }
@@ -285,7 +293,7 @@ def inference_memory(
         kv_cache_gib=kv_end / GIB,
         linear_state_gib=state / GIB,
         prefill_kv_gib=kv_prompt / GIB,
-        prefill_activations_gib=activations / GIB,
+        prefill_activations_gib=max(activations, logits) / GIB,
         runtime_gib=runtime / GIB,
         loading_extra_gib=loading / GIB,
         peak_phase=peak_phase,
@@ -355,6 +363,61 @@ def _comparison() -> pd.DataFrame:
             }
         )
     return pd.DataFrame(records)
+
+
+# transformers 4.45.0 gave generate() num_logits_to_keep: the output head runs on the last prompt position only
+# (checked in the released wheels: 4.38.2 computes logits for the whole prompt and upcasts them, 4.46.0 does not)
+LAST_TOKEN_LOGITS_SINCE = (4, 45)
+
+
+@checked
+def prompt_logits_for(transformers_version: str) -> bool:
+    """Whether transformers' generate() of that version computes logits for every prompt token (before 4.45)."""
+    parts = transformers_version.strip().split(".")
+    if len(parts) < 2 or not all(part.isdigit() for part in parts[:2]):
+        raise ValueError(f"transformers_version must look like '4.38.2', got {transformers_version!r}")
+    return (int(parts[0]), int(parts[1])) < LAST_TOKEN_LOGITS_SINCE
+
+
+@checked
+def load_memory_measurements() -> pd.DataFrame:
+    """Qwen's other published peak-memory tables (Qwen1.5, Qwen2, Qwen3 docs): transformers, batch 1."""
+    return read_table(MEASUREMENTS_FILE)
+
+
+@lru_cache(maxsize=1)
+def _generations_comparison() -> pd.DataFrame:
+    rows = load_memory_measurements()
+    records = []
+    for row in rows.itertuples(index=False):
+        ckpt = models.resolve(row.model_id, memory_modelled=True)
+        version = row.transformers_version if isinstance(row.transformers_version, str) else None
+        settings = [prompt_logits_for(version)] if version else [False, True]  # unknown version: both shown
+        for whole in settings:
+            est = inference_memory(ckpt, row.quantization, int(row.input_length), int(row.output_length),
+                                   int(row.batch_size), num_gpus=int(row.gpu_num), whole_prompt_logits=whole)
+            records.append({"table": row.table, "model_id": row.model_id, "quantization": est.quantization,
+                            "input_length": int(row.input_length), "gpu_num": int(row.gpu_num),
+                            "transformers": version or "not stated", "whole_prompt_logits": whole,
+                            "measured_gib": float(row.peak_memory_gib), "model_gib": est.total_gib,
+                            "model_error": est.total_gib / float(row.peak_memory_gib) - 1})
+    return pd.DataFrame(records)
+
+
+@checked
+def generations_memory_comparison() -> pd.DataFrame:
+    """Every row of the Qwen1.5, Qwen2 and Qwen3 memory tables next to this model, with the prompt-logits setting
+    the row's transformers version implies (both settings where the table does not state the version)."""
+    return _generations_comparison().copy()
+
+
+@checked
+def generations_error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Median and worst absolute error per published table and prompt-logits setting."""
+    table = generations_memory_comparison() if comparison is None else comparison
+    grouped = table.assign(abs_error=table["model_error"].abs()).groupby(
+        ["table", "transformers", "whole_prompt_logits"], sort=False)["abs_error"]
+    return grouped.agg(rows="size", median_abs_error="median", worst_abs_error="max").reset_index()
 
 
 @checked

@@ -96,6 +96,12 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(TEXT, "vocabulary", "bpe_file", "pre_tokenizer"), *_typed(INT, "regular_tokens", "embedding_rows"),
         *_typed(TEXT, "used_by", "source", "source_kind", "notes"),
     ], key=("vocabulary",), filled=("vocabulary", "bpe_file", "pre_tokenizer", "regular_tokens", "used_by", "source_kind")),
+    _schema("memory_measurements.csv", [
+        *_typed(TEXT, "table", "model_id", "quantization", "gpu"),
+        *_typed(INT, "gpu_num", "batch_size", "input_length", "output_length"), ("peak_memory_gib", FLOAT),
+        *_typed(TEXT, "transformers_version", "attention", "environment", "memory_definition", "note", "source"),
+    ], key=("table", "model_id", "quantization", "gpu_num", "batch_size", "input_length"),
+       filled=("table", "model_id", "quantization", "input_length", "peak_memory_gib")),
     _schema("tiny_instructions.csv", _typed(TEXT, "topic", "answer", "source"), key=("topic",), filled=("topic", "answer")),
     _schema("vision_generations.csv", [
         *_typed(TEXT, "generation", "name", "image_input"),

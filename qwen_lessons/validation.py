@@ -280,7 +280,7 @@ _token_sequences = sequence(sequence(TOKEN_ID, 1_000_000), 1_000_000)
 RULES: dict[str, Rule] = {
     # checkpoints, hardware, formats: strings looked up in data/, which names the known ones
     "model_id": model_id, "arch_id": key, "gpu_id": key, "quantization": key, "precision": key, "method": key,
-    "template": key, "vocabulary": optional(key), "kv_cache_dtype": key, "attention": key, "generation": key, "budget": key, "benchmark": key,
+    "template": key, "vocabulary": optional(key), "transformers_version": text(40, empty=False), "kv_cache_dtype": key, "attention": key, "generation": key, "budget": key, "benchmark": key,
     "group": key, "report": optional(key), "framework": optional(key), "modality": key, "purpose": key, "mode": key,
     "rules": key, "series": key, "variant": key, "line": key, "key": key, "file": key, "name": key, "license": keys,
     "allowed_special": names, "target_modules": names, "axis": one_of("x", "y"),
@@ -329,7 +329,7 @@ RULES: dict[str, Rule] = {
     "picture": optional(_picture), "image": _picture, "data": instance(bytes, bytearray, memoryview, what="the bytes of a file"),
     # flags
     "checkpointing": flag, "as_text": flag, "content_as_text": flag, "fused_loss": flag, "train_embeddings": flag,
-    "add_generation_prompt": flag, "enable_thinking": flag, "preserve_thinking": flag, "memory_modelled": flag, "passed": flag, "now": flag,
+    "add_generation_prompt": flag, "enable_thinking": flag, "preserve_thinking": flag, "whole_prompt_logits": flag, "memory_modelled": flag, "passed": flag, "now": flag,
     "visible": flag,
     "progress": lambda name, value: value if isinstance(value, bool) or callable(value) else flag(name, value),
     # text

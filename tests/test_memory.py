@@ -206,3 +206,34 @@ def test_a_hybrid_keeps_a_fixed_state_and_a_cache_in_a_quarter_of_its_layers():
 
     table = choosing_a_tier.cache_by_context(["Qwen/Qwen3-32B", "Qwen/Qwen3.5-27B"], [32768])
     assert table.loc["Qwen3.5-27B", "GiB at 32,768"] < table.loc["Qwen3-32B", "GiB at 32,768"] / 3
+
+
+# ------------------------------------------------------------------ every generation Qwen measured (issue 14)
+
+
+def test_old_transformers_computed_logits_for_the_whole_prompt():
+    assert memory.prompt_logits_for("4.38.2") and memory.prompt_logits_for("4.44.9")
+    assert not memory.prompt_logits_for("4.45.0") and not memory.prompt_logits_for("4.51.3")
+    with pytest.raises(ValueError, match="transformers_version must look like"):
+        memory.prompt_logits_for("latest")
+    # the term by hand: 2 + 4 bytes per vocabulary entry per prompt token, at the end of prefill
+    ckpt = models.resolve("Qwen/Qwen2-7B-Instruct")
+    old = memory.inference_memory(ckpt, "bf16", 30720, 2048, whole_prompt_logits=True)
+    new = memory.inference_memory(ckpt, "bf16", 30720, 2048)
+    logits = 6 * ckpt["vocab_size"] * 30720 / 2**30
+    assert old.prefill_activations_gib == pytest.approx(logits)
+    assert old.total_gib - new.total_gib == pytest.approx(logits - new.prefill_activations_gib)
+
+
+def test_the_memory_model_holds_for_every_generation_qwen_measured():
+    summary = memory.generations_error_summary().set_index(["table", "whole_prompt_logits"])
+    # the Qwen2 table names transformers 4.38.2 (whole-prompt logits); the Qwen3 table 4.51.3 (last token only)
+    qwen2 = summary.loc[("Qwen2 docs (2024-09)", True)]
+    qwen2 = qwen2[qwen2["transformers"] == "4.38.2"].iloc[0]
+    assert qwen2["rows"] == 64 and qwen2["median_abs_error"] < 0.05
+    qwen3 = summary.loc[("Qwen3 docs (2025-05)", False)]
+    assert qwen3["rows"] == 80 and qwen3["median_abs_error"] < 0.05 and qwen3["worst_abs_error"] < 0.25
+    # Qwen1.5 names no version: its measurements side with whole-prompt logits by a factor of four
+    with_logits = summary.loc[("Qwen1.5 docs (2024-03)", True), "median_abs_error"]
+    without = summary.loc[("Qwen1.5 docs (2024-03)", False), "median_abs_error"]
+    assert with_logits < 0.15 and without > 3 * with_logits
