@@ -57,6 +57,23 @@ def long_audio_plan(seconds: float = 600.0) -> pd.DataFrame:
 
 
 @checked
+def tiny_clip_table(sample_counts=(1, 100, 159, 160, 161, 320, 321, 480, 481, 16000, 16001)) -> pd.DataFrame:
+    """Frames and tokens of very short clips and of lengths just past a hop, per generation ('raises' where the
+    processor refuses the clip)."""
+    rows = []
+    for samples in sample_counts:
+        row = {"samples": int(samples), "ms": round(int(samples) / 16, 2)}
+        for key in audio.generation_keys():
+            try:
+                row[audio.generation_info(key).name] = (f"{audio.audio_frames(samples, key)} frames -> "
+                                                         f"{audio.audio_tokens(samples, key)}")
+            except ValueError:
+                row[audio.generation_info(key).name] = "raises"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@checked
 def minute_comparison(height: int = 720, width: int = 1280, fps: float = 2.0) -> pd.DataFrame:
     """A one-minute audio clip against a one-minute video of height x width (sampled at fps) in the Omni models."""
     rows = []

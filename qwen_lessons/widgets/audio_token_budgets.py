@@ -151,7 +151,7 @@ def sound_track_widget(generation: str = "qwen2.5-omni"):
 
     height = widgets.IntText(value=720, description="Height (px)")
     width = widgets.IntText(value=1280, description="Width (px)")
-    duration = widgets.FloatText(value=10.0, description="Seconds")
+    duration = widgets.FloatText(value=10.0, description="Video (s)")
     fps = widgets.FloatText(value=2.0, description="Sample fps")
     generation_box = widgets.Dropdown(options=omni_options(), value=generation, description="Generation")
     result = ui.html_output("qwen-audio-sound-track")
