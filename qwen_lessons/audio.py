@@ -299,8 +299,8 @@ def read_audio_header(source) -> AudioHeader:
     A path is read in place and bytes through a view, so a two-hour file costs the header, not the file."""
     import mutagen  # read only when a file arrives; the rest of the course never needs it
 
-    handle = open(source, "rb") if isinstance(source, (str, os.PathLike)) else io.BytesIO(memoryview(source))
     try:
+        handle = open(source, "rb") if isinstance(source, (str, os.PathLike)) else io.BytesIO(memoryview(source))
         with handle:
             parsed = mutagen.File(handle)
     except (mutagen.MutagenError, OSError, ValueError, EOFError) as error:

@@ -99,11 +99,13 @@ def hf_counts(wheels: Path) -> list[dict]:
             count = module_function(sources[generation], "_get_feat_extract_output_lengths", path)
         elif generation == "qwen2-audio":
             lines = statements(sources[generation], "__call__", {"input_length", "num_audio_tokens"}, {"audio_length"})
-            count = lambda length, lines=lines: run(lines, {"audio_length": length}, path)["num_audio_tokens"]
+            def count(length, lines=lines, path=path):
+                return run(lines, {"audio_length": length}, path)["num_audio_tokens"]
         else:
             lines = statements(sources[generation], "__call__", {"input_lengths", "audio_lengths"}, {"audio_inputs"})
-            count = lambda length, lines=lines: next(run(lines, {"audio_inputs": {"feature_attention_mask": np.array(
-                [[1] * length])}, "iter": iter}, path)["audio_lengths"])
+            def count(length, lines=lines, path=path):
+                mask = {"feature_attention_mask": np.array([[1] * length])}
+                return next(run(lines, {"audio_inputs": mask, "iter": iter}, path)["audio_lengths"])
         for samples in lengths():
             try:
                 out = extractor(np.zeros(samples, dtype=np.float32), sampling_rate=16000, padding=padding,

@@ -3,7 +3,6 @@ the sound-track layout of the Omni models, and header-only reading of uploaded f
 
 from __future__ import annotations
 
-import math
 import tracemalloc
 import wave
 from pathlib import Path

@@ -72,13 +72,13 @@ def check_video_with_sound(answer) -> bool:
 
 
 @answer_check
-def check_my_audio_tokens(function) -> bool:
+def check_my_audio_tokens(my_audio_tokens) -> bool:
     """Exercise 5: a function samples -> Qwen2-Audio tokens, checked on lengths around the hop and the window."""
-    if not callable(function):
+    if not callable(my_audio_tokens):
         return report(False, "pass the function itself (my_audio_tokens), without calling it.")
     for samples in CHECK_LENGTHS:
         try:
-            got = function(samples)
+            got = my_audio_tokens(samples)
         except Exception as error:  # a learner's function may fail in any way; say where, do not crash
             return report(False, f"your function raised {type(error).__name__} for {samples} samples.")
         if got != audio.audio_tokens(samples, "qwen2-audio"):

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 from qwen_lessons import audio, ui, vision
 from qwen_lessons.ui import guarded, wire
-from qwen_lessons.validation import checked
+from qwen_lessons.validation import checked, instance
 
 PLACEHOLDER = ("Choose a WAV, FLAC, MP3 or OGG file. Only its header is read, in this notebook's kernel on your "
                "machine; nothing is decoded or sent anywhere.")
@@ -77,7 +77,7 @@ def audio_counter_widget(generation: str = audio.DEFAULT_GENERATION):
                            box=widgets.VBox([ui.row([seconds, generation_box]), result]))
 
 
-@checked
+@checked(header=instance(audio.AudioHeader, what="an AudioHeader (from audio.read_audio_header)"))
 def header_report_html(name: str, header: audio.AudioHeader) -> str:
     """What the header says and what the clip costs in every generation."""
     samples = header.samples_16k
@@ -113,8 +113,7 @@ def audio_upload_widget():
     return SimpleNamespace(upload=upload, result=result, box=widgets.VBox([upload, result]))
 
 
-@checked
-def layout_html(runs: list, video_tokens: int, audio_token_count: int) -> str:
+def _layout_html(runs: list, video_tokens: int, audio_token_count: int) -> str:
     """The order of a video's tokens and its sound track's, as a list of runs (the first few, then a sum)."""
     shown = runs[:LAYOUT_RUNS_SHOWN]
     items = "".join(f"<li>{count:,} {kind} tokens</li>" for kind, count in shown)
@@ -139,7 +138,7 @@ def sound_track_report_html(height: int, width: int, duration_s: float, fps: flo
     return (f"<b>Total {total:,} tokens: {plan.visual_tokens:,} video ({plan.groups} groups of "
             f"{plan.tokens_per_group:,}) + {sound:,} audio + {wrappers} start/end.</b><br>"
             f"{html.escape(info.name)} interleaves them {html.escape(rule)}.<br>"
-            + layout_html(runs, plan.visual_tokens, sound))
+            + _layout_html(runs, plan.visual_tokens, sound))
 
 
 @checked
