@@ -30,7 +30,6 @@ def generation_summary() -> pd.DataFrame:
             "30 s": audio.audio_tokens_for_seconds(30.0, key),
             "1 min": audio.audio_tokens_for_seconds(MINUTE, key),
             "10 min": audio.audio_tokens_for_seconds(600.0, key),
-            "processor": info.processor,
         })
     return pd.DataFrame(rows)
 
