@@ -3,6 +3,7 @@ the sound-track layout of the Omni models, and header-only reading of uploaded f
 
 from __future__ import annotations
 
+import datetime
 import tracemalloc
 import wave
 from pathlib import Path
@@ -189,3 +190,77 @@ def test_anything_else_gets_one_line(data):
     with pytest.raises(ValueError, match="source") as error:
         audio.read_audio_header(data)
     assert "\n" not in str(error.value)
+
+
+# ---------------------------------------------------------------- the prompt planner, the lesson, the widgets
+
+
+def test_plan_prompt_counts_sound_tracks_and_clips():
+    from qwen_lessons import prompts
+
+    video = (720, 1280, 60.0)
+    silent = prompts.plan_prompt("", (), [video], generation="qwen2.5-omni", reserved_output=0)
+    loud = prompts.plan_prompt("", (), [video], generation="qwen2.5-omni", reserved_output=0, use_audio_in_video=True)
+    assert loud.audio_tokens == audio.audio_tokens_for_seconds(60.0, "qwen2.5-omni") == 1500
+    assert loud.audio_wrapper_tokens == 2 and loud.total == silent.total + 1502
+    clips = prompts.plan_prompt("", (), (), generation="qwen3-omni", reserved_output=0, audios=[12.5, 40.0])
+    assert clips.total == audio.audio_tokens_for_seconds(12.5, "qwen3-omni") + 390 + 4 and clips.audio_count == 2
+    parts = loud.parts().set_index("part")["tokens"]
+    assert parts.filter(like="audio").sum() == 1502 and parts["total"] == loud.total
+    with pytest.raises(ValueError, match="generation"):
+        prompts.plan_prompt("", (), [video], generation="qwen2.5-vl", use_audio_in_video=True)
+
+
+def test_planner_widget_counts_the_sound_track():
+    from qwen_lessons.widgets import vision_token_budgets as vision_widgets
+
+    planner = vision_widgets.prompt_planner_widget("qwen2.5-omni")
+    before = planner.result.value
+    planner.sound_track.value = True
+    assert planner.result.value != before and "audio (1 clips or sound tracks)" in planner.result.value
+    planner.audio_seconds.value = 30.0
+    assert "audio (2 clips or sound tracks)" in planner.result.value
+    planner.generation.value = "qwen2.5-vl"
+    assert "qwen-error" in planner.result.value and "takes no audio" in planner.result.value
+
+
+def test_sound_track_widget_total_equals_the_planner():
+    from qwen_lessons import prompts
+    from qwen_lessons.widgets import audio_token_budgets as audio_widgets
+
+    for generation in ("qwen2.5-omni", "qwen3-omni"):
+        track = audio_widgets.sound_track_widget(generation)
+        track.duration.value = 37.0
+        plan = prompts.plan_prompt("", (), [(720, 1280, 37.0)], generation=generation, reserved_output=0,
+                                   use_audio_in_video=True)
+        assert f"Total {plan.total:,} tokens" in track.result.value
+
+
+def test_lesson_tables_follow_from_the_counts():
+    from qwen_lessons import vision
+    from qwen_lessons.lessons import audio_token_budgets as lesson
+
+    long = lesson.long_audio_plan(600.0).set_index("generation")
+    assert long.loc["Qwen2-Audio", "pieces to hear it all"] == 20
+    assert long.loc["Qwen2-Audio", "tokens for all pieces"] == 20 * 750
+    assert long.loc["Qwen2.5-Omni", "pieces to hear it all"] == 2
+    assert long.loc["Qwen2.5-Omni", "tokens for all pieces"] == 2 * 7500
+    minute = lesson.minute_comparison().set_index("generation")
+    plan = vision.video_plan(720, 1280, 60.0, 2.0, "qwen3-omni")
+    assert minute.loc["Qwen3-Omni", "1 min of 720p video"] == plan.visual_tokens
+    assert minute.loc["Qwen3-Omni", "1 min of audio"] == 390
+    tiny = lesson.tiny_clip_table().set_index("samples")
+    assert tiny.loc[159, "Qwen3-Omni"] == "raises" and tiny.loc[161, "Qwen2-Audio"] == "2 frames -> 0"
+
+
+def test_upload_widget_reads_the_header():
+    from qwen_lessons.widgets import audio_token_budgets as audio_widgets
+
+    widget = audio_widgets.audio_upload_widget()
+    data = (FIXTURES / "tone_48000.ogg").read_bytes()
+    widget.upload.value = ({"name": "tone.ogg", "type": "audio/ogg", "size": len(data), "content": memoryview(data),
+                            "last_modified": datetime.datetime.now(datetime.UTC)},)
+    assert "OGG Vorbis, 0.50 s, 48,000 Hz" in widget.result.value
+    widget.upload.value = ({"name": "notes.txt", "type": "text/plain", "size": 5, "content": memoryview(b"hello"),
+                            "last_modified": datetime.datetime.now(datetime.UTC)},)
+    assert "qwen-error" in widget.result.value and "not a WAV, FLAC, MP3 or OGG" in widget.result.value
