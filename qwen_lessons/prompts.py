@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from qwen_lessons import audio
 from qwen_lessons.data import DataFileError
 from qwen_lessons.vision import DEFAULT_BUDGET, DEFAULT_GENERATION, DEFAULT_SOURCE_FPS, count_text_tokens, generation_info, generation_keys, image_sequence_tokens, image_tokens, pixel_bounds, video_plan
 from qwen_lessons.validation import checked
@@ -84,12 +85,16 @@ class PromptPlan:
     reserved_output: int
     image_count: int
     video_count: int
+    audio_tokens: int = 0  # standalone clips and video sound tracks (Omni, lesson 7)
+    audio_wrapper_tokens: int = 0
+    audio_count: int = 0
 
     @property
     def total(self) -> int:
         """Every token the prompt and the reserved answer need."""
         return (self.text_tokens + self.image_tokens + self.image_wrapper_tokens + self.video_tokens
-                + self.video_wrapper_tokens + self.timestamp_tokens + self.reserved_output)
+                + self.video_wrapper_tokens + self.timestamp_tokens + self.audio_tokens + self.audio_wrapper_tokens
+                + self.reserved_output)
 
     @property
     def remaining(self) -> int:
@@ -110,6 +115,8 @@ class PromptPlan:
             (f"videos ({self.video_count}): visual tokens", self.video_tokens),
             ("videos: wrapper tokens", self.video_wrapper_tokens),
             ("videos: timestamp text (Qwen3-VL)", self.timestamp_tokens),
+            (f"audio ({self.audio_count} clips or sound tracks): audio tokens", self.audio_tokens),
+            ("audio: start/end tokens", self.audio_wrapper_tokens),
             ("reserved for the answer", self.reserved_output),
             ("total", self.total),
         ]
@@ -121,8 +128,9 @@ class PromptPlan:
 @checked
 def plan_prompt(text="", images=(), videos=(), *, generation=DEFAULT_GENERATION, budget=DEFAULT_BUDGET,
                 min_pixels=None, max_pixels=None, video_fps=2.0, video_max_pixels=None, reserved_output=1024,
-                context="32K", source_fps=DEFAULT_SOURCE_FPS) -> PromptPlan:
-    """Count a whole prompt: images as (height, width), videos as (height, width, duration_s)."""
+                context="32K", source_fps=DEFAULT_SOURCE_FPS, audios=(), use_audio_in_video=False) -> PromptPlan:
+    """Count a whole prompt: images as (height, width), videos as (height, width, duration_s), audio clips as
+    seconds; use_audio_in_video also counts each video's sound track (Omni generations, lesson 7)."""
     if isinstance(reserved_output, bool) or not isinstance(reserved_output, numbers.Integral) \
             or not 0 <= reserved_output <= MAX_CONTEXT:
         raise ValueError(f"reserved_output must be a whole number of tokens from 0 to {MAX_CONTEXT:,}, "
@@ -132,6 +140,7 @@ def plan_prompt(text="", images=(), videos=(), *, generation=DEFAULT_GENERATION,
     visual = sum(image_tokens(h, w, generation, min_pixels, max_pixels, budget=budget) for h, w in images)
     plans = [video_plan(h, w, d, video_fps, generation, source_fps=source_fps, max_pixels=video_max_pixels)
              for h, w, d in videos]
+    sound, sound_wrappers = _audio_parts(generation, audios, [d for _, _, d in videos] if use_audio_in_video else [])
     return PromptPlan(
         generation=generation, context=window, text_tokens=count_text_tokens(text), image_tokens=visual,
         image_wrapper_tokens=info.wrapper_tokens * len(images),
@@ -139,7 +148,22 @@ def plan_prompt(text="", images=(), videos=(), *, generation=DEFAULT_GENERATION,
         video_wrapper_tokens=sum(plan.wrapper_tokens for plan in plans),
         timestamp_tokens=sum(plan.timestamp_tokens() for plan in plans),
         reserved_output=int(reserved_output), image_count=len(images), video_count=len(videos),
+        audio_tokens=sound, audio_wrapper_tokens=sound_wrappers,
+        audio_count=len(audios) + (len(videos) if use_audio_in_video else 0),
     )
+
+
+def _audio_parts(generation: str, clips, tracks) -> tuple[int, int]:
+    """(audio tokens, their start/end tokens) of standalone clips and of video sound tracks, all in seconds."""
+    if not clips and not tracks:
+        return 0, 0
+    if generation not in audio.generation_keys():
+        raise ValueError(f"generation {generation!r} takes no audio; audio clips and sound tracks need one of "
+                         f"{[key for key in audio.generation_keys() if key in generation_keys()]}")
+    info = audio.generation_info(generation)
+    tokens = sum(audio.audio_tokens_for_seconds(seconds, generation) for seconds in (*clips, *tracks))
+    # a clip has its own two; a sound track adds its two inside the video's <|vision_start|> ... <|vision_end|>
+    return tokens, info.wrapper_tokens * len(clips) + info.video_audio_wrapper_tokens * len(tracks)
 
 
 @checked

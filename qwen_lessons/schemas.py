@@ -124,6 +124,24 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         ("source", TEXT),
     ], key=("implementation", "budget", "factor", "min_pixels", "max_pixels", "height", "width"),
        filled=("implementation", "height", "width", "resized_height", "resized_width")),
+    _schema("audio_generations.csv", [
+        *_typed(TEXT, "generation", "name"), *_typed(INT, "sampling_rate", "hop_length", "max_samples", "min_samples"),
+        ("frame_rule", TEXT), *_typed(INT, "window_frames", "ceil_halvings", "floor_halvings", "wrapper_tokens",
+                                      "video_audio_wrapper_tokens"),
+        *_typed(NULLABLE_FLOAT, "position_ids_per_second", "seconds_per_chunk"),
+        *_typed(TEXT, "interleave", "processor", "source", "notes"),
+    ], key=("generation",), filled=("generation", "name", "sampling_rate", "hop_length", "frame_rule", "ceil_halvings",
+                                    "floor_halvings", "wrapper_tokens", "processor"),
+       ranges={"sampling_rate": (1, 1_000_000), "hop_length": (1, 100_000), "window_frames": (1, 100_000),
+               "ceil_halvings": (0, 8), "floor_halvings": (0, 8)}),
+    _schema("audio_reference_counts.csv", [
+        ("generation", TEXT), *_typed(INT, "samples", "frames", "tokens"), ("source", TEXT),
+    ], key=("generation", "samples"), filled=("generation", "samples")),  # empty counts: the processor raised
+    _schema("audio_reference_interleave.csv", [
+        ("generation", TEXT), *_typed(INT, "grid_t", "grid_h", "grid_w"), ("fps", FLOAT),
+        *_typed(INT, "audio_tokens", "video_tokens", "wrapper_tokens"), *_typed(TEXT, "layout", "source"),
+    ], key=("generation", "grid_t", "grid_h", "grid_w", "fps", "audio_tokens"),
+       filled=("generation", "grid_t", "grid_h", "grid_w", "fps", "audio_tokens", "video_tokens", "layout")),
     _schema("vision_reference_frames.csv", [
         ("implementation", TEXT), ("total_frames", INT), *_typed(FLOAT, "video_fps", "fps"), ("nframes", INT),
         ("source", TEXT),

@@ -321,6 +321,11 @@ RULES: dict[str, Rule] = {
     "min_pixels": PIXEL_BUDGET, "max_pixels": PIXEL_BUDGET, "video_max_pixels": PIXEL_BUDGET,
     "total_pixels": optional(number(1, 1e12, "pixels")), "fit_size": optional(HEIGHT_WIDTH),
     "duration_s": SECONDS, "fps": FRAME_RATE, "video_fps": FRAME_RATE,
+    # audio (lesson 7): lengths in seconds, token counts of a sound track, a file to read the header of
+    "seconds": SECONDS, "grid_t": integer(1, 100_000, "temporal groups"),
+    "tokens_per_group": integer(1, 10_000_000, "tokens"), "audio_token_count": integer(0, 10_000_000, "tokens"),
+    "sample_counts": anything, "sample_counts.tiny_clip_table": sequence(integer(1, 10**9, "samples at 16 kHz"), 1_000),
+    "audios": sequence(SECONDS, 1_000, empty=True), "use_audio_in_video": flag,
     "source_fps": number(0, 1_000, "frames per second", above_low=True), "total_frames": integer(1, 100_000_000, "frames"),
     "images": sequence(pair_of(SIDE, SIDE, what="a (height, width) pair of pixels", labels=("height", "width")),
                        10_000, empty=True),

@@ -167,6 +167,37 @@ def _examples():
         "pretrain_steps.starting_point_experiment": 5, "steps.pretrain": 20, "steps.instruct": 5,
         "n_examples.instruct": 10, "steps.fine_tune": 5, "steps.instruction_tune": 5, "steps.train": 5,
         "my_smart_resize": lambda h, w, f, lo, hi: (h, w), "version_info": (3, 11, 7), "message": "x",
+        **audio_examples(),
+    }
+
+
+def audio_examples() -> dict:
+    """Lesson 7: valid values for the audio functions (a generation with audio, clip lengths, a WAV file)."""
+    import io
+    import wave
+
+    from qwen_lessons import audio
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(16000)
+        handle.writeframes(b"\0\0" * 1600)
+    wav = buffer.getvalue()
+    omni = ("sound_track_layout", "sound_track_report_html", "sound_track_widget")
+    return {
+        **{f"samples.{name}": 16_000 for name in ("audio_frames", "audio_tokens", "audio_sequence_tokens",
+                                                 "explain_audio")},
+        # qwen2.5-omni is a key of both audio and vision, whose functions share names (generation_info)
+        **{f"generation.{name}": "qwen2.5-omni" for name in (
+            "generation_info", "audio_frames", "audio_tokens", "audio_sequence_tokens", "audio_tokens_for_seconds",
+            "audio_tokens_many", "tokens_per_second", "max_seconds", "explain_audio", "audio_counter_widget",
+            "clip_report_html", *omni)},
+        "seconds": 12.5, "sample_counts": np.array([16_000, 480_001]), "grid_t": 10, "tokens_per_group": 598,
+        "audio_token_count": 500, "source": wav, "header": audio.read_audio_header(wav),
+        "audios": [10.0],
+        "use_audio_in_video": False, "fps.sound_track_layout": 2.0, "fps.sound_track_report_html": 2.0, "my_audio_tokens": lambda samples: 0,
     }
 
 

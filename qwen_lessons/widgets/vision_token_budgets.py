@@ -234,13 +234,16 @@ def prompt_planner_widget(generation: str = vision.DEFAULT_GENERATION):
     duration = widgets.FloatText(value=60.0, description="Seconds")
     fps = widgets.FloatText(value=2.0, description="Sample fps")
     reserved = widgets.IntText(value=1024, description="Answer (tok)")
+    # lesson 7: audio for the Omni generations (a clip of this many seconds, and each video's sound track)
+    audio_seconds = widgets.FloatText(value=0.0, description="Audio (s)")
+    sound_track = widgets.Checkbox(value=False, description="Count each video's sound track (Omni)", indent=False)
     generation_box = widgets.Dropdown(options=generation_options(), value=generation, description="Generation")
     budget = widgets.Dropdown(options=budget_options(), value=vision.DEFAULT_BUDGET, description="Budget", layout=wide)
     context = widgets.Dropdown(options=context_options(), value="32K", description="Context", layout=wide)
     result = ui.html_output("qwen-vision-plan")
     knobs = ui.html_output("qwen-vision-knobs")
     for labelled in (text, images, image_height, image_width, videos, video_height, video_width, duration, fps,
-                     reserved, generation_box, budget, context):
+                     reserved, audio_seconds, generation_box, budget, context):
         labelled.style.description_width = "110px"  # the default width cuts labels such as "Image H (px)"
     state = {"quiet": False}
 
@@ -251,8 +254,11 @@ def prompt_planner_widget(generation: str = vision.DEFAULT_GENERATION):
         return images.value, videos.value
 
     def settings() -> dict:
+        if audio_seconds.value < 0:
+            raise ValueError(f"audio must be 0 (no clip) or a length in seconds, got {audio_seconds.value}")
         return dict(generation=generation_box.value, budget=budget.value, video_fps=fps.value,
-                    reserved_output=reserved.value, context=context.value)
+                    reserved_output=reserved.value, context=context.value,
+                    audios=[audio_seconds.value] if audio_seconds.value else [], use_audio_in_video=sound_track.value)
 
     def render_plan() -> str:
         n_images, n_videos = counts()
@@ -280,7 +286,7 @@ def prompt_planner_widget(generation: str = vision.DEFAULT_GENERATION):
         update()
 
     controls = (text, images, image_height, image_width, videos, video_height, video_width, duration, fps, reserved,
-                generation_box, budget)
+                audio_seconds, sound_track, generation_box, budget)
     wire((context,), choose_context, now=False)
     wire(controls, update)
     box = widgets.VBox([
@@ -288,10 +294,12 @@ def prompt_planner_widget(generation: str = vision.DEFAULT_GENERATION):
         ui.row([images, image_height, image_width]),
         ui.row([videos, video_height, video_width]),
         ui.row([duration, fps, reserved]),
+        ui.row([audio_seconds, sound_track]),
         generation_box, budget, context, result, knobs,
     ])
     return SimpleNamespace(text=text, images=images, image_height=image_height, image_width=image_width,
                            videos=videos, video_height=video_height, video_width=video_width, duration=duration,
-                           fps=fps, reserved=reserved, generation=generation_box, budget=budget, context=context,
+                           fps=fps, reserved=reserved, audio_seconds=audio_seconds, sound_track=sound_track,
+                           generation=generation_box, budget=budget, context=context,
                            result=result, knobs=knobs, box=box)
 

@@ -218,6 +218,49 @@ TIER_WIZARD = WidgetCase(
 )
 
 
+# ----------------------------------------------------------------------------- 07 audio: counter, upload, sound track
+
+AUDIO_SECONDS = 45
+AUDIO_UPLOAD = "tone_48000.ogg"
+TRACK_SECONDS = 20
+
+
+def _audio_fixture():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "fixtures" / "audio" / AUDIO_UPLOAD
+
+
+def audio_count() -> str:
+    from qwen_lessons.widgets import audio_token_budgets as audio_widgets
+
+    ui = audio_widgets.audio_counter_widget()
+    return audio_widgets.clip_report_html(AUDIO_SECONDS, ui.generation.value)
+
+
+def audio_upload_report() -> str:
+    from qwen_lessons import audio
+    from qwen_lessons.widgets import audio_token_budgets as audio_widgets
+
+    return audio_widgets.header_report_html(AUDIO_UPLOAD, audio.read_audio_header(_audio_fixture()))
+
+
+def sound_track_report() -> str:
+    from qwen_lessons.widgets import audio_token_budgets as audio_widgets
+
+    ui = audio_widgets.sound_track_widget()
+    return audio_widgets.sound_track_report_html(ui.height.value, ui.width.value, TRACK_SECONDS, ui.fps.value,
+                                                 ui.generation.value)
+
+
+AUDIO = WidgetCase(
+    actions=(("type", "Seconds", AUDIO_SECONDS), ("upload", "Upload audio", _audio_fixture),
+             ("type", "Video (s)", TRACK_SECONDS)),
+    expect=((".qwen-audio-count", audio_count), (".qwen-audio-upload", audio_upload_report),
+            (".qwen-audio-sound-track", sound_track_report)),
+)
+
+
 def both(first: WidgetCase, second: WidgetCase) -> WidgetCase:
     """One case doing the actions and checks of two widgets of the same page."""
     return WidgetCase(first.actions + second.actions, first.expect + second.expect)
@@ -234,6 +277,7 @@ LESSON_CASES: dict[str, WidgetCase] = {
     "03_fine_tuning": FINE_TUNING,
     "04_vision_token_budgets": VISION,
     "05_choosing_a_tier": CHOOSING_A_TIER,
+    "07_audio_token_budgets": AUDIO,
 }
 
 

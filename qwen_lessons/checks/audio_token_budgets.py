@@ -1,0 +1,89 @@
+"""Self-checks for notebook 07 (audio token budgets). They hint at the method, never print the answer."""
+
+from __future__ import annotations
+
+from qwen_lessons import audio, prompts
+from qwen_lessons.checks import answer_check, close_enough, report
+
+CLIP_S = 12.5  # exercise 1: a 12.5-second voice note in Qwen2-Audio
+LONG_S = 45.0  # exercise 2: a 45-second clip in Qwen2-Audio
+SHORT_S = 2.5  # exercise 3: a 2.5-second clip in Qwen3-Omni
+VIDEO = (720, 1280, 60.0)  # exercise 4: one minute of 720p with its sound track in Qwen2.5-Omni
+CHECK_LENGTHS = (1, 159, 160, 161, 320, 321, 16000, 16001, 123457, 479999, 480000, 480001, 1_000_000)
+
+
+def _is_number(answer) -> bool:
+    return isinstance(answer, (int, float)) and not isinstance(answer, bool)
+
+
+@answer_check
+def check_voice_note(answer) -> bool:
+    """Exercise 1: audio tokens (wrappers excluded) of a 12.5-second clip in Qwen2-Audio."""
+    expected = audio.audio_tokens_for_seconds(CLIP_S, "qwen2-audio")
+    if not _is_number(answer):
+        return report(False, "answer with a number of tokens, for example the result of audio_tokens_for_seconds(...).")
+    if answer == expected + 2:
+        return report(False, "that includes <|audio_bos|> and <|audio_eos|>; count the audio tokens only.")
+    if answer == audio.audio_tokens_for_seconds(CLIP_S, "qwen3-omni"):
+        return report(False, "that is Qwen3-Omni's rate (13 a second); Qwen2-Audio keeps 25 a second.")
+    if close_enough(answer, CLIP_S * 25, 0.01) and answer != expected:
+        return report(False, "tokens are whole: follow the steps (frames, then (n - 1) // 2 + 1, then // 2).")
+    return report(answer == expected, "12.5 s is 1,250 frames of 10 ms; apply the encoder's two halvings.")
+
+
+@answer_check
+def check_long_clip(answer) -> bool:
+    """Exercise 2: audio tokens of a 45-second clip in Qwen2-Audio."""
+    expected = audio.audio_tokens_for_seconds(LONG_S, "qwen2-audio")
+    if not _is_number(answer):
+        return report(False, "answer with a number of tokens.")
+    if close_enough(answer, LONG_S * 25, 0.01):
+        return report(False, "that counts all 45 seconds; how much of a clip does the processor keep?")
+    return report(answer == expected, "look at the 'keeps (s)' column of the summary table.")
+
+
+@answer_check
+def check_window_rest(answer) -> bool:
+    """Exercise 3: audio tokens of a 2.5-second clip in Qwen3-Omni."""
+    expected = audio.audio_tokens_for_seconds(SHORT_S, "qwen3-omni")
+    if not _is_number(answer):
+        return report(False, "answer with a whole number of tokens.")
+    if close_enough(answer, SHORT_S * 13, 0.02) and answer != expected:
+        return report(False, "13 a second holds for whole 100-frame windows only; count the 50 frames left on "
+                             "their own with three (n - 1) // 2 + 1 steps.")
+    return report(answer == expected, "2.5 s is 250 frames: two full windows and 50 frames left.")
+
+
+@answer_check
+def check_video_with_sound(answer) -> bool:
+    """Exercise 4: tokens of a one-minute 720p video with its sound track in Qwen2.5-Omni (no text, no answer)."""
+    plan = prompts.plan_prompt("", (), [VIDEO], generation="qwen2.5-omni", reserved_output=0, use_audio_in_video=True)
+    expected = plan.total
+    if not _is_number(answer):
+        return report(False, "answer with a number of tokens, for example plan_prompt(...).total.")
+    silent = prompts.plan_prompt("", (), [VIDEO], generation="qwen2.5-omni", reserved_output=0).total
+    if answer == silent:
+        return report(False, "that is the video without its sound: pass use_audio_in_video=True.")
+    if answer == expected - plan.audio_wrapper_tokens:
+        return report(False, "the sound track brings its own <|audio_bos|> and <|audio_eos|> inside the video's.")
+    if answer == expected + 1024:
+        return report(False, "reserve no answer here: reserved_output=0.")
+    return report(answer == expected, "video tokens + their two start/end tokens + a minute of audio + its two.")
+
+
+@answer_check
+def check_my_audio_tokens(my_audio_tokens) -> bool:
+    """Exercise 5: a function samples -> Qwen2-Audio tokens, checked on lengths around the hop and the window."""
+    if not callable(my_audio_tokens):
+        return report(False, "pass the function itself (my_audio_tokens), without calling it.")
+    for samples in CHECK_LENGTHS:
+        try:
+            got = my_audio_tokens(samples)
+        except Exception as error:  # a learner's function may fail in any way; say where, do not crash
+            return report(False, f"your function raised {type(error).__name__} for {samples} samples.")
+        if got != audio.audio_tokens(samples, "qwen2-audio"):
+            hint = ("a partial hop counts as a frame in Qwen2-Audio (round the frames up)" if samples % 160
+                    else "cut the clip at 480,000 samples first" if samples > 480000
+                    else "after the frames: (n - 1) // 2 + 1, then // 2")
+            return report(False, f"{samples} samples gives {got!r}; {hint}.")
+    return report(True, "")
