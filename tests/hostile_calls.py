@@ -126,7 +126,7 @@ def _examples():
     return {
         "model_id": M, "answer_model_id": M, "model": tiny, "model.arch_model_id": "Qwen2.5-7B", "start": tiny,
         "gpu_id": "a100-80gb", "answer_gpu_id": "a100-80gb",
-        "quantization": "bf16", "precision": "bf16", "method": "lora", "template": "qwen2.5",
+        "quantization": "bf16", "precision": "bf16", "method": "lora", "template": "qwen2.5", "transformers_version": "4.38.2",
         "messages": CHAT, "chats": [CHAT], "text": "Hello world!", "prompt": "Hello", "question": "What is Qwen?",
         "answer": 1, "answer.chat_example": "A model family.", "answer_gib": 1.0, "answer_bytes": 1,
         "answer_tokens_per_s": 1.0, "answer_points": 1.0,
