@@ -55,8 +55,14 @@ UNVERIFIED = "unverified"  # filter value that selects rows whose cell is empty
 
 @checked
 def load_catalog() -> pd.DataFrame:
-    """Return data/catalog.csv (one row per checkpoint) with explicit dtypes, after validating it."""
-    return read_table(CATALOG_FILE, check=catalog_problems)
+    """Return data/catalog.csv (one row per checkpoint) with explicit dtypes, after validating it, and a
+    `vocabulary` column: the tokenizer vocabulary its generation uses (data/vocabularies.csv; empty if none says)."""
+    table = read_table(CATALOG_FILE, check=catalog_problems)
+    vocabularies = read_table("vocabularies.csv")
+    of_generation = {generation: row.vocabulary for row in vocabularies.itertuples()
+                     for generation in row.used_by.split()}
+    table["vocabulary"] = table["generation"].map(of_generation).astype("string")
+    return table
 
 
 def _bad_values(table: pd.DataFrame, column: str, allowed: Iterable[str]) -> list[str]:

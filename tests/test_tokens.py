@@ -577,3 +577,19 @@ def test_qwen35_chat_ids_and_its_refusals():
         tokens.render_chat([{"role": "user", "content": "a"}, {"role": "system", "content": "b"}], "qwen3.5")
     with pytest.raises(ValueError, match="no user message"):
         tokens.render_chat([{"role": "system", "content": "b"}], "qwen3.5")
+
+
+def test_every_catalog_row_says_its_vocabulary_and_the_configs_agree():
+    from qwen_lessons import catalog, models
+
+    table = catalog.load_catalog().set_index("model_id")
+    assert table.loc["Qwen/Qwen3.5-27B", "vocabulary"] == "qwen3.5" == table.loc["Qwen/Qwen3.6-35B-A3B", "vocabulary"]
+    assert table.loc["Qwen/Qwen2.5-7B-Instruct", "vocabulary"] == "qwen2" == table.loc["Qwen/Qwen3-8B", "vocabulary"]
+    rows = tokens.vocabularies().set_index("vocabulary")
+    for model_id in models.model_ids():
+        vocabulary = table.loc[model_id, "vocabulary"]
+        embedding = models.resolve(model_id)["vocab_size"]
+        # the embedding matrix holds every regular and special token of the checkpoint's vocabulary
+        assert embedding >= max(tokens.special_tokens(vocabulary).values()) + 1, model_id
+        if vocabulary == "qwen3.5":
+            assert embedding == rows.loc["qwen3.5", "embedding_rows"], model_id
