@@ -80,8 +80,8 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
             "gpu", "superseded", "conditions"), filled=("table", "method"), ranges={"zero_stage": (0, 3)}),
     _schema("hardware.csv", [
         *_typed(TEXT, "gpu_id", "name", "kind"), ("memory_gb", FLOAT), ("memory_type", TEXT),
-        *_typed(FLOAT, "memory_bandwidth_gbs", "bf16_tflops"), *_typed(TEXT, "note", "source"),
-    ], key=("gpu_id",), filled=("gpu_id", "name", "kind", "memory_gb", "memory_bandwidth_gbs")),
+        *_typed(FLOAT, "memory_bandwidth_gbs", "bf16_tflops"), *_typed(TEXT, "note", "source", "source_kind"),
+    ], key=("gpu_id",), filled=("gpu_id", "name", "kind", "memory_gb", "memory_bandwidth_gbs", "source_kind")),
     _schema("speed_benchmark_qwen25.csv", [
         *_typed(TEXT, "model_id", "quantization", "framework", "gpu", "gpu_id"),
         *_typed(INT, "gpu_num", "batch_size", "input_length", "output_length"),

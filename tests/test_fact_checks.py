@@ -47,3 +47,19 @@ def test_lesson_5_calls_32k_the_native_context_not_the_maximum():
     text = notebook_text("05_choosing_a_tier")
     assert "the Instruct models' maximum" not in text
     assert "32,768 is these Instruct models' native context" in text and "131,072 tokens" in text
+
+
+def test_hardware_rows_say_whether_a_vendor_page_carries_their_figures():
+    hardware = read_table("hardware.csv").set_index("gpu_id")
+    assert set(hardware["source_kind"]) <= {"vendor", "secondary"}
+    vendor = hardware[hardware["source_kind"] == "vendor"]
+    assert {"a100-40gb", "apple-m4-pro-64gb"} <= set(vendor.index)
+    hosts = ("nvidia.com", "apple.com", "intel.com", "amazon.com")
+    assert vendor["source"].map(lambda text: any(host in text.split(" ")[0] for host in hosts)).all()
+
+
+def test_catalog_sources_cite_no_pull_request_merge_ref_and_no_reference_notes():
+    table = read_table("catalog.csv")
+    assert not table["source"].str.contains("QwenLM/Qwen3@4d9f43e").any()  # a third-party PR's merge ref
+    assert not table["source"].str.contains("shared reference|shared/reference", case=False).any()
+    assert not table["source"].str.contains("QwenLM/Qwen@03cd81f").any()  # not in QwenLM/Qwen's history
