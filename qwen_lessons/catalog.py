@@ -8,11 +8,12 @@ here. Architectures and parameter counts live in ``qwen_lessons.models``; ``load
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import pandas as pd
 
 from qwen_lessons import models
-from qwen_lessons.data import read_table
+from qwen_lessons.data import data_path, read_table
 from qwen_lessons.models import count_parameters, load_architectures
 from qwen_lessons.validation import checked, keys
 
@@ -208,10 +209,18 @@ def context_limit(model_id) -> int | None:
     The id's own catalog row is read first, so a '-Base' id keeps its own row when it has one."""
     ckpt = models.resolve(model_id)
     asked = models.normalize_model_id(model_id) if isinstance(model_id, str) else ckpt.model_id
-    table = load_catalog()
-    contexts = dict(zip(table["model_id"].str.lower(), table["context_length"], strict=True))
+    path = data_path(CATALOG_FILE)
+    status = path.stat()
+    contexts = _contexts(str(path), status.st_mtime_ns, status.st_size)
     for candidate in (asked, ckpt.model_id):
         value = contexts.get(candidate.lower())
         if value is not None and pd.notna(value):
             return int(value)
     return ckpt["max_position_embeddings"]
+
+
+@lru_cache(maxsize=4)
+def _contexts(path: str, mtime_ns: int, size: int) -> dict:
+    """model id (lower case) -> native context, once per version of the catalog file (the wizard asks per row)."""
+    table = load_catalog()
+    return dict(zip(table["model_id"].str.lower(), table["context_length"], strict=True))

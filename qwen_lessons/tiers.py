@@ -300,16 +300,25 @@ def post_trained_score(model_id: str, benchmark: str) -> float | None:
 
 def _post_trained_row(model_id: str, benchmark: str) -> tuple[float, str, str] | None:
     """(score, variant as published, setting) of the first default-mode row for this checkpoint."""
-    table = _benchmarks()
+    index = _post_trained_index(benchmark)
     name = model_id.removeprefix("Qwen/")
-    names = (name, name.removesuffix("-Instruct"))  # Qwen2.5-7B-Instruct is reported as 'Qwen2.5-7B', instruct
-    rows = table[(table["benchmark"] == benchmark) & table["model"].isin(names) & (table["group"] != "base")
-                 & table["score_value"].notna()]
+    # Qwen2.5-7B-Instruct is reported as 'Qwen2.5-7B', instruct
     for variant in DEFAULT_MODE_ORDER:
-        match = rows[rows["variant"] == variant]
-        if not match.empty:
-            return float(match["score_value"].iloc[0]), variant, str(match["shots_or_setting"].iloc[0])
+        for candidate in (name, name.removesuffix("-Instruct")):
+            if (candidate, variant) in index:
+                return index[(candidate, variant)]
     return None
+
+
+@lru_cache(maxsize=16)
+def _post_trained_index(benchmark: str) -> dict:
+    """(model, variant) -> (score, variant, setting) of the first post-trained row, read once per benchmark."""
+    table = _benchmarks()
+    rows = table[(table["benchmark"] == benchmark) & (table["group"] != "base") & table["score_value"].notna()]
+    index: dict = {}
+    for row in rows.itertuples(index=False):
+        index.setdefault((row.model, row.variant), (float(row.score_value), row.variant, str(row.shots_or_setting)))
+    return index
 
 
 # ---------------------------------------------------------------------------------------------------------------
