@@ -38,7 +38,8 @@ NPM_CACHE = BUILD / "site-npm"
 DEFAULT_OUT = BUILD / "site"
 REPOSITORY_URL = f"https://github.com/{BINDER_REPO}"
 # The site's public address on GitHub Pages (https://OWNER.github.io/NAME/), from the same repository name.
-PAGES_URL = "https://{0}.github.io/{1}/".format(*BINDER_REPO.split("/"))
+_OWNER, _NAME = BINDER_REPO.split("/")
+PAGES_URL = f"https://{_OWNER}.github.io/{_NAME}/"
 # Exact versions: the site is rebuilt identically until someone raises them. html-manager 1.0.x is the
 # browser side of ipywidgets 8 (the state the kernel saves names @jupyter-widgets/controls 2.0.0).
 NPM_PACKAGES = {
@@ -62,8 +63,9 @@ DOCS = {  # page -> section of the navigation
     "LICENSE-CONTENT.md": "Reference",
 }
 LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)")
-LIVE_NOTE = ("Widgets on this page show the state they had after the lesson ran; they do not respond here. "
-             "They are live in JupyterLab (on your machine or on Binder) and in the Voilà app.")
+LIVE_NOTE = ("Widgets on this page show the state they had when the lesson ran; with no Python behind the page, "
+             "changing a control here computes nothing. They are live in JupyterLab (on your machine or on Binder) "
+             "and in the Voilà app.")
 
 
 def lesson_notebooks() -> list[Path]:
@@ -189,7 +191,7 @@ def stage_notebook(notebook: Path, voila_stems: set[str], pages: set[str]) -> No
 
 
 def toctree(caption: str, entries: list[str]) -> str:
-    lines = [f":::{{toctree}}", f":caption: {caption}", ":maxdepth: 1", ":hidden:", ""]
+    lines = [":::{toctree}", f":caption: {caption}", ":maxdepth: 1", ":hidden:", ""]
     return "\n".join(lines + [entry.rsplit(".", 1)[0] for entry in entries] + [":::", ""])
 
 
