@@ -2,7 +2,7 @@
 
 Every page must exist and load clean: no request to another host, no console error, no missing file, no error
 output or traceback, every widget drawn by the HTML manager served from the site, every figure the notebook made,
-no broken link within the site. Each lesson page is photographed in light and dark mode into screenshots/site/.
+no broken link within the site. Each lesson page is photographed whole, in light and dark mode, as screenshots/site/<notebook>_{light,dark}.jpg.
 """
 
 from __future__ import annotations
@@ -50,6 +50,11 @@ def image_outputs(notebook: Path) -> int:
     return sum(1 for cell in cells for output in cell.get("outputs", [])
                if any(kind.startswith("image/") for kind in output.get("data", {}))
                and "application/vnd.jupyter.widget-view+json" not in output.get("data", {}))
+
+
+def photograph(page, path: Path) -> None:
+    """The whole page, top to bottom. JPEG: a lesson page is 15,000-20,000 px tall, and PNG takes ~3x as long."""
+    page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +113,7 @@ def test_every_page_loads_clean_offline(built_site, site_server, browser, timing
             try:
                 failures += [f"{path}: {problem}" for problem in page_problems(page, site_server, path, expected)]
                 if page_name in lessons:
-                    page.screenshot(path=str(SITE_SCREENSHOTS / f"{Path(page_name).stem}_light.png"), full_page=True)
+                    photograph(page, SITE_SCREENSHOTS / f"{Path(page_name).stem}_light.jpg")
                     if not page.locator(".qwen-launch a[href*='mybinder.org']").count():
                         failures.append(f"{path}: no Binder launch link")
                     if not page.locator(f".qwen-launch a[download][href='{Path(page_name).name}']").count():
@@ -120,7 +125,7 @@ def test_every_page_loads_clean_offline(built_site, site_server, browser, timing
                 try:
                     failures += [f"{path} (dark): {problem}" for problem in page_problems(page, site_server, path, expected)]
                     assert page.evaluate("document.documentElement.dataset.theme") == "dark", "dark mode not applied"
-                    page.screenshot(path=str(SITE_SCREENSHOTS / f"{Path(page_name).stem}_dark.png"), full_page=True)
+                    photograph(page, SITE_SCREENSHOTS / f"{Path(page_name).stem}_dark.jpg")
                 finally:
                     page.close()
     finally:
