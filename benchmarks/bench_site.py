@@ -31,9 +31,10 @@ def build_once() -> dict:
     start = time.perf_counter()
     build_site.build(out, "auto")
     seconds = time.perf_counter() - start
-    pages = len(list(out.rglob("*.html")))
+    pages = [path for path in out.rglob("*.html") if "_static" not in path.relative_to(out).parts]
     size = sum(path.stat().st_size for path in out.rglob("*") if path.is_file())
-    return {"_seconds": seconds, "HTML pages": str(pages), "site size": f"{size / 2**20:.1f} MiB"}
+    return {"_seconds": seconds, "course pages": str(len(build_site.site_pages()) + 1),
+            "HTML pages (with search and index)": str(len(pages)), "site size": f"{size / 2**20:.1f} MiB"}
 
 
 def cases() -> list[Case]:

@@ -101,7 +101,11 @@ def test_every_page_loads_clean_offline(built_site, site_server, browser, timing
     failures, figures_seen = [], 0
     started = time.monotonic()
     try:
-        for page_name in ["README.md", *build_site.site_pages()]:
+        course = ["README.md", *build_site.site_pages()]
+        others = sorted(str(path.relative_to(built_site)) for path in built_site.rglob("*.html")
+                        if "_static" not in path.relative_to(built_site).parts and str(path.relative_to(built_site))
+                        not in {html_path(page) for page in course})  # search, general index: visited too
+        for page_name in course + others:
             path = html_path(page_name)
             expected = 0
             if page_name.endswith(".ipynb"):
