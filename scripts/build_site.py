@@ -116,11 +116,12 @@ def fetch_npm_assets() -> None:
 # ------------------------------------------------------------------------------------------------- pages
 
 
-def rewrite_links(markdown: str, page: str, pages: set[str]) -> str:
+def rewrite_links(markdown: str, page: str, pages: set[str], pictures: set[str] | None = None) -> str:
     """Keep links between pages; send links to other repository files to GitHub; drop pictures from other hosts.
 
     `page` is the repository path of the page the text is on. A remote picture becomes its alt text (a Binder
-    badge becomes the words "Launch on Binder", still a link), so the built site requests nothing remote.
+    badge becomes the words "Launch on Binder", still a link), so the built site requests nothing remote. A local
+    picture keeps its path; its repository path is added to `pictures`, for the staging step to copy.
     """
     here = (ROOT / page).parent
 
@@ -137,8 +138,11 @@ def rewrite_links(markdown: str, page: str, pages: set[str]) -> str:
             relative = resolved.relative_to(ROOT).as_posix()
         except ValueError:
             return f"{bang}[{text}]({target})"
-        if relative in pages or relative == "README.md" or not resolved.exists():
-            return f"{bang}[{text}]({target})"  # a page of the site, or a broken link Sphinx reports (-W fails it)
+        if bang and pictures is not None and resolved.is_file():
+            pictures.add(relative)
+        if bang or relative in pages or relative == "README.md" or not resolved.exists():
+            # a local picture (Sphinx copies it into the site), a page of the site, or a broken link Sphinx reports
+            return f"{bang}[{text}]({target})"
         kind = "tree" if resolved.is_dir() else "blob"
         url = f"{REPOSITORY_URL}/{kind}/{BINDER_REF}/{relative}" + (f"#{anchor}" if anchor else "")
         return f"{bang}[{text}]({url})"
@@ -174,12 +178,12 @@ def launch_box(notebook: Path, voila: bool) -> str:
     ])
 
 
-def stage_notebook(notebook: Path, voila_stems: set[str], pages: set[str]) -> None:
+def stage_notebook(notebook: Path, voila_stems: set[str], pages: set[str], pictures: set[str] | None = None) -> None:
     relative = notebook.relative_to(ROOT)
     content = json.loads(notebook.read_text(encoding="utf-8"))
     for cell in content["cells"]:
         if cell["cell_type"] == "markdown":
-            cell["source"] = rewrite_links("".join(cell["source"]), str(relative), pages)
+            cell["source"] = rewrite_links("".join(cell["source"]), str(relative), pages, pictures)
     stem = re.sub(r"^\d\d_", "", notebook.stem).removesuffix("_solutions")
     voila = notebook.name == APP_NOTEBOOK or (stem in voila_stems and "solutions" not in relative.parts)
     box = {"cell_type": "markdown", "id": "qwen-launch", "metadata": {}, "source": launch_box(notebook, voila)}
@@ -201,18 +205,23 @@ def stage_pages() -> list[str]:
     pages = site_pages()
     page_set = set(pages)
     voila_stems = app_lessons()
+    pictures: set[str] = set()
     for notebook in lesson_notebooks():
-        stage_notebook(notebook, voila_stems, page_set)
+        stage_notebook(notebook, voila_stems, page_set, pictures)
     for page in DOCS:
         target = SOURCE / "pages" / page
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(rewrite_links((ROOT / page).read_text(encoding="utf-8"), page, page_set), encoding="utf-8")
+        target.write_text(rewrite_links((ROOT / page).read_text(encoding="utf-8"), page, page_set, pictures),
+                          encoding="utf-8")
     lessons = [page for page in pages if page.startswith("notebooks/") and "/solutions/" not in page]
     solutions = [page for page in pages if "/solutions/" in page]
     sections = {"Lessons": lessons, "Solutions": solutions}
     for page, section in DOCS.items():
         sections.setdefault(section, []).append(page)
-    home = rewrite_links((ROOT / "README.md").read_text(encoding="utf-8"), "README.md", page_set)
+    home = rewrite_links((ROOT / "README.md").read_text(encoding="utf-8"), "README.md", page_set, pictures)
+    for picture in pictures:  # beside the staged pages, where their relative paths point
+        (SOURCE / "pages" / picture).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / picture, SOURCE / "pages" / picture)
     home += "\n" + "\n".join(toctree(caption, entries) for caption, entries in sections.items())
     (SOURCE / "pages" / "index.md").write_text(home, encoding="utf-8")
     return pages

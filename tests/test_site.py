@@ -57,6 +57,10 @@ def test_links_stay_on_the_site_and_nothing_remote_is_loaded(build_site):
     assert f"[licence]({build_site.REPOSITORY_URL}/blob/main/LICENSE)" in rewritten
     assert f"[solutions]({build_site.REPOSITORY_URL}/tree/main/notebooks/solutions)" in rewritten
     assert build_site.rewrite_links("[guide](full_room.md#x)", "docs/workshop.md", pages) == "[guide](full_room.md#x)"
+    local_picture = "![a sample](../data/images/" + next((ROOT / "data" / "images").glob("*.png")).name + ")"
+    pictures = set()
+    assert build_site.rewrite_links(local_picture, "notebooks/00_start_here.ipynb", pages, pictures) == local_picture
+    assert pictures == {"data/images/" + local_picture.rsplit("/", 1)[1][:-1]}  # staged beside the pages, served by the site
 
 
 def test_staged_notebook_pages_carry_launch_links_and_download_the_stored_notebook(build_site, tmp_path, monkeypatch):
