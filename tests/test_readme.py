@@ -7,6 +7,8 @@ import re
 import subprocess
 from pathlib import Path
 
+from readme_markers import site_command, site_output
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -14,10 +16,11 @@ def readme_commands() -> list[str]:
     return re.findall(r"```bash\n(.*?)\n```", (ROOT / "README.md").read_text(), re.S)
 
 
-def test_readme_has_exactly_two_setup_commands():
+def test_readme_has_exactly_two_setup_commands_and_the_site_command():
     commands = readme_commands()
-    assert len(commands) == 2
-    learn, test = commands
+    assert len(commands) == 3
+    learn, test, site = commands
+    assert site == site_command()
     assert "requirements.txt" in learn and "jupyter lab notebooks/00_start_here.ipynb" in learn
     assert "requirements-dev.txt" in test and "pytest" in test
 
@@ -56,3 +59,24 @@ def test_readme_says_what_to_do_when_jupyter_lab_refuses_root():
     # issue 13: `jupyter lab` refuses to start as root (Docker images, workshop VMs) and the README did not say so
     text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert "--allow-root" in text and "Running as root is not recommended" in text
+
+
+def test_readme_names_the_site_command_and_its_git_ignored_output():
+    # issue 15: tests/browser/test_site_browser.py builds the site with exactly this command (site_command())
+    command, output = site_command(), site_output()
+    assert command and "\n" not in command, "the site command is one line in a bash block after <!-- site-command -->"
+    assert output is not None, "README.md has no <!-- site-output: PATH --> line"
+    assert "build_site.py" in command
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(output / "index.html")], cwd=ROOT)
+    assert ignored.returncode == 0, f"{output.relative_to(ROOT)} must be git-ignored (the site is built, never stored)"
+    browser_test = (ROOT / "tests" / "browser" / "test_site_browser.py").read_text(encoding="utf-8")
+    assert "site_command()" in browser_test and "site_output()" in browser_test
+
+
+def test_pages_workflow_builds_the_readme_site_command_and_publishes_its_output():
+    workflow = (ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8")
+    assert f"&& {site_command()}\n" in workflow, "pages.yml must run the README's site command"
+    assert f"path: {site_output().relative_to(ROOT).as_posix()}\n" in workflow
+    for action in ("actions/checkout@", "actions/setup-python@", "actions/upload-pages-artifact@", "actions/deploy-pages@"):
+        assert action in workflow
+    assert "branches: [main]" in workflow

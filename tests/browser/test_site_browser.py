@@ -1,0 +1,176 @@
+"""The course website (issue 15): built by the README's site command, then visited page by page in Chromium.
+
+Every page must exist and load clean: no request to another host, no console error, no missing file, no error
+output or traceback, every widget drawn by the HTML manager served from the site, every figure the notebook made,
+no broken link within the site. Each lesson page is photographed whole, in light and dark mode, as screenshots/site/<notebook>_{light,dark}.jpg.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from browser_harness import ROOT, SCREENSHOTS, VIEWPORT
+from readme_markers import site_command, site_output
+from site_harness import page_problems, serve
+
+pytestmark = pytest.mark.browser
+
+SITE_SCREENSHOTS = SCREENSHOTS / "site"
+
+
+def _build_site_module():
+    spec = importlib.util.spec_from_file_location("build_site", ROOT / "scripts" / "build_site.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(ROOT / "scripts"))  # build_site imports write_badges beside it
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    return module
+
+
+build_site = _build_site_module()
+
+
+def html_path(page: str) -> str:
+    """Where a repository page (notebooks/x.ipynb, docs/y.md) lands in the built site."""
+    return "index.html" if page == "README.md" else str(Path(page).with_suffix(".html"))
+
+
+def image_outputs(notebook: Path) -> int:
+    """How many figures (image outputs outside widgets) an executed notebook holds."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return sum(1 for cell in cells for output in cell.get("outputs", [])
+               if any(kind.startswith("image/") for kind in output.get("data", {}))
+               and "application/vnd.jupyter.widget-view+json" not in output.get("data", {}))
+
+
+def photograph(page, path: Path) -> None:
+    """The whole page, top to bottom. JPEG: a lesson page is 15,000-20,000 px tall, and PNG takes ~3x as long."""
+    page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80)
+
+
+@pytest.fixture(scope="module")
+def built_site(browser, timings):
+    """Run the README's site command once, as a learner would after the test install; return the output folder."""
+    command, output = site_command(), site_output()
+    assert command and output, "README.md lacks the site-command block or the site-output line"
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    started = time.monotonic()
+    result = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True)
+    timings["site build"] = time.monotonic() - started
+    assert result.returncode == 0, f"the site command failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+    assert (output / "index.html").stat().st_mtime >= time.time() - timings["site build"] - 5, "index.html is stale"
+    return output
+
+
+@pytest.fixture(scope="module")
+def site_server(built_site):
+    server = serve(built_site)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_every_page_is_built(built_site):
+    pages = ["README.md", *build_site.site_pages()]
+    missing = [page for page in pages if not (built_site / html_path(page)).is_file()]
+    assert not missing, f"pages missing from the site: {missing}"
+    lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    solutions = sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
+    assert len(pages) >= len(lessons) + len(solutions) + len(build_site.DOCS) + 1
+    for notebook in lessons + solutions:  # each notebook also downloads, as stored in git (no outputs)
+        download = built_site / notebook.relative_to(ROOT)
+        assert download.read_bytes() == notebook.read_bytes(), f"{download} is not the notebook as stored"
+
+
+def test_every_page_loads_clean_offline(built_site, site_server, browser, timings):
+    executed = built_site.parent / "jupyter_execute"
+    lessons = {str(path.relative_to(ROOT)) for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    light = browser.new_context(viewport=VIEWPORT, color_scheme="light")
+    dark = browser.new_context(viewport=VIEWPORT, color_scheme="dark")
+    SITE_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    failures, figures_seen = [], 0
+    started = time.monotonic()
+    try:
+        course = ["README.md", *build_site.site_pages()]
+        others = sorted(str(path.relative_to(built_site)) for path in built_site.rglob("*.html")
+                        if "_static" not in path.relative_to(built_site).parts and str(path.relative_to(built_site))
+                        not in {html_path(page) for page in course})  # search, general index: visited too
+        for page_name in course + others:
+            path = html_path(page_name)
+            expected = 0
+            if page_name.endswith(".ipynb"):
+                executed_notebook = executed / page_name
+                assert executed_notebook.exists(), f"no executed copy of {page_name} in {executed}"
+                expected = image_outputs(executed_notebook)
+                figures_seen += expected
+            page = light.new_page()
+            try:
+                failures += [f"{path}: {problem}" for problem in page_problems(page, site_server, path, expected)]
+                if page_name in lessons:
+                    photograph(page, SITE_SCREENSHOTS / f"{Path(page_name).stem}_light.jpg")
+                    if not page.locator(".qwen-launch a[href*='mybinder.org']").count():
+                        failures.append(f"{path}: no Binder launch link")
+                    if not page.locator(f".qwen-launch a[download][href='{Path(page_name).name}']").count():
+                        failures.append(f"{path}: no download link for the notebook")
+            finally:
+                page.close()
+            if page_name in lessons:
+                page = dark.new_page()
+                try:
+                    failures += [f"{path} (dark): {problem}" for problem in page_problems(page, site_server, path, expected)]
+                    assert page.evaluate("document.documentElement.dataset.theme") == "dark", "dark mode not applied"
+                    photograph(page, SITE_SCREENSHOTS / f"{Path(page_name).stem}_dark.jpg")
+                finally:
+                    page.close()
+    finally:
+        light.close()
+        dark.close()
+    timings["site pages visited"] = time.monotonic() - started
+    assert not failures, "\n".join(failures)
+    assert figures_seen > 0, "no lesson made a figure: the figure check proves nothing"
+
+
+def test_search_works_from_the_local_index(site_server, browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        problems = page_problems(page, site_server, "search.html?q=LoRA")
+        page.locator("#search-results li").first.wait_for(timeout=15_000)
+        assert not problems, problems
+    finally:
+        context.close()
+
+
+FAULTY_PAGE = """<!doctype html><html><head><script src="https://cdn.example.invalid/lib.js"></script></head><body>
+<div class="cell_output"><img src="_images/missing.png"></div>
+<div class="cell_output"><div class="output error"><pre>ZeroDivisionError: division by zero</pre></div></div>
+<div class="cell_output"><script type="application/vnd.jupyter.widget-view+json">{"model_id": "x"}</script></div>
+<a href="nowhere.html">a page that does not exist</a> <a href="faulty.html#no-such-anchor">a missing anchor</a>
+<script>console.error("boom")</script></body></html>"""
+
+
+def test_site_checks_catch_every_kind_of_fault(browser, tmp_path):
+    (tmp_path / "faulty.html").write_text(FAULTY_PAGE, encoding="utf-8")
+    server = serve(tmp_path)
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        problems = "\n".join(page_problems(context.new_page(), server, "faulty.html", expected_figures=2))
+        assert page_problems(context.new_page(), server, "absent.html")[0].startswith("page missing")
+    finally:
+        context.close()
+        server.stop()
+    for fault in ("request to another host: https://cdn.example.invalid/lib.js", "console error: boom",
+                  "missing file (404): /_images/missing.png", "error output: ZeroDivisionError",
+                  "1 of 1 widgets not drawn", "figure does not load", "0 figures shown, the notebook made 2",
+                  "broken link: /nowhere.html", "link to a missing anchor: /faulty.html#no-such-anchor"):
+        assert fault in problems, f"the site checks missed: {fault}\n{problems}"
