@@ -283,7 +283,7 @@ def claim_size_range(table: pd.DataFrame | None = None) -> Verdict:
         f"{len(big_dense)} of them dense"
     )
     verdict = "true" if len(big_dense) else ("partly true" if len(big) else "false")
-    return Verdict("b", "Sizes span 0.5B to 100B+", verdict, evidence, _sources(pd.concat([smallest.to_frame().T, big])))
+    return Verdict("b", "Sizes span 0.5B to 100B+", verdict, evidence, _sources(pd.DataFrame({"source": [smallest["source"], *big["source"]]})))
 
 
 @checked
