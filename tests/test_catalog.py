@@ -137,6 +137,9 @@ def test_summaries_add_up(table):
     counts = lesson.coverage(table)
     assert counts.loc["total", "total"] == len(table)
     assert list(counts.index[:-1]) == [g for g in catalog.GENERATIONS if g in set(table["generation"])]
+    assert len(counts.columns) <= 9  # the seven language-model lines, "other lines" and the total fit a page
+    other = ~table["line"].isin(counts.columns)
+    assert counts.loc["total", lesson.OTHER_LINES] == other.sum() > 0
     grid = lesson.availability_grid(table)
     assert grid.to_numpy().sum() == len(table)
     assert grid.loc["vision-language", "base"] == len(table[(table["line"] == "vision-language")

@@ -20,13 +20,20 @@ from qwen_lessons.validation import checked
 # ---------------------------------------------------------------------------------------------------------------
 
 
+OTHER_LINES = "other lines"
+
+
 @checked
 def coverage(table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Rows per generation (rows) and line (columns), with totals; generations in release order."""
+    """Rows per generation (rows, release order) and line (columns), with totals. The language-model lines of the
+    common picture get a column each; the lines around them (embedding, reranker, guard, image, speech) share
+    one "other lines" column, so the table fits a page."""
     table = load_catalog() if table is None else table
-    counts = pd.crosstab(table["generation"], table["line"], margins=True, margins_name="total")
+    own = LINES[:LINES.index("reasoning") + 1]  # text ... reasoning: the lines a learner compares across generations
+    lines = table["line"].where(table["line"].isin(own), OTHER_LINES)
+    counts = pd.crosstab(table["generation"], lines, margins=True, margins_name="total")
     order = [g for g in GENERATIONS if g in counts.index] + ["total"]
-    columns = [line for line in LINES if line in counts.columns] + ["total"]
+    columns = [line for line in (*own, OTHER_LINES) if line in counts.columns] + ["total"]
     return counts.loc[order, columns]
 
 
