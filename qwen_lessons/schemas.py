@@ -89,6 +89,11 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(TEXT, "speed_definition", "memory_definition", "note", "source"),
     ], key=("model_id", "quantization", "framework", "gpu_num", "batch_size", "input_length"),
        filled=("model_id", "quantization", "framework")),
+    _schema("qwen_post_training.csv", [
+        *_typed(TEXT, "generation"), ("order", INT), *_typed(TEXT, "stage", "method", "what_it_adds", "applies_to",
+                                                              "source", "notes"),
+    ], key=("generation", "order"), filled=("generation", "order", "stage", "what_it_adds", "applies_to"),
+       ranges={"order": (1, 100)}),
     _schema("tiny_instructions.csv", _typed(TEXT, "topic", "answer", "source"), key=("topic",), filled=("topic", "answer")),
     _schema("vision_generations.csv", [
         *_typed(TEXT, "generation", "name", "image_input"),

@@ -1,0 +1,173 @@
+"""Lesson 6 (06_preference_tuning): base → SFT → DPO on the tiny model, measured stage by stage, and Qwen's own
+post-training stages from their technical reports (``data/qwen_post_training.csv``) drawn as a timeline."""
+
+from __future__ import annotations
+
+import textwrap
+
+from qwen_lessons import preference, tinylm
+from qwen_lessons.plotting import OKABE_ITO
+from qwen_lessons.validation import checked
+
+STAGES = ("base", "SFT", "DPO")
+SFT_EXAMPLES = 1000  # lesson 2's instruct model is the reference
+DEFAULT_PAIRS = 1000
+METRIC_LABELS = {
+    "preference_accuracy": "prefers the chosen reply (share of held-out pairs)",
+    "reward_accuracy": "implicit reward ranks the pair right (share)",
+    "reward_margin": "implicit reward margin (beta × nats)",
+    "mean_length": "mean sampled reply length (tokens)",
+    "length_std": "spread of reply lengths (std, tokens)",
+    "distinct_2": "distinct-2 of sampled replies",
+    "entropy_nats": "next-token entropy (nats)",
+    "ends_turn": "replies that end the turn (share)",
+    "kl_nats": "KL from the SFT reference (nats per token)",
+}
+
+# trained DPO models and sampled writing metrics by recipe: the widget and a notebook re-run reuse them
+_DPO: dict = {}
+_WRITING: dict = {}
+
+
+def _need_table(table) -> None:
+    if table is None:
+        raise ValueError("table is None: pass the DataFrame that stage_table() returned")
+
+
+@checked
+def stage_models(beta: float = preference.DEFAULT_BETA, n_pairs: int = DEFAULT_PAIRS, seed: int = 0,
+                 progress: bool = True) -> dict:
+    """{"base", "SFT", "DPO"}: lesson 2's base and instruct models (cached), and DPO from the instruct model on the
+    first n_pairs training pairs (cached per beta, n_pairs and seed). The instruct model is the frozen reference."""
+    base = tinylm.pretrain(seed, progress=progress)
+    sft = tinylm.instruct(SFT_EXAMPLES, seed, progress=progress)
+    key = (float(beta), int(n_pairs), int(seed))
+    if key not in _DPO:
+        _DPO[key] = preference.dpo_train(sft, preference.preference_pairs("train", n_pairs, seed), beta, seed=seed,
+                                         progress=progress)
+    return {"base": base, "SFT": sft, "DPO": _DPO[key]}
+
+
+@checked
+def stage_table(beta: float = preference.DEFAULT_BETA, n_pairs: int = DEFAULT_PAIRS, seed: int = 0,
+                progress: bool = True):
+    """One row per stage (base, SFT, DPO): preference_scores on the held-out pairs and writing_metrics, both
+    against the SFT model. Cached: the base and SFT rows' sampling once per seed, the DPO row per (beta, n_pairs,
+    seed); the DPO row also holds its training seconds."""
+    import pandas as pd
+
+    models = stage_models(beta, n_pairs, seed, progress)
+    heldout = preference.preference_pairs("heldout")
+    rows = []
+    for stage, model in models.items():
+        key = (stage, seed) if stage != "DPO" else (stage, seed, float(beta), int(n_pairs))
+        if key not in _WRITING:
+            _WRITING[key] = preference.writing_metrics(model, models["SFT"], seed=seed)
+        rows.append({"stage": stage, **preference.preference_scores(model, models["SFT"], heldout, beta),
+                     **_WRITING[key]})
+    rows[-1]["train_seconds"] = models["DPO"].train_seconds
+    return pd.DataFrame(rows)
+
+
+@checked
+def pair_examples(n: int = 3):
+    """The first training pair of each kind and a few more, as a table a learner can read."""
+    import pandas as pd
+
+    pairs = preference.preference_pairs("train")
+    shown = []
+    for kind in preference.KINDS:
+        shown += [pair for pair in pairs if pair.kind == kind][: max(1, (n or 1) // 2 + 1)]
+    return pd.DataFrame([{"kind": p.kind, "question": p.messages[-1]["content"], "chosen": p.chosen,
+                          "rejected": p.rejected} for p in shown[: max(n or 1, 2)]])
+
+
+@checked
+def stage_figure(table):
+    """Six small panels, one per measured quantity, with a bar per stage; each title states the change."""
+    import matplotlib.pyplot as plt
+
+    _need_table(table)
+    panels = ("preference_accuracy", "reward_margin", "mean_length", "distinct_2", "entropy_nats", "kl_nats")
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6.6))
+    stages = list(table["stage"])
+    for ax, metric in zip(axes.ravel(), panels, strict=True):
+        values = table[metric].to_numpy(dtype=float)
+        error = table["length_std"].to_numpy(dtype=float) if metric == "mean_length" else None
+        ax.bar(stages, values, color=OKABE_ITO[: len(stages)], yerr=error, capsize=4)
+        ax.set_ylabel(textwrap.fill(METRIC_LABELS[metric], 28), fontsize=9)
+        ax.set_xlabel("stage")
+        ax.set_title(f"{metric.replace('_', ' ')}: {values[-2]:.2f} → {values[-1]:.2f}", fontsize=10.5)
+    fig.suptitle("SFT → DPO: the DPO model prefers the one-sentence reply, writes shorter replies, and moves "
+                 "away from its reference", fontsize=11.5, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+@checked
+def beta_sweep(betas=(0.03, 0.1, 0.3, 1.0), n_pairs: int = DEFAULT_PAIRS, seed: int = 0, progress: bool = False):
+    """The DPO row of stage_table for several betas (one training run each, cached)."""
+    import pandas as pd
+
+    rows = [{"beta": beta, **stage_table(beta, n_pairs, seed, progress).iloc[-1].drop("stage").to_dict()}
+            for beta in betas]
+    return pd.DataFrame(rows)
+
+
+@checked
+def qwen_stages():
+    """The post-training stages of Qwen2.5 and Qwen3 from their technical reports (data/qwen_post_training.csv)."""
+    from qwen_lessons.data import read_table
+
+    return read_table("qwen_post_training.csv")
+
+
+@checked
+def qwen_stages_figure(table=None):
+    """Three tracks of boxes, one per path through post-training: Qwen2.5, Qwen3 flagship, Qwen3 lightweight."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    table = qwen_stages() if table is None else table
+    tracks = [("Qwen2.5", table[table["generation"] == "Qwen2.5"])]
+    qwen3 = table[table["generation"] == "Qwen3"]
+    flagship = qwen3[qwen3["applies_to"].str.startswith("flagship")]
+    light = qwen3[~qwen3["applies_to"].str.startswith("flagship")]
+    tracks += [("Qwen3 flagship", flagship), ("Qwen3 small", light)]
+    columns = max(len(rows) for _, rows in tracks)
+    fig, ax = plt.subplots(figsize=(12, 4.4))
+    ax.set_xlim(-1.3, columns)
+    ax.set_ylim(-len(tracks) + 0.4, 0.6)
+    ax.axis("off")
+    for row, (label, rows) in enumerate(tracks):
+        y = -row
+        ax.text(-1.25, y, label, fontsize=10, fontweight="bold", va="center")
+        for col, (_, stage) in enumerate(rows.iterrows()):
+            is_dpo = stage["method"] == "DPO"
+            colour = OKABE_ITO[1] if is_dpo else OKABE_ITO[4]
+            ax.add_patch(FancyBboxPatch((col + 0.04, y - 0.36), 0.86, 0.72, boxstyle="round,pad=0.02",
+                                        facecolor=colour, alpha=0.35, edgecolor="#333333"))
+            method = stage["method"] if isinstance(stage["method"], str) and stage["method"] else "method not named"
+            words = textwrap.fill(f"{stage['order']}. {stage['stage']}", 24) + "\n" + textwrap.fill(f"({method})", 24)
+            ax.text(col + 0.47, y, words, ha="center", va="center", fontsize=8.5)
+            if col:
+                ax.annotate("", xy=(col + 0.04, y), xytext=(col - 0.1, y), arrowprops={"arrowstyle": "->"})
+    ax.set_title("Qwen's post-training stages: DPO (orange) is one offline step of Qwen2.5; Qwen3 adds reasoning RL "
+                 "and thinking-mode fusion", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+@checked
+def closing_lines(table) -> list[str]:
+    """One printed line per stage with its measured numbers, then the verdict of each step."""
+    _need_table(table)
+    lines = []
+    for _, row in table.iterrows():
+        lines.append(f"{row['stage']:>4}: prefers chosen {row['preference_accuracy']:.0%}, reward margin "
+                     f"{row['reward_margin']:+.2f}, reply {row['mean_length']:.1f} ± {row['length_std']:.1f} tokens, "
+                     f"distinct-2 {row['distinct_2']:.3f}, entropy {row['entropy_nats']:.2f} nats, "
+                     f"KL from SFT {row['kl_nats']:.3f} nats/token")
+    for _, step in preference.smoothing_verdict(table).iterrows():
+        lines.append(f"{step['from']} → {step['to']}: {step['verdict']}")
+    return lines
