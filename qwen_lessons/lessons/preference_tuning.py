@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import textwrap
 
+import numpy as np
+
 from qwen_lessons import preference, tinylm
 from qwen_lessons.plotting import OKABE_ITO
 from qwen_lessons.validation import checked
@@ -26,6 +28,8 @@ METRIC_LABELS = {
 
 # trained DPO models and sampled writing metrics by recipe: the widget and a notebook re-run reuse them
 _DPO: dict = {}
+PANEL_TITLES = {"preference_accuracy": "prefers chosen", "reward_margin": "reward margin", "mean_length": "reply length",
+                "distinct_2": "distinct-2", "entropy_nats": "entropy", "kl_nats": "KL from SFT"}
 _WRITING: dict = {}
 
 
@@ -97,9 +101,28 @@ def stage_figure(table):
         ax.bar(stages, values, color=OKABE_ITO[: len(stages)], yerr=error, capsize=4)
         ax.set_ylabel(textwrap.fill(METRIC_LABELS[metric], 28), fontsize=9)
         ax.set_xlabel("stage")
-        ax.set_title(f"{metric.replace('_', ' ')}: {values[-2]:.2f} → {values[-1]:.2f}", fontsize=10.5)
+        ax.set_title(f"{PANEL_TITLES[metric]}: {values[-2]:.2f} → {values[-1]:.2f}", fontsize=10.5)
     fig.suptitle("SFT → DPO: the DPO model prefers the one-sentence reply, writes shorter replies, and moves "
                  "away from its reference", fontsize=11.5, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+@checked
+def dpo_curve_figure(model):
+    """The DPO loss of every training step of a DPO model, with log 2 (where every run starts) marked."""
+    import matplotlib.pyplot as plt
+
+    curve = np.asarray(model.loss_curve, dtype=float)
+    if not len(curve):
+        raise ValueError("model has no loss curve: pass the DPO model from stage_models()")
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    ax.plot(np.arange(1, len(curve) + 1), curve, label="DPO loss per step")
+    ax.axhline(np.log(2), linestyle="--", color="#555555", label="log 2 = the loss at step 1 (policy = reference)")
+    ax.set_xlabel(f"training step (batch of {preference.DPO_BATCH} pairs)")
+    ax.set_ylabel("DPO loss (nats per pair)")
+    ax.set_title(f"DPO loss falls from {curve[0]:.3f} to {curve[-5:].mean():.3f} nats in {len(curve)} steps")
+    ax.legend()
     fig.tight_layout()
     return fig
 
@@ -143,12 +166,11 @@ def qwen_stages_figure(table=None):
         y = -row
         ax.text(-1.25, y, label, fontsize=10, fontweight="bold", va="center")
         for col, (_, stage) in enumerate(rows.iterrows()):
-            is_dpo = stage["method"] == "DPO"
-            colour = OKABE_ITO[1] if is_dpo else OKABE_ITO[4]
+            method = stage["method"] if isinstance(stage["method"], str) and stage["method"] else "method not named"
+            colour = OKABE_ITO[1] if method == "DPO" else OKABE_ITO[4]
             ax.add_patch(FancyBboxPatch((col + 0.04, y - 0.36), 0.86, 0.72, boxstyle="round,pad=0.02",
                                         facecolor=colour, alpha=0.35, edgecolor="#333333"))
-            method = stage["method"] if isinstance(stage["method"], str) and stage["method"] else "method not named"
-            words = textwrap.fill(f"{stage['order']}. {stage['stage']}", 24) + "\n" + textwrap.fill(f"({method})", 24)
+            words = textwrap.fill(f"{stage['order']}. {stage['stage']}", 24) + "\n" + textwrap.fill(f"method: {method}", 24)
             ax.text(col + 0.47, y, words, ha="center", va="center", fontsize=8.5)
             if col:
                 ax.annotate("", xy=(col + 0.04, y), xytext=(col - 0.1, y), arrowprops={"arrowstyle": "->"})
