@@ -356,7 +356,7 @@ RULES: dict[str, Rule] = {
     # preference tuning (lesson 6): pairs of replies, the frozen reference model, DPO's beta, log-probabilities
     "pairs": sequence(_class_named("PreferencePair", "a PreferencePair (from preference.preference_pairs)"), 100_000),
     "reference": _tiny_model, "split": one_of("train", "heldout"),
-    "n_pairs": optional(integer(1, 100_000, "pairs")), "beta": BETA, "betas": sequence(BETA, 20),
+    "n_pairs": optional(integer(1, 100_000, "pairs")), "beta": BETA,
     "policy_chosen": LOGPROB, "policy_rejected": LOGPROB, "reference_chosen": LOGPROB, "reference_rejected": LOGPROB,
     # left to the function: an exercise answer, a formatter's tick position, a value check_side names itself
     "answer_model_id": anything, "_position": anything, "value": anything,

@@ -33,6 +33,10 @@ PANEL_TITLES = {"preference_accuracy": "prefers chosen", "reward_margin": "rewar
 _WRITING: dict = {}
 
 
+def _all_pairs() -> int:
+    return len(preference.preference_pairs("train"))
+
+
 def _need_table(table) -> None:
     if table is None:
         raise ValueError("table is None: pass the DataFrame that stage_table() returned")
@@ -42,7 +46,9 @@ def _need_table(table) -> None:
 def stage_models(beta: float = preference.DEFAULT_BETA, n_pairs: int = DEFAULT_PAIRS, seed: int = 0,
                  progress: bool = True) -> dict:
     """{"base", "SFT", "DPO"}: lesson 2's base and instruct models (cached), and DPO from the instruct model on the
-    first n_pairs training pairs (cached per beta, n_pairs and seed). The instruct model is the frozen reference."""
+    first n_pairs training pairs (all of them for None; cached per beta, n_pairs and seed). The instruct model is the
+    frozen reference."""
+    n_pairs = _all_pairs() if n_pairs is None else n_pairs
     base = tinylm.pretrain(seed, progress=progress)
     sft = tinylm.instruct(SFT_EXAMPLES, seed, progress=progress)
     key = (float(beta), int(n_pairs), int(seed))
@@ -60,6 +66,7 @@ def stage_table(beta: float = preference.DEFAULT_BETA, n_pairs: int = DEFAULT_PA
     seed); the DPO row also holds its training seconds."""
     import pandas as pd
 
+    n_pairs = _all_pairs() if n_pairs is None else n_pairs
     models = stage_models(beta, n_pairs, seed, progress)
     heldout = preference.preference_pairs("heldout")
     rows = []
@@ -125,16 +132,6 @@ def dpo_curve_figure(model):
     ax.legend()
     fig.tight_layout()
     return fig
-
-
-@checked
-def beta_sweep(betas=(0.03, 0.1, 0.3, 1.0), n_pairs: int = DEFAULT_PAIRS, seed: int = 0, progress: bool = False):
-    """The DPO row of stage_table for several betas (one training run each, cached)."""
-    import pandas as pd
-
-    rows = [{"beta": beta, **stage_table(beta, n_pairs, seed, progress).iloc[-1].drop("stage").to_dict()}
-            for beta in betas]
-    return pd.DataFrame(rows)
 
 
 @checked
