@@ -18,7 +18,7 @@ and the rejected one rambles on with the first sentence of another topic's answe
 Training pairs use lesson 2's training question wordings; held-out pairs use its held-out wordings.
 
 Interface: ``preference_pairs``, ``sequence_logprobs``, ``dpo_loss`` (one pair, by the formula above),
-``dpo_train``, ``preference_scores``, ``writing_metrics``, ``smoothing_verdict``. The gradient is written by hand on top of
+``dpo_train``, ``preference_scores`` (``scores_from_logprobs``), ``writing_metrics``, ``smoothing_verdict``. The gradient is written by hand on top of
 ``tinylm._forward_probs`` / ``tinylm._backward`` and checked by finite differences in tests/test_preference.py.
 """
 
@@ -102,11 +102,18 @@ class _PairWindows:
         return len(self.rows_of_pair)
 
 
+_ENCODED: dict = {}  # (vocab, prompt, reply) -> (ids, mask): the explorer's grid points share their pairs
+
+
 def _pair_windows(pairs: Sequence[PreferencePair], vocab) -> _PairWindows:
     sequences, masks = [], []
     for pair in pairs:
+        prompt = tuple((message["role"], message["content"]) for message in pair.messages)
         for reply in (pair.chosen, pair.rejected):
-            ids, mask = vocab.encode_chat(list(pair.messages) + [{"role": "assistant", "content": reply}])
+            key = (id(vocab), prompt, reply)
+            if key not in _ENCODED:
+                _ENCODED[key] = vocab.encode_chat(list(pair.messages) + [{"role": "assistant", "content": reply}])
+            ids, mask = _ENCODED[key]
             sequences.append(ids)
             masks.append(mask)
     contexts, targets = tinylm.windows(sequences, masks, vocab)
@@ -231,16 +238,30 @@ def _kl_per_token(model: tinylm.TinyLM, reference: tinylm.TinyLM, prompt_ids: li
 @single_threaded
 def preference_scores(model: tinylm.TinyLM, reference: tinylm.TinyLM, pairs: Sequence[PreferencePair],
                       beta: float = DEFAULT_BETA) -> dict:
-    """How a model ranks held-out pairs, against the reference (usually the SFT model).
-
-    preference_accuracy: share of pairs where the model gives the chosen reply the higher log-probability;
-    reward_accuracy: share with a positive implicit reward margin (ties count half, so the reference scores 0.5);
-    reward_margin: mean implicit reward margin, beta * nats (zero for the reference itself)."""
+    """How a model ranks pairs (usually the held-out ones), against the reference (usually the SFT model):
+    ``scores_from_logprobs`` of both models' sequence_logprobs."""
     if not pairs:
         raise ValueError("pairs is empty: give at least one PreferencePair")
     windows = _pair_windows(pairs, model.vocab)
-    logps = _logprobs(model.params, windows)[0]
-    margins = _margins(logps, _logprobs(reference.params, windows)[0], beta)
+    return _scores(_logprobs(model.params, windows)[0], _logprobs(reference.params, windows)[0], beta)
+
+
+@checked(logps=validation.instance(np.ndarray, what="an array of shape (pairs, 2) from sequence_logprobs"),
+         reference_logps=validation.instance(np.ndarray, what="an array of shape (pairs, 2) from sequence_logprobs"))
+def scores_from_logprobs(logps: np.ndarray, reference_logps: np.ndarray, beta: float = DEFAULT_BETA) -> dict:
+    """preference_accuracy: share of pairs where the model gives the chosen reply the higher log-probability;
+    reward_accuracy: share with a positive implicit reward margin (ties count half, so the reference scores 0.5);
+    reward_margin: mean implicit reward margin, beta * nats (zero for the reference itself)."""
+    if logps.ndim != 2 or logps.shape[1:] != (2,) or logps.shape != reference_logps.shape or not len(logps):
+        raise ValueError(f"logps and reference_logps must both have shape (pairs, 2), got {logps.shape} and "
+                         f"{reference_logps.shape}")
+    if not (np.isfinite(logps).all() and np.isfinite(reference_logps).all()):
+        raise ValueError("logps and reference_logps must be finite log-probabilities")
+    return _scores(logps, reference_logps, beta)
+
+
+def _scores(logps: np.ndarray, reference_logps: np.ndarray, beta: float) -> dict:
+    margins = _margins(logps, reference_logps, beta)
     return {"preference_accuracy": float(np.mean(logps[:, 0] > logps[:, 1])),
             "reward_accuracy": float(np.mean((margins > 0) + 0.5 * (margins == 0))),
             "reward_margin": float(margins.mean())}

@@ -28,9 +28,10 @@ METRIC_LABELS = {
 
 # trained DPO models and sampled writing metrics by recipe: the widget and a notebook re-run reuse them
 _DPO: dict = {}
+_MEASURED: dict = {}  # (stage, seed[, beta, n_pairs]) -> (held-out sequence log-probs, writing metrics)
+_TABLES: dict = {}  # (beta, n_pairs, seed) -> the stage table
 PANEL_TITLES = {"preference_accuracy": "prefers chosen", "reward_margin": "reward margin", "mean_length": "reply length",
                 "distinct_2": "distinct-2", "entropy_nats": "entropy", "kl_nats": "KL from SFT"}
-_WRITING: dict = {}
 
 
 def _all_pairs() -> int:
@@ -61,23 +62,28 @@ def stage_models(beta: float = preference.DEFAULT_BETA, n_pairs: int = DEFAULT_P
 @checked
 def stage_table(beta: float = preference.DEFAULT_BETA, n_pairs: int = DEFAULT_PAIRS, seed: int = 0,
                 progress: bool = True):
-    """One row per stage (base, SFT, DPO): preference_scores on the held-out pairs and writing_metrics, both
-    against the SFT model. Cached: the base and SFT rows' sampling once per seed, the DPO row per (beta, n_pairs,
-    seed); the DPO row also holds its training seconds."""
+    """One row per stage (base, SFT, DPO): the preference scores on the held-out pairs and writing_metrics, both
+    against the SFT model; the DPO row also holds its training seconds. Cached per (beta, n_pairs, seed), and
+    within that the base and SFT models' held-out log-probabilities and samples once per seed."""
     import pandas as pd
 
     n_pairs = _all_pairs() if n_pairs is None else n_pairs
-    models = stage_models(beta, n_pairs, seed, progress)
-    heldout = preference.preference_pairs("heldout")
-    rows = []
-    for stage, model in models.items():
-        key = (stage, seed) if stage != "DPO" else (stage, seed, float(beta), int(n_pairs))
-        if key not in _WRITING:
-            _WRITING[key] = preference.writing_metrics(model, models["SFT"], seed=seed)
-        rows.append({"stage": stage, **preference.preference_scores(model, models["SFT"], heldout, beta),
-                     **_WRITING[key]})
-    rows[-1]["train_seconds"] = models["DPO"].train_seconds
-    return pd.DataFrame(rows)
+    key = (float(beta), int(n_pairs), int(seed))
+    if key not in _TABLES:
+        models = stage_models(beta, n_pairs, seed, progress)
+        heldout = preference.preference_pairs("heldout")
+        measured = {}
+        for stage, model in models.items():
+            stage_key = (stage, seed) if stage != "DPO" else (stage, *key)
+            if stage_key not in _MEASURED:
+                _MEASURED[stage_key] = (preference.sequence_logprobs(model, heldout),
+                                        preference.writing_metrics(model, models["SFT"], seed=seed))
+            measured[stage] = _MEASURED[stage_key]
+        rows = [{"stage": stage, **preference.scores_from_logprobs(logps, measured["SFT"][0], beta), **writing}
+                for stage, (logps, writing) in measured.items()]
+        rows[-1]["train_seconds"] = models["DPO"].train_seconds
+        _TABLES[key] = pd.DataFrame(rows)
+    return _TABLES[key].copy()
 
 
 @checked
