@@ -46,7 +46,7 @@ def cases() -> list[Case]:
         model = preference.dpo_train(sft, pairs, preference.DEFAULT_BETA, progress=False)
         return {"steps": f"{len(model.loss_curve)} x {preference.DPO_BATCH} pairs"}
 
-    explorer = widget.dpo_explorer()
+    explorer = widget.dpo_explorer_widget()
     for beta in widget.BETA_OPTIONS:  # every beta at the default number of pairs, visited once before the timing
         explorer.beta.value = beta
     visited = iter(range(10**9))
@@ -54,7 +54,7 @@ def cases() -> list[Case]:
     def visited_point():
         explorer.beta.value = widget.BETA_OPTIONS[next(visited) % len(widget.BETA_OPTIONS)]
 
-    fresh = widget.dpo_explorer()
+    fresh = widget.dpo_explorer_widget()
     other_pairs = next(n for n in widget.PAIR_OPTIONS if n != lesson.DEFAULT_PAIRS)
     new_betas = iter([b for b in widget.BETA_OPTIONS if b != preference.DEFAULT_BETA])
 

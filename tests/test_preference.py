@@ -220,7 +220,7 @@ def test_self_checks_accept_the_answer_and_hint_at_the_usual_mistakes(capsys):
 def test_explorer_shows_the_stage_table_of_its_controls(table):
     from qwen_lessons.widgets import preference_tuning as widget
 
-    explorer = widget.dpo_explorer()
+    explorer = widget.dpo_explorer_widget()
     assert "qwen-dpo-table" in explorer.table.value and "DPO" in explorer.table.value
     assert explorer.table.value == widget.stages_html(explorer.beta.value, explorer.pairs.value)
     assert "SFT → DPO" in explorer.verdict.value and "mixed" in explorer.verdict.value

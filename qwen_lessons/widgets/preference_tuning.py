@@ -1,7 +1,7 @@
 """Lesson 6 (06_preference_tuning): the DPO explorer. Pick beta and the number of preference pairs; the tiny model's
 stage-by-stage table (base → SFT → DPO) and the smoothing verdict update.
 
-``stages_html`` and ``verdict_html`` are the pure steps; ``dpo_explorer`` lays out the controls and wires them
+``stages_html`` and ``verdict_html`` are the pure steps; ``dpo_explorer_widget`` lays out the controls and wires them
 with ``qwen_lessons.ui.wire``. Speed comes from a cache, not a shortcut: each (beta, pairs) point is trained once
 (about 1 to 2 s on a busy 2-core machine, with the base and SFT rows reused) and every later visit is a look-up.
 A grid precomputed when the widget is built would cost 12 such runs (20 to 30 s) before the lesson could go on.
@@ -51,7 +51,7 @@ def verdict_html(beta: float = preference.DEFAULT_BETA, n_pairs: int = lesson.DE
 
 
 @checked
-def dpo_explorer():
+def dpo_explorer_widget():
     """Widget: beta and number of pairs -> the stage table and the smoothing verdict; returns a namespace."""
     import ipywidgets as widgets
 

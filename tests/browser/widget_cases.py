@@ -225,12 +225,12 @@ EXPLORER_BETA = 1.0  # the notebook opens on beta 0.1; 1.0 trains a new point in
 
 
 def dpo_stages() -> str:
-    ui = preference_tuning_widgets.dpo_explorer()
+    ui = preference_tuning_widgets.dpo_explorer_widget()
     return preference_tuning_widgets.stages_html(EXPLORER_BETA, ui.pairs.value)
 
 
 def dpo_verdict() -> str:
-    ui = preference_tuning_widgets.dpo_explorer()
+    ui = preference_tuning_widgets.dpo_explorer_widget()
     return preference_tuning_widgets.verdict_html(EXPLORER_BETA, ui.pairs.value)
 
 
