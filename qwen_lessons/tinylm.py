@@ -1,4 +1,4 @@
-"""Lessons 2 and 3 (02_base_vs_instruct, 03_fine_tuning): a tiny language model in numpy, pretrained on course-written prose, then instruction-tuned on ChatML chats.
+"""Lessons 2, 3 and 6 (02_base_vs_instruct, 03_fine_tuning, 06_preference_tuning): a tiny language model in numpy, pretrained on course-written prose, then instruction-tuned on ChatML chats (lesson 6 adds DPO on top, in qwen_lessons.preference).
 
 Small enough to train on a laptop CPU in seconds, big enough to show the two stages of a real Qwen model:
 a *base* model that continues text, and an *instruct* model that answers and ends its turn with <|im_end|>.

@@ -172,7 +172,8 @@ def _examples():
         # lesson 6: a few held-out pairs, a short DPO run, the default stage table (trained once per worker)
         "pairs": Factory(lambda: preference.preference_pairs("heldout", 2)), "reference": tiny, "split": "train",
         "n_pairs": 4, "beta": 0.1, "policy_chosen": -1.0, "policy_rejected": -2.0, "reference_chosen": -1.5,
-        "reference_rejected": -1.5, "steps.dpo_train": 3,
+        "reference_rejected": -1.5, "steps.dpo_train": 3, "logps": np.array([[-1.0, -2.0]]),
+        "reference_logps": np.array([[-1.5, -1.5]]),
         "table.smoothing_verdict": Factory(lambda: preference_tuning.stage_table(progress=False)),
         "table.closing_lines": Factory(lambda: preference_tuning.stage_table(progress=False)),
         "table.stage_figure": Factory(lambda: preference_tuning.stage_table(progress=False)),
