@@ -120,9 +120,12 @@ def test_dpo_raises_the_held_out_margin_and_bad_arguments_are_named(sft):
     heldout = preference.preference_pairs("heldout")
     tuned = preference.dpo_train(sft, preference.preference_pairs("train", 200), 0.1, steps=30, progress=False)
     assert preference.preference_scores(tuned, sft, heldout)["reward_margin"] > 0.5
-    assert preference.preference_scores(sft, sft, heldout) == {"preference_accuracy": pytest.approx(
-        preference.preference_scores(sft, sft, heldout)["preference_accuracy"]), "reward_accuracy": 0.5,
-        "reward_margin": 0.0}
+    itself = preference.preference_scores(sft, sft, heldout)  # the reference against itself: every margin is 0
+    assert itself["reward_accuracy"] == 0.5 and itself["reward_margin"] == 0.0
+    logps = preference.sequence_logprobs(sft, heldout)
+    assert itself["preference_accuracy"] == pytest.approx(np.mean(logps[:, 0] > logps[:, 1]))
+    with pytest.raises(ValueError, match="shape"):
+        preference.scores_from_logprobs(logps[:, :1], logps[:, :1])
     with pytest.raises(ValueError, match="pairs"):
         preference.dpo_train(sft, [], 0.1)
     with pytest.raises(ValueError, match="beta"):
