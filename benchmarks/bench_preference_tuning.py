@@ -70,6 +70,6 @@ def cases() -> list[Case]:
              repeats=3),
         Case("06 DPO training (60 steps x 16 pairs)", 2.0, train_dpo, repeats=5),
         Case("06 DPO explorer update (visited point: cache)", 1.0, visited_point, repeats=20),
-        Case("06 DPO explorer update (new point: trains DPO once)", 3.0, new_point, repeats=3,
+        Case("06 DPO explorer update (new point: trains DPO once)", 1.0, new_point, repeats=3,
              setup=move_to_other_pairs),
     ]

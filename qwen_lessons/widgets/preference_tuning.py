@@ -3,8 +3,10 @@ stage-by-stage table (base → SFT → DPO) and the smoothing verdict update.
 
 ``stages_html`` and ``verdict_html`` are the pure steps; ``dpo_explorer_widget`` lays out the controls and wires them
 with ``qwen_lessons.ui.wire``. Speed comes from a cache, not a shortcut: each (beta, pairs) point is trained once
-(about 1 to 2 s on a busy 2-core machine, with the base and SFT rows reused) and every later visit is a look-up.
-A grid precomputed when the widget is built would cost 12 such runs (20 to 30 s) before the lesson could go on.
+(0.8 s measured on a quiet 2-core machine, 2 to 3 s when it is shared four ways; the base and SFT rows are
+reused) and every later visit is a look-up (about 5 ms).
+A grid precomputed when the widget is built would cost 11 such runs (10 s quiet, 30 s busy) before the lesson
+could go on.
 """
 
 from __future__ import annotations
