@@ -102,6 +102,11 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(TEXT, "transformers_version", "attention", "environment", "memory_definition", "note", "source"),
     ], key=("table", "model_id", "quantization", "gpu_num", "batch_size", "input_length"),
        filled=("table", "model_id", "quantization", "input_length", "peak_memory_gib")),
+    _schema("qwen_post_training.csv", [
+        *_typed(TEXT, "generation"), ("order", INT), *_typed(TEXT, "stage", "method", "what_it_adds", "applies_to",
+                                                              "source", "notes"),
+    ], key=("generation", "order"), filled=("generation", "order", "stage", "what_it_adds", "applies_to"),
+       ranges={"order": (1, 100)}),
     _schema("tiny_instructions.csv", _typed(TEXT, "topic", "answer", "source"), key=("topic",), filled=("topic", "answer")),
     _schema("vision_generations.csv", [
         *_typed(TEXT, "generation", "name", "image_input"),

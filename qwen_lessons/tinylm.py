@@ -1,4 +1,4 @@
-"""Lessons 2 and 3 (02_base_vs_instruct, 03_fine_tuning): a tiny language model in numpy, pretrained on course-written prose, then instruction-tuned on ChatML chats.
+"""Lessons 2, 3 and 6 (02_base_vs_instruct, 03_fine_tuning, 06_preference_tuning): a tiny language model in numpy, pretrained on course-written prose, then instruction-tuned on ChatML chats (lesson 6 adds DPO on top, in qwen_lessons.preference).
 
 Small enough to train on a laptop CPU in seconds, big enough to show the two stages of a real Qwen model:
 a *base* model that continues text, and an *instruct* model that answers and ends its turn with <|im_end|>.
@@ -442,30 +442,34 @@ def train(
 def _loss_and_grads(params: dict, contexts: np.ndarray, targets: np.ndarray) -> tuple[float, dict]:
     """Mean cross-entropy of a batch and its gradients, by hand (two matrix layers and an embedding lookup)."""
     batch = len(targets)
-    x = params["E"][contexts].reshape(batch, -1)
-    h = np.tanh(x @ params["W1"] + params["b1"])
-    logits = h @ params["W2"] + params["b2"]
-    logits -= logits.max(axis=1, keepdims=True)
-    probs = np.exp(logits)
-    probs /= probs.sum(axis=1, keepdims=True)
+    x, h, probs = _forward_probs(params, contexts)
     rows = np.arange(batch)
     loss = float(-np.log(np.maximum(probs[rows, targets], 1e-12)).mean())
     d_logits = probs
     d_logits[rows, targets] -= 1.0
     d_logits /= batch
+    return loss, _backward(params, contexts, x, h, d_logits)
+
+
+def _forward_probs(params: dict, contexts: np.ndarray):
+    """Inputs, hidden activations and next-token probabilities of a batch of windows (what _backward needs)."""
+    x = params["E"][contexts].reshape(len(contexts), -1)
+    h = np.tanh(x @ params["W1"] + params["b1"])
+    logits = h @ params["W2"] + params["b2"]
+    logits -= logits.max(axis=1, keepdims=True)
+    probs = np.exp(logits)
+    probs /= probs.sum(axis=1, keepdims=True)
+    return x, h, probs
+
+
+def _backward(params: dict, contexts: np.ndarray, x: np.ndarray, h: np.ndarray, d_logits: np.ndarray) -> dict:
+    """Gradients of every parameter from the gradient of a loss with respect to the logits (lesson 6 reuses it)."""
     d_h = d_logits @ params["W2"].T
     d_pre = d_h * (1.0 - h * h)
-    d_x = (d_pre @ params["W1"].T).reshape(batch * CONTEXT, EMBED)
+    d_x = (d_pre @ params["W1"].T).reshape(len(contexts) * CONTEXT, EMBED)
     d_embed = np.zeros_like(params["E"])
     np.add.at(d_embed, contexts.ravel(), d_x)
-    grads = {
-        "E": d_embed,
-        "W1": x.T @ d_pre,
-        "b1": d_pre.sum(axis=0),
-        "W2": h.T @ d_logits,
-        "b2": d_logits.sum(axis=0),
-    }
-    return loss, grads
+    return {"E": d_embed, "W1": x.T @ d_pre, "b1": d_pre.sum(axis=0), "W2": h.T @ d_logits, "b2": d_logits.sum(axis=0)}
 
 
 def _adam_step(params: dict, grads: dict, moments: dict, lr: float, step: int, clip: float = 1.0) -> None:

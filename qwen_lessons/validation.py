@@ -231,6 +231,8 @@ PIXEL_BUDGET = optional(number(1, 1e10, "pixels"))
 CHATS = sequence(chat_messages, 1_000_000)
 _PROMPT_TEXT = text(1_000_000)
 _PROMPT_IDS = sequence(TOKEN_ID, 1_000_000)
+LOGPROB = number(-1e9, 0, "a log-probability in nats (0 or below)")
+BETA = number(0, 100, "the DPO beta", above_low=True)
 
 
 def _frame(name: str, value):
@@ -356,6 +358,11 @@ RULES: dict[str, Rule] = {
     "model": _tiny_model, "start": _tiny_model, "base": _tiny_model, "tuned": _tiny_model, "vocab": optional(_vocab),
     "models": mapping(text(100, empty=False), _tiny_model, 20), "questions": sequence(text(10_000), 1_000),
     "prompts": optional(sequence(text_or_ids, 1_000)),
+    # preference tuning (lesson 6): pairs of replies, the frozen reference model, DPO's beta, log-probabilities
+    "pairs": sequence(_class_named("PreferencePair", "a PreferencePair (from preference.preference_pairs)"), 100_000),
+    "reference": _tiny_model, "split": one_of("train", "heldout"),
+    "n_pairs": optional(integer(1, 100_000, "pairs")), "beta": BETA,
+    "policy_chosen": LOGPROB, "policy_rejected": LOGPROB, "reference_chosen": LOGPROB, "reference_rejected": LOGPROB,
     # left to the function: an exercise answer, a formatter's tick position, a value check_side names itself
     "answer_model_id": anything, "_position": anything, "value": anything,
     # one function's own rule for a name that means something else there ("parameter.function")

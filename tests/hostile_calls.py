@@ -119,7 +119,9 @@ def _examples():
     from PIL import Image
 
     from qwen_lessons import catalog, finetune, models, prompts, tiers, tinylm, tokens
+    from qwen_lessons import preference
     from qwen_lessons.lessons import base_vs_instruct, fine_tuning
+    from qwen_lessons.lessons import preference_tuning
     from qwen_lessons.widgets import base_vs_instruct as viewer
 
     tiny = Factory(_tiny_model)
@@ -167,6 +169,14 @@ def _examples():
         "pretrain_steps.starting_point_experiment": 5, "steps.pretrain": 20, "steps.instruct": 5,
         "n_examples.instruct": 10, "steps.fine_tune": 5, "steps.instruction_tune": 5, "steps.train": 5,
         "my_smart_resize": lambda h, w, f, lo, hi: (h, w), "version_info": (3, 11, 7), "message": "x",
+        # lesson 6: a few held-out pairs, a short DPO run, the default stage table (trained once per worker)
+        "pairs": Factory(lambda: preference.preference_pairs("heldout", 2)), "reference": tiny, "split": "train",
+        "n_pairs": 4, "beta": 0.1, "policy_chosen": -1.0, "policy_rejected": -2.0, "reference_chosen": -1.5,
+        "reference_rejected": -1.5, "steps.dpo_train": 3, "logps": np.array([[-1.0, -2.0]]),
+        "reference_logps": np.array([[-1.5, -1.5]]),
+        "table.smoothing_verdict": Factory(lambda: preference_tuning.stage_table(progress=False)),
+        "table.closing_lines": Factory(lambda: preference_tuning.stage_table(progress=False)),
+        "table.stage_figure": Factory(lambda: preference_tuning.stage_table(progress=False)),
         **audio_examples(),
     }
 

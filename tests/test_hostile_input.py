@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKER = ROOT / "tests" / "hostile_calls.py"
 # two halves of the package, so CI's two cores share the work
 GROUPS = (["qwen_lessons.lessons", "qwen_lessons.tinylm", "qwen_lessons.widgets.base_vs_instruct",
-           "qwen_lessons.audio", "qwen_lessons.widgets.audio_token_budgets"],
+           "qwen_lessons.audio", "qwen_lessons.widgets.audio_token_budgets", "qwen_lessons.preference",
+           "qwen_lessons.widgets.preference_tuning"],
           ["qwen_lessons.catalog", "qwen_lessons.checks", "qwen_lessons.data", "qwen_lessons.finetune",
            "qwen_lessons.hardware", "qwen_lessons.memory", "qwen_lessons.models", "qwen_lessons.pictures",
            "qwen_lessons.plotting", "qwen_lessons.prompts", "qwen_lessons.schemas", "qwen_lessons.tiers", "qwen_lessons.tokens", "qwen_lessons.vocabulary",

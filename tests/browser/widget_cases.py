@@ -17,6 +17,7 @@ from qwen_lessons.widgets import base_vs_instruct as base_vs_instruct_widgets
 from qwen_lessons.widgets import choosing_a_tier as choosing_a_tier_widgets
 from qwen_lessons.widgets import family_map as family_map_widgets
 from qwen_lessons.widgets import fine_tuning as fine_tuning_widgets
+from qwen_lessons.widgets import preference_tuning as preference_tuning_widgets
 from qwen_lessons.widgets import start_here as start_here_widgets
 
 
@@ -261,6 +262,27 @@ AUDIO = WidgetCase(
 )
 
 
+# ----------------------------------------------------------------------------- 06 preference tuning: DPO explorer
+
+EXPLORER_BETA = 1.0  # the notebook opens on beta 0.1; 1.0 trains a new point in the kernel
+
+
+def dpo_stages() -> str:
+    ui = preference_tuning_widgets.dpo_explorer_widget()
+    return preference_tuning_widgets.stages_html(EXPLORER_BETA, ui.pairs.value)
+
+
+def dpo_verdict() -> str:
+    ui = preference_tuning_widgets.dpo_explorer_widget()
+    return preference_tuning_widgets.verdict_html(EXPLORER_BETA, ui.pairs.value)
+
+
+PREFERENCE_TUNING = WidgetCase(
+    actions=(("select", "Beta", f"{EXPLORER_BETA:g}"),),
+    expect=((".qwen-dpo-stages", dpo_stages), (".qwen-dpo-verdict", dpo_verdict)),
+)
+
+
 def both(first: WidgetCase, second: WidgetCase) -> WidgetCase:
     """One case doing the actions and checks of two widgets of the same page."""
     return WidgetCase(first.actions + second.actions, first.expect + second.expect)
@@ -277,6 +299,7 @@ LESSON_CASES: dict[str, WidgetCase] = {
     "03_fine_tuning": FINE_TUNING,
     "04_vision_token_budgets": VISION,
     "05_choosing_a_tier": CHOOSING_A_TIER,
+    "06_preference_tuning": PREFERENCE_TUNING,
     "07_audio_token_budgets": AUDIO,
 }
 

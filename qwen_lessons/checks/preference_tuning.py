@@ -1,0 +1,84 @@
+"""Self-checks for notebook 06 (preference tuning). Each one hints at the likely mistake, never at the answer."""
+
+from __future__ import annotations
+
+import math
+
+from qwen_lessons import preference
+from qwen_lessons.checks import answer_check, close_enough, report
+
+# Exercise 1: sequence log-probabilities of one pair (nats), as a policy and its reference might give them
+POLICY_CHOSEN, POLICY_REJECTED = -11.0, -16.0
+REFERENCE_CHOSEN, REFERENCE_REJECTED = -12.5, -14.5
+EXERCISE_BETA = 0.2
+
+
+def _is_number(answer) -> bool:
+    return isinstance(answer, int | float) and not isinstance(answer, bool) and math.isfinite(answer)
+
+
+@answer_check
+def check_dpo_loss(answer: float) -> bool:
+    """Exercise 1: the DPO loss of the pair above with beta = EXERCISE_BETA, in nats."""
+    if not _is_number(answer):
+        return report(False, "give the loss as one number (nats).")
+    expected = preference.dpo_loss(POLICY_CHOSEN, POLICY_REJECTED, REFERENCE_CHOSEN, REFERENCE_REJECTED, EXERCISE_BETA)
+    policy_gap = POLICY_CHOSEN - POLICY_REJECTED
+    if close_enough(answer, math.log1p(math.exp(-EXERCISE_BETA * policy_gap)), 1e-3):
+        return report(False, "subtract the reference: each reply's reward is beta times (policy minus reference).")
+    margin = EXERCISE_BETA * ((POLICY_CHOSEN - REFERENCE_CHOSEN) - (POLICY_REJECTED - REFERENCE_REJECTED))
+    if close_enough(answer, math.log1p(math.exp(margin)), 1e-3):
+        return report(False, "the sign is flipped: the loss is -log sigmoid(margin), small when the chosen reply wins.")
+    if close_enough(answer, math.log1p(math.exp(-margin / EXERCISE_BETA)), 1e-3):
+        return report(False, "multiply the log-ratio difference by beta before the sigmoid.")
+    return report(close_enough(answer, expected, 1e-3), "margin = beta * ((chosen: policy - reference) - (rejected: "
+                  "policy - reference)); loss = log(1 + exp(-margin)).")
+
+
+@answer_check
+def check_beta_limit(answer: float) -> bool:
+    """Exercise 2: what the DPO loss of any pair tends to as beta goes to 0 (nats)."""
+    if not _is_number(answer):
+        return report(False, "give the limit as one number (nats).")
+    if close_enough(answer, 0.0, 1e-9) or abs(answer) < 1e-6:
+        return report(False, "a zero loss needs a margin of +infinity; what is the margin when beta is 0?")
+    if close_enough(answer, 0.5, 1e-3):
+        return report(False, "0.5 is sigmoid(0); the loss is minus its logarithm.")
+    return report(close_enough(answer, math.log(2), 1e-3), "with beta = 0 the margin is 0 for every pair; put that "
+                  "into -log sigmoid(margin).")
+
+
+@answer_check
+def check_dpo_verdict(answer: str) -> bool:
+    """Exercise 3: the verdict of preference.smoothing_verdict for the SFT → DPO step of the lesson's default run."""
+    from qwen_lessons.lessons import preference_tuning as lesson
+
+    options = ("smooths", "widens", "mixed")
+    if not isinstance(answer, str) or answer.strip().lower() not in options:
+        return report(False, f"answer with one word: {', '.join(options)}.")
+    verdicts = preference.smoothing_verdict(lesson.stage_table(progress=False))
+    expected = verdicts.set_index("to").loc["DPO", "verdict"]
+    if answer.strip().lower() == verdicts.set_index("to").loc["SFT", "verdict"] != expected:
+        return report(False, "that is the base → SFT step; look at the row whose 'to' is DPO.")
+    return report(answer.strip().lower() == expected, "run preference.smoothing_verdict on the stage table and read "
+                  "the SFT → DPO row; compare distinct-2, entropy and the length spread.")
+
+
+@answer_check
+def check_fusion_stage(answer: str) -> bool:
+    """Exercise 4: the Qwen3 stage that teaches one model both the thinking and the non-thinking mode."""
+    from qwen_lessons.lessons import preference_tuning as lesson
+
+    table = lesson.qwen_stages()
+    qwen3 = table[table["generation"] == "Qwen3"]
+    if not isinstance(answer, str) or not answer.strip():
+        return report(False, "answer with the stage's name as it appears in the stage column.")
+    given = answer.strip().lower()
+    if given in set(table[table["generation"] == "Qwen2.5"]["stage"].str.lower()):
+        return report(False, "that is a Qwen2.5 stage; Qwen2.5 has no thinking mode.")
+    if given == "strong-to-weak distillation":
+        return report(False, "distillation passes the flagship's behaviour to small models; which flagship stage "
+                             "adds the non-thinking mode?")
+    fusion = qwen3[qwen3["what_it_adds"].str.contains("non-thinking")]["stage"].iloc[0]
+    return report(given == fusion.lower(), "read lesson.qwen_stages(): the what_it_adds column says which stage "
+                  "adds a non-thinking mode.")

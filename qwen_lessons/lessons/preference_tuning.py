@@ -1,0 +1,198 @@
+"""Lesson 6 (06_preference_tuning): base → SFT → DPO on the tiny model, measured stage by stage, and Qwen's own
+post-training stages from their technical reports (``data/qwen_post_training.csv``) drawn as a timeline."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+
+from qwen_lessons import preference, tinylm
+from qwen_lessons.plotting import OKABE_ITO
+from qwen_lessons.validation import checked
+
+STAGES = ("base", "SFT", "DPO")
+SFT_EXAMPLES = 1000  # lesson 2's instruct model is the reference
+DEFAULT_PAIRS = 1000
+METRIC_LABELS = {
+    "preference_accuracy": "prefers the chosen reply (share of held-out pairs)",
+    "reward_accuracy": "implicit reward ranks the pair right (share)",
+    "reward_margin": "implicit reward margin (beta × nats)",
+    "mean_length": "mean sampled reply length (tokens)",
+    "length_std": "spread of reply lengths (std, tokens)",
+    "distinct_2": "distinct-2 of sampled replies",
+    "entropy_nats": "next-token entropy (nats)",
+    "ends_turn": "replies that end the turn (share)",
+    "kl_nats": "KL from the SFT reference (nats per token)",
+}
+
+# trained DPO models and sampled writing metrics by recipe: the widget and a notebook re-run reuse them
+_DPO: dict = {}
+_MEASURED: dict = {}  # (stage, seed[, beta, n_pairs]) -> (held-out sequence log-probs, writing metrics)
+_TABLES: dict = {}  # (beta, n_pairs, seed) -> the stage table
+PANEL_TITLES = {"preference_accuracy": "prefers chosen", "reward_margin": "reward margin", "mean_length": "reply length",
+                "distinct_2": "distinct-2", "entropy_nats": "entropy", "kl_nats": "KL from SFT"}
+
+
+def _all_pairs() -> int:
+    return len(preference.preference_pairs("train"))
+
+
+def _need_table(table) -> None:
+    if table is None:
+        raise ValueError("table is None: pass the DataFrame that stage_table() returned")
+
+
+@checked
+def stage_models(beta: float = preference.DEFAULT_BETA, n_pairs: int = DEFAULT_PAIRS, seed: int = 0,
+                 progress: bool = True) -> dict:
+    """{"base", "SFT", "DPO"}: lesson 2's base and instruct models (cached), and DPO from the instruct model on the
+    first n_pairs training pairs (all of them for None; cached per beta, n_pairs and seed). The instruct model is the
+    frozen reference."""
+    n_pairs = _all_pairs() if n_pairs is None else n_pairs
+    base = tinylm.pretrain(seed, progress=progress)
+    sft = tinylm.instruct(SFT_EXAMPLES, seed, progress=progress)
+    key = (float(beta), int(n_pairs), int(seed))
+    if key not in _DPO:
+        _DPO[key] = preference.dpo_train(sft, preference.preference_pairs("train", n_pairs, seed), beta, seed=seed,
+                                         progress=progress)
+    return {"base": base, "SFT": sft, "DPO": _DPO[key]}
+
+
+@checked
+def stage_table(beta: float = preference.DEFAULT_BETA, n_pairs: int = DEFAULT_PAIRS, seed: int = 0,
+                progress: bool = True):
+    """One row per stage (base, SFT, DPO): the preference scores on the held-out pairs and writing_metrics, both
+    against the SFT model; the DPO row also holds its training seconds. Cached per (beta, n_pairs, seed), and
+    within that the base and SFT models' held-out log-probabilities and samples once per seed."""
+    import pandas as pd
+
+    n_pairs = _all_pairs() if n_pairs is None else n_pairs
+    key = (float(beta), int(n_pairs), int(seed))
+    if key not in _TABLES:
+        models = stage_models(beta, n_pairs, seed, progress)
+        heldout = preference.preference_pairs("heldout")
+        measured = {}
+        for stage, model in models.items():
+            stage_key = (stage, seed) if stage != "DPO" else (stage, *key)
+            if stage_key not in _MEASURED:
+                _MEASURED[stage_key] = (preference.sequence_logprobs(model, heldout),
+                                        preference.writing_metrics(model, models["SFT"], seed=seed))
+            measured[stage] = _MEASURED[stage_key]
+        rows = [{"stage": stage, **preference.scores_from_logprobs(logps, measured["SFT"][0], beta), **writing}
+                for stage, (logps, writing) in measured.items()]
+        rows[-1]["train_seconds"] = models["DPO"].train_seconds
+        _TABLES[key] = pd.DataFrame(rows)
+    return _TABLES[key].copy()
+
+
+@checked
+def pair_examples(n: int = 3):
+    """The first training pair of each kind and a few more, as a table a learner can read."""
+    import pandas as pd
+
+    pairs = preference.preference_pairs("train")
+    shown = []
+    for kind in preference.KINDS:
+        shown += [pair for pair in pairs if pair.kind == kind][: max(1, (n or 1) // 2 + 1)]
+    return pd.DataFrame([{"kind": p.kind, "question": p.messages[-1]["content"], "chosen": p.chosen,
+                          "rejected": p.rejected} for p in shown[: max(n or 1, 2)]])
+
+
+@checked
+def stage_figure(table):
+    """Six small panels, one per measured quantity, with a bar per stage; each title states the change."""
+    import matplotlib.pyplot as plt
+
+    _need_table(table)
+    panels = ("preference_accuracy", "reward_margin", "mean_length", "distinct_2", "entropy_nats", "kl_nats")
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6.6))
+    stages = list(table["stage"])
+    for ax, metric in zip(axes.ravel(), panels, strict=True):
+        values = table[metric].to_numpy(dtype=float)
+        error = table["length_std"].to_numpy(dtype=float) if metric == "mean_length" else None
+        ax.bar(stages, values, color=OKABE_ITO[: len(stages)], yerr=error, capsize=4)
+        ax.set_ylabel(textwrap.fill(METRIC_LABELS[metric], 28), fontsize=9)
+        ax.set_xlabel("stage")
+        ax.set_title(f"{PANEL_TITLES[metric]}: {values[-2]:.2f} → {values[-1]:.2f}", fontsize=10.5)
+    fig.suptitle("SFT → DPO: the DPO model prefers the one-sentence reply, writes shorter replies, and moves "
+                 "away from its reference", fontsize=11.5, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+@checked
+def dpo_curve_figure(model):
+    """The DPO loss of every training step of a DPO model, with log 2 (where every run starts) marked."""
+    import matplotlib.pyplot as plt
+
+    curve = np.asarray(model.loss_curve, dtype=float)
+    if not len(curve):
+        raise ValueError("model has no loss curve: pass the DPO model from stage_models()")
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    ax.plot(np.arange(1, len(curve) + 1), curve, label="DPO loss per step")
+    ax.axhline(np.log(2), linestyle="--", color="#555555", label="log 2 = the loss at step 1 (policy = reference)")
+    ax.set_xlabel(f"training step (batch of {preference.DPO_BATCH} pairs)")
+    ax.set_ylabel("DPO loss (nats per pair)")
+    ax.set_title(f"DPO loss falls from {curve[0]:.3f} to {curve[-5:].mean():.3f} nats in {len(curve)} steps")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+@checked
+def qwen_stages():
+    """The post-training stages of Qwen2.5 and Qwen3 from their technical reports (data/qwen_post_training.csv)."""
+    from qwen_lessons.data import read_table
+
+    return read_table("qwen_post_training.csv")
+
+
+@checked
+def qwen_stages_figure(table=None):
+    """Three tracks of boxes, one per path through post-training: Qwen2.5, Qwen3 flagship, Qwen3 lightweight."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    table = qwen_stages() if table is None else table
+    tracks = [("Qwen2.5", table[table["generation"] == "Qwen2.5"])]
+    qwen3 = table[table["generation"] == "Qwen3"]
+    flagship = qwen3[qwen3["applies_to"].str.startswith("flagship")]
+    light = qwen3[~qwen3["applies_to"].str.startswith("flagship")]
+    tracks += [("Qwen3 flagship", flagship), ("Qwen3 small", light)]
+    columns = max(len(rows) for _, rows in tracks)
+    fig, ax = plt.subplots(figsize=(12, 4.4))
+    ax.set_xlim(-1.3, columns)
+    ax.set_ylim(-len(tracks) + 0.4, 0.6)
+    ax.axis("off")
+    for row, (label, rows) in enumerate(tracks):
+        y = -row
+        ax.text(-1.25, y, label, fontsize=10, fontweight="bold", va="center")
+        for col, (_, stage) in enumerate(rows.iterrows()):
+            method = stage["method"] if isinstance(stage["method"], str) and stage["method"] else "method not named"
+            colour = OKABE_ITO[1] if method == "DPO" else OKABE_ITO[4]
+            ax.add_patch(FancyBboxPatch((col + 0.04, y - 0.36), 0.86, 0.72, boxstyle="round,pad=0.02",
+                                        facecolor=colour, alpha=0.35, edgecolor="#333333"))
+            words = textwrap.fill(f"{stage['order']}. {stage['stage']}", 24) + "\n" + textwrap.fill(f"method: {method}", 24)
+            ax.text(col + 0.47, y, words, ha="center", va="center", fontsize=8.5)
+            if col:
+                ax.annotate("", xy=(col + 0.04, y), xytext=(col - 0.1, y), arrowprops={"arrowstyle": "->"})
+    ax.set_title("Qwen's post-training stages: DPO (orange) is one offline step of Qwen2.5; Qwen3 adds reasoning RL "
+                 "and thinking-mode fusion", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+@checked
+def closing_lines(table) -> list[str]:
+    """One printed line per stage with its measured numbers, then the verdict of each step."""
+    _need_table(table)
+    lines = []
+    for _, row in table.iterrows():
+        lines.append(f"{row['stage']:>4}: prefers chosen {row['preference_accuracy']:.0%}, reward margin "
+                     f"{row['reward_margin']:+.2f}, reply {row['mean_length']:.1f} ± {row['length_std']:.1f} tokens, "
+                     f"distinct-2 {row['distinct_2']:.3f}, entropy {row['entropy_nats']:.2f} nats, "
+                     f"KL from SFT {row['kl_nats']:.3f} nats/token")
+    for _, step in preference.smoothing_verdict(table).iterrows():
+        lines.append(f"{step['from']} → {step['to']}: {step['verdict']}")
+    return lines
