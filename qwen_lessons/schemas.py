@@ -146,6 +146,13 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         ("implementation", TEXT), ("total_frames", INT), *_typed(FLOAT, "video_fps", "fps"), ("nframes", INT),
         ("source", TEXT),
     ], key=("implementation", "total_frames", "video_fps", "fps"), filled=("implementation", "nframes")),
+    _schema("vision_reference_video_resizes.csv", [
+        *_typed(TEXT, "implementation", "budget"),
+        *_typed(INT, "num_frames", "factor", "temporal_factor", "min_pixels", "max_pixels", "height", "width",
+                "resized_height", "resized_width"),
+        ("source", TEXT),
+    ], key=("implementation", "budget", "num_frames", "height", "width"),
+       filled=("implementation", "num_frames", "height", "width", "resized_height", "resized_width")),
 )})
 
 

@@ -485,11 +485,21 @@ def video_plan(height, width, duration_s, fps=2.0, generation=DEFAULT_GENERATION
     factor = info.factor
     low = info.video_min_tokens * factor * factor if min_pixels is None else _pixels("min_pixels", min_pixels)
     total = info.video_total_pixels if total_pixels is None else _pixels("total_pixels", total_pixels)
-    # the helper's per-frame cap: share the total budget over the frames, but never below 1.05 x min_pixels
-    cap = max(min(info.video_max_tokens * factor * factor, total / frames * info.frame_factor), int(low * 1.05))
-    high = cap if max_pixels is None else min(_pixels("max_pixels", max_pixels), cap)
-    _check_order(low, high)
-    resized_h, resized_w = smart_resize(height, width, factor, low, high, rules="qwen-vl-utils")
+    if info.video_max_tokens is None:
+        # no per-frame cap (transformers' Qwen3-VL video processor, used by Qwen3.5/3.6): the row's minimum and
+        # total bound the pixels of all frames together; min_pixels/max_pixels, if given, are per frame
+        low = low if min_pixels is None else low * frames
+        high = total if max_pixels is None else min(_pixels("max_pixels", max_pixels) * frames, total)
+        _check_order(low, high)
+        resized_h, resized_w = _video_smart_resize(frames, height, width, factor, low, high,
+                                                   temporal_factor=info.temporal_patch_size)
+        low, high = low / frames, high / frames  # reported per frame, like the helper's budget
+    else:
+        # the helper's per-frame cap: share the total budget over the frames, but never below 1.05 x min_pixels
+        cap = max(min(info.video_max_tokens * factor * factor, total / frames * info.frame_factor), int(low * 1.05))
+        high = cap if max_pixels is None else min(_pixels("max_pixels", max_pixels), cap)
+        _check_order(low, high)
+        resized_h, resized_w = smart_resize(height, width, factor, low, high, rules="qwen-vl-utils")
     if resized_h == 0 or resized_w == 0:
         raise ValueError(f"max_pixels is too small for {height}x{width} frames; raise max_pixels")
     per_group = (resized_h // factor) * (resized_w // factor)
@@ -498,6 +508,28 @@ def video_plan(height, width, duration_s, fps=2.0, generation=DEFAULT_GENERATION
     wrappers = info.wrapper_tokens * (groups if info.video_timestamps else 1)
     return VideoPlan(generation, height, width, duration_s, source_fps, total_frames, fps, frames, low, high,
                      resized_h, resized_w, per_group, groups, groups * per_group, wrappers, stamps)
+
+
+def _video_smart_resize(frames: int, height: int, width: int, factor: int, min_pixels, max_pixels, *,
+                        temporal_factor: int = 2) -> tuple[int, int]:
+    """The transformers 5.x Qwen3-VL video resize: like smart_resize, but min_pixels and max_pixels bound the
+    pixels of all frames (frames x height x width), and a side under one factor is first scaled up to it."""
+    if height < factor or width < factor:
+        scale = max(factor / height, factor / width)
+        height, width = int(height * scale), int(width * scale)
+    _check_ratio(height, width)
+    resized_h, resized_w = round(height / factor) * factor, round(width / factor) * factor
+    # the comparison uses the frame count rounded to the temporal patch, the scale the frame count itself
+    rounded_frames = round(frames / temporal_factor) * temporal_factor
+    if rounded_frames * resized_h * resized_w > max_pixels:
+        beta = math.sqrt(frames * height * width / max_pixels)
+        resized_h = max(factor, math.floor(height / beta / factor) * factor)
+        resized_w = max(factor, math.floor(width / beta / factor) * factor)
+    elif rounded_frames * resized_h * resized_w < min_pixels:
+        beta = math.sqrt(min_pixels / (frames * height * width))
+        resized_h = math.ceil(height * beta / factor) * factor
+        resized_w = math.ceil(width * beta / factor) * factor
+    return resized_h, resized_w
 
 
 def _timestamps(total_frames: int, frames: int, source_fps: float, group: int) -> tuple[str, ...]:
