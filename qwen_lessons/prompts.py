@@ -142,7 +142,7 @@ def plan_prompt(text="", images=(), videos=(), *, generation=DEFAULT_GENERATION,
              for h, w, d in videos]
     sound, sound_wrappers = _audio_parts(generation, audios, [d for _, _, d in videos] if use_audio_in_video else [])
     return PromptPlan(
-        generation=generation, context=window, text_tokens=count_text_tokens(text), image_tokens=visual,
+        generation=generation, context=window, text_tokens=count_text_tokens(text, info.vocabulary), image_tokens=visual,
         image_wrapper_tokens=info.wrapper_tokens * len(images),
         video_tokens=sum(plan.visual_tokens for plan in plans),
         video_wrapper_tokens=sum(plan.wrapper_tokens for plan in plans),

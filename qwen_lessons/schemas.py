@@ -109,7 +109,7 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
                 "fixed_image_tokens", "wrapper_tokens"), *_typed(TEXT, "helper", "frame_rounding"),
         *_typed(INT, "video_min_tokens", "video_max_tokens"), *_typed(NULLABLE_FLOAT, "video_total_pixels", "video_fps"),
         *_typed(INT, "video_min_frames", "video_max_frames", "frame_factor"), ("video_timestamps", BOOL),
-        *_typed(TEXT, "source", "notes"),
+        *_typed(TEXT, "source", "notes", "vocabulary"),
     ], key=("generation",), filled=("generation", "name", "image_input", "patch_size")),
     _schema("vision_pixel_budgets.csv", [
         *_typed(TEXT, "budget", "label", "applies_to"), *_typed(INT, "min_tokens", "max_tokens", "min_pixels", "max_pixels"),

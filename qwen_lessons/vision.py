@@ -64,6 +64,7 @@ class Generation:
     video_max_frames: int | None
     frame_factor: int | None
     video_timestamps: bool
+    vocabulary: str | None = None  # the language model's tokenizer vocabulary (lesson 2); counts timestamp text
 
 
 @checked
@@ -114,7 +115,7 @@ def generation_info(generation: str) -> Generation:
         video_max_tokens=row["video_max_tokens"], video_total_pixels=row["video_total_pixels"],
         video_fps=row["video_fps"], video_min_frames=row["video_min_frames"],
         video_max_frames=row["video_max_frames"], frame_factor=row["frame_factor"],
-        video_timestamps=bool(row["video_timestamps"]),
+        video_timestamps=bool(row["video_timestamps"]), vocabulary=row["vocabulary"],
     )
 
 
@@ -413,7 +414,10 @@ def explain_resize(height, width, generation=DEFAULT_GENERATION, min_pixels=None
 
 @dataclass(frozen=True)
 class VideoPlan:
-    """How one video is sampled, resized and counted (the helper's rules for one generation)."""
+    """How one video is sampled, resized and counted (the rules of one generation's preprocessing).
+
+    min_pixels and max_pixels are per frame; where the budget covers all frames together (Qwen3.5/3.6) they are
+    that budget divided by the sampled frames."""
 
     generation: str
     height: int
@@ -434,8 +438,9 @@ class VideoPlan:
     timestamps: tuple[str, ...]
 
     def timestamp_tokens(self) -> int:
-        """Text tokens of the per-group timestamps (Qwen3-VL only), counted with the real Qwen tokenizer."""
-        return sum(count_text_tokens(stamp) for stamp in self.timestamps)
+        """Text tokens of the per-group timestamps (Qwen3-VL, Qwen3.5/3.6), counted with the generation's tokenizer."""
+        vocabulary = generation_info(self.generation).vocabulary
+        return sum(_count_text_tokens(stamp, vocabulary) for stamp in self.timestamps)
 
     def total_tokens(self) -> int:
         """All tokens the video takes in the prompt: visual + wrapper + timestamp text."""
@@ -554,20 +559,21 @@ def video_tokens(height, width, duration_s, fps=2.0, generation=DEFAULT_GENERATI
 
 
 @checked
-def count_text_tokens(text: str) -> int:
-    """Tokens of plain text with the real Qwen tokenizer of lesson 2 (qwen_lessons.tokens.encode)."""
+def count_text_tokens(text: str, vocabulary: str | None = None) -> int:
+    """Tokens of plain text with the real Qwen tokenizer of lesson 2 (qwen_lessons.tokens.encode); vocabulary
+    None is its default (Qwen2 to Qwen3), "qwen3.5" the Qwen3.5/3.6 one."""
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}")
-    return _count_text_tokens(text)
+    return _count_text_tokens(text, vocabulary)
 
 
 @lru_cache(maxsize=8192)
-def _count_text_tokens(text: str) -> int:
+def _count_text_tokens(text: str, vocabulary: str | None = None) -> int:
     if not text:
         return 0
     from qwen_lessons import tokens  # lesson 2's tokenizer; loaded only when text is counted
 
-    return len(tokens.encode(text))
+    return len(tokens.encode(text) if vocabulary is None else tokens.encode(text, vocabulary=vocabulary))
 
 
 # ---------------------------------------------------------------- one rule for a claimed token band (lessons 1 and 4)

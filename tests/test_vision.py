@@ -190,6 +190,19 @@ def test_planner_counts_qwen35():
                                budget="qwen3.5-checkpoint", context="256K")
     assert plan.image_tokens == 34 * 60 and plan.video_tokens == 60 * 10 * 19
     assert plan.video_wrapper_tokens == 120
+
+
+def test_qwen35_text_and_timestamps_use_its_own_vocabulary():
+    from qwen_lessons import tokens
+
+    assert vision.generation_info("qwen3.5").vocabulary == "qwen3.5"
+    assert vision.generation_info("qwen3-vl").vocabulary == "qwen2"
+    text = "Опишите это видео подробно, пожалуйста."  # 15 tokens in the Qwen2 vocabulary, 8 in Qwen3.5's
+    assert len(tokens.encode(text)) != len(tokens.encode(text, vocabulary="qwen3.5"))
+    assert prompts.plan_prompt(text, generation="qwen3.5").text_tokens == len(tokens.encode(text, vocabulary="qwen3.5"))
+    assert prompts.plan_prompt(text, generation="qwen3-vl").text_tokens == len(tokens.encode(text))
+    plan = vision.video_plan(480, 640, 4.0, 2.0, "qwen3.5")
+    assert plan.timestamp_tokens() == sum(len(tokens.encode(stamp, vocabulary="qwen3.5")) for stamp in plan.timestamps)
     saved = prompts.knob_savings("Describe.", [(1080, 1920)], [(720, 1280, 60)], generation="qwen3.5",
                                  budget="qwen3.5-checkpoint", context="256K").set_index("knob")["tokens saved"]
     # the video budget covers all frames: half the frames get more pixels each, so fps / 2 saves (almost) nothing
