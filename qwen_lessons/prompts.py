@@ -31,9 +31,13 @@ def _catalog():
 
 @checked
 def generation_for_series(series: str) -> str | None:
-    """The generation key for a catalog series name such as 'Qwen2.5-VL', or None if it has no vision rules here."""
+    """The generation key for a catalog series name such as 'Qwen2.5-VL', or None if it has no vision rules here.
+    A generation row that covers several series names them all ('Qwen3.5 / Qwen3.6')."""
     key = str(series).strip().lower()
-    return key if key in generation_keys() else None
+    if key in generation_keys():
+        return key
+    return next((generation for generation in generation_keys()
+                 if key in [part.strip().lower() for part in generation_info(generation).name.split("/")]), None)
 
 
 @checked

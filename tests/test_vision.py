@@ -192,6 +192,14 @@ def test_planner_counts_qwen35():
     assert plan.video_wrapper_tokens == 120
 
 
+def test_qwen36_catalog_rows_count_as_qwen35():
+    # one generation row covers both series: the planner's catalog contexts map Qwen3.6 checkpoints to it
+    assert prompts.generation_for_series("Qwen3.5") == "qwen3.5"
+    assert prompts.generation_for_series("Qwen3.6") == "qwen3.5"
+    assert prompts.generation_for_series("Qwen2.5-VL") == "qwen2.5-vl"
+    assert prompts.generation_for_series("Qwen3") is None and prompts.generation_for_series("Qwen") is None
+
+
 def test_qwen35_text_and_timestamps_use_its_own_vocabulary():
     from qwen_lessons import tokens
 
