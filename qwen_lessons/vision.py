@@ -427,7 +427,7 @@ class VideoPlan:
     total_frames: int
     fps: float
     frames: int
-    min_pixels: int
+    min_pixels: float
     max_pixels: float
     resized_height: int
     resized_width: int
