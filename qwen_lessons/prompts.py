@@ -31,9 +31,13 @@ def _catalog():
 
 @checked
 def generation_for_series(series: str) -> str | None:
-    """The generation key for a catalog series name such as 'Qwen2.5-VL', or None if it has no vision rules here."""
+    """The generation key for a catalog series name such as 'Qwen2.5-VL', or None if it has no vision rules here.
+    A generation row that covers several series names them all ('Qwen3.5 / Qwen3.6')."""
     key = str(series).strip().lower()
-    return key if key in generation_keys() else None
+    if key in generation_keys():
+        return key
+    return next((generation for generation in generation_keys()
+                 if key in [part.strip().lower() for part in generation_info(generation).name.split("/")]), None)
 
 
 @checked
@@ -142,7 +146,7 @@ def plan_prompt(text="", images=(), videos=(), *, generation=DEFAULT_GENERATION,
              for h, w, d in videos]
     sound, sound_wrappers = _audio_parts(generation, audios, [d for _, _, d in videos] if use_audio_in_video else [])
     return PromptPlan(
-        generation=generation, context=window, text_tokens=count_text_tokens(text), image_tokens=visual,
+        generation=generation, context=window, text_tokens=count_text_tokens(text, info.vocabulary), image_tokens=visual,
         image_wrapper_tokens=info.wrapper_tokens * len(images),
         video_tokens=sum(plan.visual_tokens for plan in plans),
         video_wrapper_tokens=sum(plan.wrapper_tokens for plan in plans),

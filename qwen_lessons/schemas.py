@@ -114,7 +114,7 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
                 "fixed_image_tokens", "wrapper_tokens"), *_typed(TEXT, "helper", "frame_rounding"),
         *_typed(INT, "video_min_tokens", "video_max_tokens"), *_typed(NULLABLE_FLOAT, "video_total_pixels", "video_fps"),
         *_typed(INT, "video_min_frames", "video_max_frames", "frame_factor"), ("video_timestamps", BOOL),
-        *_typed(TEXT, "source", "notes"),
+        *_typed(TEXT, "source", "notes", "vocabulary"),
     ], key=("generation",), filled=("generation", "name", "image_input", "patch_size")),
     _schema("vision_pixel_budgets.csv", [
         *_typed(TEXT, "budget", "label", "applies_to"), *_typed(INT, "min_tokens", "max_tokens", "min_pixels", "max_pixels"),
@@ -151,6 +151,13 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         ("implementation", TEXT), ("total_frames", INT), *_typed(FLOAT, "video_fps", "fps"), ("nframes", INT),
         ("source", TEXT),
     ], key=("implementation", "total_frames", "video_fps", "fps"), filled=("implementation", "nframes")),
+    _schema("vision_reference_video_resizes.csv", [
+        *_typed(TEXT, "implementation", "budget"),
+        *_typed(INT, "num_frames", "factor", "temporal_factor", "min_pixels", "max_pixels", "height", "width",
+                "resized_height", "resized_width"),
+        ("source", TEXT),
+    ], key=("implementation", "budget", "num_frames", "height", "width"),
+       filled=("implementation", "num_frames", "height", "width", "resized_height", "resized_width")),
 )})
 
 

@@ -64,6 +64,7 @@ class Generation:
     video_max_frames: int | None
     frame_factor: int | None
     video_timestamps: bool
+    vocabulary: str | None = None  # the language model's tokenizer vocabulary (lesson 2); counts timestamp text
 
 
 @checked
@@ -114,7 +115,7 @@ def generation_info(generation: str) -> Generation:
         video_max_tokens=row["video_max_tokens"], video_total_pixels=row["video_total_pixels"],
         video_fps=row["video_fps"], video_min_frames=row["video_min_frames"],
         video_max_frames=row["video_max_frames"], frame_factor=row["frame_factor"],
-        video_timestamps=bool(row["video_timestamps"]),
+        video_timestamps=bool(row["video_timestamps"]), vocabulary=row["vocabulary"],
     )
 
 
@@ -413,7 +414,10 @@ def explain_resize(height, width, generation=DEFAULT_GENERATION, min_pixels=None
 
 @dataclass(frozen=True)
 class VideoPlan:
-    """How one video is sampled, resized and counted (the helper's rules for one generation)."""
+    """How one video is sampled, resized and counted (the rules of one generation's preprocessing).
+
+    min_pixels and max_pixels are per frame; where the budget covers all frames together (Qwen3.5/3.6) they are
+    that budget divided by the sampled frames."""
 
     generation: str
     height: int
@@ -423,7 +427,7 @@ class VideoPlan:
     total_frames: int
     fps: float
     frames: int
-    min_pixels: int
+    min_pixels: float
     max_pixels: float
     resized_height: int
     resized_width: int
@@ -434,8 +438,9 @@ class VideoPlan:
     timestamps: tuple[str, ...]
 
     def timestamp_tokens(self) -> int:
-        """Text tokens of the per-group timestamps (Qwen3-VL only), counted with the real Qwen tokenizer."""
-        return sum(count_text_tokens(stamp) for stamp in self.timestamps)
+        """Text tokens of the per-group timestamps (Qwen3-VL, Qwen3.5/3.6), counted with the generation's tokenizer."""
+        vocabulary = generation_info(self.generation).vocabulary
+        return sum(_count_text_tokens(stamp, vocabulary) for stamp in self.timestamps)
 
     def total_tokens(self) -> int:
         """All tokens the video takes in the prompt: visual + wrapper + timestamp text."""
@@ -485,11 +490,21 @@ def video_plan(height, width, duration_s, fps=2.0, generation=DEFAULT_GENERATION
     factor = info.factor
     low = info.video_min_tokens * factor * factor if min_pixels is None else _pixels("min_pixels", min_pixels)
     total = info.video_total_pixels if total_pixels is None else _pixels("total_pixels", total_pixels)
-    # the helper's per-frame cap: share the total budget over the frames, but never below 1.05 x min_pixels
-    cap = max(min(info.video_max_tokens * factor * factor, total / frames * info.frame_factor), int(low * 1.05))
-    high = cap if max_pixels is None else min(_pixels("max_pixels", max_pixels), cap)
-    _check_order(low, high)
-    resized_h, resized_w = smart_resize(height, width, factor, low, high, rules="qwen-vl-utils")
+    if info.video_max_tokens is None:
+        # no per-frame cap (transformers' Qwen3-VL video processor, used by Qwen3.5/3.6): the row's minimum and
+        # total bound the pixels of all frames together; min_pixels/max_pixels, if given, are per frame
+        low = low if min_pixels is None else low * frames
+        high = total if max_pixels is None else min(_pixels("max_pixels", max_pixels) * frames, total)
+        _check_order(low, high)
+        resized_h, resized_w = _video_smart_resize(frames, height, width, factor, low, high,
+                                                   temporal_factor=info.temporal_patch_size)
+        low, high = low / frames, high / frames  # reported per frame, like the helper's budget
+    else:
+        # the helper's per-frame cap: share the total budget over the frames, but never below 1.05 x min_pixels
+        cap = max(min(info.video_max_tokens * factor * factor, total / frames * info.frame_factor), int(low * 1.05))
+        high = cap if max_pixels is None else min(_pixels("max_pixels", max_pixels), cap)
+        _check_order(low, high)
+        resized_h, resized_w = smart_resize(height, width, factor, low, high, rules="qwen-vl-utils")
     if resized_h == 0 or resized_w == 0:
         raise ValueError(f"max_pixels is too small for {height}x{width} frames; raise max_pixels")
     per_group = (resized_h // factor) * (resized_w // factor)
@@ -498,6 +513,28 @@ def video_plan(height, width, duration_s, fps=2.0, generation=DEFAULT_GENERATION
     wrappers = info.wrapper_tokens * (groups if info.video_timestamps else 1)
     return VideoPlan(generation, height, width, duration_s, source_fps, total_frames, fps, frames, low, high,
                      resized_h, resized_w, per_group, groups, groups * per_group, wrappers, stamps)
+
+
+def _video_smart_resize(frames: int, height: int, width: int, factor: int, min_pixels, max_pixels, *,
+                        temporal_factor: int = 2) -> tuple[int, int]:
+    """The transformers 5.x Qwen3-VL video resize: like smart_resize, but min_pixels and max_pixels bound the
+    pixels of all frames (frames x height x width), and a side under one factor is first scaled up to it."""
+    if height < factor or width < factor:
+        scale = max(factor / height, factor / width)
+        height, width = int(height * scale), int(width * scale)
+    _check_ratio(height, width)
+    resized_h, resized_w = round(height / factor) * factor, round(width / factor) * factor
+    # the comparison uses the frame count rounded to the temporal patch, the scale the frame count itself
+    rounded_frames = round(frames / temporal_factor) * temporal_factor
+    if rounded_frames * resized_h * resized_w > max_pixels:
+        beta = math.sqrt(frames * height * width / max_pixels)
+        resized_h = max(factor, math.floor(height / beta / factor) * factor)
+        resized_w = max(factor, math.floor(width / beta / factor) * factor)
+    elif rounded_frames * resized_h * resized_w < min_pixels:
+        beta = math.sqrt(min_pixels / (frames * height * width))
+        resized_h = math.ceil(height * beta / factor) * factor
+        resized_w = math.ceil(width * beta / factor) * factor
+    return resized_h, resized_w
 
 
 def _timestamps(total_frames: int, frames: int, source_fps: float, group: int) -> tuple[str, ...]:
@@ -522,20 +559,21 @@ def video_tokens(height, width, duration_s, fps=2.0, generation=DEFAULT_GENERATI
 
 
 @checked
-def count_text_tokens(text: str) -> int:
-    """Tokens of plain text with the real Qwen tokenizer of lesson 2 (qwen_lessons.tokens.encode)."""
+def count_text_tokens(text: str, vocabulary: str | None = None) -> int:
+    """Tokens of plain text with the real Qwen tokenizer of lesson 2 (qwen_lessons.tokens.encode); vocabulary
+    None is its default (Qwen2 to Qwen3), "qwen3.5" the Qwen3.5/3.6 one."""
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}")
-    return _count_text_tokens(text)
+    return _count_text_tokens(text, vocabulary)
 
 
 @lru_cache(maxsize=8192)
-def _count_text_tokens(text: str) -> int:
+def _count_text_tokens(text: str, vocabulary: str | None = None) -> int:
     if not text:
         return 0
     from qwen_lessons import tokens  # lesson 2's tokenizer; loaded only when text is counted
 
-    return len(tokens.encode(text))
+    return len(tokens.encode(text) if vocabulary is None else tokens.encode(text, vocabulary=vocabulary))
 
 
 # ---------------------------------------------------------------- one rule for a claimed token band (lessons 1 and 4)

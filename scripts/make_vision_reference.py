@@ -6,10 +6,16 @@ so they cannot be imported here), runs those functions on a fixed set of inputs 
 
 - data/vision_reference_resizes.csv: smart_resize(height, width, factor, min_pixels, max_pixels)
 - data/vision_reference_frames.csv: smart_nframes(total_frames, video_fps, fps)
+- data/vision_reference_video_resizes.csv: the transformers 5.x video smart_resize(num_frames, height, width, ...)
+
+Qwen3.5 and Qwen3.6 are counted through the transformers 5.x processors (Qwen3VLProcessor with the Qwen2-VL
+image processor and the Qwen3-VL video processor): their rows come from the 5.24.0 wheel, run with the budgets
+of the released Qwen3.5 preprocessor configs; the frame sampler is a method, so it is run with a stand-in for
+``self`` that carries the class defaults.
 
 Usage:
     pip download --no-deps -d WHEELS qwen-vl-utils==0.0.8 qwen-vl-utils==0.0.10 qwen-vl-utils==0.0.11 \
-        qwen-vl-utils==0.0.14 qwen-omni-utils==0.0.9 transformers==4.57.6
+        qwen-vl-utils==0.0.14 qwen-omni-utils==0.0.9 transformers==4.57.6 transformers==5.24.0
     python scripts/make_vision_reference.py WHEELS
 """
 
@@ -22,6 +28,7 @@ import math
 import random
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 HERE = Path(__file__).resolve().parent.parent / "data"  # the tables are written into data/
 
@@ -34,6 +41,12 @@ HELPER_WHEELS = {
     "qwen_omni_utils-0.0.9-py3-none-any.whl": "qwen_omni_utils/v2_5/vision_process.py",
 }
 TRANSFORMERS_WHEEL = ("transformers-4.57.6-py3-none-any.whl", "transformers/models/qwen2_vl/image_processing_qwen2_vl.py")
+TRANSFORMERS_5 = "transformers-5.24.0-py3-none-any.whl"
+TF5_IMAGE = "transformers/models/qwen2_vl/image_processing_qwen2_vl.py"
+TF5_VIDEO = "transformers/models/qwen3_vl/video_processing_qwen3_vl.py"
+# Qwen/Qwen3.5-*/preprocessor_config.json and video_preprocessor_config.json "size" (see data/vision_pixel_budgets.csv)
+QWEN35_IMAGE_BUDGET = ("qwen3.5-checkpoint", 65536, 16777216)
+QWEN35_VIDEO_BUDGET = ("qwen3.5-checkpoint", 4096, 25165824)
 FRAME_WHEELS = {  # the two frame-count rules: round to even (Qwen2-VL era) and floor to even (0.0.10 on)
     "qwen-vl-utils 0.0.8": "qwen_vl_utils-0.0.8-py3-none-any.whl",
     "qwen-vl-utils 0.0.14": "qwen_vl_utils-0.0.14-py3-none-any.whl",
@@ -104,9 +117,13 @@ def make_resizes(wheels: Path) -> list[dict]:
     hf_source = f"pypi:transformers==4.57.6:{TRANSFORMERS_WHEEL[1]} smart_resize"
     rng = random.Random(20240829)
     rows = []
+    grid = []  # the factor-32 inputs of the Qwen3-VL checkpoint budget, reused for Qwen3.5 below
     for factor in (28, 32):
         for label, min_pixels, max_pixels in budgets_for(factor):
-            for height, width in sizes_for(factor, rng):
+            sizes = sizes_for(factor, rng)
+            if label == "qwen3-checkpoint":
+                grid = sizes
+            for height, width in sizes:
                 outputs = {name: fn(height, width, factor, min_pixels, max_pixels) for name, fn in helpers.items()}
                 if len(set(outputs.values())) != 1:
                     raise SystemExit(f"helpers disagree at {height}x{width} {factor} {label}: {outputs}")
@@ -121,11 +138,39 @@ def make_resizes(wheels: Path) -> list[dict]:
                         "height": height, "width": width,
                         "resized_height": result[0], "resized_width": result[1], "source": source,
                     })
+    return rows + make_qwen35_resizes(wheels, grid)
+
+
+def make_qwen35_resizes(wheels: Path, grid: list[tuple[int, int]]) -> list[dict]:
+    """The transformers 5.24.0 image smart_resize at factor 32 with the Qwen3.5 checkpoint budget."""
+    smart_resize = load_functions(wheels / TRANSFORMERS_5, TF5_IMAGE)["smart_resize"]
+    label, min_pixels, max_pixels = QWEN35_IMAGE_BUDGET
+    source = f"pypi:transformers==5.24.0:{TF5_IMAGE} smart_resize"
+    rows = []
+    for height, width in grid:
+        resized_height, resized_width = smart_resize(height, width, 32, min_pixels, max_pixels)
+        rows.append({"implementation": "transformers 5.24.0", "budget": label, "factor": 32, "min_pixels": min_pixels,
+                     "max_pixels": max_pixels, "height": height, "width": width, "resized_height": resized_height,
+                     "resized_width": resized_width, "source": source})
     return rows
 
 
-def make_frames(wheels: Path) -> list[dict]:
-    """Run both smart_nframes rules on clip lengths from a fraction of a second to two hours."""
+def load_method(wheel: Path, member: str, class_name: str, method: str):
+    """One method of a class in a wheel's module, as a plain function (numpy and logger provided)."""
+    import numpy as np  # the sampler uses np.linspace; the script needs numpy, the course has it anyway
+
+    with zipfile.ZipFile(wheel) as archive:
+        tree = ast.parse(archive.read(member).decode("utf-8"))
+    owner = next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == class_name)
+    function = next(node for node in owner.body if isinstance(node, ast.FunctionDef) and node.name == method)
+    namespace: dict = {"np": np, "VideoMetadata": object}  # names the signature mentions
+    exec(PRELUDE, namespace)
+    exec(compile(ast.Module(body=[function], type_ignores=[]), f"{wheel.name}:{member}", "exec"), namespace)
+    return namespace[method]
+
+
+def frame_cases() -> list[tuple[int, float, float]]:
+    """(total_frames, video_fps, fps): fixed clip lengths plus random ones, the same list for every sampler."""
     rng = random.Random(7)
     cases = [(n, f, s) for n in (2, 3, 4, 5, 7, 8, 9, 60, 61, 120, 121, 1799, 1800, 23040, 86400)
              for f in (24.0, 29.97, 30.0) for s in (0.5, 1.0, 2.0)]
@@ -133,6 +178,12 @@ def make_frames(wheels: Path) -> list[dict]:
         video_fps = rng.choice((23.976, 24.0, 25.0, 29.97, 30.0, 50.0, 59.94, 60.0))
         seconds = math.exp(rng.uniform(math.log(0.2), math.log(7200)))
         cases.append((max(2, int(round(seconds * video_fps))), video_fps, rng.choice((0.25, 0.5, 1.0, 2.0, 4.0))))
+    return cases
+
+
+def make_frames(wheels: Path) -> list[dict]:
+    """Run both smart_nframes rules on clip lengths from a fraction of a second to two hours."""
+    cases = frame_cases()
     rows = []
     for implementation, wheel in FRAME_WHEELS.items():
         smart_nframes = load_functions(wheels / wheel, HELPER_WHEELS[wheel])["smart_nframes"]
@@ -144,6 +195,35 @@ def make_frames(wheels: Path) -> list[dict]:
                 continue  # the error cases are tested by hand in tests/test_vision.py
             rows.append({"implementation": implementation, "total_frames": total_frames, "video_fps": video_fps,
                          "fps": fps, "nframes": nframes, "source": source})
+    # transformers 5.24.0 Qwen3VLVideoProcessor.sample_frames with its class defaults (fps 2, 4 to 768 frames)
+    sample_frames = load_method(wheels / TRANSFORMERS_5, TF5_VIDEO, "Qwen3VLVideoProcessor", "sample_frames")
+    processor = SimpleNamespace(fps=2, min_frames=4, max_frames=768)
+    source = f"pypi:transformers==5.24.0:{TF5_VIDEO} Qwen3VLVideoProcessor.sample_frames"
+    for total_frames, video_fps, fps in cases:
+        indices = sample_frames(processor, SimpleNamespace(total_num_frames=total_frames, fps=video_fps), fps=fps)
+        rows.append({"implementation": "transformers 5.24.0", "total_frames": total_frames, "video_fps": video_fps,
+                     "fps": fps, "nframes": len(indices), "source": source})
+    return rows
+
+
+def make_video_resizes(wheels: Path) -> list[dict]:
+    """The transformers 5.24.0 video smart_resize (budget over all frames) with the Qwen3.5 video budget."""
+    smart_resize = load_functions(wheels / TRANSFORMERS_5, TF5_VIDEO)["smart_resize"]
+    label, min_pixels, max_pixels = QWEN35_VIDEO_BUDGET
+    source = f"pypi:transformers==5.24.0:{TF5_VIDEO} smart_resize"
+    sizes = [(1, 1), (10, 10), (16, 500), (31, 31), (32, 32), (48, 48), (100, 100), (240, 320), (360, 640), (480, 640),
+             (720, 1280), (1080, 1920), (1920, 1080), (2160, 3840), (4000, 3000), (7, 1400), (1400, 7), (50, 10000)]
+    rows = []
+    for num_frames in (2, 3, 4, 5, 8, 9, 16, 60, 61, 120, 240, 600, 767, 768):
+        for height, width in sizes:
+            try:
+                resized_height, resized_width = smart_resize(num_frames, height, width, 2, 32, min_pixels, max_pixels)
+            except ValueError:
+                continue  # aspect ratio over 200 after the small-side upscale
+            rows.append({"implementation": "transformers 5.24.0", "budget": label, "num_frames": num_frames,
+                         "factor": 32, "temporal_factor": 2, "min_pixels": min_pixels, "max_pixels": max_pixels,
+                         "height": height, "width": width, "resized_height": resized_height,
+                         "resized_width": resized_width, "source": source})
     return rows
 
 
@@ -163,6 +243,7 @@ def main() -> None:
     args = parser.parse_args()
     write(make_resizes(args.wheels), "vision_reference_resizes.csv")
     write(make_frames(args.wheels), "vision_reference_frames.csv")
+    write(make_video_resizes(args.wheels), "vision_reference_video_resizes.csv")
 
 
 if __name__ == "__main__":

@@ -79,8 +79,13 @@ def reference_resizes() -> pd.DataFrame:
     return pd.read_csv(data_path("vision_reference_resizes.csv"), dtype=str, keep_default_na=False)
 
 
+def _rules(implementation: str) -> str:
+    """The resize rule of a reference implementation: 'transformers 5.24.0' keeps the transformers rule."""
+    return implementation.split()[0]
+
+
 def test_reference_table_covers_both_implementations_and_factors(reference_resizes):
-    assert set(reference_resizes["implementation"]) == {"qwen-vl-utils", "transformers"}
+    assert set(reference_resizes["implementation"]) == {"qwen-vl-utils", "transformers", "transformers 5.24.0"}
     assert set(reference_resizes["factor"]) == {"28", "32"}
     assert len(reference_resizes) > 1500
     assert (reference_resizes["source"].str.len() > 0).all()
@@ -90,7 +95,7 @@ def test_scalar_smart_resize_equals_reference_on_every_row(reference_resizes):
     mismatches = []
     for row in reference_resizes.itertuples():
         got = vision.smart_resize(int(row.height), int(row.width), int(row.factor), _number(row.min_pixels),
-                                  _number(row.max_pixels), rules=row.implementation)
+                                  _number(row.max_pixels), rules=_rules(row.implementation))
         if got != (int(row.resized_height), int(row.resized_width)):
             mismatches.append((row.Index, got))
     assert not mismatches
@@ -100,7 +105,7 @@ def test_vectorised_smart_resize_equals_reference_on_every_row(reference_resizes
     groups = reference_resizes.groupby(["implementation", "factor", "min_pixels", "max_pixels"])
     for (implementation, factor, low, high), rows in groups:
         heights, widths = vision.smart_resize_many(rows["height"].astype(int), rows["width"].astype(int), int(factor),
-                                                   _number(low), _number(high), rules=implementation)
+                                                   _number(low), _number(high), rules=_rules(implementation))
         np.testing.assert_array_equal(heights, rows["resized_height"].astype(int).to_numpy())
         np.testing.assert_array_equal(widths, rows["resized_width"].astype(int).to_numpy())
 
@@ -114,12 +119,105 @@ def test_the_two_implementations_really_differ_somewhere(reference_resizes):
 
 def test_frame_counts_equal_reference_on_every_row():
     table = pd.read_csv(data_path("vision_reference_frames.csv"), dtype=str)
-    generation = {"qwen-vl-utils 0.0.8": "qwen2-vl", "qwen-vl-utils 0.0.14": "qwen2.5-vl"}
+    generation = {"qwen-vl-utils 0.0.8": "qwen2-vl", "qwen-vl-utils 0.0.14": "qwen2.5-vl",
+                  "transformers 5.24.0": "qwen3.5"}
     for row in table.itertuples():
         got = vision.sampled_frames(int(row.total_frames), float(row.video_fps), float(row.fps),
                                     generation[row.implementation])
         assert got == int(row.nframes), row
     assert set(table["implementation"]) == set(generation)
+
+
+# ---------------------------------------------------------------- Qwen3.5 / Qwen3.6: the transformers 5.x processors
+
+
+def test_qwen35_image_rows_are_counted_from_the_generation_row(reference_resizes):
+    # every transformers 5.24.0 row, through the public path: generation qwen3.5 with its checkpoint budget
+    rows = reference_resizes[reference_resizes["implementation"] == "transformers 5.24.0"]
+    assert len(rows) > 80 and set(rows["budget"]) == {"qwen3.5-checkpoint"}
+    for row in rows.itertuples():
+        height, width = int(row.height), int(row.width)
+        expected = (int(row.resized_height), int(row.resized_width))
+        assert vision.resized_size(height, width, "qwen3.5", budget="qwen3.5-checkpoint") == expected, row
+        assert vision.image_tokens(height, width, "qwen3.5", budget="qwen3.5-checkpoint") == \
+            (expected[0] // 32) * (expected[1] // 32)
+
+
+def test_qwen35_video_resize_equals_reference_on_every_row():
+    table = pd.read_csv(data_path("vision_reference_video_resizes.csv"), dtype=str)
+    assert set(table["implementation"]) == {"transformers 5.24.0"} and len(table) > 200
+    for row in table.itertuples():
+        frames = int(row.num_frames)
+        # at 2 fps from a 2 fps clip the processor keeps every frame, so the plan resizes exactly `frames` frames
+        plan = vision.video_plan(int(row.height), int(row.width), frames / 2, 2.0, "qwen3.5", source_fps=2.0)
+        assert plan.frames == frames
+        assert (plan.resized_height, plan.resized_width) == (int(row.resized_height), int(row.resized_width)), row
+        assert plan.visual_tokens == math.ceil(frames / 2) * (plan.resized_height // 32) * (plan.resized_width // 32)
+
+
+def test_qwen35_video_by_hand():
+    # 60 s x 30 fps = 1800 frames -> int(1800 / 30 x 2) = 120 sampled; budget over all frames 25,165,824 px:
+    # 720 -> round(22.5) = 22 -> 704, 1280 -> 1280; 120 x 704 x 1280 > budget, so beta = sqrt(120 x 921,600 /
+    # 25,165,824) = 2.0963; floor(720 / 2.0963 / 32) = 10 -> 320, floor(1280 / 2.0963 / 32) = 19 -> 608
+    plan = vision.video_plan(720, 1280, 60, 2.0, "qwen3.5")
+    assert (plan.frames, plan.resized_height, plan.resized_width) == (120, 320, 608)
+    assert plan.groups == 60 and plan.visual_tokens == 60 * 10 * 19 == vision.video_tokens(720, 1280, 60, 2.0, "qwen3.5")
+    assert plan.wrapper_tokens == 2 * 60 and len(plan.timestamps) == 60  # a timestamp per group, as in Qwen3-VL
+    # the helper rule of Qwen3-VL caps each frame instead: the same clip costs more there
+    assert vision.video_tokens(720, 1280, 60, 2.0, "qwen3-vl") > plan.visual_tokens
+
+
+def test_qwen35_keeps_an_odd_frame_count_and_pads_the_last_group():
+    # 2.5 s x 30 fps = 75 frames; int(75 / 30 x 2) = 5 frames (qwen-vl-utils would make it 4); ceil(5 / 2) = 3 groups
+    plan = vision.video_plan(480, 640, 2.5, 2.0, "qwen3.5")
+    assert plan.frames == 5 and plan.groups == 3
+    assert vision.video_plan(480, 640, 2.5, 2.0, "qwen3-vl").frames == 4
+    # indices linspace(0, 74, 5) = 0, 18.5 -> 18 (half to even), 37, 55.5 -> 56, 74; groups (0, 18), (37, 56) and
+    # (74, 74 repeated): (0 + 18) / 2 / 30 = 0.3 s, (37 + 56) / 2 / 30 = 1.55 s, 74 / 30 = 2.47 s
+    assert plan.timestamps == ("<0.3 seconds>", "<1.6 seconds>", "<2.5 seconds>")
+
+
+def test_qwen35_image_budget_belongs_to_qwen35():
+    assert vision.pixel_bounds("qwen3.5", "qwen3.5-checkpoint") == (65536, 16777216, "transformers")
+    # 224 x 224 is below 65,536 px: upscaled to 256 x 256 = 64 tokens, the checkpoint's minimum
+    assert vision.image_tokens(224, 224, "qwen3.5", budget="qwen3.5-checkpoint") == 64
+    with pytest.raises(ValueError, match="generation='qwen3.5'"):
+        vision.image_tokens(224, 224, "qwen3-vl", budget="qwen3.5-checkpoint")
+
+
+def test_planner_counts_qwen35():
+    plan = prompts.plan_prompt("Describe.", [(1080, 1920)], [(720, 1280, 60)], generation="qwen3.5",
+                               budget="qwen3.5-checkpoint", context="256K")
+    assert plan.image_tokens == 34 * 60 and plan.video_tokens == 60 * 10 * 19
+    assert plan.video_wrapper_tokens == 120
+
+
+def test_qwen36_catalog_rows_count_as_qwen35():
+    # one generation row covers both series: the planner's catalog contexts map Qwen3.6 checkpoints to it
+    assert prompts.generation_for_series("Qwen3.5") == "qwen3.5"
+    assert prompts.generation_for_series("Qwen3.6") == "qwen3.5"
+    assert prompts.generation_for_series("Qwen2.5-VL") == "qwen2.5-vl"
+    assert prompts.generation_for_series("Qwen3") is None and prompts.generation_for_series("Qwen") is None
+
+
+def test_qwen35_text_and_timestamps_use_its_own_vocabulary():
+    from qwen_lessons import tokens
+
+    assert vision.generation_info("qwen3.5").vocabulary == "qwen3.5"
+    assert vision.generation_info("qwen3-vl").vocabulary == "qwen2"
+    text = "Опишите это видео подробно, пожалуйста."  # 15 tokens in the Qwen2 vocabulary, 8 in Qwen3.5's
+    assert len(tokens.encode(text)) != len(tokens.encode(text, vocabulary="qwen3.5"))
+    assert prompts.plan_prompt(text, generation="qwen3.5").text_tokens == len(tokens.encode(text, vocabulary="qwen3.5"))
+    assert prompts.plan_prompt(text, generation="qwen3-vl").text_tokens == len(tokens.encode(text))
+    plan = vision.video_plan(480, 640, 4.0, 2.0, "qwen3.5")
+    assert plan.timestamp_tokens() == sum(len(tokens.encode(stamp, vocabulary="qwen3.5")) for stamp in plan.timestamps)
+    saved = prompts.knob_savings("Describe.", [(1080, 1920)], [(720, 1280, 60)], generation="qwen3.5",
+                                 budget="qwen3.5-checkpoint", context="256K").set_index("knob")["tokens saved"]
+    # the video budget covers all frames: half the frames get more pixels each, so fps / 2 saves (almost) nothing
+    # (here it costs 35 tokens: 60 fewer wrappers and timestamps, 300 more visual tokens), unlike Qwen3-VL
+    assert saved["max_pixels / 2"] > 0 and saved["resolution / 2"] > 0 and abs(saved["fps / 2"]) < 100
+    assert prompts.knob_savings("Describe.", [], [(720, 1280, 60)], generation="qwen3-vl").set_index("knob").loc[
+        "fps / 2", "tokens saved"] > 10_000
 
 
 def test_qwen2_vl_rounds_frames_where_later_helpers_floor():
@@ -458,8 +556,8 @@ def test_planner_bad_input():
 def test_tile_claim_per_generation():
     # 448/28 = 16 -> 256 tokens; 448/32 = 14 -> 196 tokens; Qwen-VL fixed 256 (vision_tokens.md §1, catalog notes (h))
     table = vision_token_budgets_lessons.tile_claim().set_index("generation")
-    expected = {"Qwen-VL": 256, "Qwen2-VL": 256, "Qwen2.5-VL": 256, "Qwen3-VL": 196, "Qwen2.5-Omni": 256,
-                "Qwen3-Omni": 196}
+    expected = {"Qwen-VL": 256, "Qwen2-VL": 256, "Qwen2.5-VL": 256, "Qwen3-VL": 196, "Qwen3.5 / Qwen3.6": 196,
+                "Qwen2.5-Omni": 256, "Qwen3-Omni": 196}
     assert table["visual tokens"].to_dict() == expected
     assert (table["with wrappers"] == table["visual tokens"] + 2).all()
     assert table.loc["Qwen3-VL", "verdict"].startswith("false")
@@ -474,15 +572,18 @@ def test_tile_claim_per_generation():
 
 
 def test_tile_claim_agrees_with_lesson_one():
-    catalog = pytest.importorskip("qwen_lessons.catalog")
-    if not hasattr(catalog, "image_tokens_square"):
-        pytest.skip("lesson 1 has no image_tokens_square")
+    from qwen_lessons import catalog
+
     table = catalog.load_catalog()
     vision_rows = table[table["vision_patch_size"].notna()]
+    compared = set()
     for row in vision_rows.itertuples():
         generation = prompts.generation_for_series(row.series)
         if generation:
             assert family_map_lessons.image_tokens_square(row.model_id, 448, table) == vision.image_tokens(448, 448, generation)
+            compared.add(generation)
+    # every generation has catalog rows with vision constants (Qwen3.6 rows count as qwen3.5)
+    assert compared == set(vision.generation_keys())
 
 
 # ---------------------------------------------------------------- data tables
@@ -496,7 +597,7 @@ def test_generation_constants_are_consistent():
     assert totals["qwen2-vl"] == 24576 * 28 * 28
     assert totals["qwen2.5-vl"] == totals["qwen2.5-omni"] == int(float(128000 * 28 * 28 * 0.9))
     assert totals["qwen3-vl"] == totals["qwen3-omni"] == 128000 * 32 * 32 * 0.9
-    assert set(table.loc[table["video_timestamps"].fillna(False), "generation"]) == {"qwen3-vl"}
+    assert set(table.loc[table["video_timestamps"].fillna(False), "generation"]) == {"qwen3-vl", "qwen3.5"}
 
 
 def test_budgets_are_given_in_tokens_or_pixels_not_both():

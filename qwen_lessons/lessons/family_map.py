@@ -12,7 +12,8 @@ from qwen_lessons.plotting import log_scale
 from qwen_lessons import models
 from qwen_lessons.catalog import CATALOG_FILE, GENERATIONS, LICENSES, LINES, UNVERIFIED, VARIANTS, filter_catalog, is_moe, load_catalog
 from qwen_lessons.data import read_table
-from qwen_lessons.vision import band_verdict
+from qwen_lessons.prompts import generation_for_series
+from qwen_lessons.vision import band_verdict, generation_info
 from qwen_lessons.validation import checked
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -405,7 +406,10 @@ def claim_image_tokens(table: pd.DataFrame | None = None, side: int = 448) -> Ve
     vision = table[table["vision_patch_size"].notna()]
     per_series = {}
     for series, group in vision.groupby("series", sort=False):
-        per_series[series] = image_tokens_square(group["model_id"].iloc[0], side, table)
+        # series that share one vision generation (Qwen3.5 and Qwen3.6) count once, under lesson 4's name for it
+        generation = generation_for_series(series)
+        name = series if generation is None else generation_info(generation).name
+        per_series.setdefault(name, image_tokens_square(group["model_id"].iloc[0], side, table))
     verdict, reading = band_verdict(per_series, 256, 512)  # the same rule and words as lesson 4's claim check
     evidence = ("; ".join(f"{s}: {n} tokens" for s, n in per_series.items())
                 + f" (vision start/end markers excluded). {reading}")
