@@ -506,6 +506,7 @@ def plot_size_ladder(table: pd.DataFrame | None = None, ax=None):
     ax.set_xlabel("generation")
     ax.set_ylabel("parameters (billions, log scale)")
     ax.legend(loc="upper left")
+    ax.figure.set_layout_engine("tight")  # at draw time: upright labels and a title set later stay inside the figure
     return ax
 
 
@@ -524,10 +525,11 @@ def plot_context(table: pd.DataFrame | None = None, ax=None, line: str = "text")
     ax.set_yscale("log", base=2)
     ticks = [2**k for k in range(13, 21)]
     ax.set_yticks(ticks, [_k(t) if t < 2**20 else "1M" for t in ticks])
-    ax.set_xticks(list(x), summary.index, rotation=45, ha="right", rotation_mode="anchor")
+    ax.set_xticks(list(x), summary.index, rotation=90)  # upright: ten generations side by side without overlap
     ax.set_xlabel("generation")
     ax.set_ylabel("context (tokens, log scale)")
     ax.legend(loc="upper left")
+    ax.figure.set_layout_engine("tight")  # at draw time: upright labels and a title set later stay inside the figure
     return ax
 
 
