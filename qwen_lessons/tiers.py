@@ -562,7 +562,9 @@ def recommend(
         )
     else:
         best = fitting.iloc[0]
-        largest = fitting.sort_values("score").iloc[-1]
+        # idxmax: the first (smallest) of equal rows, whatever sort the pandas version uses (Qwen3.5 and Qwen3.6
+        # share a config, so their bounds tie)
+        largest = fitting.loc[fitting["score"].idxmax()]
         result.recommended = f"{best['model']} ({best['quantization']})"
         upgrade = (
             f"Highest-scoring option that still fits: {largest['model']} ({largest['quantization']}, "
@@ -571,7 +573,7 @@ def recommend(
             else "No higher-scoring model fits."
         )
         # smallest by total parameters is not always fastest: a MoE reads only its routed experts per token
-        fastest = fitting.sort_values("tokens_per_s_bound").iloc[-1]
+        fastest = fitting.loc[fitting["tokens_per_s_bound"].idxmax()]
         faster = (
             f" Fastest option that fits: {fastest['model']} ({fastest['quantization']}, decode bound "
             f"{fastest['tokens_per_s_bound']:.0f} tokens/s), more parameters but fewer read per token."

@@ -226,14 +226,20 @@ def test_old_transformers_computed_logits_for_the_whole_prompt():
 
 
 def test_the_memory_model_holds_for_every_generation_qwen_measured():
-    summary = memory.generations_error_summary().set_index(["table", "whole_prompt_logits"])
+    summary = memory.generations_error_summary()
+
+    def row(table: str, whole: bool, version: str):
+        match = summary[(summary["table"] == table) & (summary["whole_prompt_logits"] == whole)
+                        & (summary["transformers"] == version)]
+        assert len(match) == 1, (table, whole, version)
+        return match.iloc[0]
+
     # the Qwen2 table names transformers 4.38.2 (whole-prompt logits); the Qwen3 table 4.51.3 (last token only)
-    qwen2 = summary.loc[("Qwen2 docs (2024-09)", True)]
-    qwen2 = qwen2[qwen2["transformers"] == "4.38.2"].iloc[0]
+    qwen2 = row("Qwen2 docs (2024-09)", True, "4.38.2")
     assert qwen2["rows"] == 64 and qwen2["median_abs_error"] < 0.05
-    qwen3 = summary.loc[("Qwen3 docs (2025-05)", False)]
+    qwen3 = row("Qwen3 docs (2025-05)", False, "4.51.3")
     assert qwen3["rows"] == 80 and qwen3["median_abs_error"] < 0.05 and qwen3["worst_abs_error"] < 0.25
     # Qwen1.5 names no version: its measurements side with whole-prompt logits by a factor of four
-    with_logits = summary.loc[("Qwen1.5 docs (2024-03)", True), "median_abs_error"]
-    without = summary.loc[("Qwen1.5 docs (2024-03)", False), "median_abs_error"]
+    with_logits = row("Qwen1.5 docs (2024-03)", True, "not stated")["median_abs_error"]
+    without = row("Qwen1.5 docs (2024-03)", False, "not stated")["median_abs_error"]
     assert with_logits < 0.15 and without > 3 * with_logits
