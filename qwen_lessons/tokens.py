@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import NamedTuple
 from qwen_lessons.validation import checked
 from qwen_lessons.vocabulary import (DEFAULT_VOCABULARY, added_tokens, encoding, regular_tokens, special_tokens,
@@ -420,12 +421,19 @@ def _encode_with_template_markers(segments: list[Segment], allowed: set[str], vo
 def marker_strings_in_content(segments: Sequence[Segment]) -> list[str]:
     """The special-token strings typed inside message content (each once, in order of appearance)."""
     found: dict[str, None] = {}
-    names = {token for vocabulary in vocabularies()["vocabulary"] for token in special_tokens(vocabulary)}
-    pattern = re.compile("|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)))
+    pattern = _every_marker()
     for segment in segments:
         if segment.part == "content":
             found.update(dict.fromkeys(pattern.findall(segment.text)))
     return list(found)
+
+
+@lru_cache(maxsize=1)
+def _every_marker() -> re.Pattern:
+    """One regex for the special-token strings of every vocabulary, longest first; built once (the viewer asks on
+    every keystroke)."""
+    names = {token for vocabulary in vocabularies()["vocabulary"] for token in special_tokens(vocabulary)}
+    return re.compile("|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)))
 
 
 @checked

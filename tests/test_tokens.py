@@ -593,3 +593,15 @@ def test_every_catalog_row_says_its_vocabulary_and_the_configs_agree():
         assert embedding >= max(tokens.special_tokens(vocabulary).values()) + 1, model_id
         if vocabulary == "qwen3.5":
             assert embedding == rows.loc["qwen3.5", "embedding_rows"], model_id
+
+
+@pytest.mark.parametrize("template", ["qwen3.5", "qwen3.6"])
+def test_the_viewer_shows_a_qwen35_chat_in_the_qwen35_vocabulary(template):
+    # the viewer offers every template; a Qwen3.5/3.6 chat must be encoded and labelled with that vocabulary's ids
+    from qwen_lessons.widgets import base_vs_instruct as viewer
+
+    view = viewer.view_tokens("user: Hi", "instruct (ChatML)", template)
+    assert view.vocabulary == "qwen3.5"
+    assert view.ids == tokens.encode_chat([{"role": "user", "content": "Hi"}], template)
+    shown = viewer.view_html(view)
+    assert "248068" in shown and "&lt;think&gt;" in shown  # <think> opens the reply, with its Qwen3.5 id

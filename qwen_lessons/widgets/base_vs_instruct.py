@@ -16,6 +16,7 @@ from qwen_lessons.tokens import (
     FIM_MARKER,
     MAX_SHOWN_TOKENS,
     MAX_VIEWER_CHARS,
+    TEMPLATE_VOCABULARY,
     TEMPLATES,
     VIEW_MODES,
     chat_segments,
@@ -45,6 +46,7 @@ class TokenView(NamedTuple):
     prompt: str
     mode: str
     typed_markers: tuple[str, ...] = ()  # special-token strings found inside message content (kept as text)
+    vocabulary: str = "qwen2"  # the vocabulary the ids belong to: the template's models' (Qwen3.5/3.6: "qwen3.5")
 
 
 @checked
@@ -65,16 +67,19 @@ def view_tokens(text: str, mode: str = "base (raw text)", template: str = "qwen2
         if text.count(FIM_MARKER) != 1:
             raise ValueError(f"FIM mode needs exactly one {FIM_MARKER} marker where the middle goes (found {text.count(FIM_MARKER)})")
         prefix, suffix = text.split(FIM_MARKER)
-        tokenized = encode_segments(fim_segments(prefix, suffix), template_special("qwen2.5"))
+        vocabulary = TEMPLATE_VOCABULARY["qwen2.5"]  # the Coder line's
+        tokenized = encode_segments(fim_segments(prefix, suffix), template_special("qwen2.5"), vocabulary=vocabulary)
     else:
         messages = parse_conversation(text)
         # a conversation that already ends with the assistant's turn needs no prompt for another one
         prompt_next = messages[-1]["role"] != "assistant"
         segments = chat_segments(messages, template, prompt_next, enable_thinking)
-        tokenized = encode_segments(segments, template_special(template))
+        vocabulary = TEMPLATE_VOCABULARY[template]  # Qwen3.5/3.6 templates: ids of the Qwen3.5 vocabulary
+        tokenized = encode_segments(segments, template_special(template), vocabulary=vocabulary)
     from_template = [tokenized.segments[index].part == "template" for index in tokenized.segment_of]
-    typed = tuple(marker_strings_in_content(tokenized.segments)) if mode != "base (raw text)" else ()
-    return TokenView(tokenized.ids, from_template, "".join(s.text for s in tokenized.segments), mode, typed)
+    typed = tuple(marker_strings_in_content(tokenized.segments))
+    return TokenView(tokenized.ids, from_template, "".join(s.text for s in tokenized.segments), mode, typed,
+                     vocabulary)
 
 
 def _token_span(token_id: int, piece: bytes, from_template: bool, position: int) -> str:
@@ -94,7 +99,7 @@ def _token_span(token_id: int, piece: bytes, from_template: bool, position: int)
 def view_html(view: TokenView, max_shown: int = MAX_SHOWN_TOKENS) -> str:
     """Coloured tokens with ids; at most max_shown are drawn and the rest are counted, so big inputs stay fast."""
     shown_ids = view.ids[:max_shown]
-    pieces = token_bytes(shown_ids)
+    pieces = token_bytes(shown_ids, vocabulary=view.vocabulary)
     spans = "".join(
         _token_span(token, piece, view.from_template[i], i) for i, (token, piece) in enumerate(zip(shown_ids, pieces, strict=True))
     )
