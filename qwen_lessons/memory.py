@@ -210,7 +210,8 @@ class InferenceMemory:
             ("kv_cache", self.kv_cache_gib, "K and V of every attention layer for input + output tokens (end of decoding)"),
             ("linear_state", self.linear_state_gib, "fixed-size Gated DeltaNet state per sequence (any context length)"),
             ("prefill_kv", self.prefill_kv_gib, "K and V of the prompt, held while the prompt is processed"),
-            ("prefill_activations", self.prefill_activations_gib, "transient tensors of one layer over the prompt"),
+            ("prefill_activations", self.prefill_activations_gib,
+             "transient tensors of one layer over the prompt (or the whole prompt's logits, when larger)"),
             ("runtime", self.runtime_gib, "next-token logits and probabilities in fp32"),
             ("loading_extra", self.loading_extra_gib, "temporary copy while loading (untied lm_head)"),
         ]
@@ -322,8 +323,6 @@ def rule_weights_plus_kv(
     ckpt = models.resolve(model_id, memory_modelled=True)
     kv = kv_bytes_per_token(ckpt) * (input_tokens + output_tokens) * batch / GIB
     return naive_weights_gib(ckpt, quantization) + kv
-
-
 
 
 @checked

@@ -573,7 +573,7 @@ def _count_text_tokens(text: str, vocabulary: str | None = None) -> int:
         return 0
     from qwen_lessons import tokens  # lesson 2's tokenizer; loaded only when text is counted
 
-    return len(tokens.encode(text) if vocabulary is None else tokens.encode(text, vocabulary=vocabulary))
+    return len(tokens.encode(text, vocabulary=vocabulary))  # None: the default vocabulary
 
 
 # ---------------------------------------------------------------- one rule for a claimed token band (lessons 1 and 4)

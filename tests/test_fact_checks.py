@@ -63,3 +63,21 @@ def test_catalog_sources_cite_no_pull_request_merge_ref_and_no_reference_notes()
     assert not table["source"].str.contains("QwenLM/Qwen3@4d9f43e").any()  # a third-party PR's merge ref
     assert not table["source"].str.contains("shared reference|shared/reference", case=False).any()
     assert not table["source"].str.contains("QwenLM/Qwen@03cd81f").any()  # not in QwenLM/Qwen's history
+
+
+def test_lesson_1s_size_caption_names_the_one_dense_model_past_100b():
+    table = catalog.load_catalog()
+    sized = table[table["params_b"].notna()]
+    dense = sized[~catalog.is_moe(sized).astype(bool)]
+    assert set(dense.loc[dense["params_b"] > 100, "model_id"]) == {"Qwen/Qwen1.5-110B", "Qwen/Qwen1.5-110B-Chat"}
+    assert "One dense model passes 100B\n(Qwen1.5-110B, base and chat)" in notebook_text("01_family_map")
+
+
+def test_lesson_5s_prompt_logits_are_tens_of_gib_at_30k_and_more_than_a_7b_models_weights():
+    from qwen_lessons import memory, models
+
+    ckpt = models.resolve("Qwen/Qwen2-7B-Instruct")
+    logits_gib = (2 + 4) * ckpt["vocab_size"] * 30720 / 2**30
+    assert 10 <= logits_gib < 100 and ckpt["vocab_size"] // 1000 == 152  # "Qwen's 152K-entry vocabulary"
+    assert logits_gib > memory.inference_memory(ckpt, "bf16", 30720, 1).weights_gib
+    assert "tens of GiB at a 30K-token prompt" in notebook_text("05_choosing_a_tier")

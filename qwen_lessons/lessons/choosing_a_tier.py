@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from qwen_lessons import memory
+from qwen_lessons import memory, models
 from qwen_lessons.catalog import context_limit
 from qwen_lessons.hardware import get_gpu, memory_gib
 from qwen_lessons.tiers import DEFAULT_HEADROOM, base_score, decode_tokens_per_s_bound, gains_per_doubling
@@ -111,8 +111,6 @@ def cache_by_context(model_ids: list[str], contexts: list[int] | None = None) ->
     """What each model keeps per sequence as the context grows: the KV cache of its softmax-attention layers
     (grows with every token) and the state of its Gated DeltaNet layers (Qwen3-Next, Qwen3.5, Qwen3.6: fixed).
     Contexts past a model's max_position_embeddings are left empty."""
-    from qwen_lessons import models
-
     contexts = contexts or [4096, 32768, 262144]
     rows = []
     for model_id in model_ids:
