@@ -243,3 +243,18 @@ def test_the_memory_model_holds_for_every_generation_qwen_measured():
     with_logits = row("Qwen1.5 docs (2024-03)", True, "not stated")["median_abs_error"]
     without = row("Qwen1.5 docs (2024-03)", False, "not stated")["median_abs_error"]
     assert with_logits < 0.15 and without > 3 * with_logits
+    # Qwen-1 (its own modeling code, one prompt token, so both logits settings agree): held out, never fitted
+    qwen1_with = row("Qwen-1 README (2023-11)", True, "not stated")
+    qwen1_without = row("Qwen-1 README (2023-11)", False, "not stated")
+    assert qwen1_with["rows"] == qwen1_without["rows"] == 12
+    assert qwen1_with["median_abs_error"] == pytest.approx(qwen1_without["median_abs_error"])
+    assert qwen1_with["median_abs_error"] < 0.15 and qwen1_with["worst_abs_error"] < 0.3
+
+
+def test_qwen1_bf16_rows_sit_within_a_tenth_and_quantized_rows_are_measured_higher():
+    table = memory.generations_memory_comparison()
+    qwen1 = table[(table["table"] == "Qwen-1 README (2023-11)") & ~table["whole_prompt_logits"]]
+    errors = qwen1.groupby("quantization")["model_error"]
+    assert set(qwen1["quantization"]) == {"bf16", "gptq-int8", "gptq-int4"}
+    assert errors.median()["bf16"] > -0.1 and (qwen1["model_error"] < 0).all()
+    assert errors.median()["gptq-int4"] < errors.median()["bf16"]
