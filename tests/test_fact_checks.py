@@ -81,3 +81,14 @@ def test_lesson_5s_prompt_logits_are_tens_of_gib_at_30k_and_more_than_a_7b_model
     assert 10 <= logits_gib < 100 and ckpt["vocab_size"] // 1000 == 152  # "Qwen's 152K-entry vocabulary"
     assert logits_gib > memory.inference_memory(ckpt, "bf16", 30720, 1).weights_gib
     assert "tens of GiB at a 30K-token prompt" in notebook_text("05_choosing_a_tier")
+
+
+def test_catalog_coverage_does_not_slip_back():
+    # issue 14: licences from Qwen's technical reports (Omni, Embedding, Guard, ASR, TTS) and native contexts from cards
+    table = read_table("catalog.csv")
+    unverified_licences = table["license"].isna().mean()
+    assert unverified_licences < 0.12, f"{unverified_licences:.1%} of rows have no verified licence"
+    llm = table[table["line"].isin(["text", "code", "vision-language"])]
+    assert llm["context_length"].isna().sum() <= 18
+    for column in ("source", "notes"):  # a search tool's internal ids mean nothing to a learner
+        assert not table[column].fillna("").str.contains("find_string").any(), column
