@@ -54,8 +54,9 @@ def load_towers() -> pd.DataFrame:
 @checked
 def tower_problems(table: pd.DataFrame) -> list[str]:
     """List every rule the tower table breaks (empty list = valid); pure, so tests can feed bad tables."""
+    table = load_towers() if table is None else table
     problems: list[str] = []
-    for index, row in table.iterrows():
+    for _, row in table.iterrows():
         label = f"{row['model_id']} ({row['tower']})"
         kind = row["kind"]
         if kind not in KINDS:
