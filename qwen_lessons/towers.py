@@ -28,6 +28,7 @@ from types import MappingProxyType
 import pandas as pd
 
 from qwen_lessons import models
+from qwen_lessons.catalog import load_catalog
 from qwen_lessons.data import read_table, row_as_dict
 from qwen_lessons.validation import checked
 
@@ -169,3 +170,25 @@ def towers_vs_published() -> pd.DataFrame:
                      "computed_m": computed, "error_pct": 100 * (computed / published - 1),
                      "source": row["published_source"]})
     return pd.DataFrame(rows, columns=["model_id", "tower", "published_m", "computed_m", "error_pct", "source"])
+
+
+TOWER_LINES = ("vision-language", "omni")  # catalog lines whose checkpoints hold encoders beside the language model
+
+
+@checked
+def towers_note(model_id) -> str:
+    """One sentence for calculators that count the language model only: what they leave out ('' for text models)."""
+    name = _model_id(model_id)
+    counted = tower_parameters(name)
+    if counted:
+        parts = " and ".join(f"{'an' if tower == 'audio' else 'a'} {tower} tower of {count / 1e9:.2f}B parameters "
+                             f"({2 * count / 2**30:.2f} GiB in bf16)" for tower, count in counted.items())
+        catalog = load_catalog().set_index("model_id")
+        more = (" (and parts data/towers.csv does not list)"
+                if name in catalog.index and catalog.at[name, "line"] == "omni" else "")
+        return f"These figures count the language model only; {name} also holds {parts}{more}."
+    catalog = load_catalog().set_index("model_id")
+    if name in catalog.index and catalog.at[name, "line"] in TOWER_LINES:
+        return (f"These figures count the language model only; {name} also holds encoder towers that "
+                "data/towers.csv does not list yet.")
+    return ""

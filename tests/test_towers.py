@@ -87,3 +87,28 @@ def test_tower_problems_names_bad_rows():
 def test_a_checkpoint_without_that_tower_is_refused():
     with pytest.raises(ValueError, match="no audio tower"):
         towers.tower_parts("Qwen/Qwen2.5-VL-7B-Instruct", "audio")
+
+
+def test_memory_calculator_says_it_counts_the_language_model_only_for_a_vl_checkpoint():
+    from qwen_lessons.widgets import choosing_a_tier as widget
+
+    vl = widget.memory_breakdown_html("Qwen/Qwen2.5-VL-7B-Instruct", "bf16", 1024, 256, 1)
+    vision = towers.tower_parameters("Qwen/Qwen2.5-VL-7B-Instruct")["vision"]
+    assert "language model only" in vl and f"{vision / 1e9:.2f}B" in vl
+    assert "language model only" not in widget.memory_breakdown_html("Qwen/Qwen2.5-7B", "bf16", 1024, 256, 1)
+    assert "an audio tower" in towers.towers_note("Qwen/Qwen2.5-Omni-7B")
+    assert "does not list yet" in towers.towers_note("Qwen/Qwen2.5-Omni-3B")  # an Omni row without tower values
+
+
+def test_lesson_one_counts_the_towers_when_a_card_figure_covers_a_vl_checkpoint(monkeypatch):
+    from qwen_lessons.lessons import family_map
+
+    real = family_map.load_catalog()
+    card = real.copy()
+    row = card["model_id"] == "Qwen/Qwen2.5-VL-7B-Instruct"
+    card.loc[row, "params_basis"] = "card"
+    monkeypatch.setattr(family_map, "load_catalog", lambda: card)
+    table = family_map.published_vs_computed().set_index("model_id")
+    expected = towers.count_with_towers("Qwen/Qwen2.5-VL-7B-Instruct")[0] / 1e9
+    assert table.loc["Qwen/Qwen2.5-VL-7B-Instruct", "computed_b"] == pytest.approx(expected)
+    assert expected > models.count_parameters("Qwen/Qwen2.5-VL-7B-Instruct")[0] / 1e9 + 0.6
