@@ -112,3 +112,9 @@ def test_lesson_one_counts_the_towers_when_a_card_figure_covers_a_vl_checkpoint(
     expected = towers.count_with_towers("Qwen/Qwen2.5-VL-7B-Instruct")[0] / 1e9
     assert table.loc["Qwen/Qwen2.5-VL-7B-Instruct", "computed_b"] == pytest.approx(expected)
     assert expected > models.count_parameters("Qwen/Qwen2.5-VL-7B-Instruct")[0] / 1e9 + 0.6
+
+
+def test_every_tower_belongs_to_a_catalog_checkpoint():
+    from qwen_lessons.catalog import load_catalog
+
+    assert set(towers.load_towers()["model_id"]) <= set(load_catalog()["model_id"])
