@@ -285,7 +285,7 @@ RULES: dict[str, Rule] = {
     "template": key, "vocabulary": optional(key), "transformers_version": text(40, empty=False), "kv_cache_dtype": key, "attention": key, "generation": key, "budget": key, "benchmark": key,
     "group": key, "report": optional(key), "framework": optional(key), "modality": key, "purpose": key, "mode": key,
     "rules": key, "series": key, "variant": key, "line": key, "key": key, "file": key, "name": key, "license": keys,
-    "allowed_special": names, "target_modules": names, "axis": one_of("x", "y"),
+    "tower": one_of("vision", "audio"), "allowed_special": names, "target_modules": names, "axis": one_of("x", "y"),
     "model_ids": sequence(model_id, 1_000), "gpu_ids": optional(sequence(key, 1_000)),
     # token counts and lengths
     "seq_len": TOKENS, "input_tokens": TOKENS, "output_tokens": TOKENS_OR_NONE, "context_tokens": TOKENS_OR_NONE,

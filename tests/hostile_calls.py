@@ -118,7 +118,7 @@ def _examples():
     """Valid values by parameter name; "parameter.function" keys override for one function."""
     from PIL import Image
 
-    from qwen_lessons import catalog, finetune, models, prompts, tiers, tinylm, tokens
+    from qwen_lessons import catalog, finetune, models, prompts, tiers, tinylm, tokens, towers
     from qwen_lessons import preference
     from qwen_lessons.lessons import base_vs_instruct, fine_tuning
     from qwen_lessons.lessons import preference_tuning
@@ -152,6 +152,8 @@ def _examples():
         "model_ids": [M], "questions": ["What is Qwen?"], "table": None,
         "table.catalog_problems": catalog.load_catalog(), "table.longest_context": catalog.load_catalog(),
         "table.is_moe": catalog.load_catalog(), "table.architecture_problems": models.load_architectures(),
+        "tower": "vision", "model_id.tower_parts": "Qwen/Qwen2.5-VL-7B-Instruct",
+        "table.tower_problems": Factory(towers.load_towers),
         "config": models.resolve(M).config, "row": catalog.load_catalog().iloc[0],
         "table.data_size_figure": Factory(lambda: base_vs_instruct.data_size_experiment((10,), steps=5, progress=False)),
         "table.knobs_html": prompts.knob_savings("hi", [(1080, 1920)]),

@@ -9,7 +9,7 @@ import pandas as pd
 
 from qwen_lessons.plotting import log_scale
 
-from qwen_lessons import models
+from qwen_lessons import models, towers
 from qwen_lessons.catalog import CATALOG_FILE, GENERATIONS, LICENSES, LINES, UNVERIFIED, VARIANTS, filter_catalog, is_moe, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.prompts import generation_for_series
@@ -173,6 +173,9 @@ def matches_print(computed_b: float, published_b: float, decimals: int) -> bool:
 def published_vs_computed() -> pd.DataFrame:
     """Every model with a config and a model-card count: published vs computed totals and active counts.
 
+    The computed count is the whole checkpoint: the language model plus any vision or audio tower
+    data/towers.csv lists (a card's figure covers every weight it ships).
+
     `error_pct` = 100 x (computed - published) / published; `within_1pct` holds for total and active;
     `matches_print` is True when the card figure equals the computed count rounded or truncated to the
     digits the card prints (a card's 3.3 fits a computed 3.35, its 32.5 does not fit 32.76).
@@ -182,7 +185,7 @@ def published_vs_computed() -> pd.DataFrame:
     for model_id in models.model_ids():
         if model_id not in catalog.index or catalog.at[model_id, "params_basis"] != "card":
             continue
-        total, active = models.count_parameters(model_id)
+        total, active = towers.count_with_towers(model_id)  # a VL/Omni card counts its towers too
         decimals = printed_decimals(model_id)
         row = {
             "model_id": model_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from types import SimpleNamespace
 
-from qwen_lessons import memory, models, ui
+from qwen_lessons import memory, models, towers, ui
 from qwen_lessons.hardware import hardware_ids
 from qwen_lessons.tiers import MODALITIES, PURPOSES, WizardResult, recommend
 from qwen_lessons.ui import guarded, table_html, wire
@@ -89,7 +89,9 @@ def memory_breakdown_html(model_id: str, quantization: str, input_tokens: int, o
     rule2 = memory.rule_weights_plus_kv(model_id, quantization, input_tokens, output_tokens, batch)
     head = (f"<p><b>Peak {est.total_gib:.2f} GiB</b> (phase: {est.peak_phase}); rules of thumb: weights x 1.2 = "
             f"{rule1:.2f} GiB, weights + KV = {rule2:.2f} GiB.</p>")
-    return head + terms.to_html(index=False, classes="qwen-table")
+    note = towers.towers_note(model_id)
+    tail = f"<p>{html.escape(note)}</p>" if note else ""
+    return head + terms.to_html(index=False, classes="qwen-table") + tail
 
 
 @checked
