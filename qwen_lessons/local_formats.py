@@ -20,7 +20,7 @@ import pandas as pd
 from qwen_lessons import models, vocabulary
 from qwen_lessons.data import read_table
 from qwen_lessons.models import Checkpoint
-from qwen_lessons.validation import checked, flag
+from qwen_lessons.validation import checked, flag, key, optional
 
 TYPES_FILE = "gguf_types.csv"
 FORMATS_FILE = "local_formats.csv"
@@ -62,7 +62,7 @@ def _formats() -> MappingProxyType:
                              for row in load_local_formats().to_dict("records")})
 
 
-@checked
+@checked(engine=optional(key))
 def local_quantizations(engine: str | None = None) -> list[str]:
     """The local format names in table order; engine='llama.cpp' or 'mlx' keeps one engine's."""
     names = [name for name, row in _formats().items() if engine is None or row["engine"] == engine]
