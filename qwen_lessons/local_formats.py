@@ -235,7 +235,7 @@ def _metadata_bytes(vocab_size: int) -> int:
     extra = sum(len(added.get(i, f"[PAD{i}]").encode()) for i in range(len(ranks), vocab_size))
     tokens = 8 * vocab_size + sum(spelled) + extra
     types = 4 * vocab_size
-    merges = sum(8 + length + 1 for token, length in zip(ranks, spelled) if len(token) > 1)
+    merges = sum(8 + length + 1 for token, length in zip(ranks, spelled, strict=True) if len(token) > 1)
     return tokens + types + merges + 3 * GGUF_KV_OVERHEAD
 
 
