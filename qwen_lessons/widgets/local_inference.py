@@ -52,6 +52,9 @@ def laptop_html(gpu_id: str, context_tokens: int, kv_cache_dtype: str = "f16", e
 @checked
 def laptop_wizard(gpu_id: str = "apple-m4-16gb"):
     """Machine, context, KV-cache type, engine -> the laptop answer and its command lines."""
+    machines = [machine_id for _, machine_id in machine_options()]
+    if gpu_id not in machines:
+        raise ValueError(f"gpu_id must be a learner's machine, one of {machines}, got {gpu_id!r}")
     import ipywidgets as widgets
 
     style = {"description_width": "110px"}
