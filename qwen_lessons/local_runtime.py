@@ -17,10 +17,12 @@ import pandas as pd
 
 from qwen_lessons import local_formats, memory, models
 from qwen_lessons.catalog import context_limit, load_catalog
+from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, memory_gib
 from qwen_lessons.units import GIB
 from qwen_lessons.validation import checked, flag, integer, key, number, optional
 
+MEASUREMENTS_FILE = "llama_cpp_measurements.csv"
 N_UBATCH = 512  # llama.cpp's default physical batch (-ub): the compute buffer is reserved for this many tokens
 HOST_ID = "cpu-ddr5-32gb"  # the RAM beside a consumer GPU when layers stay on the CPU
 # Course choices, not vendor facts: what the operating system, the display and other programs keep
@@ -268,3 +270,22 @@ def commands(model_id, quantization: str = "q4_k_m", context_tokens: int = 8192,
         "ollama": f"printf 'FROM ./{file}\\nPARAMETER num_ctx {context_tokens}\\n' > Modelfile && "
                   f"ollama create {name.lower()}-{quant} -f Modelfile && ollama run {name.lower()}-{quant}",
     }
+
+
+@checked
+def runtime_comparison() -> pd.DataFrame:
+    """Every llama.cpp buffer a public log printed (data/llama_cpp_measurements.csv) next to this model's figure."""
+    rows = []
+    for row in read_table(MEASUREMENTS_FILE).itertuples(index=False):
+        est = llama_cpp_memory(row.model_id, row.quantization, int(row.context_tokens), row.kv_cache_dtype,
+                               flash_attention=False)
+        pairs = (("KV buffer", row.kv_buffer_mib, (est.gpu_kv_gib + est.cpu_kv_gib) * 1024),
+                 ("compute buffer", row.compute_buffer_mib, est.compute_gib * 1024),
+                 ("file size", row.file_size_gib * 1024,
+                  local_formats.file_bytes(row.model_id, row.quantization) / 2**20))
+        for term, measured, computed in pairs:
+            if not pd.isna(measured):
+                rows.append({"model_id": row.model_id, "quantization": row.quantization,
+                             "context_tokens": int(row.context_tokens), "term": term, "measured_mib": float(measured),
+                             "computed_mib": computed, "error": computed / float(measured) - 1})
+    return pd.DataFrame(rows)

@@ -165,6 +165,11 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         ("published_size", FLOAT), ("unit", TEXT), *_typed(TEXT, "source", "notes"),
     ], key=("model_id", "quantization", "publisher"),
        filled=("model_id", "quantization", "publisher", "published_size", "unit")),
+    _schema("llama_cpp_measurements.csv", [
+        *_typed(TEXT, "model_id", "quantization"), ("context_tokens", INT), ("kv_cache_dtype", TEXT),
+        *_typed(FLOAT, "kv_buffer_mib", "compute_buffer_mib", "file_size_gib"), *_typed(TEXT, "gpu", "source", "notes"),
+    ], key=("model_id", "quantization", "context_tokens", "kv_cache_dtype", "source"),
+       filled=("model_id", "quantization", "context_tokens", "kv_cache_dtype")),
     _schema("vision_reference_video_resizes.csv", [
         *_typed(TEXT, "implementation", "budget"),
         *_typed(INT, "num_frames", "factor", "temporal_factor", "min_pixels", "max_pixels", "height", "width",

@@ -136,3 +136,10 @@ def test_mlx_is_offered_on_apple_only():
     with pytest.raises(ValueError, match="Apple"):
         local_runtime.laptop_options("rtx-3060-12gb", 8192, engine="mlx")
     assert isinstance(local_runtime.laptop_options("apple-m4-16gb", 8192, engine="mlx"), pd.DataFrame)
+
+
+def test_buffers_agree_with_a_published_llama_cpp_log():
+    table = local_runtime.runtime_comparison().set_index("term")
+    assert table.loc["KV buffer", "error"] == 0  # 144.00 MiB: the cache is exact arithmetic
+    assert abs(table.loc["compute buffer", "error"]) < 0.02  # the output head's logits for 512 tokens dominate
+    assert abs(table.loc["file size", "error"]) < 0.005  # printed to 0.01 GiB
