@@ -144,12 +144,13 @@ def decode_tokens_per_s_bound(model_id, quantization: str, gpu_id: str, context_
     ckpt = models.resolve(model_id, memory_modelled=True)
     est = llama_cpp_memory(ckpt, quantization, context_tokens, kv_cache_dtype, n_gpu_layers)
     gpu = get_gpu(gpu_id)
-    share = _active_share(ckpt)
-    _, _, cpu_only = _layer_bytes(ckpt, est.quantization)  # the token embedding is indexed, not streamed
-    cpu_weights = est.cpu_weights_gib * GIB - cpu_only
+    share = _active_share(ckpt)  # a MoE layer reads its routed experts only; the output head is read whole
+    layers, output, _ = _layer_bytes(ckpt, est.quantization)  # the token embedding is indexed, not streamed
+    start = max(len(layers) + 1 - est.n_gpu_layers, 0)
+    on_gpu = est.n_gpu_layers > 0
     state = 2 * est.state_gib * GIB  # read and written every step
-    gpu_bytes = est.gpu_weights_gib * GIB * share + est.gpu_kv_gib * GIB + (state if est.n_gpu_layers else 0)
-    cpu_bytes = cpu_weights * share + est.cpu_kv_gib * GIB + (0 if est.n_gpu_layers else state)
+    gpu_bytes = sum(layers[start:]) * share + est.gpu_kv_gib * GIB + ((output + state) if on_gpu else 0)
+    cpu_bytes = sum(layers[:start]) * share + est.cpu_kv_gib * GIB + (0 if on_gpu else output + state)
     if gpu["kind"] in ("apple", "cpu"):
         return gpu["memory_bandwidth_gbs"] * 1e9 / (gpu_bytes + cpu_bytes)
     host = get_gpu(host_id)

@@ -143,3 +143,20 @@ def test_buffers_agree_with_a_published_llama_cpp_log():
     assert table.loc["KV buffer", "error"] == 0  # 144.00 MiB: the cache is exact arithmetic
     assert abs(table.loc["compute buffer", "error"]) < 0.02  # the output head's logits for 512 tokens dominate
     assert abs(table.loc["file size", "error"]) < 0.005  # printed to 0.01 GiB
+
+
+def test_a_moe_token_reads_its_routed_experts_and_the_whole_output_head():
+    ckpt = models.resolve("Qwen3-30B-A3B")
+    tensors = local_formats.gguf_tensor_types(ckpt, "q4_k_m")
+    layers = tensors[tensors["layer"] >= 0]
+    experts = layers[layers["tensor"].str.endswith("_exps")]["bytes"].sum()
+    rest = layers["bytes"].sum() - experts  # attention, router-free layer tensors and the output head
+    routed = experts * ckpt["num_experts_per_tok"] / ckpt["num_experts"]
+    kv = memory.kv_bytes_per_token(ckpt, "f16") * 4096
+    bound = local_runtime.decode_tokens_per_s_bound(ckpt, "q4_k_m", "apple-m4-pro-64gb", 4096)
+    # the share of decoder weights a token reads, applied to each layer, equals routed experts + the rest here
+    share = local_runtime._active_share(ckpt)
+    decoder = layers[layers["layer"] < len(ckpt.layers)]["bytes"].sum()
+    output = layers[layers["layer"] == len(ckpt.layers)]["bytes"].sum()
+    assert bound == pytest.approx(273e9 / (decoder * share + output + kv), rel=1e-9)
+    assert 0.5 < (decoder * share + output) / (routed + rest) < 1.5
