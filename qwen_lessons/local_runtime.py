@@ -29,6 +29,7 @@ HOST_ID = "cpu-ddr5-32gb"  # the RAM beside a consumer GPU when layers stay on t
 SYSTEM_SHARE = {"apple": 0.25, "cpu": 0.25, "consumer": 0.10, "datacenter": 0.10}
 KV_TYPES = ("f16", "q8_0", "q4_0")
 LADDER = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "iq4_xs", "q3_k_m")  # most faithful first; q2_k is never advised
+ADVISED_MIN_BITS = 4  # course choice: the answer stays at 4 bits or more; 3-bit options are listed, not advised
 N_GPU_LAYERS = optional(integer(0, 100_000, "layers"))
 
 
@@ -229,10 +230,11 @@ def laptop_options(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str 
 @checked(engine=key, min_tokens_per_s=number(0, 10_000, "tokens per second"))
 def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str = "f16", engine: str = "llama.cpp",
                   min_tokens_per_s: float = 10.0) -> dict:
-    """Which Qwen, which quant, what context on one machine: the largest chat checkpoint that fits at the most
-    faithful format of the ladder and decodes at least min_tokens_per_s (bound), with its commands."""
+    """Which Qwen, which quant, what context on one machine: the largest chat checkpoint that fits in a format of
+    4 bits or more (the most faithful that fits) and decodes at least min_tokens_per_s (bound)."""
     options = laptop_options(gpu_id, context_tokens, kv_cache_dtype, engine)
-    good = options[options["fits"] & (options["tokens_per_s_bound"] >= min_tokens_per_s)]
+    advised = options["quantization"].map(lambda q: local_formats.local_format(q)["bits"] >= ADVISED_MIN_BITS)
+    good = options[options["fits"] & advised & (options["tokens_per_s_bound"] >= min_tokens_per_s)]
     if good.empty:
         return {"gpu_id": gpu_id, "model": None, "quantization": None, "context_tokens": int(context_tokens),
                 "memory_gib": None, "usable_gib": usable_gib(gpu_id), "tokens_per_s_bound": None,
