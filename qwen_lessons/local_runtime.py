@@ -4,8 +4,8 @@ Runtime memory is physical: the GGUF weights (qwen_lessons.local_formats) split 
 -ngl (n_gpu_layers), the KV cache at the chosen context and cache type, the fixed Gated DeltaNet state of the
 hybrid checkpoints, and the compute buffer llama.cpp reserves for one micro-batch. The decode speed bound reads
 every byte a token needs once: time = bytes on the GPU / GPU bandwidth + bytes in RAM / RAM bandwidth.
-Layer placement follows llama.cpp's load_tensors (repo:ggml-org/llama.cpp, src/llama-model.cpp, as stored at
-a5410f0 and in public excerpts of other versions): i_gpu_start = max(n_layer + 1 - ngl, 0), the output layer
+Layer placement follows llama.cpp's load_tensors (repo:ggml-org/llama.cpp, src/llama-model.cpp; read in public
+excerpts of recent versions, not at one pinned commit): i_gpu_start = max(n_layer + 1 - ngl, 0), the output layer
 counts as layer n_layer, the input embedding always stays on the CPU.
 """
 
