@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from qwen_lessons import models
+from qwen_lessons import local_formats, models
 from qwen_lessons.data import read_table
 from qwen_lessons.models import Checkpoint
 from qwen_lessons.units import GIB
@@ -64,20 +64,32 @@ QUANTIZATIONS = MappingProxyType(
         ),
     }
 )
-KV_CACHE_BYTES = MappingProxyType({"auto": ACT_BYTES, "bf16": 2, "fp16": 2, "fp8": 1})
+# llama.cpp's cache types (--cache-type-k/-v) are ggml blocks: q8_0 keeps 34 bytes per 32 values, q4_0 18 per 32
+KV_CACHE_BYTES = MappingProxyType({"auto": ACT_BYTES, "bf16": 2, "fp16": 2, "fp8": 1, "f16": 2,
+                                   "q8_0": 34 / 32, "q4_0": 18 / 32})
 _ALIASES = {"fp16": "bf16", "bfloat16": "bf16", "int8": "gptq-int8", "int4": "gptq-int4", "awq-int4": "awq"}
 
 
 @checked
 def normalize_quantization(quantization: str) -> str:
-    """Map a published or user spelling ('BF16', 'GPTQ-Int4', 'AWQ') to a key of QUANTIZATIONS."""
+    """Map a published or user spelling ('BF16', 'GPTQ-Int4', 'AWQ', 'Q4_K_M', 'mlx-4bit') to a format key: one of
+    QUANTIZATIONS or a local format of data/local_formats.csv (lesson 8)."""
+    known = [*QUANTIZATIONS, *local_formats.local_quantizations()]
     if not isinstance(quantization, str):
-        raise ValueError(f"quantization must be one of {list(QUANTIZATIONS)}, got {quantization!r}")
+        raise ValueError(f"quantization must be one of {known}, got {quantization!r}")
     key = quantization.strip().lower()
     key = _ALIASES.get(key, key)
-    if key not in QUANTIZATIONS:
-        raise ValueError(f"quantization must be one of {list(QUANTIZATIONS)}, got {quantization!r}")
+    if key not in known:
+        raise ValueError(f"quantization must be one of {known}, got {quantization!r}")
     return key
+
+
+def _format(quant: str) -> QuantFormat:
+    """The QuantFormat of a key; a local format keeps its scales inside its blocks, with no extra buffers."""
+    if quant in QUANTIZATIONS:
+        return QUANTIZATIONS[quant]
+    row = local_formats.local_format(quant)
+    return QuantFormat(quant, int(row["bits"]), describe=row["describe"])
 
 
 def _stored_matrices(ckpt: Checkpoint, quant: str) -> tuple[models.Matrix, ...]:
@@ -94,6 +106,11 @@ def weights_bytes(model_id, quantization: str = "bf16") -> dict[str, float]:
 
 @lru_cache(maxsize=512)
 def _weights_bytes(ckpt: Checkpoint, quant: str) -> MappingProxyType:
+    if quant not in QUANTIZATIONS:  # GGUF or MLX: tensor by tensor (qwen_lessons.local_formats)
+        parts = local_formats.weights_parts(ckpt, quant)
+        return MappingProxyType({"linear_weights": parts["quantized_weights"],
+                                 "scales_and_zeros": parts["scales_and_biases"],
+                                 "unquantized_16bit": parts["unquantized_16bit"]})
     fmt = QUANTIZATIONS[quant]
     groups = models.parameter_groups(ckpt)
     stored = _stored_matrices(ckpt, quant)
@@ -117,7 +134,7 @@ def kv_bytes_per_token(model_id, kv_cache_dtype: str = "auto") -> int:
     if not isinstance(kv_cache_dtype, str) or kv_cache_dtype not in KV_CACHE_BYTES:
         raise ValueError(f"kv_cache_dtype must be one of {list(KV_CACHE_BYTES)}, got {kv_cache_dtype!r}")
     ckpt = models.resolve(model_id, memory_modelled=True)
-    return 2 * ckpt.kv_layers * ckpt["num_key_value_heads"] * ckpt["head_dim"] * KV_CACHE_BYTES[kv_cache_dtype]
+    return int(2 * ckpt.kv_layers * ckpt["num_key_value_heads"] * ckpt["head_dim"] * KV_CACHE_BYTES[kv_cache_dtype])
 
 
 @checked
@@ -252,7 +269,7 @@ def inference_memory(
         )
     if attention not in ("flash", "eager"):
         raise ValueError(f"attention must be 'flash' or 'eager', got {attention!r}")
-    fmt = QUANTIZATIONS[quant]
+    fmt = _format(quant)
     weights = sum(weights_bytes(arch, quant).values())
     scratch = 0.0
     if fmt.dequant_scratch:
@@ -306,7 +323,7 @@ def inference_memory(
 def naive_weights_gib(model_id, quantization: str = "bf16") -> float:
     """What simple calculators count: every parameter at the format's nominal bits, no scales, nothing unquantized."""
     total = models.count_parameters(models.resolve(model_id, memory_modelled=True))[0]
-    return total * QUANTIZATIONS[normalize_quantization(quantization)].bits / 8 / GIB
+    return total * _format(normalize_quantization(quantization)).bits / 8 / GIB
 
 
 @checked

@@ -160,6 +160,25 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         ("implementation", TEXT), ("total_frames", INT), *_typed(FLOAT, "video_fps", "fps"), ("nframes", INT),
         ("source", TEXT),
     ], key=("implementation", "total_frames", "video_fps", "fps"), filled=("implementation", "nframes")),
+    _schema("gguf_types.csv", [
+        ("ggml_type", TEXT), *_typed(INT, "block_weights", "block_bytes"), *_typed(TEXT, "layout", "source"),
+    ], key=("ggml_type",), filled=("ggml_type", "block_weights", "block_bytes"),
+       ranges={"block_weights": (1, 4096), "block_bytes": (1, 65536)}),
+    _schema("local_formats.csv", [
+        *_typed(TEXT, "quantization", "engine", "file_type", "default_type"), *_typed(INT, "bits", "group_size"),
+        *_typed(TEXT, "describe", "source"),
+    ], key=("quantization",), filled=("quantization", "engine", "bits", "group_size", "describe"),
+       ranges={"bits": (1, 16), "group_size": (1, 4096)}),
+    _schema("gguf_published_sizes.csv", [
+        *_typed(TEXT, "model_id", "quantization", "publisher", "file"), *_typed(BOOL, "imatrix", "output_copy"),
+        ("published_size", FLOAT), ("unit", TEXT), *_typed(TEXT, "source", "notes"),
+    ], key=("model_id", "quantization", "publisher"),
+       filled=("model_id", "quantization", "publisher", "published_size", "unit")),
+    _schema("llama_cpp_measurements.csv", [
+        *_typed(TEXT, "model_id", "quantization"), ("context_tokens", INT), ("kv_cache_dtype", TEXT),
+        *_typed(FLOAT, "kv_buffer_mib", "compute_buffer_mib", "file_size_gib"), *_typed(TEXT, "gpu", "source", "notes"),
+    ], key=("model_id", "quantization", "context_tokens", "kv_cache_dtype", "source"),
+       filled=("model_id", "quantization", "context_tokens", "kv_cache_dtype")),
     _schema("vision_reference_video_resizes.csv", [
         *_typed(TEXT, "implementation", "budget"),
         *_typed(INT, "num_frames", "factor", "temporal_factor", "min_pixels", "max_pixels", "height", "width",

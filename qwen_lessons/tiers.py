@@ -12,7 +12,7 @@ from functools import cache, lru_cache
 import numpy as np
 import pandas as pd
 
-from qwen_lessons import memory, models
+from qwen_lessons import local_runtime, memory, models
 from qwen_lessons.catalog import GENERATIONS, context_limit, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
@@ -501,6 +501,14 @@ def recommend(
         steps.append(
             "This memory is shared with the operating system and other programs, and GPTQ/AWQ/FP8 GPU kernels do not run "
             "here (llama.cpp / MLX use their own 4- and 8-bit formats of similar size): read the int8/int4 rows as sizes."
+        )
+    if gpu["kind"] != "datacenter" and num_gpus == 1:  # a learner's own machine: the local formats (lesson 8)
+        local = local_runtime.laptop_answer(gpu_id, int(context_tokens))
+        steps.append(
+            f"On this machine with llama.cpp / Ollama (GGUF, lesson 8): {local['model']} in {local['quantization']} "
+            f"needs {local['memory_gib']:.1f} of {local['usable_gib']:.1f} GiB at {int(context_tokens):,} tokens, decode "
+            f"bound {local['tokens_per_s_bound']:.0f} tokens/s." if local["model"] else
+            f"On this machine with llama.cpp / Ollama (GGUF, lesson 8): {local['why']}."
         )
 
     # 4. context and batch

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from qwen_lessons import catalog, finetune, memory, models, tiers
+from qwen_lessons import catalog, finetune, local_formats, local_runtime, memory, models, tiers
 from qwen_lessons.lessons import choosing_a_tier
 
 CONFIGURED = models.model_ids()
@@ -45,3 +45,19 @@ def test_every_calculator_sizes_the_checkpoint(model_id):
     assert decode > 0 and prefill > 0 and math.isfinite(decode)
     cache = choosing_a_tier.cache_by_context([model_id], [1024])
     assert cache.iloc[0, -1] > 0
+
+
+@pytest.mark.parametrize("model_id", CONFIGURED)
+def test_every_local_format_sizes_the_checkpoint(model_id):
+    """Lesson 8: every GGUF and MLX format of data/local_formats.csv, on every configured checkpoint."""
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    total = models.count_parameters(ckpt)[0]
+    sizes = {}
+    for quant in local_formats.local_quantizations():
+        size = local_formats.file_bytes(ckpt, quant)
+        bits = local_formats.local_format(quant)["bits"]
+        assert bits / 8 * total < size < (bits + 4) / 8 * total + 50e6, quant  # scales and mixes add < 4 bits
+        sizes[quant] = size
+        est = local_runtime.llama_cpp_memory(ckpt, quant, 2048)
+        assert est.gpu_total_gib > 0 and est.cpu_total_gib > 0
+    assert sizes["q2_k"] < sizes["q4_k_m"] < sizes["q8_0"] and sizes["mlx-4bit"] < sizes["mlx-8bit"]

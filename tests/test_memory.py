@@ -160,7 +160,7 @@ def test_context_curve_separates_constant_and_linear_terms():
     [
         ({"model_id": "Qwen/Qwen9-7B"}, r"valid ids: .*Qwen2.5-7B-Instruct"),
         ({"model_id": None}, r"model_id must be a model id"),
-        ({"quantization": "int3"}, r"quantization must be one of \['bf16', 'fp8', 'gptq-int8', 'gptq-int4', 'awq'\]"),
+        ({"quantization": "int3"}, r"quantization must be one of \['bf16', 'fp8', 'gptq-int8', 'gptq-int4', 'awq', 'q8_0'"),
         ({"input_tokens": 40000}, r"input_tokens \+ output_tokens = 42,048 exceeds the maximum context .*32,768"),
         ({"batch": 0}, r"batch must be a whole number from 1 to 100,000; got 0"),
         ({"batch": 1.5}, r"batch must be a whole number from 1 to"),

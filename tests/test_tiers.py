@@ -109,8 +109,8 @@ def test_base_score_uses_the_same_report_for_both_generations():
 
 def test_wizard_prints_every_step_and_recommends_the_smallest_passing_fit():
     result = tiers.recommend("text", tiers.PURPOSES[0], "rtx-4060-ti-16gb", 1, 8192, 1, 80)
-    assert len(result.steps) == 7
-    for word in ("Modality", "Purpose", "Hardware", "Context", "Quality", "Fit", "Recommended"):
+    assert len(result.steps) == 8  # a consumer card: the seven steps and the llama.cpp answer of lesson 8
+    for word in ("Modality", "Purpose", "Hardware", "On this machine", "Context", "Quality", "Fit", "Recommended"):
         assert any(step.startswith(word) for step in result.steps), word
     fitting = result.fit[result.fit["fits"]]
     assert (fitting["score"] >= 80).all()
@@ -328,3 +328,11 @@ def test_the_code_step_says_which_coder_checkpoints_share_the_general_decoder():
     assert models.count_parameters("Qwen/Qwen2.5-Coder-7B-Instruct") == models.count_parameters("Qwen/Qwen2.5-7B")
     assert "Qwen2.5-Coder-7B-Instruct" in shared and "Qwen2.5-Coder-7B-Instruct" not in rest
     assert "Qwen3-Coder-480B-A35B-Instruct" in rest  # no general 480B model to compare with
+
+
+def test_wizard_adds_the_local_answer_on_a_learners_machine_only():
+    laptop = tiers.recommend("text", tiers.PURPOSES[0], "apple-m4-16gb", 1, 8192, 1, 60)
+    server = tiers.recommend("text", tiers.PURPOSES[0], "a100-80gb", 1, 8192, 1, 60)
+    local = [step for step in laptop.steps if step.startswith("On this machine")]
+    assert len(local) == 1 and "q" in local[0] and "GiB" in local[0]
+    assert not any(step.startswith("On this machine") for step in server.steps)

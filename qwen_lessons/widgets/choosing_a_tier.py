@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from types import SimpleNamespace
 
-from qwen_lessons import memory, models, towers, ui
+from qwen_lessons import local_formats, memory, models, towers, ui
 from qwen_lessons.hardware import hardware_ids
 from qwen_lessons.tiers import MODALITIES, PURPOSES, WizardResult, recommend
 from qwen_lessons.ui import guarded, table_html, wire
@@ -103,7 +103,9 @@ def memory_calculator():
     style = {"description_width": "110px"}
     model = widgets.Dropdown(options=models.model_ids(memory_modelled=True), value="Qwen/Qwen2.5-7B-Instruct",
                              description="Model", style=style)
-    quant = widgets.Dropdown(options=list(memory.QUANTIZATIONS), value="bf16", description="Quantization", style=style)
+    # lesson 5's formats, then the GGUF and MLX formats of data/local_formats.csv (lesson 8)
+    quant = widgets.Dropdown(options=[*memory.QUANTIZATIONS, *local_formats.local_quantizations()], value="bf16",
+                             description="Quantization", style=style)
     prompt = widgets.IntText(value=4096, description="Prompt tokens", style=style)
     answer = widgets.IntText(value=1024, description="Answer tokens", style=style)
     batch = widgets.IntText(value=1, description="Batch", style=style)

@@ -17,6 +17,7 @@ from qwen_lessons.widgets import base_vs_instruct as base_vs_instruct_widgets
 from qwen_lessons.widgets import choosing_a_tier as choosing_a_tier_widgets
 from qwen_lessons.widgets import family_map as family_map_widgets
 from qwen_lessons.widgets import fine_tuning as fine_tuning_widgets
+from qwen_lessons.widgets import local_inference as local_inference_widgets
 from qwen_lessons.widgets import preference_tuning as preference_tuning_widgets
 from qwen_lessons.widgets import start_here as start_here_widgets
 
@@ -283,6 +284,27 @@ PREFERENCE_TUNING = WidgetCase(
 )
 
 
+# ----------------------------------------------------------------------------- 08 local inference: laptop wizard
+
+LAPTOP_MACHINE = "rtx-3060-12gb"
+LAPTOP_CONTEXT = 32768
+
+
+def laptop_answer() -> str:
+    ui = local_inference_widgets.laptop_wizard()
+    return local_inference_widgets.laptop_html(LAPTOP_MACHINE, LAPTOP_CONTEXT, ui.cache.value, ui.engine.value)
+
+
+def _machine_label() -> str:
+    return dict((gpu_id, label) for label, gpu_id in local_inference_widgets.machine_options())[LAPTOP_MACHINE]
+
+
+LOCAL_INFERENCE = WidgetCase(
+    actions=(("select", "Machine", _machine_label), ("select", "Context", f"{LAPTOP_CONTEXT:,}")),
+    expect=((".qwen-laptop-answer", laptop_answer),),
+)
+
+
 def both(first: WidgetCase, second: WidgetCase) -> WidgetCase:
     """One case doing the actions and checks of two widgets of the same page."""
     return WidgetCase(first.actions + second.actions, first.expect + second.expect)
@@ -301,6 +323,7 @@ LESSON_CASES: dict[str, WidgetCase] = {
     "05_choosing_a_tier": CHOOSING_A_TIER,
     "06_preference_tuning": PREFERENCE_TUNING,
     "07_audio_token_budgets": AUDIO,
+    "08_local_inference": LOCAL_INFERENCE,
 }
 
 

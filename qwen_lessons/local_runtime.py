@@ -1,0 +1,295 @@
+"""Lesson 8 (08_local_inference): memory and speed of llama.cpp / Ollama on a laptop or desktop, and the laptop wizard.
+
+Runtime memory is physical: the GGUF weights (qwen_lessons.local_formats) split between the GPU and system RAM by
+-ngl (n_gpu_layers), the KV cache at the chosen context and cache type, the fixed Gated DeltaNet state of the
+hybrid checkpoints, and the compute buffer llama.cpp reserves for one micro-batch. The decode speed bound reads
+every byte a token needs once: time = bytes on the GPU / GPU bandwidth + bytes in RAM / RAM bandwidth.
+Layer placement follows llama.cpp's load_tensors (repo:ggml-org/llama.cpp, src/llama-model.cpp; read in public
+excerpts of recent versions, not at one pinned commit): i_gpu_start = max(n_layer + 1 - ngl, 0), the output layer
+counts as layer n_layer, the input embedding always stays on the CPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+from qwen_lessons import local_formats, memory, models
+from qwen_lessons.catalog import context_limit, load_catalog
+from qwen_lessons.data import read_table
+from qwen_lessons.hardware import get_gpu, memory_gib
+from qwen_lessons.units import GIB
+from qwen_lessons.validation import checked, flag, integer, key, number, optional
+
+MEASUREMENTS_FILE = "llama_cpp_measurements.csv"
+N_UBATCH = 512  # llama.cpp's default physical batch (-ub): the compute buffer is reserved for this many tokens
+HOST_ID = "cpu-ddr5-32gb"  # the RAM beside a consumer GPU when layers stay on the CPU
+# Course choices, not vendor facts: what the operating system, the display and other programs keep
+SYSTEM_SHARE = {"apple": 0.25, "cpu": 0.25, "consumer": 0.10, "datacenter": 0.10}
+KV_TYPES = ("f16", "q8_0", "q4_0")
+LADDER = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "iq4_xs", "q3_k_m")  # most faithful first; q2_k is never advised
+ADVISED_MIN_BITS = 4  # course choice: the answer stays at 4 bits or more; 3-bit options are listed, not advised
+N_GPU_LAYERS = optional(integer(0, 100_000, "layers"))
+
+
+@dataclass(frozen=True)
+class LocalMemory:
+    """llama.cpp's memory for one model, context and offload, in GiB, split between the GPU and system RAM."""
+
+    model_id: str
+    quantization: str
+    context_tokens: int
+    kv_cache_dtype: str
+    n_gpu_layers: int  # as llama.cpp counts them: the output layer is one (n_layer + 1 = everything)
+    gpu_weights_gib: float
+    cpu_weights_gib: float
+    gpu_kv_gib: float
+    cpu_kv_gib: float
+    state_gib: float
+    compute_gib: float
+    metadata_gib: float
+    gpu_total_gib: float
+    cpu_total_gib: float
+
+    def as_dict(self) -> dict:
+        """All fields as a plain dict."""
+        return asdict(self)
+
+    def terms(self) -> pd.DataFrame:
+        """The breakdown as a table: term, where it lives, GiB and what it is."""
+        rows = [
+            ("weights", "GPU", self.gpu_weights_gib, "the GGUF tensors of the offloaded layers (and the output layer)"),
+            ("weights", "RAM", self.cpu_weights_gib, "the rest: layers not offloaded and the token embedding"),
+            ("KV cache", "GPU", self.gpu_kv_gib, "K and V of the offloaded attention layers for the whole context"),
+            ("KV cache", "RAM", self.cpu_kv_gib, "K and V of the layers left on the CPU"),
+            ("linear state", "GPU", self.state_gib, "Gated DeltaNet state (Qwen3-Next, 3.5, 3.6): fixed, any context"),
+            ("compute buffer", "GPU", self.compute_gib, f"one micro-batch of {N_UBATCH} tokens through one layer or the output head"),
+            ("tokenizer", "RAM", self.metadata_gib, "token strings and merges read from the file's metadata"),
+        ]
+        return pd.DataFrame(rows, columns=["term", "where", "gib", "meaning"])
+
+
+@lru_cache(maxsize=2048)
+def _layer_bytes(ckpt: models.Checkpoint, quant: str) -> tuple[tuple[float, ...], float, float]:
+    """(bytes per decoder layer, output-layer bytes, CPU-only bytes: token embedding and small tensors)."""
+    if local_formats.local_format(quant)["engine"] == "mlx":
+        total = sum(local_formats.mlx_weights_bytes(ckpt, quant).values())
+        per = total / (len(ckpt.layers) + 1)
+        return (per,) * len(ckpt.layers), per, 0.0
+    tensors = local_formats.gguf_tensor_types(ckpt, quant)
+    n = len(ckpt.layers)
+    by_layer = tensors.groupby("layer")["bytes"].sum()
+    layers = tuple(float(by_layer.get(i, 0)) for i in range(n))
+    return layers, float(by_layer.get(n, 0)), float(by_layer.get(-1, 0))
+
+
+def _active_share(ckpt: models.Checkpoint) -> float:
+    """The share of a layer's weights one token reads (a MoE reads its routed experts only)."""
+    decoder = ckpt.decoder_matrices
+    total = sum(m.weights for m in decoder)
+    return sum(m.active_weights for m in decoder) / total if total else 1.0
+
+
+def _compute_bytes(ckpt: models.Checkpoint, context: int, flash_attention: bool) -> float:
+    """The largest set of f32 tensors alive for one micro-batch: the output head's logits, or one layer's MLP
+    (gate, up and their product) plus, without flash attention, the attention scores over the whole context."""
+    logits = N_UBATCH * ckpt["vocab_size"] * 4
+    width = ckpt["intermediate_size"] or ckpt["moe_intermediate_size"] * ckpt["num_experts_per_tok"]
+    mlp = N_UBATCH * (3 * width + 2 * ckpt["hidden_size"]) * 4
+    scores = 0 if flash_attention else N_UBATCH * context * ckpt["num_attention_heads"] * 4
+    return float(max(logits, mlp + scores))
+
+
+@checked(n_gpu_layers=N_GPU_LAYERS, flash_attention=flag)
+def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int = 4096, kv_cache_dtype: str = "f16",
+                     n_gpu_layers: int | None = None, flash_attention: bool = True) -> LocalMemory:
+    """Memory of llama-server / Ollama: weights, KV cache, linear state, compute buffer, on the GPU and in RAM.
+
+    n_gpu_layers=None offloads everything (-ngl 99). kv_cache_dtype is --cache-type-k/-v: f16, q8_0 or q4_0."""
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    quant = memory.normalize_quantization(quantization)
+    if quant in memory.QUANTIZATIONS:
+        raise ValueError(f"quantization must be a local format {local_formats.local_quantizations()}, got {quantization!r}")
+    if kv_cache_dtype not in KV_TYPES:
+        raise ValueError(f"kv_cache_dtype must be one of {list(KV_TYPES)}, got {kv_cache_dtype!r}")
+    limit = ckpt["max_position_embeddings"]
+    if limit is not None and context_tokens > limit:
+        raise ValueError(f"context_tokens = {context_tokens:,} exceeds {ckpt.model_id}'s maximum context of {limit:,}")
+    n = len(ckpt.layers)
+    ngl = n + 1 if n_gpu_layers is None else min(int(n_gpu_layers), n + 1)
+    start = max(n + 1 - ngl, 0)  # layers start..n-1 and the output (il = n) go to the GPU
+    layers, output, cpu_only = _layer_bytes(ckpt, quant)
+    gpu_w = sum(layers[start:]) + (output if ngl > 0 else 0.0)
+    cpu_w = sum(layers[:start]) + (0.0 if ngl > 0 else output) + cpu_only
+    kv_layer = memory.kv_bytes_per_token(ckpt, kv_cache_dtype) / max(ckpt.kv_layers, 1) * context_tokens
+    kv_gpu = sum(kv_layer for i, (mixer, _) in enumerate(ckpt.layers) if i >= start and mixer != "linear_attention")
+    kv_all = kv_layer * ckpt.kv_layers
+    state = memory.linear_state_bytes(ckpt)
+    compute = _compute_bytes(ckpt, context_tokens, flash_attention)
+    meta = local_formats.gguf_metadata_bytes(ckpt)
+    gpu_total = gpu_w + kv_gpu + (state + compute if ngl > 0 else 0.0)
+    cpu_total = cpu_w + (kv_all - kv_gpu) + meta + (0.0 if ngl > 0 else state + compute)
+    return LocalMemory(ckpt.model_id, quant, int(context_tokens), kv_cache_dtype, ngl, gpu_w / GIB, cpu_w / GIB,
+                       kv_gpu / GIB, (kv_all - kv_gpu) / GIB, state / GIB, compute / GIB, meta / GIB,
+                       gpu_total / GIB, cpu_total / GIB)
+
+
+@checked(n_gpu_layers=N_GPU_LAYERS, host_id=key)
+def decode_tokens_per_s_bound(model_id, quantization: str, gpu_id: str, context_tokens: int = 4096,
+                              kv_cache_dtype: str = "f16", n_gpu_layers: int | None = None,
+                              host_id: str = HOST_ID) -> float:
+    """Upper bound on generated tokens/s: each token reads the active weights and the KV cache once, the GPU part
+    at the GPU's bandwidth and the CPU part at the RAM's (host_id). On Apple and CPU-only machines one memory
+    serves both, so host_id is not used there."""
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    est = llama_cpp_memory(ckpt, quantization, context_tokens, kv_cache_dtype, n_gpu_layers)
+    gpu = get_gpu(gpu_id)
+    share = _active_share(ckpt)  # a MoE layer reads its routed experts only; the output head is read whole
+    layers, output, _ = _layer_bytes(ckpt, est.quantization)  # the token embedding is indexed, not streamed
+    start = max(len(layers) + 1 - est.n_gpu_layers, 0)
+    on_gpu = est.n_gpu_layers > 0
+    state = 2 * est.state_gib * GIB  # read and written every step
+    gpu_bytes = sum(layers[start:]) * share + est.gpu_kv_gib * GIB + ((output + state) if on_gpu else 0)
+    cpu_bytes = sum(layers[:start]) * share + est.cpu_kv_gib * GIB + (0 if on_gpu else output + state)
+    if gpu["kind"] in ("apple", "cpu"):
+        return gpu["memory_bandwidth_gbs"] * 1e9 / (gpu_bytes + cpu_bytes)
+    host = get_gpu(host_id)
+    seconds = gpu_bytes / (gpu["memory_bandwidth_gbs"] * 1e9) + cpu_bytes / (host["memory_bandwidth_gbs"] * 1e9)
+    return 1 / seconds
+
+
+@checked
+def usable_gib(gpu_id: str) -> float:
+    """Memory the model may use on a machine: memory as sold less the course's share for the system."""
+    return memory_gib(gpu_id) * (1 - SYSTEM_SHARE[get_gpu(gpu_id)["kind"]])
+
+
+@checked
+def max_gpu_layers(model_id, quantization: str, gpu_id: str, context_tokens: int = 4096,
+                   kv_cache_dtype: str = "f16") -> int:
+    """The largest -ngl whose GPU part fits the GPU's usable memory (0 = CPU only)."""
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    budget = usable_gib(gpu_id)
+    best = 0
+    for ngl in range(len(ckpt.layers) + 2):
+        if llama_cpp_memory(ckpt, quantization, context_tokens, kv_cache_dtype, ngl).gpu_total_gib <= budget:
+            best = ngl
+        else:
+            break
+    return best
+
+
+@lru_cache(maxsize=1)
+def _chat_models() -> tuple[tuple[str, str], ...]:
+    """(catalog id, architecture id) of the post-trained text and vision-language checkpoints the memory model
+    covers, smallest first: the ones a learner chats with."""
+    catalog = load_catalog()
+    rows = catalog[catalog["line"].isin(["text", "vision-language"]) & (catalog["variant"].fillna("") != "base")]
+    out = {}
+    for model_id in rows["model_id"]:
+        try:
+            ckpt = models.resolve(model_id, memory_modelled=True)
+        except ValueError:
+            continue
+        out.setdefault(ckpt.model_id, model_id)
+    return tuple(sorted(((shown, arch) for arch, shown in out.items()),
+                        key=lambda pair: models.count_parameters(pair[1])[0]))
+
+
+@checked(engine=key)
+def laptop_options(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str = "f16",
+                   engine: str = "llama.cpp") -> pd.DataFrame:
+    """Every chat checkpoint x format of the ladder on one machine, fully on its GPU or unified memory: GiB
+    needed, whether it fits, and the decode bound. MLX formats are offered on Apple machines only."""
+    gpu = get_gpu(gpu_id)
+    if engine not in ("llama.cpp", "mlx"):
+        raise ValueError(f"engine must be 'llama.cpp' or 'mlx', got {engine!r}")
+    if engine == "mlx" and gpu["kind"] != "apple":
+        raise ValueError(f"engine 'mlx' runs on Apple machines only; gpu_id {gpu_id!r} is {gpu['kind']}")
+    budget = usable_gib(gpu_id)
+    quants = LADDER if engine == "llama.cpp" else tuple(local_formats.local_quantizations("mlx"))
+    rows = []
+    for shown, arch in _chat_models():
+        limit = context_limit(shown)
+        if limit is not None and context_tokens > limit:
+            continue
+        ckpt = models.resolve(arch, memory_modelled=True)
+        if ckpt["max_position_embeddings"] is not None and context_tokens > ckpt["max_position_embeddings"]:
+            continue
+        for quant in quants:
+            est = llama_cpp_memory(ckpt, quant, context_tokens, kv_cache_dtype)
+            need = est.gpu_total_gib + (est.cpu_total_gib if gpu["kind"] in ("apple", "cpu") else 0.0)
+            speed = decode_tokens_per_s_bound(ckpt, quant, gpu_id, context_tokens, kv_cache_dtype)
+            rows.append({"model": shown, "quantization": quant, "params_b": models.count_parameters(ckpt)[0] / 1e9,
+                         "memory_gib": need, "fits": need <= budget, "tokens_per_s_bound": speed})
+    return pd.DataFrame(rows, columns=["model", "quantization", "params_b", "memory_gib", "fits",
+                                       "tokens_per_s_bound"])
+
+
+@checked(engine=key, min_tokens_per_s=number(0, 10_000, "tokens per second"))
+def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str = "f16", engine: str = "llama.cpp",
+                  min_tokens_per_s: float = 10.0) -> dict:
+    """Which Qwen, which quant, what context on one machine: the largest chat checkpoint that fits in a format of
+    4 bits or more (the most faithful that fits) and decodes at least min_tokens_per_s (bound)."""
+    options = laptop_options(gpu_id, context_tokens, kv_cache_dtype, engine)
+    advised = options["quantization"].map(lambda q: local_formats.local_format(q)["bits"] >= ADVISED_MIN_BITS)
+    good = options[options["fits"] & advised & (options["tokens_per_s_bound"] >= min_tokens_per_s)]
+    if good.empty:
+        return {"gpu_id": gpu_id, "model": None, "quantization": None, "context_tokens": int(context_tokens),
+                "memory_gib": None, "usable_gib": usable_gib(gpu_id), "tokens_per_s_bound": None,
+                "why": "nothing fits at this context and speed: shorten the context, quantize the KV cache "
+                       "(q8_0) or accept a slower model"}
+    # the largest model first; among its formats the most faithful (the ladder's order) that fits
+    largest = good[good["params_b"] == good["params_b"].max()]
+    best = largest.iloc[0]
+    return {"gpu_id": gpu_id, "model": best["model"], "quantization": best["quantization"],
+            "context_tokens": int(context_tokens), "memory_gib": float(best["memory_gib"]),
+            "usable_gib": usable_gib(gpu_id), "tokens_per_s_bound": float(best["tokens_per_s_bound"]),
+            "why": f"the largest Qwen chat model that fits {usable_gib(gpu_id):.1f} GiB with "
+                   f"{context_tokens:,} tokens of context and decodes >= {min_tokens_per_s:g} tokens/s (bound)"}
+
+
+@checked
+def commands(model_id, quantization: str = "q4_k_m", context_tokens: int = 8192, kv_cache_dtype: str = "f16",
+             n_gpu_layers: int | None = None) -> dict[str, str]:
+    """The command lines to run it (printed, not run): llama-server, llama-cli, Ollama and mlx-lm."""
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    quant = memory.normalize_quantization(quantization)
+    n_gpu_layers = N_GPU_LAYERS("n_gpu_layers", n_gpu_layers)
+    ngl = 99 if n_gpu_layers is None else int(n_gpu_layers)
+    name = ckpt.model_id.split("/")[-1]
+    if local_formats.local_format(quant)["engine"] == "mlx":
+        bits = local_formats.local_format(quant)["bits"]
+        return {"mlx-lm": f"mlx_lm.convert --hf-path {ckpt.model_id} -q --q-bits {bits} --q-group-size 64 "
+                          f"&& mlx_lm.generate --model mlx_model --max-kv-size {context_tokens} --prompt \"Hello\""}
+    file = f"{name}-{quant.upper()}.gguf"
+    cache = f" --cache-type-k {kv_cache_dtype} --cache-type-v {kv_cache_dtype}" if kv_cache_dtype != "f16" else ""
+    flash = " -fa on" if kv_cache_dtype != "f16" else ""  # a quantized V cache needs flash attention
+    return {
+        "llama-server": f"llama-server -m {file} -c {context_tokens} -ngl {ngl}{flash}{cache}",
+        "llama-cli": f"llama-cli -m {file} -c {context_tokens} -ngl {ngl}{flash}{cache} -cnv",
+        # Ollama runs a local GGUF through a Modelfile; num_ctx is its name for the context (-c)
+        "ollama": f"printf 'FROM ./{file}\\nPARAMETER num_ctx {context_tokens}\\n' > Modelfile && "
+                  f"ollama create {name.lower()}-{quant} -f Modelfile && ollama run {name.lower()}-{quant}",
+    }
+
+
+@checked
+def runtime_comparison() -> pd.DataFrame:
+    """Every llama.cpp buffer a public log printed (data/llama_cpp_measurements.csv) next to this model's figure."""
+    rows = []
+    for row in read_table(MEASUREMENTS_FILE).itertuples(index=False):
+        est = llama_cpp_memory(row.model_id, row.quantization, int(row.context_tokens), row.kv_cache_dtype,
+                               flash_attention=False)
+        pairs = (("KV buffer", row.kv_buffer_mib, (est.gpu_kv_gib + est.cpu_kv_gib) * 1024),
+                 ("compute buffer", row.compute_buffer_mib, est.compute_gib * 1024),
+                 ("file size", row.file_size_gib * 1024,
+                  local_formats.file_bytes(row.model_id, row.quantization) / 2**20))
+        for term, measured, computed in pairs:
+            if not pd.isna(measured):
+                rows.append({"model_id": row.model_id, "quantization": row.quantization,
+                             "context_tokens": int(row.context_tokens), "term": term, "measured_mib": float(measured),
+                             "computed_mib": computed, "error": computed / float(measured) - 1})
+    return pd.DataFrame(rows)

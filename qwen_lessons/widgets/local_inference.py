@@ -1,0 +1,73 @@
+"""Lesson 8 (08_local_inference): the laptop wizard. Machine, context, KV-cache type and engine -> which Qwen, which
+format, how much memory, how fast at most, and the command lines to run it (printed, never run).
+
+The builder returns a SimpleNamespace of its controls, its result HTML widget and ``.box``; the arithmetic is in
+``qwen_lessons.local_runtime``.
+"""
+
+from __future__ import annotations
+
+import html
+from types import SimpleNamespace
+
+from qwen_lessons import local_runtime, ui
+from qwen_lessons.hardware import get_gpu, hardware_ids
+from qwen_lessons.ui import guarded, table_html, wire
+from qwen_lessons.validation import checked, key
+
+CONTEXTS = (4096, 8192, 16384, 32768, 65536, 131072)
+TABLE_ROWS = 8  # the best fitting options shown under the answer
+
+
+@checked
+def machine_options() -> list[tuple[str, str]]:
+    """(label, gpu_id) of the machines a learner owns: consumer cards, Apple machines, CPU-only desktops."""
+    return [(get_gpu(gpu_id)["name"], gpu_id) for gpu_id in hardware_ids()
+            if get_gpu(gpu_id)["kind"] in ("consumer", "apple", "cpu")]
+
+
+@checked(engine=key)
+def laptop_html(gpu_id: str, context_tokens: int, kv_cache_dtype: str = "f16", engine: str = "llama.cpp") -> str:
+    """The wizard's answer for one machine and context: the pick, its memory and speed, the commands, the options."""
+    answer = local_runtime.laptop_answer(gpu_id, context_tokens, kv_cache_dtype, engine)
+    gpu = get_gpu(gpu_id)
+    head = (f"<b>{html.escape(gpu['name'])}</b>: {gpu['memory_gb']:g} GB, {answer['usable_gib']:.1f} GiB usable "
+            f"after the system's share; {gpu['memory_bandwidth_gbs']:g} GB/s.<br>")
+    if answer["model"] is None:
+        return head + html.escape(answer["why"].capitalize()) + "."
+    lines = local_runtime.commands(answer["model"], answer["quantization"], context_tokens, kv_cache_dtype)
+    commands = "".join(f"<li><b>{html.escape(tool)}</b>: <code>{html.escape(line)}</code></li>"
+                       for tool, line in lines.items())
+    options = local_runtime.laptop_options(gpu_id, context_tokens, kv_cache_dtype, engine)
+    fitting = options[options["fits"]].sort_values(["params_b", "memory_gib"], ascending=False)
+    shown = fitting.head(TABLE_ROWS).assign(model=lambda t: t["model"].str.removeprefix("Qwen/")).round(
+        {"params_b": 1, "memory_gib": 2, "tokens_per_s_bound": 0})
+    return (head + f"<b>Answer: {html.escape(answer['model'].removeprefix('Qwen/'))} in "
+            f"{html.escape(answer['quantization'])}</b> with {context_tokens:,} tokens of context: "
+            f"{answer['memory_gib']:.1f} GiB, decode bound {answer['tokens_per_s_bound']:.0f} tokens/s. "
+            f"({html.escape(answer['why'])}.)<ul style='margin:4px 0'>{commands}</ul>"
+            f"Largest options that fit:" + table_html(shown.drop(columns="fits"), top=TABLE_ROWS))
+
+
+@checked
+def laptop_wizard(gpu_id: str = "apple-m4-16gb"):
+    """Machine, context, KV-cache type, engine -> the laptop answer and its command lines."""
+    machines = [machine_id for _, machine_id in machine_options()]
+    if gpu_id not in machines:
+        raise ValueError(f"gpu_id must be a learner's machine, one of {machines}, got {gpu_id!r}")
+    import ipywidgets as widgets
+
+    style = {"description_width": "110px"}
+    machine = widgets.Dropdown(options=machine_options(), value=gpu_id, description="Machine", style=style)
+    context = widgets.Dropdown(options=[(f"{c:,}", c) for c in CONTEXTS], value=8192, description="Context",
+                               style=style)
+    cache = widgets.Dropdown(options=list(local_runtime.KV_TYPES), value="f16", description="KV cache", style=style)
+    engine = widgets.Dropdown(options=["llama.cpp", "mlx"], value="llama.cpp", description="Engine", style=style)
+    result = ui.html_output("qwen-laptop-answer")
+
+    def update(_change=None):
+        result.value = guarded(lambda: laptop_html(machine.value, context.value, cache.value, engine.value))
+
+    wire((machine, context, cache, engine), update)
+    box = widgets.VBox([ui.row([machine, context]), ui.row([cache, engine]), result])
+    return SimpleNamespace(machine=machine, context=context, cache=cache, engine=engine, result=result, box=box)

@@ -1,0 +1,167 @@
+"""Lesson 8 (08_local_inference): GGUF and MLX file sizes, counted by hand for one small checkpoint and held
+against the published sizes; llama.cpp's runtime memory, offload and the laptop wizard."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from qwen_lessons import local_formats, local_runtime, memory, models
+from qwen_lessons.data import read_table
+
+SMALL = "Qwen/Qwen2.5-0.5B-Instruct"  # 24 layers, hidden 896, 14 query / 2 KV heads of 64, MLP 4864, tied, vocab 151936
+
+
+def _small_by_hand():
+    """Qwen2.5-0.5B's matrices and small tensors, written out from its config (not from qwen_lessons.models)."""
+    h, kv, f, vocab, layers = 896, 128, 4864, 151936, 24
+    per_layer = h * h + h * kv + h * kv + h * h + 2 * h * f + f * h  # q, k, v, o, gate, up, down
+    matrices = vocab * h + layers * per_layer
+    small = layers * (h + kv + kv) + layers * 2 * h + h  # q/k/v biases, two norms per layer, the final norm
+    return matrices, small
+
+
+def test_q8_0_file_of_the_small_checkpoint_counted_by_hand():
+    matrices, small = _small_by_hand()
+    parts = local_formats.gguf_file_bytes(SMALL, "q8_0")
+    assert parts["weights"] == matrices // 32 * 34  # every matrix in 34-byte blocks of 32 (896 is a multiple of 32)
+    assert parts["f32_tensors"] == small * 4
+
+
+def test_q4_k_m_mix_of_the_small_checkpoint():
+    types = local_formats.gguf_tensor_types(SMALL, "q4_k_m").set_index(["layer", "tensor"])["ggml_type"]
+    # 896 is not a multiple of 256: Q4_K falls back to Q5_0, Q6_K to Q8_0 (tensor_type_fallback)
+    assert types[(0, "attn_q")] == "Q5_0"
+    assert types[(-1, "token_embd")] == "Q8_0"  # tied: the output rule, and 896 % 256 != 0 gives Q8_0
+    # ffn_down rows are 4864 = 19 x 256 wide: Q6_K where use_more_bits (24 layers: 0-2, 21-23, and 5, 8, ... 20)
+    more = {0, 1, 2, 5, 8, 11, 14, 17, 20, 21, 22, 23}
+    for layer in range(24):
+        assert types[(layer, "ffn_down")] == ("Q6_K" if layer in more else "Q4_K"), layer
+        assert types[(layer, "attn_v")] == ("Q8_0" if layer in more else "Q5_0"), layer
+
+
+def test_block_layouts_give_the_known_bits_per_weight():
+    bits = local_formats.gguf_type_table().set_index("ggml_type")["bits_per_weight"]
+    assert bits["Q4_K"] == 4.5 and bits["Q6_K"] == 6.5625 and bits["Q8_0"] == 8.5 and bits["Q2_K"] == 2.625
+    assert bits["IQ4_XS"] == 4.25 and bits["Q3_K"] == 3.4375 and bits["Q5_K"] == 5.5 and bits["Q4_0"] == 4.5
+
+
+def test_mlx_4bit_counts_a_scale_and_bias_per_64_weights():
+    matrices, small = _small_by_hand()
+    parts = local_formats.mlx_weights_bytes(SMALL, "mlx-4bit")
+    assert parts["quantized_weights"] == matrices // 2
+    assert parts["scales_and_biases"] == matrices // 64 * 4
+    assert parts["unquantized_16bit"] == small * 2
+
+
+def test_published_sizes_agree_within_one_percent():
+    table = local_formats.size_comparison()
+    assert len(table) >= 30
+    gguf = table[table["quantization"].map(lambda q: local_formats.local_format(q)["engine"]) == "llama.cpp"]
+    assert gguf["error"].abs().max() < 0.01
+    exact = table[table["published"].str.endswith("bytes")]
+    assert len(exact) >= 8 and exact["error"].abs().median() < 1e-5  # metadata counted to a few kB
+    summary = local_formats.size_error_summary(table).set_index("rows")
+    assert summary.loc["all", "median_abs_error"] < 0.002
+
+
+def test_the_qwen_mlx_row_is_off_by_its_group_size_and_says_so():
+    published = local_formats.load_published_sizes()
+    row = published[(published["quantization"] == "mlx-4bit") & (published["publisher"] == "Qwen")].iloc[0]
+    assert "128" in row["notes"]
+    error = local_formats.size_comparison().query("quantization == 'mlx-4bit' and publisher == 'Qwen'")["error"]
+    assert 0.05 < error.iloc[0] < 0.07  # 4.5 vs 4.25 bits per weight
+
+
+def test_format_names_come_from_the_table_and_memory_accepts_them():
+    names = local_formats.local_quantizations()
+    assert names == list(read_table("local_formats.csv")["quantization"])
+    for name in ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0", "iq4_xs", "q3_k_m", "q2_k", "mlx-4bit", "mlx-8bit"):
+        assert name in names
+    assert memory.normalize_quantization("Q4_K_M") == "q4_k_m"
+    est = memory.inference_memory("Qwen3-8B", "q4_k_m", 1024, 256)
+    tensors = local_formats.gguf_tensor_types("Qwen3-8B", "q4_k_m")["bytes"].sum()
+    assert est.weights_gib * 2**30 == pytest.approx(tensors)
+    with pytest.raises(ValueError, match="quantization"):
+        memory.normalize_quantization("q4_k_x")
+    with pytest.raises(ValueError, match="GGUF"):
+        local_formats.gguf_file_bytes(SMALL, "mlx-4bit")
+
+
+def test_kv_cache_types_have_their_block_overhead():
+    f16 = memory.kv_bytes_per_token("Qwen3-8B", "f16")
+    assert memory.kv_bytes_per_token("Qwen3-8B", "q8_0") == f16 * 34 // 64
+    assert memory.kv_bytes_per_token("Qwen3-8B", "q4_0") == f16 * 18 // 64
+
+
+def test_offload_moves_layers_and_the_output_layer():
+    ckpt = models.resolve("Qwen3-8B")
+    n = len(ckpt.layers)
+    full = local_runtime.llama_cpp_memory(ckpt, "q4_k_m", 8192)
+    none = local_runtime.llama_cpp_memory(ckpt, "q4_k_m", 8192, n_gpu_layers=0)
+    half = local_runtime.llama_cpp_memory(ckpt, "q4_k_m", 8192, n_gpu_layers=n // 2 + 1)
+    total = full.gpu_weights_gib + full.cpu_weights_gib
+    assert none.gpu_total_gib == 0 and none.cpu_weights_gib == pytest.approx(total)
+    assert half.gpu_weights_gib + half.cpu_weights_gib == pytest.approx(total)
+    assert half.gpu_kv_gib == pytest.approx(full.gpu_kv_gib / 2)
+    assert 0 < half.gpu_weights_gib < full.gpu_weights_gib
+    # the token embedding never leaves the CPU
+    assert full.cpu_weights_gib > 0
+    fast = local_runtime.decode_tokens_per_s_bound(ckpt, "q4_k_m", "rtx-3060-12gb", 8192)
+    split = local_runtime.decode_tokens_per_s_bound(ckpt, "q4_k_m", "rtx-3060-12gb", 8192, n_gpu_layers=n // 2 + 1)
+    assert split < fast / 2  # the half in RAM reads at a quarter of the card's bandwidth
+
+
+def test_hybrid_checkpoints_keep_a_fixed_state_not_a_cache_in_their_linear_layers():
+    short = local_runtime.llama_cpp_memory("Qwen3.5-9B", "q4_k_m", 4096)
+    long = local_runtime.llama_cpp_memory("Qwen3.5-9B", "q4_k_m", 32768)
+    assert short.state_gib == long.state_gib > 0
+    assert long.gpu_kv_gib == pytest.approx(8 * short.gpu_kv_gib)
+
+
+@pytest.mark.parametrize("gpu_id", ["apple-m4-16gb", "rtx-3060-12gb"])
+def test_the_wizard_answers_for_a_16_gb_mac_and_a_12_gb_card(gpu_id):
+    answer = local_runtime.laptop_answer(gpu_id, 8192)
+    assert answer["model"] and answer["quantization"] in local_formats.local_quantizations()
+    assert answer["memory_gib"] <= answer["usable_gib"]
+    options = local_runtime.laptop_options(gpu_id, 8192)
+    four_bit = options["quantization"].map(lambda q: local_formats.local_format(q)["bits"] >= 4)
+    bigger = options[options["params_b"] > options.loc[options["model"] == answer["model"], "params_b"].max()]
+    assert not (bigger["fits"] & four_bit & (bigger["tokens_per_s_bound"] >= 10)).any()
+    assert local_formats.local_format(answer["quantization"])["bits"] >= 4
+    # at 32K with a q8_0 cache a 14B fits a 12 GB card only in 3 bits: the answer stays at 4 bits or more
+    long = local_runtime.laptop_answer(gpu_id, 32768, "q8_0")
+    assert local_formats.local_format(long["quantization"])["bits"] >= 4
+    lines = local_runtime.commands(answer["model"], answer["quantization"], 8192, "q8_0")
+    assert "-c 8192" in lines["llama-server"] and "--cache-type-k q8_0" in lines["llama-server"]
+    assert "num_ctx 8192" in lines["ollama"]
+
+
+def test_mlx_is_offered_on_apple_only():
+    with pytest.raises(ValueError, match="Apple"):
+        local_runtime.laptop_options("rtx-3060-12gb", 8192, engine="mlx")
+    assert isinstance(local_runtime.laptop_options("apple-m4-16gb", 8192, engine="mlx"), pd.DataFrame)
+
+
+def test_buffers_agree_with_a_published_llama_cpp_log():
+    table = local_runtime.runtime_comparison().set_index("term")
+    assert table.loc["KV buffer", "error"] == 0  # 144.00 MiB: the cache is exact arithmetic
+    assert abs(table.loc["compute buffer", "error"]) < 0.02  # the output head's logits for 512 tokens dominate
+    assert abs(table.loc["file size", "error"]) < 0.005  # printed to 0.01 GiB
+
+
+def test_a_moe_token_reads_its_routed_experts_and_the_whole_output_head():
+    ckpt = models.resolve("Qwen3-30B-A3B")
+    tensors = local_formats.gguf_tensor_types(ckpt, "q4_k_m")
+    layers = tensors[tensors["layer"] >= 0]
+    experts = layers[layers["tensor"].str.endswith("_exps")]["bytes"].sum()
+    rest = layers["bytes"].sum() - experts  # attention, router-free layer tensors and the output head
+    routed = experts * ckpt["num_experts_per_tok"] / ckpt["num_experts"]
+    kv = memory.kv_bytes_per_token(ckpt, "f16") * 4096
+    bound = local_runtime.decode_tokens_per_s_bound(ckpt, "q4_k_m", "apple-m4-pro-64gb", 4096)
+    # the share of decoder weights a token reads, applied to each layer, equals routed experts + the rest here
+    share = local_runtime._active_share(ckpt)
+    decoder = layers[layers["layer"] < len(ckpt.layers)]["bytes"].sum()
+    output = layers[layers["layer"] == len(ckpt.layers)]["bytes"].sum()
+    assert bound == pytest.approx(273e9 / (decoder * share + output + kv), rel=1e-9)
+    assert 0.5 < (decoder * share + output) / (routed + rest) < 1.5
