@@ -130,8 +130,10 @@ class Hub:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
 
-def start_hub(workdir: Path, course_python: Path, chp: str, cull_timeout: int = 30, cull_every: int = 5) -> Hub:
-    """Start JupyterHub with the deploy config on 127.0.0.1; wait until its API answers."""
+def start_hub(workdir: Path, course_python: Path, chp: str, cull_timeout: int | None = None,
+              cull_every: int | None = None) -> Hub:
+    """Start JupyterHub with the deploy config on 127.0.0.1; wait until its API answers. The culler keeps the deploy
+    config's timings unless given."""
     port, hub_port, proxy_api_port = free_port(), free_port(), free_port()
     admin_token, password = secrets.token_hex(16), "room-" + secrets.token_hex(8)
     homes = workdir / "homes"
@@ -159,8 +161,10 @@ c.JupyterHub.load_roles.append({{"name": "room-test", "services": ["room-test"],
 """, encoding="utf-8")
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "QWEN_LESSONS_DATA")}
     env.update({"QWEN_HUB_PASSWORD": password, "QWEN_HUB_COURSE_PYTHON": str(course_python),
-                "QWEN_HUB_NOTEBOOKS": str(NOTEBOOKS), "QWEN_HUB_CULL_TIMEOUT": str(cull_timeout),
-                "QWEN_HUB_CULL_EVERY": str(cull_every)})
+                "QWEN_HUB_NOTEBOOKS": str(NOTEBOOKS)})
+    for key, value in (("QWEN_HUB_CULL_TIMEOUT", cull_timeout), ("QWEN_HUB_CULL_EVERY", cull_every)):
+        if value is not None:
+            env[key] = str(value)
     log = workdir / "hub.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(config)], cwd=workdir, env=env,
@@ -269,8 +273,9 @@ class LearnerRun:
         return found + [f"{self.name} {nb}: {err}" for nb, result in self.notebooks.items() for err in result["errors"]]
 
 
-def login(hub: Hub, name: str) -> str:
-    """Log in on the hub's login form with the shared password; return an API token the hub gives that login."""
+def login(hub: Hub, name: str) -> tuple[str, urllib.request.OpenerDirector]:
+    """Log in on the hub's login form with the shared password; return an API token the hub gives that login and
+    the logged-in browser (cookies, no redirects followed)."""
     jar = http.cookiejar.CookieJar()
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -292,7 +297,7 @@ def login(hub: Hub, name: str) -> str:
                                      data=json.dumps({"note": "room test", "expires_in": 3600}).encode(),
                                      headers={"X-XSRFToken": xsrf, "Content-Type": "application/json"})
     with opener.open(request, timeout=60) as response:
-        return json.loads(response.read())["token"]
+        return json.loads(response.read())["token"], opener
 
 
 def start_server(hub: Hub, name: str, token: str) -> None:
@@ -307,6 +312,16 @@ def start_server(hub: Hub, name: str, token: str) -> None:
             return
         time.sleep(0.5)
     raise RuntimeError(f"{name}: server not ready after {START_TIMEOUT_S} s")
+
+
+def decode_message(raw: str | bytes) -> dict:
+    """A kernel websocket message: JSON text, or (with binary buffers, e.g. a widget's image) Jupyter's binary frame:
+    the buffer count, then big-endian 4-byte offsets, the JSON message first."""
+    if isinstance(raw, str):
+        return json.loads(raw)
+    count = int.from_bytes(raw[:4], "big")
+    offsets = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(count)] + [len(raw)]
+    return json.loads(raw[offsets[0]:offsets[1]].decode("utf-8"))
 
 
 async def run_notebook(hub: Hub, name: str, token: str, notebook: Path, on_first_reply) -> dict:
@@ -345,7 +360,7 @@ async def run_notebook(hub: Hub, name: str, token: str, notebook: Path, on_first
                 raw = await asyncio.wait_for(ws.read_message(), CELL_TIMEOUT_S)
                 if raw is None:
                     raise RuntimeError("the kernel websocket closed (server stopped or kernel died)")
-                message = json.loads(raw)
+                message = decode_message(raw)
                 if message.get("parent_header", {}).get("msg_id") != msg_id:
                     continue
                 kind = message["header"]["msg_type"]
@@ -375,7 +390,7 @@ async def run_notebook(hub: Hub, name: str, token: str, notebook: Path, on_first
 def run_learner(hub: Hub, name: str, notebooks: list[Path], barrier: threading.Barrier, result: LearnerRun) -> None:
     """One learner: log in, wait for the whole room, start the server, run every notebook in turn."""
     try:
-        token = login(hub, name)
+        token, _ = login(hub, name)
         barrier.wait(120)
         asked = time.monotonic()
         start_server(hub, name, token)
