@@ -96,7 +96,7 @@ def build_course_env(workdir: Path) -> Path:
                                      check=True, capture_output=True, text=True, timeout=60).stdout.strip())
     # the dependencies (jupyterlab, jupyterhub, numpy...) from this environment; its editable qwen_lessons stays
     # invisible, because a .pth line adds a folder without running the .pth files inside it
-    ours = {sysconfig.get_paths()["purelib"], *site.getsitepackages()}
+    ours = {sysconfig.get_paths()["purelib"], *site.getsitepackages(), *(p for p in sys.path if p.endswith("site-packages"))}
     (fresh_site / "course_dependencies.pth").write_text("\n".join(sorted(ours)) + "\n", encoding="utf-8")
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(fresh_site),
                     str(wheel)], check=True, capture_output=True, text=True, timeout=300)
