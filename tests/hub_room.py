@@ -141,7 +141,7 @@ def start_hub(workdir: Path, course_python: Path, chp: str, cull_timeout: int | 
     config = workdir / "room_config.py"
     config.write_text(f"""c = get_config()  # noqa: F821
 load_subconfig({str(DEPLOY_CONFIG)!r})  # noqa: F821 -- the deploy config, unchanged
-c.JupyterHub.spawner_class = "simple"  # local processes as this user: no systemd, no Unix accounts
+c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"  # local processes as this user: no systemd, no Unix accounts
 c.SimpleLocalProcessSpawner.home_dir_template = {str(homes / '{username}')!r}
 c.JupyterHub.bind_url = "http://127.0.0.1:{port}"
 c.JupyterHub.hub_ip = "127.0.0.1"
@@ -292,7 +292,8 @@ def login(hub: Hub, name: str) -> tuple[str, urllib.request.OpenerDirector]:
     except urllib.error.HTTPError as error:
         if error.code != 302:
             raise RuntimeError(f"{name}: login answered {error.code}") from None
-    xsrf = [cookie.value for cookie in jar if cookie.name == "_xsrf"][-1]  # the login sets a new one
+    opener.open(f"{hub.url}/hub/home", timeout=60).read()  # the page a browser lands on sets the user's xsrf cookie
+    xsrf = [cookie.value for cookie in jar if cookie.name == "_xsrf"][-1]
     request = urllib.request.Request(f"{hub.url}/hub/api/users/{name}/tokens", method="POST",
                                      data=json.dumps({"note": "room test", "expires_in": 3600}).encode(),
                                      headers={"X-XSRFToken": xsrf, "Content-Type": "application/json"})
