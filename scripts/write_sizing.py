@@ -182,8 +182,8 @@ def draw_figure(inputs: Inputs):
     cores = machine_cores(inputs.machine)
     lo, hi = min(r.peak_max_mib for r in rooms), max(r.peak_max_mib for r in rooms)
     slowdown = rooms[-1].run_s / rooms[0].run_s
-    fig.suptitle(f"A learner needs {lo:.0f}–{hi:.0f} MiB at any room size; with {rooms[-1].learners} learners "
-                 f"Run All takes {slowdown:.1f}× as long as alone" + (f" ({cores} cores)" if cores else ""),
+    fig.suptitle(f"A learner peaks at {lo:.0f}–{hi:.0f} MiB with {rooms[0].learners} to {rooms[-1].learners} in the room; "
+                 f"Run All takes {slowdown:.1f}× as long with {rooms[-1].learners}" + (f" ({cores} cores)" if cores else ""),
                  fontweight="bold")
     return fig
 

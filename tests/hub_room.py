@@ -442,7 +442,7 @@ def run_room(hub: Hub, learners: int, notebooks: list[Path] | None = None, prefi
     limit = time.monotonic() + START_TIMEOUT_S + CELL_TIMEOUT_S * 4
     for thread in threads:
         thread.join(max(1.0, limit - time.monotonic()))
-    for result, thread in zip(results, threads):
+    for result, thread in zip(results, threads, strict=True):
         if thread.is_alive():
             result.failure = result.failure or "did not finish in time"
     sampler.stop()
