@@ -194,6 +194,7 @@ def sizing_block(inputs: Inputs, assumptions: Assumptions = Assumptions(), figur
     machine = re.sub(r"^(Measured|Machine:?)\s*", "", inputs.machine).rstrip(".")
     stored = {"machine": inputs.machine, "rooms": [asdict(room) for room in inputs.rooms]}
     biggest = inputs.rooms[-1]
+    busiest = max(inputs.rooms, key=lambda room: room.cpu_s)
     lines = [
         START,
         f"<!-- {INPUTS_TAG} {json.dumps({'inputs': stored, 'assumptions': asdict(a)})} -->",
@@ -216,7 +217,9 @@ def sizing_block(inputs: Inputs, assumptions: Assumptions = Assumptions(), figur
         f"![Measured per-learner memory and waiting times at 1 to {biggest.learners} learners]({figure_name})",
         "",
         f"Largest kernel: **{max(r.kernel_mib for r in inputs.rooms):.0f} MiB**; heaviest notebook: "
-        f"**{max(r.cpu_s for r in inputs.rooms):.1f} CPU-seconds** ({biggest.cpu_notebook}, kernel CPU time).",
+        f"**{busiest.cpu_s:.1f} CPU-seconds** of its kernel ({busiest.cpu_notebook}, median learner of the room of "
+        f"{busiest.learners}; {inputs.rooms[0].cpu_s:.1f} with {inputs.rooms[0].learners} in the room: CPU time grows "
+        "when processes share cores, and the sizing takes the largest).",
         "",
         f"**Extrapolated, not measured**, from the rows above: memory per learner = the largest measured learner plus "
         f"{a.extra_kernels} more kernel{'s' if a.extra_kernels != 1 else ''} open (the solutions notebook), plus "
