@@ -427,8 +427,10 @@ class RoomRun:
         return [error for learner in self.learners for error in learner.errors]
 
 
-def run_room(hub: Hub, learners: int, notebooks: list[Path] | None = None, prefix: str = "learner") -> RoomRun:
-    """`learners` learners at once, each running every lesson notebook through their own server."""
+def run_room(hub: Hub, learners: int, notebooks: list[Path] | None = None, prefix: str = "learner",
+             timeout_s: float = 1500) -> RoomRun:
+    """`learners` learners at once, each running every lesson notebook through their own server; a learner still
+    running after `timeout_s` is reported as failed (the hub's teardown then stops their processes)."""
     notebooks = lesson_notebooks() if notebooks is None else notebooks
     results = [LearnerRun(f"{prefix}{index + 1}") for index in range(learners)]
     barrier = threading.Barrier(learners)
@@ -439,7 +441,7 @@ def run_room(hub: Hub, learners: int, notebooks: list[Path] | None = None, prefi
                for r in results]
     for thread in threads:
         thread.start()
-    limit = time.monotonic() + START_TIMEOUT_S + CELL_TIMEOUT_S * 4
+    limit = time.monotonic() + timeout_s
     for thread in threads:
         thread.join(max(1.0, limit - time.monotonic()))
     for result, thread in zip(results, threads, strict=True):

@@ -53,7 +53,7 @@ def test_every_learner_runs_every_lesson_at_once(chp, course_python, tmp_path):
     began = time.monotonic()
     hub = start_hub(tmp_path, course_python, chp)  # the deploy config's culler timings (an hour): nobody is culled
     try:
-        room = run_room(hub, LEARNERS)
+        room = run_room(hub, LEARNERS, timeout_s=900)  # about 5 minutes on 2 busy cores
     finally:
         stop_hub(hub)
     print(f"\nroom of {LEARNERS} learners, {len(lesson_notebooks())} notebooks each: {time.monotonic() - began:.0f} s "
