@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/run.py [--repeats N] [--only SUBSTRING] [--skip-notebooks] [--write docs/performance.md]
 
---skip-notebooks leaves out the notebook rows and the site build row (bench_site.py), which execute notebooks.
+--skip-notebooks leaves out the notebook rows, the site build row (bench_site.py) and the hub room rows
+(bench_room.py), which execute notebooks.
 
 Cases come from every benchmarks/bench_*.py module: each defines ``cases()`` returning a list of
 ``Case``. Notebook execution time and kernel peak memory come from bench_notebooks.py.
@@ -23,7 +24,7 @@ from collections.abc import Callable
 
 BENCH_DIR = Path(__file__).resolve().parent
 # Modules that execute whole notebooks (minutes): left out by --skip-notebooks, as CI does.
-NOTEBOOK_MODULES = ("bench_notebooks", "bench_site")
+NOTEBOOK_MODULES = ("bench_notebooks", "bench_site", "bench_room")
 
 
 @dataclass

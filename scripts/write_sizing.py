@@ -1,15 +1,17 @@
-"""Size a JupyterHub for a full room from the benchmark's measured kernel memory and CPU; write docs/full_room.md.
+"""Size a JupyterHub for a full room from the measured hub rooms of the benchmark; write docs/full_room.md (every lesson).
 
 Usage:
-    python benchmarks/run.py --only notebook > bench.txt
-    python scripts/write_sizing.py bench.txt [--server-mib N] [--check]
+    python benchmarks/run.py --only "hub room" > bench.txt
+    python scripts/write_sizing.py bench.txt [--check]
 
-The benchmark prints, per notebook, the kernel's peak memory and CPU seconds in a fresh kernel. This script
-takes the heaviest notebook, adds one measured JupyterLab server per learner, and applies The Littlest
-JupyterHub's estimation rules (docs/howto/admin/resource-estimation in jupyterhub/the-littlest-jupyterhub):
-memory = concurrent users x max memory per user + 128 MB, with 20-40 % headroom per user; CPU = concurrent
-users x CPU per user + 20 % of a core. The table goes between two markers of docs/full_room.md, with its
-inputs, so tests/test_full_room.py can recompute it.
+benchmarks/bench_room.py runs a real JupyterHub on loopback with 1, 2, 4 and 8 learners at once, each running every
+lesson notebook through their own server, and prints per room: each learner's peak memory (server + kernels), the
+time to a started server, to the first cell and to the end of every lesson, the heaviest notebook's kernel CPU
+seconds and the hub's own memory. This script writes those measurements as a table and a figure
+(docs/full_room_measured.png), then extrapolates them to 30-300 learners with The Littlest JupyterHub's estimation
+rules (docs/howto/admin/resource-estimation in jupyterhub/the-littlest-jupyterhub): memory = users x memory per user
++ the hub's, with 20-40 % headroom; CPU = users x CPU per user + 20 % of a core. The block goes between two markers of
+docs/full_room.md with its inputs, so tests/test_full_room.py can recompute it.
 """
 
 from __future__ import annotations
@@ -17,51 +19,60 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
-import secrets
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "full_room.md"
+FIGURE = ROOT / "docs" / "full_room_measured.png"
 START = "<!-- sizing:start (written by scripts/write_sizing.py from the benchmark's output; do not edit by hand) -->"
 END = "<!-- sizing:end -->"
 INPUTS_TAG = "sizing-inputs:"
 
 ROOM_SIZES = (30, 60, 100, 300)
 TLJH_MAX_USERS = 100  # TLJH README: "Jupyter Notebooks to 1-100 users on a single server"
-HUB_OVERHEAD_MIB = 128  # TLJH resource-estimation page: overhead of the hub and its services
-HUB_OVERHEAD_CORES = 0.2  # same page: "around 20% of a single modern CPU"
+HUB_OVERHEAD_CORES = 0.2  # TLJH resource-estimation page: "around 20% of a single modern CPU"
 
+_PAIR = r"(?P<{0}>[\d.]+) {1} \(max (?P<{0}_max>[\d.]+) {1}\)"
 ROW = re.compile(
-    r"^\| notebook (?P<name>\S+\.ipynb) \(fresh kernel\) \| (?P<median>[\d.]+) (?P<unit>ms|s) \|"
-    r".*?kernel peak memory: (?P<peak>[\d.]+) Mi?B.*?kernel CPU: (?P<cpu>[\d.]+) s",
+    r"^\| hub room: (?P<learners>\d+) learners? at once, every lesson \|.*?"
+    + r"per-learner peak memory: " + _PAIR.format("peak", "MiB") + r"; "
+    + r"server start: " + _PAIR.format("start", "s") + r"; "
+    + r"first cell: " + _PAIR.format("first", "s") + r"; "
+    + r"Run All: " + _PAIR.format("run", "s") + r"; "
+    + r"largest kernel: (?P<kernel>[\d.]+) MiB; "
+    + r"heaviest notebook CPU: (?P<cpu>[\d.]+) s \((?P<notebook>[^)]+)\); "
+    + r"hub \+ proxy \+ culler: (?P<hub>[\d.]+) MiB",
     re.MULTILINE,
 )
 
 
 @dataclass(frozen=True)
-class NotebookUsage:
-    """One notebook's benchmark row: wall seconds, kernel peak memory (MiB) and kernel CPU seconds."""
+class Room:
+    """One measured room: medians and maxima over its learners (memory in MiB, times in seconds)."""
 
-    name: str
-    seconds: float
+    learners: int
     peak_mib: float
+    peak_max_mib: float
+    start_s: float
+    start_max_s: float
+    first_s: float
+    first_max_s: float
+    run_s: float
+    run_max_s: float
+    kernel_mib: float
     cpu_s: float
+    cpu_notebook: str
+    hub_mib: float
 
 
 @dataclass(frozen=True)
 class Assumptions:
-    """The choices the sizing makes (not measurements); each is stated in docs/full_room.md."""
+    """The choices the extrapolation makes (not measurements); each is stated in docs/full_room.md."""
 
-    kernels_per_learner: int = 2  # the lesson and its solutions notebook open at once
+    extra_kernels: int = 1  # the measured learner had one kernel at a time; a real one keeps the solutions open too
     headroom: float = 0.3  # TLJH: add 20-40 % to the measured peak
     burst_wait_s: float = 60  # everyone presses Run All on the heaviest notebook: all done within this
     node_vcpu: int = 8  # Kubernetes node size used for the Z2JH rows
@@ -70,14 +81,8 @@ class Assumptions:
 
 @dataclass(frozen=True)
 class Inputs:
-    """Everything the table is computed from; stored in the doc so a test can recompute the table."""
-
     machine: str
-    heaviest_memory_notebook: str
-    kernel_peak_mib: float
-    heaviest_cpu_notebook: str
-    kernel_cpu_s: float
-    server_mib: float
+    rooms: tuple[Room, ...]
 
 
 @dataclass(frozen=True)
@@ -89,35 +94,43 @@ class RoomSize:
     engine: str
 
 
-def parse_benchmark(text: str) -> tuple[str, list[NotebookUsage]]:
-    """The machine line and the notebook rows of benchmarks/run.py output; ValueError when there are none."""
+def parse_benchmark(text: str) -> Inputs:
+    """The machine line and the hub room rows of benchmarks/run.py output; ValueError when there are none."""
     machine = next((line.strip() for line in text.splitlines() if line.startswith(("Measured", "Machine"))), "")
-    rows = [
-        NotebookUsage(m["name"], float(m["median"]) / (1000 if m["unit"] == "ms" else 1), float(m["peak"]), float(m["cpu"]))
-        for m in ROW.finditer(text)
-    ]
-    if not rows:
-        raise ValueError("no 'notebook ... (fresh kernel)' rows with kernel peak memory and CPU in the benchmark output")
-    return machine, rows
+    rooms = []
+    for m in ROW.finditer(text):
+        numbers = {key: float(value) for key, value in m.groupdict().items() if key not in ("learners", "notebook")}
+        rooms.append(Room(int(m["learners"]), numbers["peak"], numbers["peak_max"], numbers["start"],
+                          numbers["start_max"], numbers["first"], numbers["first_max"], numbers["run"],
+                          numbers["run_max"], numbers["kernel"], numbers["cpu"], m["notebook"], numbers["hub"]))
+    if not rooms:
+        raise ValueError("no 'hub room: N learners at once' rows in the benchmark output (benchmarks/bench_room.py)")
+    return Inputs(machine, tuple(sorted(rooms, key=lambda room: room.learners)))
 
 
-def heaviest(rows: list[NotebookUsage], server_mib: float, machine: str = "") -> Inputs:
-    """The inputs of the sizing: the largest kernel peak and the largest kernel CPU time over all notebooks."""
-    by_memory = max(rows, key=lambda row: row.peak_mib)
-    by_cpu = max(rows, key=lambda row: row.cpu_s)
-    return Inputs(machine, by_memory.name, by_memory.peak_mib, by_cpu.name, by_cpu.cpu_s, server_mib)
+def per_learner_mib(inputs: Inputs, assumptions: Assumptions = Assumptions()) -> float:
+    """Memory to plan per learner: the largest measured peak of one learner (server + kernel, any room size), plus
+    the extra kernels a learner keeps open at the largest measured kernel size, plus headroom."""
+    peak = max(room.peak_max_mib for room in inputs.rooms)
+    kernel = max(room.kernel_mib for room in inputs.rooms)
+    return (peak + assumptions.extra_kernels * kernel) * (1 + assumptions.headroom)
 
 
 def size_room(learners: int, inputs: Inputs, assumptions: Assumptions = Assumptions()) -> RoomSize:
-    """Memory and cores for `learners` working at once (a workshop: everyone is concurrent)."""
-    if not isinstance(learners, int) or learners < 1:
+    """Memory and cores for `learners` working at once (a workshop: everyone is concurrent), extrapolated."""
+    if not isinstance(learners, int) or isinstance(learners, bool) or learners < 1:
         raise ValueError(f"learners must be a whole number >= 1, got {learners!r}")
-    for name in ("kernel_peak_mib", "kernel_cpu_s", "server_mib"):
-        if not getattr(inputs, name) > 0:
-            raise ValueError(f"{name} must be > 0, got {getattr(inputs, name)!r}")
-    per_learner = (assumptions.kernels_per_learner * inputs.kernel_peak_mib + inputs.server_mib) * (1 + assumptions.headroom)
-    memory_gib = (learners * per_learner + HUB_OVERHEAD_MIB) / 1024
-    cores = math.ceil(learners * inputs.kernel_cpu_s / assumptions.burst_wait_s + HUB_OVERHEAD_CORES)
+    if not inputs.rooms:
+        raise ValueError("rooms must hold at least one measured room")
+    for room in inputs.rooms:
+        for name in ("peak_max_mib", "kernel_mib", "cpu_s", "hub_mib"):
+            if not getattr(room, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(room, name)!r} (room of {room.learners})")
+    per_learner = per_learner_mib(inputs, assumptions)
+    hub_mib = max(room.hub_mib for room in inputs.rooms)
+    cpu_s = max(room.cpu_s for room in inputs.rooms)
+    memory_gib = (learners * per_learner + hub_mib) / 1024
+    cores = math.ceil(learners * cpu_s / assumptions.burst_wait_s + HUB_OVERHEAD_CORES)
     if learners <= TLJH_MAX_USERS:
         engine = "The Littlest JupyterHub, one server"
     else:
@@ -126,38 +139,101 @@ def size_room(learners: int, inputs: Inputs, assumptions: Assumptions = Assumpti
     return RoomSize(learners, per_learner, memory_gib, cores, engine)
 
 
-def memory_limit_gib(per_learner_mib: float) -> float:
+def memory_limit_gib(per_learner: float) -> float:
     """The per-learner memory limit to configure: memory per learner rounded up to the next half GiB."""
-    return math.ceil(per_learner_mib / 512) / 2
+    return math.ceil(per_learner / 512) / 2
 
 
-def sizing_block(inputs: Inputs, assumptions: Assumptions = Assumptions()) -> str:
-    """The Markdown written between the markers: inputs, assumptions and the table."""
+def machine_cores(machine: str) -> int | None:
+    match = re.search(r"(\d+) cores", machine)
+    return int(match.group(1)) if match else None
+
+
+def draw_figure(inputs: Inputs):
+    """Two panels over the measured room sizes: memory per learner, and the times a learner waits."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from qwen_lessons.plotting import OKABE_ITO, use_course_style
+
+    use_course_style()
+    rooms = inputs.rooms
+    x = [room.learners for room in rooms]
+    fig, (memory, times) = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained")
+    memory.plot(x, [r.peak_mib for r in rooms], "o-", color=OKABE_ITO[0], label="median learner")
+    memory.plot(x, [r.peak_max_mib for r in rooms], "s--", color=OKABE_ITO[1], label="largest learner")
+    memory.set_ylim(0, max(r.peak_max_mib for r in rooms) * 1.3)
+    memory.set_xlabel("learners at once")
+    memory.set_ylabel("peak memory per learner (MiB)")
+    memory.set_title("Server + kernels of one learner")
+    memory.legend(loc="lower right")
+    times.plot(x, [r.run_s for r in rooms], "o-", color=OKABE_ITO[0], label="every lesson, Run All (median)")
+    times.plot(x, [r.first_s for r in rooms], "s--", color=OKABE_ITO[2], label="to the first cell (median)")
+    times.plot(x, [r.start_s for r in rooms], "^:", color=OKABE_ITO[3], label="to a running server (median)")
+    times.set_ylim(0, max(r.run_max_s for r in rooms) * 1.15)
+    times.set_xlabel("learners at once")
+    times.set_ylabel("time a learner waits (s)")
+    times.set_title("What each learner waits for")
+    times.legend(loc="upper left")
+    for ax in (memory, times):
+        ax.set_xticks(x)
+    cores = machine_cores(inputs.machine)
+    lo, hi = min(r.peak_max_mib for r in rooms), max(r.peak_max_mib for r in rooms)
+    slowdown = rooms[-1].run_s / rooms[0].run_s
+    fig.suptitle(f"A learner peaks at {lo:.0f}–{hi:.0f} MiB with {rooms[0].learners} to {rooms[-1].learners} in the room; "
+                 f"Run All takes {slowdown:.1f}× as long with {rooms[-1].learners}" + (f" ({cores} cores)" if cores else ""),
+                 fontweight="bold")
+    return fig
+
+
+def sizing_block(inputs: Inputs, assumptions: Assumptions = Assumptions(), figure_name: str = FIGURE.name) -> str:
+    """The Markdown written between the markers: measured rooms, assumptions and the extrapolated table."""
     a = assumptions
     machine = re.sub(r"^(Measured|Machine:?)\s*", "", inputs.machine).rstrip(".")
+    stored = {"machine": inputs.machine, "rooms": [asdict(room) for room in inputs.rooms]}
+    biggest = inputs.rooms[-1]
+    busiest = max(inputs.rooms, key=lambda room: room.cpu_s)
     lines = [
         START,
-        f"<!-- {INPUTS_TAG} {json.dumps({'inputs': asdict(inputs), 'assumptions': asdict(a)})} -->",
+        f"<!-- {INPUTS_TAG} {json.dumps({'inputs': stored, 'assumptions': asdict(a)})} -->",
         "",
-        f"Measured inputs ({machine or 'machine not recorded'}):",
+        f"**Measured** ({machine or 'machine not recorded'}; `benchmarks/bench_room.py`): a JupyterHub with the "
+        "configuration of `deploy/jupyterhub/`, learners logging in with the shared password at the same moment, each "
+        "starting a server and running every lesson notebook top to bottom through it. Medians over the learners, "
+        "largest in brackets.",
         "",
-        f"- heaviest kernel: **{inputs.kernel_peak_mib:.0f} MiB** peak ({inputs.heaviest_memory_notebook}, benchmark row);",
-        f"- most CPU: **{inputs.kernel_cpu_s:.1f} CPU-seconds** to run {inputs.heaviest_cpu_notebook} top to bottom "
-        "(benchmark row);",
-        f"- one JupyterLab server with no kernel: **{inputs.server_mib:.0f} MiB** (measured by `scripts/write_sizing.py`).",
+        "| learners at once | peak memory per learner | to a running server | to the first cell | Run All, every lesson "
+        "| hub + proxy + culler |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in inputs.rooms:
+        lines.append(f"| {r.learners} | {r.peak_mib:.0f} MiB ({r.peak_max_mib:.0f}) | {r.start_s:.1f} s ({r.start_max_s:.1f}) "
+                     f"| {r.first_s:.1f} s ({r.first_max_s:.1f}) | {r.run_s:.0f} s ({r.run_max_s:.0f}) | {r.hub_mib:.0f} MiB |")
+    per_learner = per_learner_mib(inputs, a)
+    lines += [
         "",
-        f"Assumptions: {a.kernels_per_learner} kernels open per learner; {a.headroom:.0%} headroom on memory (TLJH advises "
-        f"20–40 %); every learner active at once; when all press *Run All* on the heaviest notebook at the same moment, "
-        f"all finish within {a.burst_wait_s:.0f} s; hub overhead {HUB_OVERHEAD_MIB} MB and {HUB_OVERHEAD_CORES} core (TLJH).",
+        f"![Measured per-learner memory and waiting times at 1 to {biggest.learners} learners]({figure_name})",
         "",
-        "| learners | memory per learner | total memory | CPU cores | engine |",
+        f"Largest kernel: **{max(r.kernel_mib for r in inputs.rooms):.0f} MiB**; heaviest notebook: "
+        f"**{busiest.cpu_s:.1f} CPU-seconds** of its kernel ({busiest.cpu_notebook}, median learner of the room of "
+        f"{busiest.learners}; {inputs.rooms[0].cpu_s:.1f} with {inputs.rooms[0].learners} in the room: CPU time grows "
+        "when processes share cores, and the sizing takes the largest).",
+        "",
+        f"**Extrapolated, not measured**, from the rows above: memory per learner = the largest measured learner plus "
+        f"{a.extra_kernels} more kernel{'s' if a.extra_kernels != 1 else ''} open (the solutions notebook), plus "
+        f"{a.headroom:.0%} headroom (TLJH advises 20–40 %); total = learners × that + the measured hub; cores: when all "
+        f"press *Run All* on the heaviest notebook at once, all finish within {a.burst_wait_s:.0f} s, plus "
+        f"{HUB_OVERHEAD_CORES} core for the hub (TLJH).",
+        "",
+        "| learners (extrapolated) | memory per learner | total memory | CPU cores | engine |",
         "| --- | --- | --- | --- | --- |",
     ]
     for learners in ROOM_SIZES:
         room = size_room(learners, inputs, a)
         lines.append(f"| {learners} | {room.per_learner_mib:,.0f} MiB | {room.memory_gib:,.1f} GiB | {room.cores} | "
                      f"{room.engine} |")
-    per_learner = size_room(ROOM_SIZES[0], inputs, a).per_learner_mib
     lines += [
         "",
         f"Per-learner settings for the hub: memory limit **{memory_limit_gib(per_learner):g}G** (memory per learner, "
@@ -173,7 +249,8 @@ def stored_inputs(text: str) -> tuple[Inputs, Assumptions]:
     if match is None:
         raise ValueError(f"no '{INPUTS_TAG}' comment in the sizing block")
     stored = json.loads(match.group(1))
-    return Inputs(**stored["inputs"]), Assumptions(**stored["assumptions"])
+    rooms = tuple(Room(**room) for room in stored["inputs"]["rooms"])
+    return Inputs(stored["inputs"]["machine"], rooms), Assumptions(**stored["assumptions"])
 
 
 def replace_block(text: str, block: str, where: str) -> str:
@@ -183,56 +260,24 @@ def replace_block(text: str, block: str, where: str) -> str:
     return text[:start] + block + text[end + len(END):]
 
 
-def measure_server_mib() -> float:
-    """Start a JupyterLab server on loopback, load its page once, and return its resident memory in MiB."""
-    import psutil
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    token = secrets.token_hex(16)
-    with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "JUPYTER_CONFIG_DIR": home, "JUPYTER_RUNTIME_DIR": home,
-               "JUPYTER_DATA_DIR": home}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-             f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-             "--LabApp.extension_manager=readonly", f"--ServerApp.root_dir={ROOT}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=5).read()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise RuntimeError("JupyterLab did not start") from None
-                    time.sleep(0.3)
-            time.sleep(1)  # let the first page's lazy imports settle
-            return psutil.Process(proc.pid).memory_info().rss / 2**20
-        finally:
-            proc.terminate()
-            proc.wait(20)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benchmark_output", type=Path, help="saved output of benchmarks/run.py (- for stdin)")
-    parser.add_argument("--server-mib", type=float, default=None, help="skip measuring the JupyterLab server")
     parser.add_argument("--doc", type=Path, default=DOC)
     parser.add_argument("--check", action="store_true", help="only report whether the table is out of date")
     args = parser.parse_args(argv)
     text = sys.stdin.read() if str(args.benchmark_output) == "-" else args.benchmark_output.read_text(encoding="utf-8")
-    machine, rows = parse_benchmark(text)
-    server = args.server_mib if args.server_mib is not None else measure_server_mib()
-    block = sizing_block(heaviest(rows, round(server), machine))
+    inputs = parse_benchmark(text)
+    figure = args.doc.with_name(FIGURE.name)
+    block = sizing_block(inputs, figure_name=figure.name)
     current = args.doc.read_text(encoding="utf-8")
     updated = replace_block(current, block, str(args.doc))
     if args.check:
         print("up to date" if updated == current else f"{args.doc}: the sizing table is out of date")
         return int(updated != current)
     args.doc.write_text(updated, encoding="utf-8")
+    fig = draw_figure(inputs)
+    fig.savefig(figure, dpi=100)
     print(block)
     return 0
 
