@@ -69,7 +69,8 @@ def test_app_notebook_exists_and_imports_its_widgets_from_qwen_lessons():
     notebook = json.loads((NOTEBOOKS.parent / APP).read_text(encoding="utf-8"))
     code = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code")
     for builder in ("vision_token_budgets.prompt_planner_widget()", "fine_tuning.training_planner_widget()",
-                    "choosing_a_tier.memory_calculator()", "choosing_a_tier.tier_wizard()"):
+                    "choosing_a_tier.memory_calculator()", "choosing_a_tier.tier_wizard()",
+                    "local_inference.laptop_wizard()"):
         assert builder in code, f"{APP} should display {builder} (the app reuses the lessons' widgets)"
     assert "def " not in code and "observe(" not in code, "the app must not re-implement widget logic"
 

@@ -360,4 +360,5 @@ APP_CASES: dict[str, WidgetCase] = {
     "fine_tuning_planner": _in_output(FINE_TUNING_KEYBOARD),
     "inference_memory": _in_output(MEMORY_CALCULATOR),
     "tier_wizard": _in_output(TIER_WIZARD),
+    "laptop_wizard": _in_output(LOCAL_INFERENCE),
 }
