@@ -3,7 +3,8 @@
 Usage: python benchmarks/run.py [--repeats N] [--only SUBSTRING] [--skip-notebooks] [--write docs/performance.md]
 
 --skip-notebooks leaves out the notebook rows, the site build row (bench_site.py) and the hub room rows
-(bench_room.py), which execute notebooks.
+(bench_room.py), which execute notebooks. The hub room rows (minutes each; docs/full_room.md has their table, written
+by scripts/write_sizing.py) run only when --only selects them: --only "hub room".
 
 Cases come from every benchmarks/bench_*.py module: each defines ``cases()`` returning a list of
 ``Case``. Notebook execution time and kernel peak memory come from bench_notebooks.py.
@@ -25,6 +26,8 @@ from collections.abc import Callable
 BENCH_DIR = Path(__file__).resolve().parent
 # Modules that execute whole notebooks (minutes): left out by --skip-notebooks, as CI does.
 NOTEBOOK_MODULES = ("bench_notebooks", "bench_site", "bench_room")
+# Modules whose rows feed a table of their own (scripts/write_sizing.py): measured only when --only selects them.
+OWN_TABLE_MODULES = ("bench_room",)
 
 
 @dataclass
@@ -50,6 +53,8 @@ def load_cases(only: str | None, skip_notebooks: bool) -> list[Case]:
     for path in sorted(BENCH_DIR.glob("bench_*.py")):
         if skip_notebooks and path.stem in NOTEBOOK_MODULES:
             continue
+        if path.stem in OWN_TABLE_MODULES and only is None:
+            continue  # minutes per row, and docs/full_room.md has their table: run them with --only "hub room"
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[path.stem] = module
