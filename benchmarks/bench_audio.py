@@ -1,4 +1,4 @@
-"""Benchmarks for lesson 7: the vectorised audio count over 100,000 clip lengths, and the widgets' updates."""
+"""Benchmarks for lesson 6: the vectorised audio count over 100,000 clip lengths, and the widgets' updates."""
 
 from __future__ import annotations
 
@@ -72,11 +72,11 @@ def cases() -> list[Case]:
         planner.duration.value = float(next(planner_durations))
 
     return [
-        Case("07 audio_tokens_many, 100,000 clip lengths (Qwen2.5-Omni)", 1.0, count("qwen2.5-omni"), repeats=7),
-        Case("07 audio_tokens_many, 100,000 clip lengths (Qwen3-Omni, windows)", 1.0, count("qwen3-omni"), repeats=7),
-        Case("07 audio_tokens, 10,000 scalar calls (for comparison)", None, count_scalar, repeats=3),
-        Case("07 audio counter widget update (seconds)", 0.1, counter_update, repeats=30),
-        Case("07 upload of a two-hour WAV (header only)", 0.1, upload_two_hours, repeats=20),
-        Case("07 sound-track widget update (video length)", 0.1, track_update, repeats=30),
-        Case("04 planner widget update (Qwen2.5-Omni video with its sound track)", 0.1, planner_sound, repeats=30),
+        Case("06 audio_tokens_many, 100,000 clip lengths (Qwen2.5-Omni)", 1.0, count("qwen2.5-omni"), repeats=7),
+        Case("06 audio_tokens_many, 100,000 clip lengths (Qwen3-Omni, windows)", 1.0, count("qwen3-omni"), repeats=7),
+        Case("06 audio_tokens, 10,000 scalar calls (for comparison)", None, count_scalar, repeats=3),
+        Case("06 audio counter widget update (seconds)", 0.1, counter_update, repeats=30),
+        Case("06 upload of a two-hour WAV (header only)", 0.1, upload_two_hours, repeats=20),
+        Case("06 sound-track widget update (video length)", 0.1, track_update, repeats=30),
+        Case("05 planner widget update (Qwen2.5-Omni video with its sound track)", 0.1, planner_sound, repeats=30),
     ]

@@ -1,4 +1,4 @@
-"""Benchmarks for lesson 3: the fine-tuning planner widget update and the published-numbers comparison."""
+"""Benchmarks for lesson 4: the fine-tuning planner widget update and the published-numbers comparison."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def cases() -> list[Case]:
         return {"rows": str(rows)}
 
     return [
-        Case("03 planner widget update (model)", 0.1, change_model, repeats=50),
-        Case("03 planner widget update (method + seq length)", 0.1, change_method_and_length, repeats=50),
-        Case("03 planner widget update (impossible rank message)", 0.1, impossible_rank, repeats=30),
-        Case("03 compare_with_published (all comparable rows)", 1.0, compare, repeats=5),
+        Case("04 planner widget update (model)", 0.1, change_model, repeats=50),
+        Case("04 planner widget update (method + seq length)", 0.1, change_method_and_length, repeats=50),
+        Case("04 planner widget update (impossible rank message)", 0.1, impossible_rank, repeats=30),
+        Case("04 compare_with_published (all comparable rows)", 1.0, compare, repeats=5),
     ]

@@ -1,4 +1,4 @@
-"""Benchmarks for lesson 6: the stage-by-stage table and figures from nothing (a fresh process trains the base, SFT
+"""Benchmarks for lesson 3: the stage-by-stage table and figures from nothing (a fresh process trains the base, SFT
 and DPO models), DPO training alone, and the DPO explorer's updates (a visited point, and a new one)."""
 
 from __future__ import annotations
@@ -66,10 +66,10 @@ def cases() -> list[Case]:
         return {"point": f"beta {fresh.beta.value:g}, {other_pairs} pairs"}
 
     return [
-        Case("06 stage table + figures from nothing (base, SFT, DPO trained)", 20.0, stage_table_from_nothing,
+        Case("03 stage table + figures from nothing (base, SFT, DPO trained)", 20.0, stage_table_from_nothing,
              repeats=3),
-        Case("06 DPO training (60 steps x 16 pairs)", 2.0, train_dpo, repeats=5),
-        Case("06 DPO explorer update (visited point: cache)", 1.0, visited_point, repeats=20),
-        Case("06 DPO explorer update (new point: trains DPO once)", 1.0, new_point, repeats=3,
+        Case("03 DPO training (60 steps x 16 pairs)", 2.0, train_dpo, repeats=5),
+        Case("03 DPO explorer update (visited point: cache)", 1.0, visited_point, repeats=20),
+        Case("03 DPO explorer update (new point: trains DPO once)", 1.0, new_point, repeats=3,
              setup=move_to_other_pairs),
     ]

@@ -1,4 +1,4 @@
-"""Benchmarks for lesson 5: the tier wizard update, the memory calculator update, the published comparison."""
+"""Benchmarks for lesson 7: the tier wizard update, the memory calculator update, the published comparison."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ def cases() -> list[Case]:
         return {"median error": f"{summary.loc['physical model', 'median_abs_error']:.1%}"}
 
     return [
-        Case("05 tier wizard update (hardware)", 0.1, change_hardware, repeats=30),
-        Case("05 tier wizard update (context)", 0.1, change_context, repeats=30),
-        Case("05 memory calculator update", 0.1, change_prompt, repeats=30),
-        Case("05 published memory comparison (112 rows, uncached)", 1.0, full_comparison, repeats=5),
+        Case("07 tier wizard update (hardware)", 0.1, change_hardware, repeats=30),
+        Case("07 tier wizard update (context)", 0.1, change_context, repeats=30),
+        Case("07 memory calculator update", 0.1, change_prompt, repeats=30),
+        Case("07 published memory comparison (112 rows, uncached)", 1.0, full_comparison, repeats=5),
     ]

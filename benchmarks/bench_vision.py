@@ -1,4 +1,4 @@
-"""Benchmarks for lesson 4: the vectorised image count over 100,000 sizes, and the three widgets' updates."""
+"""Benchmarks for lesson 5: the vectorised image count over 100,000 sizes, and the three widgets' updates."""
 
 from __future__ import annotations
 
@@ -94,13 +94,13 @@ def cases() -> list[Case]:
         qwen3.duration.value = float(next(durations))  # new timestamps to tokenize each time
 
     return [
-        Case("04 image_tokens_many, 100,000 sizes (Qwen2.5-VL)", 1.0, count_helper, repeats=7),
-        Case("04 image_tokens_many, 100,000 sizes (Qwen3-VL, checkpoint budget)", 1.0, count_qwen3_hf, repeats=7),
-        Case("04 image_tokens, 10,000 scalar calls (for comparison)", None, count_scalar, repeats=3),
-        Case("04 image widget update (generation)", 0.1, image_generation, repeats=30),
-        Case("04 image widget update (sample picture)", 0.1, image_picture, repeats=30),
-        Case("04 upload widget update (12 MP PNG, generation)", 0.1, upload_generation, repeats=30),
-        Case("04 upload of a 20,000 x 20,000 PNG (header only)", 0.1, upload_huge, repeats=20),
-        Case("04 planner widget update (image size)", 0.1, planner_size, repeats=30),
-        Case("04 planner widget update (Qwen3-VL video length)", 0.1, planner_video, repeats=30),
+        Case("05 image_tokens_many, 100,000 sizes (Qwen2.5-VL)", 1.0, count_helper, repeats=7),
+        Case("05 image_tokens_many, 100,000 sizes (Qwen3-VL, checkpoint budget)", 1.0, count_qwen3_hf, repeats=7),
+        Case("05 image_tokens, 10,000 scalar calls (for comparison)", None, count_scalar, repeats=3),
+        Case("05 image widget update (generation)", 0.1, image_generation, repeats=30),
+        Case("05 image widget update (sample picture)", 0.1, image_picture, repeats=30),
+        Case("05 upload widget update (12 MP PNG, generation)", 0.1, upload_generation, repeats=30),
+        Case("05 upload of a 20,000 x 20,000 PNG (header only)", 0.1, upload_huge, repeats=20),
+        Case("05 planner widget update (image size)", 0.1, planner_size, repeats=30),
+        Case("05 planner widget update (Qwen3-VL video length)", 0.1, planner_video, repeats=30),
     ]

@@ -1,4 +1,4 @@
-"""qwen_lessons: the computations behind the qwen-lessons notebooks (lessons 00-05 and the calculators app).
+"""qwen_lessons: the computations behind the qwen-lessons notebooks (lessons 00-08 and the calculators app).
 
 Foundation (imports no widget code): ``data`` (tables), ``models`` (one description of a checkpoint),
 ``catalog``, ``hardware``, ``units``, ``plotting``. Topic modules compute: ``tokens``, ``tinylm``,

@@ -1,4 +1,4 @@
-"""Lesson 7 (07_audio_token_budgets): exact audio token counts of the Qwen audio and omni generations.
+"""Lesson 6 (06_audio_token_budgets): exact audio token counts of the Qwen audio and omni generations.
 
 A clip goes through the same steps in every generation: resampled to 16 kHz, cut into log-mel frames of one
 hop (160 samples, 10 ms), cut at the processor's window, then shortened by the encoder's stride-2 steps (and,

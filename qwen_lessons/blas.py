@@ -1,4 +1,4 @@
-"""One OpenBLAS thread for small matrices: the tiny model of lessons 2 and 3 trains with it."""
+"""One OpenBLAS thread for small matrices: the tiny model of lessons 2 and 4 trains with it."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The sourced catalog of Qwen checkpoints (data/catalog.csv): loading, validation and the filter API.
 
-Shared foundation: lesson 1 (family map) reads it most, and lessons 4 and 5 look up context lengths and lines
+Shared foundation: lesson 1 (family map) reads it most, and lessons 5 and 7 look up context lengths and lines
 here. Architectures and parameter counts live in ``qwen_lessons.models``; ``load_architectures`` and
 ``count_parameters`` are importable from here too, as the course has always taught them.
 """

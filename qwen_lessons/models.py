@@ -1,9 +1,9 @@
-"""One description of a checkpoint, read by every calculator (lessons 1, 3 and 5).
+"""One description of a checkpoint, read by every calculator (lessons 1, 4 and 7).
 
 ``resolve(model_id)`` turns a model id (``"Qwen/Qwen2.5-7B"``, ``"qwen2.5-7b"``, ``"Qwen2.5-7B"``) into one frozen
 ``Checkpoint``: its config row from ``data/architectures.csv``, the kind of every decoder layer, and the list of
 its weight matrices with their shapes and PEFT module names. Parameter counts (lesson 1), LoRA counts and
-training memory (lesson 3), inference memory and speed bounds (lesson 5) all read that one list.
+training memory (lesson 4), inference memory and speed bounds (lesson 7) all read that one list.
 
 Adding a checkpoint whose layers are of a known kind is one row in ``data/architectures.csv``. A genuinely new
 layer kind is one builder function below, registered in ``LAYER_KINDS``.

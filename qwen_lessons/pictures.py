@@ -1,4 +1,4 @@
-"""Lesson 4 (04_vision_token_budgets): pictures without decoding more than needed: the size from a file's header,
+"""Lesson 5 (05_vision_token_budgets): pictures without decoding more than needed: the size from a file's header,
 a reduced preview, and the merged-patch grid drawn over it."""
 
 from __future__ import annotations

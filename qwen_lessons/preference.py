@@ -1,4 +1,4 @@
-"""Lesson 6 (06_preference_tuning): preference tuning of the tiny numpy model with direct preference optimisation.
+"""Lesson 3 (03_preference_tuning): preference tuning of the tiny numpy model with direct preference optimisation.
 
 The second half of post-training. Lesson 2 fine-tunes the tiny model (``qwen_lessons.tinylm``) on chats (SFT);
 here it is tuned further on *pairs* of replies to the same prompt, one preferred ("chosen") and one not

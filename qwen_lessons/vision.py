@@ -1,4 +1,4 @@
-"""Lesson 4 (04_vision_token_budgets): exact image and video token counts of the Qwen vision-language generations.
+"""Lesson 5 (05_vision_token_budgets): exact image and video token counts of the Qwen vision-language generations.
 
 The counting follows the resize rule the Qwen preprocessing helper (qwen-vl-utils) and the transformers
 processors apply before the vision encoder (data/vision_generations.csv and data/vision_pixel_budgets.csv
@@ -576,14 +576,14 @@ def _count_text_tokens(text: str, vocabulary: str | None = None) -> int:
     return len(tokens.encode(text, vocabulary=vocabulary))  # None: the default vocabulary
 
 
-# ---------------------------------------------------------------- one rule for a claimed token band (lessons 1 and 4)
+# ---------------------------------------------------------------- one rule for a claimed token band (lessons 1 and 5)
 
 
 @checked
 def band_verdict(counts: dict[str, int], low: int, high: int) -> tuple[str, str]:
     """Decide "an image costs low-high tokens" from each generation's count: 'true' when every count is inside
     the band (its edges included), 'partly true' when some are, 'false' when none is; and one sentence that
-    says which generations give what. Lessons 1 and 4 both decide the 448 x 448 claim with it."""
+    says which generations give what. Lessons 1 and 5 both decide the 448 x 448 claim with it."""
     if not counts:
         raise ValueError("counts must name at least one generation and its token count")
     for name, value in (("low", low), ("high", high)):

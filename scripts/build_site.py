@@ -62,6 +62,16 @@ DOCS = {  # page -> section of the navigation
     "CONTRIBUTING.md": "Reference",
     "LICENSE-CONTENT.md": "Reference",
 }
+# Lessons renumbered into teaching order (issue 25): the old addresses keep working as redirect pages.
+MOVED = {f"notebooks/{old}": f"notebooks/{new}" for old, new in {
+    "03_fine_tuning": "04_fine_tuning",
+    "04_vision_token_budgets": "05_vision_token_budgets",
+    "05_choosing_a_tier": "07_choosing_a_tier",
+    "06_preference_tuning": "03_preference_tuning",
+    "07_audio_token_budgets": "06_audio_token_budgets",
+}.items()}
+MOVED.update({old.replace("notebooks/", "notebooks/solutions/") + "_solutions":
+              new.replace("notebooks/", "notebooks/solutions/") + "_solutions" for old, new in list(MOVED.items())})
 LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)")
 LIVE_NOTE = ("Widgets on this page show the state they had when the lesson ran; with no Python behind the page, "
              "changing a control here computes nothing. They are live in JupyterLab (on your machine or on Binder) "
@@ -245,10 +255,26 @@ def build(out: Path, jobs: str) -> float:
             sys.stderr.write(line)
     if sphinx.wait():
         raise subprocess.CalledProcessError(sphinx.returncode, command)
+    write_redirects(out)
     seconds = time.perf_counter() - start
     print(f"build_site: {len(pages) + 1} pages in {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} "
           f"in {seconds:.0f} s")
     return seconds
+
+
+def write_redirects(out: Path) -> None:
+    """An HTML page at each old lesson address that sends the reader to the lesson's new one (no script needed)."""
+    for old, new in MOVED.items():
+        target = Path(new).name + ".html"  # old and new pages sit in the same folder
+        page = out / f"{old}.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>Moved to {Path(new).name}</title>"
+            f"<meta http-equiv=\"refresh\" content=\"0; url={target}\">"
+            f"<link rel=\"canonical\" href=\"{target}\"></head>"
+            f"<body><p>This lesson is now <a href=\"{target}\">{Path(new).name}</a>.</p></body></html>\n",
+            encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -179,7 +179,7 @@ def _examples():
         "pretrain_steps.starting_point_experiment": 5, "steps.pretrain": 20, "steps.instruct": 5,
         "n_examples.instruct": 10, "steps.fine_tune": 5, "steps.instruction_tune": 5, "steps.train": 5,
         "my_smart_resize": lambda h, w, f, lo, hi: (h, w), "version_info": (3, 11, 7), "message": "x",
-        # lesson 6: a few held-out pairs, a short DPO run, the default stage table (trained once per worker)
+        # lesson 3: a few held-out pairs, a short DPO run, the default stage table (trained once per worker)
         "pairs": Factory(lambda: preference.preference_pairs("heldout", 2)), "reference": tiny, "split": "train",
         "n_pairs": 4, "beta": 0.1, "policy_chosen": -1.0, "policy_rejected": -2.0, "reference_chosen": -1.5,
         "reference_rejected": -1.5, "steps.dpo_train": 3, "logps": np.array([[-1.0, -2.0]]),
@@ -192,7 +192,7 @@ def _examples():
 
 
 def audio_examples() -> dict:
-    """Lesson 7: valid values for the audio functions (a generation with audio, clip lengths, a WAV file)."""
+    """Lesson 6: valid values for the audio functions (a generation with audio, clip lengths, a WAV file)."""
     import io
     import wave
 

@@ -1,4 +1,4 @@
-"""qwen_lessons.audio (lesson 7): counts equal the released processors' on every recorded row, boundaries,
+"""qwen_lessons.audio (lesson 6): counts equal the released processors' on every recorded row, boundaries,
 the sound-track layout of the Omni models, and header-only reading of uploaded files."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Issue 14: every checkpoint with a published config runs through every calculator, and the catalog knows it.
 
 One parametrised test per configured checkpoint, so a new row of data/architectures.csv is tried everywhere the
-moment it is added: lesson 1's parameter count, lesson 3's LoRA count and training memory, lesson 5's inference
+moment it is added: lesson 1's parameter count, lesson 4's LoRA count and training memory, lesson 7's inference
 memory, cache, speed bounds and fit table."""
 
 from __future__ import annotations

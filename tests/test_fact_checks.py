@@ -27,14 +27,14 @@ def test_qwen1_full_parameter_rows_use_zero3_as_qwens_full_fine_tuning_script_do
     full = profile[profile["method_key"] == "full"]
     assert len(full) == 12 and (full["zero_stage"] == 3).all()
     assert full["source"].str.contains("ds_config_zero3.json").all()
-    assert "ZeRO-2's" not in notebook_text("03_fine_tuning")
+    assert "ZeRO-2's" not in notebook_text("04_fine_tuning")
 
 
 def test_lesson_3_names_exactly_the_sizes_the_profile_fine_tunes_in_full():
     profile = read_table("finetune_memory.csv")
     full_sizes = set(profile[(profile["table"] == "Qwen-1 finetune profile") & (profile["method_key"] == "full")]["model_size"])
     assert full_sizes == {"Qwen-1.8B", "Qwen-7B"}
-    text = notebook_text("03_fine_tuning")
+    text = notebook_text("04_fine_tuning")
     assert "full fine-tuning of Qwen-1.8B (one GPU) and Qwen-7B (two GPUs)" in text
     assert "1.8B/7B/14B/72B" not in text
 
@@ -44,7 +44,7 @@ def test_lesson_5_calls_32k_the_native_context_not_the_maximum():
     instruct = [f"Qwen/Qwen2.5-{size}B-Instruct" for size in (7, 14, 32, 72)]
     assert (table.loc[instruct, "context_length"] == 32_768).all()
     assert (table.loc[instruct, "extended_context"] == 131_072).all()  # with YaRN, per the model cards
-    text = notebook_text("05_choosing_a_tier")
+    text = notebook_text("07_choosing_a_tier")
     assert "the Instruct models' maximum" not in text
     assert "32,768 is these Instruct models' native context" in text and "131,072 tokens" in text
 
@@ -80,7 +80,7 @@ def test_lesson_5s_prompt_logits_are_tens_of_gib_at_30k_and_more_than_a_7b_model
     logits_gib = (2 + 4) * ckpt["vocab_size"] * 30720 / 2**30
     assert 10 <= logits_gib < 100 and ckpt["vocab_size"] // 1000 == 152  # "Qwen's 152K-entry vocabulary"
     assert logits_gib > memory.inference_memory(ckpt, "bf16", 30720, 1).weights_gib
-    assert "tens of GiB at a 30K-token prompt" in notebook_text("05_choosing_a_tier")
+    assert "tens of GiB at a 30K-token prompt" in notebook_text("07_choosing_a_tier")
 
 
 def test_catalog_coverage_does_not_slip_back():

@@ -168,7 +168,7 @@ def test_license_figure_reading_holds(table):
 
 
 def test_lessons_1_and_4_decide_the_448_claim_alike():
-    # issue 13: claim (h) was FALSE in lesson 1 while four of six generations give exactly 256, and lesson 4 worded
+    # issue 13: claim (h) was FALSE in lesson 1 while four of six generations give exactly 256, and lesson 5 worded
     # the same finding differently; both now use vision.band_verdict
     from qwen_lessons.lessons import vision_token_budgets as lesson4
 

@@ -1,4 +1,4 @@
-"""Lesson 3: LoRA counts, training memory, compute and time, the published comparison, and the planner widget."""
+"""Lesson 4: LoRA counts, training memory, compute and time, the published comparison, and the planner widget."""
 
 from __future__ import annotations
 

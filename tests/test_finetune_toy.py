@@ -1,4 +1,4 @@
-"""Lesson 3's toy experiment: fine-tuning the tiny model from its base or its instruct checkpoint."""
+"""Lesson 4's toy experiment: fine-tuning the tiny model from its base or its instruct checkpoint."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ def row(n, peak, peak_max, run, run_max, kernel=300, cpu=9.0, hub=220):
     label = f"{n} learner{'s' if n > 1 else ''}"
     return (f"| hub room: {label} at once, every lesson | {run_max:.2f} s | - | - | per-learner peak memory: {peak} MiB "
             f"(max {peak_max} MiB); server start: 5.0 s (max 6.5 s); first cell: 9.0 s (max 11.0 s); Run All: {run} s "
-            f"(max {run_max} s); largest kernel: {kernel} MiB; heaviest notebook CPU: {cpu} s (03_fine_tuning.ipynb); "
+            f"(max {run_max} s); largest kernel: {kernel} MiB; heaviest notebook CPU: {cpu} s (04_fine_tuning.ipynb); "
             f"hub + proxy + culler: {hub} MiB |")
 
 
@@ -54,7 +54,7 @@ def test_parse_reads_every_room_row_and_the_machine():
         (1, 420, 420, 50.0, 50.0), (2, 430, 431, 70.0, 72.0), (8, 436, 440, 220.0, 228.5)]
     eight = inputs.rooms[-1]
     assert (eight.start_s, eight.start_max_s, eight.first_s, eight.first_max_s) == (5.0, 6.5, 9.0, 11.0)
-    assert (eight.kernel_mib, eight.cpu_s, eight.cpu_notebook, eight.hub_mib) == (317, 9.4, "03_fine_tuning.ipynb", 227)
+    assert (eight.kernel_mib, eight.cpu_s, eight.cpu_notebook, eight.hub_mib) == (317, 9.4, "04_fine_tuning.ipynb", 227)
 
 
 def test_parse_refuses_output_without_room_rows():

@@ -1,4 +1,4 @@
-"""Lesson 6: preference pairs, the DPO loss and its hand-written gradient, the frozen reference, the stage-by-stage
+"""Lesson 3: preference pairs, the DPO loss and its hand-written gradient, the frozen reference, the stage-by-stage
 measurements, the smoothing verdict, the Qwen post-training table, the self-checks and the DPO explorer."""
 
 from __future__ import annotations

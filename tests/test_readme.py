@@ -80,3 +80,16 @@ def test_pages_workflow_builds_the_readme_site_command_and_publishes_its_output(
     for action in ("actions/checkout@", "actions/setup-python@", "actions/upload-pages-artifact@", "actions/deploy-pages@"):
         assert action in workflow
     assert "branches: [main]" in workflow
+
+
+def test_course_maps_list_the_lessons_in_file_order_and_a_continuation_follows_its_lesson():
+    # issue 25: preference tuning continues lesson 2 but was file 06, after fine-tuning, vision and tiers
+    readme = (ROOT / "README.md").read_text()
+    start_here = "".join(json.loads((ROOT / "notebooks" / "00_start_here.ipynb").read_text())["cells"][1]["source"])
+    for name, rows in (("README", re.findall(r"^\| \[`(\d\d)_\w+`\].*$", readme, re.M)),
+                       ("00_start_here", re.findall(r"^\| `(\d\d)_\w+` .*$", start_here, re.M))):
+        assert rows == sorted(rows) and len(rows) >= 9, f"{name}: lessons listed out of file order: {rows}"
+    for number, text in re.findall(r"^\| \[`(\d\d)_\w+`\][^|]*\|([^|]*)\|", readme, re.M):
+        continued = re.search(r"continues lesson (\d+)", text)
+        if continued:
+            assert int(number) == int(continued.group(1)) + 1, f"lesson {number} continues lesson {continued.group(1)}"

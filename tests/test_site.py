@@ -35,7 +35,7 @@ def test_every_lesson_solution_and_doc_is_a_page(build_site):
 
 
 def test_a_new_lesson_is_on_the_site_without_edits(build_site, tmp_path, monkeypatch):
-    # lessons 06 and 07 are being written on other branches: the site must find them by their file names
+    # lessons 03 and 06 are being written on other branches: the site must find them by their file names
     (tmp_path / "notebooks" / "solutions").mkdir(parents=True)
     for name in ("notebooks/06_new_topic.ipynb", "notebooks/solutions/06_new_topic_solutions.ipynb", "notebooks/notes.ipynb"):
         (tmp_path / name).write_text("{}", encoding="utf-8")
@@ -68,7 +68,7 @@ def test_staged_notebook_pages_carry_launch_links_and_download_the_stored_notebo
     pages = set(build_site.site_pages())
     voila_stems = build_site.app_lessons()
     assert {"fine_tuning", "vision_token_budgets", "choosing_a_tier"} <= voila_stems  # the app's calculators
-    for name, voila in (("05_choosing_a_tier.ipynb", True), ("00_start_here.ipynb", False)):
+    for name, voila in (("07_choosing_a_tier.ipynb", True), ("00_start_here.ipynb", False)):
         notebook = ROOT / "notebooks" / name
         build_site.stage_notebook(notebook, voila_stems, pages)
         staged = json.loads((tmp_path / "pages" / "notebooks" / name).read_text(encoding="utf-8"))
@@ -86,3 +86,12 @@ def test_site_config_loads_nothing_from_a_cdn():
     assert "nb_ipywidgets_js" in conf and "mathjax_path" in conf
     assert "http" not in conf.split("nb_ipywidgets_js", 1)[1].split("\n", 1)[0]
     assert "//" not in conf.split("mathjax_path", 1)[1].split("\n", 1)[0]
+
+
+def test_old_lesson_addresses_redirect_to_the_renumbered_lessons(build_site, tmp_path):
+    build_site.write_redirects(tmp_path)
+    assert len(build_site.MOVED) == 10  # five lessons and their solutions moved when the files took teaching order
+    for old, new in build_site.MOVED.items():
+        assert not (ROOT / f"{old}.ipynb").exists() and (ROOT / f"{new}.ipynb").exists()
+        page = (tmp_path / f"{old}.html").read_text(encoding="utf-8")
+        assert f'content="0; url={Path(new).name}.html"' in page and f'href="{Path(new).name}.html"' in page

@@ -1,4 +1,4 @@
-"""Lesson 4: image and video token counts, the planner, the claim check, pictures and widgets."""
+"""Lesson 5: image and video token counts, the planner, the claim check, pictures and widgets."""
 
 from __future__ import annotations
 

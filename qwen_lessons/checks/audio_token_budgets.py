@@ -1,4 +1,4 @@
-"""Self-checks for notebook 07 (audio token budgets). They hint at the method, never print the answer."""
+"""Self-checks for notebook 06 (audio token budgets). They hint at the method, never print the answer."""
 
 from __future__ import annotations
 

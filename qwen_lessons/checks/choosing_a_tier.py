@@ -1,4 +1,4 @@
-"""Self-checks for notebook 05 (choosing a tier). They hint at the method and never print the answer."""
+"""Self-checks for notebook 07 (choosing a tier). They hint at the method and never print the answer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Self-checks for notebook 03 (fine-tuning): they say whether an answer is right and hint, never reveal."""
+"""Self-checks for notebook 04 (fine-tuning): they say whether an answer is right and hint, never reveal."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Self-checks for notebook 06 (preference tuning). Each one hints at the likely mistake, never at the answer."""
+"""Self-checks for notebook 03 (preference tuning). Each one hints at the likely mistake, never at the answer."""
 
 from __future__ import annotations
 

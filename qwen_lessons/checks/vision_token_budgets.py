@@ -1,4 +1,4 @@
-"""Self-checks for notebook 04 (vision token budgets). They hint at the method, never print the answer."""
+"""Self-checks for notebook 05 (vision token budgets). They hint at the method, never print the answer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lesson 7 (07_audio_token_budgets): what an audio second costs in each generation, long audio against the
+"""Lesson 6 (06_audio_token_budgets): what an audio second costs in each generation, long audio against the
 processor's window, a one-minute clip against a one-minute video, and the figure of tokens against length."""
 
 from __future__ import annotations

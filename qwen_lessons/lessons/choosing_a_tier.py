@@ -1,4 +1,4 @@
-"""Lesson 5 (05_choosing_a_tier): the usual sizing advice checked against the course's memory, speed and quality
+"""Lesson 7 (07_choosing_a_tier): the usual sizing advice checked against the course's memory, speed and quality
 numbers, and the longest context each model fits on each GPU."""
 
 from __future__ import annotations

@@ -409,11 +409,11 @@ def claim_image_tokens(table: pd.DataFrame | None = None, side: int = 448) -> Ve
     vision = table[table["vision_patch_size"].notna()]
     per_series = {}
     for series, group in vision.groupby("series", sort=False):
-        # series that share one vision generation (Qwen3.5 and Qwen3.6) count once, under lesson 4's name for it
+        # series that share one vision generation (Qwen3.5 and Qwen3.6) count once, under lesson 5's name for it
         generation = generation_for_series(series)
         name = series if generation is None else generation_info(generation).name
         per_series.setdefault(name, image_tokens_square(group["model_id"].iloc[0], side, table))
-    verdict, reading = band_verdict(per_series, 256, 512)  # the same rule and words as lesson 4's claim check
+    verdict, reading = band_verdict(per_series, 256, 512)  # the same rule and words as lesson 5's claim check
     evidence = ("; ".join(f"{s}: {n} tokens" for s, n in per_series.items())
                 + f" (vision start/end markers excluded). {reading}")
     source = _sources(vision, limit=2) + "; patch and merge sizes: each row's source (HF vision configs)"

@@ -1,4 +1,4 @@
-"""Lesson 3 (03_fine_tuning), the toy experiment: fine-tune the tiny model from its base or its instruct checkpoint on a narrow domain.
+"""Lesson 4 (04_fine_tuning), the toy experiment: fine-tune the tiny model from its base or its instruct checkpoint on a narrow domain.
 
 The tiny model of lesson 2 (``qwen_lessons.tinylm``) knows 50 topics from its pretraining prose. We split them:
 the *general* topics train the instruct checkpoint (chat format, answering, stopping), the *domain* topics

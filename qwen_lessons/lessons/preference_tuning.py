@@ -1,4 +1,4 @@
-"""Lesson 6 (06_preference_tuning): base → SFT → DPO on the tiny model, measured stage by stage, and Qwen's own
+"""Lesson 3 (03_preference_tuning): base → SFT → DPO on the tiny model, measured stage by stage, and Qwen's own
 post-training stages from their technical reports (``data/qwen_post_training.csv``) drawn as a timeline."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Lesson 4 (04_vision_token_budgets): the worked examples and the popular "a 448 x 448 tile costs 256-512 tokens"
+"""Lesson 5 (05_vision_token_budgets): the worked examples and the popular "a 448 x 448 tile costs 256-512 tokens"
 claim, decided per generation with the arithmetic shown."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Lesson 7 (07_audio_token_budgets): an audio token counter, an upload that reads only the file's header, and
+"""Lesson 6 (06_audio_token_budgets): an audio token counter, an upload that reads only the file's header, and
 the layout of a video with its sound track.
 
 Each builder returns a SimpleNamespace of its widgets (controls, result HTML widgets and ``.box``), so tests

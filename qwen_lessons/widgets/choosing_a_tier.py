@@ -1,4 +1,4 @@
-"""Lesson 5 (05_choosing_a_tier): the tier wizard and the inference-memory calculator, also served by the Voila app.
+"""Lesson 7 (07_choosing_a_tier): the tier wizard and the inference-memory calculator, also served by the Voila app.
 
 ``steps_html``, ``fit_html`` and ``memory_breakdown_html`` are the pure steps; ``tier_wizard`` and
 ``memory_calculator`` lay out the controls and wire them with ``qwen_lessons.ui.wire``.
@@ -103,7 +103,7 @@ def memory_calculator():
     style = {"description_width": "110px"}
     model = widgets.Dropdown(options=models.model_ids(memory_modelled=True), value="Qwen/Qwen2.5-7B-Instruct",
                              description="Model", style=style)
-    # lesson 5's formats, then the GGUF and MLX formats of data/local_formats.csv (lesson 8)
+    # lesson 7's formats, then the GGUF and MLX formats of data/local_formats.csv (lesson 8)
     quant = widgets.Dropdown(options=[*memory.QUANTIZATIONS, *local_formats.local_quantizations()], value="bf16",
                              description="Quantization", style=style)
     prompt = widgets.IntText(value=4096, description="Prompt tokens", style=style)

@@ -1,4 +1,4 @@
-"""Lesson 3 (03_fine_tuning): the fine-tuning planner. Model, method, rank, sequence, micro-batch, checkpointing
+"""Lesson 4 (04_fine_tuning): the fine-tuning planner. Model, method, rank, sequence, micro-batch, checkpointing
 and GPU in; a memory bar, a verdict and hours out.
 
 ``finetune.plan`` and the ``*_html`` functions are the pure steps; ``training_planner_widget`` lays out the controls and wires

@@ -1,4 +1,4 @@
-"""Lesson 6 (06_preference_tuning): the DPO explorer. Pick beta and the number of preference pairs; the tiny model's
+"""Lesson 3 (03_preference_tuning): the DPO explorer. Pick beta and the number of preference pairs; the tiny model's
 stage-by-stage table (base → SFT → DPO) and the smoothing verdict update.
 
 ``stages_html`` and ``verdict_html`` are the pure steps; ``dpo_explorer_widget`` lays out the controls and wires them

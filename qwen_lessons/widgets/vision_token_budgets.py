@@ -1,4 +1,4 @@
-"""Lesson 4 (04_vision_token_budgets): an image token counter with the merged-patch overlay, an upload, and a prompt planner.
+"""Lesson 5 (05_vision_token_budgets): an image token counter with the merged-patch overlay, an upload, and a prompt planner.
 
 Each builder returns a SimpleNamespace of its widgets (controls, result HTML widgets and ``.box``), so tests
 can set ``.value`` on a control and read the result without a browser. The arithmetic is in ``vision``.
@@ -234,7 +234,7 @@ def prompt_planner_widget(generation: str = vision.DEFAULT_GENERATION):
     duration = widgets.FloatText(value=60.0, description="Seconds")
     fps = widgets.FloatText(value=2.0, description="Sample fps")
     reserved = widgets.IntText(value=1024, description="Answer (tok)")
-    # lesson 7: audio for the Omni generations (a clip of this many seconds, and each video's sound track)
+    # lesson 6: audio for the Omni generations (a clip of this many seconds, and each video's sound track)
     audio_seconds = widgets.FloatText(value=0.0, description="Audio (s)")
     sound_track = widgets.Checkbox(value=False, description="Count each video's sound track (Omni)", indent=False)
     generation_box = widgets.Dropdown(options=generation_options(), value=generation, description="Generation")

@@ -92,7 +92,7 @@ BASE_VS_INSTRUCT = WidgetCase(
 )
 
 
-# ----------------------------------------------------------------------------- 03 fine-tuning: planner
+# ----------------------------------------------------------------------------- 04 fine-tuning: planner
 
 PLANNER_METHOD = "qlora-4bit"
 PLANNER_MODEL = "Qwen/Qwen2.5-14B"  # set explicitly: the notebook leaves the planner on another model
@@ -128,7 +128,7 @@ FINE_TUNING = WidgetCase(
 )
 
 
-# ----------------------------------------------------------------------------- 04 vision: prompt token planner
+# ----------------------------------------------------------------------------- 05 vision: prompt token planner
 
 PLANNER_IMAGES = 5
 
@@ -179,7 +179,7 @@ VISION_UPLOAD = WidgetCase(
 )
 
 
-# ----------------------------------------------------------------------------- 05 tiers: memory calculator, wizard
+# ----------------------------------------------------------------------------- 07 tiers: memory calculator, wizard
 
 CALCULATOR_PROMPT = 16384
 WIZARD_HARDWARE = "a100-80gb"
@@ -220,7 +220,7 @@ TIER_WIZARD = WidgetCase(
 )
 
 
-# ----------------------------------------------------------------------------- 07 audio: counter, upload, sound track
+# ----------------------------------------------------------------------------- 06 audio: counter, upload, sound track
 
 AUDIO_SECONDS = 45
 AUDIO_UPLOAD = "tone_48000.ogg"
@@ -263,7 +263,7 @@ AUDIO = WidgetCase(
 )
 
 
-# ----------------------------------------------------------------------------- 06 preference tuning: DPO explorer
+# ----------------------------------------------------------------------------- 03 preference tuning: DPO explorer
 
 EXPLORER_BETA = 1.0  # the notebook opens on beta 0.1; 1.0 trains a new point in the kernel
 
@@ -318,11 +318,11 @@ LESSON_CASES: dict[str, WidgetCase] = {
     "00_start_here": START_HERE,
     "01_family_map": FAMILY_MAP,
     "02_base_vs_instruct": BASE_VS_INSTRUCT,
-    "03_fine_tuning": FINE_TUNING,
-    "04_vision_token_budgets": VISION,
-    "05_choosing_a_tier": CHOOSING_A_TIER,
-    "06_preference_tuning": PREFERENCE_TUNING,
-    "07_audio_token_budgets": AUDIO,
+    "04_fine_tuning": FINE_TUNING,
+    "05_vision_token_budgets": VISION,
+    "07_choosing_a_tier": CHOOSING_A_TIER,
+    "03_preference_tuning": PREFERENCE_TUNING,
+    "06_audio_token_budgets": AUDIO,
     "08_local_inference": LOCAL_INFERENCE,
 }
 
