@@ -169,6 +169,9 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(TEXT, "describe", "source"),
     ], key=("quantization",), filled=("quantization", "engine", "bits", "group_size", "describe"),
        ranges={"bits": (1, 16), "group_size": (1, 4096)}),
+    _schema("wizard_formats.csv", [
+        *_typed(TEXT, "kind", "quantization", "engine", "source"),
+    ], key=("kind", "quantization"), filled=("kind", "quantization", "engine")),
     _schema("gguf_published_sizes.csv", [
         *_typed(TEXT, "model_id", "quantization", "publisher", "file"), *_typed(BOOL, "imatrix", "output_copy"),
         ("published_size", FLOAT), ("unit", TEXT), *_typed(TEXT, "source", "notes"),

@@ -12,15 +12,15 @@ from functools import cache, lru_cache
 import numpy as np
 import pandas as pd
 
-from qwen_lessons import local_runtime, memory, models
+from qwen_lessons import memory, models
 from qwen_lessons.catalog import GENERATIONS, context_limit, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
-from qwen_lessons.validation import checked, integer, key
+from qwen_lessons.validation import checked, instance, integer, key
 
 BENCHMARKS_FILE = "benchmarks.csv"
 DEFAULT_HEADROOM = 0.10  # course choice: keep 10% free for the CUDA context, fragmentation and other processes
-WIZARD_QUANTIZATIONS = ("bf16", "fp8", "gptq-int8", "gptq-int4")  # highest precision first; awq ~ gptq-int4 in size
+WIZARD_FORMATS_FILE = "wizard_formats.csv"  # which formats the wizard tries on each kind of machine, and by which engine
 MODALITIES = ("text", "code", "image", "audio")
 PURPOSES = ("deploy (instruct)", "fine-tune (base)")
 REPORTS = ("Qwen2.5 blog", "Qwen3 report")  # the two sources of data/benchmarks.csv, as load_benchmarks labels them
@@ -329,6 +329,11 @@ QUALITY_BENCHMARK = {"text": "MMLU", "code": "EvalPlus", "image": "MMLU", "audio
 # Deploying a text model: the post-trained checkpoints' own published score, in their default mode. Base-model MMLU
 # (Qwen3 report) judges fine-tuning starts; it exists for no Qwen3-2507, Qwen3.5 or Qwen3.6 checkpoint.
 DEPLOY_TEXT_BENCHMARK = "MMLU-Redux"
+# The catalog lines whose checkpoints take each non-text input (an omni model takes both)
+MODALITY_LINES = {"image": ("vision-language", "omni"), "audio": ("audio", "omni")}
+# What the comparison shows, in this order
+CHOICES = ("best quality that fits", "least memory", "fastest")
+OUTCOMES = ("fits", "no model passes", "context too long", "too little memory")
 
 
 def _quality(modality: str, purpose: str) -> tuple[str, bool]:
@@ -338,18 +343,90 @@ def _quality(modality: str, purpose: str) -> tuple[str, bool]:
     return QUALITY_BENCHMARK[modality], False
 
 
+@checked
+def quality_label(modality: str = "text", purpose: str = PURPOSES[0]) -> str:
+    """The score that judges the quality need, with its benchmark and mode ('MMLU-Redux, post-trained, default mode')."""
+    _validate_choice(modality, purpose)
+    benchmark, post_trained = _quality(modality, purpose)
+    if post_trained:
+        return f"{benchmark}, post-trained, default mode"
+    if modality in MODALITY_LINES:
+        return f"{benchmark}, base, of the text model with the same decoder"
+    return f"{benchmark}, base"
+
+
+@checked
+def slider_label(modality: str = "text", purpose: str = PURPOSES[0]) -> str:
+    """The quality slider's short name: the benchmark and whether base or post-trained scores judge."""
+    _validate_choice(modality, purpose)
+    benchmark, post_trained = _quality(modality, purpose)
+    return f"Min {benchmark} ({'post-trained' if post_trained else 'base'})"
+
+
 def _score(arch_id: str, shown: str, benchmark: str, post_trained: bool) -> float | None:
     return post_trained_score(shown, benchmark) if post_trained else base_score(arch_id, benchmark)
 
 
+@lru_cache(maxsize=1)
+def _wizard_formats() -> dict[str, tuple[tuple[str, str], ...]]:
+    table = read_table(WIZARD_FORMATS_FILE)
+    out: dict[str, list] = {}
+    for row in table.itertuples(index=False):
+        out.setdefault(row.kind, []).append((memory.normalize_quantization(row.quantization), row.engine))
+    return {kind: tuple(rows) for kind, rows in out.items()}
+
+
+@checked
+def wizard_formats(gpu_id: str = "rtx-4090") -> tuple[str, ...]:
+    """The formats the wizard tries on this machine, highest precision first: those whose kernels run on its kind of
+    hardware (data/wizard_formats.csv), so a CPU or a Mac is never offered a GPU-only format."""
+    return tuple(quant for quant, _ in _wizard_formats().get(get_gpu(gpu_id)["kind"], ()))
+
+
+def _engine(kind: str, quant: str) -> str:
+    return dict(_wizard_formats()[kind])[quant]
+
+
+@dataclass(frozen=True)
+class WizardOption:
+    """One model in one format on the chosen hardware: what it takes and what it gives."""
+
+    model: str
+    quantization: str
+    engine: str
+    memory_gib: float
+    tokens_per_s_bound: float
+    score: float
+
+
 @dataclass
 class WizardResult:
-    """What the wizard decided and why: ordered reasoning steps, the fit table and the recommendation."""
+    """What the wizard decided and why.
 
+    headline: the whole answer in one sentence; outcome: one of OUTCOMES; choice: the option the headline names
+    (None unless outcome is 'fits'); comparison: CHOICES -> option; steps: short reasoning steps; scores: the
+    candidates' scores (quality_label says which); fit: every passing model x format tried."""
+
+    headline: str = ""
+    outcome: str = ""
+    choice: WizardOption | None = None
+    comparison: dict[str, WizardOption] = field(default_factory=dict)
     steps: list[str] = field(default_factory=list)
+    scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     fit: pd.DataFrame = field(default_factory=pd.DataFrame)
-    recommendation: str = ""
-    recommended: str | None = None
+    quality: str = ""
+    formats: tuple[str, ...] = ()
+    usable_gib: float = 0.0
+
+    @property
+    def recommended(self) -> str | None:
+        """'model (format)' of the headline's choice, None when nothing fits."""
+        return None if self.choice is None else f"{self.choice.model} ({self.choice.quantization})"
+
+    @property
+    def recommendation(self) -> str:
+        """The headline (the name earlier lessons and scripts used)."""
+        return self.headline
 
 
 @cache
@@ -375,6 +452,46 @@ def _candidates(purpose: str, benchmark: str, post_trained: bool = False) -> tup
         if _score(ckpt.model_id, model_id, benchmark, post_trained) is not None:
             out.append((model_id, ckpt.model_id))
     return tuple(sorted(out, key=lambda pair: models.count_parameters(pair[1])[0]))
+
+
+@cache
+def _text_decoder_twins() -> dict[tuple[str, tuple[int, int]], str]:
+    """(generation, (total, active) parameters) -> the general base text checkpoint of that generation with exactly
+    that decoder size and a Qwen3-report MMLU (its architecture id)."""
+    catalog = load_catalog()
+    rows = catalog[(catalog["line"] == "text") & (catalog["variant"].fillna("") == "base")]
+    twins: dict[tuple[str, tuple[int, int]], str] = {}
+    for model_id, generation in zip(rows["model_id"], rows["generation"], strict=True):
+        try:
+            arch = models.resolve(model_id, memory_modelled=True).model_id
+        except ValueError:
+            continue
+        if base_score(arch, "MMLU") is not None:
+            twins.setdefault((generation, models.count_parameters(arch)), arch)
+    return twins
+
+
+@cache
+def _modality_checkpoints(modality: str, purpose: str) -> tuple[tuple[str, str, str | None], ...]:
+    """(shown id, architecture id, text twin or None) for the image or audio checkpoints the memory model covers,
+    smallest first. The twin is the general text model whose decoder has exactly the same parameter count: its base
+    MMLU is the only published score the course can judge these checkpoints by. Fine-tuning starts from a base
+    checkpoint when one is modelled, else from the post-trained ones (the only releases)."""
+    catalog = load_catalog()
+    rows = catalog[catalog["line"].isin(MODALITY_LINES[modality])]
+    modelled = []
+    for model_id, variant, generation in zip(rows["model_id"], rows["variant"].fillna(""), rows["generation"],
+                                             strict=True):
+        try:
+            arch = models.resolve(model_id, memory_modelled=True).model_id
+        except ValueError:
+            continue
+        modelled.append((model_id, variant == "base", arch, (generation, models.count_parameters(arch))))
+    any_base = any(is_base for _, is_base, _, _ in modelled)
+    wanted = (lambda is_base: is_base or not any_base) if purpose == PURPOSES[1] else (lambda is_base: not is_base)
+    out = [(model_id, arch, _text_decoder_twins().get(shape))
+           for model_id, is_base, arch, shape in modelled if wanted(is_base)]
+    return tuple(sorted(out, key=lambda row: models.count_parameters(row[1])[0]))
 
 
 @cache
@@ -406,11 +523,15 @@ def _same_shape_as_general(coder_ids: tuple[str, ...]) -> tuple[list[str], list[
     return same, unknown
 
 
-def _validate_wizard(modality, purpose, gpu_id, num_gpus, context_tokens, batch, min_score, headroom):
+def _validate_choice(modality, purpose):
     if modality not in MODALITIES:
         raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
     if purpose not in PURPOSES:
         raise ValueError(f"purpose must be one of {PURPOSES}, got {purpose!r}")
+
+
+def _validate_wizard(modality, purpose, gpu_id, num_gpus, context_tokens, batch, min_score, headroom):
+    _validate_choice(modality, purpose)
     if gpu_id not in hardware_ids():
         raise ValueError(f"gpu_id {gpu_id!r} is unknown; valid ids: {', '.join(hardware_ids())}")
     for name, value, low in (("num_gpus", num_gpus, 1), ("context_tokens", context_tokens, 2), ("batch", batch, 1)):
@@ -429,6 +550,20 @@ def split_context(context_tokens: int) -> tuple[int, int]:
     return context_tokens - output, output
 
 
+def _short(model_id: str) -> str:
+    return model_id.removeprefix("Qwen/")
+
+
+def _scored(modality: str, purpose: str, benchmark: str, post_trained: bool):
+    """(shown, arch, score or None, judged by) for every candidate of a modality, smallest first."""
+    if modality in MODALITY_LINES:
+        return [(shown, arch, None if twin is None else base_score(twin, benchmark),
+                 "no text model with its decoder" if twin is None else f"{_short(twin)} base")
+                for shown, arch, twin in _modality_checkpoints(modality, purpose)]
+    return [(shown, arch, _score(arch, shown, benchmark, post_trained), "its own score")
+            for shown, arch in _candidates(purpose, benchmark, post_trained)]
+
+
 @checked
 def recommend(
     modality: str = "text",
@@ -440,158 +575,160 @@ def recommend(
     min_score: float = 70.0,
     headroom: float = DEFAULT_HEADROOM,
 ) -> WizardResult:
-    """Walk modality -> purpose -> hardware -> context/batch -> quality -> fit, recording every step's reasoning."""
+    """Walk modality -> purpose -> hardware -> context/batch -> quality -> fit; answer in one sentence (headline),
+    compare three options (best quality that fits, least memory, fastest) and keep every step of the reasoning."""
     _validate_wizard(modality, purpose, gpu_id, num_gpus, context_tokens, batch, min_score, headroom)
     num_gpus, context_tokens, batch = int(num_gpus), int(context_tokens), int(batch)
-    result = WizardResult()
-    steps = result.steps
     benchmark, post_trained = _quality(modality, purpose)
+    label = quality_label(modality, purpose)
+    gpu = get_gpu(gpu_id)
+    kind = gpu["kind"]
+    formats = wizard_formats(gpu_id)
+    capacity = memory_gib(gpu_id) * num_gpus
+    usable = capacity * (1 - headroom)
+    multi = f"{num_gpus} x " if num_gpus > 1 else ""
+    machine = f"{multi}{gpu['name']}"
+    result = WizardResult(quality=label, formats=formats, usable_gib=usable)
+    steps = result.steps
 
     # 1. modality
-    generations = tuple(_candidate_generations(purpose, benchmark, post_trained))
+    scored = _scored(modality, purpose, benchmark, post_trained)
     if modality == "text":
-        steps.append(f"Modality text: candidates are the {', '.join(generations)} general-purpose checkpoints "
-                     "(dense, MoE and hybrid-attention) with a published score.")
+        generations = _candidate_generations(purpose, benchmark, post_trained)
+        steps.append(f"Modality text: {len(scored)} general-purpose checkpoints ({', '.join(generations)}) with a "
+                     "published score.")
     elif modality == "code":
+        generations = _candidate_generations(purpose, benchmark, post_trained)
         coders = [i for i in _catalog_ids(("code",), generations) if "Instruct" in i]
         same, unknown = _same_shape_as_general(tuple(coders))
         steps.append(
-            "Modality code: quality is judged by base-model EvalPlus (0-shot). The general checkpoints are ranked here; "
-            + (f"the code-specialised {', '.join(i.removeprefix('Qwen/') for i in same)} have exactly the decoder of "
-               "the general model of the same size (their configs give the same parameter count), so the memory shown "
-               "holds for them too" if same else "no code-specialised checkpoint has a config row yet")
-            + (f"; {', '.join(i.removeprefix('Qwen/') for i in unknown)} cannot be compared here (no config of their "
-               "own, or no general model of their size), so for them the table is a stand-in, not verified."
-               if unknown else ".")
+            "Modality code: the general checkpoints are ranked by their code score; "
+            + (f"the code-specialised {', '.join(_short(i) for i in same)} have exactly the decoder of the general "
+               "model of the same size, so the memory shown holds for them too" if same else
+               "no code-specialised checkpoint has a config row yet")
+            + (f"; {', '.join(_short(i) for i in unknown)} cannot be compared here." if unknown else ".")
         )
     else:
-        lines = ("vision-language", "omni") if modality == "image" else ("audio", "omni")
-        ids = ", ".join(i.removeprefix("Qwen/") for i in _catalog_ids(lines, generations))
+        unjudged = sum(score is None for _, _, score, _ in scored)
         steps.append(
-            f"Modality {modality}: the checkpoints are {ids}. This calculator covers the language decoder only; the "
-            f"{'vision' if modality == 'image' else 'audio'} encoder and the extra input tokens add memory not modelled, "
-            "so each fit below is a lower bound for the same-size text decoder."
+            f"Modality {modality}: {len(scored)} {modality} checkpoints the course models (in the scores table). "
+            f"Memory counts the language decoder only (the {'vision' if modality == 'image' else 'audio'} encoder "
+            "and its input tokens add more)."
+            + (f" {unjudged} have no text model of their generation with the same decoder, so no published score "
+               "judges them and they cannot meet a quality need." if unjudged else "")
         )
 
     # 2. purpose
     if purpose == PURPOSES[1]:
-        steps.append(
-            "Purpose fine-tune: start from base checkpoints (training memory is another lesson; the table below is the "
-            "memory to serve the result). Qwen3 base checkpoints reuse the dimensions of the same-size post-trained one."
-        )
-    elif post_trained:
-        steps.append("Purpose deploy: post-trained checkpoints (instruct, hybrid thinking, thinking), each judged by "
-                     f"its own published {benchmark} score in the mode it runs in by default. Memory counts the "
-                     "language model; the vision encoder that Qwen3.5 and Qwen3.6 checkpoints also ship is not counted.")
+        steps.append(f"Purpose fine-tune: start from base checkpoints where they are released, judged by {label}; "
+                     "the memory shown is to serve the result (lesson 4 sizes the training).")
     else:
-        steps.append("Purpose deploy: instruct (Qwen2.5) and hybrid-thinking post-trained (Qwen3) checkpoints.")
+        steps.append(f"Purpose deploy: post-trained checkpoints, judged by {label}.")
 
-    # 3. hardware
-    gpu = get_gpu(gpu_id)
-    capacity = memory_gib(gpu_id) * num_gpus
-    usable = capacity * (1 - headroom)
-    multi = f"{num_gpus} x " if num_gpus > 1 else ""
-    bw = gpu["memory_bandwidth_gbs"]
+    # 3. hardware and formats
+    engines = ", ".join(f"{quant} ({_engine(kind, quant)})" for quant in formats)
+    shared = " This memory is shared with the operating system and other programs." if kind in ("apple", "cpu") else ""
     steps.append(
-        f"Hardware {multi}{gpu['name']}: {multi}{gpu['memory_gb']:g} GB as sold = {capacity:.1f} GiB; keeping "
-        f"{headroom:.0%} headroom leaves {usable:.1f} GiB for the model. Memory bandwidth "
-        f"{bw:g} GB/s{' per device' if num_gpus > 1 else ''} sets the decode speed bound."
+        f"Hardware {machine}: {capacity:.1f} GiB, {headroom:.0%} kept free leaves {usable:.1f} GiB; "
+        f"{gpu['memory_bandwidth_gbs']:g} GB/s{' per device' if num_gpus > 1 else ''} bounds decode speed.{shared} "
+        f"Formats with kernels here, tried from highest precision: {engines}."
     )
-    if gpu["kind"] in ("apple", "cpu"):
-        steps.append(
-            "This memory is shared with the operating system and other programs, and GPTQ/AWQ/FP8 GPU kernels do not run "
-            "here (llama.cpp / MLX use their own 4- and 8-bit formats of similar size): read the int8/int4 rows as sizes."
-        )
-    if gpu["kind"] != "datacenter" and num_gpus == 1:  # a learner's own machine: the local formats (lesson 8)
-        local = local_runtime.laptop_answer(gpu_id, int(context_tokens))
-        steps.append(
-            f"On this machine with llama.cpp / Ollama (GGUF, lesson 8): {local['model']} in {local['quantization']} "
-            f"needs {local['memory_gib']:.1f} of {local['usable_gib']:.1f} GiB at {int(context_tokens):,} tokens, decode "
-            f"bound {local['tokens_per_s_bound']:.0f} tokens/s." if local["model"] else
-            f"On this machine with llama.cpp / Ollama (GGUF, lesson 8): {local['why']}."
-        )
 
     # 4. context and batch
     input_tokens, output_tokens = split_context(context_tokens)
-    steps.append(
-        f"Context {context_tokens:,} tokens x batch {batch}: {input_tokens:,} prompt + {output_tokens:,} answer tokens "
-        f"per sequence. The KV cache grows linearly with tokens x batch; the prompt's working memory grows with prompt x batch."
-    )
+    steps.append(f"Context {context_tokens:,} tokens x batch {batch}: {input_tokens:,} prompt + {output_tokens:,} answer "
+                 "tokens per sequence; the KV cache grows with tokens x batch.")
 
     # 5. quality
-    candidates = _candidates(purpose, benchmark, post_trained)
-    scored = [(shown, arch, _score(arch, shown, benchmark, post_trained)) for shown, arch in candidates]
-    passing = [(s, a, q) for s, a, q in scored if q is not None and q >= min_score]
-    ladder = "; ".join(f"{(s if post_trained else a).removeprefix('Qwen/')} {q:.1f}" for s, a, q in scored
-                       if q is not None)
-    if post_trained:
-        where = (f"post-trained {benchmark} >= {min_score:g}, each checkpoint's published score in its default mode "
-                 "(Qwen3 report tables for Qwen2.5-Instruct and Qwen3; the model cards for Qwen3-2507, Qwen3-Next, "
-                 "Qwen3.5 and Qwen3.6, whose tables state no settings: thinking and non-thinking scores are not the same "
-                 "contest, so compare within a mode when it matters)")
-    else:
-        where = f"base-model {benchmark} >= {min_score:g} (published, Qwen3 report, same settings for both generations)"
-    steps.append(
-        f"Quality need: {where}. Scores by size: {ladder}. {len(passing)} of {len(scored)} candidates pass."
-        + (" The course has no image/audio benchmark scores, so the need is applied to the text decoder of the same size."
-           if modality in ("image", "audio") else "")
+    result.scores = pd.DataFrame(
+        [{"model": shown, "judged by": judge, "score": score, "passes": score is not None and score >= min_score}
+         for shown, _, score, judge in scored],
+        columns=["model", "judged by", "score", "passes"],
     )
+    passing = [(s, a, q) for s, a, q, _ in scored if q is not None and q >= min_score]
+    steps.append(f"Quality need: {label} >= {min_score:g}. {len(passing)} of {len(scored)} candidates pass "
+                 "(scores in the table).")
 
     # 6. fit
     rows = []
     for shown, arch_id, score in passing:
         arch = models.resolve(arch_id, memory_modelled=True)  # once per candidate, for every format tried
         limit = context_limit(shown)  # the documented context, not the config's larger position limit
-        for quant in WIZARD_QUANTIZATIONS:
+        for quant in formats:
             if limit is not None and context_tokens > limit:
-                rows.append({"model": shown, "quantization": quant, "fits": False, "memory_gib": np.nan,
-                             "tokens_per_s_bound": np.nan, "score": score, "why": f"context > {limit:,}"})
+                rows.append({"model": shown, "quantization": quant, "engine": _engine(kind, quant), "fits": False,
+                             "memory_gib": np.nan, "tokens_per_s_bound": np.nan, "score": score,
+                             "why": f"context > {limit:,}", "limit": limit})
                 continue
             est = memory.inference_memory(arch, quant, input_tokens, output_tokens, batch, num_gpus=num_gpus)
             speed = decode_tokens_per_s_bound(arch, quant, gpu_id, context_tokens, batch)
-            fits = est.total_gib <= usable
-            rows.append({"model": shown, "quantization": quant, "fits": fits, "memory_gib": est.total_gib,
-                         "tokens_per_s_bound": speed, "score": score,
-                         "why": f"peak in {est.peak_phase}"})
-    fit = pd.DataFrame(rows, columns=["model", "quantization", "fits", "memory_gib", "tokens_per_s_bound", "score", "why"])
-    result.fit = fit
-    fitting = fit[fit["fits"].astype(bool)]  # an empty object column would select columns, not rows
-    steps.append(
-        f"Fit: {fitting['model'].nunique()} of {len(passing)} passing models fit in {usable:.1f} GiB in at least one "
-        "format (tried from highest precision: bf16, fp8, int8, int4; AWQ is the size of int4). Check that the chosen "
-        "format is published for that checkpoint: the course's catalog does not list quantized releases."
-    )
+            rows.append({"model": shown, "quantization": quant, "engine": _engine(kind, quant),
+                         "fits": bool(est.total_gib <= usable), "memory_gib": est.total_gib,
+                         "tokens_per_s_bound": speed, "score": score, "why": f"peak in {est.peak_phase}",
+                         "limit": limit})
+    columns = ["model", "quantization", "engine", "fits", "memory_gib", "tokens_per_s_bound", "score", "why"]
+    table = pd.DataFrame(rows, columns=[*columns, "limit"])
+    result.fit = table[columns]
+    fitting = table[table["fits"].astype(bool)]  # an empty object column would select columns, not rows
+    steps.append(f"Fit: {fitting['model'].nunique()} of {len(passing)} passing models fit in {usable:.1f} GiB in at "
+                 "least one format. Check that the format is published for that checkpoint.")
 
-    # 7. recommendation: the smallest passing model that fits, at the highest precision that fits
-    if fitting.empty:
-        result.recommendation = (
-            "Nothing that meets the quality need fits: lower the quality need, shorten the context or batch, "
-            "or add memory (more or larger GPUs)."
+    # the answer: the smallest passing model that fits, at the highest precision that fits
+    need = f"{label} >= {min_score:g}"
+    if not passing:
+        judged = [(s, q) for s, _, q, _ in scored if q is not None]
+        best_model, best_score = max(judged, key=lambda pair: pair[1]) if judged else (None, None)
+        result.outcome = OUTCOMES[1]
+        result.headline = (
+            f"No {modality} checkpoint meets {need} (the best, {_short(best_model)}, scores {best_score:.1f}): lower "
+            f"the need to {int(best_score)} or less; more memory would not help." if judged else
+            f"No {modality} checkpoint has a published score to meet {need}: set the need to 0 or choose another "
+            "modality."
         )
+    elif fitting.empty:
+        measured = table[table["memory_gib"].notna()]
+        if measured.empty:
+            longest = int(table["limit"].max())
+            result.outcome = OUTCOMES[2]
+            result.headline = (f"No checkpoint meeting {need} is documented for {context_tokens:,} tokens of context: "
+                               f"shorten the context to {longest:,} tokens or less.")
+        else:
+            least = measured.loc[measured["memory_gib"].idxmin()]
+            result.outcome = OUTCOMES[3]
+            result.headline = (
+                f"Nothing meeting {need} fits in the {usable:.1f} GiB of {machine}: the least it takes is "
+                f"{_short(least['model'])} in {least['quantization']} at {least['memory_gib']:.1f} GiB, so use "
+                f"hardware with at least {least['memory_gib'] / (1 - headroom):.1f} GiB.")
     else:
-        best = fitting.iloc[0]
-        # idxmax: the first (smallest) of equal rows, whatever sort the pandas version uses (Qwen3.5 and Qwen3.6
-        # share a config, so their bounds tie)
-        largest = fitting.loc[fitting["score"].idxmax()]
-        result.recommended = f"{best['model']} ({best['quantization']})"
-        upgrade = (
-            f"Highest-scoring option that still fits: {largest['model']} ({largest['quantization']}, "
-            f"{benchmark} {largest['score']:.1f})."
-            if largest["model"] != best["model"]
-            else "No higher-scoring model fits."
+        def option(row) -> WizardOption:
+            return WizardOption(row["model"], row["quantization"], row["engine"], float(row["memory_gib"]),
+                                float(row["tokens_per_s_bound"]), float(row["score"]))
+
+        result.outcome = OUTCOMES[0]
+        result.choice = option(fitting.iloc[0])
+        # idxmax/idxmin: the first (smallest model, highest precision) of equal rows (Qwen3.5 and Qwen3.6 share a
+        # config, so their bounds tie)
+        result.comparison = {
+            CHOICES[0]: option(fitting.loc[fitting["score"].idxmax()]),
+            CHOICES[1]: option(fitting.loc[fitting["memory_gib"].idxmin()]),
+            # smallest by total parameters is not always fastest: a MoE reads only its routed experts per token
+            CHOICES[2]: option(fitting.loc[fitting["tokens_per_s_bound"].idxmax()]),
+        }
+        pick = result.choice
+        result.headline = (
+            f"Run {_short(pick.model)} in {pick.quantization} ({pick.engine}) on {machine}: {pick.memory_gib:.1f} of "
+            f"{usable:.1f} GiB, decode bound {pick.tokens_per_s_bound:,.0f} tokens/s at batch {batch}; it is the "
+            f"smallest model meeting {need} ({pick.score:.1f}), at the highest precision that fits."
         )
-        # smallest by total parameters is not always fastest: a MoE reads only its routed experts per token
-        fastest = fitting.loc[fitting["tokens_per_s_bound"].idxmax()]
-        faster = (
-            f" Fastest option that fits: {fastest['model']} ({fastest['quantization']}, decode bound "
-            f"{fastest['tokens_per_s_bound']:.0f} tokens/s), more parameters but fewer read per token."
-            if fastest["model"] != best["model"]
-            else ""
-        )
-        result.recommendation = (
-            f"Recommended: {best['model']} in {best['quantization']}: {best['memory_gib']:.1f} GiB of "
-            f"{usable:.1f} GiB, decode bound {best['tokens_per_s_bound']:.0f} tokens/s (batch {batch}). It is the "
-            f"smallest model meeting {benchmark} >= {min_score:g}, so the least memory to hold. {upgrade}{faster}"
-        )
-    steps.append(result.recommendation)
     return result
+
+
+@checked(result=instance(WizardResult, what="a WizardResult (from tiers.recommend)"))
+def comparison_table(result: WizardResult) -> pd.DataFrame:
+    """The comparison as a table: one row per choice (best quality that fits, least memory, fastest)."""
+    rows = [{"choice": choice, "model": option.model, "format": option.quantization, "engine": option.engine,
+             "memory (GiB)": option.memory_gib, "decode bound (tokens/s)": option.tokens_per_s_bound,
+             "score": option.score} for choice, option in result.comparison.items()]
+    return pd.DataFrame(rows, columns=["choice", "model", "format", "engine", "memory (GiB)",
+                                       "decode bound (tokens/s)", "score"])
+

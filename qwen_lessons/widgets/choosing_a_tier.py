@@ -1,7 +1,8 @@
 """Lesson 7 (07_choosing_a_tier): the tier wizard and the inference-memory calculator, also served by the Voila app.
 
-``steps_html``, ``fit_html`` and ``memory_breakdown_html`` are the pure steps; ``tier_wizard`` and
-``memory_calculator`` lay out the controls and wire them with ``qwen_lessons.ui.wire``.
+``headline_html``, ``comparison_html``, ``steps_html``, ``scores_html``, ``fit_html`` and ``memory_breakdown_html``
+are the pure steps; ``tier_wizard`` and ``memory_calculator`` lay out the controls and wire them with
+``qwen_lessons.ui.wire``.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import html
 from types import SimpleNamespace
 
+import pandas as pd
+
 from qwen_lessons import local_formats, memory, models, towers, ui
 from qwen_lessons.hardware import hardware_ids
-from qwen_lessons.tiers import MODALITIES, PURPOSES, WizardResult, recommend
+from qwen_lessons.tiers import MODALITIES, PURPOSES, WizardResult, comparison_table, recommend, slider_label
 from qwen_lessons.ui import guarded, table_html, wire
 from qwen_lessons.validation import checked, instance
 
@@ -19,32 +22,62 @@ WIZARD_RESULT = instance(WizardResult, what="a WizardResult (from tiers.recommen
 
 
 @checked(result=WIZARD_RESULT)
+def headline_html(result: WizardResult) -> str:
+    """The whole answer in one bold sentence."""
+    return f"<p><b>{html.escape(result.headline)}</b></p>"
+
+
+@checked(result=WIZARD_RESULT)
+def comparison_html(result: WizardResult) -> str:
+    """Three options side by side: best quality that fits, least memory, fastest (empty when nothing fits)."""
+    if not result.comparison:
+        return ""
+    table = comparison_table(result)
+    table["model"] = table["model"].str.removeprefix("Qwen/")
+    table["memory (GiB)"] = table["memory (GiB)"].round(1)
+    table["decode bound (tokens/s)"] = table["decode bound (tokens/s)"].round(0).astype(int)
+    table = table.rename(columns={"score": f"score ({result.quality})"})
+    return table_html(table)
+
+
+@checked(result=WIZARD_RESULT)
 def steps_html(result: WizardResult) -> str:
-    """Numbered reasoning steps as HTML; the recommendation itself is shown once, above them, not repeated here."""
-    items = "".join(f"<li>{html.escape(step)}</li>" for step in result.steps if step != result.recommendation)
+    """The reasoning: numbered short steps (the headline is shown once, above them, not repeated here)."""
+    items = "".join(f"<li>{html.escape(step)}</li>" for step in result.steps)
     return f"<ol class='qwen-tier-steps-list'>{items}</ol>"
 
 
 @checked(result=WIZARD_RESULT)
+def scores_html(result: WizardResult) -> str:
+    """The candidates' scores as a small table whose header names the benchmark and mode."""
+    table = result.scores.copy()
+    table["model"] = table["model"].str.removeprefix("Qwen/")
+    table["score"] = [f"{value:.1f}" if pd.notna(value) else "no published score" for value in table["score"]]
+    table["passes"] = table["passes"].map({True: "yes", False: "no"})
+    return table_html(table.rename(columns={"score": f"score ({result.quality})"}))
+
+
+@checked(result=WIZARD_RESULT)
 def fit_html(result: WizardResult) -> str:
-    """The fit table: options that fit first, rounded, the first rows shown and all on request."""
+    """Every passing model in every format tried: options that fit first, rounded, all rows on request."""
     if result.fit.empty:
-        return "<p>No candidate meets the quality need.</p>"
+        return "<p>No candidate meets the quality need, so nothing was sized.</p>"
     table = result.fit.sort_values("fits", ascending=False, kind="stable").copy()
-    table["memory_gib"] = table["memory_gib"].round(1)
-    table["tokens_per_s_bound"] = table["tokens_per_s_bound"].round(0)
+    table["model"] = table["model"].str.removeprefix("Qwen/")
+    table["memory_gib"] = [f"{value:.1f}" if pd.notna(value) else "not sized" for value in table["memory_gib"]]
+    table["tokens_per_s_bound"] = [f"{value:,.0f}" if pd.notna(value) else "not sized"
+                                   for value in table["tokens_per_s_bound"]]
     table["fits"] = table["fits"].map({True: "yes", False: "no"})
-    # the quality need is judged on the published base model of the same size, also for -Instruct rows
-    table = table.rename(columns={"score": "base score (same size)", "memory_gib": "memory (GiB)",
-                                  "tokens_per_s_bound": "decode bound (tokens/s)"})
+    table = table.rename(columns={"quantization": "format", "score": f"score ({result.quality})",
+                                  "memory_gib": "memory (GiB)", "tokens_per_s_bound": "decode bound (tokens/s)"})
     return table_html(table)
 
 
 @checked
 def tier_wizard():
-    """Modality, purpose, hardware, GPUs, context, batch and quality controls -> reasoning steps and a fit table."""
+    """Modality, purpose, hardware, GPUs, context, batch and quality controls -> a one-sentence answer, a
+    three-row comparison and the reasoning (steps, scores, every option) folded in an accordion."""
     import ipywidgets as widgets
-
 
     style = {"description_width": "120px"}
     modality = widgets.Dropdown(options=list(MODALITIES), value="text", description="Modality", style=style)
@@ -54,29 +87,38 @@ def tier_wizard():
     context = widgets.Dropdown(options=[2048, 4096, 8192, 16384, 32768, 65536, 131072], value=8192,
                                description="Context (tokens)", style=style)
     batch = widgets.IntText(value=1, description="Batch", style=style)
-    quality = widgets.IntSlider(value=70, min=0, max=90, step=1, description="Min base score", style=style)
+    # the label names the benchmark and mode that judge the need; it follows the purpose and modality
+    quality = widgets.IntSlider(value=70, min=0, max=90, step=1, description=slider_label("text", PURPOSES[0]),
+                                style={"description_width": "200px"}, layout=widgets.Layout(width="420px"))
     recommendation = ui.html_output("qwen-tier-recommendation")
+    comparison = ui.html_output("qwen-tier-comparison")
     steps = ui.html_output("qwen-tier-steps")
+    scores = ui.html_output("qwen-tier-scores")
     fit = ui.html_output("qwen-tier-fit")
+    reasoning = widgets.Accordion(children=[widgets.VBox([steps, scores, fit])], selected_index=None)
+    reasoning.set_title(0, "How the wizard decided: steps, scores and every option")
 
     def render() -> str:
+        quality.description = slider_label(modality.value, purpose.value)
         result = recommend(modality.value, purpose.value, hardware.value, num_gpus.value, context.value,
                            batch.value, quality.value)
+        comparison.value = comparison_html(result)
         steps.value = steps_html(result)
+        scores.value = scores_html(result)
         fit.value = fit_html(result)
-        return f"<b>{html.escape(result.recommendation)}</b>"
+        return headline_html(result)
 
     def update(_change=None):
-        steps.value, fit.value = "", ""
+        comparison.value, steps.value, scores.value, fit.value = "", "", "", ""
         recommendation.value = guarded(render)
 
     controls = (modality, purpose, hardware, num_gpus, context, batch, quality)
     wire(controls, update)
     box = widgets.VBox([ui.row([widgets.VBox(list(controls[:4])), widgets.VBox(list(controls[4:]))]),
-                        recommendation, steps, fit])
+                        recommendation, comparison, reasoning])
     return SimpleNamespace(modality=modality, purpose=purpose, hardware=hardware, num_gpus=num_gpus, context=context,
-                           batch=batch, quality=quality, recommendation=recommendation, steps=steps, fit=fit, box=box,
-                           update=update)
+                           batch=batch, quality=quality, recommendation=recommendation, comparison=comparison,
+                           reasoning=reasoning, steps=steps, scores=scores, fit=fit, box=box, update=update)
 
 
 @checked
