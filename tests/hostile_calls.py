@@ -167,6 +167,8 @@ def _examples():
         "table.knobs_html": prompts.knob_savings("hi", [(1080, 1920)]),
         "name": "catalog.csv", "value": 448, "upper": 1e6, "plan": prompts.plan_prompt("hi", [(1080, 1920)]),
         "result.steps_html": tiers.recommend(), "result.fit_html": tiers.recommend(),
+        "result.headline_html": tiers.recommend(), "result.comparison_html": tiers.recommend(),
+        "result.scores_html": tiers.recommend(), "result.comparison_table": tiers.recommend(),
         "result.verdict_html": finetune.plan(S, "lora", "a100-80gb"), "result.hours_html": finetune.plan(S, "lora", "a100-80gb"),
         "memory": finetune.training_memory(S, "lora"), "rows": catalog.load_catalog().head(3),
         "expected": 1.0, "passed": True, "hint": "try again", "known": [M], "arch_id": M,

@@ -72,7 +72,7 @@ def check_wizard_16gb(answer_model_id) -> bool:
     result = tiers.recommend("text", tiers.PURPOSES[0], "rtx-4060-ti-16gb", 1, 8192, 1, 80)
     expected = result.recommended.split(" (")[0] if result.recommended else None
     if answer_model_id is None:
-        return report(False, "call recommend(...) and read .recommended (or the first fitting row of .fit).")
+        return report(False, "call recommend(...) and read .choice.model (the model its first line names).")
     given = "Qwen/" + str(answer_model_id).split(" (")[0].removeprefix("Qwen/")
     try:
         score = tiers.post_trained_score(given, tiers.DEPLOY_TEXT_BENCHMARK)
@@ -81,6 +81,6 @@ def check_wizard_16gb(answer_model_id) -> bool:
     if given != expected and score is not None and score < 80:
         return report(False, "that model fits, but check its published MMLU-Redux against the need of 80.")
     if given != expected and score is not None:
-        return report(False, "that one passes the need, but is it the smallest that does? The wizard picks the least memory.")
+        return report(False, "that one passes the need, but is it the smallest that does? The wizard picks the smallest model that meets the need.")
     return report(expected is not None and given == expected,
                   "use modality 'text', purpose PURPOSES[0], gpu 'rtx-4060-ti-16gb', 1 GPU, 8192 tokens, batch 1, 80.")

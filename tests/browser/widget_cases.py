@@ -192,22 +192,24 @@ def memory_breakdown() -> str:
                                        ui.batch.value)
 
 
-def wizard_fit() -> str:
+def wizard_result():
     from qwen_lessons import tiers
 
     ui = choosing_a_tier_widgets.tier_wizard()
-    result = tiers.recommend(ui.modality.value, ui.purpose.value, WIZARD_HARDWARE, ui.num_gpus.value,
-                             ui.context.value, ui.batch.value, ui.quality.value)
-    return choosing_a_tier_widgets.fit_html(result)
+    return tiers.recommend(ui.modality.value, ui.purpose.value, WIZARD_HARDWARE, ui.num_gpus.value,
+                           ui.context.value, ui.batch.value, ui.quality.value)
+
+
+def wizard_headline() -> str:
+    return choosing_a_tier_widgets.headline_html(wizard_result())
+
+
+def wizard_comparison() -> str:
+    return choosing_a_tier_widgets.comparison_html(wizard_result())
 
 
 def wizard_steps() -> str:
-    from qwen_lessons import tiers
-
-    ui = choosing_a_tier_widgets.tier_wizard()
-    result = tiers.recommend(ui.modality.value, ui.purpose.value, WIZARD_HARDWARE, ui.num_gpus.value,
-                             ui.context.value, ui.batch.value, ui.quality.value)
-    return choosing_a_tier_widgets.steps_html(result)
+    return choosing_a_tier_widgets.steps_html(wizard_result())
 
 
 MEMORY_CALCULATOR = WidgetCase(
@@ -216,7 +218,9 @@ MEMORY_CALCULATOR = WidgetCase(
 )
 TIER_WIZARD = WidgetCase(
     actions=(("select", "Hardware", WIZARD_HARDWARE),),
-    expect=((".qwen-tier-fit", wizard_fit), (".qwen-tier-steps", wizard_steps)),
+    # the headline and the comparison show; the steps are folded in the accordion, yet kept up to date
+    expect=((".qwen-tier-recommendation", wizard_headline), (".qwen-tier-comparison", wizard_comparison),
+            (".qwen-tier-steps", wizard_steps)),
 )
 
 
