@@ -28,7 +28,7 @@ GROUPS = (["qwen_lessons.lessons", "qwen_lessons.tinylm", "qwen_lessons.widgets.
           ["qwen_lessons.catalog", "qwen_lessons.checks", "qwen_lessons.data", "qwen_lessons.finetune",
            "qwen_lessons.hardware", "qwen_lessons.local_formats", "qwen_lessons.local_runtime", "qwen_lessons.memory",
            "qwen_lessons.widgets.local_inference", "qwen_lessons.models", "qwen_lessons.pictures",
-           "qwen_lessons.plotting", "qwen_lessons.prompts", "qwen_lessons.schemas", "qwen_lessons.tiers", "qwen_lessons.tokens",
+           "qwen_lessons.plotting", "qwen_lessons.prompts", "qwen_lessons.schemas", "qwen_lessons.speed", "qwen_lessons.tiers", "qwen_lessons.tokens",
            "qwen_lessons.towers", "qwen_lessons.vocabulary",
            "qwen_lessons.units", "qwen_lessons.vision", "qwen_lessons.widgets.choosing_a_tier",
            "qwen_lessons.widgets.family_map", "qwen_lessons.widgets.fine_tuning",
