@@ -89,7 +89,7 @@ def tier_wizard():
     batch = widgets.IntText(value=1, description="Batch", style=style)
     # the label names the benchmark and mode that judge the need; it follows the purpose and modality
     quality = widgets.IntSlider(value=70, min=0, max=90, step=1, description=slider_label("text", PURPOSES[0]),
-                                style={"description_width": "200px"}, layout=widgets.Layout(width="420px"))
+                                style={"description_width": "240px"}, layout=widgets.Layout(width="470px"))
     recommendation = ui.html_output("qwen-tier-recommendation")
     comparison = ui.html_output("qwen-tier-comparison")
     steps = ui.html_output("qwen-tier-steps")
