@@ -542,10 +542,11 @@ def recommend(
     result.fit = table[columns]
     fitting = table[table["fits"].astype(bool)]  # an empty object column would select columns, not rows
     steps.append(f"Fit: {fitting['model'].nunique()} of {len(passing)} passing models fit in {usable:.1f} GiB in at "
-                 "least one format. Check that the format is published for that checkpoint.")
+                 "least one format. Check that the format is published for that checkpoint." if passing else
+                 "Fit: no candidate passes the quality need, so none is sized.")
 
     # the answer: the smallest passing model that fits, at the highest precision that fits
-    need = f"{label} >= {min_score:g}"
+    need = f"{benchmark} ({label.split(', ', 1)[1]}) >= {min_score:g}"
     if not passing:
         judged = [(s, q) for s, _, q, _ in scored if q is not None]
         best_model, best_score = max(judged, key=lambda pair: pair[1]) if judged else (None, None)
@@ -587,9 +588,12 @@ def recommend(
         }
         pick = result.choice
         result.headline = (
-            f"Run {_short(pick.model)} in {pick.quantization} ({pick.engine}) on {machine}: {pick.memory_gib:.1f} of "
-            f"{usable:.1f} GiB, decode bound {pick.tokens_per_s_bound:,.0f} tokens/s at batch {batch}; it is the "
-            f"smallest model meeting {need} ({pick.score:.1f}), at the highest precision that fits."
+            f"{'Run' if purpose == PURPOSES[0] else 'Fine-tune from'} {_short(pick.model)}"
+            f"{'' if purpose == PURPOSES[0] else ' and serve it'} in {pick.quantization} ({pick.engine}) on {machine}: "
+            f"{pick.memory_gib:.1f} of "
+            f"{usable:.1f} GiB, decode bound {pick.tokens_per_s_bound:,.0f} tokens/s at batch {batch}; the smallest "
+            f"model whose {benchmark} ({label.split(', ', 1)[1]}) reaches {min_score:g} (it scores {pick.score:.1f}), "
+            "at the highest precision that fits."
         )
     return result
 

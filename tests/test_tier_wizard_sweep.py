@@ -131,3 +131,17 @@ def test_the_advice_when_nothing_passes_works():
     assert result.outcome == "no model passes"
     lowered = int(result.headline.split("lower the need to ")[1].split(" ")[0])
     assert tiers.recommend("text", tiers.PURPOSES[1], "a100-80gb", 1, 8192, 1, lowered).outcome == "fits"
+
+
+@pytest.mark.parametrize(("case", "outcome"), [
+    (("text", tiers.PURPOSES[0], "rtx-4090", 2048, 60), "fits"),
+    (("text", tiers.PURPOSES[1], "rtx-4060-ti-8gb", 2048, 88), "no model passes"),
+    (("code", tiers.PURPOSES[0], "cpu-ddr5-32gb", 131072, 60), "context too long"),
+    (("text", tiers.PURPOSES[0], "rtx-4060-ti-8gb", 131072, 75), "too little memory"),
+])
+def test_the_sweep_reaches_every_outcome(case, outcome):
+    # the grid above holds these cases, so each kind of answer is checked there, not only the easy one
+    assert case in CASES
+    modality, purpose, gpu_id, context, need = case
+    assert tiers.recommend(modality, purpose, gpu_id, 1, context, 1, need).outcome == outcome
+    assert not problems(case)
