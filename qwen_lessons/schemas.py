@@ -57,7 +57,7 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(INT, "context_length", "extended_context"), *_typed(TEXT, "extension_method", "license", "release"),
         *_typed(INT, "vision_patch_size", "vision_merge_size", "image_tokens_fixed"), ("fill_in_middle", BOOL),
         *_typed(TEXT, "source", "notes"),
-    ], key=("model_id",), filled=("model_id", "generation", "series", "line")),
+    ], key=("model_id",), filled=("model_id", "generation", "series", "line")),  # release may be empty: undated
     _schema("architectures.csv", [
         *_typed(TEXT, "model_id", "architecture"),
         *_typed(INT, "num_hidden_layers", "hidden_size", "intermediate_size", "quantized_intermediate_size",
