@@ -87,6 +87,8 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         ("speed_s_per_it", FLOAT), *_typed(TEXT, "gpu", "conditions", "source"),
     ], key=("table", "model_size", "method", "bits", "seq_len", "micro_batch", "nodes", "gpus_per_node", "zero_stage",
             "gpu", "superseded", "conditions"), filled=("table", "method"), ranges={"zero_stage": (0, 3)}),
+    _schema("lora_default_targets.csv", _typed(TEXT, "architecture", "target_modules", "basis", "source", "notes"),
+            key=("architecture",), filled=("architecture", "target_modules", "basis")),
     _schema("hardware.csv", [
         *_typed(TEXT, "gpu_id", "name", "kind"), ("memory_gb", FLOAT), ("memory_type", TEXT),
         *_typed(FLOAT, "memory_bandwidth_gbs", "bf16_tflops"), *_typed(TEXT, "note", "source", "source_kind"),
