@@ -87,6 +87,8 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         ("speed_s_per_it", FLOAT), *_typed(TEXT, "gpu", "conditions", "source"),
     ], key=("table", "model_size", "method", "bits", "seq_len", "micro_batch", "nodes", "gpus_per_node", "zero_stage",
             "gpu", "superseded", "conditions"), filled=("table", "method"), ranges={"zero_stage": (0, 3)}),
+    _schema("trl_training_templates.csv", _typed(TEXT, "template", "family", "first_release", "pull_request", "merged",
+                                                 "source"), key=("template",), filled=("template", "family", "first_release")),
     _schema("lora_default_targets.csv", _typed(TEXT, "architecture", "target_modules", "basis", "source", "notes"),
             key=("architecture",), filled=("architecture", "target_modules", "basis")),
     _schema("hardware.csv", [

@@ -89,7 +89,7 @@ def test_catalog_coverage_does_not_slip_back():
     # issue 14: licences from Qwen's technical reports (Omni, Embedding, Guard, ASR, TTS) and native contexts from cards.
     # Issue 31 emptied six licences no source stated (Qwen2.5-Math 72B x3, Qwen3-ASR -hf x3) and listed ten
     # checkpoints whose licence or context no source read gives (Qwen3.5 -Base, Qwen2-VL base, Qwen3.8-Flash-Next):
-    # 29 of 205 rows, 18 -> 28 empty native contexts. These bounds hold that line.
+    # 28 of 205 rows, 18 -> 28 empty native contexts. These bounds hold that line.
     table = read_table("catalog.csv")
     unverified_licences = table["license"].isna().mean()
     assert unverified_licences < 0.145, f"{unverified_licences:.1%} of rows have no verified licence"
@@ -166,3 +166,36 @@ def test_lesson_1_reads_the_licence_figure_and_the_qwen2_7b_count_as_the_data_gi
     assert "one Qwen3.8-Max License" in text and "where the Qwen License leads" not in text
     assert "the catalog stores the count of\nits config, 7.62B" in text
     assert round(catalog.load_catalog().set_index("model_id").at["Qwen/Qwen2-7B", "params_b"], 2) == 7.62
+
+
+def test_lesson_2s_trl_sentence_follows_trls_history():
+    # issue 31: TRL has shipped Qwen training templates with generation markers since 1.1.0 and swaps them in
+    templates = read_table("trl_training_templates.csv").set_index("template")
+    first = templates.loc[["qwen2_5_training", "qwen3_training"]]
+    assert set(first["first_release"]) == {"v1.1.0"} and set(first["pull_request"]) == {"#5470", "#5522"}
+    text = notebook_text("02_base_vs_instruct")
+    assert "since TRL 1.1.0 (April 2026,\npull requests #5470 and #5522)" in text
+    assert "which the Qwen templates do not ship" not in text
+    later = set(templates.loc[templates["first_release"] != "v1.1.0", "family"])
+    assert {"Qwen3-2507", "Qwen3.5", "Qwen3.6"} <= later
+
+
+def test_lesson_6_gives_the_reason_the_processor_cuts_qwen3_omni_at_30_seconds():
+    generations = read_table("audio_generations.csv").set_index("generation")
+    omni = generations.loc["qwen3-omni"]
+    assert omni["max_samples"] == 30 * omni["sampling_rate"] == 480_000  # Whisper's default chunk_length x 16 kHz
+    assert "n_samples 4800000 and no chunk_length" in omni["source"]
+    text = notebook_text("06_audio_token_budgets")
+    assert "asks for 300 seconds too (`n_samples` 4,800,000) but\nsets no `chunk_length`" in text
+    assert 4_800_000 == 300 * omni["sampling_rate"]
+    assert "its checkpoint does not set a\nwindow" not in text
+
+
+def test_lesson_7_attributes_qwen_1s_one_token_prompt_to_the_model_cards():
+    measured = read_table("memory_measurements.csv")
+    qwen1 = measured[measured["table"].str.startswith("Qwen-1 README")]
+    assert len(qwen1) > 0 and (qwen1["input_length"] == 1).all() and (qwen1["output_length"] == 2048).all()
+    assert qwen1["memory_definition"].str.contains("with single token as context", regex=False).all()
+    text = notebook_text("07_choosing_a_tier")
+    assert "Qwen-1's README table does not say how long its prompt was" in text
+    assert "Qwen-1's table generates 2,048 tokens from a one-token prompt" not in text
