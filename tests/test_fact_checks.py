@@ -199,3 +199,12 @@ def test_lesson_7_attributes_qwen_1s_one_token_prompt_to_the_model_cards():
     text = notebook_text("07_choosing_a_tier")
     assert "Qwen-1's README table does not say how long its prompt was" in text
     assert "Qwen-1's table generates 2,048 tokens from a one-token prompt" not in text
+
+
+def test_qwen3_coder_next_rests_on_its_card_not_on_listings():
+    table = read_table("catalog.csv").set_index("model_id")
+    for model_id in ("Qwen/Qwen3-Coder-Next", "Qwen/Qwen3-Coder-Next-Base"):
+        text = table.at[model_id, "source"] + table.at[model_id, "notes"]
+        assert "OpenRouter" not in text and "ertiao2" not in text and "LM Studio" not in text, model_id
+    assert "'Number of Parameters: 80B in total and 3B activated'" in table.at["Qwen/Qwen3-Coder-Next", "source"]
+    assert tuple(table.loc["Qwen/Qwen3-Coder-Next", ["params_b", "active_params_b", "release"]]) == (80, 3, "2026-02")
