@@ -7,6 +7,7 @@ here. Architectures and parameter counts live in ``qwen_lessons.models``; ``load
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -18,7 +19,7 @@ from qwen_lessons.models import count_parameters, load_architectures
 from qwen_lessons.validation import checked, keys
 
 __all__ = ["load_catalog", "load_architectures", "count_parameters", "catalog_problems", "filter_catalog",
-           "longest_context", "is_moe", "context_limit"]
+           "longest_context", "is_moe", "context_limit", "notes_contradictions"]
 
 CATALOG_FILE = "catalog.csv"
 
@@ -40,16 +41,34 @@ LICENSES = (
     "Qwen Research License",
     "Tongyi Qianwen License",
     "Tongyi Qianwen Research License",
+    "Qwen3.8-Max License",
 )
 
 
-PARAMS_BASES = ("card", "name", "assumed")
+PARAMS_BASES = ("card", "name", "assumed", "config")
 
 
 EXTENSION_METHODS = ("none", "YaRN")
 
 
 UNVERIFIED = "unverified"  # filter value that selects rows whose cell is empty
+
+
+# What a `notes` phrase claims about its own row's cells: (phrase, column, the claim). A note that says a value is
+# unknown while the cell holds one (or the reverse) leaves a learner unsure which to believe, so the catalog refuses it.
+NOTE_CLAIMS = (
+    (r"licen[cs]e (?:was |is )?(?:not (?:verified|read|confirmed|stated)|unverified|left empty)", "license", "empty"),
+    (r"(?<!extended )context(?: and licen[cs]e)? (?:was |is )?(?:not verified|left empty)", "context_length", "empty"),
+    (r"context'? not stored as a number", "context_length", "empty"),
+    (r"extended context (?:was |is )?left empty", "extended_context", "empty"),
+    (r"(?:extension )?method (?:for [^;]* )?(?:not stated|not verified|left empty)|method described on the model card, not"
+     r" verified", "extension_method", "empty"),
+    (r"variant (?:was |is )?left empty|training state (?:was |is )?left empty", "variant", "empty"),
+    (r"size (?:was |is )?left empty", "params_b", "empty"),
+    (r"release month (?:was |is )?(?:not verified|left empty)", "release", "empty"),
+    (r"params nominal \(from the name\)|params = nominal from name|params are the nominal sizes", "params_basis", "name"),
+    (r"params assumed", "params_basis", "assumed"),
+)
 
 
 
@@ -109,9 +128,30 @@ def catalog_problems(table: pd.DataFrame) -> list[str]:
     for model_id in table.loc[shorter, "model_id"]:
         problems.append(f"{model_id}: extended_context is shorter than context_length")
     months = table["release"].astype("string")
-    bad_month = months.isna() | ~months.str.fullmatch(r"20\d\d-(0[1-9]|1[0-2])").fillna(False)
+    # an unknown month is an empty cell: a checkpoint that exists is listed even when no source dates it
+    bad_month = months.notna() & ~months.str.fullmatch(r"20\d\d-(0[1-9]|1[0-2])").fillna(False)
     for model_id in table.loc[bad_month, "model_id"]:
-        problems.append(f"{model_id}: release must be YYYY-MM")
+        problems.append(f"{model_id}: release must be YYYY-MM or empty")
+    problems += notes_contradictions(table)
+    return problems
+
+
+@checked
+def notes_contradictions(table: pd.DataFrame | None = None) -> list[str]:
+    """Messages for `notes` that contradict their own row: a phrase of NOTE_CLAIMS whose claim the cell breaks.
+
+    None reads data/catalog.csv as stored (unvalidated, so the answer lists what the loader would refuse)."""
+    table = read_table(CATALOG_FILE) if table is None else table
+    problems: list[str] = []
+    notes = table["notes"].astype("string").fillna("")
+    for pattern, column, claim in NOTE_CLAIMS:
+        says = notes.str.contains(pattern, case=False, regex=True)
+        cell = table[column]
+        breaks = cell.notna() if claim == "empty" else cell.astype("string") != claim
+        for index in table.index[(says & breaks.fillna(True)).astype(bool)]:
+            phrase = re.search(pattern, notes[index], flags=re.IGNORECASE).group(0)
+            problems.append(f"{table.at[index, 'model_id']}: notes say {phrase!r} but {column} is "
+                            f"{'filled' if claim == 'empty' else repr(cell[index])}")
     return problems
 
 

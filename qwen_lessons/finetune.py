@@ -55,7 +55,10 @@ METHOD_LABELS = {
     "qlora-8bit": "QLoRA 8-bit",
 }
 ADAPTER_METHODS = ("lora", "qlora-4bit", "qlora-8bit")
-DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+# target_modules=None means PEFT's default for the checkpoint's decoder family (data/lora_default_targets.csv):
+# LoraConfig(target_modules=None) looks the config's model_type up in PEFT's mapping (qwen2, qwen3 -> q_proj v_proj)
+DEFAULT_TARGETS = None
+DEFAULT_TARGETS_FILE = "lora_default_targets.csv"
 ALL_LINEAR = "all-linear"
 PARTS = ("weights", "adapters", "gradients", "optimizer", "activations", "overhead")
 
@@ -88,10 +91,29 @@ def linear_layers(model_id) -> dict[str, tuple[int, int, int]]:
     return {m.module: (m.in_features, m.out_features, m.copies) for m in ckpt.decoder_matrices}
 
 
+@checked
+def default_targets(model_id) -> tuple[str, ...]:
+    """The modules LoRA adapts when target_modules is not given: PEFT's default for the checkpoint's decoder family,
+    or, where PEFT has none and would ask for target_modules, the course's stated choice (its `basis` column)."""
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    table = read_table(DEFAULT_TARGETS_FILE).set_index("architecture")
+    if ckpt["architecture"] in table.index:
+        return tuple(table.at[ckpt["architecture"], "target_modules"].split())
+    # a family added to architectures.csv only: the course's rule for families PEFT has no entry for (the `course`
+    # rows state it), so a new row reaches every calculator with no code change
+    names = {name.split(".")[-1] for name in linear_layers(ckpt)}
+    if {"q_proj", "v_proj"} <= names:
+        return ("q_proj", "v_proj")
+    raise ValueError(f"{ckpt.model_id} ({ckpt['architecture']}) has no default LoRA targets in "
+                     f"data/{DEFAULT_TARGETS_FILE} and no q_proj/v_proj; pass target_modules, e.g. '{ALL_LINEAR}'")
+
+
 def _matched_layers(ckpt: Checkpoint, target_modules) -> dict[str, tuple[int, int, int]]:
     """The linear modules a LoRA target list selects, matched like PEFT: by the last name component."""
     layers = linear_layers(ckpt)
     model_id = ckpt.model_id
+    if target_modules is None:
+        target_modules = default_targets(ckpt)
     if isinstance(target_modules, str):
         target_modules = (target_modules,)
     if not isinstance(target_modules, list | tuple) or not all(isinstance(t, str) for t in target_modules):
@@ -112,7 +134,9 @@ def _matched_layers(ckpt: Checkpoint, target_modules) -> dict[str, tuple[int, in
 
 @checked
 def lora_trainable_params(model_id, rank: int, target_modules=DEFAULT_TARGETS) -> int:
-    """Exact LoRA parameter count: sum over the targeted matrices of rank x (in + out) x copies x layers holding it."""
+    """Exact LoRA parameter count: sum over the targeted matrices of rank x (in + out) x copies x layers holding it.
+
+    target_modules=None adapts what PEFT adapts by default for the checkpoint's family (`default_targets`)."""
     if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
         raise ValueError(f"rank must be a positive integer, got {rank!r}")
     ckpt = models.resolve(model_id, memory_modelled=True)
@@ -381,7 +405,7 @@ def load_published() -> pd.DataFrame:
 def _estimate_for_row(row) -> TrainingMemory:
     """Our estimate for one published Qwen row, with the run's own settings."""
     key = row["method_key"]
-    targets = tuple(str(row["lora_targets"]).split()) if pd.notna(row["lora_targets"]) else DEFAULT_TARGETS
+    targets = tuple(str(row["lora_targets"]).split()) if pd.notna(row["lora_targets"]) else None
     if targets == ("all-linear",):
         targets = ALL_LINEAR
     gpus = int(row["nodes"]) * int(row["gpus_per_node"])
@@ -460,7 +484,7 @@ def implied_utilisation(gpu_id: str = "a100-80gb") -> pd.DataFrame:
             continue
         key = "lora" if row["method_key"] == "lora+emb" else row["method_key"]
         tokens = 8 * int(row["seq_len"])  # batch 1 x gradient accumulation 8 per iteration
-        targets = tuple(row["lora_targets"].split()) if pd.notna(row["lora_targets"]) else DEFAULT_TARGETS
+        targets = tuple(row["lora_targets"].split()) if pd.notna(row["lora_targets"]) else None
         flops = training_flops(row["model_id"], key, tokens, seq_len=int(row["seq_len"]),
                                rank=int(row["lora_rank"]) if pd.notna(row["lora_rank"]) else 16,
                                target_modules=targets)

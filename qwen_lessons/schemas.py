@@ -57,7 +57,7 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(INT, "context_length", "extended_context"), *_typed(TEXT, "extension_method", "license", "release"),
         *_typed(INT, "vision_patch_size", "vision_merge_size", "image_tokens_fixed"), ("fill_in_middle", BOOL),
         *_typed(TEXT, "source", "notes"),
-    ], key=("model_id",), filled=("model_id", "generation", "series", "line")),
+    ], key=("model_id",), filled=("model_id", "generation", "series", "line")),  # release may be empty: undated
     _schema("architectures.csv", [
         *_typed(TEXT, "model_id", "architecture"),
         *_typed(INT, "num_hidden_layers", "hidden_size", "intermediate_size", "quantized_intermediate_size",
@@ -87,6 +87,10 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         ("speed_s_per_it", FLOAT), *_typed(TEXT, "gpu", "conditions", "source"),
     ], key=("table", "model_size", "method", "bits", "seq_len", "micro_batch", "nodes", "gpus_per_node", "zero_stage",
             "gpu", "superseded", "conditions"), filled=("table", "method"), ranges={"zero_stage": (0, 3)}),
+    _schema("trl_training_templates.csv", _typed(TEXT, "template", "family", "first_release", "pull_request", "merged",
+                                                 "source"), key=("template",), filled=("template", "family", "first_release")),
+    _schema("lora_default_targets.csv", _typed(TEXT, "architecture", "target_modules", "basis", "source", "notes"),
+            key=("architecture",), filled=("architecture", "target_modules", "basis")),
     _schema("hardware.csv", [
         *_typed(TEXT, "gpu_id", "name", "kind"), ("memory_gb", FLOAT), ("memory_type", TEXT),
         *_typed(FLOAT, "memory_bandwidth_gbs", "bf16_tflops"), *_typed(TEXT, "note", "source", "source_kind"),

@@ -159,6 +159,7 @@ def _examples():
         "n_examples": 10, "models": Factory(lambda: {"a": tiny()}), "base": tiny, "tuned": tiny,
         "model_ids": [M], "questions": ["What is Qwen?"], "table": None,
         "table.catalog_problems": catalog.load_catalog(), "table.longest_context": catalog.load_catalog(),
+        "table.notes_contradictions": catalog.load_catalog(),
         "table.is_moe": catalog.load_catalog(), "table.architecture_problems": models.load_architectures(),
         "tower": "vision", "model_id.tower_parts": "Qwen/Qwen2.5-VL-7B-Instruct",
         "table.tower_problems": Factory(towers.load_towers),

@@ -59,12 +59,19 @@ def _with(table, row_index, **changes):
         ({"context_length": -8192}, "context_length must be a positive integer"),
         ({"extended_context": 1024}, "shorter than context_length"),
         ({"release": "Sept 2024"}, "release must be YYYY-MM"),
+        ({"notes": "license not verified"}, "notes say 'license not verified' but license is filled"),
+        ({"notes": "params assumed (same architecture)"}, "notes say 'params assumed' but params_basis is 'card'"),
     ],
 )
 def test_validation_rejects_each_kind_of_bad_row(table, changes, message):
     row = int(table.index[table["model_id"] == "Qwen/Qwen2.5-7B-Instruct"][0])
     problems = catalog.catalog_problems(_with(table, row, **changes))
     assert any(message in problem for problem in problems), problems
+
+
+def test_an_unknown_release_month_is_an_empty_cell_not_an_error(table):
+    row = int(table.index[table["model_id"] == "Qwen/Qwen2.5-7B-Instruct"][0])
+    assert catalog.catalog_problems(_with(table, row, release=pd.NA)) == []
 
 
 def test_validation_rejects_a_fractional_context_read_as_float(table):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from qwen_lessons import catalog, finetune, models
+from qwen_lessons.data import read_table
 from qwen_lessons.units import GIB
 from qwen_lessons.widgets import fine_tuning as widget
 
@@ -23,7 +24,7 @@ def test_lora_qwen25_7b_rank8_all_linear_matches_hand_count_and_llama_factory_lo
     gate = up = down = 8 * (3584 + 18944)  # 180,224 each
     expected = 28 * (q + k + v + o + gate + up + down)
     assert expected == 20_185_088
-    assert finetune.lora_trainable_params("Qwen/Qwen2.5-7B", 8) == expected
+    assert finetune.lora_trainable_params("Qwen/Qwen2.5-7B", 8, "all-linear") == expected
     # LLaMA-Factory's log for Qwen2.5-Math-7B (same shapes) prints "trainable params: 20,185,088 ||
     # all params: 7,635,... || trainable%: 0.2643" (github.com/hiyouga/LlamaFactory/issues/5539).
     share = expected / (catalog.count_parameters("Qwen/Qwen2.5-7B")[0] + expected)
@@ -41,7 +42,7 @@ def test_lora_qwen3_moe_counts_every_expert():
     # Qwen3-30B-A3B: hidden 2048; q 32 x 128 = 4096, k/v 4 x 128 = 512; 128 experts of width 768; 48 layers.
     attention = 8 * (2048 + 4096) + 2 * 8 * (2048 + 512) + 8 * (4096 + 2048)  # 139,264
     experts = 128 * 3 * 8 * (2048 + 768)  # 8,650,752: gate, up and down of each expert
-    assert finetune.lora_trainable_params("Qwen/Qwen3-30B-A3B", 8) == 48 * (attention + experts) == 421_920_768
+    assert finetune.lora_trainable_params("Qwen/Qwen3-30B-A3B", 8, "all-linear") == 48 * (attention + experts) == 421_920_768
 
 
 def test_lora_qwen1_fused_attention_matches_published_share():
@@ -55,14 +56,54 @@ def test_lora_qwen1_fused_attention_matches_published_share():
     assert finetune.lora_trainable_params("Qwen/Qwen-7B", 64, ("c_attn", "c_proj", "w1", "w2")) == 32 * per_layer
 
 
-def test_all_linear_equals_the_seven_default_modules_for_dense_models():
+def test_all_linear_equals_the_seven_projections_for_dense_models():
+    seven = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
     for model in ("Qwen/Qwen2.5-0.5B", "Qwen/Qwen3-4B"):
-        assert finetune.lora_trainable_params(model, 4, "all-linear") == finetune.lora_trainable_params(model, 4)
+        assert finetune.lora_trainable_params(model, 4, "all-linear") == finetune.lora_trainable_params(model, 4, seven)
+
+
+def test_default_targets_are_peft_s_per_family_mapping():
+    # issue 31: the default was Qwen2-style names for every family, so lora_trainable_params("Qwen/Qwen-7B", 8) raised.
+    # PEFT (LoraConfig(target_modules=None)) looks model_type up: qwen2 and qwen3 -> q_proj, v_proj; no entry -> it
+    # asks for target_modules, and data/lora_default_targets.csv states the course's choice (basis "course").
+    table = read_table("lora_default_targets.csv").set_index("architecture")
+    assert set(models.load_architectures()["architecture"]) <= set(table.index)  # every family has a default
+    peft = table[table["basis"] == "peft"]
+    assert dict(peft["target_modules"]) == {"qwen2": "q_proj v_proj", "qwen3": "q_proj v_proj"}
+    assert peft["source"].str.contains("huggingface/peft@5d602fd:src/peft/utils/constants.py", regex=False).all()
+    assert table.at["qwen", "target_modules"] == "c_attn" and table.at["qwen", "basis"] == "course"
+    # Qwen-1 by default: c_attn only, 32 layers x 8 x (4096 + 12288), the ms-swift setting counted above
+    assert finetune.lora_trainable_params("Qwen/Qwen-7B", 8) == 4_194_304
+    # Qwen2.5-7B by default: q (3584 -> 3584) and v (3584 -> 512) in 28 layers
+    assert finetune.lora_trainable_params("Qwen/Qwen2.5-7B", 8) == 28 * 8 * ((3584 + 3584) + (3584 + 512)) == 2_523_136
+    assert finetune.default_targets("Qwen/Qwen3.5-27B") == ("q_proj", "v_proj")
+
+
+@pytest.mark.parametrize("model_id", models.model_ids())
+def test_every_configured_checkpoint_takes_lora_defaults(model_id):
+    count = finetune.lora_trainable_params(model_id, 8)
+    targets = finetune.default_targets(model_id)
+    assert count == finetune.lora_trainable_params(model_id, 8, targets)
+    assert 0 < count <= finetune.lora_trainable_params(model_id, 8, "all-linear")
+    assert finetune.training_memory(model_id, "lora", seq_len=1024).adapters > 0
+
+
+def test_lesson_4_says_lora_s_default_is_peft_s():
+    import json
+    from pathlib import Path
+
+    notebook = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / "04_fine_tuning.ipynb").read_text())
+    text = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    assert "for Qwen2 and Qwen3 that is `q_proj` and `v_proj`" in text
+    assert finetune.default_targets("Qwen/Qwen2.5-7B") == finetune.default_targets("Qwen/Qwen3-8B") == ("q_proj", "v_proj")
+    assert "the default target names match" not in text
 
 
 def test_lora_bad_inputs_name_the_argument():
     with pytest.raises(ValueError, match="rank 256 is larger than the layer.*k_proj is 896 x 128"):
-        finetune.lora_trainable_params("Qwen/Qwen2.5-0.5B", 256)
+        finetune.lora_trainable_params("Qwen/Qwen2.5-0.5B", 256, "all-linear")
+    with pytest.raises(ValueError, match="rank 256 is larger than the layer.*v_proj is 896 x 128"):
+        finetune.lora_trainable_params("Qwen/Qwen2.5-0.5B", 256)  # PEFT's default: q_proj and v_proj
     with pytest.raises(ValueError, match="rank must be a whole number from 1 to"):
         finetune.lora_trainable_params("Qwen/Qwen2.5-0.5B", 0)
     with pytest.raises(ValueError, match="rank must be a whole number from 1 to"):
@@ -109,7 +150,7 @@ def test_full_and_pure_bf16_states_are_18_and_8_bytes_per_parameter():
 
 def test_lora_memory_is_bf16_base_plus_16_bytes_per_adapter_parameter():
     model = "Qwen/Qwen2.5-7B"
-    lora = finetune.training_memory(model, "lora", rank=8)
+    lora = finetune.training_memory(model, "lora", rank=8, target_modules="all-linear")
     adapters = 20_185_088
     assert lora.trainable_params == adapters
     assert lora.weights == 2 * 7_615_616_512

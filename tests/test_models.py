@@ -78,14 +78,24 @@ def test_every_published_count_is_within_one_percent_or_matches_its_printed_digi
     outside = table[~table["within_1pct"]]
     # Outside 1%: cards that print two significant figures of a count they truncate (Qwen3-1.7B: 1.721B printed
     # "1.7B"; Qwen3-30B-A3B and its 2507 update, active 3.353B printed "3.3B"; Qwen2-57B-A14B, active 14.25B printed
-    # "14B") -- and Qwen2-7B, whose blog model table prints 7.07B while the same post's benchmark table prints 7.6B
+    # "14B")
     truncated = {"Qwen/Qwen3-1.7B", "Qwen/Qwen3-30B-A3B", "Qwen/Qwen3-30B-A3B-Instruct-2507", "Qwen/Qwen2-57B-A14B",
                  "Qwen/Qwen2-57B-A14B-Instruct"}
-    misprinted = {"Qwen/Qwen2-7B", "Qwen/Qwen2-7B-Instruct"}
-    assert set(outside["model_id"]) == truncated | misprinted
+    assert set(outside["model_id"]) == truncated
     assert outside.set_index("model_id").loc[sorted(truncated), "matches_print"].all()
-    qwen2_7b = table.set_index("model_id").loc["Qwen/Qwen2-7B"]
-    assert qwen2_7b["published_b"] == 7.07 and round(qwen2_7b["computed_b"], 1) == 7.6  # the other table's 7.6B
+
+
+def test_qwen2_7b_rows_hold_the_config_count_not_the_blogs_misprint():
+    # issue 31: the Qwen2 blog's model table prints 7.07B while its benchmark table prints 7.6B; the config gives
+    # 7,615,616,512 (untied embeddings), and that is what the catalog stores, with params_basis "config"
+    table = catalog.load_catalog().set_index("model_id")
+    for model_id in ("Qwen/Qwen2-7B", "Qwen/Qwen2-7B-Instruct"):
+        total, active = catalog.count_parameters(model_id)
+        assert total == active == 7_615_616_512
+        row = table.loc[model_id]
+        assert row["params_basis"] == "config"
+        assert row["params_b"] * 1e9 == pytest.approx(total) and row["active_params_b"] * 1e9 == pytest.approx(active)
+        assert "7.07B" in row["notes"] and "7.6B" in row["notes"]  # the disagreement stays visible
 
 
 def test_qwen25_32b_card_disagrees_with_the_config():
@@ -95,9 +105,8 @@ def test_qwen25_32b_card_disagrees_with_the_config():
         assert not row["matches_print"]
         assert row["computed_b"] == pytest.approx(32.76, abs=0.01)  # the reference's independent arithmetic
     disagreeing = set(table.index[~table["matches_print"]])
-    # the Coder-32B blog row repeats the 32.5B of its general sibling (same config); Qwen2-7B: see above
-    assert disagreeing == {"Qwen/Qwen2.5-32B", "Qwen/Qwen2.5-32B-Instruct", "Qwen/Qwen2.5-Coder-32B-Instruct",
-                           "Qwen/Qwen2-7B", "Qwen/Qwen2-7B-Instruct"}
+    # the Coder-32B blog row repeats the 32.5B of its general sibling (same config)
+    assert disagreeing == {"Qwen/Qwen2.5-32B", "Qwen/Qwen2.5-32B-Instruct", "Qwen/Qwen2.5-Coder-32B-Instruct"}
 
 
 def test_matches_print_rule():

@@ -557,6 +557,8 @@ def plot_licenses(table: pd.DataFrame | None = None, ax=None):
 
 @checked
 def decimal_year(release: pd.Series):
-    """'2024-09' -> 2024.71 (mid-month), as floats for a fast numeric time axis."""
-    months = release.astype(str)
-    return (months.str.slice(0, 4).astype(int) + (months.str.slice(5, 7).astype(int) - 0.5) / 12).to_numpy()
+    """'2024-09' -> 2024.71 (mid-month), as floats for a fast numeric time axis; an unknown month is NaN."""
+    months = release.astype("string")
+    years = pd.to_numeric(months.str.slice(0, 4), errors="coerce")
+    month = pd.to_numeric(months.str.slice(5, 7), errors="coerce")
+    return (years + (month - 0.5) / 12).astype(float).to_numpy()

@@ -57,10 +57,10 @@ def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
     ax = figure.add_axes((0.1, 0.17, 0.68, 0.78))
     log_scale(ax, "y")
     ax.set_ylim(0.3, 1.5 * float(table["params_b"].max()))
-    ax.set_xlim(np.floor(years.min()), np.ceil(years.max()))
+    ax.set_xlim(np.floor(np.nanmin(years)), np.ceil(np.nanmax(years)))
     ax.yaxis.set_minor_locator(NullLocator())
     ax.set_yticks([1, 10, 100, 1000], ["1", "10", "100", "1000"])
-    whole_years = range(int(np.floor(years.min())), int(np.ceil(years.max())) + 1)
+    whole_years = range(int(np.floor(np.nanmin(years))), int(np.ceil(np.nanmax(years))) + 1)
     ax.set_xticks(list(whole_years), [str(y) for y in whole_years])
     ax.set_xlabel("release (year)")
     ax.set_ylabel("parameters (billions, log)")
@@ -76,7 +76,7 @@ def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
 
         from PIL import Image
 
-        sized = rows[rows["params_b"].notna()]
+        sized = rows[rows["params_b"].notna() & rows["release"].notna()]  # an undated checkpoint has no x
         x, y = decimal_year(sized["release"]), sized["params_b"].to_numpy(dtype=float)
         lines = sized["line"].to_numpy()
         figure.canvas.restore_region(background)
