@@ -165,3 +165,16 @@ def test_a_moe_token_reads_its_routed_experts_and_the_whole_output_head():
     output = layers[layers["layer"] == len(ckpt.layers)]["bytes"].sum()
     assert bound == pytest.approx(273e9 / (decoder * share + output + kv), rel=1e-9)
     assert 0.5 < (decoder * share + output) / (routed + rest) < 1.5
+
+
+def test_type_mix_counts_every_small_f32_tensor_of_the_file():
+    from qwen_lessons.lessons import local_inference as lesson
+
+    # Qwen3-8B: 36 layers, each with two RMSNorms and a q_norm and a k_norm, plus the final norm = 145 F32 tensors;
+    # 36 x 7 matrices + token_embd + output (untied) = 254 quantized ones
+    mix = lesson.type_mix("Qwen/Qwen3-8B", "q4_k_m").set_index("ggml_type")["tensors"]
+    assert mix["F32"] == 36 * 4 + 1
+    assert mix.drop("F32").sum() == 36 * 7 + 2
+    # Qwen2.5-0.5B: q, k and v biases and two norms per layer, and the final norm
+    small = lesson.type_mix(SMALL, "q8_0").set_index("ggml_type")["tensors"]
+    assert small["F32"] == 24 * (3 + 2) + 1
