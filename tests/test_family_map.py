@@ -193,3 +193,18 @@ def test_series_by_line_counts_every_checkpoint_once_and_names_series_without_ba
     assert by_line["checkpoints"].sum() == len(table) and len(by_line) <= 25  # one row per line: fits the lesson
     assert "Qwen2.5-Omni" in by_line.loc["omni", "series without a base checkpoint"]
     assert by_line.loc["math", "series without a base checkpoint"] == "none"
+
+
+@pytest.mark.parametrize("low_high", [(512, 512), (256, 512), (0, 512), (64, 128)])
+def test_the_explorer_shows_only_sizes_inside_the_range_chosen(low_high):
+    low, high = low_high
+    assert low in widget.SIZE_STOPS and high in widget.SIZE_STOPS
+    rows = widget.explorer_selection(size_range=(low, high))
+    sizes = rows["params_b"].dropna().astype(float)
+    assert ((sizes >= low) & (sizes <= high)).all(), rows.loc[sizes.index[(sizes < low) | (sizes > high)], "model_id"]
+
+
+def test_the_size_slider_reaches_the_largest_checkpoint():
+    largest = float(widget.load_catalog()["params_b"].max())
+    assert widget.SIZE_STOPS[-2] < largest <= widget.SIZE_STOPS[-1]
+    assert len(widget.explorer_selection()) == len(widget.load_catalog())  # the full range hides nothing

@@ -28,7 +28,17 @@ from qwen_lessons.validation import checked
 ANY = "any"
 
 
-SIZE_STOPS = (0, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+def _size_stops() -> tuple[float, ...]:
+    """0, 0.5 and powers of two of billions, up to the first that holds the catalog's largest checkpoint, so every
+    range the slider offers means what it says (the top stop is a real bound, not "and above")."""
+    largest = float(load_catalog()["params_b"].max())
+    stops = [0, 0.5, 1]
+    while stops[-1] < largest:
+        stops.append(stops[-1] * 2)
+    return tuple(stops)
+
+
+SIZE_STOPS = _size_stops()
 
 
 CONTEXT_STOPS = {"any": 0, "≥ 8K": 8192, "≥ 32K": 32768, "≥ 128K": 131072, "≥ 256K": 262144, "≥ 1M": 1_000_000}
@@ -99,7 +109,7 @@ def selection_png(rows: pd.DataFrame, table: pd.DataFrame | None = None) -> byte
 
 
 @checked
-def explorer_selection(line=ANY, generation=ANY, variant=ANY, license=ANY, size_range=(0, 512), min_context="any",
+def explorer_selection(line=ANY, generation=ANY, variant=ANY, license=ANY, size_range=(0, SIZE_STOPS[-1]), min_context="any",
                        table: pd.DataFrame | None = None) -> pd.DataFrame:
     """The explorer's pure step: turn widget values into a filtered catalog."""
     if min_context not in CONTEXT_STOPS:
@@ -110,7 +120,7 @@ def explorer_selection(line=ANY, generation=ANY, variant=ANY, license=ANY, size_
     sizes = {}
     if low > 0:
         sizes["min_params_b"] = low
-    if high < SIZE_STOPS[-1]:
+    if high < SIZE_STOPS[-1]:  # the top stop holds every checkpoint; leaving it out keeps rows of unknown size
         sizes["max_params_b"] = high
     return filter_catalog(
         table,
