@@ -185,7 +185,7 @@ def _small_text(figure, renderer, texts) -> list[str]:
     for role, artist in texts:
         shown = artist.get_fontsize() * points_per_font_point
         if shown < MIN_DISPLAY_PT - 1e-9:
-            kind = re.sub(r" \(.*\)", "", role)
+            kind = re.sub(r"^axes \d+( \(.*?\))? ", "", role)  # one line per kind of text, over all panels
             small.setdefault((kind, round(shown, 1)), []).append(str(artist.get_text()))
     width = DISPLAY_COLUMN_PX if scale < 1 else figure.get_tightbbox(renderer).width * figure.dpi
     return [f"{kind} text {names[0]!r}" + (f" and {len(names) - 1} more" if len(names) > 1 else "")
