@@ -3,6 +3,7 @@ against the published sizes; llama.cpp's runtime memory, offload and the laptop 
 
 from __future__ import annotations
 
+import html
 import re
 
 import pandas as pd
@@ -196,6 +197,10 @@ def test_the_wizard_prints_the_step_that_gets_the_published_file(gpu_id):
     assert list(lines)[0] == "get the file"
     assert lines["get the file"] == f"huggingface-cli download {row['repo']} {row['file']} --local-dir ."
     assert f"-m {row['file']} " in lines["llama-server"] and f"FROM ./{row['file']}" in lines["ollama"]
+    if gpu_id == MACHINES[0]:
+        from qwen_lessons.widgets import local_inference as widget
+
+        assert html.escape(lines["get the file"]) in widget.laptop_html(gpu_id, 8192)  # the wizard shows the step
 
 
 def test_the_mlx_answer_uses_a_pre_quantized_repository_not_a_conversion():
