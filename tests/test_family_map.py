@@ -208,3 +208,13 @@ def test_the_size_slider_reaches_the_largest_checkpoint():
     largest = float(widget.load_catalog()["params_b"].max())
     assert widget.SIZE_STOPS[-2] < largest <= widget.SIZE_STOPS[-1]
     assert len(widget.explorer_selection()) == len(widget.load_catalog())  # the full range hides nothing
+
+
+def test_the_explorer_figure_reads_cleanly_at_its_own_size():
+    from qwen_lessons.plotting import figure_problems
+
+    canvas = widget.selection_canvas()
+    canvas.render(widget.load_catalog())
+    assert figure_problems(canvas.figure) == []  # among others: no text under 8 pt as shown
+    legend = canvas.axes.get_legend().get_window_extent(canvas.figure.canvas.get_renderer())
+    assert legend.x1 <= canvas.figure.bbox.x1 and legend.y0 >= 0  # the PNG is the canvas: the legend stays on it

@@ -64,7 +64,7 @@ def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
     years = decimal_year(table["release"])
     figure = Figure(figsize=(6.4, 3.0), dpi=100)  # shown at its own pixel size: sharp, never upscaled
     FigureCanvasAgg(figure)
-    ax = figure.add_axes((0.1, 0.17, 0.68, 0.78))
+    ax = figure.add_axes((0.1, 0.17, 0.66, 0.78))  # room on the right for the legend at 8 pt
     log_scale(ax, "y")
     ax.set_ylim(0.3, 1.5 * float(table["params_b"].max()))
     ax.set_xlim(np.floor(years.min()), np.ceil(years.max()))
@@ -76,7 +76,8 @@ def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
     ax.set_ylabel("parameters (billions, log)")
     points = {line: ax.scatter([], [], s=22, color=LINE_COLOURS[line], marker=LINE_MARKERS[line], label=line)
               for line in LINES}
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.02), fontsize=6.5, labelspacing=0.25, borderaxespad=0.2)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.02), fontsize=8, labelspacing=0.2, borderaxespad=0.2,
+              handletextpad=0.3)  # 8 pt: the PNG is shown at its own size
     # Draw axes, ticks and legend once; each update restores that picture and draws only the points (blitting).
     figure.canvas.draw()
     background = figure.canvas.copy_from_bbox(figure.bbox)
