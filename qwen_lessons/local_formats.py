@@ -200,18 +200,21 @@ def _gguf_tensors(ckpt: Checkpoint, quant: str, imatrix: bool, output_copy: bool
                                    ctx), width)
         i_wv += category == "attn_v"
         weights = width * out * copies
-        rows.append((layer, name, category, width, out, copies, ggml_type, _tensor_bytes(ggml_type, weights)))
-    # every other parameter (norms, biases, routers, convolution kernels, A_log, dt_bias) stays in F32
+        rows.append((layer, name, category, width, out, copies, 1, ggml_type, _tensor_bytes(ggml_type, weights)))
+    # every other parameter (norms, biases, routers, convolution kernels, A_log, dt_bias) stays in F32, one row
+    # for all of them; "tensors" says how many tensors of the file that row stands for (one bias per matrix)
     small = sum(v.count for v in ckpt.vectors) + sum(m.biases for m in ckpt.matrices)
-    rows.append((-1, "1-D and small tensors", "other", 1, small, 1, "F32", _tensor_bytes("F32", small)))
-    return pd.DataFrame(rows, columns=["layer", "tensor", "category", "row_width", "rows", "copies", "ggml_type",
-                                       "bytes"])
+    small_tensors = sum(v.tensors for v in ckpt.vectors) + sum(m.layers for m in ckpt.matrices if m.bias)
+    rows.append((-1, "1-D and small tensors", "other", 1, small, 1, small_tensors, "F32", _tensor_bytes("F32", small)))
+    return pd.DataFrame(rows, columns=["layer", "tensor", "category", "row_width", "rows", "copies", "tensors",
+                                       "ggml_type", "bytes"])
 
 
 @checked(imatrix=flag, output_copy=flag)
 def gguf_tensor_types(model_id, quantization: str = "q4_k_m", imatrix: bool = False,
                       output_copy: bool = False) -> pd.DataFrame:
-    """Every weight tensor of the GGUF file with its ggml type and bytes (layer -1 = outside the layers).
+    """Every weight tensor of the GGUF file with its ggml type and bytes (layer -1 = outside the layers); the
+    1-D and small F32 tensors share one row, whose "tensors" column counts them (1 on every other row).
 
     imatrix=True is a file quantized with an importance matrix: for Q4_0 and IQ4_XS it changes the type of the
     first eighth of the ffn_down tensors (llama_tensor_get_type_impl). output_copy=True is a file that stores

@@ -24,6 +24,10 @@ from qwen_lessons.units import GIB
 from qwen_lessons.validation import checked, flag, integer, key, number, optional
 
 MEASUREMENTS_FILE = "llama_cpp_measurements.csv"
+DOWNLOADS_FILE = "local_downloads.csv"
+# Course choice: checkpoints within 2% of each other's parameter count are the same size (Qwen2.5-14B and Qwen3-14B
+# differ by 0.01%), and the wizard then prefers the newer release.
+SAME_SIZE_TOLERANCE = 0.02
 N_UBATCH = 512  # llama.cpp's default physical batch (-ub): the compute buffer is reserved for this many tokens
 HOST_ID = "cpu-ddr5-32gb"  # the RAM beside a consumer GPU when layers stay on the CPU
 # Course choices, not vendor facts: what the operating system, the display and other programs keep
@@ -228,52 +232,95 @@ def laptop_options(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str 
                                        "tokens_per_s_bound"])
 
 
-@checked(engine=key, min_tokens_per_s=number(0, 10_000, "tokens per second"))
+@checked
+def download(model_id, quantization: str) -> dict | None:
+    """Where the published file of one checkpoint in one local format is (data/local_downloads.csv): its engine,
+    repository and file (None for MLX, whose repository is the model), and the source; None when none is listed."""
+    quant = memory.normalize_quantization(quantization)
+    model_id = model_id if isinstance(model_id, str) else model_id.model_id
+    model_id = model_id if "/" in model_id else f"Qwen/{model_id}"
+    table = read_table(DOWNLOADS_FILE)
+    rows = table[(table["model_id"].str.lower() == model_id.lower()) & (table["quantization"] == quant)]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    return {"engine": row["engine"], "repo": row["repo"], "file": None if pd.isna(row["file"]) else row["file"],
+            "source": row["source"]}
+
+
+@lru_cache(maxsize=1)
+def _releases() -> dict[str, str]:
+    """Catalog id -> release month (YYYY-MM, '' when the catalog does not say)."""
+    catalog = load_catalog()
+    return {model_id: ("" if pd.isna(release) else str(release))
+            for model_id, release in zip(catalog["model_id"], catalog["release"], strict=True)}
+
+
+@checked(engine=key, min_tokens_per_s=number(0, 10_000, "tokens per second"), published_only=flag)
 def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str = "f16", engine: str = "llama.cpp",
-                  min_tokens_per_s: float = 10.0) -> dict:
+                  min_tokens_per_s: float = 10.0, published_only: bool = True) -> dict:
     """Which Qwen, which quant, what context on one machine: the largest chat checkpoint that fits in a format of
-    4 bits or more (the most faithful that fits) and decodes at least min_tokens_per_s (bound)."""
+    4 bits or more (the most faithful that fits) and decodes at least min_tokens_per_s (bound). Checkpoints of the
+    same size (within SAME_SIZE_TOLERANCE) go to the newer release. published_only=True keeps the formats a
+    learner can download (data/local_downloads.csv), so the answer always comes with the step that gets the file."""
     options = laptop_options(gpu_id, context_tokens, kv_cache_dtype, engine)
     advised = options["quantization"].map(lambda q: local_formats.local_format(q)["bits"] >= ADVISED_MIN_BITS)
     good = options[options["fits"] & advised & (options["tokens_per_s_bound"] >= min_tokens_per_s)]
+    if published_only:
+        good = good[[download(model, quant) is not None for model, quant in zip(good["model"], good["quantization"],
+                                                                                   strict=True)]]
     if good.empty:
         return {"gpu_id": gpu_id, "model": None, "quantization": None, "context_tokens": int(context_tokens),
                 "memory_gib": None, "usable_gib": usable_gib(gpu_id), "tokens_per_s_bound": None,
                 "why": "nothing fits at this context and speed: shorten the context, quantize the KV cache "
                        "(q8_0) or accept a slower model"}
-    # the largest model first; among its formats the most faithful (the ladder's order) that fits
-    largest = good[good["params_b"] == good["params_b"].max()]
-    best = largest.iloc[0]
+    # the largest size first (same size: the newest release); among its formats the most faithful (the ladder's
+    # order, which laptop_options keeps) that fits
+    largest = good[good["params_b"] >= good["params_b"].max() / (1 + SAME_SIZE_TOLERANCE)]
+    newest = max(largest["model"], key=lambda model: _releases().get(model, ""))
+    best = largest[largest["model"] == newest].iloc[0]
+    published = " with a published file" if published_only else ""
     return {"gpu_id": gpu_id, "model": best["model"], "quantization": best["quantization"],
             "context_tokens": int(context_tokens), "memory_gib": float(best["memory_gib"]),
             "usable_gib": usable_gib(gpu_id), "tokens_per_s_bound": float(best["tokens_per_s_bound"]),
-            "why": f"the largest Qwen chat model that fits {usable_gib(gpu_id):.1f} GiB with "
-                   f"{context_tokens:,} tokens of context and decodes >= {min_tokens_per_s:g} tokens/s (bound)"}
+            "why": f"the largest Qwen chat model{published} that fits {usable_gib(gpu_id):.1f} GiB with "
+                   f"{context_tokens:,} tokens of context and decodes >= {min_tokens_per_s:g} tokens/s (bound); "
+                   f"of equal sizes, the newest"}
 
 
 @checked
 def commands(model_id, quantization: str = "q4_k_m", context_tokens: int = 8192, kv_cache_dtype: str = "f16",
              n_gpu_layers: int | None = None) -> dict[str, str]:
-    """The command lines to run it (printed, not run): llama-server, llama-cli, Ollama and mlx-lm."""
+    """The command lines to get the file and run it (printed, not run): the download of the published file
+    (data/local_downloads.csv), then llama-server, llama-cli and Ollama, or mlx-lm on a pre-quantized repository."""
     ckpt = models.resolve(model_id, memory_modelled=True)
     quant = memory.normalize_quantization(quantization)
     n_gpu_layers = N_GPU_LAYERS("n_gpu_layers", n_gpu_layers)
     ngl = 99 if n_gpu_layers is None else int(n_gpu_layers)
     name = ckpt.model_id.split("/")[-1]
+    published = download(model_id, quant)
     if local_formats.local_format(quant)["engine"] == "mlx":
+        if published is not None:  # a pre-quantized repository: nothing to convert on the learner's machine
+            return {"get the model": f"huggingface-cli download {published['repo']}",
+                    "mlx-lm": f"mlx_lm.generate --model {published['repo']} --max-kv-size {context_tokens} "
+                              f"--prompt \"Hello\""}
         bits = local_formats.local_format(quant)["bits"]
         return {"mlx-lm": f"mlx_lm.convert --hf-path {ckpt.model_id} -q --q-bits {bits} --q-group-size 64 "
                           f"&& mlx_lm.generate --model mlx_model --max-kv-size {context_tokens} --prompt \"Hello\""}
-    file = f"{name}-{quant.upper()}.gguf"
+    file = published["file"] if published is not None else f"{name}-{quant.upper()}.gguf"
     cache = f" --cache-type-k {kv_cache_dtype} --cache-type-v {kv_cache_dtype}" if kv_cache_dtype != "f16" else ""
     flash = " -fa on" if kv_cache_dtype != "f16" else ""  # a quantized V cache needs flash attention
-    return {
+    lines = {}
+    if published is not None:
+        lines["get the file"] = f"huggingface-cli download {published['repo']} {file} --local-dir ."
+    lines.update({
         "llama-server": f"llama-server -m {file} -c {context_tokens} -ngl {ngl}{flash}{cache}",
         "llama-cli": f"llama-cli -m {file} -c {context_tokens} -ngl {ngl}{flash}{cache} -cnv",
         # Ollama runs a local GGUF through a Modelfile; num_ctx is its name for the context (-c)
         "ollama": f"printf 'FROM ./{file}\\nPARAMETER num_ctx {context_tokens}\\n' > Modelfile && "
                   f"ollama create {name.lower()}-{quant} -f Modelfile && ollama run {name.lower()}-{quant}",
-    }
+    })
+    return lines
 
 
 @checked

@@ -138,6 +138,7 @@ class Vector:
     what: str
     part: str
     count: int
+    tensors: int = 1  # how many separate tensors hold them (a file stores each norm of each layer on its own)
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def _full_attention(c: Mapping, layers: int) -> tuple[list[Matrix], list[Vector]
         Matrix("v_proj", "attention", h, n_kv * d, layers, bias=n_kv * d if bias else 0),
         Matrix("o_proj", "attention", n_q * d, h, layers),
     ]
-    vectors = [Vector("q_norm and k_norm", "attention", 2 * d * layers)] if c["qk_norm"] else []
+    vectors = [Vector("q_norm and k_norm", "attention", 2 * d * layers, 2 * layers)] if c["qk_norm"] else []
     return matrices, vectors
 
 
@@ -188,7 +189,8 @@ def _linear_attention(c: Mapping, layers: int) -> tuple[list[Matrix], list[Vecto
     per_layer = ((2 * key_dim + value_dim) * c["linear_conv_kernel_dim"]  # depthwise conv, no bias
                  + 2 * n_v  # dt_bias and A_log
                  + c["linear_value_head_dim"])  # gated RMSNorm
-    return matrices, [Vector("conv1d, dt_bias, A_log, norm", "linear_attention", per_layer * layers)]
+    return matrices, [Vector("conv1d, dt_bias, A_log, norm", "linear_attention", per_layer * layers,
+                             4 * layers)]
 
 
 def _dense_mlp(c: Mapping, layers: int, width: int | None = None) -> tuple[list[Matrix], list[Vector]]:
@@ -207,13 +209,13 @@ def _moe(c: Mapping, layers: int) -> tuple[list[Matrix], list[Vector]]:
     h, experts, k, f = c["hidden_size"], c["num_experts"], c["num_experts_per_tok"], c["moe_intermediate_size"]
     matrices = [Matrix(name, "experts", fan_in, fan_out, layers, copies=experts, active=k)
                 for name, fan_in, fan_out in (("gate_proj", h, f), ("up_proj", h, f), ("down_proj", f, h))]
-    vectors = [Vector("router", "router", h * experts * layers)]
+    vectors = [Vector("router", "router", h * experts * layers, layers)]
     shared = c["shared_expert_intermediate_size"]
     if shared:
         matrices += [Matrix(f"shared_expert.{name}", "shared_expert", fan_in, fan_out, layers)
                      for name, fan_in, fan_out in (("gate_proj", h, shared), ("up_proj", h, shared),
                                                    ("down_proj", shared, h))]
-        vectors.append(Vector("shared_expert_gate", "shared_expert", h * layers))
+        vectors.append(Vector("shared_expert_gate", "shared_expert", h * layers, layers))
     return matrices, vectors
 
 
@@ -319,7 +321,7 @@ def _build(config: Mapping, mlp_width: int | None = None) -> tuple[tuple, tuple[
     if not config["tie_word_embeddings"]:
         matrices.append(Matrix("lm_head", "lm_head", h, vocab, decoder=False))
     vectors.append(Vector("RMSNorm weights (two per layer and the final one)", "norms",
-                          2 * h * len(kinds) + h))
+                          2 * h * len(kinds) + h, 2 * len(kinds) + 1))
     return kinds, tuple(matrices), tuple(vectors)
 
 

@@ -1,6 +1,8 @@
 """The course's look for every lesson: plot settings and colours, set in code so no named matplotlib style is needed."""
 
 from __future__ import annotations
+
+import re
 from qwen_lessons.validation import checked
 
 # Okabe & Ito (2008) colour-blind-safe palette. In greyscale only the first three stay clearly apart, so plots with
@@ -41,6 +43,12 @@ COURSE_RC = {
     "lines.linewidth": 2.0,
     "lines.markersize": 6,
 }
+
+# How a figure reaches the reader: as a PNG at the figure's dpi, one image pixel to one CSS pixel, scaled down to fit
+# the column. 800 CSS px is the course's reading column (the website's text column; JupyterLab on a laptop with the
+# file browser open), so a figure wider than that shrinks, and its text with it.
+DISPLAY_COLUMN_PX = 800
+MIN_DISPLAY_PT = 8.0  # smallest text a reader should have to read (1 CSS pt = 4/3 CSS px)
 
 
 @checked
@@ -89,7 +97,8 @@ def _is_number(text: str) -> bool:
 def figure_problems(figure) -> list[str]:
     """What a reader would trip over in a drawn figure, from matplotlib's own bounding boxes after layout:
     texts that overlap (titles, axis labels, tick labels, legends, annotations), an axis with tick labels but
-    no label, and a log axis printed as powers of ten where plain numbers fit.
+    no label, a log axis printed as powers of ten where plain numbers fit, text under MIN_DISPLAY_PT points at
+    the size the figure is shown (see displayed_scale), and a legend drawn over data (bars, lines, points, areas).
     An empty list means the figure reads cleanly. Used by the course's figure test over every notebook."""
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
@@ -147,6 +156,8 @@ def figure_problems(figure) -> list[str]:
                 add(f"{name} legend", text)
             add(f"{name} legend title", legend.get_title())
 
+    problems += _small_text(figure, renderer, texts)
+    problems += _legends_over_data(figure, renderer)
     boxes = [(role, artist, artist.get_window_extent(renderer)) for role, artist in texts]
     for i, (role_a, artist_a, a) in enumerate(boxes):
         for role_b, artist_b, b in boxes[i + 1:]:
@@ -155,3 +166,94 @@ def figure_problems(figure) -> list[str]:
             if overlap_w > 1 and overlap_h > 1:
                 problems.append(f"{role_a} {artist_a.get_text()!r} overlaps {role_b} {artist_b.get_text()!r}")
     return problems
+
+
+@checked
+def displayed_scale(figure) -> float:
+    """How much a drawn figure shrinks when shown: its PNG (cropped tight, as Jupyter and the website show it) is
+    DISPLAY_COLUMN_PX wide at most, so 1 when it fits and less for a wider figure."""
+    figure.canvas.draw()
+    width_px = figure.get_tightbbox(figure.canvas.get_renderer()).width * figure.dpi
+    return min(1.0, DISPLAY_COLUMN_PX / width_px)
+
+
+def _small_text(figure, renderer, texts) -> list[str]:
+    """Texts whose size on screen, after the figure shrinks to the column, is under MIN_DISPLAY_PT."""
+    scale = displayed_scale(figure)
+    points_per_font_point = figure.dpi / 72 * scale * 0.75  # font pt -> image px -> shown CSS px -> CSS pt
+    small: dict[tuple[str, float], list[str]] = {}
+    for role, artist in texts:
+        shown = artist.get_fontsize() * points_per_font_point
+        if shown < MIN_DISPLAY_PT - 1e-9:
+            kind = re.sub(r"^axes \d+( \(.*?\))? ", "", role)  # one line per kind of text, over all panels
+            small.setdefault((kind, round(shown, 1)), []).append(str(artist.get_text()))
+    width = DISPLAY_COLUMN_PX if scale < 1 else figure.get_tightbbox(renderer).width * figure.dpi
+    return [f"{kind} text {names[0]!r}" + (f" and {len(names) - 1} more" if len(names) > 1 else "")
+            + f" reads at {size:g} pt when the figure is shown {width:.0f} px wide (under {MIN_DISPLAY_PT:g} pt): "
+            f"make the figure narrower or the text larger" for (kind, size), names in small.items()]
+
+
+def _legends_over_data(figure, renderer) -> list[str]:
+    """Legends whose box covers drawn data: a bar, a line, a marker or a filled area of any axes."""
+    legends = [(f"figure legend {index + 1}", legend) for index, legend in enumerate(figure.legends)]
+    legends += [(f"legend of axes {index + 1}", ax.get_legend()) for index, ax in enumerate(figure.axes)]
+    problems = []
+    for name, legend in legends:
+        if legend is None or not legend.get_visible():
+            continue
+        box = legend.get_window_extent(renderer).padded(-1)  # a shared edge is not an overlap
+        covered = [what for index, ax in enumerate(figure.axes) for what in _data_under(ax, index, box, renderer)]
+        if covered:
+            problems.append(f"{name} is drawn over data ({', '.join(covered[:3])}): place it where there is none "
+                            f"(loc='best', another corner, or outside the axes)")
+    return problems
+
+
+def _data_under(ax, index: int, box, renderer) -> list[str]:
+    """Which data artists of one axes reach into a display-coordinate box (clipped to the axes, as drawn)."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.transforms import Bbox
+
+    region = Bbox.intersection(box, ax.bbox)
+    if region is None or region.width <= 0 or region.height <= 0:
+        return []
+    found = []
+    where = f"axes {index + 1}"
+    for line in ax.lines:
+        if not line.get_visible():
+            continue
+        path = line.get_transform().transform_path(line.get_path())
+        drawn = line.get_linestyle() not in ("None", "none", " ", "") and path.intersects_bbox(region, filled=False)
+        marked = line.get_marker() not in (None, "None", "none", " ", "") and _any_inside(region, path.vertices)
+        if drawn or marked:
+            found.append(f"{where} line {line.get_label()!r}")
+    for patch in ax.patches:
+        if not patch.get_visible():
+            continue
+        extent = patch.get_window_extent(renderer)
+        if Bbox.intersection(extent, region) is not None and min(extent.x1, region.x1) - max(extent.x0, region.x0) > 1 \
+                and min(extent.y1, region.y1) - max(extent.y0, region.y0) > 1:
+            found.append(f"{where} {type(patch).__name__.lower()} {patch.get_label()!r}")
+    for collection in ax.collections:
+        if not collection.get_visible():
+            continue
+        if isinstance(collection, PathCollection):  # scatter points: their centres
+            offsets = collection.get_offset_transform().transform(collection.get_offsets())
+            if _any_inside(region, offsets):
+                found.append(f"{where} points {collection.get_label()!r}")
+            continue
+        transform = collection.get_transform()
+        filled = len(collection.get_facecolor()) > 0
+        if any(transform.transform_path(path).intersects_bbox(region, filled=filled)
+               for path in collection.get_paths()):
+            found.append(f"{where} {type(collection).__name__} {collection.get_label()!r}")
+    return found
+
+
+def _any_inside(region, points) -> bool:
+    """Whether any of these display-coordinate points lies inside the box."""
+    import numpy as np
+
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    return bool(((points[:, 0] >= region.x0) & (points[:, 0] <= region.x1)
+                 & (points[:, 1] >= region.y0) & (points[:, 1] <= region.y1)).any())

@@ -1,5 +1,7 @@
-"""Lessons 2 and 4 (02_base_vs_instruct, 04_fine_tuning): a progress bar while the tiny model trains, drawn as an
-ipywidgets bar inside Jupyter and as a text bar on stderr elsewhere."""
+"""Lessons 2, 3 and 4 (02_base_vs_instruct, 03_preference_tuning, 04_fine_tuning): the one progress bar of the course,
+for the tiny model's training and for any other computation a learner waits on (tests/test_notebook_state.py fails
+a cell that computes for over 3 s without it). Drawn as an ipywidgets bar inside Jupyter and as a text bar on stderr
+elsewhere."""
 
 from __future__ import annotations
 
@@ -9,10 +11,10 @@ import sys
 class Progress:
     """A progress indication: an ipywidgets.IntProgress inside Jupyter, a text bar on stderr elsewhere."""
 
-    def __init__(self, total: int, label: str, enabled: bool):
+    def __init__(self, total: int, label: str, enabled: bool, unit: str = "steps"):
         import time
 
-        self.total, self.label, self.widget, self.enabled = total, label, None, enabled
+        self.total, self.label, self.widget, self.enabled, self.unit = total, label, None, enabled, unit
         self.started = time.perf_counter()
         if enabled and in_kernel():
             import ipywidgets as widgets
@@ -27,7 +29,7 @@ class Progress:
         import time
 
         done = f" in {time.perf_counter() - self.started:.1f} s" if step == self.total else ""
-        return f"{step:,} / {self.total:,} steps{done}"
+        return f"{step:,} / {self.total:,} {self.unit}{done}"
 
     def update(self, step: int) -> None:
         if not self.enabled:

@@ -181,6 +181,9 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         ("published_size", FLOAT), ("unit", TEXT), *_typed(TEXT, "source", "notes"),
     ], key=("model_id", "quantization", "publisher"),
        filled=("model_id", "quantization", "publisher", "published_size", "unit")),
+    _schema("local_downloads.csv", [
+        *_typed(TEXT, "model_id", "engine", "quantization", "repo", "file", "source", "notes"),
+    ], key=("model_id", "engine", "quantization"), filled=("model_id", "engine", "quantization", "repo", "source")),
     _schema("llama_cpp_measurements.csv", [
         *_typed(TEXT, "model_id", "quantization"), ("context_tokens", INT), ("kv_cache_dtype", TEXT),
         *_typed(FLOAT, "kv_buffer_mib", "compute_buffer_mib", "file_size_gib"), *_typed(TEXT, "gpu", "source", "notes"),

@@ -534,8 +534,10 @@ def mixed_text(n_bytes: int = 1_000_000, seed: int = 0) -> str:
 
 
 @checked
-def loss_mask_figure(messages, template: str = "qwen2.5", per_row: int = 12):
-    """A figure: every token of a rendered conversation, coloured by whether pretraining and SFT learn it."""
+def loss_mask_figure(messages, template: str = "qwen2.5", per_row: int = 10):
+    """A figure: every token of a rendered conversation, coloured by whether pretraining and SFT learn it.
+
+    The two panels are stacked, so the figure fits a reading column at a size where every token stays readable."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
@@ -547,7 +549,7 @@ def loss_mask_figure(messages, template: str = "qwen2.5", per_row: int = 12):
     names = {token_id: name.strip("<|>") for name, token_id in special_tokens().items()}  # short labels fit the cells
     labels = [names.get(i) or token_label(piece).replace("\n", "↵") for i, piece in zip(mask.ids, token_bytes(mask.ids), strict=True)]
     rows = -(-len(labels) // per_row)
-    fig, axes = plt.subplots(1, 2, figsize=(13, 0.42 * rows + 1.4), sharey=True)
+    fig, axes = plt.subplots(2, 1, figsize=(8, 2 * (0.42 * rows + 0.5) + 0.6))
     for ax, learned, title in (
         (axes[0], [True] * len(labels), f"Pretraining: learns all {len(labels)} tokens"),
         (axes[1], mask.learn, f"SFT: learns {sum(mask.learn)} of {len(labels)} tokens"),
@@ -555,13 +557,13 @@ def loss_mask_figure(messages, template: str = "qwen2.5", per_row: int = 12):
         for i, (label, learn) in enumerate(zip(labels, learned, strict=True)):
             x, y = i % per_row, -(i // per_row)
             ax.add_patch(Rectangle((x, y), 0.95, 0.85, color=OKABE_ITO[0] if learn else "#E5E5E5"))
-            ax.text(x + 0.47, y + 0.42, label[:10], ha="center", va="center", fontsize=6.5,
+            ax.text(x + 0.47, y + 0.42, label[:10], ha="center", va="center", fontsize=8.5,
                     color="white" if learn else "#333333")
         ax.set_xlim(0, per_row)
         ax.set_ylim(-rows + 0.9, 1)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=10.5)
         ax.axis("off")
-    fig.suptitle("SFT learns only the assistant reply and its <|im_end|> (blue); pretraining learns every token")
+    fig.suptitle("SFT learns only the assistant reply and its <|im_end|> (blue);\npretraining learns every token")
     fig.tight_layout()
     return fig
 

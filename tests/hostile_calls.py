@@ -51,6 +51,7 @@ ANSWER_CHECKERS = "qwen_lessons.checks."
 # Functions that take objects the package made (figures, axes, callables), not values.
 NOT_VALUES = {
     "qwen_lessons.plotting.log_scale", "qwen_lessons.plotting.figure_problems", "qwen_lessons.plotting.use_course_style",
+    "qwen_lessons.plotting.displayed_scale",
     "qwen_lessons.checks.answer_check",  # a decorator for the exercise checks
     "qwen_lessons.data.read_table",  # its dtypes/check come from the package's own loaders
 }

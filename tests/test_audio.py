@@ -249,6 +249,13 @@ def test_lesson_tables_follow_from_the_counts():
     plan = vision.video_plan(720, 1280, 60.0, 2.0, "qwen3-omni")
     assert minute.loc["Qwen3-Omni", "1 min of 720p video"] == plan.visual_tokens
     assert minute.loc["Qwen3-Omni", "1 min of audio"] == 390
+    # the rate a second is the steady rate; the 30-second cut is its own column, not folded into the rate (6.5)
+    for key in ("qwen2.5-omni", "qwen3-omni"):
+        row = minute.loc[audio.generation_info(key).name]
+        assert row["audio per second"] == audio.tokens_per_second(key)
+        assert row["audio heard (s)"] == min(60, audio.max_seconds(key))
+    assert minute.loc["Qwen3-Omni", "audio per second"] == 13
+    assert minute.loc["Qwen3-Omni", "audio heard (s)"] == 30
     tiny = lesson.tiny_clip_table().set_index("samples")
     assert tiny.loc[159, "Qwen3-Omni"] == "raises" and tiny.loc[161, "Qwen2-Audio"] == "2 frames -> 0"
 

@@ -198,3 +198,28 @@ def test_series_by_line_counts_every_checkpoint_once_and_names_series_without_ba
     assert by_line["checkpoints"].sum() == len(table) and len(by_line) <= 25  # one row per line: fits the lesson
     assert "Qwen2.5-Omni" in by_line.loc["omni", "series without a base checkpoint"]
     assert by_line.loc["math", "series without a base checkpoint"] == "none"
+
+
+@pytest.mark.parametrize("low_high", [(512, 512), (256, 512), (0, 512), (64, 128)])
+def test_the_explorer_shows_only_sizes_inside_the_range_chosen(low_high):
+    low, high = low_high
+    assert low in widget.SIZE_STOPS and high in widget.SIZE_STOPS
+    rows = widget.explorer_selection(size_range=(low, high))
+    sizes = rows["params_b"].dropna().astype(float)
+    assert ((sizes >= low) & (sizes <= high)).all(), rows.loc[sizes.index[(sizes < low) | (sizes > high)], "model_id"]
+
+
+def test_the_size_slider_reaches_the_largest_checkpoint():
+    largest = float(widget.load_catalog()["params_b"].max())
+    assert widget.SIZE_STOPS[-2] < largest <= widget.SIZE_STOPS[-1]
+    assert len(widget.explorer_selection()) == len(widget.load_catalog())  # the full range hides nothing
+
+
+def test_the_explorer_figure_reads_cleanly_at_its_own_size():
+    from qwen_lessons.plotting import figure_problems
+
+    canvas = widget.selection_canvas()
+    canvas.render(widget.load_catalog())
+    assert figure_problems(canvas.figure) == []  # among others: no text under 8 pt as shown
+    legend = canvas.axes.get_legend().get_window_extent(canvas.figure.canvas.get_renderer())
+    assert legend.x1 <= canvas.figure.bbox.x1 and legend.y0 >= 0  # the PNG is the canvas: the legend stays on it

@@ -82,3 +82,41 @@ def test_log_scale_names_the_axis_it_accepts():
     fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="axis must be one of \\['x', 'y'\\]"):
         log_scale(ax, "z")
+
+
+def test_text_too_small_at_the_displayed_size_is_caught():
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("loss (nats)")
+    assert figure_problems(fig) == []  # 10.5 pt in a figure that fits the column
+    ax.set_title("a footnote-sized title", fontsize=6)
+    assert any("title text 'a footnote-sized title' reads at 6.2 pt" in p for p in figure_problems(fig))
+    wide, axes = plt.subplots(1, 4, figsize=(14, 3))  # the default size, shrunk to fit the column
+    for panel in axes:
+        panel.plot([0, 1], [0, 1])
+        panel.set_xlabel("s")
+        panel.set_ylabel("nats")
+    problems = figure_problems(wide)
+    assert any("x tick text" in p and "shown 800 px wide (under 8 pt)" in p for p in problems), problems
+
+
+def test_a_legend_over_bars_lines_or_points_is_caught():
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.bar(["a", "b", "c"], [10, 10, 10], label="tall bars")
+    ax.set_ylabel("count")
+    ax.legend(loc="upper left")
+    problems = figure_problems(fig)
+    assert any("legend of axes 1 is drawn over data" in p and "rectangle" in p for p in problems), problems
+    ax.set_ylim(0, 20)  # room above the bars: the same legend now sits on white
+    assert figure_problems(fig) == []
+
+    fig2, ax2 = plt.subplots(figsize=(6, 3))
+    ax2.plot([0, 1], [1, 0], label="falling")
+    ax2.scatter([0.05], [0.95], label="a point")
+    ax2.set_xlabel("x (s)")
+    ax2.set_ylabel("y (GiB)")
+    ax2.legend(loc="upper left")
+    assert any("line 'falling'" in p for p in figure_problems(fig2))
+    ax2.legend(loc="upper right")
+    assert figure_problems(fig2) == []

@@ -505,7 +505,13 @@ def test_check_largest_fit(capsys):
     assert not checks.check_largest_fit("Qwen/Qwen2.5-32B")
     assert "more than the card" in capsys.readouterr().out
     assert not checks.check_largest_fit("Qwen/Qwen2.5-14B-Instruct")
-    assert "base ids" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "base ids" in listed
+    assert "Omni" not in listed  # the Omni checkpoints are post-trained, not base models
+    # Qwen2.5-Coder-14B is a base model of exactly the 14B's size: as large as the answer, not "the next size up"
+    assert models.count_parameters("Qwen/Qwen2.5-Coder-14B")[0] == models.count_parameters("Qwen/Qwen2.5-14B")[0]
+    assert checks.check_largest_fit("Qwen/Qwen2.5-Coder-14B")
+    assert "next size up" not in capsys.readouterr().out
 
 
 def test_check_hours_by_hand(capsys):

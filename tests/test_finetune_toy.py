@@ -124,3 +124,13 @@ def test_experiment_rejects_bad_sizes():
         toy.starting_point_experiment(sizes=(-1,))
     with pytest.raises(ValueError, match=r"sizes\[\d\] must be a whole number|sizes must be a list"):
         toy.starting_point_experiment(sizes=())
+
+
+def test_the_experiment_shows_progress_over_its_runs(capsys):
+    # lesson 4's longest cell (about 12 s of CPU) runs this: one bar, counted in runs (the starting checkpoints,
+    # then a fine-tuning per start and size), from the course's one progress helper
+    toy.starting_point_experiment(sizes=(0, 10), seeds=(0,), steps=5, pretrain_steps=5)
+    bar = capsys.readouterr().err
+    assert "toy experiment: starting checkpoints, then 4 fine-tunings: [####################] 5/5" in bar
+    toy.starting_point_experiment(sizes=(0, 10), seeds=(0,), steps=5, pretrain_steps=5, progress=False)
+    assert capsys.readouterr().err == ""

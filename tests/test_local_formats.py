@@ -3,6 +3,9 @@ against the published sizes; llama.cpp's runtime memory, offload and the laptop 
 
 from __future__ import annotations
 
+import html
+import re
+
 import pandas as pd
 import pytest
 
@@ -126,8 +129,11 @@ def test_the_wizard_answers_for_a_16_gb_mac_and_a_12_gb_card(gpu_id):
     assert answer["memory_gib"] <= answer["usable_gib"]
     options = local_runtime.laptop_options(gpu_id, 8192)
     four_bit = options["quantization"].map(lambda q: local_formats.local_format(q)["bits"] >= 4)
-    bigger = options[options["params_b"] > options.loc[options["model"] == answer["model"], "params_b"].max()]
-    assert not (bigger["fits"] & four_bit & (bigger["tokens_per_s_bound"] >= 10)).any()
+    published = pd.Series([local_runtime.download(m, q) is not None
+                           for m, q in zip(options["model"], options["quantization"], strict=True)], index=options.index)
+    size = options.loc[options["model"] == answer["model"], "params_b"].max()
+    bigger = options["params_b"] > size * (1 + local_runtime.SAME_SIZE_TOLERANCE)
+    assert not (bigger & options["fits"] & four_bit & (options["tokens_per_s_bound"] >= 10) & published).any()
     assert local_formats.local_format(answer["quantization"])["bits"] >= 4
     # at 32K with a q8_0 cache a 14B fits a 12 GB card only in 3 bits: the answer stays at 4 bits or more
     long = local_runtime.laptop_answer(gpu_id, 32768, "q8_0")
@@ -165,3 +171,86 @@ def test_a_moe_token_reads_its_routed_experts_and_the_whole_output_head():
     output = layers[layers["layer"] == len(ckpt.layers)]["bytes"].sum()
     assert bound == pytest.approx(273e9 / (decoder * share + output + kv), rel=1e-9)
     assert 0.5 < (decoder * share + output) / (routed + rest) < 1.5
+
+
+def test_type_mix_counts_every_small_f32_tensor_of_the_file():
+    from qwen_lessons.lessons import local_inference as lesson
+
+    # Qwen3-8B: 36 layers, each with two RMSNorms and a q_norm and a k_norm, plus the final norm = 145 F32 tensors;
+    # 36 x 7 matrices + token_embd + output (untied) = 254 quantized ones
+    mix = lesson.type_mix("Qwen/Qwen3-8B", "q4_k_m").set_index("ggml_type")["tensors"]
+    assert mix["F32"] == 36 * 4 + 1
+    assert mix.drop("F32").sum() == 36 * 7 + 2
+    # Qwen2.5-0.5B: q, k and v biases and two norms per layer, and the final norm
+    small = lesson.type_mix(SMALL, "q8_0").set_index("ggml_type")["tensors"]
+    assert small["F32"] == 24 * (3 + 2) + 1
+
+
+MACHINES = ["apple-m4-16gb", "rtx-3060-12gb", "rtx-4060-ti-8gb", "rtx-4090", "cpu-ddr5-32gb"]
+
+
+@pytest.mark.parametrize("gpu_id", MACHINES)
+def test_the_wizard_prints_the_step_that_gets_the_published_file(gpu_id):
+    answer = local_runtime.laptop_answer(gpu_id, 8192)
+    row = local_runtime.download(answer["model"], answer["quantization"])
+    assert row is not None and row["engine"] == "llama.cpp"  # the answer is a file a learner can download
+    lines = local_runtime.commands(answer["model"], answer["quantization"], 8192)
+    assert list(lines)[0] == "get the file"
+    assert lines["get the file"] == f"huggingface-cli download {row['repo']} {row['file']} --local-dir ."
+    assert f"-m {row['file']} " in lines["llama-server"] and f"FROM ./{row['file']}" in lines["ollama"]
+    if gpu_id == MACHINES[0]:
+        from qwen_lessons.widgets import local_inference as widget
+
+        assert html.escape(lines["get the file"]) in widget.laptop_html(gpu_id, 8192)  # the wizard shows the step
+
+
+def test_the_mlx_answer_uses_a_pre_quantized_repository_not_a_conversion():
+    answer = local_runtime.laptop_answer("apple-m4-16gb", 8192, engine="mlx")
+    row = local_runtime.download(answer["model"], answer["quantization"])
+    assert row is not None and row["engine"] == "mlx" and row["file"] is None
+    lines = local_runtime.commands(answer["model"], answer["quantization"], 8192)
+    assert not any("mlx_lm.convert" in line for line in lines.values())  # no 30 GB bf16 download on a 16 GB Mac
+    assert lines["get the model"] == f"huggingface-cli download {row['repo']}"
+    assert f"--model {row['repo']} " in lines["mlx-lm"]
+
+
+def test_a_size_tie_goes_to_the_newer_generation():
+    from qwen_lessons.catalog import load_catalog
+
+    # Qwen2.5-14B-Instruct and Qwen3-14B both fit a 16 GB Mac at Q4_K_M; the 2.5 has 1.7M more parameters (0.01%)
+    answer = local_runtime.laptop_answer("apple-m4-16gb", 8192, published_only=False)
+    options = local_runtime.laptop_options("apple-m4-16gb", 8192)
+    sizes = options.drop_duplicates("model").set_index("model")["params_b"]
+    assert abs(sizes["Qwen/Qwen2.5-14B-Instruct"] / sizes["Qwen/Qwen3-14B"] - 1) < local_runtime.SAME_SIZE_TOLERANCE
+    assert answer["model"] == "Qwen/Qwen3-14B"
+    release = load_catalog().set_index("model_id")["release"]
+    same_size = sizes[sizes >= sizes[answer["model"]] / (1 + local_runtime.SAME_SIZE_TOLERANCE)].index
+    fitting = options[options["fits"] & options["model"].isin(same_size)]["model"].unique()
+    assert all(str(release[model]) <= str(release[answer["model"]]) for model in fitting)
+
+
+def test_every_download_row_names_a_catalog_checkpoint_in_a_known_format():
+    from qwen_lessons.catalog import load_catalog
+
+    table = read_table("local_downloads.csv")
+    catalog = set(load_catalog()["model_id"])
+    for row in table.itertuples(index=False):
+        assert row.model_id in catalog, row.model_id
+        fmt = local_formats.local_format(row.quantization)
+        assert fmt["engine"] == row.engine, row
+        if row.engine == "llama.cpp":
+            assert row.file.endswith(".gguf") and fmt["file_type"] in row.file, row
+        else:
+            assert pd.isna(row.file), row
+
+
+def test_the_wizard_code_names_no_model_or_repository():
+    from pathlib import Path
+
+    import qwen_lessons
+
+    root = Path(qwen_lessons.__file__).parent
+    for path in (root / "local_runtime.py", root / "widgets" / "local_inference.py"):
+        text = path.read_text(encoding="utf-8")
+        # an organisation prefix ("Qwen/") may be trimmed for display; a model id, a repository or a file may not
+        assert not re.search(r"Qwen/[A-Za-z0-9]|mlx-community|-GGUF|\w\.gguf\b", text), path.name

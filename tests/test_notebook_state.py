@@ -1,6 +1,9 @@
 """Every notebook, run cell by cell in a kernel as Run All does: each figure reads cleanly, and each widget still
 shows, at the end, what its own cell produced (a later cell that demonstrates or times a widget uses its own
-instance). Figures are checked with qwen_lessons.plotting.figure_problems, from matplotlib's bounding boxes."""
+instance). Figures are checked with qwen_lessons.plotting.figure_problems, from matplotlib's bounding boxes.
+A cell that computes for long shows progress (qwen_lessons.progress): measured as the kernel's CPU time per cell
+(time.process_time between IPython's pre- and post-execute events), which a busy machine does not inflate the way
+it inflates wall-clock time, so the rule holds on a loaded CI runner as on a laptop."""
 
 from __future__ import annotations
 
@@ -22,6 +25,14 @@ NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_c
 # each figure exactly as it was drawn. (Setting MPLBACKEND=agg instead breaks matplotlib 3.8 with a newer IPython.)
 SETUP = r"""
 from IPython import get_ipython
+import time as _qwen_time
+_qwen_cpu = {"start": 0.0, "cell": 0.0}
+def _qwen_cpu_start(*_):
+    _qwen_cpu["start"] = _qwen_time.process_time()
+def _qwen_cpu_stop(*_):
+    _qwen_cpu["cell"] = _qwen_time.process_time() - _qwen_cpu["start"]
+get_ipython().events.register("pre_execute", _qwen_cpu_start)
+get_ipython().events.register("post_execute", _qwen_cpu_stop)  # first, so checking figures is not counted
 from qwen_lessons.plotting import figure_problems as _qwen_figure_problems
 _qwen_figure_report = []
 _qwen_figures_saved = [0]
@@ -60,6 +71,11 @@ RAW_MARKUP = re.compile(r"<(span|div|table|b|i|p)[\s>]|&#x27;|&lt;")
 # A displayed table longer than this is a wall: a lesson shows the rows its prose discusses (or the head with a
 # count), and widgets use ui.table_html's top rows with "Show all".
 MAX_TABLE_ROWS = 25
+# A cell that keeps the kernel busy longer than this (CPU seconds; about the same in wall-clock seconds on an idle
+# laptop, and one OpenBLAS thread computes the course's long cells) shows a progress bar.
+SLOW_CELL_CPU_S = 3.0
+TEXT_BAR = re.compile(r"\[[#.]{20}\] \d+/\d+")  # qwen_lessons.progress's bar on stderr
+CPU_OF_LAST_CELL = 'print(_qwen_cpu["cell"])'
 
 
 def body_rows(html: str) -> int:
@@ -80,11 +96,16 @@ class Kernel:
         out: list[str] = []
         error: list[str] = []
         self.tables = []
+        self.showed_progress = False
 
         def hook(message):
             kind, content = message["msg_type"], message["content"]
             if kind == "stream" and content["name"] == "stdout":
                 out.append(content["text"])
+            elif kind == "stream" and content["name"] == "stderr" and TEXT_BAR.search(content["text"]):
+                self.showed_progress = True  # qwen_lessons.progress's text bar, outside a widget front end
+            elif kind == "display_data" and "IntProgress(" in content["data"].get("text/plain", ""):
+                self.showed_progress = True  # qwen_lessons.progress's bar
             elif kind == "error":
                 error.append(f"{content['ename']}: {content['evalue']}")
             elif kind in ("execute_result", "display_data") and "<table" in content["data"].get("text/html", ""):
@@ -112,12 +133,19 @@ def test_figures_read_cleanly_and_widgets_stay_what_their_cell_showed(path):
         last: dict[str, list] = {}
         number = 0
         reading_problems = []
+        cell_cpu: list[tuple[int, float]] = []
         for cell in notebook.cells:
             if cell.cell_type != "code":
                 continue
             number += 1
             printed, error = kernel.run(cell.source)
             assert error is None, f"{path.name} code cell {number}: {error}"
+            showed_progress = kernel.showed_progress
+            cpu_seconds = float(kernel.run(CPU_OF_LAST_CELL)[0])
+            if cpu_seconds > SLOW_CELL_CPU_S and not showed_progress:
+                reading_problems.append(f"code cell {number} computes for {cpu_seconds:.1f} s of CPU with no "
+                                        f"progress bar (qwen_lessons.progress)")
+            cell_cpu.append((number, round(cpu_seconds, 2)))
             reading_problems += [f"code cell {number} displays a table of {body_rows(html)} rows"
                                  for html in kernel.tables if body_rows(html) > MAX_TABLE_ROWS]
             if RAW_MARKUP.search(printed):
@@ -127,6 +155,7 @@ def test_figures_read_cleanly_and_widgets_stay_what_their_cell_showed(path):
                 first_seen.setdefault(model_id, (number, entry))
             last = state
         figure_report = json.loads(kernel.run(REPORT)[0])
+        print(f"{path.name}: CPU seconds per code cell {cell_cpu}")
     finally:
         kernel.close()
     moved = [f"{kind} {description!r} (made in code cell {cell}): {value[:80]!r} became {last[model_id][2][:80]!r}"

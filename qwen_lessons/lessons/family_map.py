@@ -531,6 +531,8 @@ def plot_context(table: pd.DataFrame | None = None, ax=None, line: str = "text")
     ax.set_xticks(list(x), summary.index, rotation=90)  # upright: ten generations side by side without overlap
     ax.set_xlabel("generation")
     ax.set_ylabel("context (tokens, log scale)")
+    # headroom above the tallest bar (three octaves on this axis) so the legend sits on white, not on the bars
+    ax.set_ylim(top=8 * float(summary[["native_max", "extended_max"]].max().max()))
     ax.legend(loc="upper left")
     ax.figure.set_layout_engine("tight")  # at draw time: upright labels and a title set later stay inside the figure
     return ax

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from qwen_lessons.plotting import log_scale
+from qwen_lessons.progress import Progress
 
 from qwen_lessons import tinylm
 from qwen_lessons import validation
@@ -143,21 +144,30 @@ def general_heldout() -> list[list[dict]]:
 
 @checked
 def starting_point_experiment(sizes=DEFAULT_SIZES, seeds=(0,), steps: int = DOMAIN_STEPS,
-                              pretrain_steps: int = PRETRAIN_STEPS) -> pd.DataFrame:
-    """For each seed, start and number of domain examples: held-out domain loss and accuracy (one row each)."""
+                              pretrain_steps: int = PRETRAIN_STEPS, progress: bool = True) -> pd.DataFrame:
+    """For each seed, start and number of domain examples: held-out domain loss and accuracy (one row each).
+    progress=True shows one bar over the runs (the two starting checkpoints, then each fine-tuning and its scores)."""
     sizes = tuple(sizes)
     if not sizes or any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in sizes):
         raise ValueError(f"sizes must be non-negative integers, got {sizes!r}")
     domain, general = domain_heldout(), general_heldout()
     rows = []
+    runs = len(seeds) * (1 + len(STARTS) * len(sizes))
+    bar = Progress(runs, f"toy experiment: starting checkpoints, then {runs - len(seeds)} fine-tunings", progress,
+                   unit="runs")
+    done = 0
     for seed in seeds:
         starts = checkpoints(seed, pretrain_steps)
+        done += 1
+        bar.update(done)
         for start in STARTS:
             for n in sizes:
                 model = fine_tune(starts[start], n, seed, steps)
                 row = {"seed": seed, "start": start, "examples": n, **score(model, domain)}
                 row["general_accuracy"] = score(model, general)["accuracy"]
                 rows.append(row)
+                done += 1
+                bar.update(done)
     return pd.DataFrame(rows)
 
 

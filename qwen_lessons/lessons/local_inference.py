@@ -34,7 +34,7 @@ def sizes_by_format(model_id) -> pd.DataFrame:
 def type_mix(model_id, quantization: str = "q4_k_m") -> pd.DataFrame:
     """Which ggml types a GGUF file is made of: tensors and GB per type."""
     tensors = local_formats.gguf_tensor_types(model_id, quantization)
-    grouped = tensors.groupby("ggml_type").agg(tensors=("tensor", "size"), bytes=("bytes", "sum"))
+    grouped = tensors.groupby("ggml_type").agg(tensors=("tensors", "sum"), bytes=("bytes", "sum"))
     grouped["gb"] = grouped.pop("bytes") / 1e9
     return grouped.sort_values("gb", ascending=False).reset_index()
 

@@ -101,12 +101,13 @@ def pair_examples(n: int = 3):
 
 @checked
 def stage_figure(table):
-    """Six small panels, one per measured quantity, with a bar per stage; each title states the change."""
+    """Six small panels, one per measured quantity, with a bar per stage; each title states the change. Three rows
+    of two, so the figure fits a reading column with every label readable."""
     import matplotlib.pyplot as plt
 
     _need_table(table)
     panels = ("preference_accuracy", "reward_margin", "mean_length", "distinct_2", "entropy_nats", "kl_nats")
-    fig, axes = plt.subplots(2, 3, figsize=(12, 6.6))
+    fig, axes = plt.subplots(3, 2, figsize=(8, 9.6))
     stages = list(table["stage"])
     for ax, metric in zip(axes.ravel(), panels, strict=True):
         values = table[metric].to_numpy(dtype=float)
@@ -115,7 +116,7 @@ def stage_figure(table):
         ax.set_ylabel(textwrap.fill(METRIC_LABELS[metric], 28), fontsize=9)
         ax.set_xlabel("stage")
         ax.set_title(f"{PANEL_TITLES[metric]}: {values[-2]:.2f} → {values[-1]:.2f}", fontsize=10.5)
-    fig.suptitle("SFT → DPO: the DPO model prefers the one-sentence reply, writes shorter replies, and moves "
+    fig.suptitle("SFT → DPO: the DPO model prefers the one-sentence reply,\nwrites shorter replies, and moves "
                  "away from its reference", fontsize=11.5, fontweight="bold")
     fig.tight_layout()
     return fig
@@ -135,7 +136,8 @@ def dpo_curve_figure(model):
     ax.set_xlabel(f"training step (batch of {preference.DPO_BATCH} pairs)")
     ax.set_ylabel("DPO loss (nats per pair)")
     ax.set_title(f"DPO loss falls from {curve[0]:.3f} to {curve[-5:].mean():.3f} nats in {len(curve)} steps")
-    ax.legend()
+    ax.set_ylim(0, 1.45 * max(float(curve.max()), np.log(2)))  # room above the log 2 line for the legend
+    ax.legend(loc="upper right")
     fig.tight_layout()
     return fig
 
@@ -161,7 +163,7 @@ def qwen_stages_figure(table=None):
     light = qwen3[~qwen3["applies_to"].str.startswith("flagship")]
     tracks += [("Qwen3 flagship", flagship), ("Qwen3 small", light)]
     columns = max(len(rows) for _, rows in tracks)
-    fig, ax = plt.subplots(figsize=(12, 4.4))
+    fig, ax = plt.subplots(figsize=(8, 5.6))  # column-wide: the box text stays 8.5 pt on screen
     ax.set_xlim(-1.3, columns)
     ax.set_ylim(-len(tracks) + 0.4, 0.6)
     ax.axis("off")
@@ -173,11 +175,11 @@ def qwen_stages_figure(table=None):
             colour = OKABE_ITO[1] if method == "DPO" else OKABE_ITO[4]
             ax.add_patch(FancyBboxPatch((col + 0.04, y - 0.36), 0.86, 0.72, boxstyle="round,pad=0.02",
                                         facecolor=colour, alpha=0.35, edgecolor="#333333"))
-            words = textwrap.fill(f"{stage['order']}. {stage['stage']}", 24) + "\n" + textwrap.fill(f"method: {method}", 24)
+            words = textwrap.fill(f"{stage['order']}. {stage['stage']}", 17) + "\n" + textwrap.fill(f"method: {method}", 17)
             ax.text(col + 0.47, y, words, ha="center", va="center", fontsize=8.5)
             if col:
                 ax.annotate("", xy=(col + 0.04, y), xytext=(col - 0.1, y), arrowprops={"arrowstyle": "->"})
-    ax.set_title("Qwen's post-training stages: DPO (orange) is one offline step of Qwen2.5; Qwen3 adds reasoning RL "
+    ax.set_title("Qwen's post-training stages: DPO (orange) is one offline step of Qwen2.5;\nQwen3 adds reasoning RL "
                  "and thinking-mode fusion", fontsize=11)
     fig.tight_layout()
     return fig

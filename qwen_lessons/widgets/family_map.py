@@ -28,7 +28,17 @@ from qwen_lessons.validation import checked
 ANY = "any"
 
 
-SIZE_STOPS = (0, 0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+def _size_stops() -> tuple[float, ...]:
+    """0, 0.5 and powers of two of billions, up to the first that holds the catalog's largest checkpoint, so every
+    range the slider offers means what it says (the top stop is a real bound, not "and above")."""
+    largest = float(load_catalog()["params_b"].max())
+    stops = [0, 0.5, 1]
+    while stops[-1] < largest:
+        stops.append(stops[-1] * 2)
+    return tuple(stops)
+
+
+SIZE_STOPS = _size_stops()
 
 
 CONTEXT_STOPS = {"any": 0, "≥ 8K": 8192, "≥ 32K": 32768, "≥ 128K": 131072, "≥ 256K": 262144, "≥ 1M": 1_000_000}
@@ -54,7 +64,7 @@ def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
     years = decimal_year(table["release"])
     figure = Figure(figsize=(6.4, 3.0), dpi=100)  # shown at its own pixel size: sharp, never upscaled
     FigureCanvasAgg(figure)
-    ax = figure.add_axes((0.1, 0.17, 0.68, 0.78))
+    ax = figure.add_axes((0.1, 0.17, 0.66, 0.78))  # room on the right for the legend at 8 pt
     log_scale(ax, "y")
     ax.set_ylim(0.3, 1.5 * float(table["params_b"].max()))
     ax.set_xlim(np.floor(np.nanmin(years)), np.ceil(np.nanmax(years)))
@@ -66,7 +76,8 @@ def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
     ax.set_ylabel("parameters (billions, log)")
     points = {line: ax.scatter([], [], s=22, color=LINE_COLOURS[line], marker=LINE_MARKERS[line], label=line)
               for line in LINES}
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.02), fontsize=6.5, labelspacing=0.25, borderaxespad=0.2)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.02), fontsize=8, labelspacing=0.2, borderaxespad=0.2,
+              handletextpad=0.3)  # 8 pt: the PNG is shown at its own size
     # Draw axes, ticks and legend once; each update restores that picture and draws only the points (blitting).
     figure.canvas.draw()
     background = figure.canvas.copy_from_bbox(figure.bbox)
@@ -99,7 +110,7 @@ def selection_png(rows: pd.DataFrame, table: pd.DataFrame | None = None) -> byte
 
 
 @checked
-def explorer_selection(line=ANY, generation=ANY, variant=ANY, license=ANY, size_range=(0, 512), min_context="any",
+def explorer_selection(line=ANY, generation=ANY, variant=ANY, license=ANY, size_range=(0, SIZE_STOPS[-1]), min_context="any",
                        table: pd.DataFrame | None = None) -> pd.DataFrame:
     """The explorer's pure step: turn widget values into a filtered catalog."""
     if min_context not in CONTEXT_STOPS:
@@ -110,7 +121,7 @@ def explorer_selection(line=ANY, generation=ANY, variant=ANY, license=ANY, size_
     sizes = {}
     if low > 0:
         sizes["min_params_b"] = low
-    if high < SIZE_STOPS[-1]:
+    if high < SIZE_STOPS[-1]:  # the top stop holds every checkpoint; leaving it out keeps rows of unknown size
         sizes["max_params_b"] = high
     return filter_catalog(
         table,
