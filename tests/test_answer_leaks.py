@@ -4,13 +4,14 @@ Every lesson notebook is run cell by cell in its own kernel. For each exercise, 
 (``check.accepted_answers()``, computed by the package: see ``qwen_lessons.checks.answer_check``) are looked for
 in everything the cells above the exercise show: printed lines, cell results (text and HTML tables), the first
 state of every widget those cells build (its value, description, options, placeholder, tooltip) and the text of
-every figure they draw (figures shown by the cell and pictures a widget renders with savefig).
+every figure they draw (figures shown by the cell and pictures a widget renders with savefig), axis tick labels
+aside: they are a scale, not a result.
 
 What is looked for, and why:
 - A number is written the usual ways: an integer as 312, 312.0 and "32,768"; any number rounded to 1, 2 and 3
   decimals with and without thousands separators (5.0, 5.03, 5.028); a share between 0 and 1 also as a
-  percentage (9 %, 9.4 %, 9.36 %). A number is found only as a whole number: 312 is not found in 1312, 3,312 or
-  312.5. A rendering found is a leak when the self-check accepts it (a learner could copy it and pass); a
+  percentage (9 %, 9.4 %, 9.36 %). A number is found only as a whole number: 312 is not found in 1312, 3,312,
+  312.5 or -312. A rendering found is a leak when the self-check accepts it (a learner could copy it and pass); a
   percentage is a leak whenever its share is the answer, since only the unit would be left to change.
 - Integer answers from 0 to 20 are not looked for: such small numbers appear in every lesson as counts, ranks and
   sizes, and finding them would say nothing. Renderings with fewer than two significant digits (0.1, 5) are not
@@ -53,7 +54,9 @@ _leak_figure_texts = []
 
 def _leak_texts(figure):
     import matplotlib.text
-    return [t.get_text() for t in figure.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
+    ticks = {id(label) for ax in figure.axes for axis in (ax.xaxis, ax.yaxis) for label in axis.get_ticklabels(which="both")}
+    return [t.get_text() for t in figure.findobj(matplotlib.text.Text)
+            if id(t) not in ticks and t.get_visible() and t.get_text().strip()]
 
 _leak_savefig = _leak_figure_module.Figure.savefig
 def _leak_recording_savefig(self, *args, **kwargs):
@@ -96,8 +99,8 @@ def readable(text: str) -> str:
 
 
 def number_pattern(rendering: str) -> re.Pattern:
-    """A rendering found only as a whole number: not inside 1312, 3,312, 312.5 or 0.312."""
-    return re.compile(r"(?<![\d.])(?<!\d,)" + re.escape(rendering) + r"(?!\d)(?![.,]\d)")
+    """A rendering found only as a whole number: not inside 1312, 3,312, 312.5, 0.312 or -312."""
+    return re.compile(r"(?<![\d.\-−])(?<!\d,)" + re.escape(rendering) + r"(?!\d)(?![.,]\d)")
 
 
 def significant_digits(rendering: str) -> int:
@@ -246,6 +249,8 @@ def test_every_lesson_declares_its_answers():
     (5.028, "Q4_K_M: 5.03 GB", True),
     (5.028, "Q4_K_M: 5.028 GB", True),
     (5.028, "Q4_K_M: 5.9 GB, 15.028 GB", False),
+    (3.0, "error -3.0 %", False),
+    (-1.19, "GSM8K: -1.19 points per doubling", True),
     (0.0936, "a token uses 9.36 % of the weights", True),
     (7, "7 images", False),  # a small integer: not looked for
 ])

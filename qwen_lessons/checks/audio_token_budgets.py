@@ -6,9 +6,9 @@ from qwen_lessons import audio, prompts
 from qwen_lessons.checks import answer_check, close_enough, report
 
 CLIP_S = 12.5  # exercise 1: a 12.5-second voice note in Qwen2-Audio
-LONG_S = 45.0  # exercise 2: a 45-second clip in Qwen2-Audio
+LONG_S = 100.0  # exercise 2: a 100-second recording sent to Qwen2-Audio in pieces it hears whole
 SHORT_S = 2.5  # exercise 3: a 2.5-second clip in Qwen3-Omni
-VIDEO = (720, 1280, 60.0)  # exercise 4: one minute of 720p with its sound track in Qwen2.5-Omni
+VIDEO = (720, 1280, 90.0)  # exercise 4: 90 seconds of 720p with its sound track in Qwen2.5-Omni
 CHECK_LENGTHS = (1, 159, 160, 161, 320, 321, 16000, 16001, 123457, 479999, 480000, 480001, 1_000_000)
 
 
@@ -36,18 +36,26 @@ def check_voice_note(answer) -> bool:
 
 
 def long_clip_answer() -> int:
-    return audio.audio_tokens_for_seconds(LONG_S, "qwen2-audio")
+    window = audio.max_seconds("qwen2-audio")
+    full_pieces, rest = divmod(LONG_S, window)
+    return int(full_pieces) * audio.audio_tokens_for_seconds(window, "qwen2-audio") + (
+        audio.audio_tokens_for_seconds(rest, "qwen2-audio") if rest else 0)
 
 
 @answer_check(accepts=long_clip_answer)
 def check_long_clip(answer) -> bool:
-    """Exercise 2: audio tokens of a 45-second clip in Qwen2-Audio."""
+    """Exercise 2: audio tokens (wrappers excluded) of a 100-second recording sent to Qwen2-Audio in pieces short
+    enough to be heard whole."""
     expected = long_clip_answer()
     if not _is_number(answer):
         return report(False, "answer with a number of tokens.")
-    if close_enough(answer, LONG_S * 25, 0.01):
-        return report(False, "that counts all 45 seconds; how much of a clip does the processor keep?")
-    return report(answer == expected, "look at the 'keeps (s)' column of the summary table.")
+    if answer == audio.audio_tokens_for_seconds(LONG_S, "qwen2-audio"):
+        return report(False, "that is one piece: sent whole, the model hears only the start of it. Cut it into pieces.")
+    pieces = -(-LONG_S // audio.max_seconds("qwen2-audio"))
+    if answer == expected + 2 * pieces:
+        return report(False, "that includes each piece's <|audio_bos|> and <|audio_eos|>; count the audio tokens only.")
+    return report(answer == expected, "cut the recording at the processor's window (the 'keeps (s)' column of the "
+                                      "summary table), count each piece, add them up.")
 
 
 def window_rest_answer() -> int:

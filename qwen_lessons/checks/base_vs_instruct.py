@@ -5,7 +5,11 @@ from __future__ import annotations
 from qwen_lessons import tokens
 from qwen_lessons.checks import answer_check, report
 
-OVERHEAD_QUESTION = "What is Qwen?"
+OVERHEAD_CHAT = [  # exercise 1: a chat of three turns (the lesson's table counts a single question)
+    {"role": "user", "content": "What is Qwen?"},
+    {"role": "assistant", "content": "A family of open-weight models."},
+    {"role": "user", "content": "Who trains it?"},
+]
 MASK_CONVERSATION = [
     {"role": "user", "content": "Name a Qwen code model."},
     {"role": "assistant", "content": "Qwen2.5-Coder."},
@@ -18,22 +22,24 @@ TUNE_EXAMPLES = 300
 
 
 def template_overhead_answer() -> int:
-    return tokens.template_cost([{"role": "user", "content": OVERHEAD_QUESTION}], "qwen2.5")["template_tokens"]
+    return tokens.template_cost(OVERHEAD_CHAT, "qwen2.5")["template_tokens"]
 
 
 @answer_check(accepts=template_overhead_answer)
 def check_template_overhead(answer: int) -> bool:
-    """Exercise 1: tokens the Qwen2.5 template adds to OVERHEAD_QUESTION (generation prompt included)."""
-    cost = tokens.template_cost([{"role": "user", "content": OVERHEAD_QUESTION}], "qwen2.5")
+    """Exercise 1: tokens the Qwen2.5 template adds to OVERHEAD_CHAT (generation prompt included)."""
+    cost = tokens.template_cost(OVERHEAD_CHAT, "qwen2.5")
     default_block = len(tokens.encode(tokens.QWEN25_DEFAULT_SYSTEM)) + 5  # + im_start, "system", "\n", im_end, "\n"
     if answer == cost["total_tokens"]:
-        return report(False, "that is the whole prompt; subtract the tokens of the question itself.")
+        return report(False, "that is the whole prompt; subtract the tokens of the three messages themselves.")
+    if answer == tokens.template_cost(OVERHEAD_CHAT[:1], "qwen2.5")["template_tokens"]:
+        return report(False, "that is what one question costs; every turn of the chat brings its own markers.")
     if answer == cost["template_tokens"] - default_block:
         return report(False, "the Qwen2.5 template adds a default system message when there is none: count it too.")
     if answer == cost["template_tokens"] - 3:
         return report(False, "the generation prompt (<|im_start|>assistant and a newline) belongs to the template too.")
     return report(answer == cost["template_tokens"], "render with tokens.render_chat, encode with the template's special "
-                  "tokens allowed, and subtract len(tokens.encode(question)).")
+                  "tokens allowed, and subtract the tokens of each message's content.")
 
 
 def learned_tokens_answer() -> int:

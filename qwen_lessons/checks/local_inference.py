@@ -6,6 +6,8 @@ from qwen_lessons import local_formats, local_runtime, memory
 from qwen_lessons.checks import answer_check, close_enough, report
 from qwen_lessons.lessons import local_inference
 
+MAC_MODEL = "Qwen/Qwen2.5-14B-Instruct"  # exercise 4: too large for its full context on a 16 GB Mac
+
 
 def q4_k_m_size_answer() -> float:
     return local_formats.file_bytes("Qwen/Qwen3-8B", "q4_k_m") / 1e9
@@ -56,14 +58,14 @@ def check_half_offload(answer_tokens_per_s) -> bool:
 
 
 def mac_context_answer() -> int:
-    return local_inference.max_context_on("Qwen/Qwen2.5-7B-Instruct", "q4_k_m", "apple-m4-16gb", "q8_0")
+    return local_inference.max_context_on(MAC_MODEL, "q4_k_m", "apple-m4-16gb", "q8_0")
 
 
 @answer_check(accepts=mac_context_answer)
 def check_mac_context(answer_tokens) -> bool:
-    """Exercise 4: the longest context for Qwen2.5-7B-Instruct Q4_K_M with a q8_0 cache on a 16 GB Mac."""
+    """Exercise 4: the longest context for Qwen2.5-14B-Instruct Q4_K_M with a q8_0 cache on a 16 GB Mac."""
     expected = mac_context_answer()
-    with_f16 = local_inference.max_context_on("Qwen/Qwen2.5-7B-Instruct", "q4_k_m", "apple-m4-16gb", "f16")
+    with_f16 = local_inference.max_context_on(MAC_MODEL, "q4_k_m", "apple-m4-16gb", "f16")
     if with_f16 != expected and close_enough(answer_tokens, with_f16, 0.001):
         return report(False, "that is with an f16 cache; the question uses q8_0.")
     return report(close_enough(answer_tokens, expected, 0.001), "use max_context_on(...) or search with llama_cpp_memory.")

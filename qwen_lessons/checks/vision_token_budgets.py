@@ -7,7 +7,7 @@ from qwen_lessons.checks import answer_check, close_enough, report
 from qwen_lessons import prompts
 
 SCREENSHOT = (720, 1280)  # exercise 1: a 1280 x 720 screenshot, height first
-HALF_SIDE = 1022  # exercise 2: 1022 / 28 = 36.5 exactly
+HALF_SIDE = 1078  # exercise 2: 1078 / 28 = 38.5 exactly
 PHOTO = (768, 1024)  # exercise 3
 TEXT_TOKENS, ANSWER_TOKENS = 2000, 1024
 CLIP = (1080, 1920, 90)  # exercise 4: 90 seconds of full HD
@@ -43,12 +43,12 @@ def rounded_side_answer() -> int:
 
 @answer_check(accepts=rounded_side_answer)
 def check_rounded_side(answer) -> bool:
-    """Exercise 2: the side a 1022 x 1022 image gets in Qwen2.5-VL."""
+    """Exercise 2: the side a 1078 x 1078 image gets in Qwen2.5-VL."""
     expected = rounded_side_answer()
     if not _is_number(answer):
         return report(False, "answer with a number of pixels.")
     if answer == expected + 28:
-        return report(False, "1022 / 28 is exactly halfway between two whole numbers; which way does Python's "
+        return report(False, f"{HALF_SIDE} / 28 is exactly halfway between two whole numbers; which way does Python's "
                              "round() go for halves? Try round(0.5), round(1.5), round(2.5).")
     if answer % 28:
         return report(False, "the resized side is always a multiple of the 28-px cell.")
