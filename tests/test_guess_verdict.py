@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import nbformat
 import pytest
 
 from qwen_lessons.ui import guess_verdict
@@ -38,3 +42,19 @@ def test_no_guess_or_a_bad_one_gets_one_line_and_the_truth(guess):
 def test_a_truth_that_is_not_a_number_is_a_value_error(truth):
     with pytest.raises(ValueError, match="truth"):
         guess_verdict(300, truth)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = sorted((ROOT / "notebooks").glob("0*_*.ipynb"))
+GUESS = re.compile(r"^my_guess = None\b", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_every_lesson_asks_for_a_guess_then_reveals_it_before_the_exercises(path):
+    code = [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+    guess = next((i for i, source in enumerate(code) if GUESS.search(source)), None)
+    assert guess is not None, f"{path.name}: no cell where the learner commits a guess (my_guess = None)"
+    reveal = next((i for i, source in enumerate(code) if i > guess and "guess_verdict(my_guess" in source), None)
+    assert reveal is not None, f"{path.name}: no cell after the guess shows guess_verdict(my_guess, ...)"
+    exercises = next(i for i, source in enumerate(code) if "qwen_lessons.checks" in source)
+    assert reveal < exercises, f"{path.name}: the reveal comes after the exercises"
