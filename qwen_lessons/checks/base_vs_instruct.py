@@ -5,10 +5,12 @@ from __future__ import annotations
 from qwen_lessons import tokens
 from qwen_lessons.checks import answer_check, report
 
-OVERHEAD_CHAT = [  # exercise 1: a chat of three turns (the lesson's table counts a single question)
+OVERHEAD_CHAT = [  # exercise 1: a chat of five turns (the lesson's table counts a single question)
     {"role": "user", "content": "What is Qwen?"},
     {"role": "assistant", "content": "A family of open-weight models."},
     {"role": "user", "content": "Who trains it?"},
+    {"role": "assistant", "content": "Alibaba Cloud's Qwen team."},
+    {"role": "user", "content": "Since when?"},
 ]
 MASK_CONVERSATION = [
     {"role": "user", "content": "Name a Qwen code model."},
@@ -31,7 +33,7 @@ def check_template_overhead(answer: int) -> bool:
     cost = tokens.template_cost(OVERHEAD_CHAT, "qwen2.5")
     default_block = len(tokens.encode(tokens.QWEN25_DEFAULT_SYSTEM)) + 5  # + im_start, "system", "\n", im_end, "\n"
     if answer == cost["total_tokens"]:
-        return report(False, "that is the whole prompt; subtract the tokens of the three messages themselves.")
+        return report(False, "that is the whole prompt; subtract the tokens of the messages themselves.")
     if answer == tokens.template_cost(OVERHEAD_CHAT[:1], "qwen2.5")["template_tokens"]:
         return report(False, "that is what one question costs; every turn of the chat brings its own markers.")
     if answer == cost["template_tokens"] - default_block:
