@@ -53,7 +53,8 @@ def check_full_state_gib(answer_gib: float) -> bool:
                   "count bytes per parameter: bf16 weights, fp32 gradients, fp32 master copy, Adam m and v.")
 
 
-def lora_compute_share_answer(tokens: float = 1e6) -> float:
+def lora_compute_share_answer() -> float:
+    tokens = 1e6  # any count: both costs are proportional to it
     full = finetune.training_flops("Qwen/Qwen2.5-7B", "full", tokens, checkpointing=False)
     return finetune.training_flops("Qwen/Qwen2.5-7B", "lora", tokens, checkpointing=False, rank=8) / full
 
