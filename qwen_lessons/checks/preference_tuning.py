@@ -11,6 +11,7 @@ from qwen_lessons.checks import answer_check, close_enough, report
 POLICY_CHOSEN, POLICY_REJECTED = -11.0, -16.0
 REFERENCE_CHOSEN, REFERENCE_REJECTED = -12.5, -14.5
 EXERCISE_BETA = 0.2
+VERDICT_BETA = 0.03  # exercise 3: a DPO run the lesson does not show (its table uses beta = 0.1)
 
 
 def _is_number(answer) -> bool:
@@ -56,27 +57,32 @@ def check_beta_limit(answer: float) -> bool:
                   "into -log sigmoid(margin).")
 
 
-def dpo_verdict_answer() -> str:
+def _verdicts(beta: float):
     from qwen_lessons.lessons import preference_tuning as lesson
 
-    verdicts = preference.smoothing_verdict(lesson.stage_table(progress=False))
-    return verdicts.set_index("to").loc["DPO", "verdict"]
+    return preference.smoothing_verdict(lesson.stage_table(beta=beta, progress=False)).set_index("to")["verdict"]
+
+
+def dpo_verdict_answer() -> str:
+    return _verdicts(VERDICT_BETA)["DPO"]
 
 
 @answer_check(accepts=dpo_verdict_answer)
 def check_dpo_verdict(answer: str) -> bool:
-    """Exercise 3: the verdict of preference.smoothing_verdict for the SFT → DPO step of the lesson's default run."""
-    from qwen_lessons.lessons import preference_tuning as lesson
-
+    """Exercise 3: the verdict of preference.smoothing_verdict for the SFT → DPO step when DPO trains with
+    beta = VERDICT_BETA (1,000 pairs, seed 0)."""
     options = ("smooths", "widens", "mixed")
     if not isinstance(answer, str) or answer.strip().lower() not in options:
         return report(False, f"answer with one word: {', '.join(options)}.")
-    verdicts = preference.smoothing_verdict(lesson.stage_table(progress=False))
-    expected = verdicts.set_index("to").loc["DPO", "verdict"]  # dpo_verdict_answer(), without a second run
-    if answer.strip().lower() == verdicts.set_index("to").loc["SFT", "verdict"] != expected:
+    verdicts = _verdicts(VERDICT_BETA)
+    expected = verdicts["DPO"]  # dpo_verdict_answer(), without a second run
+    given = answer.strip().lower()
+    if given == verdicts["SFT"] != expected:
         return report(False, "that is the base → SFT step; look at the row whose 'to' is DPO.")
-    return report(answer.strip().lower() == expected, "run preference.smoothing_verdict on the stage table and read "
-                  "the SFT → DPO row; compare distinct-2, entropy and the length spread.")
+    if given != expected and given == _verdicts(preference.DEFAULT_BETA)["DPO"]:
+        return report(False, "that is the verdict of section 4's run; train DPO with the exercise's beta first.")
+    return report(given == expected, "build the stage table with lesson.stage_table(beta=...), run "
+                  "preference.smoothing_verdict on it and read the SFT → DPO row.")
 
 
 def fusion_stage_answer() -> str:
