@@ -16,6 +16,9 @@ What is looked for, and why:
 - Integer answers from 0 to 20 are not looked for: such small numbers appear in every lesson as counts, ranks and
   sizes, and finding them would say nothing. Renderings with fewer than two significant digits (0.1, 5) are not
   looked for either, for the same reason.
+- Durations (a number followed by s, ms or µs) are not looked in: they are the timings of this run, which change
+  from run to run and could match an answer by chance, or clip lengths the lesson gives. No exercise asks for
+  seconds (test_no_exercise_asks_for_seconds keeps it so).
 - A text answer is looked for only when it is a whole prompt (it spans lines): such a text shown above its
   exercise is the answer. A name (model id, GPU id, a verdict word, a stage) is not: the lesson has to show the
   names the learner chooses among.
@@ -91,6 +94,7 @@ _leak_figure_texts.clear()
 """
 
 TAG = re.compile(r"<[^>]+>")
+DURATION = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?\s?(?:ms|µs|s|seconds?)\b")
 
 
 def readable(text: str) -> str:
@@ -136,6 +140,7 @@ def accepted_by(check, typed: float) -> bool:
 def leaks_in(text: str, check, answers) -> list[str]:
     """The renderings of a check's accepted answers that a text shows (and the check would accept)."""
     found = []
+    text = DURATION.sub(" ", text)
     for answer in answers:
         if isinstance(answer, str):
             if "\n" in answer and answer in text:
@@ -240,6 +245,14 @@ def test_every_lesson_declares_its_answers():
         assert declared, f"{path.name}: no check declares its accepted answers"
 
 
+def test_no_exercise_asks_for_seconds():
+    """The duration rule above would hide an answer given in seconds: no check may ask for one."""
+    for path in LESSONS:
+        for name, check in checks_of(path).items():
+            assert not re.search(r"\b(in|how many) (milli)?seconds\b", check.__doc__ or "", re.IGNORECASE), \
+                f"{name} asks for seconds: the duration rule of this test would hide its answer"
+
+
 @pytest.mark.parametrize("rendered, shown, found", [
     (312, "the counter opens at 12.5 s -> 312 tokens", True),
     (312, "1312 tokens, 3,312 tokens, 312.5 s, 0.312", False),
@@ -253,6 +266,7 @@ def test_every_lesson_declares_its_answers():
     (-1.19, "GSM8K: -1.19 points per doubling", True),
     (0.0936, "a token uses 9.36 % of the weights", True),
     (7, "7 images", False),  # a small integer: not looked for
+    (33, "100,000 clip lengths counted in 33.0 ms", False),  # a timing of this run
 ])
 def test_renderings_are_found_as_whole_numbers(rendered, shown, found):
     def accepts_close(answer):  # a check that accepts 0.5 % around the value, as the lessons' checks do
