@@ -106,3 +106,51 @@ def row(children):
     import ipywidgets as widgets
 
     return widgets.HBox(list(children), layout=widgets.Layout(flex_flow="row wrap", max_width="100%"))
+
+
+# --- Predict, then reveal -------------------------------------------------------------------------------------
+# Each lesson asks the learner to commit a guess on its key number (my_guess = ... in a cell) before a cell shows
+# the truth, computed by the package, and how far the guess was. One pure function words that comparison.
+
+def _readable_number(value: float) -> str:
+    """A number as a learner writes it: whole numbers with thousands separators, others to 3 significant digits."""
+    import math  # imported here so this section stays apart from the module's header
+
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    decimals = max(0, 2 - math.floor(math.log10(abs(value))))
+    return f"{value:,.{decimals}f}"
+
+
+def guess_verdict(guess, truth: float, *, what: str = "the answer", unit: str = "") -> str:
+    """One line comparing a learner's guess with the true value: "You guessed 300 tokens; the count is 312
+    tokens: 4 % low." A missing or unreadable guess gets a line that says so (and still tells the truth, so a
+    notebook run top to bottom reads well)."""
+    import math
+
+    if isinstance(truth, bool) or not isinstance(truth, int | float) or not math.isfinite(truth):
+        raise ValueError(f"truth must be a finite number, got {truth!r}")
+    suffix = f" {unit}" if unit else ""
+    told = f"{what} is {_readable_number(truth)}{suffix}"
+    if isinstance(guess, str):
+        try:
+            guess = float(guess.replace(",", "").replace("_", "").strip())
+        except ValueError:
+            return f"Your guess {guess!r} is not a number (write it like my_guess = 300); {told}."
+    if guess is None:
+        return f"No guess yet (set my_guess above, then run this cell again); {told}."
+    if isinstance(guess, bool) or not isinstance(guess, int | float) or not math.isfinite(guess):
+        return f"Your guess {guess!r} is not a number (write it like my_guess = 300); {told}."
+    typed = f"{int(guess):,}" if float(guess).is_integer() else f"{guess:,g}"
+    said = f"You guessed {typed}{suffix}; {told}"
+    if guess == truth:
+        return f"{said}: exactly right."
+    if truth == 0 or guess == 0 or (guess > 0) != (truth > 0):
+        return f"{said}: off by {_readable_number(abs(guess - truth))}{suffix}."
+    ratio = guess / truth
+    if ratio >= 2 or ratio <= 0.5:
+        factor = ratio if ratio >= 2 else 1 / ratio
+        return f"{said}: {factor:.1f} times too {'high' if ratio > 1 else 'low'}."
+    percent = abs(ratio - 1) * 100
+    shown = f"{percent:.0f}" if percent >= 1 else f"{percent:.1f}"
+    return f"{said}: {shown} % {'high' if ratio > 1 else 'low'}."

@@ -53,6 +53,7 @@ NOT_VALUES = {
     "qwen_lessons.plotting.log_scale", "qwen_lessons.plotting.figure_problems", "qwen_lessons.plotting.use_course_style",
     "qwen_lessons.plotting.displayed_scale",
     "qwen_lessons.checks.answer_check",  # a decorator for the exercise checks
+    "qwen_lessons.checks.exercise_checks",  # lists a checks module's checks (for tests/test_answer_leaks.py)
     "qwen_lessons.data.read_table",  # its dtypes/check come from the package's own loaders
 }
 

@@ -517,7 +517,7 @@ def test_check_largest_fit(capsys):
 def test_check_hours_by_hand(capsys):
     from qwen_lessons.checks import fine_tuning as checks
 
-    tokens = 20_000 * 512 * 3
+    tokens = 30_000 * 640 * 2
     n = finetune.matmul_params("Qwen/Qwen2.5-7B")
     adapters = finetune.lora_trainable_params("Qwen/Qwen2.5-7B", 16)
     attention = 2 * 2 * 28 * 28 * 128 * 1024 / 2
@@ -525,8 +525,9 @@ def test_check_hours_by_hand(capsys):
     flops = tokens * (3 * 2 * n + 4 * attention + 2 * adapters * 4)
     hours = flops / (312e12 * 0.4) / 3600
     assert checks.check_hours(hours)
-    assert not checks.check_hours(hours / 3)
+    assert not checks.check_hours(hours / 2)
     assert "one epoch" in capsys.readouterr().out
+    assert not checks.check_hours(hours * (20_000 * 512 * 3) / tokens)  # the lesson's table: 20,000 x 512 x 3
 
 
 def test_chat_tokens_counts_the_template_and_learns_only_the_reply():

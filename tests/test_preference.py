@@ -217,7 +217,10 @@ def test_self_checks_accept_the_answer_and_hint_at_the_usual_mistakes(capsys):
     assert checks.check_beta_limit(math.log(2)) and not checks.check_beta_limit(0.5)
     assert checks.check_fusion_stage("Thinking mode fusion") and not checks.check_fusion_stage("offline reinforcement learning")
     assert not checks.check_dpo_verdict(None) and not checks.check_dpo_verdict("smooths")
-    assert checks.check_dpo_verdict("mixed")
+    # beta = 0.03: the policy drifts far and the DPO step widens; section 4's run (beta = 0.1) is "mixed"
+    assert checks.check_dpo_verdict("widens")
+    assert not checks.check_dpo_verdict("mixed")
+    assert "section 4" in capsys.readouterr().out
 
 
 def test_explorer_shows_the_stage_table_of_its_controls(table):

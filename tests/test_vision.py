@@ -810,8 +810,8 @@ def test_checks_accept_the_answers_and_hint_otherwise(capsys):
     assert checks.check_screenshot_tokens(vision.image_tokens(720, 1280))
     assert not checks.check_screenshot_tokens(vision.image_tokens(720, 1280) + 2)
     assert not checks.check_screenshot_tokens("many")
-    assert checks.check_rounded_side(1008)  # round(1022 / 28) = round(36.5) = 36; 36 x 28
-    assert not checks.check_rounded_side(1036)
+    assert checks.check_rounded_side(1064)  # round(1078 / 28) = round(38.5) = 38; 38 x 28
+    assert not checks.check_rounded_side(1092)
     assert not checks.check_rounded_side(980)  # a multiple of 28, but not the rounded side: the general hint
     assert checks.check_images_fit(29)  # see test_images_that_fit_by_hand
     assert not checks.check_images_fit(32) and not checks.check_images_fit(30)

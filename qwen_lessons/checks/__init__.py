@@ -30,17 +30,38 @@ class CheckResult:
         """Jupyter shows an expression's value under the cell; the printed verdict already said it all."""
 
 
-def answer_check(function):
+def answer_check(function=None, *, accepts=None):
     """Mark an exercise check: a missing value (pd.NA, pd.NaT) as the answer gets a hint instead of pandas'
-    "boolean value of NA is ambiguous" from the first comparison."""
+    "boolean value of NA is ambiguous" from the first comparison.
 
-    @functools.wraps(function)
-    def check(*args, **kwargs):
-        if any(type(value).__name__ in ("NAType", "NaTType") for value in (*args, *kwargs.values())):
-            return report(False, "the answer is a missing value (pd.NA): replace it with your number or text.")
-        return function(*args, **kwargs)
+    ``accepts`` is a function of no arguments returning the answer(s) the check accepts, computed by the package
+    (the check itself calls the same function). It becomes ``check.accepted_answers()``, the one way a check
+    declares its answers, so a test can verify that no lesson shows them above the exercise. A check whose answer
+    is a function the learner writes declares nothing (``accepted_answers()`` is empty)."""
 
-    return check
+    def decorate(check_function):
+        @functools.wraps(check_function)
+        def check(*args, **kwargs):
+            if any(type(value).__name__ in ("NAType", "NaTType") for value in (*args, *kwargs.values())):
+                return report(False, "the answer is a missing value (pd.NA): replace it with your number or text.")
+            return check_function(*args, **kwargs)
+
+        def accepted_answers() -> tuple:
+            if accepts is None:
+                return ()
+            answers = accepts()
+            return tuple(answers) if isinstance(answers, list | tuple | set | frozenset) else (answers,)
+
+        check.accepted_answers = accepted_answers
+        return check
+
+    return decorate(function) if function is not None else decorate
+
+
+def exercise_checks(module) -> dict:
+    """The exercise checks a checks module defines, by name, in the order they appear (answer_check marks them)."""
+    return {name: value for name, value in vars(module).items()
+            if callable(value) and hasattr(value, "accepted_answers") and name.startswith("check_")}
 
 
 def report(passed: bool, hint: str, praise: str = "Correct.") -> CheckResult:

@@ -6,9 +6,9 @@ from qwen_lessons import audio, prompts
 from qwen_lessons.checks import answer_check, close_enough, report
 
 CLIP_S = 12.5  # exercise 1: a 12.5-second voice note in Qwen2-Audio
-LONG_S = 45.0  # exercise 2: a 45-second clip in Qwen2-Audio
+LONG_S = 100.0  # exercise 2: a 100-second recording sent to Qwen2-Audio in pieces it hears whole
 SHORT_S = 2.5  # exercise 3: a 2.5-second clip in Qwen3-Omni
-VIDEO = (720, 1280, 60.0)  # exercise 4: one minute of 720p with its sound track in Qwen2.5-Omni
+VIDEO = (720, 1280, 90.0)  # exercise 4: 90 seconds of 720p with its sound track in Qwen2.5-Omni
 CHECK_LENGTHS = (1, 159, 160, 161, 320, 321, 16000, 16001, 123457, 479999, 480000, 480001, 1_000_000)
 
 
@@ -16,10 +16,14 @@ def _is_number(answer) -> bool:
     return isinstance(answer, (int, float)) and not isinstance(answer, bool)
 
 
-@answer_check
+def voice_note_answer() -> int:
+    return audio.audio_tokens_for_seconds(CLIP_S, "qwen2-audio")
+
+
+@answer_check(accepts=voice_note_answer)
 def check_voice_note(answer) -> bool:
     """Exercise 1: audio tokens (wrappers excluded) of a 12.5-second clip in Qwen2-Audio."""
-    expected = audio.audio_tokens_for_seconds(CLIP_S, "qwen2-audio")
+    expected = voice_note_answer()
     if not _is_number(answer):
         return report(False, "answer with a number of tokens, for example the result of audio_tokens_for_seconds(...).")
     if answer == expected + 2:
@@ -31,21 +35,37 @@ def check_voice_note(answer) -> bool:
     return report(answer == expected, "12.5 s is 1,250 frames of 10 ms; apply the encoder's two halvings.")
 
 
-@answer_check
+def long_clip_answer() -> int:
+    window = audio.max_seconds("qwen2-audio")
+    full_pieces, rest = divmod(LONG_S, window)
+    return int(full_pieces) * audio.audio_tokens_for_seconds(window, "qwen2-audio") + (
+        audio.audio_tokens_for_seconds(rest, "qwen2-audio") if rest else 0)
+
+
+@answer_check(accepts=long_clip_answer)
 def check_long_clip(answer) -> bool:
-    """Exercise 2: audio tokens of a 45-second clip in Qwen2-Audio."""
-    expected = audio.audio_tokens_for_seconds(LONG_S, "qwen2-audio")
+    """Exercise 2: audio tokens (wrappers excluded) of a 100-second recording sent to Qwen2-Audio in pieces short
+    enough to be heard whole."""
+    expected = long_clip_answer()
     if not _is_number(answer):
         return report(False, "answer with a number of tokens.")
-    if close_enough(answer, LONG_S * 25, 0.01):
-        return report(False, "that counts all 45 seconds; how much of a clip does the processor keep?")
-    return report(answer == expected, "look at the 'keeps (s)' column of the summary table.")
+    if answer == audio.audio_tokens_for_seconds(LONG_S, "qwen2-audio"):
+        return report(False, "that is one piece: sent whole, the model hears only the start of it. Cut it into pieces.")
+    pieces = -(-LONG_S // audio.max_seconds("qwen2-audio"))
+    if answer == expected + 2 * pieces:
+        return report(False, "that includes each piece's <|audio_bos|> and <|audio_eos|>; count the audio tokens only.")
+    return report(answer == expected, "cut the recording at the processor's window (the 'keeps (s)' column of the "
+                                      "summary table), count each piece, add them up.")
 
 
-@answer_check
+def window_rest_answer() -> int:
+    return audio.audio_tokens_for_seconds(SHORT_S, "qwen3-omni")
+
+
+@answer_check(accepts=window_rest_answer)
 def check_window_rest(answer) -> bool:
     """Exercise 3: audio tokens of a 2.5-second clip in Qwen3-Omni."""
-    expected = audio.audio_tokens_for_seconds(SHORT_S, "qwen3-omni")
+    expected = window_rest_answer()
     if not _is_number(answer):
         return report(False, "answer with a whole number of tokens.")
     if close_enough(answer, SHORT_S * 13, 0.02) and answer != expected:
@@ -54,10 +74,18 @@ def check_window_rest(answer) -> bool:
     return report(answer == expected, "2.5 s is 250 frames: two full windows and 50 frames left.")
 
 
-@answer_check
+def _video_with_sound_plan():
+    return prompts.plan_prompt("", (), [VIDEO], generation="qwen2.5-omni", reserved_output=0, use_audio_in_video=True)
+
+
+def video_with_sound_answer() -> int:
+    return _video_with_sound_plan().total
+
+
+@answer_check(accepts=video_with_sound_answer)
 def check_video_with_sound(answer) -> bool:
     """Exercise 4: tokens of a one-minute 720p video with its sound track in Qwen2.5-Omni (no text, no answer)."""
-    plan = prompts.plan_prompt("", (), [VIDEO], generation="qwen2.5-omni", reserved_output=0, use_audio_in_video=True)
+    plan = _video_with_sound_plan()
     expected = plan.total
     if not _is_number(answer):
         return report(False, "answer with a number of tokens, for example plan_prompt(...).total.")

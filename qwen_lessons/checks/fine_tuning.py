@@ -10,12 +10,17 @@ from qwen_lessons.units import GB, GIB
 LORA_MODEL = "Qwen/Qwen2.5-1.5B"
 FIT_GPU = "rtx-4090"
 FIT_SETTINGS = {"rank": 16, "seq_len": 2048, "micro_batch": 1, "checkpointing": True}
+HOURS_EXAMPLES, HOURS_TOKENS, HOURS_EPOCHS = 30_000, 640, 2  # exercise 5 (the lesson's table shows 512 x 3)
 
 
-@answer_check
+def lora_params_answer() -> int:
+    return finetune.lora_trainable_params(LORA_MODEL, 16, ("q_proj", "v_proj"))
+
+
+@answer_check(accepts=lora_params_answer)
 def check_lora_params(answer: int) -> bool:
     """Exercise 1: LoRA rank 16 on q_proj and v_proj of Qwen2.5-1.5B, trainable parameters."""
-    expected = finetune.lora_trainable_params(LORA_MODEL, 16, ("q_proj", "v_proj"))
+    expected = lora_params_answer()
     layers = models.resolve(LORA_MODEL)["num_hidden_layers"]
     if close_enough(answer, expected / layers, 1e-9):
         return report(False, "that is one layer's worth; every decoder layer has its own q_proj and v_proj.")
@@ -29,11 +34,15 @@ def check_lora_params(answer: int) -> bool:
                   "finetune.linear_layers() lists the shapes.")
 
 
-@answer_check
+def full_state_gib_answer() -> float:
+    return 18 * models.count_parameters(LORA_MODEL)[0] / GIB
+
+
+@answer_check(accepts=full_state_gib_answer)
 def check_full_state_gib(answer_gib: float) -> bool:
     """Exercise 2: weights + gradients + optimizer states of full mixed-precision fine-tuning of Qwen2.5-1.5B, GiB."""
     params = models.count_parameters(LORA_MODEL)[0]
-    expected = 18 * params / GIB
+    expected = full_state_gib_answer()
     if close_enough(answer_gib, 16 * params / GIB, 0.01):
         return report(False, "that is the ZeRO paper's count, with 16-bit gradients; the course's 'full' "
                              "convention keeps the gradients in fp32.")
@@ -45,13 +54,16 @@ def check_full_state_gib(answer_gib: float) -> bool:
                   "count bytes per parameter: bf16 weights, fp32 gradients, fp32 master copy, Adam m and v.")
 
 
-@answer_check
+def lora_compute_share_answer() -> float:
+    tokens = 1e6  # any count: both costs are proportional to it
+    full = finetune.training_flops("Qwen/Qwen2.5-7B", "full", tokens, checkpointing=False)
+    return finetune.training_flops("Qwen/Qwen2.5-7B", "lora", tokens, checkpointing=False, rank=8) / full
+
+
+@answer_check(accepts=lora_compute_share_answer)
 def check_lora_compute_share(answer: float) -> bool:
     """Exercise 3: LoRA (rank 8) compute as a share of full fine-tuning compute, Qwen2.5-7B, no checkpointing."""
-    tokens = 1e6
-    full = finetune.training_flops("Qwen/Qwen2.5-7B", "full", tokens, checkpointing=False)
-    lora = finetune.training_flops("Qwen/Qwen2.5-7B", "lora", tokens, checkpointing=False, rank=8)
-    expected = lora / full
+    expected = lora_compute_share_answer()
     share_trainable = finetune.lora_trainable_params("Qwen/Qwen2.5-7B", 8) / models.count_parameters("Qwen/Qwen2.5-7B")[0]
     if close_enough(answer, share_trainable, 0.1) or (isinstance(answer, int | float) and answer < 0.1):
         return report(False, "that is the share of trainable parameters; the forward pass and the gradients "
@@ -62,15 +74,29 @@ def check_lora_compute_share(answer: float) -> bool:
                   "(use finetune.training_flops).")
 
 
-@answer_check
+def _base_candidates() -> list:
+    return [m for m in models.model_ids(memory_modelled=True) if m.startswith("Qwen/Qwen2.5-") and "Instruct" not in m]
+
+
+def largest_fit_answer() -> str:
+    fitting = [m for m in _base_candidates() if finetune.plan(m, "qlora-4bit", FIT_GPU, **FIT_SETTINGS).fits]
+    return max(fitting, key=lambda m: models.count_parameters(m)[0])
+
+
+@answer_check(accepts=largest_fit_answer)
 def check_largest_fit(model_id: str) -> bool:
     """Exercise 4: the largest Qwen2.5 base model whose QLoRA-4bit run (rank 16, 2048 tokens) fits an RTX 4090."""
+<<<<<<< HEAD
     # the catalog says which checkpoints are Qwen2.5 base models (the Omni ones are post-trained, not base)
     base = set(filter_catalog(generation="Qwen2.5", variant="base")["model_id"])
     candidates = [m for m in models.model_ids(memory_modelled=True) if m in base]
     fitting = [m for m in candidates
                if finetune.plan(m, "qlora-4bit", FIT_GPU, **FIT_SETTINGS).fits]
     largest = max(models.count_parameters(m)[0] for m in fitting)
+=======
+    candidates = _base_candidates()
+    expected = largest_fit_answer()
+>>>>>>> ask-first
     model_id = as_model_id(model_id, candidates) or model_id
     if model_id not in candidates:
         return report(False, f"answer with one of the base ids: {', '.join(candidates)}.")
@@ -83,16 +109,26 @@ def check_largest_fit(model_id: str) -> bool:
     return report(True, "")
 
 
-@answer_check
+def _hours_plan():
+    return finetune.data_scenarios("Qwen/Qwen2.5-7B", "lora", "a100-80gb", tokens_per_example=HOURS_TOKENS,
+                                   epochs=HOURS_EPOCHS, examples=(HOURS_EXAMPLES,))
+
+
+def hours_answer() -> float:
+    table = _hours_plan()
+    return float(table.loc[table["examples"] == HOURS_EXAMPLES, "hours"].iloc[0])
+
+
+@answer_check(accepts=hours_answer)
 def check_hours(answer_hours: float) -> bool:
-    """Exercise 5: hours to LoRA-tune Qwen2.5-7B on 20,000 examples x 512 tokens x 3 epochs on one A100 80 GB."""
-    table = finetune.data_scenarios("Qwen/Qwen2.5-7B", "lora", "a100-80gb", tokens_per_example=512, epochs=3)
-    expected = float(table.loc[table["examples"] == 20_000, "hours"].iloc[0])
-    if close_enough(answer_hours, expected / 3, 0.05):
-        return report(False, "that is one epoch; the plan makes three passes over the data.")
+    """Exercise 5: hours to LoRA-tune Qwen2.5-7B on 30,000 examples x 640 tokens x 2 epochs on one A100 80 GB."""
+    table = _hours_plan()
+    expected = hours_answer()
+    if close_enough(answer_hours, expected / HOURS_EPOCHS, 0.05):
+        return report(False, "that is one epoch; the plan makes two passes over the data.")
     if close_enough(answer_hours, expected, 0.05):
         return report(True, "")
-    tokens = float(table.loc[table["examples"] == 20_000, "tokens"].iloc[0])
+    tokens = float(table.loc[table["examples"] == HOURS_EXAMPLES, "tokens"].iloc[0])
     no_recompute = finetune.training_flops("Qwen/Qwen2.5-7B", "lora", tokens, checkpointing=False)
     if close_enough(answer_hours, finetune.training_hours(no_recompute, "a100-80gb"), 0.05):
         return report(False, "gradient checkpointing is on in this plan: it recomputes the forward pass once more.")

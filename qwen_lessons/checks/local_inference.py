@@ -6,11 +6,17 @@ from qwen_lessons import local_formats, local_runtime, memory
 from qwen_lessons.checks import answer_check, close_enough, report
 from qwen_lessons.lessons import local_inference
 
+MAC_MODEL = "Qwen/Qwen2.5-14B-Instruct"  # exercise 4: too large for its full context on a 16 GB Mac
 
-@answer_check
+
+def q4_k_m_size_answer() -> float:
+    return local_formats.file_bytes("Qwen/Qwen3-8B", "q4_k_m") / 1e9
+
+
+@answer_check(accepts=q4_k_m_size_answer)
 def check_q4_k_m_size(answer_gb) -> bool:
     """Exercise 1: the size in GB (10^9 bytes) of Qwen3-8B in Q4_K_M."""
-    expected = local_formats.file_bytes("Qwen/Qwen3-8B", "q4_k_m") / 1e9
+    expected = q4_k_m_size_answer()
     nominal = local_inference.sizes_by_format("Qwen/Qwen3-8B").set_index("format").at["q4_k_m", "nominal_gb"]
     if close_enough(answer_gb, nominal, 0.01):
         return report(False, "4 bits x parameters leaves out the block scales (4.5 bits per weight for Q4_K) and "
@@ -20,10 +26,14 @@ def check_q4_k_m_size(answer_gb) -> bool:
     return report(close_enough(answer_gb, expected, 0.005), "sum the bytes of gguf_tensor_types(...), or use file_bytes.")
 
 
-@answer_check
+def kv_q8_0_answer() -> float:
+    return memory.kv_bytes_per_token("Qwen/Qwen3-8B", "q8_0") * 32768 / 2**30
+
+
+@answer_check(accepts=kv_q8_0_answer)
 def check_kv_q8_0(answer_gib) -> bool:
     """Exercise 2: the KV cache of Qwen3-8B at 32,768 tokens with --cache-type-k/-v q8_0, in GiB."""
-    expected = memory.kv_bytes_per_token("Qwen/Qwen3-8B", "q8_0") * 32768 / 2**30
+    expected = kv_q8_0_answer()
     if close_enough(answer_gib, expected * 32 / 34, 0.005):
         return report(False, "q8_0 blocks keep a 2-byte scale per 32 values: 34 bytes, not 32.")
     if close_enough(answer_gib, expected * 64 / 34, 0.005):
@@ -31,11 +41,15 @@ def check_kv_q8_0(answer_gib) -> bool:
     return report(close_enough(answer_gib, expected, 0.005), "2 x layers x KV heads x head_dim x 34/32 bytes per token.")
 
 
-@answer_check
+def half_offload_answer() -> float:
+    return local_runtime.decode_tokens_per_s_bound("Qwen/Qwen3-14B", "q4_k_m", "rtx-3060-12gb", 8192,
+                                                   n_gpu_layers=21)
+
+
+@answer_check(accepts=half_offload_answer)
 def check_half_offload(answer_tokens_per_s) -> bool:
     """Exercise 3: decode bound of Qwen3-14B Q4_K_M on an RTX 3060 12 GB with -ngl 21, 8,192 tokens."""
-    expected = local_runtime.decode_tokens_per_s_bound("Qwen/Qwen3-14B", "q4_k_m", "rtx-3060-12gb", 8192,
-                                                       n_gpu_layers=21)
+    expected = half_offload_answer()
     full = local_runtime.decode_tokens_per_s_bound("Qwen/Qwen3-14B", "q4_k_m", "rtx-3060-12gb", 8192)
     if close_enough(answer_tokens_per_s, full, 0.01):
         return report(False, "that is every layer on the card; with -ngl 21 the other layers are read from RAM.")
@@ -43,11 +57,15 @@ def check_half_offload(answer_tokens_per_s) -> bool:
                   "time per token = GPU bytes / GPU bandwidth + RAM bytes / RAM bandwidth.")
 
 
-@answer_check
+def mac_context_answer() -> int:
+    return local_inference.max_context_on(MAC_MODEL, "q4_k_m", "apple-m4-16gb", "q8_0")
+
+
+@answer_check(accepts=mac_context_answer)
 def check_mac_context(answer_tokens) -> bool:
-    """Exercise 4: the longest context for Qwen2.5-7B-Instruct Q4_K_M with a q8_0 cache on a 16 GB Mac."""
-    expected = local_inference.max_context_on("Qwen/Qwen2.5-7B-Instruct", "q4_k_m", "apple-m4-16gb", "q8_0")
-    with_f16 = local_inference.max_context_on("Qwen/Qwen2.5-7B-Instruct", "q4_k_m", "apple-m4-16gb", "f16")
+    """Exercise 4: the longest context for Qwen2.5-14B-Instruct Q4_K_M with a q8_0 cache on a 16 GB Mac."""
+    expected = mac_context_answer()
+    with_f16 = local_inference.max_context_on(MAC_MODEL, "q4_k_m", "apple-m4-16gb", "f16")
     if with_f16 != expected and close_enough(answer_tokens, with_f16, 0.001):
         return report(False, "that is with an f16 cache; the question uses q8_0.")
     return report(close_enough(answer_tokens, expected, 0.001), "use max_context_on(...) or search with llama_cpp_memory.")

@@ -11,18 +11,23 @@ from qwen_lessons.checks import answer_check, close_enough, report
 POLICY_CHOSEN, POLICY_REJECTED = -11.0, -16.0
 REFERENCE_CHOSEN, REFERENCE_REJECTED = -12.5, -14.5
 EXERCISE_BETA = 0.2
+VERDICT_BETA = 0.03  # exercise 3: a DPO run the lesson does not show (its table uses beta = 0.1)
 
 
 def _is_number(answer) -> bool:
     return isinstance(answer, int | float) and not isinstance(answer, bool) and math.isfinite(answer)
 
 
-@answer_check
+def dpo_loss_answer() -> float:
+    return preference.dpo_loss(POLICY_CHOSEN, POLICY_REJECTED, REFERENCE_CHOSEN, REFERENCE_REJECTED, EXERCISE_BETA)
+
+
+@answer_check(accepts=dpo_loss_answer)
 def check_dpo_loss(answer: float) -> bool:
     """Exercise 1: the DPO loss of the pair above with beta = EXERCISE_BETA, in nats."""
     if not _is_number(answer):
         return report(False, "give the loss as one number (nats).")
-    expected = preference.dpo_loss(POLICY_CHOSEN, POLICY_REJECTED, REFERENCE_CHOSEN, REFERENCE_REJECTED, EXERCISE_BETA)
+    expected = dpo_loss_answer()
     policy_gap = POLICY_CHOSEN - POLICY_REJECTED
     if close_enough(answer, math.log1p(math.exp(-EXERCISE_BETA * policy_gap)), 1e-3):
         return report(False, "subtract the reference: each reply's reward is beta times (policy minus reference).")
@@ -35,7 +40,11 @@ def check_dpo_loss(answer: float) -> bool:
                   "policy - reference)); loss = log(1 + exp(-margin)).")
 
 
-@answer_check
+def beta_limit_answer() -> float:
+    return math.log(2)
+
+
+@answer_check(accepts=beta_limit_answer)
 def check_beta_limit(answer: float) -> bool:
     """Exercise 2: what the DPO loss of any pair tends to as beta goes to 0 (nats)."""
     if not _is_number(answer):
@@ -44,33 +53,52 @@ def check_beta_limit(answer: float) -> bool:
         return report(False, "a zero loss needs a margin of +infinity; what is the margin when beta is 0?")
     if close_enough(answer, 0.5, 1e-3):
         return report(False, "0.5 is sigmoid(0); the loss is minus its logarithm.")
-    return report(close_enough(answer, math.log(2), 1e-3), "with beta = 0 the margin is 0 for every pair; put that "
+    return report(close_enough(answer, beta_limit_answer(), 1e-3), "with beta = 0 the margin is 0 for every pair; put that "
                   "into -log sigmoid(margin).")
 
 
-@answer_check
-def check_dpo_verdict(answer: str) -> bool:
-    """Exercise 3: the verdict of preference.smoothing_verdict for the SFT → DPO step of the lesson's default run."""
+def _verdicts(beta: float):
     from qwen_lessons.lessons import preference_tuning as lesson
 
+    return preference.smoothing_verdict(lesson.stage_table(beta=beta, progress=False)).set_index("to")["verdict"]
+
+
+def dpo_verdict_answer() -> str:
+    return _verdicts(VERDICT_BETA)["DPO"]
+
+
+@answer_check(accepts=dpo_verdict_answer)
+def check_dpo_verdict(answer: str) -> bool:
+    """Exercise 3: the verdict of preference.smoothing_verdict for the SFT → DPO step when DPO trains with
+    beta = VERDICT_BETA (1,000 pairs, seed 0)."""
     options = ("smooths", "widens", "mixed")
     if not isinstance(answer, str) or answer.strip().lower() not in options:
         return report(False, f"answer with one word: {', '.join(options)}.")
-    verdicts = preference.smoothing_verdict(lesson.stage_table(progress=False))
-    expected = verdicts.set_index("to").loc["DPO", "verdict"]
-    if answer.strip().lower() == verdicts.set_index("to").loc["SFT", "verdict"] != expected:
+    verdicts = _verdicts(VERDICT_BETA)
+    expected = verdicts["DPO"]  # dpo_verdict_answer(), without a second run
+    given = answer.strip().lower()
+    if given == verdicts["SFT"] != expected:
         return report(False, "that is the base → SFT step; look at the row whose 'to' is DPO.")
-    return report(answer.strip().lower() == expected, "run preference.smoothing_verdict on the stage table and read "
-                  "the SFT → DPO row; compare distinct-2, entropy and the length spread.")
+    if given != expected and given == _verdicts(preference.DEFAULT_BETA)["DPO"]:
+        return report(False, "that is the verdict of section 4's run; train DPO with the exercise's beta first.")
+    return report(given == expected, "build the stage table with lesson.stage_table(beta=...), run "
+                  "preference.smoothing_verdict on it and read the SFT → DPO row.")
 
 
-@answer_check
+def fusion_stage_answer() -> str:
+    from qwen_lessons.lessons import preference_tuning as lesson
+
+    table = lesson.qwen_stages()
+    qwen3 = table[table["generation"] == "Qwen3"]
+    return qwen3[qwen3["what_it_adds"].str.contains("non-thinking")]["stage"].iloc[0]
+
+
+@answer_check(accepts=fusion_stage_answer)
 def check_fusion_stage(answer: str) -> bool:
     """Exercise 4: the Qwen3 stage that teaches one model both the thinking and the non-thinking mode."""
     from qwen_lessons.lessons import preference_tuning as lesson
 
     table = lesson.qwen_stages()
-    qwen3 = table[table["generation"] == "Qwen3"]
     if not isinstance(answer, str) or not answer.strip():
         return report(False, "answer with the stage's name as it appears in the stage column.")
     given = answer.strip().lower()
@@ -79,6 +107,6 @@ def check_fusion_stage(answer: str) -> bool:
     if given == "strong-to-weak distillation":
         return report(False, "distillation passes the flagship's behaviour to small models; which flagship stage "
                              "adds the non-thinking mode?")
-    fusion = qwen3[qwen3["what_it_adds"].str.contains("non-thinking")]["stage"].iloc[0]
+    fusion = fusion_stage_answer()
     return report(given == fusion.lower(), "read lesson.qwen_stages(): the what_it_adds column says which stage "
                   "adds a non-thinking mode.")

@@ -7,7 +7,7 @@ from qwen_lessons.checks import answer_check, close_enough, report
 from qwen_lessons import prompts
 
 SCREENSHOT = (720, 1280)  # exercise 1: a 1280 x 720 screenshot, height first
-HALF_SIDE = 1022  # exercise 2: 1022 / 28 = 36.5 exactly
+HALF_SIDE = 1078  # exercise 2: 1078 / 28 = 38.5 exactly
 PHOTO = (768, 1024)  # exercise 3
 TEXT_TOKENS, ANSWER_TOKENS = 2000, 1024
 CLIP = (1080, 1920, 90)  # exercise 4: 90 seconds of full HD
@@ -18,10 +18,14 @@ def _is_number(answer) -> bool:
     return isinstance(answer, (int, float)) and not isinstance(answer, bool)
 
 
-@answer_check
+def screenshot_tokens_answer() -> int:
+    return vision.image_tokens(*SCREENSHOT, "qwen2.5-vl")
+
+
+@answer_check(accepts=screenshot_tokens_answer)
 def check_screenshot_tokens(answer) -> bool:
     """Exercise 1: visual tokens of a 1280 x 720 screenshot in Qwen2.5-VL with the helper's default budget."""
-    expected = vision.image_tokens(*SCREENSHOT, "qwen2.5-vl")
+    expected = screenshot_tokens_answer()
     if not _is_number(answer):
         return report(False, "answer with a number of tokens, for example the result of image_tokens(...).")
     if answer == expected + 2:
@@ -33,14 +37,18 @@ def check_screenshot_tokens(answer) -> bool:
     return report(answer == expected, "divide each side by 28, round to the nearest whole number, multiply.")
 
 
-@answer_check
+def rounded_side_answer() -> int:
+    return vision.resized_size(HALF_SIDE, HALF_SIDE, "qwen2.5-vl")[0]
+
+
+@answer_check(accepts=rounded_side_answer)
 def check_rounded_side(answer) -> bool:
-    """Exercise 2: the side a 1022 x 1022 image gets in Qwen2.5-VL."""
-    expected = vision.resized_size(HALF_SIDE, HALF_SIDE, "qwen2.5-vl")[0]
+    """Exercise 2: the side a 1078 x 1078 image gets in Qwen2.5-VL."""
+    expected = rounded_side_answer()
     if not _is_number(answer):
         return report(False, "answer with a number of pixels.")
     if answer == expected + 28:
-        return report(False, "1022 / 28 is exactly halfway between two whole numbers; which way does Python's "
+        return report(False, f"{HALF_SIDE} / 28 is exactly halfway between two whole numbers; which way does Python's "
                              "round() go for halves? Try round(0.5), round(1.5), round(2.5).")
     if answer % 28:
         return report(False, "the resized side is always a multiple of the 28-px cell.")
@@ -48,10 +56,14 @@ def check_rounded_side(answer) -> bool:
                                       "Python's round() does, and multiply back.")
 
 
-@answer_check
+def images_fit_answer() -> int:
+    return prompts.images_that_fit(*PHOTO, "32K", TEXT_TOKENS + ANSWER_TOKENS, "qwen2.5-vl")
+
+
+@answer_check(accepts=images_fit_answer)
 def check_images_fit(answer) -> bool:
     """Exercise 3: how many 1024 x 768 photos fit in 32K with 2,000 text tokens and 1,024 reserved for the answer."""
-    expected = prompts.images_that_fit(*PHOTO, "32K", TEXT_TOKENS + ANSWER_TOKENS, "qwen2.5-vl")
+    expected = images_fit_answer()
     if not _is_number(answer):
         return report(False, "answer with a whole number of images.")
     per_image = vision.image_sequence_tokens(*PHOTO, "qwen2.5-vl")
@@ -63,10 +75,14 @@ def check_images_fit(answer) -> bool:
                                       "(visual tokens + 2 wrappers) and round down.")
 
 
-@answer_check
+def video_tokens_answer() -> int:
+    return vision.video_tokens(*CLIP, CLIP_FPS, "qwen2.5-vl")
+
+
+@answer_check(accepts=video_tokens_answer)
 def check_video_tokens(answer) -> bool:
     """Exercise 4: visual tokens of a 90-second 1920 x 1080 clip at 1 frame per second in Qwen2.5-VL."""
-    expected = vision.video_tokens(*CLIP, CLIP_FPS, "qwen2.5-vl")
+    expected = video_tokens_answer()
     if not _is_number(answer):
         return report(False, "answer with a number of tokens, for example the result of video_tokens(...).")
     plan = vision.video_plan(*CLIP, CLIP_FPS, "qwen2.5-vl")

@@ -65,7 +65,7 @@ def audio_counter_widget(generation: str = audio.DEFAULT_GENERATION):
     audio.generation_info(generation)  # an unknown generation is refused here, with the known ones listed
     import ipywidgets as widgets
 
-    seconds = widgets.FloatText(value=12.5, description="Seconds")
+    seconds = widgets.FloatText(value=20.0, description="Seconds")  # no exercise asks about 20 s
     generation_box = widgets.Dropdown(options=generation_options(), value=generation, description="Generation")
     result = ui.html_output("qwen-audio-count")
 
