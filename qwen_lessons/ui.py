@@ -7,6 +7,7 @@ connects the controls to an ``update`` that assigns that result, so the observe/
 from __future__ import annotations
 
 import html
+import numbers
 from collections.abc import Callable, Iterable
 
 from qwen_lessons.plotting import ERROR_TEXT_COLOUR
@@ -108,10 +109,10 @@ def header_text(name) -> str:
     (GB), tokens_per_s -> tokens/s), a whole number with thousands separators, a tuple joined by commas."""
     if isinstance(name, tuple):
         return ", ".join(header_text(part) for part in name if str(part) != "")
-    if isinstance(name, bool) or not isinstance(name, (str, int, float)):
-        return str(name)
-    if not isinstance(name, str):
+    if isinstance(name, numbers.Real) and not isinstance(name, bool):
         return format_number(name)
+    if not isinstance(name, str):
+        return str(name)
     words = name.split("_")
     if len(words) > 2 and words[-2] == "per":
         return " ".join(words[:-2]) + "/" + words[-1]
@@ -149,8 +150,10 @@ def natural_key(value):
     """Sort key that orders text by the numbers in it (0.5B, 1.5B, 3B, 14B, 32B; not 14B before 3B)."""
     import re
 
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return (1, 0.0) if value != value else (0, float(value))  # a missing number sorts last
     if not isinstance(value, str):
-        return ("", float(value)) if isinstance(value, (int, float)) else (str(value),)
+        return (str(value),)
     parts = re.split(r"(\d+(?:\.\d+)?)", value)
     return tuple(float(part) if index % 2 else part.lower() for index, part in enumerate(parts))
 
@@ -199,6 +202,8 @@ def _shown_frame(frame, headers: dict | None, index: bool | None):
         named = any(name is not None for name in shown.index.names)
         index = named or not pd.api.types.is_integer_dtype(shown.index.dtype)
     if index:
+        if shown.index.nlevels == 1 and shown.index.name is None:  # row labels, such as a transposed table's
+            shown.index = shown.index.map(lambda label: header_text(label) if isinstance(label, str) else label)
         names = [name if name is not None else "" for name in shown.index.names]
         shown.index = shown.index.set_names(names)
         if len(names) == 1 and names[0] == "":
@@ -210,17 +215,13 @@ def _shown_frame(frame, headers: dict | None, index: bool | None):
     return shown.reset_index(drop=True)
 
 
-def _styled_table(shown, caption: str, decimals: dict, notes: list[str], css_class: str) -> str:
+def _styled_table(shown, caption: str, formatters: dict, notes: list[str], css_class: str) -> str:
     """One <table> of the rows given: pandas' Styler formats the cells, hides the index, adds the caption and the
     styles; a footnote row says why a value is missing and carries the notes."""
     import hashlib
 
     import pandas as pd
 
-    if shown.columns.duplicated().any():
-        raise ValueError(f"frame must have distinct column headers, got {list(shown.columns)}")
-    formatters = {column: _column_formatter(shown[column], decimals.get(column, SAME_DECIMALS))
-                  for column in shown.columns}
     numeric = [column for column in shown.columns if pd.api.types.is_numeric_dtype(shown[column])
                and not pd.api.types.is_bool_dtype(shown[column])]
     body = shown.to_csv(index=False)
@@ -236,7 +237,8 @@ def _styled_table(shown, caption: str, decimals: dict, notes: list[str], css_cla
         styler = styler.set_caption(html.escape(caption))
     styler = styler.set_table_attributes(f'class="{css_class}"')
     rendered = styler.to_html()
-    footnotes = ([f"{MISSING_MARK} {notes[0]}"] if shown.isna().to_numpy().any() else []) + notes[1:]
+    missing = shown.isna().to_numpy().any() or (shown.astype(str) == MISSING_MARK).to_numpy().any()
+    footnotes = ([f"{MISSING_MARK} {notes[0]}"] if missing else []) + notes[1:]
     if footnotes:
         cells = "".join(f'<tr><td colspan="{len(shown.columns)}">{html.escape(line)}</td></tr>' for line in footnotes)
         head, _, tail = rendered.rpartition("</table>")
@@ -284,12 +286,17 @@ def data_table(frame, caption: str = "", *, headers: dict | None = None, decimal
         frame = frame.iloc[order]
     shown = _shown_frame(frame, headers, index)
     decimals = {k if k in shown.columns else (headers or {}).get(k, header_text(k)): v for k, v in (decimals or {}).items()}
+    if shown.columns.duplicated().any():
+        raise ValueError(f"frame must have distinct column headers, got {list(shown.columns)}")
+    # one formatter per column, from all its rows, so the first rows and "Show all" write numbers alike
+    formatters = {column: _column_formatter(shown[column], decimals.get(column, SAME_DECIMALS))
+                  for column in shown.columns}
     classes = " ".join(dict.fromkeys(["qwen-table", *css_class.split()]))
     footnotes = [missing, *notes]
     if len(shown) <= top:
-        return Table(_styled_table(shown, caption, decimals, footnotes, classes), caption)
-    head = _styled_table(shown.head(top), caption, decimals, footnotes, classes)
-    whole = _styled_table(shown, caption, decimals, footnotes, classes)
+        return Table(_styled_table(shown, caption, formatters, footnotes, classes), caption)
+    head = _styled_table(shown.head(top), caption, formatters, footnotes, classes)
+    whole = _styled_table(shown, caption, formatters, footnotes, classes)
     return Table(head + f'<details class="qwen-table-all"><summary>Show all {len(shown):,} rows</summary>{whole}'
                  "</details>", caption)
 

@@ -131,7 +131,7 @@ def selection_html(rows: pd.DataFrame, top: int = TABLE_TOP_ROWS) -> str:
                 'setting one of the filters back to "any".</p>')
     shown = rows.loc[:, list(TABLE_COLUMNS)]
     return f"<p><b>{len(rows)}</b> checkpoint(s) match.</p>" + table_html(
-        shown, top=top, caption="Matching checkpoints", decimals={"params_b": None, "active_params_b": None},
+        shown, top=top, caption="Matching checkpoints", sort=["generation", "params_b", "model_id"], decimals={"params_b": None, "active_params_b": None},
         missing="not published by the source (or, for active parameters, a dense model: all are active)")
 
 
