@@ -203,3 +203,43 @@ def test_raw_series_output_is_caught():
     styled = nbformat.v4.new_output("display_data", data={"text/plain": RAW_MARK + "x", "text/html": (
         '<table border="1" class="dataframe"><tr><th>a</th></tr><tr><td>1</td></tr></table>')})
     assert output_problems(series) and output_problems(styled)
+
+
+# ------------------------------------------------------------------ the helper itself keeps each rule
+
+def test_data_table_keeps_the_display_rules():
+    import math
+
+    import pandas as pd
+
+    from qwen_lessons import ui
+
+    frame = pd.DataFrame({"model": ["Qwen2.5-14B", "Qwen2.5-0.5B", "Qwen2.5-3B", "Qwen2.5-1.5B", "Qwen2.5-32B"],
+                          "file_bytes": [9.37533e08, 1.5e9, math.nan, 44704.0, 2.5e10],
+                          "memory_gib": [29.51234, 1.0, 6.25, 3.1, 64.0],
+                          "note": ["a long sentence that a learner must read to the end " * 3, "", "", "", "<b>"]})
+    html = ui.data_table(frame, "Sizes", sort="model", top=3, missing="no file is published")
+    parser = Tables()
+    parser.feed(html)
+    head, whole = parser.tables
+    assert head["header"][-1] == ["model", "file bytes", "memory (GiB)", "note"]
+    assert [row[0] for row in whole["rows"]] == ["Qwen2.5-0.5B", "Qwen2.5-1.5B", "Qwen2.5-3B", "Qwen2.5-14B",
+                                                 "Qwen2.5-32B"]
+    assert [row[1] for row in whole["rows"]][:2] == ["1,500,000,000", "44,704"]
+    assert "— no file is published" in whole["foot"] and len(head["rows"]) == 3
+    assert "Show all 5 rows" in html and "<caption>Sizes</caption>" in html and "&lt;b&gt;" in html
+    assert whole["rows"][4][3] == "<b>"  # markup in a cell is escaped: it reads as text
+    assert whole["rows"][3][3] == " ".join(frame["note"][0].split())  # long text whole (it wraps), never cut
+    assert whole["rows"][2][1] == "—" and whole["rows"][3][2] == "29.51"
+    assert table_problems(html) == []
+    assert html == ui.data_table(frame, "Sizes", sort="model", top=3, missing="no file is published")  # stable HTML
+    assert "padding: 4px 8px" in html and "white-space: normal" in html
+
+
+def test_data_table_refuses_an_unknown_sort_column():
+    import pandas as pd
+
+    from qwen_lessons import ui
+
+    with pytest.raises(ValueError, match="sort"):
+        ui.data_table(pd.DataFrame({"a": [1]}), sort="b")
