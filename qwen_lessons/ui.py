@@ -147,15 +147,18 @@ def format_number(value, decimals: int | None = None) -> str:
 
 
 def natural_key(value):
-    """Sort key that orders text by the numbers in it (0.5B, 1.5B, 3B, 14B, 32B; not 14B before 3B)."""
+    """Sort key that orders text by the numbers in it (0.5B, 1.5B, 3B, 14B, 32B; not 14B before 3B); numbers come
+    before text and a missing value comes last. Every key has the same shape, so any two compare."""
     import re
 
+    import pandas as pd
+
+    if not isinstance(value, str) and pd.isna(value):
+        return (2, 0.0, ())
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return (1, 0.0) if value != value else (0, float(value))  # a missing number sorts last
-    if not isinstance(value, str):
-        return (str(value),)
-    parts = re.split(r"(\d+(?:\.\d+)?)", value)
-    return tuple(float(part) if index % 2 else part.lower() for index, part in enumerate(parts))
+        return (0, float(value), ())
+    parts = re.split(r"(\d+(?:\.\d+)?)", str(value))  # text, number, text, ...: the types alternate alike
+    return (1, 0.0, tuple(float(part) if index % 2 else part.lower() for index, part in enumerate(parts)))
 
 
 SAME_DECIMALS = "same"  # a numeric column's numbers share their decimals unless `decimals` says otherwise
