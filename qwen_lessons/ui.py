@@ -94,14 +94,17 @@ CELL_PADDING = "4px 8px"
 TABLE_STYLES = [
     {"selector": "", "props": "border-collapse:collapse;font-size:90%;margin:0.4em 0;width:auto"},
     {"selector": "caption", "props": "caption-side:top;text-align:left;font-weight:600;padding:4px 0 6px 0"},
-    {"selector": "th", "props": f"padding:{CELL_PADDING};text-align:left;vertical-align:bottom;"
+    {"selector": "th", "props": f"padding:{CELL_PADDING};text-align:left;vertical-align:bottom;line-height:1.35;"
                                 "border-bottom:1px solid #888;white-space:normal;font-weight:600"},
-    {"selector": "td", "props": f"padding:{CELL_PADDING};text-align:left;vertical-align:top;white-space:normal;"
+    {"selector": "td", "props": f"padding:{CELL_PADDING};text-align:left;vertical-align:top;line-height:1.35;"
+                                "white-space:normal;"
                                 "overflow-wrap:break-word;max-width:36em;border-bottom:1px solid #e4e4e4"},
     {"selector": "tfoot td", "props": "font-size:90%;color:#444;border-bottom:none;max-width:none"},
 ]
 NUMBER_STYLES = [{"selector": "td", "props": "text-align:right;white-space:nowrap"},
                  {"selector": "th", "props": "text-align:right"}]
+SHORT_TEXT_CHARS = 12  # a text column no longer than this (a date, a license id, a state) never breaks a line
+SHORT_TEXT_STYLES = [{"selector": "td", "props": "white-space:nowrap"}]
 
 
 def header_text(name) -> str:
@@ -234,8 +237,11 @@ def _styled_table(shown, caption: str, formatters: dict, notes: list[str], css_c
     styler = Styler(shown, uuid=uuid, cell_ids=False)
     styler = styler.format(formatters, na_rep=MISSING_MARK, escape="html").format_index(escape="html", axis=1)
     styler = styler.hide(axis="index").set_table_styles(TABLE_STYLES)
-    if numeric:
-        styler = styler.set_table_styles({column: NUMBER_STYLES for column in numeric}, overwrite=False)
+    short = [column for column in shown.columns if column not in numeric
+             and shown[column].dropna().astype(str).str.len().max() <= SHORT_TEXT_CHARS]
+    if numeric or short:
+        styles = {column: NUMBER_STYLES for column in numeric} | {column: SHORT_TEXT_STYLES for column in short}
+        styler = styler.set_table_styles(styles, overwrite=False)
     if caption:
         styler = styler.set_caption(html.escape(caption))
     styler = styler.set_table_attributes(f'class="{css_class}"')

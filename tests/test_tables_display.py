@@ -243,3 +243,18 @@ def test_data_table_refuses_an_unknown_sort_column():
 
     with pytest.raises(ValueError, match="sort"):
         ui.data_table(pd.DataFrame({"a": [1]}), sort="b")
+
+
+def test_natural_sort_puts_sizes_in_numeric_order_and_missing_values_last():
+    import pandas as pd
+
+    from qwen_lessons import ui
+
+    frame = pd.DataFrame({"model": ["Qwen2.5-32B", "Qwen2.5-3B", "Qwen2.5-14B", "Qwen2.5-0.5B", "Qwen2.5-1.5B"],
+                          "params_b": pd.array([32.5, None, 14.7, 0.49, 1.54], dtype="Float64")})
+    assert sorted(frame["model"], key=ui.natural_key) == ["Qwen2.5-0.5B", "Qwen2.5-1.5B", "Qwen2.5-3B",
+                                                         "Qwen2.5-14B", "Qwen2.5-32B"]
+    parser = Tables()
+    parser.feed(ui.data_table(frame, sort="params_b", decimals={"params_b": None}))
+    assert [row[0] for row in parser.tables[0]["rows"]] == ["Qwen2.5-0.5B", "Qwen2.5-1.5B", "Qwen2.5-14B",
+                                                            "Qwen2.5-32B", "Qwen2.5-3B"]
