@@ -143,9 +143,11 @@ def format_number(value, decimals: int | None = None) -> str:
     value = float(value)
     if not math.isfinite(value):
         return MISSING_MARK if math.isnan(value) else ("∞" if value > 0 else "−∞")
-    if decimals is None:
-        decimals = 0 if value == int(value) else _decimals_for(value)
-    text = f"{value:,.{decimals}f}"
+    if decimals is None:  # rounded by its own size, as sizes are written: 0.5, 1.5, 7.61, 235
+        text = f"{value:,.{0 if value == int(value) else _decimals_for(value)}f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+    else:
+        text = f"{value:,.{decimals}f}"
     return text.lstrip("-") if float(text.replace(",", "")) == 0 else text  # no "-0.00"
 
 
