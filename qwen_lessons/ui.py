@@ -2,6 +2,7 @@
 
 Every widget follows one pattern: a pure function returns what is shown (HTML, PNG bytes), and ``wire``
 connects the controls to an ``update`` that assigns that result, so the observe/update code exists once.
+Every table a notebook or widget shows is laid out here too, by ``data_table`` (``table_html`` for a widget).
 """
 
 from __future__ import annotations
