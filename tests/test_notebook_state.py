@@ -79,7 +79,8 @@ CPU_OF_LAST_CELL = 'print(_qwen_cpu["cell"])'
 
 
 def body_rows(html: str) -> int:
-    body = html.split("<tbody>", 1)[-1]
+    """Rows a reader sees at first: those behind a "Show all" (a closed <details>) are one click away."""
+    body = html.split("<details", 1)[0].split("<tbody>", 1)[-1]
     return body.count("<tr")
 
 

@@ -54,7 +54,7 @@ def check_usual_advice(headroom: float = DEFAULT_HEADROOM) -> pd.DataFrame:
                  f"(its documented context is {context_limit(q7):,})."))
     for gpu_id in ("a10g", "l4"):
         n = max_context_that_fits(q7, "bf16", gpu_id, headroom)
-        rows.append((f"... or one {get_gpu(gpu_id)['name']} ({get_gpu(gpu_id)['memory_gb']:g} GB)", "holds" if n >= 8192 else "holds only for short context",
+        rows.append((f"A 7B instruct in bf16 fits one {get_gpu(gpu_id)['name']} ({get_gpu(gpu_id)['memory_gb']:g} GB)", "holds" if n >= 8192 else "holds only for short context",
                      f"in bf16 up to {n:,} tokens at batch 1; {max_context_that_fits(q7, 'bf16', gpu_id, headroom, batch=8):,} "
                      "tokens per sequence at batch 8."))
     lin = linearity(q7)

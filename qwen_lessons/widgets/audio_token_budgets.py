@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 from types import SimpleNamespace
 
+import pandas as pd
+
 from qwen_lessons import audio, ui, vision
 from qwen_lessons.ui import guarded, wire
 from qwen_lessons.validation import checked, instance
@@ -42,21 +44,24 @@ def clip_report_html(seconds: float, generation: str) -> str:
     samples = audio.samples_for_seconds(seconds)
     tokens = audio.audio_tokens(samples, generation)
     name = audio.generation_info(generation).name
-    rows = "".join(
-        f"<tr><td>{html.escape(label)}</td><td style='text-align:right'>{_count_or_reason(samples, key)}</td></tr>"
-        for label, key in generation_options()
-    )
     return (f"<b>{seconds:g} s = {samples:,} samples at 16 kHz: {tokens:,} audio tokens in {html.escape(name)} "
             f"(+ {audio.generation_info(generation).wrapper_tokens} start/end).</b>"
-            + _lines_html(audio.explain_audio(samples, generation))
-            + "<table><tr><th>generation</th><th>audio tokens</th></tr>" + rows + "</table>")
+            + _lines_html(audio.explain_audio(samples, generation)) + _every_generation_table(samples))
 
 
-def _count_or_reason(samples: int, generation: str) -> str:
+def _count_or_none(samples: int, generation: str) -> int | None:
     try:
-        return f"{audio.audio_tokens(samples, generation):,}"
+        return audio.audio_tokens(samples, generation)
     except ValueError:
-        return "the processor refuses a clip this short"
+        return None
+
+
+def _every_generation_table(samples: int) -> str:
+    """The same clip in every generation: one row each, "—" where the processor refuses a clip this short."""
+    counts = pd.DataFrame([{"generation": label, "audio tokens": _count_or_none(samples, key)}
+                           for label, key in generation_options()])
+    return ui.table_html(counts, caption=f"The same {samples:,} samples in every generation",
+                         missing="the processor refuses a clip this short")
 
 
 @checked
@@ -81,13 +86,9 @@ def audio_counter_widget(generation: str = audio.DEFAULT_GENERATION):
 def header_report_html(name: str, header: audio.AudioHeader) -> str:
     """What the header says and what the clip costs in every generation."""
     samples = header.samples_16k
-    rows = "".join(
-        f"<tr><td>{html.escape(label)}</td><td style='text-align:right'>{_count_or_reason(samples, key)}</td></tr>"
-        for label, key in generation_options()
-    )
     return (f"<b>{html.escape(name)}</b>: {html.escape(header.format)}, {header.seconds:,.2f} s, "
             f"{header.sample_rate:,} Hz, {header.channels} channel(s) (from the header; resampled to 16 kHz: "
-            f"{samples:,} samples)<table><tr><th>generation</th><th>audio tokens</th></tr>" + rows + "</table>")
+            f"{samples:,} samples)" + _every_generation_table(samples))
 
 
 @checked

@@ -126,14 +126,14 @@ def memory_breakdown_html(model_id: str, quantization: str, input_tokens: int, o
     """The memory breakdown of one configuration as an HTML table with the total and the two rules of thumb."""
     est = memory.inference_memory(model_id, quantization, input_tokens, output_tokens, batch)
     terms = est.terms()
-    terms["gib"] = terms["gib"].round(3)
     rule1 = memory.rule_weights_times_1_2(model_id, quantization)
     rule2 = memory.rule_weights_plus_kv(model_id, quantization, input_tokens, output_tokens, batch)
     head = (f"<p><b>Peak {est.total_gib:.2f} GiB</b> (phase: {est.peak_phase}); rules of thumb: weights x 1.2 = "
             f"{rule1:.2f} GiB, weights + KV = {rule2:.2f} GiB.</p>")
     note = towers.towers_note(model_id)
     tail = f"<p>{html.escape(note)}</p>" if note else ""
-    return head + terms.to_html(index=False, classes="qwen-table") + tail
+    return head + table_html(terms, caption="Where the memory goes", headers={"gib": "memory (GiB)"},
+                             decimals={"gib": 3}) + tail
 
 
 @checked

@@ -140,10 +140,10 @@ def selection_html(rows: pd.DataFrame, top: int = TABLE_TOP_ROWS) -> str:
     if rows.empty:
         return ('<p class="qwen-empty">No checkpoint matches these filters. Try widening the size range or '
                 'setting one of the filters back to "any".</p>')
-    shown = rows.loc[:, list(TABLE_COLUMNS)].copy()
-    for column in ("params_b", "active_params_b"):
-        shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:g}")
-    return f"<p><b>{len(rows)}</b> checkpoint(s) match.</p>" + table_html(shown, top=top)
+    shown = rows.loc[:, list(TABLE_COLUMNS)]
+    return f"<p><b>{len(rows)}</b> checkpoint(s) match.</p>" + table_html(
+        shown, top=top, caption="Matching checkpoints", sort=["generation", "params_b", "model_id"], decimals={"params_b": None, "active_params_b": None},
+        missing="not published by the source (or, for active parameters, a dense model: all are active)")
 
 
 @checked

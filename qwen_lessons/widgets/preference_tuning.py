@@ -33,9 +33,8 @@ def stages_html(beta: float = preference.DEFAULT_BETA, n_pairs: int = lesson.DEF
     """The stage table (one row per stage, the measured columns rounded) as compact HTML."""
     table = lesson.stage_table(beta, n_pairs, progress=False)
     shown = table[["stage", *SHOWN]].rename(columns=SHOWN)
-    for column in shown.columns[1:]:
-        shown[column] = shown[column].map(lambda value: f"{value:.3f}")
-    return ui.table_html(shown, css_class="qwen-dpo-table")
+    return ui.table_html(shown, css_class="qwen-dpo-table", caption="The tiny model after each stage",
+                         missing="not measured: the base model has no SFT reference to compare with")
 
 
 @checked

@@ -184,12 +184,8 @@ def upload_widget(generation: str = vision.DEFAULT_GENERATION):
 @checked(plan=instance(prompts.PromptPlan, what="a PromptPlan (from prompts.plan_prompt)"))
 def plan_html(plan: prompts.PromptPlan, fit_size: tuple[int, int] | None = None, budget: str = vision.DEFAULT_BUDGET) -> str:
     """The planner's verdict and its table of parts as HTML."""
-    rows = "".join(
-        f"<tr><td>{html.escape(part)}</td><td style='text-align:right'>{tokens:,}</td>"
-        f"<td style='text-align:right'>{percent:.1f}%</td></tr>"
-        for part, tokens, percent in plan.parts().itertuples(index=False)
-        if tokens or part in ("text", "total")
-    )
+    parts = plan.parts()
+    parts = parts[(parts.iloc[:, 1] != 0) | parts.iloc[:, 0].isin(["text", "total"])]
     if plan.fits:
         verdict = f"Fits: {plan.total:,} of {plan.context:,} tokens, {plan.remaining:,} left."
         if fit_size is not None:
@@ -199,7 +195,7 @@ def plan_html(plan: prompts.PromptPlan, fit_size: tuple[int, int] | None = None,
         verdict = f"Does not fit: {plan.total:,} tokens for a {plan.context:,}-token window, over by {-plan.remaining:,}."
     colour = GOOD_TEXT_COLOUR if plan.fits else BAD_TEXT_COLOUR
     return (f"<b style='color:{colour}'>{html.escape(verdict)}</b>"
-            "<table><tr><th>part</th><th>tokens</th><th>of context</th></tr>" + rows + "</table>")
+            + ui.table_html(parts, caption="Where the tokens go", decimals={parts.columns[2]: 1}))
 
 
 @checked
@@ -207,13 +203,10 @@ def knobs_html(table) -> str:
     """The knob comparison as HTML, the knob that saves most first."""
     if table.empty or table["tokens saved"].max() <= 0:
         return "<i>No knob saves tokens for this prompt.</i>"
-    rows = "".join(
-        f"<tr><td>{html.escape(knob)}</td><td>{html.escape(what)}</td><td style='text-align:right'>{saved:,}</td></tr>"
-        for knob, what, _total, saved in table.itertuples(index=False)
-    )
     best = table.iloc[0]
+    shown = table[["knob", table.columns[1], "tokens saved"]]
     return (f"<b>Biggest saving: {html.escape(best['knob'])} ({int(best['tokens saved']):,} tokens).</b>"
-            "<table><tr><th>knob</th><th>what it does</th><th>tokens saved</th></tr>" + rows + "</table>")
+            + ui.table_html(shown, caption="What each knob saves"))
 
 
 @checked

@@ -404,9 +404,11 @@ def check_widget_case(page, case, timeout_s: float = UPDATE_TIMEOUT_S, gallery_n
 
 
 PREVIEW_MAX_PX = 600
+HEADER_GAP_PX = 8
 # Layout rules a learner's eye checks, measured in the page: nothing wider than its cell, no picture taller than
-# PREVIEW_MAX_PX, no label, readout or dropdown option cut off, and a message close to the controls it answers.
-_LAYOUT_JS = r"""(limit) => {
+# PREVIEW_MAX_PX, no label, readout or dropdown option cut off, header cells of a widget's table at least
+# HEADER_GAP_PX apart, and a message close to the controls it answers.
+_LAYOUT_JS = r"""([limit, headerGap]) => {
   const problems = [];
   const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
   const named = (el) => {
@@ -442,6 +444,21 @@ _LAYOUT_JS = r"""(limit) => {
       problems.push(`a table (${header.slice(-1)[0] || 'no header'} last) runs ${Math.round(hidden)} px past its cell`);
     }
   }
+  // header cells of a table inside a widget must not run together: the text of adjacent th elements of a row is at
+  // least HEADER_GAP_PX apart (ui.data_table pads every cell; a bare <table> in a widget's HTML has no padding)
+  const textBox = (cell) => { const range = document.createRange(); range.selectNodeContents(cell);
+                              return range.getBoundingClientRect(); };
+  for (const table of document.querySelectorAll('.jupyter-widgets table, .widget-html-content table')) {
+    if (!visible(table)) continue;
+    for (const row of table.querySelectorAll('tr')) {
+      const headers = [...row.children].filter((cell) => cell.tagName === 'TH' && visible(cell) && cell.textContent.trim());
+      for (let i = 1; i < headers.length; i++) {
+        const gap = textBox(headers[i]).left - textBox(headers[i - 1]).right;
+        if (gap < headerGap) problems.push(`header cells "${headers[i - 1].textContent.trim()}" and `
+          + `"${headers[i].textContent.trim()}" of a table in a widget are ${Math.round(gap)} px apart (at least ${headerGap})`);
+      }
+    }
+  }
   const context = document.createElement('canvas').getContext('2d');
   for (const select of document.querySelectorAll('.widget-dropdown select')) {
     if (!visible(select)) continue;
@@ -470,4 +487,4 @@ _LAYOUT_JS = r"""(limit) => {
 
 def layout_problems(page) -> list[str]:
     """Every layout rule the visible widgets break (see _LAYOUT_JS), as one line each."""
-    return page.evaluate(_LAYOUT_JS, PREVIEW_MAX_PX)
+    return page.evaluate(_LAYOUT_JS, [PREVIEW_MAX_PX, HEADER_GAP_PX])

@@ -87,3 +87,32 @@ def test_layout_rules_catch_wide_clipped_tall_distant_and_hidden_columns(lab, br
     finally:
         page.close()
         lab.shutdown_sessions()
+
+
+# A widget's result holding two tables: pandas' bare HTML (its header cells touch inside a widget) and the course's
+# ui.table_html (8 px of padding on each side of every cell). Only the first may be reported.
+CRAMPED_HEADERS = """import ipywidgets as widgets
+import pandas as pd
+
+from qwen_lessons import ui
+
+frame = pd.DataFrame({"generation": ["Qwen2-Audio"], "audio tokens": [312], "of context": [1.0]})
+bare = frame.rename(columns=lambda name: "bare " + name).to_html(index=False, border=0)
+widgets.VBox([widgets.HTML(bare), widgets.HTML(ui.table_html(frame, caption="padded"))])"""
+
+
+def test_layout_rule_catches_header_cells_that_run_together(lab, browser_context):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CRAMPED_HEADERS)], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    nbformat.write(notebook, lab.root / "notebooks" / "cramped_headers.ipynb")
+    page = browser_context.new_page()
+    try:
+        page.goto(lab.url("lab/tree/notebooks/cramped_headers.ipynb") + "&reset")
+        run_all_cells(page, lab)
+        page.locator(".widget-html-content table").nth(1).wait_for()
+        problems = [problem for problem in layout_problems(page) if problem.startswith("header cells")]
+        assert any('"bare generation" and "bare audio tokens"' in problem for problem in problems), problems
+        assert not [problem for problem in problems if '"generation"' in problem], problems
+    finally:
+        page.close()
+        lab.shutdown_sessions()
