@@ -471,3 +471,26 @@ _LAYOUT_JS = r"""(limit) => {
 def layout_problems(page) -> list[str]:
     """Every layout rule the visible widgets break (see _LAYOUT_JS), as one line each."""
     return page.evaluate(_LAYOUT_JS, PREVIEW_MAX_PX)
+
+
+# ------------------------------------------------------------------------------------------------ accessibility
+
+AXE_IMPACTS = ("serious", "critical")  # axe-core's two upper levels: a screen-reader or keyboard user is blocked
+
+
+def accessibility_problems(page, include: str | list | None = None, impacts: tuple[str, ...] = AXE_IMPACTS) -> list[str]:
+    """axe-core's violations of the given impacts on the open page (or only inside the `include` selector), one
+    line per rule with the first elements it names. axe-core ships inside axe-playwright-python, so this runs
+    offline; a page area the course does not draw (JupyterLab's own menus) is left out with `include`."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = None if include is None else {"include": [include] if isinstance(include, str) else include}
+    # preload off: axe would fetch each style sheet's @import again from the wrong folder (a false missing file)
+    response = Axe().run(page, context=context, options={"resultTypes": ["violations"], "preload": False}).response
+    problems = []
+    for violation in response["violations"]:
+        if violation["impact"] in impacts:
+            targets = ", ".join(" ".join(map(str, node["target"])) for node in violation["nodes"][:3])
+            problems.append(f"axe {violation['impact']} {violation['id']} ({len(violation['nodes'])}x): "
+                            f"{violation['help']}: {targets}")
+    return problems
