@@ -107,7 +107,7 @@ def lesson_header(notebook: Path) -> dict[str, str]:
 def course_map() -> str:
     """The course in teaching order, as a Markdown table made from each lesson's own first cell (so the map, the
     README's table and the notebooks cannot disagree on a title or a time: tests/test_readme.py holds the README)."""
-    rows = ["| lesson | builds on | time |", "| --- | --- | --- |"]
+    rows = ["| lesson | time | builds on |", "| --- | --- | --- |"]
     total = 0
     for notebook in sorted((ROOT / "notebooks").glob(LESSONS)):
         header = lesson_header(notebook)
@@ -117,8 +117,8 @@ def course_map() -> str:
             builds_on = "the calculators of the lessons, on one page"
         elif header["minutes"]:
             total += int(header["minutes"])
-        rows.append(f"| [{header['number']} · {header['title']}](notebooks/{notebook.name}) | {builds_on} | "
-                    f"{header['minutes'] + ' min' if header['minutes'] else ''} |")
+        rows.append(f"| [{header['number']} · {header['title']}](notebooks/{notebook.name}) | "
+                    f"{header['minutes'] + ' min' if header['minutes'] else ''} | {builds_on} |")
     hours, minutes = divmod(total, 60)
     return "\n".join(rows) + f"\n\nThe lessons take about {hours} h {minutes:02d} min in all."
 

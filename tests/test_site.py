@@ -52,7 +52,7 @@ def test_the_home_page_is_a_landing_page_with_the_course_map_in_teaching_order(b
     landing = build_site.landing_page()
     assert "README" not in landing.split("## Teaching it", 1)[0]  # the learner part needs no repository tour
     lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    rows = re.findall(r"^\| \[(\d\d) · [^\]]+\]\(notebooks/(\w+\.ipynb)\) \|[^|]*\| (\d*) ?(?:min)? \|$", landing, re.M)
+    rows = re.findall(r"^\| \[(\d\d) · [^\]]+\]\(notebooks/(\w+\.ipynb)\) \| (\d*) ?(?:min)? \|[^|]*\|$", landing, re.M)
     assert [name for _, name, _ in rows] == [path.name for path in lessons], "the map lists every lesson, in file order"
     for number, name, minutes in rows:
         first = "".join(json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))["cells"][0]["source"])
