@@ -60,16 +60,25 @@ def wire(controls: Iterable, update: Callable[..., None], *, now: bool = True) -
 PREVIEW_MAX_PX = 600  # no picture in a widget is taller than this: a tall receipt must not push its result off screen
 
 
-def picture(css_class: str, width_px: int | None = None):
+def picture(css_class: str, width_px: int | None = None, *, alt: str):
     """An ipywidgets.Image that never grows past its cell or PREVIEW_MAX_PX in height and keeps its aspect ratio.
 
     width_px gives the natural width of the PNGs it will show, so a plot is not upscaled (and blurred) to the
-    cell's width. It starts hidden; ``show`` makes it visible once it has a picture."""
+    cell's width. `alt` says what the picture shows, for a screen reader: ipywidgets has no alt attribute, but it
+    writes a widget's tooltip as the element's title, which is an image's accessible name. It starts hidden;
+    ``show`` makes it visible once it has a picture."""
     import ipywidgets as widgets
+    from traitlets import Unicode
 
+    if not alt.strip():
+        raise ValueError("alt: say what the picture shows (a screen reader reads it); got an empty text")
     layout = widgets.Layout(width=f"{width_px}px" if width_px else "auto", height="auto", max_width="100%",
                             max_height=f"{PREVIEW_MAX_PX}px", object_fit="contain", display="none")
-    return widgets.Image(format="png", layout=layout).add_class(css_class)
+    image = widgets.Image(format="png", layout=layout, tooltip=alt).add_class(css_class)
+    # The browser side of ipywidgets 8 (DOMWidgetView.updateTooltip) reads `description.length` before it writes
+    # the title, and an Image has no description: without this empty one the view fails to draw at all.
+    image.add_traits(description=Unicode("").tag(sync=True))
+    return image
 
 
 def show(widget, visible: bool) -> None:
@@ -323,6 +332,7 @@ def html_output(css_class: str = "", value: str = ""):
     import ipywidgets as widgets
 
     output = widgets.HTML(value=value, layout=widgets.Layout(max_width="100%", overflow="auto"))
+    output.tabbable = True  # a result that scrolls must be reachable with the keyboard, to scroll it (WCAG 2.1.1)
     return output.add_class(css_class) if css_class else output
 
 

@@ -5,7 +5,8 @@ Usage: python scripts/build_site.py [--out build/site] [--jobs N]
 Steps (each one offline except the first, which asks only the npm registry, and only once per checkout):
 1. fetch the browser side of ipywidgets (@jupyter-widgets/html-manager), RequireJS and MathJax as npm tarballs
    into build/site-npm/, and unpack the files the pages load into build/site-assets/ (served as _static/);
-2. stage the pages into build/site-src/ with the repository's layout (README.md becomes index.md), so every
+2. stage the pages into build/site-src/ with the repository's layout (the home page, index.md, is site/landing.md
+   with the course map made from each lesson's first cell), so every
    relative link between pages keeps working; a link to a repository file that is not a page points to the
    file on GitHub, and a picture from another host is replaced by its alt text (the site loads nothing remote);
 3. put a "run this lesson" box into each staged notebook (Binder JupyterLab at that notebook, the Voilà app when
@@ -53,14 +54,18 @@ WIDGET_FILES = re.compile(r"embed-amd\.js|[0-9a-f]{20}\.(woff2?|ttf|eot|svg)")  
 
 LESSONS = "[0-9][0-9]_*.ipynb"
 APP_NOTEBOOK = "90_calculators_app.ipynb"
-DOCS = {  # page -> section of the navigation
+LANDING = ROOT / "site" / "landing.md"  # the home page's text; build_site fills in the course map and the links
+DOCS = {  # page -> section of the navigation: a learner's pages first, instructors' and contributors' apart
+    "docs/glossary.md": "For learners",
+    "docs/troubleshooting.md": "For learners",
+    "data/README.md": "For learners",
     "docs/workshop.md": "For instructors",
     "docs/full_room.md": "For instructors",
-    "docs/performance.md": "For instructors",
-    "docs/gallery.md": "For instructors",
-    "data/README.md": "Reference",
-    "CONTRIBUTING.md": "Reference",
-    "LICENSE-CONTENT.md": "Reference",
+    "README.md": "For contributors",
+    "CONTRIBUTING.md": "For contributors",
+    "docs/performance.md": "For contributors",
+    "docs/gallery.md": "For contributors",
+    "LICENSE-CONTENT.md": "For contributors",
 }
 # Lessons renumbered into teaching order (issue 25): the old addresses keep working as redirect pages.
 MOVED = {f"notebooks/{old}": f"notebooks/{new}" for old, new in {
@@ -85,8 +90,50 @@ def lesson_notebooks() -> list[Path]:
 
 
 def site_pages() -> list[str]:
-    """Repository paths of every page of the site (besides README.md, the home page)."""
+    """Repository paths of every page of the site (besides the home page, index.md, made from site/landing.md)."""
     return [str(path.relative_to(ROOT)) for path in lesson_notebooks()] + list(DOCS)
+
+
+def lesson_header(notebook: Path) -> dict[str, str]:
+    """What a lesson's first cell says about it: its number, title, minutes and what it assumes."""
+    first = "".join(json.loads(notebook.read_text(encoding="utf-8"))["cells"][0]["source"])
+    title = re.search(r"^# (\d+) · (.+)$", first, re.M)
+    minutes = re.search(r"about (\d+) minutes", first)
+    assumes = re.search(r"^\*\*Assumes:\*\* (.+)$", first, re.M)
+    return {"number": title.group(1), "title": title.group(2).strip(), "minutes": minutes.group(1) if minutes else "",
+            "assumes": assumes.group(1) if assumes else ""}
+
+
+def course_map() -> str:
+    """The course in teaching order, as a Markdown table made from each lesson's own first cell (so the map, the
+    README's table and the notebooks cannot disagree on a title or a time: tests/test_readme.py holds the README)."""
+    rows = ["| lesson | time | builds on |", "| --- | --- | --- |"]
+    total = 0
+    for notebook in sorted((ROOT / "notebooks").glob(LESSONS)):
+        header = lesson_header(notebook)
+        lessons = re.search(r"lessons? \d.*?(?=\.(?:\s|$)|$)", header["assumes"])
+        builds_on = lessons.group(0) if lessons else "basic Python only"
+        if notebook.name == APP_NOTEBOOK:
+            builds_on = "the calculators of the lessons, on one page"
+        elif header["minutes"]:
+            total += int(header["minutes"])
+        rows.append(f"| [{header['number']} · {header['title']}](notebooks/{notebook.name}) | "
+                    f"{header['minutes'] + ' min' if header['minutes'] else ''} | {builds_on} |")
+    hours, minutes = divmod(total, 60)
+    return "\n".join(rows) + f"\n\nThe lessons take about {hours} h {minutes:02d} min in all."
+
+
+def learner_command() -> str:
+    """The README's first command: set up and open the course (the README is its one home)."""
+    return re.search(r"```bash\n(.*?)\n```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S).group(1)
+
+
+def landing_page() -> str:
+    """The home page: site/landing.md with the course map, the Binder link and the install command filled in."""
+    return LANDING.read_text(encoding="utf-8").format(
+        course_map=course_map(), learner_command=learner_command(),
+        binder_lab=binder_url("lab/tree/notebooks/00_start_here.ipynb"),
+        binder_app=binder_url(f"voila/render/notebooks/{APP_NOTEBOOK}"))
 
 
 # ------------------------------------------------------------------------------------------------ assets
@@ -150,7 +197,7 @@ def rewrite_links(markdown: str, page: str, pages: set[str], pictures: set[str] 
             return f"{bang}[{text}]({target})"
         if bang and pictures is not None and resolved.is_file():
             pictures.add(relative)
-        if bang or relative in pages or relative == "README.md" or not resolved.exists():
+        if bang or relative in pages or not resolved.exists():
             # a local picture (Sphinx copies it into the site), a page of the site, or a broken link Sphinx reports
             return f"{bang}[{text}]({target})"
         kind = "tree" if resolved.is_dir() else "blob"
@@ -188,9 +235,36 @@ def launch_box(notebook: Path, voila: bool) -> str:
     ])
 
 
+FIGURE_CAPTION = re.compile(r"\*Figure:\s*(.+?)\*[ \t]*(?:\n|$)", re.S)  # a line (or lines) of its own
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown as a screen reader should say it: links become their words, emphasis and code marks go."""
+    text = LINK.sub(lambda match: match.group(2), markdown)
+    return re.sub(r"\s+", " ", re.sub(r"[*_`]", "", text)).strip()
+
+
+def figure_alt_texts(cells: list[dict]) -> dict[int, str]:
+    """Alt text for the figures of code cells: the '*Figure: ...*' description a lesson gives right after a figure
+    cell (or right before it; tests/test_accessibility.py requires one beside every figure), by cell index."""
+    def caption(index: int) -> str | None:
+        if 0 <= index < len(cells) and cells[index]["cell_type"] == "markdown":
+            match = FIGURE_CAPTION.search("".join(cells[index]["source"]))
+            return plain_text(match.group(1)) if match else None
+        return None
+
+    found = {}
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] == "code" and (alt := caption(index + 1) or caption(index - 1)):
+            found[index] = alt
+    return found
+
+
 def stage_notebook(notebook: Path, voila_stems: set[str], pages: set[str], pictures: set[str] | None = None) -> None:
     relative = notebook.relative_to(ROOT)
     content = json.loads(notebook.read_text(encoding="utf-8"))
+    for index, alt in figure_alt_texts(content["cells"]).items():  # myst-nb writes it as the figure's alt
+        content["cells"][index].setdefault("metadata", {}).setdefault("mystnb", {})["image"] = {"alt": alt}
     for cell in content["cells"]:
         if cell["cell_type"] == "markdown":
             cell["source"] = rewrite_links("".join(cell["source"]), str(relative), pages, pictures)
@@ -225,10 +299,10 @@ def stage_pages() -> list[str]:
                           encoding="utf-8")
     lessons = [page for page in pages if page.startswith("notebooks/") and "/solutions/" not in page]
     solutions = [page for page in pages if "/solutions/" in page]
-    sections = {"Lessons": lessons, "Solutions": solutions}
+    sections = {"Lessons": lessons, "For learners": [], "Solutions": solutions}
     for page, section in DOCS.items():
         sections.setdefault(section, []).append(page)
-    home = rewrite_links((ROOT / "README.md").read_text(encoding="utf-8"), "README.md", page_set, pictures)
+    home = rewrite_links(landing_page(), "index.md", page_set, pictures)
     for picture in pictures:  # beside the staged pages, where their relative paths point
         (SOURCE / "pages" / picture).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / picture, SOURCE / "pages" / picture)

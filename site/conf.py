@@ -41,6 +41,8 @@ html_title = "qwen-lessons"
 html_baseurl = PAGES_URL
 html_static_path = [str(ASSETS), "_static"]
 html_css_files = ["site.css"]
+html_js_files = ["name-sliders.js"]   # a name for each slider handle a screen reader can read (see the file)
+html_favicon = "_static/favicon.svg"   # drawn for the course (site/_static), no third-party artwork
 html_extra_path = [str(SOURCE / "downloads")]   # each notebook beside its page, as stored in git, to download
 html_copy_source = False
 html_show_sourcelink = False
@@ -51,4 +53,7 @@ html_theme_options = {
     "use_download_button": False,
     "home_page_in_toc": True,
     "show_toc_level": 2,
+    # one search box: the sidebar's. The theme also puts a search field in the page header (and a second one for
+    # narrow screens); the header's search button on the article bar stays for phones.
+    "navbar_persistent": [],
 }

@@ -56,9 +56,21 @@ def test_course_maps_agree_with_each_notebooks_own_time_estimate():
 
 
 def test_readme_says_what_to_do_when_jupyter_lab_refuses_root():
-    # issue 13: `jupyter lab` refuses to start as root (Docker images, workshop VMs) and the README did not say so
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    # issue 13: `jupyter lab` refuses to start as root (Docker images, workshop VMs) and the README did not say so;
+    # issue 25: the README links its troubleshooting page, which says it
+    assert "(docs/troubleshooting.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
     assert "--allow-root" in text and "Running as root is not recommended" in text
+
+
+def test_readme_keeps_the_commands_and_the_lessons_and_links_the_rest():
+    # issue 25: learner, instructor and contributor text were mixed in one long README (and on the site's home page)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", readme, re.M)
+    assert headings == ["The lessons", "Set up", "Read the course as a website", "More", "Licence and citation"]
+    for page in ("docs/troubleshooting.md", "docs/glossary.md", "docs/workshop.md", "docs/full_room.md",
+                 "CONTRIBUTING.md", "docs/performance.md", "docs/gallery.md"):
+        assert f"]({page})" in readme and (ROOT / page).exists(), f"the README does not link {page}"
 
 
 def test_readme_names_the_site_command_and_its_git_ignored_output():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -30,8 +31,50 @@ def test_every_lesson_solution_and_doc_is_a_page(build_site):
     pages = build_site.site_pages()
     for notebook in [*(ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"), *(ROOT / "notebooks" / "solutions").glob("*.ipynb")]:
         assert str(notebook.relative_to(ROOT)) in pages
-    for doc in ("data/README.md", "docs/workshop.md", "docs/full_room.md", "docs/performance.md", "docs/gallery.md"):
+    for doc in ("data/README.md", "docs/workshop.md", "docs/full_room.md", "docs/performance.md", "docs/gallery.md",
+                "docs/glossary.md", "docs/troubleshooting.md", "README.md"):
         assert doc in pages and (ROOT / doc).exists()
+
+
+def test_learner_pages_stand_apart_from_instructor_and_contributor_pages(build_site):
+    # issue 25: the contributors' screenshot gallery sat in the learners' navigation
+    sections = build_site.DOCS
+    for page in ("docs/gallery.md", "docs/performance.md", "CONTRIBUTING.md", "README.md"):
+        assert sections[page] == "For contributors", page
+    for page in ("docs/workshop.md", "docs/full_room.md"):
+        assert sections[page] == "For instructors", page
+    for page in ("docs/glossary.md", "docs/troubleshooting.md"):
+        assert sections[page] == "For learners", page
+
+
+def test_the_home_page_is_a_landing_page_with_the_course_map_in_teaching_order(build_site):
+    # issue 25: the site's front door was the README, learner, instructor and contributor text mixed
+    landing = build_site.landing_page()
+    assert "README" not in landing.split("## Teaching it", 1)[0]  # the learner part needs no repository tour
+    lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    rows = re.findall(r"^\| \[(\d\d) · [^\]]+\]\(notebooks/(\w+\.ipynb)\) \| (\d*) ?(?:min)? \|[^|]*\|$", landing, re.M)
+    assert [name for _, name, _ in rows] == [path.name for path in lessons], "the map lists every lesson, in file order"
+    for number, name, minutes in rows:
+        first = "".join(json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))["cells"][0]["source"])
+        assert f"about {minutes} minutes" in first and first.startswith(f"# {number} · "), name
+    assert build_site.learner_command() in landing  # install: the README's own command
+    assert build_site.binder_url("lab/tree/notebooks/00_start_here.ipynb") in landing  # launch on Binder
+    assert "(notebooks/00_start_here.ipynb)" in landing  # read here
+    assert "{" not in landing.replace("{toctree}", ""), "a placeholder of site/landing.md was left unfilled"
+
+
+def test_every_figure_of_a_lesson_gets_its_description_as_alt_text(build_site, tmp_path, monkeypatch):
+    # issue 25: on the site a figure's alt text was its file name
+    monkeypatch.setattr(build_site, "SOURCE", tmp_path)
+    notebook = ROOT / "notebooks" / "07_choosing_a_tier.ipynb"
+    build_site.stage_notebook(notebook, set(), set(build_site.site_pages()))
+    staged = json.loads((tmp_path / "pages" / "notebooks" / notebook.name).read_text(encoding="utf-8"))["cells"]
+    alts = [cell["metadata"]["mystnb"]["image"]["alt"] for cell in staged
+            if cell["cell_type"] == "code" and "mystnb" in cell.get("metadata", {})]
+    assert len(alts) >= 3 and all(len(alt) > 20 and "*" not in alt and "](" not in alt for alt in alts), alts
+    cells = [{"cell_type": "code", "source": "plot()"}, {"cell_type": "markdown", "source": "*Figure: a [line](x.md).*"},
+             {"cell_type": "code", "source": "x = 1"}, {"cell_type": "markdown", "source": "Text."}]
+    assert build_site.figure_alt_texts(cells) == {0: "a line.", 2: "a line."}
 
 
 def test_a_new_lesson_is_on_the_site_without_edits(build_site, tmp_path, monkeypatch):
@@ -54,6 +97,8 @@ def test_links_stay_on_the_site_and_nothing_remote_is_loaded(build_site):
     assert "badge_logo.svg" not in rewritten and "example.org" not in rewritten  # remote pictures: alt text only
     assert "[Launch on Binder](https://mybinder.org/v2/gh/x)" in rewritten and "a chart" in rewritten
     assert "[the tables](data/README.md)" in rewritten and "[top](#set-up)" in rewritten
+    glossary = build_site.rewrite_links("[KV cache](../docs/glossary.md#kv-cache)", "notebooks/07_choosing_a_tier.ipynb", pages)
+    assert glossary == "[KV cache](../docs/glossary.md#kv-cache)"  # a lesson's glossary link stays a link to the page
     assert f"[licence]({build_site.REPOSITORY_URL}/blob/main/LICENSE)" in rewritten
     assert f"[solutions]({build_site.REPOSITORY_URL}/tree/main/notebooks/solutions)" in rewritten
     assert build_site.rewrite_links("[guide](full_room.md#x)", "docs/workshop.md", pages) == "[guide](full_room.md#x)"

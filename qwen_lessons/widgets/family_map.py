@@ -164,7 +164,8 @@ def build_explorer():
     context = widgets.Dropdown(options=list(CONTEXT_STOPS), value="any", description="Context", style=style)
     result = ui.html_output("qwen-explorer-table")
     canvas = selection_canvas(table)
-    plot = ui.picture("qwen-explorer-plot", width_px=canvas.figure.canvas.get_width_height()[0])
+    plot = ui.picture("qwen-explorer-plot", width_px=canvas.figure.canvas.get_width_height()[0],
+                      alt="the selected checkpoints: parameters (billions, log scale) against release year, one marker per line")
 
     def render() -> str:
         rows = explorer_selection(line.value, generation.value, variant.value, license_.value, size.value,

@@ -98,7 +98,7 @@ def image_widget(generation: str = vision.DEFAULT_GENERATION):
     budget = widgets.Dropdown(options=budget_options(), value=vision.DEFAULT_BUDGET, description="Budget",
                               layout=widgets.Layout(width="460px"))
     result = ui.html_output("qwen-vision-count")
-    overlay = ui.picture("qwen-vision-overlay")
+    overlay = ui.picture("qwen-vision-overlay", alt="the picture with the grid of merged patches that become its tokens")
     state = {"quiet": False}
 
     def render() -> str:
@@ -144,7 +144,7 @@ def upload_widget(generation: str = vision.DEFAULT_GENERATION):
     budget = widgets.Dropdown(options=budget_options(), value=vision.DEFAULT_BUDGET, description="Budget",
                               layout=widgets.Layout(width="460px"))
     result = ui.html_output("qwen-vision-upload", html.escape(PLACEHOLDER))
-    overlay = ui.picture("qwen-vision-upload-overlay")
+    overlay = ui.picture("qwen-vision-upload-overlay", alt="your picture with the grid of merged patches that become its tokens")
     cache: dict = {}
 
     def read(entry) -> tuple[int, int, object, str]:

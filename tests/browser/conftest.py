@@ -11,6 +11,7 @@ import time
 import pytest
 from browser_harness import (
     CHROMIUM_ARGS,
+    KNOWN_FINDINGS,
     REQUIRE_ENV,
     VIEWPORT,
     browser_required,
@@ -94,6 +95,10 @@ def pytest_runtest_logreport(report):
 def pytest_terminal_summary(terminalreporter):
     for reason in _SKIP_REASONS:
         terminalreporter.write_line(reason, yellow=True, bold=True)
+    if KNOWN_FINDINGS:
+        terminalreporter.section("accessibility findings known upstream (browser_harness: UNNAMED_SLIDER_HANDLE, LAB_FIGURE_WITHOUT_ALT)")
+        for finding in dict.fromkeys(KNOWN_FINDINGS):
+            terminalreporter.write_line(finding, yellow=True)
     if _TIMINGS:
         terminalreporter.section("browser test timings")
         for name, seconds in _TIMINGS.items():

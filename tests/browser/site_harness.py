@@ -2,8 +2,8 @@
 
 A page is wrong when it requests anything from another host (the request is stopped here, never sent), logs a
 console error, fails to load one of its files, shows an error output or a traceback, has a widget the ipywidgets
-HTML manager did not draw, shows fewer figures than its notebook produced, or links to a page or an anchor on
-this site that does not exist.
+HTML manager did not draw, shows fewer figures than its notebook produced or a figure without alt text, links to a
+page or an anchor on this site that does not exist, or has a serious or critical accessibility violation (axe-core).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from browser_harness import ERROR_TEXT, UNRENDERED_WIDGET, free_port, wait_http
+from browser_harness import ERROR_TEXT, UNRENDERED_WIDGET, accessibility_problems, free_port, wait_http
 
 WIDGET_TIMEOUT_S = 15
 # Outputs myst-nb marks as errors, and a Python traceback wherever it shows. (A lesson may print a caught
@@ -41,7 +41,10 @@ _WIDGETS_JS = r"""() => {
 }"""
 _FIGURES_JS = r"""() => [...document.querySelectorAll('.cell_output img')]
   .filter((img) => !img.closest('.widget-subarea'))
-  .map((img) => ({src: img.getAttribute('src'), loaded: img.complete && img.naturalWidth > 0}))"""
+  .map((img) => ({src: img.getAttribute('src'), alt: img.getAttribute('alt') || '',
+                  loaded: img.complete && img.naturalWidth > 0}))"""
+# An alt text that only repeats the file's name (what myst-nb writes when it is given none) says nothing.
+FILE_NAME_ALT = re.compile(r"^\S*\.(png|jpe?g|svg|gif)$", re.I)
 
 
 @dataclass
@@ -150,9 +153,12 @@ def page_problems(page, server: StaticServer, path: str, expected_figures: int =
     figures = page.evaluate(_FIGURES_JS)
     broken = [figure["src"] for figure in figures if not figure["loaded"]]
     problems += [f"figure does not load: {src}" for src in broken]
+    problems += [f"figure without alt text: {figure['src']} (alt {figure['alt']!r})" for figure in figures
+                 if not figure["alt"].strip() or FILE_NAME_ALT.match(figure["alt"].strip())]
     if len(figures) - len(broken) < expected_figures:
         problems.append(f"{len(figures) - len(broken)} figures shown, the notebook made {expected_figures}")
     hrefs = page.eval_on_selector_all("a[href]", "links => links.map((link) => link.href)")
     problems += link_problems(server, hrefs)
     problems += [f"request to another host: {url}" for url in leaks]
+    problems += accessibility_problems(page)
     return problems

@@ -3,7 +3,8 @@
 For each notebook: open it, run all cells, wait for the kernel to go idle, check that no cell shows an
 error or an unrendered widget, then act on widgets as a learner would (pick an option, type a number,
 press a key on a slider) and check that each result shows exactly what the qwen_lessons function returns
-for that input. A screenshot per notebook goes to screenshots/ (git-ignored).
+for that input, and run axe-core over what the lesson draws. A screenshot per notebook goes to screenshots/
+(git-ignored).
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import time
 
 import pytest
 from browser_harness import (
+    LAB_FIGURE_WITHOUT_ALT,
     NOTEBOOKS,
+    UNNAMED_SLIDER_HANDLE,
+    accessibility_problems,
     check_widget_case,
     layout_problems,
     output_problems,
@@ -26,6 +30,7 @@ pytestmark = pytest.mark.browser
 
 # lessons are 00-89; 90-99 are apps (tested in test_voila_browser.py)
 LESSONS = sorted(path.stem for path in NOTEBOOKS.glob("[0-8][0-9]_*.ipynb"))
+LESSON_CONTENT = [".jp-Notebook .jp-MarkdownOutput", ".jp-Notebook .jp-OutputArea"]  # not Lab's own interface
 
 
 @pytest.mark.parametrize("notebook", LESSONS)
@@ -40,6 +45,9 @@ def test_lesson_runs_clean_and_its_widgets_answer(notebook, lab, browser_context
         assert not not_run, f"{notebook}: code cells {not_run} did not run (an error stops Run All)"
         problems = output_problems(page)
         assert not problems, f"{notebook}:\n" + "\n".join(problems)
+        # issue 25: what the lesson draws (its text and outputs, not JupyterLab's own menus) passes axe-core
+        problems = accessibility_problems(page, include=LESSON_CONTENT, known=(UNNAMED_SLIDER_HANDLE, LAB_FIGURE_WITHOUT_ALT))
+        assert not problems, f"{notebook}: accessibility:\n" + "\n".join(problems)
         layout = layout_problems(page)
 
         case = LESSON_CASES.get(notebook)

@@ -2,7 +2,8 @@
 
 Every page must exist and load clean: no request to another host, no console error, no missing file, no error
 output or traceback, every widget drawn by the HTML manager served from the site, every figure the notebook made,
-no broken link within the site. Each lesson page is photographed whole, in light and dark mode, as screenshots/site/<notebook>_{light,dark}.jpg.
+no broken link within the site, no figure without alt text, no serious or critical accessibility violation
+(axe-core). The landing page has one search box, a favicon, and tables that scroll instead of wrapping. Each lesson page is photographed whole, in light and dark mode, as screenshots/site/<notebook>_{light,dark}.jpg.
 """
 
 from __future__ import annotations
@@ -39,9 +40,12 @@ def _build_site_module():
 build_site = _build_site_module()
 
 
+HOME = "index.md"  # the landing page (site/landing.md, staged by the build script)
+
+
 def html_path(page: str) -> str:
-    """Where a repository page (notebooks/x.ipynb, docs/y.md) lands in the built site."""
-    return "index.html" if page == "README.md" else str(Path(page).with_suffix(".html"))
+    """Where a repository page (notebooks/x.ipynb, docs/y.md, the home page index.md) lands in the built site."""
+    return str(Path(page).with_suffix(".html"))
 
 
 def image_outputs(notebook: Path) -> int:
@@ -81,7 +85,7 @@ def site_server(built_site):
 
 
 def test_every_page_is_built(built_site):
-    pages = ["README.md", *build_site.site_pages()]
+    pages = [HOME, *build_site.site_pages()]
     missing = [page for page in pages if not (built_site / html_path(page)).is_file()]
     assert not missing, f"pages missing from the site: {missing}"
     lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -101,10 +105,11 @@ def test_every_page_loads_clean_offline(built_site, site_server, browser, timing
     failures, figures_seen = [], 0
     started = time.monotonic()
     try:
-        course = ["README.md", *build_site.site_pages()]
+        course = [HOME, *build_site.site_pages()]
         others = sorted(str(path.relative_to(built_site)) for path in built_site.rglob("*.html")
                         if "_static" not in path.relative_to(built_site).parts and str(path.relative_to(built_site))
-                        not in {html_path(page) for page in course})  # search, general index: visited too
+                        not in {html_path(page) for page in course} | {f"{old}.html" for old in build_site.MOVED})
+        # search and the general index are visited too; the old lesson addresses only redirect (tests/test_site.py)
         for page_name in course + others:
             path = html_path(page_name)
             expected = 0
@@ -151,7 +156,46 @@ def test_search_works_from_the_local_index(site_server, browser):
         context.close()
 
 
+def test_the_front_door(site_server, browser):
+    # issue 25: the home page was the README; two search boxes, no favicon, wide tables wrapped every cell
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        problems = page_problems(page, site_server, "index.html")
+        assert not problems, problems
+        searches = page.locator(".search-button-field, input[type='search'], #searchbox input")
+        visible = [i for i in range(searches.count()) if searches.nth(i).is_visible()]
+        assert len(visible) == 1, f"{len(visible)} search boxes on the home page"
+        icon = page.locator("link[rel='icon']").get_attribute("href")
+        assert icon and site_server.fetch(site_server.url(icon)).lstrip().startswith("<svg"), f"favicon: {icon}"
+        lessons = sorted(path.name for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        mapped = page.eval_on_selector_all("article table a", "links => links.map((link) => link.getAttribute('href'))")
+        assert [Path(href).stem + ".ipynb" for href in mapped if href.startswith("notebooks/")] == lessons
+        # a short cell ("35 min", "lesson 0") stays on one line: the table scrolls sideways instead of wrapping
+        wrapped = page.evaluate("""() => [...document.querySelectorAll('article table.table td')]
+          .filter((cell) => cell.innerText.trim().length <= 30)
+          .filter((cell) => { const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT); const tops = [];
+                              for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+                                const range = document.createRange(); range.selectNodeContents(text);
+                                for (const rect of range.getClientRects()) if (rect.width > 0) tops.push(rect.top); }
+                              tops.sort((a, b) => a - b);
+                              return tops.some((top, i) => i > 0 && top - tops[i - 1] > 8); })  // a second line
+          .map((cell) => cell.innerText.trim())""")
+        assert not wrapped, f"short table cells wrapped onto several lines: {wrapped}"
+        captions = page.locator(".bd-sidebar-primary p.caption").all_inner_texts()
+        assert captions[:2] == ["Lessons", "For learners"], captions
+        assert {"For instructors", "For contributors"} <= set(captions), captions
+        learner_links = page.eval_on_selector_all(
+            ".bd-sidebar-primary .caption", """captions => captions.filter((c) => c.innerText.trim() === 'For learners')
+              .flatMap((c) => [...c.nextElementSibling.querySelectorAll('a')].map((a) => a.getAttribute('href')))""")
+        assert learner_links and not [href for href in learner_links if "gallery" in href or "performance" in href
+                                      or "full_room" in href], learner_links
+    finally:
+        context.close()
+
+
 FAULTY_PAGE = """<!doctype html><html><head><script src="https://cdn.example.invalid/lib.js"></script></head><body>
+<div role="slider" tabindex="0" aria-valuenow="1" aria-valuemin="0" aria-valuemax="2"></div>
 <div class="cell_output"><img src="_images/missing.png"></div>
 <div class="cell_output"><div class="output error"><pre>ZeroDivisionError: division by zero</pre></div></div>
 <div class="cell_output"><script type="application/vnd.jupyter.widget-view+json">{"model_id": "x"}</script></div>
@@ -172,5 +216,7 @@ def test_site_checks_catch_every_kind_of_fault(browser, tmp_path):
     for fault in ("request to another host: https://cdn.example.invalid/lib.js", "console error: boom",
                   "missing file (404): /_images/missing.png", "error output: ZeroDivisionError",
                   "1 of 1 widgets not drawn", "figure does not load", "0 figures shown, the notebook made 2",
-                  "broken link: /nowhere.html", "link to a missing anchor: /faulty.html#no-such-anchor"):
+                  "broken link: /nowhere.html", "link to a missing anchor: /faulty.html#no-such-anchor",
+                  "figure without alt text: _images/missing.png", "axe critical image-alt",
+                  "axe serious aria-input-field-name"):
         assert fault in problems, f"the site checks missed: {fault}\n{problems}"

@@ -13,6 +13,8 @@ import time
 import pytest
 from browser_harness import (
     NOTEBOOKS,
+    UNNAMED_SLIDER_HANDLE,
+    accessibility_problems,
     check_widget_case,
     layout_problems,
     output_problems,
@@ -45,6 +47,9 @@ def check_app(page, label: str) -> list[str]:
     if VOILA_ERROR.search(body):
         failures.append(f"{label}: the page shows an error: " + VOILA_ERROR.search(body).group(0))
     failures += [f"{label}: {problem}" for problem in output_problems(page)]
+    # issue 25: the whole app page passes axe-core (the Voila page is all course content)
+    failures += [f"{label}: accessibility: {problem}"
+                 for problem in accessibility_problems(page, known=(UNNAMED_SLIDER_HANDLE,))]
     failures += [f"{label}: layout: {problem}" for problem in layout_problems(page)]
     for name, case in APP_CASES.items():
         try:
