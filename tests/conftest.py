@@ -1,14 +1,58 @@
-"""Session-wide hooks: after any run that made pictures, lay them out in screenshots/gallery.html."""
+"""Session-wide hooks: the `slow` marker for what executes notebooks or starts servers (the fast loop,
+`python -m pytest -m "not slow" -n 2`, leaves it out); one wheel of the package per run, built under a lock; and,
+after any run that made pictures, the layout of screenshots/gallery.html."""
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Every test with one of these markers is slow by its kind: a notebook cell (nbval), Chromium, a JupyterHub room.
+# Other slow tests say so themselves with @pytest.mark.slow (or `pytestmark = pytest.mark.slow` for a whole file).
+SLOW_BY_KIND = ("browser", "room")
+
+
+def is_slow_by_kind(item: pytest.Item) -> bool:
+    return item.path.suffix == ".ipynb" or any(item.get_closest_marker(name) for name in SLOW_BY_KIND)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects: `-m "not slow"` must see these marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if is_slow_by_kind(item):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def course_wheel(tmp_path_factory) -> Path:
+    """The package as a normal wheel, built once per run: `pip wheel` builds in the source tree (build/, *.egg-info),
+    so two xdist workers building at once would trip over each other; the lock and the folder are shared by every
+    worker of the run (the parent of each worker's temporary folder)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # .../pytest-N/ holds popen-gw0, gw1...
+    out = shared / "course-wheel"
+    with open(shared / "course-wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        wheels = sorted(out.glob("qwen_lessons-*.whl"))
+        if not wheels:
+            subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+                           check=True, capture_output=True, text=True, timeout=600)
+            wheels = sorted(out.glob("qwen_lessons-*.whl"))
+    (wheel,) = wheels
+    return wheel
+
 
 def pytest_sessionfinish(session, exitstatus):
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller lays the gallery out once, after every worker has finished
     spec = importlib.util.spec_from_file_location("write_gallery", ROOT / "scripts" / "write_gallery.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -27,6 +27,8 @@ from hub_room import (
     wait_until_culled,
 )
 
+pytestmark = pytest.mark.slow  # starts a JupyterHub and learners' servers (the culler test too)
+
 LEARNERS = 6
 CULL_TIMEOUT_S, CULL_EVERY_S = 20, 5
 
@@ -44,8 +46,8 @@ def chp():
 
 
 @pytest.fixture(scope="module")
-def course_python(chp, tmp_path_factory):
-    return build_course_env(tmp_path_factory.mktemp("room-env"))
+def course_python(chp, course_wheel, tmp_path_factory):
+    return build_course_env(tmp_path_factory.mktemp("room-env"), course_wheel)  # the run's one wheel (conftest)
 
 
 @pytest.mark.room
