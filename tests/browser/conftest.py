@@ -20,6 +20,7 @@ from browser_harness import (
 
 _SKIP_REASONS: list[str] = []
 _TIMINGS: dict[str, float] = {}
+_FORWARDED: dict[str, float] = {}
 _BROWSER_SECONDS: list[float] = []
 
 
@@ -86,9 +87,23 @@ def timings():
     return _TIMINGS
 
 
+@pytest.fixture(autouse=True)
+def _forward_timings(request):
+    """Attach the durations a test recorded to its report: under -n they are recorded in a worker, and only the
+    reports reach the process that prints the summary."""
+    yield
+    for name, seconds in _TIMINGS.items():
+        if _FORWARDED.get(name) != seconds:  # also what session fixtures (JupyterLab's start) recorded before
+            _FORWARDED[name] = seconds
+            request.node.user_properties.append(("browser timing", [name, seconds]))
+
+
 def pytest_runtest_logreport(report):
     if "browser" in report.keywords:
         _BROWSER_SECONDS.append(report.duration)  # setup, call and teardown: servers and browser included
+    for key, value in report.user_properties:
+        if key == "browser timing":
+            _TIMINGS[value[0]] = value[1]
 
 
 def pytest_terminal_summary(terminalreporter):
