@@ -1,6 +1,10 @@
 """Session-wide hooks: the `slow` marker for what executes notebooks or starts servers (the fast loop,
-`python -m pytest -m "not slow" -n 2`, leaves it out); one wheel of the package per run, built under a lock; and,
-after any run that made pictures, the layout of screenshots/gallery.html."""
+`python -m pytest -m "not slow" -n 2`, leaves it out); one wheel of the package per run, built under a lock; the
+browser tests' timings and skip reasons at the end of the run; and, after any run that made pictures, the layout of
+screenshots/gallery.html.
+
+The summaries are built from test reports, because with -n the tests run in worker processes and only their
+reports reach this process (which, unlike the workers, never loads tests/browser/conftest.py)."""
 
 from __future__ import annotations
 
@@ -48,6 +52,34 @@ def course_wheel(tmp_path_factory) -> Path:
             wheels = sorted(out.glob("qwen_lessons-*.whl"))
     (wheel,) = wheels
     return wheel
+
+
+_BROWSER_TIMINGS: dict[str, float] = {}
+_BROWSER_SECONDS: list[float] = []
+_BROWSER_SKIPS: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if "browser" not in report.keywords:
+        return
+    _BROWSER_SECONDS.append(report.duration)  # setup, call and teardown: servers and browser included
+    for key, value in report.user_properties:
+        if key == "browser timing":  # attached by tests/browser/conftest.py
+            _BROWSER_TIMINGS[value[0]] = value[1]
+    if report.skipped and isinstance(report.longrepr, tuple):
+        reason = report.longrepr[2].removeprefix("Skipped: ")
+        if reason not in _BROWSER_SKIPS:
+            _BROWSER_SKIPS.append(reason)
+
+
+def pytest_terminal_summary(terminalreporter):
+    for reason in _BROWSER_SKIPS:
+        terminalreporter.write_line(reason, yellow=True, bold=True)
+    if _BROWSER_TIMINGS:
+        terminalreporter.section("browser test timings")
+        for name, seconds in _BROWSER_TIMINGS.items():
+            terminalreporter.write_line(f"{name}: {seconds:.1f} s")
+        terminalreporter.write_line(f"all browser tests: {sum(_BROWSER_SECONDS):.1f} s")
 
 
 def pytest_sessionfinish(session, exitstatus):
