@@ -10,10 +10,12 @@ value for that one. A call passes when it
   numbers are finite and keep the sign the valid call's numbers have;
 and it fails on any other exception, on a result for a value no argument may take (True for a number, NaN, a
 list
-for a scalar, an object), on a hang (CALL_SECONDS) and on a memory blow-up (the worker's address space is capped).
+for a scalar, an object), on a hang (more than CALL_CPU_SECONDS of CPU time: a budget of work, so a busy machine
+cannot fail a call that a quiet one passes) and on a memory blow-up (the worker's address space is capped).
 
-Run as a worker: `python tests/hostile_calls.py MODULE...` prints one JSON line per finding. The test
-(tests/test_hostile_input.py) runs the workers in parallel and asserts no finding.
+Run as a worker: `python tests/hostile_calls.py MODULE...` prints one JSON line per finding; with `--serve` it reads
+module names from stdin, one a line, and ends each module's findings with {"done": MODULE}. The test
+(tests/test_hostile_input.py) feeds every module of the package to a few serving workers and asserts no finding.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import pandas as pd
 import qwen_lessons
 from qwen_lessons import validation
 
-CALL_SECONDS = 30  # generous: the slowest honest call (training the tiny model) takes a few seconds
+CALL_CPU_SECONDS = 30  # generous: the slowest honest call (training the tiny model) takes a few CPU seconds
 MEMORY_CAP_BYTES = 6 * 2**30
 
 # Modules whose functions take no learner values: the package's own plumbing, called with widgets and callables.
@@ -62,8 +64,23 @@ class Slow(Exception):
     pass
 
 
-def _alarm(*_):
+def _over_budget(*_):
     raise Slow()
+
+
+def install_limits(cpu_seconds: float | None = None) -> None:
+    """Cap the worker's memory and make every call() raise Slow after its budget of CPU time (ITIMER_PROF counts
+    the process's user and system time, not the clock)."""
+    global CALL_CPU_SECONDS
+    if cpu_seconds is not None:
+        CALL_CPU_SECONDS = cpu_seconds
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP_BYTES, MEMORY_CAP_BYTES))
+    signal.signal(signal.SIGPROF, _over_budget)
+
+
+def _cpu_used() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def public_functions():
@@ -264,11 +281,18 @@ def numbers_in(value, depth: int = 0):
 
 
 def call(function, arguments: dict):
-    signal.alarm(CALL_SECONDS)
+    """function(**arguments) within CALL_CPU_SECONDS of CPU time. The timer raises Slow at the next Python bytecode;
+    a call stuck inside C code for twice the budget meets RLIMIT_CPU instead, which ends the worker (the test
+    reports the module it was probing and starts another worker)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    backstop = math.ceil(_cpu_used() + 2 * CALL_CPU_SECONDS + 5)
+    resource.setrlimit(resource.RLIMIT_CPU, (backstop if hard == resource.RLIM_INFINITY else min(backstop, hard), hard))
+    signal.setitimer(signal.ITIMER_PROF, CALL_CPU_SECONDS)
     try:
         return function(**arguments)
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
 
 
 def baseline(qualified, function, owner, examples):
@@ -331,7 +355,7 @@ def probe(qualified, function, owner, examples):
             try:
                 result = call(function, {**arguments, parameter.name: hostile})
             except Slow:
-                yield finding | {"problem": f"still running after {CALL_SECONDS} s"}
+                yield finding | {"problem": f"still running after {CALL_CPU_SECONDS} s of CPU time"}
                 continue
             except MemoryError:
                 yield finding | {"problem": "MemoryError"}
@@ -354,22 +378,32 @@ def probe(qualified, function, owner, examples):
                 yield finding | {"problem": "result holds a negative number where a valid call's are not"}
 
 
-def main(modules: list[str]) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP_BYTES, MEMORY_CAP_BYTES))
-    signal.signal(signal.SIGALRM, _alarm)
+def probe_module(module: str, examples: dict, functions: list | None = None) -> None:
+    """Print a JSON line per finding for every public function defined in `module`, then one per function covered."""
+    import matplotlib.pyplot as plt
+
+    for qualified, function, owner in functions if functions is not None else public_functions():
+        if function.__module__ != module:
+            continue
+        for finding in probe(qualified, function, owner, examples):
+            print(json.dumps(finding), flush=True)
+        print(json.dumps({"covered": qualified}), flush=True)
+        plt.close("all")
+
+
+def main(arguments: list[str]) -> None:
+    install_limits()
     import matplotlib
     matplotlib.use("agg")
     examples = _examples()
-    for qualified, function, owner in public_functions():
-        if modules and not any(qualified.startswith(module + ".") for module in modules):
-            continue
-        count = 0
-        for finding in probe(qualified, function, owner, examples):
-            print(json.dumps(finding), flush=True)
-        count += 1
-        print(json.dumps({"covered": qualified}), flush=True)
-        import matplotlib.pyplot as plt
-        plt.close("all")
+    functions = public_functions()
+    if arguments == ["--serve"]:
+        for line in sys.stdin:
+            probe_module(line.strip(), examples, functions)
+            print(json.dumps({"done": line.strip()}), flush=True)
+        return
+    for module in arguments or sorted({function.__module__ for _, function, _ in functions}):
+        probe_module(module, examples, functions)
 
 
 if __name__ == "__main__":

@@ -83,12 +83,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def build_course_env(workdir: Path) -> Path:
-    """Build the package's wheel, install it (not editable) into a fresh venv; return that venv's python."""
-    wheels = workdir / "wheel"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), str(ROOT)],
-                   check=True, capture_output=True, text=True, timeout=600)
-    (wheel,) = wheels.glob("qwen_lessons-*.whl")
+def build_course_env(workdir: Path, wheel: Path | None = None) -> Path:
+    """Install the package's wheel (built here unless given) into a fresh venv, not editable; return its python."""
+    if wheel is None:
+        wheels = workdir / "wheel"
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), str(ROOT)],
+                       check=True, capture_output=True, text=True, timeout=600)
+        (wheel,) = wheels.glob("qwen_lessons-*.whl")
     env_dir = workdir / "course-env"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"

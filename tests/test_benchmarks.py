@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # runs the benchmark script and imports every bench module, in subprocesses
 
 
 def test_benchmark_script_prints_a_markdown_table(tmp_path):

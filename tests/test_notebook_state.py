@@ -17,6 +17,7 @@ import pytest
 from jupyter_client.manager import KernelManager
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # executes every notebook in a kernel
 FIGURES = ROOT / "screenshots" / "figures"  # git-ignored; scripts/write_gallery.py lays them out
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 

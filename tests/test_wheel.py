@@ -19,6 +19,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # builds a wheel and runs a lesson against it
 NOTEBOOK = ROOT / "notebooks" / "00_start_here.ipynb"
 WHERE = """import qwen_lessons, sys
 from pathlib import Path
@@ -37,12 +38,8 @@ print("".join(output.get("text", "") for output in notebook.cells[0].outputs))
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
-                   check=True, capture_output=True, text=True, timeout=600)
-    (path,) = out.glob("qwen_lessons-*.whl")
-    return path
+def wheel(course_wheel):
+    return course_wheel  # built once per run, under a lock (tests/conftest.py): the hub room installs it too
 
 
 def test_the_wheel_carries_every_table(wheel):

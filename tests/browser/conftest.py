@@ -19,9 +19,9 @@ from browser_harness import (
     start_lab,
 )
 
-_SKIP_REASONS: list[str] = []
 _TIMINGS: dict[str, float] = {}
-_BROWSER_SECONDS: list[float] = []
+_FORWARDED: dict[str, float] = {}
+_FORWARDED_FINDINGS: set[str] = set()
 
 
 def pytest_configure(config):
@@ -32,10 +32,8 @@ def _unavailable(reason: str):
     """Fail when the browser is required, else skip and remember the reason for the summary."""
     if browser_required():
         pytest.fail(f"{reason} (and {REQUIRE_ENV}=1 forbids skipping)", pytrace=False)
-    message = f"{reason}; install it (apt-get install -y chromium) or set {REQUIRE_ENV}=1 to turn this skip into a failure"
-    if message not in _SKIP_REASONS:
-        _SKIP_REASONS.append(message)
-    pytest.skip(message)
+    # tests/conftest.py prints each reason once at the end of the run
+    pytest.skip(f"{reason}; install it (apt-get install -y chromium) or set {REQUIRE_ENV}=1 to turn this skip into a failure")
 
 
 @pytest.fixture(scope="session")
@@ -83,24 +81,20 @@ def lab(browser, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def timings():
-    """Record named durations; they are printed in the terminal summary."""
+    """Record named durations; they reach tests/conftest.py with the reports and are printed in its summary."""
     return _TIMINGS
 
 
-def pytest_runtest_logreport(report):
-    if "browser" in report.keywords:
-        _BROWSER_SECONDS.append(report.duration)  # setup, call and teardown: servers and browser included
-
-
-def pytest_terminal_summary(terminalreporter):
-    for reason in _SKIP_REASONS:
-        terminalreporter.write_line(reason, yellow=True, bold=True)
-    if KNOWN_FINDINGS:
-        terminalreporter.section("accessibility findings known upstream (browser_harness: UNNAMED_SLIDER_HANDLE, LAB_FIGURE_WITHOUT_ALT)")
-        for finding in dict.fromkeys(KNOWN_FINDINGS):
-            terminalreporter.write_line(finding, yellow=True)
-    if _TIMINGS:
-        terminalreporter.section("browser test timings")
-        for name, seconds in _TIMINGS.items():
-            terminalreporter.write_line(f"{name}: {seconds:.1f} s")
-        terminalreporter.write_line(f"all browser tests: {sum(_BROWSER_SECONDS):.1f} s")
+@pytest.fixture(autouse=True)
+def _forward_timings(request):
+    """Attach the durations a test recorded to its report: under -n they are recorded in a worker, and only the
+    reports reach the process that prints the summary."""
+    yield
+    for name, seconds in _TIMINGS.items():
+        if _FORWARDED.get(name) != seconds:  # also what session fixtures (JupyterLab's start) recorded before
+            _FORWARDED[name] = seconds
+            request.node.user_properties.append(("browser timing", [name, seconds]))
+    for finding in KNOWN_FINDINGS:  # axe findings known upstream (browser_harness), printed by tests/conftest.py
+        if finding not in _FORWARDED_FINDINGS:
+            _FORWARDED_FINDINGS.add(finding)
+            request.node.user_properties.append(("accessibility finding known upstream", finding))
