@@ -17,15 +17,15 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 
 def test_gallery_shows_every_state_and_figure_under_its_notebook(tmp_path):
     (tmp_path / "figures").mkdir()
-    names = ["browser_03_fine_tuning_before.png", "browser_03_fine_tuning_after.png",
+    names = ["browser_04_fine_tuning_before.png", "browser_04_fine_tuning_after.png",
              "browser_90_calculators_app_voila_tier_wizard.png", "figures/04_fine_tuning_01.png",
-             "figures/solutions_03_fine_tuning_solutions_01.png"]
+             "figures/solutions_04_fine_tuning_solutions_01.png"]
     for name in names:
         (tmp_path / name).write_bytes(PNG)
     page = write_gallery.write_gallery(tmp_path).read_text(encoding="utf-8")
     for name in names:
         assert f"src='{name}'" in page, f"{name} is missing from the gallery"
-    assert "<h2 id='solutions_03_fine_tuning_solutions'>" in page
+    assert "<h2 id='solutions_04_fine_tuning_solutions'>" in page
     assert "2 figures" in page and "3 widget states" in page
     assert "<h2 id='04_fine_tuning'>" in page and "<h2 id='90_calculators_app'>" in page
 
