@@ -103,7 +103,10 @@ UNIT_SUFFIXES = {"gib": "GiB", "gb": "GB", "mib": "MiB", "mb": "MB", "kib": "KiB
 CELL_PADDING = "4px 8px"
 TABLE_STYLES = [
     {"selector": "", "props": "border-collapse:collapse;font-size:90%;margin:0.4em 0;width:auto"},
-    {"selector": "caption", "props": "caption-side:top;text-align:left;font-weight:600;padding:4px 0 6px 0"},
+    # the caption takes the table's own text colour: a theme's muted caption grey fails contrast on the light output
+    # area a dark-mode site draws behind a table (axe-core's color-contrast rule)
+    {"selector": "caption", "props": "caption-side:top;text-align:left;font-weight:600;padding:4px 0 6px 0;"
+                                     "color:inherit"},
     {"selector": "th", "props": f"padding:{CELL_PADDING};text-align:left;vertical-align:bottom;line-height:1.35;"
                                 "border-bottom:1px solid #888;white-space:normal;font-weight:600"},
     {"selector": "td", "props": f"padding:{CELL_PADDING};text-align:left;vertical-align:top;line-height:1.35;"
@@ -264,7 +267,10 @@ def _styled_table(shown, caption: str, formatters: dict, notes: list[str], css_c
         cells = "".join(f'<tr><td colspan="{len(shown.columns)}">{html.escape(line)}</td></tr>' for line in footnotes)
         head, _, tail = rendered.rpartition("</table>")
         rendered = f"{head}<tfoot>{cells}</tfoot></table>{tail}"
-    return f'<div class="qwen-table-box" style="max-width:100%;overflow-x:auto">{rendered}</div>'
+    # a box that may scroll sideways is reachable by the keyboard and named (axe-core: scrollable-region-focusable)
+    name = html.escape(caption or "table", quote=True)
+    return (f'<div class="qwen-table-box" role="region" tabindex="0" aria-label="{name}" '
+            f'style="max-width:100%;overflow-x:auto">{rendered}</div>')
 
 
 class Table(str):

@@ -258,3 +258,15 @@ def test_natural_sort_puts_sizes_in_numeric_order_and_missing_values_last():
     parser.feed(ui.data_table(frame, sort="params_b", decimals={"params_b": None}))
     assert [row[0] for row in parser.tables[0]["rows"]] == ["Qwen2.5-0.5B", "Qwen2.5-1.5B", "Qwen2.5-14B",
                                                             "Qwen2.5-32B", "Qwen2.5-3B"]
+
+
+def test_a_table_box_is_reachable_by_keyboard_and_its_caption_keeps_the_text_colour():
+    # the site's dark mode (axe-core, tests/browser/test_site_browser.py): a wide table's box scrolls sideways, so a
+    # keyboard must reach it; the theme's muted caption grey failed contrast on the light output area behind tables
+    import pandas as pd
+
+    from qwen_lessons import ui
+
+    shown = str(ui.data_table(pd.DataFrame({"model": ["Qwen3-8B"], "memory_gib": [15.3]}), "Weights & more"))
+    assert '<div class="qwen-table-box" role="region" tabindex="0" aria-label="Weights &amp; more"' in shown
+    assert re.search(r"caption \{[^}]*color: ?inherit", shown), "the caption must take the table's text colour"
