@@ -276,6 +276,7 @@ def test_renderings_are_found_as_whole_numbers(rendered, shown, found):
     assert bool(leaks_in(shown, accepts_close, (rendered,))) is found
 
 
+@pytest.mark.slow  # executes every lesson in a kernel
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_no_answer_is_shown_above_its_exercise(path):
     checks = checks_of(path)

@@ -168,6 +168,7 @@ def notebook_problems(notebook) -> list[str]:
     return problems + widget_problems(notebook)
 
 
+@pytest.mark.slow  # executes every notebook in a kernel
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks")))
 def test_every_displayed_table_reads_cleanly(path):
     problems = notebook_problems(executed(path))

@@ -114,6 +114,7 @@ def problems(case) -> list[str]:
     return out
 
 
+@pytest.mark.slow  # 672 wizard answers, about 10 s of CPU: out of the fast loop, in the full suite
 @pytest.mark.parametrize("modality", tiers.MODALITIES)
 def test_the_first_line_and_the_steps_agree(modality):
     failures = {}
