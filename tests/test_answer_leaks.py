@@ -32,13 +32,13 @@ import importlib
 import io
 import json
 import math
-import os
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.manager import KernelManager
+
+import notebook_kernel
 
 from qwen_lessons.checks import exercise_checks
 
@@ -169,25 +169,14 @@ def exercise_cells(notebook, checks: dict) -> dict[str, int]:
     return where
 
 
-class Kernel:
-    def __init__(self, cwd: Path):
-        self.manager = KernelManager(kernel_name="python3")
-        self.manager.start_kernel(cwd=str(cwd), env=dict(os.environ))
-        self.client = self.manager.client()
-        self.client.start_channels()
-        self.client.wait_for_ready(timeout=120)
-
+class Kernel(notebook_kernel.Kernel):
     def run(self, code: str) -> tuple[list[tuple[str, str]], str | None]:
         """Run code; return what it showed as (kind, text) pairs, and the error or None."""
         shown: list[tuple[str, str]] = []
-        error: list[str] = []
 
-        def hook(message):
-            kind, content = message["msg_type"], message["content"]
+        def keep(kind, content):
             if kind == "stream":
                 shown.append(("printed line", content["text"]))
-            elif kind == "error":
-                error.append(f"{content['ename']}: {content['evalue']}")
             elif kind in ("execute_result", "display_data"):
                 data = content["data"]
                 if "text/html" in data:
@@ -195,14 +184,7 @@ class Kernel:
                 elif "text/plain" in data and "application/vnd.jupyter.widget-view+json" not in data:
                     shown.append(("result", data["text/plain"]))
 
-        reply = self.client.execute_interactive(code, timeout=900, output_hook=hook, store_history=False)
-        if reply["content"]["status"] != "ok" and not error:
-            error.append(reply["content"].get("ename", "error"))
-        return shown, (error[0] if error else None)
-
-    def close(self):
-        self.client.stop_channels()
-        self.manager.shutdown_kernel(now=True)
+        return shown, self.execute(code, keep)
 
 
 def shown_above_each_cell(path: Path) -> list[list[tuple[str, str]]]:

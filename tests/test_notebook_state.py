@@ -8,13 +8,13 @@ it inflates wall-clock time, so the rule holds on a loaded CI runner as on a lap
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.manager import KernelManager
+
+import notebook_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow  # executes every notebook in a kernel
@@ -85,42 +85,25 @@ def body_rows(html: str) -> int:
     return body.count("<tr")
 
 
-class Kernel:
-    def __init__(self, cwd: Path):
-        self.manager = KernelManager(kernel_name="python3")
-        self.manager.start_kernel(cwd=str(cwd), env=dict(os.environ))
-        self.client = self.manager.client()
-        self.client.start_channels()
-        self.client.wait_for_ready(timeout=120)
-
+class Kernel(notebook_kernel.Kernel):
     def run(self, code: str) -> tuple[str, str | None]:
         """Run code; return (stdout, error text or None). The HTML tables it displays are kept in self.tables."""
         out: list[str] = []
-        error: list[str] = []
         self.tables = []
         self.showed_progress = False
 
-        def hook(message):
-            kind, content = message["msg_type"], message["content"]
+        def keep(kind, content):
             if kind == "stream" and content["name"] == "stdout":
                 out.append(content["text"])
             elif kind == "stream" and content["name"] == "stderr" and TEXT_BAR.search(content["text"]):
                 self.showed_progress = True  # qwen_lessons.progress's text bar, outside a widget front end
             elif kind == "display_data" and "IntProgress(" in content["data"].get("text/plain", ""):
                 self.showed_progress = True  # qwen_lessons.progress's bar
-            elif kind == "error":
-                error.append(f"{content['ename']}: {content['evalue']}")
             elif kind in ("execute_result", "display_data") and "<table" in content["data"].get("text/html", ""):
                 self.tables.append(content["data"]["text/html"])
 
-        reply = self.client.execute_interactive(code, timeout=900, output_hook=hook, store_history=False)
-        if reply["content"]["status"] != "ok" and not error:
-            error.append(reply["content"].get("ename", "error"))
-        return "".join(out), (error[0] if error else None)
-
-    def close(self):
-        self.client.stop_channels()
-        self.manager.shutdown_kernel(now=True)
+        error = self.execute(code, keep)
+        return "".join(out), error
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT / "notebooks")))
