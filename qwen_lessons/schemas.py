@@ -55,9 +55,12 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(TEXT, "model_id", "generation", "series", "line", "variant"),
         *_typed(NULLABLE_FLOAT, "params_b", "active_params_b"), ("params_basis", TEXT),
         *_typed(INT, "context_length", "extended_context"), *_typed(TEXT, "extension_method", "license", "release"),
-        *_typed(INT, "vision_patch_size", "vision_merge_size", "image_tokens_fixed"), ("fill_in_middle", BOOL),
-        *_typed(TEXT, "source", "notes"),
+        ("vision_generation", TEXT), ("fill_in_middle", BOOL), *_typed(TEXT, "source", "notes"),
     ], key=("model_id",), filled=("model_id", "generation", "series", "line")),  # release may be empty: undated
+    _schema("lines.csv", [("line", TEXT), ("language_model", BOOL), *_typed(TEXT, "inputs", "meaning", "source")],
+            key=("line",), filled=("line", "language_model", "meaning")),
+    _schema("catalog_values.csv", _typed(TEXT, "column", "value", "meaning", "source"), key=("column", "value"),
+            filled=("column", "value", "meaning")),
     _schema("architectures.csv", [
         *_typed(TEXT, "model_id", "architecture"),
         *_typed(INT, "num_hidden_layers", "hidden_size", "intermediate_size", "quantized_intermediate_size",

@@ -54,7 +54,9 @@ def _with(table, row_index, **changes):
         ({"line": "poetry"}, "line 'poetry' is not one of"),
         ({"license": "Qwen Community License"}, "license 'Qwen Community License' is not one of"),
         ({"variant": "sft"}, "variant 'sft'"),
-        ({"generation": "Qwen4"}, "generation 'Qwen4'"),
+        ({"generation": "Qwen 4"}, "generation 'Qwen 4' is not a name like"),
+        ({"generation": "Llama3"}, "generation 'Llama3' is not a name like"),
+        ({"vision_generation": "no-such-vision"}, "vision_generation 'no-such-vision' is not one of"),
         ({"context_length": 0}, "context_length must be a positive integer"),
         ({"context_length": -8192}, "context_length must be a positive integer"),
         ({"extended_context": 1024}, "shorter than context_length"),
@@ -127,7 +129,7 @@ def test_unverified_selects_empty_cells(table):
     ("kwargs", "pattern"),
     [
         ({"line": "poetry"}, r"line 'poetry' is not valid; valid values: text, code, math"),
-        ({"generation": "Qwen4"}, r"generation 'Qwen4' is not valid; valid values: Qwen1, "),
+        ({"generation": "NoSuchGeneration"}, r"generation 'NoSuchGeneration' is not valid; valid values: Qwen1, "),
         ({"variant": ["base", "sft"]}, r"variant 'sft' is not valid; valid values: base, chat"),
         ({"license": "MIT"}, r"license 'MIT' is not valid; valid values: Apache-2.0"),
         ({"min_params_b": -1}, r"min_params_b must be a number"),
@@ -143,7 +145,7 @@ def test_bad_filter_values_raise_with_the_valid_values(table, kwargs, pattern):
 def test_summaries_add_up(table):
     counts = lesson.coverage(table)
     assert counts.loc["total", "total"] == len(table)
-    assert list(counts.index[:-1]) == [g for g in catalog.GENERATIONS if g in set(table["generation"])]
+    assert list(counts.index[:-1]) == list(catalog.generations(table))
     assert len(counts.columns) <= 9  # the seven language-model lines, "other lines" and the total fit a page
     other = ~table["line"].isin(counts.columns)
     assert counts.loc["total", lesson.OTHER_LINES] == other.sum() > 0
