@@ -168,12 +168,13 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         ("source", TEXT),
     ], key=("implementation", "total_frames", "video_fps", "fps"), filled=("implementation", "nframes")),
     _schema("gguf_types.csv", [
-        ("ggml_type", TEXT), *_typed(INT, "block_weights", "block_bytes"), *_typed(TEXT, "layout", "source"),
+        ("ggml_type", TEXT), *_typed(INT, "block_weights", "block_bytes"), ("kv_cache", BOOL),
+        *_typed(TEXT, "layout", "source"),
     ], key=("ggml_type",), filled=("ggml_type", "block_weights", "block_bytes"),
        ranges={"block_weights": (1, 4096), "block_bytes": (1, 65536)}),
     _schema("local_formats.csv", [
         *_typed(TEXT, "quantization", "engine", "file_type", "default_type"), *_typed(INT, "bits", "group_size"),
-        *_typed(TEXT, "describe", "source"),
+        ("laptop_advice", BOOL), *_typed(TEXT, "describe", "source"),
     ], key=("quantization",), filled=("quantization", "engine", "bits", "group_size", "describe"),
        ranges={"bits": (1, 16), "group_size": (1, 4096)}),
     _schema("wizard_formats.csv", [
