@@ -20,7 +20,7 @@ from qwen_lessons.validation import checked, key, keys
 
 __all__ = ["load_catalog", "load_architectures", "count_parameters", "catalog_problems", "filter_catalog",
            "longest_context", "is_moe", "context_limit", "notes_contradictions", "generations", "lines",
-           "language_model_lines", "lines_taking", "allowed_values"]
+           "language_model_lines", "general_chat_lines", "lines_taking", "allowed_values"]
 
 CATALOG_FILE = "catalog.csv"
 
@@ -186,6 +186,14 @@ def language_model_lines() -> tuple[str, ...]:
     (embedding, guard, image, speech) are the others."""
     table = read_table(LINES_FILE)
     return tuple(table.loc[table["language_model"].astype(bool), "line"])
+
+
+@checked
+def general_chat_lines() -> tuple[str, ...]:
+    """The lines whose post-trained checkpoints are general-purpose assistants (data/lines.csv): text, and
+    vision-language where the natively multimodal Qwen3.5 and later are filed."""
+    table = read_table(LINES_FILE)
+    return tuple(table.loc[table["general_chat"].astype(bool), "line"])
 
 
 @checked

@@ -17,7 +17,7 @@ from functools import lru_cache
 import pandas as pd
 
 from qwen_lessons import local_formats, memory, models
-from qwen_lessons.catalog import context_limit, load_catalog
+from qwen_lessons.catalog import context_limit, general_chat_lines, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, memory_gib
 from qwen_lessons.units import GIB
@@ -188,7 +188,7 @@ def _chat_models() -> tuple[tuple[str, str], ...]:
     """(catalog id, architecture id) of the post-trained text and vision-language checkpoints the memory model
     covers, smallest first: the ones a learner chats with."""
     catalog = load_catalog()
-    rows = catalog[catalog["line"].isin(["text", "vision-language"]) & (catalog["variant"].fillna("") != "base")]
+    rows = catalog[catalog["line"].isin(general_chat_lines()) & (catalog["variant"].fillna("") != "base")]
     out = {}
     for model_id in rows["model_id"]:
         try:

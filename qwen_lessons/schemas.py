@@ -57,8 +57,9 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(INT, "context_length", "extended_context"), *_typed(TEXT, "extension_method", "license", "release"),
         ("vision_generation", TEXT), ("fill_in_middle", BOOL), *_typed(TEXT, "source", "notes"),
     ], key=("model_id",), filled=("model_id", "generation", "series", "line")),  # release may be empty: undated
-    _schema("lines.csv", [("line", TEXT), ("language_model", BOOL), *_typed(TEXT, "inputs", "meaning", "source")],
-            key=("line",), filled=("line", "language_model", "meaning")),
+    _schema("lines.csv", [("line", TEXT), *_typed(BOOL, "language_model", "general_chat"),
+                          *_typed(TEXT, "inputs", "meaning", "source")],
+            key=("line",), filled=("line", "language_model", "general_chat", "meaning")),
     _schema("catalog_values.csv", _typed(TEXT, "column", "value", "meaning", "source"), key=("column", "value"),
             filled=("column", "value", "meaning")),
     _schema("architectures.csv", [

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from qwen_lessons import memory, models
-from qwen_lessons.catalog import context_limit, generations, lines_taking, load_catalog
+from qwen_lessons.catalog import context_limit, general_chat_lines, generations, lines_taking, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
 from qwen_lessons.speed import (  # noqa: F401  (the lesson reads the speed bounds from tiers)
@@ -309,7 +309,7 @@ def _candidates(purpose: str, benchmark: str, post_trained: bool = False) -> tup
     if purpose == PURPOSES[1]:
         rows = catalog[(catalog["line"] == "text") & (variant == "base")]
     else:
-        lines = ("text", "vision-language") if post_trained else ("text",)
+        lines = general_chat_lines() if post_trained else ("text",)
         wanted = variant != "base" if post_trained else variant.isin(["instruct", "hybrid"])
         rows = catalog[catalog["line"].isin(lines) & wanted]
     out = []
