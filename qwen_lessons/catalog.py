@@ -273,14 +273,14 @@ def filter_catalog(
     """
     table = load_catalog() if table is None else table
     mask = pd.Series(True, index=table.index)
-    for name, value, allowed in (
-        ("line", line, lines()),
-        ("generation", generation, generations(table)),
-        ("variant", variant, (*allowed_values("variant"), UNVERIFIED)),
-        ("license", license, (*allowed_values("license"), UNVERIFIED)),
+    for name, value, allowed in (  # the valid values are read only for a filter that is given
+        ("line", line, lines),
+        ("generation", generation, lambda: generations(table)),
+        ("variant", variant, lambda: (*allowed_values("variant"), UNVERIFIED)),
+        ("license", license, lambda: (*allowed_values("license"), UNVERIFIED)),
     ):
         if value is not None:
-            mask &= _match(table[name], _as_set(name, value, allowed))
+            mask &= _match(table[name], _as_set(name, value, allowed()))
     for name, bound in (("min_params_b", min_params_b), ("max_params_b", max_params_b)):
         if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float)) or bound < 0):
             raise ValueError(f"{name} must be a number of billions >= 0, got {bound!r}")

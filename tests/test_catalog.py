@@ -153,3 +153,34 @@ def test_summaries_add_up(table):
     assert grid.to_numpy().sum() == len(table)
     assert grid.loc["vision-language", "base"] == len(table[(table["line"] == "vision-language")
                                                            & (table["variant"] == "base")])
+
+
+# --- the values a cell may hold live in data/ (issue 28) ---------------------------------------------------------
+
+
+def test_generations_are_the_catalogs_own_oldest_first(table):
+    order = catalog.generations(table)
+    assert set(order) == set(table["generation"])
+    earliest = table.groupby("generation")["release"].min()
+    assert list(earliest[list(order)]) == sorted(earliest[list(order)])  # by each generation's first release
+    # a generation of one undated row comes last; one dated before every other comes first
+    undated = _with(pd.concat([table, table.iloc[[0]]], ignore_index=True), len(table),
+                    model_id="Qwen/NoSuchModel-1B", generation="QwenUndated", release=pd.NA)
+    assert catalog.generations(undated)[-1] == "QwenUndated"
+    early = _with(undated, len(table), release="2020-01")
+    assert catalog.generations(early)[0] == "QwenUndated"
+
+
+def test_lines_states_and_licences_come_from_their_tables(table):
+    from qwen_lessons.data import read_table
+
+    assert catalog.lines() == tuple(read_table("lines.csv")["line"])
+    assert catalog.allowed_values("line") == catalog.lines()
+    assert set(catalog.language_model_lines()) < set(catalog.lines())
+    assert catalog.lines_taking("image") == ("vision-language", "omni")
+    assert catalog.lines_taking("audio") == ("audio", "omni")
+    assert catalog.lines_taking("text") == ()  # every line reads text; `inputs` lists what it takes beside it
+    assert set(table["variant"].dropna()) <= set(catalog.allowed_values("variant"))
+    assert set(table["license"].dropna()) <= set(catalog.allowed_values("license"))
+    with pytest.raises(ValueError, match=r"column must be one of \['line', 'variant', 'license'\]"):
+        catalog.allowed_values("generation")
