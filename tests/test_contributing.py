@@ -38,7 +38,7 @@ ARCHITECTURE_ROW = {  # Qwen3-8B's dimensions under a new name
 CATALOG_ROW = {
     "model_id": NEW_ID, "generation": "Qwen9", "series": "Qwen9", "line": "text", "variant": "instruct",
     "params_b": 8.2, "active_params_b": 8.2, "params_basis": "card", "context_length": 32768,
-    "extended_context": 131072, "extension_method": "YaRN", "license": "Apache-2.0", "release": "2027-01",
+    "extended_context": 131072, "extension_method": "YaRN", "license": "Apache-2.0", "release": "2099-12",
     "source": "synthetic row written by tests/test_contributing.py",
 }
 SCORE_ROW = {"model": "Qwen9-7B", "variant": "instruct", "benchmark": "MMLU-Redux", "score": 80.0,
@@ -130,7 +130,7 @@ found["wizard_scores"] = dict(zip(result.scores["model"], result.scores["score"]
 
 
 def _assert_everywhere(found: dict) -> None:
-    assert found["generations"][-1] == "Qwen9"  # the newest release month: last, after Qwen3.8
+    assert found["generations"][-1] == "Qwen9"  # released last (a synthetic 2099-12): the newest generation
     assert found["filtered"] == [NEW_ID]
     for table in ("coverage", "context_table", "size_ladder_ticks"):
         assert "Qwen9" in found[table], table
