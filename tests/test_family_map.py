@@ -168,10 +168,10 @@ def test_license_figure_reading_holds(table):
     verified = grid.drop(columns="unverified")
     for bucket in ("<2B", "2–10B", "10–40B", "≥100B"):
         assert verified.loc[bucket].idxmax() == "Apache-2.0", bucket
-    # 40–100B: the Tongyi Qianwen License of the Qwen1/1.5/2 72B checkpoints leads the Qwen License of the 72B VL,
-    # QVQ and Qwen2.5 rows (issue 31 emptied the Qwen2.5-Math 72B licences no source names)
-    assert verified.loc["40–100B"].idxmax() == "Tongyi Qianwen License"
-    assert verified.loc["40–100B", "Tongyi Qianwen License"] > verified.loc["40–100B", "Qwen License"] > 0
+    # 40–100B: the Qwen License of the 72B Qwen2.5, Qwen2.5-Math (their pages' header 'License: qwen'), VL and QVQ
+    # rows leads the Tongyi Qianwen License of the Qwen1/1.5/2 72B checkpoints
+    assert verified.loc["40–100B"].idxmax() == "Qwen License"
+    assert verified.loc["40–100B", "Qwen License"] > verified.loc["40–100B", "Tongyi Qianwen License"] > 0
     assert (grid["unverified"] > 0).all()
     assert (grid[["Qwen License", "Qwen Research License"]].sum(axis=1) > 0).loc[["2–10B", "40–100B"]].all()
     max_licence = table[table["license"] == "Qwen3.8-Max License"]
