@@ -23,6 +23,14 @@ backward, their fp32 gradient and the fp32 gradient of the logits (4 + 4). A fus
 allocator slack (an assumption, 1 GiB by default). Memory is per GPU; ZeRO stage 1/2/3 divides optimizer
 states / gradients / weights by the number of GPUs.
 
+Settings (each a stated term; ``SETTING_TERMS`` lists them with their sources): ``optimizer`` (AdamW's two fp32
+states, bitsandbytes' 8-bit blockwise states, paged or not, Adafactor's factored second moment), ``checkpointing``
+(none, standard, offload of each layer's input to CPU RAM as Unsloth does), ``loss`` (standard full logits, or
+fused/chunked as Liger's kernel), ``attention`` (flash and sdpa keep no sequence-squared matrix, eager keeps the
+softmax in fp32 and its bf16 copy), the frozen base's precision (the method; NF4 with or without double
+quantisation), ZeRO stage 0-3 with ``offload`` of the optimizer (and, at stage 3, the parameters) to CPU RAM, and
+``packing`` (the peak is set by the longest micro-batch, seq_len tokens, either way).
+
 Compute: forward = 2 x (matmul parameters) + attention per token; backward = 2 x forward when weights
 train, about 1 x forward when they are frozen (LoRA still back-propagates through every frozen layer);
 checkpointing adds one more forward. So LoRA saves roughly a third of the compute, not 99%.
@@ -69,6 +77,79 @@ LOGITS_BYTES = BF16 + FP32 + FP32 + FP32
 DEFAULT_OVERHEAD_GIB = 1.0
 DEFAULT_UTILISATION = 0.4
 SCENARIO_EXAMPLES = (5_000, 20_000, 50_000)
+
+# ---- the settings people use, each a stated term (SETTING_TERMS names the source of each)
+# the kinds live with their rules in the validation layer, which checks every public function's arguments
+OPTIMIZERS = validation.FINETUNE_OPTIMIZERS
+CHECKPOINTING = validation.FINETUNE_CHECKPOINTING
+LOSSES = validation.FINETUNE_LOSSES
+ATTENTIONS = validation.FINETUNE_ATTENTIONS
+OFFLOADS = validation.FINETUNE_OFFLOADS
+BNB_BLOCKSIZE = 256  # bitsandbytes 8-bit optimizer: one fp32 absmax per 256 states (blockwise quantisation)
+BNB_MIN_8BIT_SIZE = 4096  # bitsandbytes keeps 32-bit states for tensors with fewer elements
+NF4_BITS = 4 + 32 / 64  # NF4 without double quantisation: 4-bit codes + one fp32 absmax per 64 weights
+SETTING_TERMS = (
+    ("optimizer", "adamw", "two fp32 states (m, v) per trainable parameter: 8 bytes (bf16 states, 4, when the "
+     "weights are bf16: full-bf16)", "Loshchilov & Hutter, Decoupled Weight Decay Regularization (arXiv:1711.05101); "
+     "torch.optim.AdamW keeps exp_avg and exp_avg_sq like the parameter"),
+    ("optimizer", "adamw_8bit", "two 8-bit states + one fp32 absmax per 256 states: 2 + 8/256 bytes per parameter; "
+     "tensors under 4,096 elements keep fp32 states", "github:bitsandbytes-foundation/bitsandbytes@95f9af3 "
+     "bitsandbytes/optim/optimizer.py (Optimizer2State.init_state: min_8bit_size=4096, blocksize = 256, "
+     "absmax1/absmax2 fp32); Dettmers et al., 8-bit Optimizers via Block-wise Quantization (arXiv:2110.02861)"),
+    ("optimizer", "paged_adamw_8bit", "same bytes as adamw_8bit; the states sit in CUDA unified (paged) memory and "
+     "are evicted to CPU RAM instead of failing when the GPU runs out, so the peak counted here is unchanged",
+     "github:bitsandbytes-foundation/bitsandbytes@95f9af3 bitsandbytes/optim/adamw.py (PagedAdamW8bit: is_paged=True); "
+     "Dettmers et al., QLoRA (arXiv:2305.14314) section 3, paged optimizers"),
+    ("optimizer", "adafactor", "no first moment (beta1=None) and a factored second moment: one fp32 row and one "
+     "column vector per matrix, 4 x (rows + cols) bytes; a full fp32 second moment for vectors",
+     "Shazeer & Stern, Adafactor (arXiv:1804.04235); huggingface/transformers optimization.py Adafactor "
+     "(beta1=None default, factored second moment for parameters of 2 or more dimensions)"),
+    ("checkpointing", "none", "every layer keeps what its backward needs (layer_activation_bytes per token)",
+     "Chen et al., Training Deep Nets with Sublinear Memory Cost (arXiv:1604.06174)"),
+    ("checkpointing", "standard", "each layer keeps only its bf16 input (2 x hidden bytes per token); one layer is "
+     "recomputed at a time", "Chen et al. (arXiv:1604.06174); transformers gradient_checkpointing_enable()"),
+    ("checkpointing", "offload", "each layer's input is copied to CPU RAM (non-blocking) and back for backward: the "
+     "GPU keeps one layer's input and the layer being recomputed", "github:unslothai/unsloth@4474e4b "
+     "unsloth/models/_utils.py Unsloth_Offloaded_Gradient_Checkpointer (hidden_states.to('cpu', non_blocking=True)); "
+     "use_gradient_checkpointing='unsloth'"),
+    ("loss", "standard", "full logits: bf16 (2) + fp32 log-probabilities (4) + their gradient (4) + the logits' "
+     "gradient (4) = 14 bytes per token per vocabulary entry", "transformers ForCausalLMLoss (logits.float() before "
+     "cross_entropy)"),
+    ("loss", "fused", "fused linear + cross-entropy in chunks of next_power_of_2(tokens / ceil(vocab / hidden)) "
+     "tokens: one chunk's bf16 logits (written over by their gradient) and the bf16 gradient of the hidden states "
+     "(2 x hidden per token)", "github:linkedin/Liger-Kernel@ead96b6 src/liger_kernel/ops/"
+     "fused_linear_cross_entropy.py (inc_factor = cdiv(V, H); chunk_size = next_power_of_2(cdiv(BT, inc_factor)); "
+     "grad_input = zeros_like(_input))"),
+    ("loss", "chunked", "as fused: the logits of one chunk at a time", "github:linkedin/Liger-Kernel@ead96b6 "
+     "src/liger_kernel/ops/fused_linear_cross_entropy.py (the loop over chunk_id)"),
+    ("attention", "flash", "no sequence-squared matrix: per layer and token one fp32 log-sum-exp per head "
+     "(4 x heads bytes)", "Dao, FlashAttention-2 (arXiv:2307.08691): the backward recomputes attention from Q, K, "
+     "V and the saved log-sum-exp"),
+    ("attention", "sdpa", "as flash: PyTorch's scaled_dot_product_attention runs its flash or memory-efficient "
+     "kernel (both save the log-sum-exp, not the matrix) for Qwen's causal masks", "PyTorch docs, "
+     "torch.nn.functional.scaled_dot_product_attention (flash / memory-efficient / math backends)"),
+    ("attention", "eager", "the attention matrix kept for backward: fp32 softmax output (4) and its bf16 copy "
+     "(2) per head, query and key, 6 x heads x seq_len bytes per token per layer", "transformers Qwen2 "
+     "eager_attention_forward (softmax(..., dtype=float32).to(query.dtype))"),
+    ("base", "qlora-4bit", "NF4 codes with double quantisation: 4 + 8/64 + 32/(64 x 256) = 4.127 bits per weight "
+     "(4.5 bits without: one fp32 absmax per 64 weights)", "Dettmers et al., QLoRA (arXiv:2305.14314) section 3; "
+     "bitsandbytes Params4bit (blocksize 64, compress_statistics = double quantisation)"),
+    ("base", "qlora-8bit", "LLM.int8(): 8 bits per weight (row scales negligible)", "Dettmers et al., LLM.int8() "
+     "(arXiv:2208.07339)"),
+    ("zero_stage", "1, 2, 3", "stage 1 shards the optimizer states (and fp32 master weights), 2 also the gradients, "
+     "3 also the weights over n_gpus; stage 3 gathers one module's bf16 weights at a time (the largest, often the "
+     "output head, counted once)", "Rajbhandari et al., ZeRO (arXiv:1910.02054) section 5, P_os, P_os+g, "
+     "P_os+g+p; deepspeedai/DeepSpeed@00376da docs/_pages/config-json.md (zero_optimization.stage)"),
+    ("offload", "optimizer", "ZeRO-Offload: optimizer states, fp32 master weights and fp32 gradients live in CPU "
+     "RAM; the GPU keeps the bf16 weights", "Ren et al., ZeRO-Offload (arXiv:2101.06840); deepspeedai/DeepSpeed@00376da "
+     "docs/_pages/config-json.md (offload_optimizer, stages 1-3)"),
+    ("offload", "optimizer+parameters", "ZeRO-Infinity at stage 3: the weights live in CPU RAM too; the GPU holds "
+     "the module being computed", "Rajbhandari et al., ZeRO-Infinity (arXiv:2104.07857); deepspeedai/DeepSpeed@00376da "
+     "docs/_pages/config-json.md (offload_param, stage 3 only)"),
+    ("packing", "True / False", "no change to the peak: with packing every micro-batch is seq_len tokens, without "
+     "it the longest micro-batch (padded to its longest sample, at most seq_len) sets the peak", "github:modelscope/ms-swift@3602360 "
+     "examples/train/packing/llm.sh (--packing true --max_length 2048: every packed sequence is 2048 tokens)"),
+)
 
 PUBLISHED_FILE = "finetune_memory.csv"
 # LLaMA-Factory's size columns compared with the nearest dense Qwen checkpoint, per billion parameters.
@@ -232,28 +313,106 @@ def layer_activation_bytes(model_id) -> int:
     return norms + mixers + mlp
 
 
+def checkpointing_kind(checkpointing) -> str:
+    """'none', 'standard' or 'offload' from a kind or today's True / False (True is 'standard')."""
+    if isinstance(checkpointing, bool):
+        return "standard" if checkpointing else "none"
+    return checkpointing
+
+
+def _loss_kind(loss: str, fused_loss: bool) -> str:
+    """The loss kind; fused_loss=True (today's flag) asks for the fused kernel."""
+    return "fused" if fused_loss else loss
+
+
+def loss_chunk_tokens(model_id, tokens: int) -> int:
+    """Tokens whose logits a fused/chunked loss holds at once: Liger's next_power_of_2(cdiv(tokens, cdiv(V, H)))."""
+    a = models.resolve(model_id, memory_modelled=True)
+    inc_factor = -(-a["vocab_size"] // a["hidden_size"])
+    chunk = -(-tokens // inc_factor)
+    return min(tokens, 1 << (chunk - 1).bit_length())
+
+
 @checked
-def activation_bytes(model_id, seq_len: int, micro_batch: int, checkpointing: bool,
-                     fused_loss: bool = False) -> float:
-    """Activation memory of one micro-batch, in bytes: saved layer tensors plus the loss's logits."""
+def activation_bytes(model_id, seq_len: int, micro_batch: int, checkpointing: bool | str,
+                     fused_loss: bool = False, *, loss: str = "standard", attention: str = "flash") -> float:
+    """Activation memory of one micro-batch, in bytes: saved layer tensors plus the loss's logits.
+
+    checkpointing: 'none' (or False), 'standard' (or True), 'offload'; loss: 'standard', 'fused' or 'chunked'
+    (fused_loss=True is 'fused'); attention: 'flash', 'sdpa' or 'eager' (see SETTING_TERMS)."""
     a = models.resolve(model_id, memory_modelled=True)
     tokens = seq_len * micro_batch
-    per_layer = layer_activation_bytes(a)
-    if checkpointing:
-        layers = a["num_hidden_layers"] * BF16 * a["hidden_size"] + per_layer
+    kind = checkpointing_kind(checkpointing)
+    # beyond the projections, a softmax-attention layer saves FlashAttention's (and SDPA's) fp32 log-sum-exp per
+    # head, or, eager, the whole softmax per query: fp32 and its bf16 copy; averaged over a hybrid's layers
+    per_head = FP32 if attention in ("flash", "sdpa") else (FP32 + BF16) * seq_len
+    per_layer = (layer_activation_bytes(a)
+                 + per_head * a["num_attention_heads"] * a.kv_layers / a["num_hidden_layers"])
+    layer_input = BF16 * a["hidden_size"]
+    if kind == "standard":
+        layers = a["num_hidden_layers"] * layer_input + per_layer
+    elif kind == "offload":
+        layers = layer_input + per_layer  # the other layers' inputs wait in CPU RAM
     else:
         layers = a["num_hidden_layers"] * per_layer
-    logits = 0 if fused_loss else LOGITS_BYTES * a["vocab_size"]
-    return tokens * (layers + logits)
+    if _loss_kind(loss, fused_loss) == "standard":
+        logits = tokens * LOGITS_BYTES * a["vocab_size"]
+    else:
+        logits = loss_chunk_tokens(a, tokens) * BF16 * a["vocab_size"] + tokens * BF16 * a["hidden_size"]
+    return tokens * layers + logits
+
+
+def _optimizer_state_bytes(a: Checkpoint, method: str, optimizer: str, trainable: int, rank: int,
+                           target_modules, train_embeddings: bool, trainable_layers: int) -> float:
+    """Bytes of the optimizer's states (not the fp32 master copy) for the trainable parameters."""
+    state = BF16 if method == "full-bf16" else FP32
+    if optimizer == "adamw":
+        return 2 * state * trainable
+    if optimizer in ("adamw_8bit", "paged_adamw_8bit"):
+        return trainable * 2 * (1 + FP32 / BNB_BLOCKSIZE)
+    # Adafactor: fp32 row and column factors per matrix; vectors (norms, biases) keep a full second moment
+    if method in ADAPTER_METHODS:
+        matched = _matched_layers(a, target_modules)
+        factors = sum((2 * rank + m.in_features + m.out_features) * m.copies * m.layers
+                      for m in a.decoder_matrices if m.module in matched)
+        if train_embeddings:
+            factors += 2 * (a["vocab_size"] + a["hidden_size"])
+        return FP32 * factors
+    matrices = [m for m in a.decoder_matrices]
+    factors = sum((m.in_features + m.out_features) * m.copies * m.layers for m in matrices)
+    weights = sum(m.weights for m in matrices)
+    groups = models.parameter_groups(a)
+    if method == "freeze":
+        share = trainable_layers / a["num_hidden_layers"]
+        vectors = max(trainable - share * weights, 0)
+        return FP32 * (share * factors + vectors)
+    factors += (a["vocab_size"] + a["hidden_size"]) * (2 if groups["lm_head"] else 1)
+    vectors = groups["other"]
+    return FP32 * (factors + vectors)
+
+
+def _gathered_module_bytes(a: Checkpoint) -> float:
+    """ZeRO-3's working set: the largest module it gathers whole, in bf16 (a decoder layer or the output head)."""
+    groups = models.parameter_groups(a)
+    layer = (groups["linear"] + groups["other"]) / a["num_hidden_layers"]
+    head = groups["lm_head"] or groups["embedding"]
+    return BF16 * max(layer, head)
 
 
 @checked
 def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEFAULT_TARGETS,
-                    seq_len: int = 1024, micro_batch: int = 1, checkpointing: bool = True,
+                    seq_len: int = 1024, micro_batch: int = 1, checkpointing: bool | str = True,
                     train_embeddings: bool = False, trainable_layers: int = 2, n_gpus: int = 1,
                     zero_stage: int = 0, fused_loss: bool = False,
-                    overhead_gib: float = DEFAULT_OVERHEAD_GIB) -> TrainingMemory:
-    """GPU memory to fine-tune model_id with method, per GPU, as a breakdown (see the module conventions)."""
+                    overhead_gib: float = DEFAULT_OVERHEAD_GIB, optimizer: str = "adamw", loss: str = "standard",
+                    attention: str = "flash", offload: str = "none", packing: bool = False,
+                    double_quant: bool = True) -> TrainingMemory:
+    """GPU memory to fine-tune model_id with method, per GPU, as a breakdown (see the module conventions).
+
+    optimizer: adamw, adamw_8bit, paged_adamw_8bit, adafactor; checkpointing: none/standard/offload (or
+    False/True); loss: standard, fused, chunked (fused_loss=True is fused); attention: flash, sdpa, eager;
+    offload: none, optimizer, optimizer+parameters (ZeRO stage 3 only); packing: recorded, no change to the
+    peak; double_quant: NF4 with double quantisation (qlora-4bit). SETTING_TERMS states each term's source."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     a = models.resolve(model_id, memory_modelled=True)
@@ -262,21 +421,27 @@ def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEF
     limit = context_limit(a)
     if limit is not None and seq_len > limit:
         raise ValueError(f"seq_len {seq_len} is longer than {model_id}'s context of {limit} tokens")
+    if offload != "none" and zero_stage == 0:
+        raise ValueError(f"offload {offload!r} needs DeepSpeed ZeRO: zero_stage must be 1, 2 or 3 to offload "
+                         f"the optimizer (3 to offload the parameters too), got zero_stage=0")
+    if offload == "optimizer+parameters" and zero_stage != 3:
+        raise ValueError(f"offload 'optimizer+parameters' needs zero_stage=3 (DeepSpeed offloads parameters only "
+                         f"at stage 3), got zero_stage={zero_stage}")
 
     groups = models.parameter_groups(a)
     params = sum(groups.values())
-    weights = adapters = gradients = optimizer = 0.0
+    weights = adapters = gradients = master = 0.0
     if method == "full":
         trainable = params
-        weights, gradients, optimizer = BF16 * params, FP32 * params, 3 * FP32 * params
+        weights, gradients, master = BF16 * params, FP32 * params, FP32 * params
     elif method == "full-bf16":
         trainable = params
-        weights, gradients, optimizer = BF16 * params, BF16 * params, 2 * BF16 * params
+        weights, gradients = BF16 * params, BF16 * params
     elif method == "freeze":
         per_layer = (groups["linear"] + groups["other"] - a["hidden_size"]) // a["num_hidden_layers"]
         trainable = trainable_layers * per_layer
         weights = BF16 * (params - trainable) + FP32 * trainable
-        gradients, optimizer = FP32 * trainable, 2 * FP32 * trainable
+        gradients = FP32 * trainable
     else:
         trainable = lora_trainable_params(a, rank, target_modules)
         if train_embeddings:
@@ -284,24 +449,34 @@ def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEF
         if method == "lora":
             weights = BF16 * params
         else:
-            bits = NF4_DOUBLE_QUANT_BITS if method == "qlora-4bit" else INT8_BITS
+            bits = (NF4_DOUBLE_QUANT_BITS if double_quant else NF4_BITS) if method == "qlora-4bit" else INT8_BITS
             weights = groups["linear"] * bits / 8 + BF16 * (params - groups["linear"])
-        adapters, gradients, optimizer = FP32 * trainable, FP32 * trainable, 2 * FP32 * trainable
+        adapters, gradients = FP32 * trainable, FP32 * trainable
+    optimizer_bytes = master + _optimizer_state_bytes(a, method, optimizer, trainable, rank, target_modules,
+                                                      train_embeddings, trainable_layers)
 
     if zero_stage >= 1:
-        optimizer /= n_gpus
+        optimizer_bytes /= n_gpus
     if zero_stage >= 2:
         gradients /= n_gpus
     if zero_stage >= 3:
-        weights /= n_gpus
+        weights = weights / n_gpus + _gathered_module_bytes(a)
         adapters /= n_gpus
+    if offload != "none":
+        # ZeRO-Offload: states, fp32 master weights and the reduced gradients live in CPU RAM
+        optimizer_bytes = gradients = 0.0
+    if offload == "optimizer+parameters":
+        weights = _gathered_module_bytes(a)
     settings = dict(rank=rank if method in ADAPTER_METHODS else None, seq_len=seq_len, micro_batch=micro_batch,
-                    checkpointing=checkpointing, zero_stage=zero_stage, train_embeddings=train_embeddings,
-                    fused_loss=fused_loss)
+                    checkpointing=checkpointing_kind(checkpointing), zero_stage=zero_stage,
+                    train_embeddings=train_embeddings, fused_loss=_loss_kind(loss, fused_loss) != "standard",
+                    optimizer=optimizer, loss=_loss_kind(loss, fused_loss), attention=attention, offload=offload,
+                    packing=packing, double_quant=double_quant if method == "qlora-4bit" else None)
     return TrainingMemory(
         model_id=model_id, method=method, weights=weights, adapters=adapters, gradients=gradients,
-        optimizer=optimizer,
-        activations=activation_bytes(a, seq_len, micro_batch, checkpointing, fused_loss),
+        optimizer=optimizer_bytes,
+        activations=activation_bytes(a, seq_len, micro_batch, checkpointing, fused_loss, loss=loss,
+                                     attention=attention),
         overhead=overhead_gib * GIB, total_params=params, trainable_params=trainable, n_gpus=n_gpus,
         settings=settings)
 
@@ -328,14 +503,14 @@ def chat_tokens(messages, template: str = "qwen2.5") -> dict:
 
 @checked
 def training_flops(model_id, method: str, tokens: float, *, seq_len: int = 1024,
-                   checkpointing: bool = True, rank: int = 16, target_modules=DEFAULT_TARGETS) -> float:
+                   checkpointing: bool | str = True, rank: int = 16, target_modules=DEFAULT_TARGETS) -> float:
     """Training FLOPs: matmuls (2 per parameter per token forward) and causal attention, with backward and recompute."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if isinstance(tokens, bool) or not isinstance(tokens, numbers.Real) or not tokens > 0:
         raise ValueError(f"tokens must be a number > 0, got {tokens!r}")
     a = models.resolve(model_id, memory_modelled=True)
-    recompute = 1 if checkpointing else 0
+    recompute = 0 if checkpointing_kind(checkpointing) == "none" else 1  # offload recomputes as standard does
     matmul = 2 * matmul_params(a)
     # causal attention: QK^T and AV over an average of seq_len/2 earlier positions
     attention = 2 * 2 * a["num_hidden_layers"] * a["num_attention_heads"] * a["head_dim"] * seq_len / 2
@@ -379,7 +554,7 @@ def training_hours(flops: float, gpu_id: str, *, n_gpus: int = 1,
 @checked(examples=validation.sequence(validation.integer(1, 10**9, "examples"), 100))
 def data_scenarios(model_id: str, method: str, gpu_id: str, *, tokens_per_example: int = 512,
                    epochs: float = 3, examples=SCENARIO_EXAMPLES, seq_len: int = 1024, rank: int = 16,
-                   checkpointing: bool = True, utilisation: float = DEFAULT_UTILISATION) -> pd.DataFrame:
+                   checkpointing: bool | str = True, utilisation: float = DEFAULT_UTILISATION) -> pd.DataFrame:
     """Tokens, compute and hours for several dataset sizes (5k / 20k / 50k examples by default)."""
     rows = []
     for count in examples:
@@ -498,18 +673,22 @@ def implied_utilisation(gpu_id: str = "a100-80gb") -> pd.DataFrame:
 
 @checked(examples=validation.integer(1, 10**9, "examples"))
 def plan(model_id, method: str, gpu_id: str, *, rank: int = 16, seq_len: int = 1024, micro_batch: int = 1,
-         checkpointing: bool = True, examples: int = 20_000, tokens_per_example: int = 512, epochs: float = 3,
-         utilisation: float = DEFAULT_UTILISATION) -> SimpleNamespace:
+         checkpointing: bool | str = True, examples: int = 20_000, tokens_per_example: int = 512, epochs: float = 3,
+         utilisation: float = DEFAULT_UTILISATION, optimizer: str = "adamw", loss: str = "standard",
+         attention: str = "flash", n_gpus: int = 1, zero_stage: int = 0, offload: str = "none",
+         packing: bool = False) -> SimpleNamespace:
     """Memory breakdown, whether it fits the GPU, and hours for a dataset: the planner widget's pure core."""
     ckpt = models.resolve(model_id, memory_modelled=True)
     memory = training_memory(ckpt, method, target_modules=ALL_LINEAR, rank=rank, seq_len=seq_len, micro_batch=micro_batch,
-                             checkpointing=checkpointing)
+                             checkpointing=checkpointing, optimizer=optimizer, loss=loss, attention=attention,
+                             n_gpus=n_gpus, zero_stage=zero_stage,
+                             offload=offload, packing=packing)
     capacity = memory_gib(gpu_id)
     tokens = training_tokens(examples, tokens_per_example, epochs)
     flops = training_flops(ckpt, method, tokens, seq_len=seq_len, checkpointing=checkpointing, rank=rank,
                            target_modules=ALL_LINEAR)
     try:
-        hours = training_hours(flops, gpu_id, utilisation=utilisation)
+        hours = training_hours(flops, gpu_id, n_gpus=n_gpus, utilisation=utilisation)
     except ValueError:
         hours = None
     return SimpleNamespace(memory=memory, capacity_gib=capacity, fits=memory.total_gib <= capacity,
