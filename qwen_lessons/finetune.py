@@ -313,6 +313,7 @@ def layer_activation_bytes(model_id) -> int:
     return norms + mixers + mlp
 
 
+@checked
 def checkpointing_kind(checkpointing) -> str:
     """'none', 'standard' or 'offload' from a kind or today's True / False (True is 'standard')."""
     if isinstance(checkpointing, bool):
@@ -325,6 +326,7 @@ def _loss_kind(loss: str, fused_loss: bool) -> str:
     return "fused" if fused_loss else loss
 
 
+@checked(tokens=validation.integer(1, 10**12, "tokens"))
 def loss_chunk_tokens(model_id, tokens: int) -> int:
     """Tokens whose logits a fused/chunked loss holds at once: Liger's next_power_of_2(cdiv(tokens, cdiv(V, H)))."""
     a = models.resolve(model_id, memory_modelled=True)

@@ -282,7 +282,7 @@ def _checkpointing(name: str, value):
     """Gradient checkpointing: True / False, or a kind (lesson 4: none, standard, offload to CPU RAM)."""
     if isinstance(value, bool | np.bool_):
         return bool(value)
-    if value in FINETUNE_CHECKPOINTING:
+    if isinstance(value, str) and value in FINETUNE_CHECKPOINTING:
         return value
     raise _refuse(name, f"True, False or one of {list(FINETUNE_CHECKPOINTING)}", value)
 
