@@ -74,7 +74,12 @@ BF16, FP32 = 2, 4
 NF4_DOUBLE_QUANT_BITS = 4 + 8 / 64 + 32 / (64 * 256)  # 4-bit codes + 8-bit block scales + fp32 second level
 INT8_BITS = 8
 LOGITS_BYTES = BF16 + FP32 + FP32 + FP32
-DEFAULT_OVERHEAD_GIB = 1.0
+# The two fitted constants, per GPU. fit_constants() derives them from the Qwen-1 profile ONLY (every sample padded
+# to the stated length, so each step's tokens are known); data/finetune_measurements.csv only judges them.
+# A test recomputes the fit and fails if these literals drift from it.
+DEFAULT_OVERHEAD_GIB = 2.0  # CUDA context, allocator slack and kernels' workspaces: median residual, one-GPU rows
+ZERO_BUFFER_GIB = 3.1  # DeepSpeed ZeRO's communication buckets on each GPU of a multi-GPU run: median residual
+FIT_TABLE = "Qwen-1 finetune profile"  # the only publication the constants are fitted on
 DEFAULT_UTILISATION = 0.4
 SCENARIO_EXAMPLES = (5_000, 20_000, 50_000)
 
@@ -479,7 +484,8 @@ def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEF
         optimizer=optimizer_bytes,
         activations=activation_bytes(a, seq_len, micro_batch, checkpointing, fused_loss, loss=loss,
                                      attention=attention),
-        overhead=overhead_gib * GIB, total_params=params, trainable_params=trainable, n_gpus=n_gpus,
+        overhead=(overhead_gib + (ZERO_BUFFER_GIB if zero_stage >= 1 and n_gpus > 1 else 0)) * GIB,
+        total_params=params, trainable_params=trainable, n_gpus=n_gpus,
         settings=settings)
 
 
@@ -668,6 +674,130 @@ def implied_utilisation(gpu_id: str = "a100-80gb") -> pd.DataFrame:
         rows.append({"model": row["model_id"], "method": row["method"], "seq_len": int(row["seq_len"]),
                      "s_per_it": row["speed_s_per_it"], "utilisation": flops / row["speed_s_per_it"] / peak})
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- measured rows: fitted and judged
+
+MEASURED_FILE = "finetune_measurements.csv"
+# What a framework does when a script leaves a setting out (the judged rows' empty cells), with the source.
+FRAMEWORK_DEFAULTS = {
+    "ms-swift example script": {
+        "lora_rank": 8, "lora_targets": ALL_LINEAR,  # ms-swift@3602360 swift/arguments/tuner_args.py
+        "checkpointing": "standard",  # ms-swift@3602360 swift/trainers/arguments.py: gradient_checkpointing True
+        "loss": "standard",  # use_liger_kernel defaults to False
+        "attention": "sdpa",  # attn_impl None: transformers' default implementation, SDPA
+        "optimizer": "adamw",  # transformers TrainingArguments optim default adamw_torch
+    },
+}
+# LLaMA-Factory's rule of thumb (README hardware table's "xB" column): GB per billion parameters
+LLAMA_FACTORY_RULE = {"full": 18, "full-bf16": 8, "freeze": 2, "lora": 2, "qlora-8bit": 1, "qlora-4bit": 0.5}
+
+
+@checked
+def load_measured() -> pd.DataFrame:
+    """data/finetune_measurements.csv: measured fine-tuning memory with every stated setting (judged rows)."""
+    return read_table(MEASURED_FILE)
+
+
+def _fit_residuals(published: pd.DataFrame) -> pd.DataFrame:
+    """Per fit row: GPUs and the GiB per GPU the published number holds beyond the planner's constant-free estimate."""
+    rows = []
+    fit = published[(published["table"] == FIT_TABLE) & (published["status"] == "reported")
+                    & published["memory_gb"].notna()]
+    for _, row in fit.iterrows():
+        est = _estimate_for_row(row)
+        gpus = int(row["nodes"]) * int(row["gpus_per_node"])
+        free = (est.total_bytes - est.overhead) / GIB  # the estimate without either fitted constant
+        rows.append({"gpus": gpus, "residual_gib": (row["memory_gb"] - free * gpus) / gpus})
+    return pd.DataFrame(rows)
+
+
+@checked
+def fit_constants(table: pd.DataFrame | None = None) -> dict[str, float]:
+    """The two fitted constants, from the fit rows only (the Qwen-1 profile of data/finetune_memory.csv):
+    overhead = median residual per GPU of the one-GPU rows; ZeRO buffer = median residual per GPU of the
+    multi-GPU (DeepSpeed) rows minus that overhead. Rounded to 0.1 GiB. Judged rows never enter."""
+    residuals = _fit_residuals(load_published() if table is None else table)
+    one = residuals[residuals["gpus"] == 1]["residual_gib"].median()
+    several = residuals[residuals["gpus"] > 1]["residual_gib"].median()
+    return {"overhead_gib": round(float(one), 1), "zero_buffer_gib": round(float(several - one), 1)}
+
+
+def _published_gib(value: float, unit: str) -> float:
+    return value if unit == "GiB" else value * GB / GIB
+
+
+def _rule_of_thumb_gib(method: str, params: int, n_gpus: int, zero_stage: int) -> float:
+    """LLaMA-Factory's x GB per billion parameters, per GPU (ZeRO-3 divides it over the GPUs)."""
+    total = LLAMA_FACTORY_RULE[method] * params / 1e9 * GB / GIB
+    return total / n_gpus if zero_stage == 3 else total
+
+
+@checked
+def compare_measured(table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every comparable measured row beside the planner (the row's stated settings, the framework's defaults for
+    the rest), the planner with those settings ignored, and LLaMA-Factory's rule of thumb, in GiB per GPU.
+
+    role: 'fit' for the Qwen-1 profile rows the constants come from, 'judge' for the rest (never fitted)."""
+    rows = []
+    published = compare_with_published()
+    # the Qwen-1 profile fits the constants; Qwen3's ms-swift guide (two statements in finetune_memory.csv) judges
+    for _, row in published[published["group"].str.startswith(("Qwen-1", "Qwen3"))].iterrows():
+        gpus = int(row["gpus"])
+        fitted = row["group"].startswith("Qwen-1")
+        rows.append({"role": "fit" if fitted else "judge",
+                     "source": FIT_TABLE if fitted else "Qwen3 docs (ms-swift guide)", "model": row["model"],
+                     "method": row["method"],
+                     "seq_len": int(row["seq_len"]), "gpus": gpus, "published_gib": row["published"] / gpus,
+                     "estimate_gib": row["estimate"] / gpus, "settings_ignored_gib": pd.NA,
+                     "rule_of_thumb_gib": pd.NA})
+    measured = load_measured() if table is None else table
+    for _, row in measured[measured["comparable"]].iterrows():
+        defaults = FRAMEWORK_DEFAULTS[row["table"]]
+
+        def stated(column):
+            return row[column] if pd.notna(row[column]) else defaults[column]
+
+        key = row["method_key"]
+        gpus = int(row["nodes"]) * int(row["gpus_per_node"])
+        adapter = key in ADAPTER_METHODS
+        common = dict(rank=int(stated("lora_rank")) if adapter else 16,
+                      target_modules=stated("lora_targets") if adapter else DEFAULT_TARGETS,
+                      seq_len=int(row["seq_len"]), micro_batch=int(row["micro_batch"]), n_gpus=gpus,
+                      zero_stage=int(row["zero_stage"]))
+        est = training_memory(row["model_id"], key, **common, checkpointing=stated("checkpointing"),
+                              loss=stated("loss"), attention=stated("attention"), optimizer=stated("optimizer"),
+                              offload=row["offload"] if pd.notna(row["offload"]) else "none",
+                              packing=bool(row["packing"]))
+        plain = training_memory(row["model_id"], key, **common)
+        rows.append({"role": row["role"], "source": row["source"].split(" (")[0], "model": row["model_id"],
+                     "method": row["method"], "seq_len": int(row["seq_len"]), "gpus": gpus,
+                     "published_gib": _published_gib(row["memory_per_gpu"], row["memory_unit"]),
+                     "estimate_gib": est.total_gib, "settings_ignored_gib": plain.total_gib,
+                     "rule_of_thumb_gib": _rule_of_thumb_gib(key, est.total_params, gpus, int(row["zero_stage"]))})
+    frame = pd.DataFrame(rows)
+    for column, out in (("estimate_gib", "error_pct"), ("settings_ignored_gib", "settings_ignored_error_pct"),
+                        ("rule_of_thumb_gib", "rule_of_thumb_error_pct")):
+        values = pd.to_numeric(frame[column], errors="coerce")
+        frame[out] = 100 * (values - frame["published_gib"]) / frame["published_gib"]
+    return frame
+
+
+@checked
+def measured_error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Median and worst absolute error (percent) of fitted and judged rows: the planner, the planner with the
+    rows' settings ignored, and LLaMA-Factory's rule of thumb (judged rows only for the last two)."""
+    comparison = compare_measured() if comparison is None else comparison
+    out = {}
+    for role, rows in comparison.groupby("role", sort=False):
+        entry = {"rows": len(rows)}
+        for column, label in (("error_pct", "planner"), ("settings_ignored_error_pct", "settings ignored"),
+                              ("rule_of_thumb_error_pct", "LLaMA-Factory rule")):
+            errors = rows[column].abs().dropna()
+            entry[f"{label}: median %"] = float(errors.median()) if len(errors) else float("nan")
+            entry[f"{label}: worst %"] = float(errors.max()) if len(errors) else float("nan")
+        out[role] = entry
+    return pd.DataFrame(out).T
 
 
 # ---------------------------------------------------------------- the planner's pure core

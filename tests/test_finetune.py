@@ -367,8 +367,10 @@ def test_accuracy_against_published_rows_is_pinned(comparison):
     summary = finetune.training_error_summary(comparison)
     one_gpu = summary.loc["Qwen-1 measured, 1 GPU"]
     assert one_gpu["median_abs_error_pct"] < 12.0
-    assert one_gpu["worst_abs_error_pct"] < 35.0
-    assert one_gpu["within_20pct"] >= 0.78
+    # 41% (Qwen-1.8B Q-LoRA at 8192 tokens, over): the fitted 2 GiB overhead (1 GiB assumed before) lifts the
+    # small model's rows; the median moved from 11.5% to 11.4%
+    assert one_gpu["worst_abs_error_pct"] < 41.0
+    assert one_gpu["within_20pct"] >= 0.84
     several = summary.loc["Qwen-1 measured, several GPUs (DeepSpeed)"]
     # 11.6% since the Qwen-7B full rows run ZeRO-3, as finetune_ds.sh does (10.7% when they were read as ZeRO-2)
     assert several["median_abs_error_pct"] < 12.0 and several["worst_abs_error_pct"] < 29.0
@@ -391,7 +393,8 @@ def test_known_disagreements_go_the_documented_way(comparison):
     full = one_gpu[one_gpu["method_key"] == "full"]
     assert full[full["seq_len"] == 256]["error_pct"].iloc[0] < -20  # DeepSpeed buffers not modelled
     zero3 = comparison[comparison["method"] == "LoRA + Deepspeed Zero3"]
-    assert zero3[zero3["seq_len"] == 256]["error_pct"].iloc[0] < -20
+    # still under at short lengths, less so since the fitted ZeRO buffer (3.1 GiB per GPU) is counted
+    assert -20 < zero3[zero3["seq_len"] == 256]["error_pct"].iloc[0] < -15
     swift_full = comparison[(comparison["group"] == "Qwen3 docs example (ms-swift)") & (comparison["method"] == "Full")]
     assert swift_full["error_pct"].iloc[0] < -20
     # LLaMA-Factory's x/2 rule ignores Qwen's bf16 embedding and output head, so 7B QLoRA-4bit is our worst row
