@@ -127,3 +127,39 @@ def test_settings_are_checked_by_the_one_validation_layer():
     for name in ("optimizer", "checkpointing", "loss", "attention", "offload", "packing", "double_quant"):
         assert rules[name] is not None and rules[name] is not validation.anything, name
     assert finetune.plan.__checked__["attention"] is validation.RULES["attention.plan"]
+
+
+def test_the_planner_widget_exposes_every_setting():
+    from qwen_lessons.widgets import fine_tuning as widget
+
+    demo = widget.training_planner_widget()  # the calculators app shows this same widget
+    assert demo.checkpointing.value == "standard" and [v for _, v in demo.checkpointing.options] == list(finetune.CHECKPOINTING)
+    assert list(demo.optimizer.options) == list(finetune.OPTIMIZERS)
+    assert list(demo.attention.options) == list(finetune.ATTENTIONS)
+    assert list(demo.offload.options) == list(finetune.OFFLOADS)
+    demo.model.value, demo.method.value, demo.seq_len.value = "Qwen/Qwen3-8B", "lora", 8192
+
+    def total():
+        return float(demo.verdict.value.split("GiB")[0].split()[-1])
+
+    start = total()
+    demo.loss.value = "fused"
+    fused = total()
+    assert fused < start - 10  # Liger's chunks instead of 8,192 x 151,936 logits at 14 bytes
+    demo.checkpointing.value = "offload"
+    assert total() < fused
+    demo.attention.value = "eager"
+    assert total() > fused
+    demo.attention.value = "flash"
+    demo.method.value, demo.optimizer.value = "full", "adamw_8bit"
+    eight = total()
+    demo.optimizer.value = "adamw"
+    assert total() > eight
+    # an impossible combination: one line next to the controls, no bar
+    demo.offload.value = "optimizer"
+    assert "needs DeepSpeed ZeRO" in demo.verdict.value and "qwen-error" in demo.verdict.value
+    assert demo.bar.value == "" and "\n" not in demo.verdict.value
+    demo.n_gpus.value, demo.zero_stage.value = 4, 2
+    assert "on each of 4 GPUs" in demo.verdict.value and "on 4 GPUs" in demo.hours.value
+    demo.packing.value = True
+    assert "qwen-error" not in demo.verdict.value
