@@ -13,23 +13,14 @@ Conventions (bytes per parameter, with who uses which):
   with double quantisation (4.127 bits, QLoRA paper) or int8 (8 bits); embeddings, output head, norms and
   biases stay bf16.
 
-Activations (bf16, FlashAttention so no sequence-squared attention matrix, per token of a micro-batch):
-each decoder layer saves its norms (fp32 copy + bf16 output: 6 bytes x width, twice), Q/K/V before and
-after rotary, the attention output and the four SwiGLU tensors. With gradient checkpointing only each
-layer's input (2 bytes x hidden) is kept and one layer is recomputed at a time. The loss adds, per token
-and vocabulary entry, 14 bytes: bf16 logits (2), fp32 log-probabilities saved by the loss (4) and, during
-backward, their fp32 gradient and the fp32 gradient of the logits (4 + 4). A fused cross-entropy kernel
-(Liger) never materialises them. A fixed ``overhead_gib`` per GPU stands for the CUDA context and
-allocator slack (an assumption, 1 GiB by default). Memory is per GPU; ZeRO stage 1/2/3 divides optimizer
-states / gradients / weights by the number of GPUs.
-
-Settings (each a stated term; ``SETTING_TERMS`` lists them with their sources): ``optimizer`` (AdamW's two fp32
-states, bitsandbytes' 8-bit blockwise states, paged or not, Adafactor's factored second moment), ``checkpointing``
-(none, standard, offload of each layer's input to CPU RAM as Unsloth does), ``loss`` (standard full logits, or
-fused/chunked as Liger's kernel), ``attention`` (flash and sdpa keep no sequence-squared matrix, eager keeps the
-softmax in fp32 and its bf16 copy), the frozen base's precision (the method; NF4 with or without double
-quantisation), ZeRO stage 0-3 with ``offload`` of the optimizer (and, at stage 3, the parameters) to CPU RAM, and
-``packing`` (the peak is set by the longest micro-batch, seq_len tokens, either way).
+Activations (bf16, per token of a micro-batch): each decoder layer saves its norms (fp32 copy + bf16 output: 6 bytes
+x width, twice), Q/K/V before and after rotary, the attention output and the four SwiGLU tensors. The loss adds, per
+token and vocabulary entry, 14 bytes: bf16 logits (2), fp32 log-probabilities (4) and, during backward, their fp32
+gradient and the fp32 gradient of the logits (4 + 4). Memory is per GPU; two fitted constants (below) stand for the
+CUDA context and allocator slack, and for DeepSpeed's buckets. Each setting is a stated term (its source in
+``finetune_evidence.SETTING_TERMS``): ``optimizer``, ``checkpointing`` (none / standard / offload), ``loss`` (standard
+/ fused / chunked), ``attention`` (flash / sdpa / eager), the base's precision (the method, ``double_quant``),
+``zero_stage`` with ``offload``, and ``packing``.
 
 Compute: forward = 2 x (matmul parameters) + attention per token; backward = 2 x forward when weights
 train, about 1 x forward when they are frozen (LoRA still back-propagates through every frozen layer);
@@ -74,8 +65,8 @@ BF16, FP32 = 2, 4
 NF4_DOUBLE_QUANT_BITS = 4 + 8 / 64 + 32 / (64 * 256)  # 4-bit codes + 8-bit block scales + fp32 second level
 INT8_BITS = 8
 LOGITS_BYTES = BF16 + FP32 + FP32 + FP32
-# The two fitted constants, per GPU. fit_constants() derives them from the Qwen-1 profile ONLY (every sample padded
-# to the stated length, so each step's tokens are known); data/finetune_measurements.csv only judges them.
+# The two fitted constants, per GPU. finetune_evidence.fit_constants() derives them from the Qwen-1 profile ONLY (every
+# sample padded to the stated length, so each step's tokens are known); data/finetune_measurements.csv only judges.
 # A test recomputes the fit and fails if these literals drift from it.
 DEFAULT_OVERHEAD_GIB = 2.0  # CUDA context, allocator slack and kernels' workspaces: median residual, one-GPU rows
 ZERO_BUFFER_GIB = 3.1  # DeepSpeed ZeRO's communication buckets on each GPU of a multi-GPU run: median residual
@@ -83,7 +74,7 @@ FIT_TABLE = "Qwen-1 finetune profile"  # the only publication the constants are 
 DEFAULT_UTILISATION = 0.4
 SCENARIO_EXAMPLES = (5_000, 20_000, 50_000)
 
-# ---- the settings people use, each a stated term (SETTING_TERMS names the source of each)
+# ---- the settings people use, each a stated term (finetune_evidence.SETTING_TERMS names each source)
 # the kinds live with their rules in the validation layer, which checks every public function's arguments
 OPTIMIZERS = validation.FINETUNE_OPTIMIZERS
 CHECKPOINTING = validation.FINETUNE_CHECKPOINTING
@@ -91,70 +82,7 @@ LOSSES = validation.FINETUNE_LOSSES
 ATTENTIONS = validation.FINETUNE_ATTENTIONS
 OFFLOADS = validation.FINETUNE_OFFLOADS
 BNB_BLOCKSIZE = 256  # bitsandbytes 8-bit optimizer: one fp32 absmax per 256 states (blockwise quantisation)
-BNB_MIN_8BIT_SIZE = 4096  # bitsandbytes keeps 32-bit states for tensors with fewer elements
 NF4_BITS = 4 + 32 / 64  # NF4 without double quantisation: 4-bit codes + one fp32 absmax per 64 weights
-SETTING_TERMS = (
-    ("optimizer", "adamw", "two fp32 states (m, v) per trainable parameter: 8 bytes (bf16 states, 4, when the "
-     "weights are bf16: full-bf16)", "Loshchilov & Hutter, Decoupled Weight Decay Regularization (arXiv:1711.05101); "
-     "torch.optim.AdamW keeps exp_avg and exp_avg_sq like the parameter"),
-    ("optimizer", "adamw_8bit", "two 8-bit states + one fp32 absmax per 256 states: 2 + 8/256 bytes per parameter; "
-     "tensors under 4,096 elements keep fp32 states", "github:bitsandbytes-foundation/bitsandbytes@95f9af3 "
-     "bitsandbytes/optim/optimizer.py (Optimizer2State.init_state: min_8bit_size=4096, blocksize = 256, "
-     "absmax1/absmax2 fp32); Dettmers et al., 8-bit Optimizers via Block-wise Quantization (arXiv:2110.02861)"),
-    ("optimizer", "paged_adamw_8bit", "same bytes as adamw_8bit; the states sit in CUDA unified (paged) memory and "
-     "are evicted to CPU RAM instead of failing when the GPU runs out, so the peak counted here is unchanged",
-     "github:bitsandbytes-foundation/bitsandbytes@95f9af3 bitsandbytes/optim/adamw.py (PagedAdamW8bit: is_paged=True); "
-     "Dettmers et al., QLoRA (arXiv:2305.14314) section 3, paged optimizers"),
-    ("optimizer", "adafactor", "no first moment (beta1=None) and a factored second moment: one fp32 row and one "
-     "column vector per matrix, 4 x (rows + cols) bytes; a full fp32 second moment for vectors",
-     "Shazeer & Stern, Adafactor (arXiv:1804.04235); huggingface/transformers optimization.py Adafactor "
-     "(beta1=None default, factored second moment for parameters of 2 or more dimensions)"),
-    ("checkpointing", "none", "every layer keeps what its backward needs (layer_activation_bytes per token)",
-     "Chen et al., Training Deep Nets with Sublinear Memory Cost (arXiv:1604.06174)"),
-    ("checkpointing", "standard", "each layer keeps only its bf16 input (2 x hidden bytes per token); one layer is "
-     "recomputed at a time", "Chen et al. (arXiv:1604.06174); transformers gradient_checkpointing_enable()"),
-    ("checkpointing", "offload", "each layer's input is copied to CPU RAM (non-blocking) and back for backward: the "
-     "GPU keeps one layer's input and the layer being recomputed", "github:unslothai/unsloth@4474e4b "
-     "unsloth/models/_utils.py Unsloth_Offloaded_Gradient_Checkpointer (hidden_states.to('cpu', non_blocking=True)); "
-     "use_gradient_checkpointing='unsloth'"),
-    ("loss", "standard", "full logits: bf16 (2) + fp32 log-probabilities (4) + their gradient (4) + the logits' "
-     "gradient (4) = 14 bytes per token per vocabulary entry", "transformers ForCausalLMLoss (logits.float() before "
-     "cross_entropy)"),
-    ("loss", "fused", "fused linear + cross-entropy in chunks of next_power_of_2(tokens / ceil(vocab / hidden)) "
-     "tokens: one chunk's bf16 logits (written over by their gradient) and the bf16 gradient of the hidden states "
-     "(2 x hidden per token)", "github:linkedin/Liger-Kernel@ead96b6 src/liger_kernel/ops/"
-     "fused_linear_cross_entropy.py (inc_factor = cdiv(V, H); chunk_size = next_power_of_2(cdiv(BT, inc_factor)); "
-     "grad_input = zeros_like(_input))"),
-    ("loss", "chunked", "as fused: the logits of one chunk at a time", "github:linkedin/Liger-Kernel@ead96b6 "
-     "src/liger_kernel/ops/fused_linear_cross_entropy.py (the loop over chunk_id)"),
-    ("attention", "flash", "no sequence-squared matrix: per layer and token one fp32 log-sum-exp per head "
-     "(4 x heads bytes)", "Dao, FlashAttention-2 (arXiv:2307.08691): the backward recomputes attention from Q, K, "
-     "V and the saved log-sum-exp"),
-    ("attention", "sdpa", "as flash: PyTorch's scaled_dot_product_attention runs its flash or memory-efficient "
-     "kernel (both save the log-sum-exp, not the matrix) for Qwen's causal masks", "PyTorch docs, "
-     "torch.nn.functional.scaled_dot_product_attention (flash / memory-efficient / math backends)"),
-    ("attention", "eager", "the attention matrix kept for backward: fp32 softmax output (4) and its bf16 copy "
-     "(2) per head, query and key, 6 x heads x seq_len bytes per token per layer", "transformers Qwen2 "
-     "eager_attention_forward (softmax(..., dtype=float32).to(query.dtype))"),
-    ("base", "qlora-4bit", "NF4 codes with double quantisation: 4 + 8/64 + 32/(64 x 256) = 4.127 bits per weight "
-     "(4.5 bits without: one fp32 absmax per 64 weights)", "Dettmers et al., QLoRA (arXiv:2305.14314) section 3; "
-     "bitsandbytes Params4bit (blocksize 64, compress_statistics = double quantisation)"),
-    ("base", "qlora-8bit", "LLM.int8(): 8 bits per weight (row scales negligible)", "Dettmers et al., LLM.int8() "
-     "(arXiv:2208.07339)"),
-    ("zero_stage", "1, 2, 3", "stage 1 shards the optimizer states (and fp32 master weights), 2 also the gradients, "
-     "3 also the weights over n_gpus; stage 3 gathers one module's bf16 weights at a time (the largest, often the "
-     "output head, counted once)", "Rajbhandari et al., ZeRO (arXiv:1910.02054) section 5, P_os, P_os+g, "
-     "P_os+g+p; deepspeedai/DeepSpeed@00376da docs/_pages/config-json.md (zero_optimization.stage)"),
-    ("offload", "optimizer", "ZeRO-Offload: optimizer states, fp32 master weights and fp32 gradients live in CPU "
-     "RAM; the GPU keeps the bf16 weights", "Ren et al., ZeRO-Offload (arXiv:2101.06840); deepspeedai/DeepSpeed@00376da "
-     "docs/_pages/config-json.md (offload_optimizer, stages 1-3)"),
-    ("offload", "optimizer+parameters", "ZeRO-Infinity at stage 3: the weights live in CPU RAM too; the GPU holds "
-     "the module being computed", "Rajbhandari et al., ZeRO-Infinity (arXiv:2104.07857); deepspeedai/DeepSpeed@00376da "
-     "docs/_pages/config-json.md (offload_param, stage 3 only)"),
-    ("packing", "True / False", "no change to the peak: with packing every micro-batch is seq_len tokens, without "
-     "it the longest micro-batch (padded to its longest sample, at most seq_len) sets the peak", "github:modelscope/ms-swift@3602360 "
-     "examples/train/packing/llm.sh (--packing true --max_length 2048: every packed sequence is 2048 tokens)"),
-)
 
 PUBLISHED_FILE = "finetune_memory.csv"
 # LLaMA-Factory's size columns compared with the nearest dense Qwen checkpoint, per billion parameters.
@@ -326,11 +254,6 @@ def checkpointing_kind(checkpointing) -> str:
     return checkpointing
 
 
-def _loss_kind(loss: str, fused_loss: bool) -> str:
-    """The loss kind; fused_loss=True (today's flag) asks for the fused kernel."""
-    return "fused" if fused_loss else loss
-
-
 @checked(tokens=validation.integer(1, 10**12, "tokens"))
 def loss_chunk_tokens(model_id, tokens: int) -> int:
     """Tokens whose logits a fused/chunked loss holds at once: Liger's next_power_of_2(cdiv(tokens, cdiv(V, H)))."""
@@ -346,7 +269,7 @@ def activation_bytes(model_id, seq_len: int, micro_batch: int, checkpointing: bo
     """Activation memory of one micro-batch, in bytes: saved layer tensors plus the loss's logits.
 
     checkpointing: 'none' (or False), 'standard' (or True), 'offload'; loss: 'standard', 'fused' or 'chunked'
-    (fused_loss=True is 'fused'); attention: 'flash', 'sdpa' or 'eager' (see SETTING_TERMS)."""
+    (fused_loss=True is 'fused'); attention: 'flash', 'sdpa' or 'eager' (see finetune_evidence.SETTING_TERMS)."""
     a = models.resolve(model_id, memory_modelled=True)
     tokens = seq_len * micro_batch
     kind = checkpointing_kind(checkpointing)
@@ -362,7 +285,7 @@ def activation_bytes(model_id, seq_len: int, micro_batch: int, checkpointing: bo
         layers = layer_input + per_layer  # the other layers' inputs wait in CPU RAM
     else:
         layers = a["num_hidden_layers"] * per_layer
-    if _loss_kind(loss, fused_loss) == "standard":
+    if ("fused" if fused_loss else loss) == "standard":
         logits = tokens * LOGITS_BYTES * a["vocab_size"]
     else:
         logits = loss_chunk_tokens(a, tokens) * BF16 * a["vocab_size"] + tokens * BF16 * a["hidden_size"]
@@ -385,17 +308,13 @@ def _optimizer_state_bytes(a: Checkpoint, method: str, optimizer: str, trainable
         if train_embeddings:
             factors += 2 * (a["vocab_size"] + a["hidden_size"])
         return FP32 * factors
-    matrices = [m for m in a.decoder_matrices]
-    factors = sum((m.in_features + m.out_features) * m.copies * m.layers for m in matrices)
-    weights = sum(m.weights for m in matrices)
+    factors = sum((m.in_features + m.out_features) * m.copies * m.layers for m in a.decoder_matrices)
     groups = models.parameter_groups(a)
-    if method == "freeze":
+    if method == "freeze":  # the trainable layers' share of the factors; their norms and biases in full
         share = trainable_layers / a["num_hidden_layers"]
-        vectors = max(trainable - share * weights, 0)
-        return FP32 * (share * factors + vectors)
+        return FP32 * (share * factors + max(trainable - share * groups["linear"], 0))
     factors += (a["vocab_size"] + a["hidden_size"]) * (2 if groups["lm_head"] else 1)
-    vectors = groups["other"]
-    return FP32 * (factors + vectors)
+    return FP32 * (factors + groups["other"])
 
 
 def _gathered_module_bytes(a: Checkpoint) -> float:
@@ -419,7 +338,7 @@ def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEF
     optimizer: adamw, adamw_8bit, paged_adamw_8bit, adafactor; checkpointing: none/standard/offload (or
     False/True); loss: standard, fused, chunked (fused_loss=True is fused); attention: flash, sdpa, eager;
     offload: none, optimizer, optimizer+parameters (ZeRO stage 3 only); packing: recorded, no change to the
-    peak; double_quant: NF4 with double quantisation (qlora-4bit). SETTING_TERMS states each term's source."""
+    peak; double_quant: NF4 with double quantisation (qlora-4bit). finetune_evidence.SETTING_TERMS: sources."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     a = models.resolve(model_id, memory_modelled=True)
@@ -435,6 +354,7 @@ def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEF
         raise ValueError(f"offload 'optimizer+parameters' needs zero_stage=3 (DeepSpeed offloads parameters only "
                          f"at stage 3), got zero_stage={zero_stage}")
 
+    loss = "fused" if fused_loss else loss  # today's flag asks for the fused kernel
     groups = models.parameter_groups(a)
     params = sum(groups.values())
     weights = adapters = gradients = master = 0.0
@@ -476,17 +396,16 @@ def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEF
         weights = _gathered_module_bytes(a)
     settings = dict(rank=rank if method in ADAPTER_METHODS else None, seq_len=seq_len, micro_batch=micro_batch,
                     checkpointing=checkpointing_kind(checkpointing), zero_stage=zero_stage,
-                    train_embeddings=train_embeddings, fused_loss=_loss_kind(loss, fused_loss) != "standard",
-                    optimizer=optimizer, loss=_loss_kind(loss, fused_loss), attention=attention, offload=offload,
-                    packing=packing, double_quant=double_quant if method == "qlora-4bit" else None)
+                    train_embeddings=train_embeddings, fused_loss=loss != "standard", optimizer=optimizer, loss=loss,
+                    attention=attention, offload=offload, packing=packing,
+                    double_quant=double_quant if method == "qlora-4bit" else None)
     return TrainingMemory(
         model_id=model_id, method=method, weights=weights, adapters=adapters, gradients=gradients,
         optimizer=optimizer_bytes,
         activations=activation_bytes(a, seq_len, micro_batch, checkpointing, fused_loss, loss=loss,
                                      attention=attention),
         overhead=(overhead_gib + (ZERO_BUFFER_GIB if zero_stage >= 1 and n_gpus > 1 else 0)) * GIB,
-        total_params=params, trainable_params=trainable, n_gpus=n_gpus,
-        settings=settings)
+        total_params=params, trainable_params=trainable, n_gpus=n_gpus, settings=settings)
 
 
 # ---------------------------------------------------------------- compute and time
@@ -575,8 +494,6 @@ def data_scenarios(model_id: str, method: str, gpu_id: str, *, tokens_per_exampl
 
 
 # ---------------------------------------------------------------- published numbers
-
-
 
 
 @checked
@@ -674,130 +591,6 @@ def implied_utilisation(gpu_id: str = "a100-80gb") -> pd.DataFrame:
         rows.append({"model": row["model_id"], "method": row["method"], "seq_len": int(row["seq_len"]),
                      "s_per_it": row["speed_s_per_it"], "utilisation": flops / row["speed_s_per_it"] / peak})
     return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------- measured rows: fitted and judged
-
-MEASURED_FILE = "finetune_measurements.csv"
-# What a framework does when a script leaves a setting out (the judged rows' empty cells), with the source.
-FRAMEWORK_DEFAULTS = {
-    "ms-swift example script": {
-        "lora_rank": 8, "lora_targets": ALL_LINEAR,  # ms-swift@3602360 swift/arguments/tuner_args.py
-        "checkpointing": "standard",  # ms-swift@3602360 swift/trainers/arguments.py: gradient_checkpointing True
-        "loss": "standard",  # use_liger_kernel defaults to False
-        "attention": "sdpa",  # attn_impl None: transformers' default implementation, SDPA
-        "optimizer": "adamw",  # transformers TrainingArguments optim default adamw_torch
-    },
-}
-# LLaMA-Factory's rule of thumb (README hardware table's "xB" column): GB per billion parameters
-LLAMA_FACTORY_RULE = {"full": 18, "full-bf16": 8, "freeze": 2, "lora": 2, "qlora-8bit": 1, "qlora-4bit": 0.5}
-
-
-@checked
-def load_measured() -> pd.DataFrame:
-    """data/finetune_measurements.csv: measured fine-tuning memory with every stated setting (judged rows)."""
-    return read_table(MEASURED_FILE)
-
-
-def _fit_residuals(published: pd.DataFrame) -> pd.DataFrame:
-    """Per fit row: GPUs and the GiB per GPU the published number holds beyond the planner's constant-free estimate."""
-    rows = []
-    fit = published[(published["table"] == FIT_TABLE) & (published["status"] == "reported")
-                    & published["memory_gb"].notna()]
-    for _, row in fit.iterrows():
-        est = _estimate_for_row(row)
-        gpus = int(row["nodes"]) * int(row["gpus_per_node"])
-        free = (est.total_bytes - est.overhead) / GIB  # the estimate without either fitted constant
-        rows.append({"gpus": gpus, "residual_gib": (row["memory_gb"] - free * gpus) / gpus})
-    return pd.DataFrame(rows)
-
-
-@checked
-def fit_constants(table: pd.DataFrame | None = None) -> dict[str, float]:
-    """The two fitted constants, from the fit rows only (the Qwen-1 profile of data/finetune_memory.csv):
-    overhead = median residual per GPU of the one-GPU rows; ZeRO buffer = median residual per GPU of the
-    multi-GPU (DeepSpeed) rows minus that overhead. Rounded to 0.1 GiB. Judged rows never enter."""
-    residuals = _fit_residuals(load_published() if table is None else table)
-    one = residuals[residuals["gpus"] == 1]["residual_gib"].median()
-    several = residuals[residuals["gpus"] > 1]["residual_gib"].median()
-    return {"overhead_gib": round(float(one), 1), "zero_buffer_gib": round(float(several - one), 1)}
-
-
-def _published_gib(value: float, unit: str) -> float:
-    return value if unit == "GiB" else value * GB / GIB
-
-
-def _rule_of_thumb_gib(method: str, params: int, n_gpus: int, zero_stage: int) -> float:
-    """LLaMA-Factory's x GB per billion parameters, per GPU (ZeRO-3 divides it over the GPUs)."""
-    total = LLAMA_FACTORY_RULE[method] * params / 1e9 * GB / GIB
-    return total / n_gpus if zero_stage == 3 else total
-
-
-@checked
-def compare_measured(table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every comparable measured row beside the planner (the row's stated settings, the framework's defaults for
-    the rest), the planner with those settings ignored, and LLaMA-Factory's rule of thumb, in GiB per GPU.
-
-    role: 'fit' for the Qwen-1 profile rows the constants come from, 'judge' for the rest (never fitted)."""
-    rows = []
-    published = compare_with_published()
-    # the Qwen-1 profile fits the constants; Qwen3's ms-swift guide (two statements in finetune_memory.csv) judges
-    for _, row in published[published["group"].str.startswith(("Qwen-1", "Qwen3"))].iterrows():
-        gpus = int(row["gpus"])
-        fitted = row["group"].startswith("Qwen-1")
-        rows.append({"role": "fit" if fitted else "judge",
-                     "source": FIT_TABLE if fitted else "Qwen3 docs (ms-swift guide)", "model": row["model"],
-                     "method": row["method"],
-                     "seq_len": int(row["seq_len"]), "gpus": gpus, "published_gib": row["published"] / gpus,
-                     "estimate_gib": row["estimate"] / gpus, "settings_ignored_gib": pd.NA,
-                     "rule_of_thumb_gib": pd.NA})
-    measured = load_measured() if table is None else table
-    for _, row in measured[measured["comparable"]].iterrows():
-        defaults = FRAMEWORK_DEFAULTS[row["table"]]
-
-        def stated(column):
-            return row[column] if pd.notna(row[column]) else defaults[column]
-
-        key = row["method_key"]
-        gpus = int(row["nodes"]) * int(row["gpus_per_node"])
-        adapter = key in ADAPTER_METHODS
-        common = dict(rank=int(stated("lora_rank")) if adapter else 16,
-                      target_modules=stated("lora_targets") if adapter else DEFAULT_TARGETS,
-                      seq_len=int(row["seq_len"]), micro_batch=int(row["micro_batch"]), n_gpus=gpus,
-                      zero_stage=int(row["zero_stage"]))
-        est = training_memory(row["model_id"], key, **common, checkpointing=stated("checkpointing"),
-                              loss=stated("loss"), attention=stated("attention"), optimizer=stated("optimizer"),
-                              offload=row["offload"] if pd.notna(row["offload"]) else "none",
-                              packing=bool(row["packing"]))
-        plain = training_memory(row["model_id"], key, **common)
-        rows.append({"role": row["role"], "source": row["source"].split(" (")[0], "model": row["model_id"],
-                     "method": row["method"], "seq_len": int(row["seq_len"]), "gpus": gpus,
-                     "published_gib": _published_gib(row["memory_per_gpu"], row["memory_unit"]),
-                     "estimate_gib": est.total_gib, "settings_ignored_gib": plain.total_gib,
-                     "rule_of_thumb_gib": _rule_of_thumb_gib(key, est.total_params, gpus, int(row["zero_stage"]))})
-    frame = pd.DataFrame(rows)
-    for column, out in (("estimate_gib", "error_pct"), ("settings_ignored_gib", "settings_ignored_error_pct"),
-                        ("rule_of_thumb_gib", "rule_of_thumb_error_pct")):
-        values = pd.to_numeric(frame[column], errors="coerce")
-        frame[out] = 100 * (values - frame["published_gib"]) / frame["published_gib"]
-    return frame
-
-
-@checked
-def measured_error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Median and worst absolute error (percent) of fitted and judged rows: the planner, the planner with the
-    rows' settings ignored, and LLaMA-Factory's rule of thumb (judged rows only for the last two)."""
-    comparison = compare_measured() if comparison is None else comparison
-    out = {}
-    for role, rows in comparison.groupby("role", sort=False):
-        entry = {"rows": len(rows)}
-        for column, label in (("error_pct", "planner"), ("settings_ignored_error_pct", "settings ignored"),
-                              ("rule_of_thumb_error_pct", "LLaMA-Factory rule")):
-            errors = rows[column].abs().dropna()
-            entry[f"{label}: median %"] = float(errors.median()) if len(errors) else float("nan")
-            entry[f"{label}: worst %"] = float(errors.max()) if len(errors) else float("nan")
-        out[role] = entry
-    return pd.DataFrame(out).T
 
 
 # ---------------------------------------------------------------- the planner's pure core

@@ -287,7 +287,7 @@ def _checkpointing(name: str, value):
     raise _refuse(name, f"True, False or one of {list(FINETUNE_CHECKPOINTING)}", value)
 
 
-# lesson 4's fine-tuning settings (finetune.SETTING_TERMS states what each does and its source)
+# lesson 4's fine-tuning settings (finetune_evidence.SETTING_TERMS states what each does and its source)
 FINETUNE_CHECKPOINTING = ("none", "standard", "offload")
 FINETUNE_OPTIMIZERS = ("adamw", "adamw_8bit", "paged_adamw_8bit", "adafactor")
 FINETUNE_LOSSES = ("standard", "fused", "chunked")

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from qwen_lessons import finetune
+from qwen_lessons import finetune, finetune_evidence
 from qwen_lessons.data import read_table
 
 SWIFT = "github:modelscope/ms-swift@3602360 "
 
 
 def test_measured_rows_carry_their_source_and_every_stated_setting():
-    table = finetune.load_measured()
+    table = finetune_evidence.load_measured()
     assert len(table) == 18
     assert table["source"].str.startswith(SWIFT).all()
     assert table["source"].str.contains(r"examples/.+\.sh \(last changed [0-9a-f]{9} 20\d\d-\d\d-\d\d\)").all()
@@ -37,45 +37,45 @@ def test_measured_rows_carry_their_source_and_every_stated_setting():
 
 def test_one_fact_against_its_script():
     # examples/train/multi-gpu/deepspeed/train_zero3.sh at 3602360: '# 16GiB * 2', LoRA rank 8 all-linear, zero3
-    table = finetune.load_measured().set_index("method")
+    table = finetune_evidence.load_measured().set_index("method")
     row = table.loc["LoRA, DeepSpeed ZeRO-3 on 2 GPUs"]
     assert (row["memory_per_gpu"], row["memory_unit"], row["gpus_per_node"], row["zero_stage"]) == (16, "GiB", 2, 3)
     assert (row["lora_rank"], row["lora_targets"], row["seq_len"]) == (8, "all-linear", 2048)
 
 
 def test_the_constants_are_the_fit_of_the_fit_rows():
-    fitted = finetune.fit_constants()
+    fitted = finetune_evidence.fit_constants()
     assert fitted == {"overhead_gib": finetune.DEFAULT_OVERHEAD_GIB, "zero_buffer_gib": finetune.ZERO_BUFFER_GIB}
 
 
 def test_a_judged_row_never_moves_a_constant(monkeypatch):
     published = finetune.load_published()
-    before = finetune.fit_constants(published)
+    before = finetune_evidence.fit_constants(published)
     # the judged rows of finetune_memory.csv (Qwen3's ms-swift guide) changed wildly: the constants do not move
     judged = published.copy()
     judged.loc[judged["table"].str.startswith("Qwen3"), "memory_gb"] *= 5
-    assert finetune.fit_constants(judged) == before
+    assert finetune_evidence.fit_constants(judged) == before
     # the measured file changed wildly (read through the package's one reader): the constants do not move
     real = read_table
 
     def doubled(name):
         table = real(name)
-        if name == finetune.MEASURED_FILE:
+        if name == finetune_evidence.MEASURED_FILE:
             table = table.assign(memory_per_gpu=table["memory_per_gpu"] * 10)
         return table
 
-    monkeypatch.setattr(finetune, "read_table", doubled)
-    assert finetune.fit_constants() == before
+    monkeypatch.setattr(finetune_evidence, "read_table", doubled)
+    assert finetune_evidence.fit_constants() == before
     # ... while a fit row does move them (so the test above can fail)
     fit = published.copy()
     one_gpu = (fit["table"] == finetune.FIT_TABLE) & (fit["gpus_per_node"] == 1)
     fit.loc[one_gpu, "memory_gb"] += 3
-    assert finetune.fit_constants(fit)["overhead_gib"] == pytest.approx(before["overhead_gib"] + 3)
+    assert finetune_evidence.fit_constants(fit)["overhead_gib"] == pytest.approx(before["overhead_gib"] + 3)
 
 
 @pytest.fixture(scope="module")
 def measured():
-    return finetune.compare_measured()
+    return finetune_evidence.compare_measured()
 
 
 def test_fitted_and_judged_rows_are_told_apart(measured):
@@ -83,14 +83,14 @@ def test_fitted_and_judged_rows_are_told_apart(measured):
     fit = measured[measured["role"] == "fit"]
     assert (fit["source"] == finetune.FIT_TABLE).all() and len(fit) == 81
     judged = measured[measured["role"] == "judge"]
-    comparable = finetune.load_measured()["comparable"].sum()
+    comparable = finetune_evidence.load_measured()["comparable"].sum()
     assert len(judged) == comparable + 2  # + Qwen3's two ms-swift guide statements (finetune_memory.csv)
     assert not judged["estimate_gib"].isna().any()
 
 
 def test_errors_are_pinned(measured):
     # the numbers lesson 4's closing note prints; a regression (or a constant tuned on judged rows) moves them
-    summary = finetune.measured_error_summary(measured)
+    summary = finetune_evidence.measured_error_summary(measured)
     judge, fit = summary.loc["judge"], summary.loc["fit"]
     assert judge["planner: median %"] <= 15.0  # 14.3% over 17 judged rows
     assert judge["planner: worst %"] < 39.0  # 38.7%: Qwen2.5-3B LoRA, whose comment repeats the 7B script's 22GB

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qwen_lessons import finetune, models, validation
+from qwen_lessons import finetune, finetune_evidence, models, validation
 
 MODEL = "Qwen/Qwen2.5-1.5B"  # hidden 1536, 12 query heads, 28 layers, vocabulary 151,936, tied embeddings
 
@@ -15,14 +15,14 @@ def memory(method="lora", **settings):
 
 
 def test_every_kind_of_every_setting_is_a_stated_term_with_a_source():
-    stated = {(setting, value) for setting, value, _term, _source in finetune.SETTING_TERMS}
+    stated = {(setting, value) for setting, value, _term, _source in finetune_evidence.SETTING_TERMS}
     kinds = {"optimizer": finetune.OPTIMIZERS, "checkpointing": finetune.CHECKPOINTING, "loss": finetune.LOSSES,
              "attention": finetune.ATTENTIONS, "base": ("qlora-4bit", "qlora-8bit")}
     for setting, values in kinds.items():
         for value in values:
             assert (setting, value) in stated, (setting, value)
-    assert {"zero_stage", "offload", "packing"} <= {setting for setting, *_ in finetune.SETTING_TERMS}
-    for setting, value, term, source in finetune.SETTING_TERMS:
+    assert {"zero_stage", "offload", "packing"} <= {setting for setting, *_ in finetune_evidence.SETTING_TERMS}
+    for setting, value, term, source in finetune_evidence.SETTING_TERMS:
         assert len(term) > 30 and len(source) > 20, (setting, value)
         # a primary source: a repository at a commit, a paper, or the library's own documentation / code
         assert "@" in source or "arXiv:" in source or "docs" in source or "transformers" in source, source
