@@ -167,19 +167,16 @@ def compare_measured(table: pd.DataFrame | None = None) -> pd.DataFrame:
     measured = load_measured() if table is None else table
     for _, row in measured[measured["comparable"]].iterrows():
         defaults = FRAMEWORK_DEFAULTS[row["table"]]
-
-        def stated(column):
-            return row[column] if pd.notna(row[column]) else defaults[column]
-
+        stated = {column: row[column] if pd.notna(row[column]) else default for column, default in defaults.items()}
         key = row["method_key"]
         gpus = int(row["nodes"]) * int(row["gpus_per_node"])
         adapter = key in ADAPTER_METHODS
-        common = dict(rank=int(stated("lora_rank")) if adapter else 16,
-                      target_modules=stated("lora_targets") if adapter else DEFAULT_TARGETS,
+        common = dict(rank=int(stated["lora_rank"]) if adapter else 16,
+                      target_modules=stated["lora_targets"] if adapter else DEFAULT_TARGETS,
                       seq_len=int(row["seq_len"]), micro_batch=int(row["micro_batch"]), n_gpus=gpus,
                       zero_stage=int(row["zero_stage"]))
-        est = training_memory(row["model_id"], key, **common, checkpointing=stated("checkpointing"),
-                              loss=stated("loss"), attention=stated("attention"), optimizer=stated("optimizer"),
+        est = training_memory(row["model_id"], key, **common, checkpointing=stated["checkpointing"],
+                              loss=stated["loss"], attention=stated["attention"], optimizer=stated["optimizer"],
                               offload=row["offload"] if pd.notna(row["offload"]) else "none",
                               packing=bool(row["packing"]))
         plain = training_memory(row["model_id"], key, **common)

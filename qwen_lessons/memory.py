@@ -254,7 +254,7 @@ def inference_memory(
     kv_cache_dtype: str = "auto",
     attention: str = "flash",
     whole_prompt_logits: bool = False,
-    tied_load_copy: bool | None = None,
+    gptq_load_copy: bool = False,
 ) -> InferenceMemory:
     """Peak GPU memory to generate output_tokens after input_tokens, summed over num_gpus (layer-split) GPUs.
 
@@ -263,8 +263,8 @@ def inference_memory(
     whole_prompt_logits=True is what transformers' generate() did before 4.45: the output head ran over every
     prompt position, and the logits were upcast to fp32 (2 + 4 bytes per vocabulary entry per prompt token);
     since 4.45 it keeps only the last position's. prompt_logits_for() maps a transformers version to the setting.
-    tied_load_copy: whether loading materialises an untied fp16 output head before tying it (None: the format's
-    own default, True for AWQ). It depends on the loading stack: GPTQ_TIED_COPY_STACK names where it was seen.
+    gptq_load_copy=True: loading a GPTQ checkpoint materialises an untied fp16 output head before tying it, as AWQ
+    loading always does; it depends on the loading stack (GPTQ_TIED_COPY_STACK names where it was seen).
     """
     arch = models.resolve(model_id, memory_modelled=True)
     model_id = arch.model_id
@@ -296,7 +296,7 @@ def inference_memory(
     # after the last layer, the output head's logits for every prompt position (16-bit) and their fp32 copy
     logits = (ACT_BYTES + 4) * arch["vocab_size"] * input_tokens * batch if whole_prompt_logits else 0.0
     loading = 0.0
-    if (fmt.tied_load_copy if tied_load_copy is None else tied_load_copy) and arch["tie_word_embeddings"]:
+    if (fmt.tied_load_copy or (gptq_load_copy and quant.startswith("gptq"))) and arch["tie_word_embeddings"]:
         loading = arch["vocab_size"] * arch["hidden_size"] * 2
     base = weights + scratch
     phases = {
@@ -420,12 +420,11 @@ def _generations_comparison() -> pd.DataFrame:
         ckpt = models.resolve(row.model_id, memory_modelled=True)
         version = row.transformers_version if isinstance(row.transformers_version, str) else None
         settings = [prompt_logits_for(version)] if version else [False, True]  # unknown version: both shown
-        gptq_copy = (normalize_quantization(row.quantization).startswith("gptq")
-                     and GPTQ_TIED_COPY_STACK in str(row.environment)) or None
+        gptq_copy = GPTQ_TIED_COPY_STACK in str(row.environment)
         for whole in settings:
             est = inference_memory(ckpt, row.quantization, int(row.input_length), int(row.output_length),
                                    int(row.batch_size), num_gpus=int(row.gpu_num), whole_prompt_logits=whole,
-                                   tied_load_copy=gptq_copy)
+                                   gptq_load_copy=gptq_copy)
             records.append({"table": row.table, "model_id": row.model_id, "quantization": est.quantization,
                             "input_length": int(row.input_length), "gpu_num": int(row.gpu_num),
                             "transformers": version or "not stated", "whole_prompt_logits": whole,

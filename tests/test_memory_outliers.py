@@ -36,7 +36,7 @@ def test_the_gptq_load_copy_is_the_tied_output_head_and_only_under_its_stack():
     # weights is the fp16 tied head, 151,936 x 896 x 2 bytes
     gptq, awq = qwen2_row("Qwen/Qwen2-0.5B-Instruct", "gptq-int4", 1, 1), qwen2_row("Qwen/Qwen2-0.5B-Instruct", "awq", 1, 1)
     assert gptq["measured_gib"] == awq["measured_gib"] == 0.68
-    with_copy = memory.inference_memory("Qwen/Qwen2-0.5B-Instruct", "gptq-int4", 1, 2048, tied_load_copy=True)
+    with_copy = memory.inference_memory("Qwen/Qwen2-0.5B-Instruct", "gptq-int4", 1, 2048, gptq_load_copy=True)
     without = memory.inference_memory("Qwen/Qwen2-0.5B-Instruct", "gptq-int4", 1, 2048)
     assert with_copy.loading_extra_gib == pytest.approx(151_936 * 896 * 2 / GIB)
     assert without.loading_extra_gib == 0 and with_copy.peak_phase == "loading"
@@ -46,8 +46,10 @@ def test_the_gptq_load_copy_is_the_tied_output_head_and_only_under_its_stack():
                 & (speed["input_length"] == 1)].iloc[0]
     assert row["measured_gib"] == 0.48 and abs(row["model_error"]) < 0.07
     assert memory.inference_error_summary().set_index("estimate").loc["physical model", "worst_abs_error"] < 0.07
-    with pytest.raises(ValueError, match="tied_load_copy must be"):
-        memory.inference_memory("Qwen/Qwen2-0.5B-Instruct", "gptq-int4", tied_load_copy="yes")
+    with pytest.raises(ValueError, match="gptq_load_copy must be True or False"):
+        memory.inference_memory("Qwen/Qwen2-0.5B-Instruct", "gptq-int4", gptq_load_copy="yes")
+    # AWQ keeps its copy either way; bf16 has none to make
+    assert memory.inference_memory("Qwen/Qwen2-0.5B-Instruct", "bf16", 1, 2048, gptq_load_copy=True).loading_extra_gib == 0
 
 
 def test_the_last_gpu_holds_the_logits_the_others_their_layer_peak():

@@ -106,7 +106,8 @@ def training_planner_widget():
     rank = widgets.Dropdown(options=list(RANK_OPTIONS), value=16, description="LoRA rank")
     seq_len = widgets.Dropdown(options=list(SEQ_OPTIONS), value=2048, description="Seq length")
     micro_batch = widgets.Dropdown(options=[1, 2, 4, 8, 16], value=1, description="Micro-batch")
-    checkpointing = widgets.Dropdown(options=list(CHECKPOINTING_LABELS), value="standard", description="Checkpointing")
+    checkpointing = widgets.Dropdown(options=list(CHECKPOINTING_LABELS), value="standard", description="Checkpointing",
+                                     style={"description_width": "110px"})  # the default width cuts this label
     optimizer = widgets.Dropdown(options=list(OPTIMIZERS), value="adamw", description="Optimizer")
     loss = widgets.Dropdown(options=list(LOSS_LABELS), value="standard", description="Loss")
     attention = widgets.Dropdown(options=list(ATTENTIONS), value="flash", description="Attention")
