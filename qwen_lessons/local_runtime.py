@@ -17,7 +17,7 @@ from functools import lru_cache
 import pandas as pd
 
 from qwen_lessons import local_formats, memory, models
-from qwen_lessons.catalog import context_limit, load_catalog
+from qwen_lessons.catalog import context_limit, general_chat_lines, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, memory_gib
 from qwen_lessons.units import GIB
@@ -32,8 +32,6 @@ N_UBATCH = 512  # llama.cpp's default physical batch (-ub): the compute buffer i
 HOST_ID = "cpu-ddr5-32gb"  # the RAM beside a consumer GPU when layers stay on the CPU
 # Course choices, not vendor facts: what the operating system, the display and other programs keep
 SYSTEM_SHARE = {"apple": 0.25, "cpu": 0.25, "consumer": 0.10, "datacenter": 0.10}
-KV_TYPES = ("f16", "q8_0", "q4_0")
-LADDER = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "iq4_xs", "q3_k_m")  # most faithful first; q2_k is never advised
 ADVISED_MIN_BITS = 4  # course choice: the answer stays at 4 bits or more; 3-bit options are listed, not advised
 N_GPU_LAYERS = optional(integer(0, 100_000, "layers"))
 
@@ -116,8 +114,8 @@ def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int
     quant = memory.normalize_quantization(quantization)
     if quant in memory.QUANTIZATIONS:
         raise ValueError(f"quantization must be a local format {local_formats.local_quantizations()}, got {quantization!r}")
-    if kv_cache_dtype not in KV_TYPES:
-        raise ValueError(f"kv_cache_dtype must be one of {list(KV_TYPES)}, got {kv_cache_dtype!r}")
+    if kv_cache_dtype not in local_formats.kv_cache_types():
+        raise ValueError(f"kv_cache_dtype must be one of {list(local_formats.kv_cache_types())}, got {kv_cache_dtype!r}")
     limit = ckpt["max_position_embeddings"]
     if limit is not None and context_tokens > limit:
         raise ValueError(f"context_tokens = {context_tokens:,} exceeds {ckpt.model_id}'s maximum context of {limit:,}")
@@ -190,7 +188,7 @@ def _chat_models() -> tuple[tuple[str, str], ...]:
     """(catalog id, architecture id) of the post-trained text and vision-language checkpoints the memory model
     covers, smallest first: the ones a learner chats with."""
     catalog = load_catalog()
-    rows = catalog[catalog["line"].isin(["text", "vision-language"]) & (catalog["variant"].fillna("") != "base")]
+    rows = catalog[catalog["line"].isin(general_chat_lines()) & (catalog["variant"].fillna("") != "base")]
     out = {}
     for model_id in rows["model_id"]:
         try:
@@ -213,7 +211,7 @@ def laptop_options(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str 
     if engine == "mlx" and gpu["kind"] != "apple":
         raise ValueError(f"engine 'mlx' runs on Apple machines only; gpu_id {gpu_id!r} is {gpu['kind']}")
     budget = usable_gib(gpu_id)
-    quants = LADDER if engine == "llama.cpp" else tuple(local_formats.local_quantizations("mlx"))
+    quants = local_formats.laptop_ladder(engine)  # data/local_formats.csv: most faithful first
     rows = []
     for shown, arch in _chat_models():
         limit = context_limit(shown)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from qwen_lessons import memory, models
-from qwen_lessons.catalog import GENERATIONS, context_limit, load_catalog
+from qwen_lessons.catalog import context_limit, general_chat_lines, generations, lines_taking, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
 from qwen_lessons.speed import (  # noqa: F401  (the lesson reads the speed bounds from tiers)
@@ -200,8 +200,6 @@ QUALITY_BENCHMARK = {"text": "MMLU", "code": "EvalPlus", "image": "MMLU", "audio
 # Deploying a text model: the post-trained checkpoints' own published score, in their default mode. Base-model MMLU
 # (Qwen3 report) judges fine-tuning starts; it exists for no Qwen3-2507, Qwen3.5 or Qwen3.6 checkpoint.
 DEPLOY_TEXT_BENCHMARK = "MMLU-Redux"
-# The catalog lines whose checkpoints take each non-text input (an omni model takes both)
-MODALITY_LINES = {"image": ("vision-language", "omni"), "audio": ("audio", "omni")}
 # What the comparison shows, in this order
 CHOICES = ("best quality that fits", "least memory", "fastest")
 OUTCOMES = ("fits", "no model passes", "context too long", "too little memory")
@@ -221,7 +219,7 @@ def quality_label(modality: str = "text", purpose: str = PURPOSES[0]) -> str:
     benchmark, post_trained = _quality(modality, purpose)
     if post_trained:
         return f"{benchmark}, post-trained, default mode"
-    if modality in MODALITY_LINES:
+    if lines_taking(modality):  # image or audio: data/lines.csv names the lines that take it
         return f"{benchmark}, base, of the text model with the same decoder"
     return f"{benchmark}, base"
 
@@ -311,7 +309,7 @@ def _candidates(purpose: str, benchmark: str, post_trained: bool = False) -> tup
     if purpose == PURPOSES[1]:
         rows = catalog[(catalog["line"] == "text") & (variant == "base")]
     else:
-        lines = ("text", "vision-language") if post_trained else ("text",)
+        lines = general_chat_lines() if post_trained else ("text",)
         wanted = variant != "base" if post_trained else variant.isin(["instruct", "hybrid"])
         rows = catalog[catalog["line"].isin(lines) & wanted]
     out = []
@@ -349,7 +347,7 @@ def _modality_checkpoints(modality: str, purpose: str) -> tuple[tuple[str, str, 
     MMLU is the only published score the course can judge these checkpoints by. Fine-tuning starts from a base
     checkpoint when one is modelled, else from the post-trained ones (the only releases)."""
     catalog = load_catalog()
-    rows = catalog[catalog["line"].isin(MODALITY_LINES[modality])]
+    rows = catalog[catalog["line"].isin(lines_taking(modality))]
     modelled = []
     for model_id, variant, generation in zip(rows["model_id"], rows["variant"].fillna(""), rows["generation"],
                                              strict=True):
@@ -370,7 +368,7 @@ def _candidate_generations(purpose: str, benchmark: str, post_trained: bool = Fa
     """The catalog generations the wizard's candidates come from, oldest first (data decides, not code)."""
     catalog = load_catalog().set_index("model_id")
     present = {catalog.at[shown, "generation"] for shown, _ in _candidates(purpose, benchmark, post_trained)}
-    return tuple(generation for generation in GENERATIONS if generation in present)
+    return tuple(generation for generation in generations() if generation in present)
 
 
 @cache
@@ -427,7 +425,7 @@ def _short(model_id: str) -> str:
 
 def _scored(modality: str, purpose: str, benchmark: str, post_trained: bool):
     """(shown, arch, score or None, judged by) for every candidate of a modality, smallest first."""
-    if modality in MODALITY_LINES:
+    if lines_taking(modality):  # image or audio: data/lines.csv names the lines that take it
         return [(shown, arch, None if twin is None else base_score(twin, benchmark),
                  "no text model with its decoder" if twin is None else f"{_short(twin)} base")
                 for shown, arch, twin in _modality_checkpoints(modality, purpose)]
