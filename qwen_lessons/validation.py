@@ -278,6 +278,22 @@ _tiny_model = _class_named("TinyLM", "a TinyLM (from tinylm.pretrain or tinylm.i
 
 _token_sequences = sequence(sequence(TOKEN_ID, 1_000_000), 1_000_000)
 
+def _checkpointing(name: str, value):
+    """Gradient checkpointing: True / False, or a kind (lesson 4: none, standard, offload to CPU RAM)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, str) and value in FINETUNE_CHECKPOINTING:
+        return value
+    raise _refuse(name, f"True, False or one of {list(FINETUNE_CHECKPOINTING)}", value)
+
+
+# lesson 4's fine-tuning settings (finetune_evidence.SETTING_TERMS states what each does and its source)
+FINETUNE_CHECKPOINTING = ("none", "standard", "offload")
+FINETUNE_OPTIMIZERS = ("adamw", "adamw_8bit", "paged_adamw_8bit", "adafactor")
+FINETUNE_LOSSES = ("standard", "fused", "chunked")
+FINETUNE_ATTENTIONS = ("flash", "sdpa", "eager")
+FINETUNE_OFFLOADS = ("none", "optimizer", "optimizer+parameters")
+
 # The rule of every parameter name used by a public function. A name means one thing across the package.
 RULES: dict[str, Rule] = {
     # checkpoints, hardware, formats: strings looked up in data/, which names the known ones
@@ -335,7 +351,7 @@ RULES: dict[str, Rule] = {
                                labels=("height", "width", "duration_s")), 1_000, empty=True),
     "picture": optional(_picture), "image": _picture, "data": instance(bytes, bytearray, memoryview, what="the bytes of a file"),
     # flags
-    "checkpointing": flag, "as_text": flag, "content_as_text": flag, "fused_loss": flag, "train_embeddings": flag,
+    "checkpointing": _checkpointing, "as_text": flag, "content_as_text": flag, "fused_loss": flag, "train_embeddings": flag,
     "add_generation_prompt": flag, "enable_thinking": flag, "preserve_thinking": flag, "whole_prompt_logits": flag, "memory_modelled": flag, "passed": flag, "now": flag,
     "visible": flag,
     "progress": lambda name, value: value if isinstance(value, bool) or callable(value) else flag(name, value),
@@ -379,6 +395,10 @@ RULES: dict[str, Rule] = {
     "table.architecture_problems": _frame, "table.data_size_figure": _frame, "table.knobs_html": _frame,
     "examples.sft_data": CHATS, "examples.instruction_tune": CHATS,
     "examples.answer_accuracy": sequence(chat_messages, 100_000),
+    # lesson 4's fine-tuning settings
+    "optimizer": one_of(*FINETUNE_OPTIMIZERS), "loss": one_of(*FINETUNE_LOSSES), "offload": one_of(*FINETUNE_OFFLOADS),
+    "packing": flag, "double_quant": flag, "gptq_load_copy": flag, "attention.training_memory": one_of(*FINETUNE_ATTENTIONS),
+    "attention.activation_bytes": one_of(*FINETUNE_ATTENTIONS), "attention.plan": one_of(*FINETUNE_ATTENTIONS),
 }
 
 
