@@ -129,6 +129,13 @@ def one_of(*options: str) -> Rule:
     return rule
 
 
+def in_order(low_name: str, low, high_name: str, high) -> None:
+    """The rule of two arguments that bound a range (min_pixels and max_pixels, a band's low and high): the low
+    one must not exceed the high one. Each is checked by its own rule first."""
+    if low > high:
+        raise ValueError(f"{low_name} ({low:,}) must not exceed {high_name} ({high:,})")
+
+
 def sequence(item: Rule, max_items: int, *, empty: bool = False) -> Rule:
     """A list or tuple (or 1-D array) of at most max_items items, each checked by item; returned as a list."""
     allowed = f"a list of {'at most' if empty else '1 to'} {max_items:,} items"

@@ -579,18 +579,14 @@ def _count_text_tokens(text: str, vocabulary: str | None = None) -> int:
 # ---------------------------------------------------------------- one rule for a claimed token band (lessons 1 and 5)
 
 
-@checked
+@checked(low=validation.TOKENS, high=validation.TOKENS)
 def band_verdict(counts: dict[str, int], low: int, high: int) -> tuple[str, str]:
     """Decide "an image costs low-high tokens" from each generation's count: 'true' when every count is inside
     the band (its edges included), 'partly true' when some are, 'false' when none is; and one sentence that
     says which generations give what. Lessons 1 and 5 both decide the 448 x 448 claim with it."""
     if not counts:
         raise ValueError("counts must name at least one generation and its token count")
-    for name, value in (("low", low), ("high", high)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a whole number of tokens, 1 or more, got {value!r}")
-    if low > high:
-        raise ValueError(f"low ({low}) must not exceed high ({high})")
+    validation.in_order("low", low, "high", high)
     inside = [name for name, tokens in counts.items() if low <= tokens <= high]
     below = [name for name, tokens in counts.items() if tokens < low]
     above = [name for name, tokens in counts.items() if tokens > high]
