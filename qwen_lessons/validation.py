@@ -234,7 +234,9 @@ TOKENS_OR_NONE = integer(0, 10_000_000, "tokens")
 COUNT = integer(1, 100_000)
 STEPS = integer(1, 100_000, "steps")
 BILLIONS = number(0, 100_000, "billion parameters")
-PIXEL_BUDGET = optional(number(1, 1e10, "pixels"))
+PIXELS = number(1, 1e10, "pixels")
+PIXEL_BUDGET = optional(PIXELS)
+FACTOR = integer(1, 1_000, "pixels: patch x merge, 28 or 32 in Qwen")
 CHATS = sequence(chat_messages, 1_000_000)
 _PROMPT_TEXT = text(1_000_000)
 _PROMPT_IDS = sequence(TOKEN_ID, 1_000_000)
@@ -326,7 +328,7 @@ RULES: dict[str, Rule] = {
     # pictures and videos
     "height": SIDE, "width": SIDE, "side": SIDE, "resized_height": SIDE, "resized_width": SIDE,
     "display_side": integer(16, 2_000, "pixels"), "max_side": integer(1, 10_000, "pixels"),
-    "factor": optional(integer(1, 1_000, "pixels")), "scale": number(0, 1_000, above_low=True),
+    "factor": optional(FACTOR), "scale": number(0, 1_000, above_low=True),
     "min_pixels": PIXEL_BUDGET, "max_pixels": PIXEL_BUDGET, "video_max_pixels": PIXEL_BUDGET,
     "total_pixels": optional(number(1, 1e12, "pixels")), "fit_size": optional(HEIGHT_WIDTH),
     "duration_s": SECONDS, "fps": FRAME_RATE, "video_fps": FRAME_RATE,
