@@ -60,6 +60,17 @@ import numpy as np
 from qwen_lessons.blas import single_threaded
 from qwen_lessons.progress import Progress
 from qwen_lessons import validation
+from qwen_lessons.tiny_corpus import (  # noqa: F401  (the lessons read the tiny model's data from tinylm)
+    CUSTOM_SYSTEM,
+    HELDOUT_QUESTIONS,
+    TRAIN_QUESTIONS,
+    chat_example,
+    corpus_paragraphs,
+    corpus_text,
+    heldout_examples,
+    instruction_examples,
+    topics,
+)
 from qwen_lessons.validation import checked
 
 CONTEXT = 12  # tokens the model sees before predicting the next one
@@ -75,106 +86,11 @@ ENDOFTEXT, IM_START, IM_END, UNK = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
 SPECIALS = (ENDOFTEXT, IM_START, IM_END, UNK)
 STOP_TOKENS = (IM_END, ENDOFTEXT)
 TEMPLATE = "qwen2.5"  # the tiny model's chats use the real Qwen2.5 instruct template
-CUSTOM_SYSTEM = "You are a short and helpful assistant."
 
 # words (with inner . , ' - as in "Qwen2.5-Coder" or "32,768"), special tokens, newlines, other single characters
 _TOKEN = re.compile(r"<\|[a-z_]+\|>|\n|[A-Za-z0-9]+(?:[.,'\-][A-Za-z0-9]+)*|[^\sA-Za-z0-9]")
 _NO_SPACE_BEFORE = {".", ",", ";", ":", "!", "?", ")", "\n", IM_END}
 _NO_SPACE_AFTER = {"(", "\n", IM_START}
-
-# Question wordings for the instruction examples (course-written); {topic} comes from tiny_instructions.csv.
-TRAIN_QUESTIONS = (
-    "What is {topic}?",
-    "Tell me about {topic}.",
-    "Explain {topic}.",
-    "Describe {topic} briefly.",
-    "What do you know about {topic}?",
-    "Give me a short note on {topic}.",
-    "Can you explain {topic}?",
-    "I want to learn about {topic}.",
-    "Please describe {topic}.",
-    "Say something about {topic}.",
-    "Write one sentence about {topic}.",
-    "What should I know about {topic}?",
-    "Help me understand {topic}.",
-    "Quick question: what is {topic}?",
-    "In a few words, what is {topic}?",
-    "Teach me about {topic}.",
-    "Summarize {topic}.",
-    "Briefly, what is {topic}?",
-    "Could you describe {topic}?",
-    "I have a question about {topic}.",
-)
-HELDOUT_QUESTIONS = (
-    "Define {topic}.",
-    "Remind me what {topic} is.",
-    "What exactly is {topic}?",
-    "Give a short answer: what is {topic}?",
-)
-
-
-# ---------------------------------------------------------------- data
-
-
-@checked
-@lru_cache(maxsize=1)
-def corpus_text() -> str:
-    """The course-written pretraining corpus (data/tiny_corpus.txt)."""
-    from qwen_lessons.data import data_path
-
-    return data_path("tiny_corpus.txt").read_text(encoding="utf-8")
-
-
-@checked
-def corpus_paragraphs() -> list[str]:
-    """The corpus split into paragraphs: each is one pretraining document."""
-    return [paragraph.strip() for paragraph in corpus_text().split("\n\n") if paragraph.strip()]
-
-
-@lru_cache(maxsize=1)
-def _instruction_table():
-    from qwen_lessons.data import read_table
-
-    return read_table("tiny_instructions.csv")
-
-
-@checked
-def topics() -> list[tuple[str, str]]:
-    """(topic, answer) pairs of data/tiny_instructions.csv."""
-    table = _instruction_table()
-    return list(zip(table["topic"].tolist(), table["answer"].tolist(), strict=True))
-
-
-@checked
-def chat_example(question: str, answer: str, system: str | None = None) -> list[dict]:
-    """One instruction example as chat messages (optionally with a system message)."""
-    messages = [{"role": "system", "content": system}] if system else []
-    return messages + [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-
-
-@checked
-def instruction_examples(n: int, seed: int = 0) -> list[list[dict]]:
-    """n distinct training chats: topics x question wordings x (default or custom system message), shuffled by seed."""
-    combos = [
-        (topic, answer, question, system)
-        for topic, answer in topics()
-        for question in TRAIN_QUESTIONS
-        for system in (None, CUSTOM_SYSTEM)
-    ]
-    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= len(combos):
-        raise ValueError(f"n must be an int between 1 and {len(combos)}, got {n!r}")
-    order = np.random.default_rng(seed).permutation(len(combos))[:n]
-    return [chat_example(combos[i][2].format(topic=combos[i][0]), combos[i][1], combos[i][3]) for i in order]
-
-
-@checked
-def heldout_examples() -> list[list[dict]]:
-    """Chats with question wordings never used in training, one per topic (for held-out loss)."""
-    return [
-        chat_example(HELDOUT_QUESTIONS[i % len(HELDOUT_QUESTIONS)].format(topic=topic), answer)
-        for i, (topic, answer) in enumerate(topics())
-    ]
-
 
 @checked
 def chat_prompt(question: str) -> str:

@@ -57,6 +57,7 @@ NOT_VALUES = {
     "qwen_lessons.checks.answer_check",  # a decorator for the exercise checks
     "qwen_lessons.checks.exercise_checks",  # lists a checks module's checks (for tests/test_answer_leaks.py)
     "qwen_lessons.data.read_table",  # its dtypes/check come from the package's own loaders
+    "qwen_lessons.data.built_from",  # a decorator for the package's own table-derived caches
 }
 
 
