@@ -81,6 +81,7 @@ def catalog_view() -> CatalogView:
 @built_from(CATALOG_FILE, ARCHITECTURES_FILE, scores.BENCHMARKS_FILE)
 def _build() -> CatalogView:
     catalog = load_catalog()
+    index = scores.score_index()  # one lookup table for every entry's scores
     published = scores.load_benchmarks()
     published = published[published["score_value"].notna()]
     rows_of = {model: rows for model, rows in published.groupby("model")}
@@ -102,22 +103,23 @@ def _build() -> CatalogView:
             release="" if pd.isna(row.release) else str(row.release), checkpoint=ckpt,
             context_limit=None if context is None else int(context),
             parameters=None if ckpt is None else models.count_parameters(ckpt),
-            base_scores=_base_scores(ckpt, rows_of), post_trained_scores=_post_trained_scores(row.model_id, rows_of)))
+            base_scores=_base_scores(index, ckpt, rows_of),
+            post_trained_scores=_post_trained_scores(index, row.model_id, rows_of)))
     return CatalogView(tuple(entries), MappingProxyType({entry.model_id: entry for entry in entries}))
 
 
-def _base_scores(ckpt: Checkpoint | None, rows_of: dict) -> Mapping[str, float]:
+def _base_scores(index: scores.ScoreIndex, ckpt: Checkpoint | None, rows_of: dict) -> Mapping[str, float]:
     if ckpt is None:
         return MappingProxyType({})
     name = ckpt.model_id.replace("-Instruct", "").removeprefix("Qwen/")
     benchmarks = set(rows_of[name]["benchmark"]) if name in rows_of else set()
-    found = {benchmark: scores.base_score(ckpt.model_id, benchmark) for benchmark in sorted(benchmarks)}
+    found = {benchmark: index.base_score(ckpt.model_id, benchmark) for benchmark in sorted(benchmarks)}
     return MappingProxyType({benchmark: score for benchmark, score in found.items() if score is not None})
 
 
-def _post_trained_scores(model_id: str, rows_of: dict) -> Mapping[str, float]:
+def _post_trained_scores(index: scores.ScoreIndex, model_id: str, rows_of: dict) -> Mapping[str, float]:
     name = model_id.removeprefix("Qwen/")
     benchmarks = {benchmark for candidate in (name, name.removesuffix("-Instruct")) if candidate in rows_of
                   for benchmark in rows_of[candidate]["benchmark"]}
-    found = {benchmark: scores.post_trained_score(model_id, benchmark) for benchmark in sorted(benchmarks)}
+    found = {benchmark: index.post_trained_score(model_id, benchmark) for benchmark in sorted(benchmarks)}
     return MappingProxyType({benchmark: score for benchmark, score in found.items() if score is not None})

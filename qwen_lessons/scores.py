@@ -7,6 +7,10 @@ Shared by the tier wizard (qwen_lessons.tiers, which re-exports these names) and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
 import numpy as np
 import pandas as pd
 
@@ -29,8 +33,10 @@ def _benchmarks() -> pd.DataFrame:
     table["report"] = np.where(table["source"].str.contains("Qwen3 Technical Report"), REPORTS[1], REPORTS[0])
     # one architecture lookup per published (model, group), not per benchmark row
     arch_of = {pair: arch_model_id(*pair) for pair in set(zip(table["model"], table["group"], strict=True))}
-    table["arch_model_id"] = [arch_of[pair] for pair in zip(table["model"], table["group"], strict=True)]
-    counts = [_counts_or_nan(arch_id) for arch_id in table["arch_model_id"]]
+    arch_ids = [arch_of[pair] for pair in zip(table["model"], table["group"], strict=True)]
+    table["arch_model_id"] = arch_ids
+    counts_of = {arch_id: _counts_or_nan(arch_id) for arch_id in set(arch_ids)}
+    counts = [counts_of[arch_id] for arch_id in arch_ids]
     table["params_b"] = [total for total, _ in counts]
     table["active_params_b"] = [active for _, active in counts]
     return table
@@ -132,54 +138,61 @@ def gains_per_doubling(benchmark: str, group: str = "base", generation: str = "Q
     return out
 
 
+@dataclass(frozen=True)
+class ScoreIndex:
+    """The published scores as two lookups, built once per version of the scores table (score_index())."""
+
+    base: Mapping[tuple[str, str], float]  # ('Qwen/' + model, benchmark) -> first base score of the Qwen3 report
+    post_trained: Mapping[tuple[str, str, str], tuple[float, str, str]]  # (benchmark, model, variant) -> row
+
+    def base_score(self, arch_id: str, benchmark: str) -> float | None:
+        """As scores.base_score, without reading the table again."""
+        return self.base.get((arch_id.replace("-Instruct", ""), benchmark))
+
+    def post_trained_row(self, model_id: str, benchmark: str) -> tuple[float, str, str] | None:
+        """(score, variant as published, setting) of the first default-mode row for this checkpoint."""
+        name = model_id.removeprefix("Qwen/")
+        # Qwen2.5-7B-Instruct is reported as 'Qwen2.5-7B', instruct
+        for variant in DEFAULT_MODE_ORDER:
+            for candidate in (name, name.removesuffix("-Instruct")):
+                if (benchmark, candidate, variant) in self.post_trained:
+                    return self.post_trained[(benchmark, candidate, variant)]
+        return None
+
+    def post_trained_score(self, model_id: str, benchmark: str) -> float | None:
+        """As scores.post_trained_score, without reading the table again."""
+        found = self.post_trained_row(model_id, benchmark)
+        return None if found is None else found[0]
+
+
 @checked
-def base_score(arch_id: str, benchmark: str) -> float | None:
-    """Published base-model score (Qwen3 report, same settings for both generations) for a checkpoint's size."""
-    return _base_index().get((arch_id.replace("-Instruct", ""), benchmark))
+def score_index() -> ScoreIndex:
+    """Every published score, indexed for lookups (what a caller asking for many scores holds on to)."""
+    return _score_index()
 
 
 @built_from(BENCHMARKS_FILE, ARCHITECTURES_FILE)
-def _base_index() -> dict[tuple[str, str], float]:
-    """('Qwen/' + model, benchmark) -> the first base score of the Qwen3 report."""
+def _score_index() -> ScoreIndex:
     table = _benchmarks()
+    base: dict = {}
     rows = table[(table["group"] == "base") & (table["report"] == "Qwen3 report")]
-    index: dict = {}
     for model, benchmark, score in zip(rows["model"], rows["benchmark"], rows["score_value"], strict=True):
-        index.setdefault((f"Qwen/{model}", benchmark), float(score))
-    return index
+        base.setdefault((f"Qwen/{model}", benchmark), float(score))
+    post_trained: dict = {}
+    rows = table[(table["group"] != "base") & table["score_value"].notna()]
+    for row in rows.itertuples(index=False):
+        post_trained.setdefault((row.benchmark, row.model, row.variant),
+                                (float(row.score_value), row.variant, str(row.shots_or_setting)))
+    return ScoreIndex(MappingProxyType(base), MappingProxyType(post_trained))
+
+
+@checked
+def base_score(arch_id: str, benchmark: str) -> float | None:
+    """Published base-model score (Qwen3 report, same settings for both generations) for a checkpoint's size."""
+    return _score_index().base_score(arch_id, benchmark)
 
 
 @checked
 def post_trained_score(model_id: str, benchmark: str) -> float | None:
     """A post-trained checkpoint's published score in its default mode (None when no source gives one)."""
-    found = _post_trained_row(model_id, benchmark)
-    return None if found is None else found[0]
-
-
-def _post_trained_row(model_id: str, benchmark: str) -> tuple[float, str, str] | None:
-    """(score, variant as published, setting) of the first default-mode row for this checkpoint."""
-    index = _post_trained_index(benchmark)
-    name = model_id.removeprefix("Qwen/")
-    # Qwen2.5-7B-Instruct is reported as 'Qwen2.5-7B', instruct
-    for variant in DEFAULT_MODE_ORDER:
-        for candidate in (name, name.removesuffix("-Instruct")):
-            if (candidate, variant) in index:
-                return index[(candidate, variant)]
-    return None
-
-
-def _post_trained_index(benchmark: str) -> dict:
-    """(model, variant) -> (score, variant, setting) of the first post-trained row of one benchmark."""
-    return _post_trained_indexes().get(benchmark, {})
-
-
-@built_from(BENCHMARKS_FILE, ARCHITECTURES_FILE)
-def _post_trained_indexes() -> dict[str, dict]:
-    """benchmark -> its _post_trained_index, for every benchmark at once (read once per version of the table)."""
-    table = _benchmarks()
-    rows = table[(table["group"] != "base") & table["score_value"].notna()]
-    indexes: dict[str, dict] = {}
-    for row in rows.itertuples(index=False):
-        indexes.setdefault(row.benchmark, {}).setdefault(
-            (row.model, row.variant), (float(row.score_value), row.variant, str(row.shots_or_setting)))
-    return indexes
+    return _score_index().post_trained_score(model_id, benchmark)
