@@ -1,8 +1,9 @@
 """Lesson 7 (07_choosing_a_tier): choosing a tier. Speed bounds from bandwidth and compute, quality by size, and the tier wizard.
 
 Memory comes from qwen_lessons.memory, hardware from qwen_lessons.hardware, the speed bounds from qwen_lessons.speed
-(re-exported here), published scores from data/benchmarks.csv, the formats each machine runs from
-data/wizard_formats.csv. Every figure the lesson shows is computed here from those tables.
+and quality by size from qwen_lessons.scores (both re-exported here), the checkpoints from the resolved catalog
+(qwen_lessons.catalog_view), the formats each machine runs from data/wizard_formats.csv. Every figure the lesson
+shows is computed from those tables.
 """
 
 from __future__ import annotations
