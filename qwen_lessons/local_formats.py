@@ -62,6 +62,23 @@ def _formats() -> MappingProxyType:
                              for row in load_local_formats().to_dict("records")})
 
 
+@checked
+def kv_cache_types() -> tuple[str, ...]:
+    """The llama.cpp KV-cache types lesson 8 offers (--cache-type-k/-v), lower case, in data/gguf_types.csv's order."""
+    table = read_table(TYPES_FILE)
+    return tuple(table.loc[table["kv_cache"].fillna(False).astype(bool), "ggml_type"].str.lower())
+
+
+@checked(engine=key)
+def laptop_ladder(engine: str = "llama.cpp") -> tuple[str, ...]:
+    """The formats of one engine the laptop answer tries, most faithful first (data/local_formats.csv's
+    laptop_advice, in table order)."""
+    local_quantizations(engine)  # refuses an unknown engine, naming the known ones
+    table = load_local_formats()
+    advised = (table["engine"] == engine) & table["laptop_advice"].fillna(False).astype(bool)
+    return tuple(table.loc[advised, "quantization"])
+
+
 @checked(engine=optional(key))
 def local_quantizations(engine: str | None = None) -> list[str]:
     """The local format names in table order; engine='llama.cpp' or 'mlx' keeps one engine's."""

@@ -17,6 +17,7 @@ from functools import lru_cache
 import pandas as pd
 
 from qwen_lessons import local_formats, memory, models
+from qwen_lessons.catalog import general_chat_lines
 from qwen_lessons.catalog_view import CatalogEntry, CatalogView, catalog_view
 from qwen_lessons.data import built_from, read_table
 from qwen_lessons.hardware import get_gpu, memory_gib
@@ -32,8 +33,6 @@ N_UBATCH = 512  # llama.cpp's default physical batch (-ub): the compute buffer i
 HOST_ID = "cpu-ddr5-32gb"  # the RAM beside a consumer GPU when layers stay on the CPU
 # Course choices, not vendor facts: what the operating system, the display and other programs keep
 SYSTEM_SHARE = {"apple": 0.25, "cpu": 0.25, "consumer": 0.10, "datacenter": 0.10}
-KV_TYPES = ("f16", "q8_0", "q4_0")
-LADDER = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "iq4_xs", "q3_k_m")  # most faithful first; q2_k is never advised
 ADVISED_MIN_BITS = 4  # course choice: the answer stays at 4 bits or more; 3-bit options are listed, not advised
 N_GPU_LAYERS = optional(integer(0, 100_000, "layers"))
 
@@ -116,8 +115,8 @@ def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int
     quant = memory.normalize_quantization(quantization)
     if quant in memory.QUANTIZATIONS:
         raise ValueError(f"quantization must be a local format {local_formats.local_quantizations()}, got {quantization!r}")
-    if kv_cache_dtype not in KV_TYPES:
-        raise ValueError(f"kv_cache_dtype must be one of {list(KV_TYPES)}, got {kv_cache_dtype!r}")
+    if kv_cache_dtype not in local_formats.kv_cache_types():
+        raise ValueError(f"kv_cache_dtype must be one of {list(local_formats.kv_cache_types())}, got {kv_cache_dtype!r}")
     limit = ckpt["max_position_embeddings"]
     if limit is not None and context_tokens > limit:
         raise ValueError(f"context_tokens = {context_tokens:,} exceeds {ckpt.model_id}'s maximum context of {limit:,}")
@@ -189,8 +188,9 @@ def _chat_models(view: CatalogView) -> list[CatalogEntry]:
     """The post-trained text and vision-language checkpoints the memory model covers, one per architecture (the
     first the catalog lists), smallest first: the ones a learner chats with."""
     first: dict[str, CatalogEntry] = {}
+    lines = general_chat_lines()
     for entry in view:
-        if entry.line in ("text", "vision-language") and entry.variant != "base" and entry.memory_modelled:
+        if entry.line in lines and entry.variant != "base" and entry.memory_modelled:
             first.setdefault(entry.arch_id, entry)
     return sorted(first.values(), key=lambda entry: entry.parameters[0])
 
@@ -206,7 +206,7 @@ def laptop_options(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str 
     if engine == "mlx" and gpu["kind"] != "apple":
         raise ValueError(f"engine 'mlx' runs on Apple machines only; gpu_id {gpu_id!r} is {gpu['kind']}")
     budget = usable_gib(gpu_id)
-    quants = LADDER if engine == "llama.cpp" else tuple(local_formats.local_quantizations("mlx"))
+    quants = local_formats.laptop_ladder(engine)  # data/local_formats.csv: most faithful first
     rows = []
     for entry in _chat_models(catalog_view()):  # resolved once per table version: no id is looked up below
         ckpt, shown, limit = entry.checkpoint, entry.model_id, entry.context_limit

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from qwen_lessons import memory
-from qwen_lessons.catalog import GENERATIONS
+from qwen_lessons.catalog import general_chat_lines, generations, lines_taking
 from qwen_lessons.catalog_view import CatalogEntry, CatalogView, catalog_view
 from qwen_lessons.data import built_from, read_table
 from qwen_lessons.hardware import DEFAULT_HEADROOM, get_gpu, memory_gib
@@ -58,8 +58,6 @@ QUALITY_BENCHMARK = {"text": "MMLU", "code": "EvalPlus", "image": "MMLU", "audio
 # Deploying a text model: the post-trained checkpoints' own published score, in their default mode. Base-model MMLU
 # (Qwen3 report) judges fine-tuning starts; it exists for no Qwen3-2507, Qwen3.5 or Qwen3.6 checkpoint.
 DEPLOY_TEXT_BENCHMARK = "MMLU-Redux"
-# The catalog lines whose checkpoints take each non-text input (an omni model takes both)
-MODALITY_LINES = {"image": ("vision-language", "omni"), "audio": ("audio", "omni")}
 # What the comparison shows, in this order
 CHOICES = ("best quality that fits", "least memory", "fastest")
 OUTCOMES = ("fits", "no model passes", "context too long", "too little memory")
@@ -78,7 +76,7 @@ def quality_label(modality: str = "text", purpose: str = PURPOSES[0]) -> str:
     benchmark, post_trained = _quality(modality, purpose)
     if post_trained:
         return f"{benchmark}, post-trained, default mode"
-    if modality in MODALITY_LINES:
+    if lines_taking(modality):  # image or audio: data/lines.csv names the lines that take it
         return f"{benchmark}, base, of the text model with the same decoder"
     return f"{benchmark}, base"
 
@@ -160,7 +158,8 @@ def _candidates(view: CatalogView, purpose: str, benchmark: str, post_trained: b
     if purpose == PURPOSES[1]:
         wanted = lambda entry: entry.line == "text" and entry.variant == "base"  # noqa: E731
     elif post_trained:
-        wanted = lambda entry: entry.line in ("text", "vision-language") and entry.variant != "base"  # noqa: E731
+        lines = general_chat_lines()
+        wanted = lambda entry: entry.line in lines and entry.variant != "base"  # noqa: E731
     else:
         wanted = lambda entry: entry.line == "text" and entry.variant in ("instruct", "hybrid")  # noqa: E731
     return _by_size(entry for entry in view if wanted(entry) and entry.memory_modelled
@@ -182,7 +181,8 @@ def _modality_checkpoints(view: CatalogView, modality: str, purpose: str) -> lis
     twin is the general text model whose decoder has exactly the same parameter count: its base MMLU is the only
     published score the course can judge these checkpoints by. Fine-tuning starts from a base checkpoint when one
     is modelled, else from the post-trained ones (the only releases)."""
-    modelled = [entry for entry in view if entry.line in MODALITY_LINES[modality] and entry.memory_modelled]
+    lines = lines_taking(modality)
+    modelled = [entry for entry in view if entry.line in lines and entry.memory_modelled]
     any_base = any(entry.variant == "base" for entry in modelled)
     if purpose == PURPOSES[1]:
         chosen = [entry for entry in modelled if entry.variant == "base" or not any_base]
@@ -195,7 +195,7 @@ def _modality_checkpoints(view: CatalogView, modality: str, purpose: str) -> lis
 def _generations(entries) -> tuple[str, ...]:
     """The catalog generations some entries come from, oldest first (data decides, not code)."""
     present = {entry.generation for entry in entries}
-    return tuple(generation for generation in GENERATIONS if generation in present)
+    return tuple(generation for generation in generations() if generation in present)
 
 
 def _same_shape_as_general(view: CatalogView, coders: list[CatalogEntry]) -> tuple[list[str], list[str]]:
@@ -222,7 +222,7 @@ def _short(model_id: str) -> str:
 
 def _scored(view: CatalogView, modality: str, purpose: str, benchmark: str, post_trained: bool):
     """(entry, score or None, judged by) for every candidate of a modality, smallest first."""
-    if modality in MODALITY_LINES:
+    if lines_taking(modality):  # image or audio: data/lines.csv names the lines that take it
         return [(entry, None if twin is None else twin.base_scores.get(benchmark),
                  "no text model with its decoder" if twin is None else f"{_short(twin.arch_id)} base")
                 for entry, twin in _modality_checkpoints(view, modality, purpose)]

@@ -197,7 +197,7 @@ def _examples():
         "config": models.resolve(M).config, "row": catalog.load_catalog().iloc[0],
         "table.data_size_figure": Factory(lambda: base_vs_instruct.data_size_experiment((10,), steps=5, progress=False)),
         "table.knobs_html": prompts.knob_savings("hi", [(1080, 1920)]),
-        "name": "catalog.csv", "value": 448, "upper": 1e6, "plan": prompts.plan_prompt("hi", [(1080, 1920)]),
+        "name": "catalog.csv", "column": "variant", "modality.lines_taking": "image", "value": 448, "upper": 1e6, "plan": prompts.plan_prompt("hi", [(1080, 1920)]),
         "result.steps_html": tiers.recommend(), "result.fit_html": tiers.recommend(),
         "result.headline_html": tiers.recommend(), "result.comparison_html": tiers.recommend(),
         "result.scores_html": tiers.recommend(), "result.comparison_table": tiers.recommend(),

@@ -89,10 +89,11 @@ def test_catalog_coverage_does_not_slip_back():
     # issue 14: licences from Qwen's technical reports (Omni, Embedding, Guard, ASR, TTS) and native contexts from cards.
     # Issue 31 emptied six licences no source stated (Qwen2.5-Math 72B x3, Qwen3-ASR -hf x3) and listed ten
     # checkpoints whose licence or context no source read gives (Qwen3.5 -Base, Qwen2-VL base, Qwen3.8-Flash-Next):
-    # 28 of 205 rows, 18 -> 28 empty native contexts. These bounds hold that line.
+    # 28 of 205 rows, 18 -> 28 empty native contexts. The Qwen2.5-Math 72B pages' own header ('License: qwen') then
+    # filled three back: 25 of 205 rows. These bounds hold that line.
     table = read_table("catalog.csv")
     unverified_licences = table["license"].isna().mean()
-    assert unverified_licences < 0.145, f"{unverified_licences:.1%} of rows have no verified licence"
+    assert unverified_licences <= 25 / 205, f"{unverified_licences:.1%} of rows have no verified licence"
     llm = table[table["line"].isin(["text", "code", "vision-language"])]
     assert llm["context_length"].isna().sum() <= 28
     for column in ("source", "notes"):  # a search tool's internal ids mean nothing to a learner

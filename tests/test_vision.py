@@ -412,7 +412,7 @@ def test_bad_budgets_and_names():
     with pytest.raises(ValueError, match="rules"):
         vision.smart_resize(480, 640, rules="mine")
     with pytest.raises(ValueError, match="generation must be one of"):
-        vision.image_tokens(480, 640, "qwen4-vl")
+        vision.image_tokens(480, 640, "no-such-vision")
     with pytest.raises(ValueError, match="budget must be one of"):
         vision.image_tokens(480, 640, budget="huge")
     with pytest.raises(ValueError, match="generation='qwen3-vl'"):
@@ -577,14 +577,15 @@ def test_tile_claim_agrees_with_lesson_one():
     from qwen_lessons import catalog
 
     table = catalog.load_catalog()
-    vision_rows = table[table["vision_patch_size"].notna()]
+    vision_rows = table[table["vision_generation"].notna()]
     compared = set()
     for row in vision_rows.itertuples():
-        generation = prompts.generation_for_series(row.series)
-        if generation:
-            assert family_map_lessons.image_tokens_square(row.model_id, 448, table) == vision.image_tokens(448, 448, generation)
-            compared.add(generation)
-    # every generation has catalog rows with vision constants (Qwen3.6 rows count as qwen3.5)
+        # the catalog names the generation lesson 5 finds for the series by name (Qwen3.6 rows use qwen3.5's rules)
+        assert row.vision_generation == prompts.generation_for_series(row.series), row.model_id
+        assert family_map_lessons.image_tokens_square(row.model_id, 448, table) == vision.image_tokens(
+            448, 448, row.vision_generation)
+        compared.add(row.vision_generation)
+    # every vision generation has catalog rows that name it
     assert compared == set(vision.generation_keys())
 
 

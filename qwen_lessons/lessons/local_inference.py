@@ -79,7 +79,7 @@ def check_seven_b_advice() -> pd.DataFrame:
 def kv_cache_choices(model_id, context_tokens: int = 32768) -> pd.DataFrame:
     """The KV cache at one context in f16, q8_0 and q4_0 (llama.cpp --cache-type-k/-v), in GiB."""
     rows = []
-    for cache in local_runtime.KV_TYPES:
+    for cache in local_formats.kv_cache_types():
         est = local_runtime.llama_cpp_memory(model_id, "q4_k_m", context_tokens, cache)
         rows.append({"kv_cache": cache, "kv_gib": est.gpu_kv_gib + est.cpu_kv_gib,
                      "total_gib": est.gpu_total_gib + est.cpu_total_gib})

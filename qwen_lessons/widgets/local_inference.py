@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from types import SimpleNamespace
 
-from qwen_lessons import local_runtime, ui
+from qwen_lessons import local_formats, local_runtime, ui
 from qwen_lessons.hardware import get_gpu, hardware_ids
 from qwen_lessons.ui import guarded, table_html, wire
 from qwen_lessons.validation import checked, key
@@ -61,7 +61,7 @@ def laptop_wizard(gpu_id: str = "apple-m4-16gb"):
     machine = widgets.Dropdown(options=machine_options(), value=gpu_id, description="Machine", style=style)
     context = widgets.Dropdown(options=[(f"{c:,}", c) for c in CONTEXTS], value=8192, description="Context",
                                style=style)
-    cache = widgets.Dropdown(options=list(local_runtime.KV_TYPES), value="f16", description="KV cache", style=style)
+    cache = widgets.Dropdown(options=list(local_formats.kv_cache_types()), value="f16", description="KV cache", style=style)
     engine = widgets.Dropdown(options=["llama.cpp", "mlx"], value="llama.cpp", description="Engine", style=style)
     result = ui.html_output("qwen-laptop-answer")
 
