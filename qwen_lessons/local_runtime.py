@@ -22,7 +22,7 @@ from qwen_lessons.catalog_view import CatalogEntry, CatalogView, catalog_view
 from qwen_lessons.data import built_from, read_table
 from qwen_lessons.hardware import get_gpu, memory_gib
 from qwen_lessons.units import GIB
-from qwen_lessons.validation import checked, flag, instance, integer, key, number, optional
+from qwen_lessons.validation import checked, flag, instance, integer, key, number, one_of_listed, optional
 
 MEASUREMENTS_FILE = "llama_cpp_measurements.csv"
 DOWNLOADS_FILE = "local_downloads.csv"
@@ -35,6 +35,9 @@ HOST_ID = "cpu-ddr5-32gb"  # the RAM beside a consumer GPU when layers stay on t
 SYSTEM_SHARE = {"apple": 0.25, "cpu": 0.25, "consumer": 0.10, "datacenter": 0.10}
 ADVISED_MIN_BITS = 4  # course choice: the answer stays at 4 bits or more; 3-bit options are listed, not advised
 N_GPU_LAYERS = optional(integer(0, 100_000, "layers"))
+
+# the rule of a llama.cpp cache type (--cache-type-k/-v): one of data/gguf_types.csv's kv_cache types
+KV_CACHE_TYPE = one_of_listed(local_formats.kv_cache_types)
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ def _compute_bytes(ckpt: models.Checkpoint, context: int, flash_attention: bool)
     return float(max(logits, mlp + scores))
 
 
-@checked(n_gpu_layers=N_GPU_LAYERS, flash_attention=flag)
+@checked(n_gpu_layers=N_GPU_LAYERS, flash_attention=flag, kv_cache_dtype=KV_CACHE_TYPE)
 def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int = 4096, kv_cache_dtype: str = "f16",
                      n_gpu_layers: int | None = None, flash_attention: bool = True) -> LocalMemory:
     """Memory of llama-server / Ollama: weights, KV cache, linear state, compute buffer, on the GPU and in RAM.
@@ -115,8 +118,6 @@ def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int
     quant = memory.normalize_quantization(quantization)
     if quant in memory.QUANTIZATIONS:
         raise ValueError(f"quantization must be a local format {local_formats.local_quantizations()}, got {quantization!r}")
-    if kv_cache_dtype not in local_formats.kv_cache_types():
-        raise ValueError(f"kv_cache_dtype must be one of {list(local_formats.kv_cache_types())}, got {kv_cache_dtype!r}")
     limit = ckpt["max_position_embeddings"]
     if limit is not None and context_tokens > limit:
         raise ValueError(f"context_tokens = {context_tokens:,} exceeds {ckpt.model_id}'s maximum context of {limit:,}")
@@ -139,7 +140,7 @@ def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int
                        gpu_total / GIB, cpu_total / GIB)
 
 
-@checked(n_gpu_layers=N_GPU_LAYERS, host_id=key)
+@checked(n_gpu_layers=N_GPU_LAYERS, host_id=key, kv_cache_dtype=KV_CACHE_TYPE)
 def decode_tokens_per_s_bound(model_id, quantization: str, gpu_id: str, context_tokens: int = 4096,
                               kv_cache_dtype: str = "f16", n_gpu_layers: int | None = None,
                               host_id: str = HOST_ID) -> float:
@@ -169,7 +170,7 @@ def usable_gib(gpu_id: str) -> float:
     return memory_gib(gpu_id) * (1 - SYSTEM_SHARE[get_gpu(gpu_id)["kind"]])
 
 
-@checked
+@checked(kv_cache_dtype=KV_CACHE_TYPE)
 def max_gpu_layers(model_id, quantization: str, gpu_id: str, context_tokens: int = 4096,
                    kv_cache_dtype: str = "f16") -> int:
     """The largest -ngl whose GPU part fits the GPU's usable memory (0 = CPU only)."""
@@ -195,7 +196,7 @@ def _chat_models(view: CatalogView) -> list[CatalogEntry]:
     return sorted(first.values(), key=lambda entry: entry.parameters[0])
 
 
-@checked(engine=key)
+@checked(engine=key, kv_cache_dtype=KV_CACHE_TYPE)
 def laptop_options(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str = "f16",
                    engine: str = "llama.cpp") -> pd.DataFrame:
     """Every chat checkpoint x format of the ladder on one machine, fully on its GPU or unified memory: GiB
@@ -246,6 +247,7 @@ def _downloads() -> dict[tuple[str, str], dict]:
 
 
 @checked(engine=key, min_tokens_per_s=number(0, 10_000, "tokens per second"), published_only=flag,
+         kv_cache_dtype=KV_CACHE_TYPE,
          options=optional(instance(pd.DataFrame, what="a table from laptop_options")))
 def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str = "f16", engine: str = "llama.cpp",
                   min_tokens_per_s: float = 10.0, published_only: bool = True,
@@ -283,7 +285,7 @@ def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str =
                    f"of equal sizes, the newest"}
 
 
-@checked
+@checked(kv_cache_dtype=KV_CACHE_TYPE)
 def commands(model_id, quantization: str = "q4_k_m", context_tokens: int = 8192, kv_cache_dtype: str = "f16",
              n_gpu_layers: int | None = None) -> dict[str, str]:
     """The command lines to get the file and run it (printed, not run): the download of the published file

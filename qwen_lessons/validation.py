@@ -129,6 +129,16 @@ def one_of(*options: str) -> Rule:
     return rule
 
 
+def one_of_listed(options: Callable[[], tuple[str, ...]]) -> Rule:
+    """One of a set of strings that a data table decides: ``options()`` is read when an argument is checked (where it
+    enters the package), so a row added to the table needs no code, and inner calls read nothing."""
+
+    def rule(name: str, value):
+        return one_of(*options())(name, value)
+
+    return rule
+
+
 def in_order(low_name: str, low, high_name: str, high) -> None:
     """The rule of two arguments that bound a range (min_pixels and max_pixels, a band's low and high): the low
     one must not exceed the high one. Each is checked by its own rule first."""

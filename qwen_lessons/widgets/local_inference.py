@@ -26,7 +26,7 @@ def machine_options() -> list[tuple[str, str]]:
             if get_gpu(gpu_id)["kind"] in ("consumer", "apple", "cpu")]
 
 
-@checked(engine=key)
+@checked(engine=key, kv_cache_dtype=local_runtime.KV_CACHE_TYPE)
 def laptop_html(gpu_id: str, context_tokens: int, kv_cache_dtype: str = "f16", engine: str = "llama.cpp") -> str:
     """The wizard's answer for one machine and context: the pick, its memory and speed, the commands, the options."""
     options = local_runtime.laptop_options(gpu_id, context_tokens, kv_cache_dtype, engine)  # once per update
