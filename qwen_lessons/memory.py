@@ -17,7 +17,7 @@ from qwen_lessons import local_formats, models
 from qwen_lessons.data import read_table
 from qwen_lessons.models import Checkpoint
 from qwen_lessons.units import GIB
-from qwen_lessons.validation import checked
+from qwen_lessons.validation import checked, one_of
 
 SPEED_FILE = "speed_benchmark_qwen25.csv"
 # Where loading a GPTQ checkpoint of a tied model materialised an untied fp16 output head, as AWQ does: Qwen2's table
@@ -72,6 +72,7 @@ QUANTIZATIONS = MappingProxyType(
 # llama.cpp's cache types (--cache-type-k/-v) are ggml blocks: q8_0 keeps 34 bytes per 32 values, q4_0 18 per 32
 KV_CACHE_BYTES = MappingProxyType({"auto": ACT_BYTES, "bf16": 2, "fp16": 2, "fp8": 1, "f16": 2,
                                    "q8_0": 34 / 32, "q4_0": 18 / 32})
+KV_CACHE_DTYPE = one_of(*KV_CACHE_BYTES)  # the rule of every kv_cache_dtype the memory and speed models read
 _ALIASES = {"fp16": "bf16", "bfloat16": "bf16", "int8": "gptq-int8", "int4": "gptq-int4", "awq-int4": "awq"}
 
 
@@ -133,11 +134,9 @@ def _weights_bytes(ckpt: Checkpoint, quant: str) -> MappingProxyType:
     return MappingProxyType(out)
 
 
-@checked
+@checked(kv_cache_dtype=KV_CACHE_DTYPE)
 def kv_bytes_per_token(model_id, kv_cache_dtype: str = "auto") -> int:
     """KV-cache bytes per token: 2 (K and V) x attention layers x KV heads x head_dim x bytes per element."""
-    if not isinstance(kv_cache_dtype, str) or kv_cache_dtype not in KV_CACHE_BYTES:
-        raise ValueError(f"kv_cache_dtype must be one of {list(KV_CACHE_BYTES)}, got {kv_cache_dtype!r}")
     ckpt = models.resolve(model_id, memory_modelled=True)
     return int(2 * ckpt.kv_layers * ckpt["num_key_value_heads"] * ckpt["head_dim"] * KV_CACHE_BYTES[kv_cache_dtype])
 
@@ -242,7 +241,7 @@ class InferenceMemory:
         return table
 
 
-@checked
+@checked(kv_cache_dtype=KV_CACHE_DTYPE)
 def inference_memory(
     model_id,
     quantization: str = "bf16",

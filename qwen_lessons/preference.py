@@ -19,13 +19,12 @@ Training pairs use lesson 2's training question wordings; held-out pairs use its
 
 Interface: ``preference_pairs``, ``sequence_logprobs``, ``dpo_loss`` (one pair, by the formula above),
 ``dpo_train``, ``preference_scores`` (``scores_from_logprobs``), ``writing_metrics``, ``smoothing_verdict``. The gradient is written by hand on top of
-``tinylm._forward_probs`` / ``tinylm._backward`` and checked by finite differences in tests/test_preference.py.
+``tinylm.forward`` / ``tinylm.backward`` and checked by finite differences in tests/test_preference.py.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,7 +32,6 @@ import numpy as np
 
 from qwen_lessons import tinylm
 from qwen_lessons.blas import single_threaded
-from qwen_lessons.progress import Progress
 from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
@@ -125,7 +123,7 @@ def _pair_windows(pairs: Sequence[PreferencePair], vocab) -> _PairWindows:
 
 def _logprobs(params: dict, batch: _PairWindows) -> tuple[np.ndarray, tuple]:
     """Summed reply log-probabilities, shape (pairs, 2) = (chosen, rejected), and the forward pass's values."""
-    x, h, probs = tinylm._forward_probs(params, batch.contexts)
+    x, h, probs = tinylm.forward(params, batch.contexts)
     token = np.log(np.maximum(probs[np.arange(len(batch.targets)), batch.targets], 1e-30))
     sums = np.bincount(batch.owner, weights=token, minlength=2 * batch.n_pairs).reshape(batch.n_pairs, 2)
     return sums, (x, h, probs)
@@ -151,7 +149,7 @@ def _dpo_loss_and_grads(params: dict, batch: _PairWindows, reference_logps: np.n
     coef = (np.where(batch.owner % 2 == 0, 1.0, -1.0) * per_pair[batch.owner // 2]).astype(probs.dtype)
     d_logits = probs * coef[:, None]
     d_logits[np.arange(len(batch.targets)), batch.targets] -= coef
-    return loss, tinylm._backward(params, batch.contexts, x, h, d_logits), margins
+    return loss, tinylm.backward(params, batch.contexts, x, h, d_logits), margins
 
 
 def _subset(batch: _PairWindows, chosen_pairs: np.ndarray) -> _PairWindows:
@@ -206,20 +204,14 @@ def dpo_train(
     batches = batches.reshape(steps, -1)
     windows = _pair_windows([pairs[i] for i in used], reference.vocab)
     reference_logps = _logprobs(reference.params, windows)[0]
-    params = {key: np.array(value, dtype=np.float32) for key, value in reference.params.items()}
-    moments = {key: (np.zeros_like(value), np.zeros_like(value)) for key, value in params.items()}
     name = f"DPO on {len(pairs):,} pairs (beta {beta:g})"
-    bar = Progress(steps, name, progress is True)
-    started, curve = time.perf_counter(), []
-    for step in range(1, steps + 1):
+
+    def loss_and_grads(params: dict, step: int) -> tuple[float, dict]:
         chosen = batches[step - 1]
         loss, grads, _ = _dpo_loss_and_grads(params, _subset(windows, chosen), reference_logps[chosen], beta)
-        curve.append(loss)
-        tinylm._adam_step(params, grads, moments, lr, step)
-        bar.update(step)
-        if callable(progress):
-            progress(step, steps)
-    return tinylm.TinyLM(reference.vocab, tinylm._freeze(params), name, tuple(curve), time.perf_counter() - started)
+        return loss, grads
+
+    return tinylm.fit(reference, loss_and_grads, steps, lr, name, progress)
 
 
 def _kl_per_token(model: tinylm.TinyLM, reference: tinylm.TinyLM, prompt_ids: list[int], samples) -> np.ndarray:
@@ -229,8 +221,8 @@ def _kl_per_token(model: tinylm.TinyLM, reference: tinylm.TinyLM, prompt_ids: li
     if not sequences:
         return np.zeros(0)
     contexts, _ = tinylm.windows(sequences, masks, model.vocab)
-    p = np.maximum(tinylm._forward_probs(model.params, contexts)[2], 1e-30)
-    q = np.maximum(tinylm._forward_probs(reference.params, contexts)[2], 1e-30)
+    p = np.maximum(tinylm.forward(model.params, contexts)[2], 1e-30)
+    q = np.maximum(tinylm.forward(reference.params, contexts)[2], 1e-30)
     return (p * (np.log(p) - np.log(q))).sum(axis=1)
 
 

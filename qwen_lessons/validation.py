@@ -129,6 +129,23 @@ def one_of(*options: str) -> Rule:
     return rule
 
 
+def one_of_listed(options: Callable[[], tuple[str, ...]]) -> Rule:
+    """One of a set of strings that a data table decides: ``options()`` is read when an argument is checked (where it
+    enters the package), so a row added to the table needs no code, and inner calls read nothing."""
+
+    def rule(name: str, value):
+        return one_of(*options())(name, value)
+
+    return rule
+
+
+def in_order(low_name: str, low, high_name: str, high) -> None:
+    """The rule of two arguments that bound a range (min_pixels and max_pixels, a band's low and high): the low
+    one must not exceed the high one. Each is checked by its own rule first."""
+    if low > high:
+        raise ValueError(f"{low_name} ({low:,}) must not exceed {high_name} ({high:,})")
+
+
 def sequence(item: Rule, max_items: int, *, empty: bool = False) -> Rule:
     """A list or tuple (or 1-D array) of at most max_items items, each checked by item; returned as a list."""
     allowed = f"a list of {'at most' if empty else '1 to'} {max_items:,} items"
@@ -227,7 +244,9 @@ TOKENS_OR_NONE = integer(0, 10_000_000, "tokens")
 COUNT = integer(1, 100_000)
 STEPS = integer(1, 100_000, "steps")
 BILLIONS = number(0, 100_000, "billion parameters")
-PIXEL_BUDGET = optional(number(1, 1e10, "pixels"))
+PIXELS = number(1, 1e10, "pixels")
+PIXEL_BUDGET = optional(PIXELS)
+FACTOR = integer(1, 1_000, "pixels: patch x merge, 28 or 32 in Qwen")
 CHATS = sequence(chat_messages, 1_000_000)
 _PROMPT_TEXT = text(1_000_000)
 _PROMPT_IDS = sequence(TOKEN_ID, 1_000_000)
@@ -335,7 +354,7 @@ RULES: dict[str, Rule] = {
     # pictures and videos
     "height": SIDE, "width": SIDE, "side": SIDE, "resized_height": SIDE, "resized_width": SIDE,
     "display_side": integer(16, 2_000, "pixels"), "max_side": integer(1, 10_000, "pixels"),
-    "factor": optional(integer(1, 1_000, "pixels")), "scale": number(0, 1_000, above_low=True),
+    "factor": optional(FACTOR), "scale": number(0, 1_000, above_low=True),
     "min_pixels": PIXEL_BUDGET, "max_pixels": PIXEL_BUDGET, "video_max_pixels": PIXEL_BUDGET,
     "total_pixels": optional(number(1, 1e12, "pixels")), "fit_size": optional(HEIGHT_WIDTH),
     "duration_s": SECONDS, "fps": FRAME_RATE, "video_fps": FRAME_RATE,
