@@ -502,7 +502,7 @@ def load_published() -> pd.DataFrame:
     return read_table(PUBLISHED_FILE)
 
 
-def _estimate_for_row(row) -> TrainingMemory:
+def estimate_for_row(row) -> TrainingMemory:
     """Our estimate for one published Qwen row, with the run's own settings."""
     key = row["method_key"]
     targets = tuple(str(row["lora_targets"]).split()) if pd.notna(row["lora_targets"]) else None
@@ -541,7 +541,7 @@ def compare_with_published() -> pd.DataFrame:
             label = f"{row['model_size']} ~ {match.split('/')[1]}"
         elif row["table"].startswith("Qwen-1") or row["model_id"] == "Qwen/Qwen3-8B":
             # the Qwen3-30B-A3B rows use Megatron parallelism or report a full card, which we do not model
-            est = _estimate_for_row(row)
+            est = estimate_for_row(row)
             published, estimate, unit, label = row["memory_gb"], est.all_gpus_gib, "GiB (all GPUs)", row["model_id"]
             gpus = int(row["nodes"]) * int(row["gpus_per_node"])
             if row["table"].startswith("Qwen3"):

@@ -16,7 +16,7 @@ from qwen_lessons.finetune import (
     ALL_LINEAR,
     DEFAULT_TARGETS,
     FIT_TABLE,
-    _estimate_for_row,
+    estimate_for_row,
     compare_with_published,
     load_published,
     training_memory,
@@ -118,7 +118,7 @@ def _fit_residuals(published: pd.DataFrame) -> pd.DataFrame:
     fit = published[(published["table"] == FIT_TABLE) & (published["status"] == "reported")
                     & published["memory_gb"].notna()]
     for _, row in fit.iterrows():
-        est = _estimate_for_row(row)
+        est = estimate_for_row(row)
         gpus = int(row["nodes"]) * int(row["gpus_per_node"])
         free = (est.total_bytes - est.overhead) / GIB  # the estimate without either fitted constant
         rows.append({"gpus": gpus, "residual_gib": (row["memory_gb"] - free * gpus) / gpus})
