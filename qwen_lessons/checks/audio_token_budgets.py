@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from qwen_lessons import audio, prompts
-from qwen_lessons.checks import answer_check, close_enough, report
+from qwen_lessons.checks import answer_check, check_formula, close_enough, report
 
 CLIP_S = 12.5  # exercise 1: a 12.5-second voice note in Qwen2-Audio
 LONG_S = 100.0  # exercise 2: a 100-second recording sent to Qwen2-Audio in pieces it hears whole
@@ -115,3 +117,16 @@ def check_my_audio_tokens(my_audio_tokens) -> bool:
                     else "after the frames: (n - 1) // 2 + 1, then // 2")
             return report(False, f"{samples} samples gives {got!r}; {hint}.")
     return report(True, "")
+
+
+# ---------------------------------------------------------------- the formula cell (not an exercise)
+
+
+def check_formula_qwen2_audio_tokens(formula) -> bool:
+    """Section 1's formula cell against audio.audio_tokens for Qwen2-Audio: the edges of every step (a hop, the
+    stride-2 steps, the 30-second window) and 200 lengths drawn with a fixed seed, up to two minutes."""
+    edges = [1, 2, 159, 160, 161, 319, 320, 321, 479, 480, 481, 639, 640, 641, 16_000, 479_999, 480_000, 480_001,
+             960_000]
+    lengths = edges + [int(n) for n in np.random.default_rng(0).integers(1, 1_920_000, 200)]
+    return check_formula(formula, ((f"{n:,} samples", (n,), audio.audio_tokens(n, "qwen2-audio")) for n in lengths),
+                         "Qwen2-Audio token")
