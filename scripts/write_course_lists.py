@@ -88,6 +88,10 @@ def builds_on(header: dict) -> str:
     return named.group(0) if named else "basic Python only"
 
 
+def link_to(header: dict) -> str:
+    return f"[{header['title']}]({header['stem']}.ipynb)"
+
+
 def minutes_cell(header: dict) -> str:
     return f"{header['minutes']} min" if header["minutes"] else ""
 
@@ -97,7 +101,9 @@ def course_map_cell(notebook_dir: Path) -> str:
     headers = lessons(notebook_dir)
     after = len(headers) - 1
     count = NUMBER_WORDS[after] if after < len(NUMBER_WORDS) else str(after)
-    rows = [f"| `{h['stem']}` | {h['title']} | {builds_on(h)} | {minutes_cell(h)} |" for h in headers]
+    # each title links to its notebook (a sibling of lesson 0); lesson 0's own row needs no link
+    rows = [f"| `{h['stem']}` | {h['title'] if h['stem'] + '.ipynb' == START_HERE else link_to(h)} | "
+            f"{builds_on(h)} | {minutes_cell(h)} |" for h in headers]
     return "\n".join([
         MAP_HEADING, "",
         f"This notebook and the {count} lessons after it, in the order they build on each other:", "",
