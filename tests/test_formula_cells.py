@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import inspect
 import json
 import math
 from pathlib import Path
@@ -95,6 +96,20 @@ def test_a_changed_formula_fails_its_check_with_one_line(notebook, name, capsys)
     assert not check(None)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and all(line.startswith("✗ Not yet.") for line in lines), lines
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=[path.stem for path in LESSONS])
+def test_no_exercise_asks_for_a_formula_the_lesson_shows(notebook, capsys):
+    # asks before it tells: an exercise "write your own function" must not be answered by a formula cell above it
+    # (lesson 6's exercise 5 asked for the Qwen2-Audio count its formula cell shows; it now asks for Qwen3-Omni's)
+    from qwen_lessons.checks import exercise_checks
+
+    module = importlib.import_module(f"qwen_lessons.checks.{notebook.stem.split('_', 1)[1]}")
+    writes_a_function = {name: check for name, check in exercise_checks(module).items()
+                         if any(p.startswith("my_") for p in inspect.signature(check).parameters)}
+    for formula_name, formula in formula_functions(notebook).items():
+        for check_name, check in writes_a_function.items():
+            assert not check(formula), f"{check_name} accepts the formula cell's {formula_name}(): {capsys.readouterr().out}"
 
 
 def test_only_the_definitions_of_a_formula_cell_run(tmp_path):
