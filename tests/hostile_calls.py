@@ -240,7 +240,7 @@ def audio_examples() -> dict:
         "seconds": 12.5, "sample_counts": np.array([16_000, 480_001]), "grid_t": 10, "tokens_per_group": 598,
         "audio_token_count": 500, "source": wav, "header": audio.read_audio_header(wav),
         "audios": [10.0],
-        "use_audio_in_video": False, "fps.sound_track_layout": 2.0, "fps.sound_track_report_html": 2.0, "my_audio_tokens": lambda samples: 0,
+        "use_audio_in_video": False, "fps.sound_track_layout": 2.0, "fps.sound_track_report_html": 2.0, "my_audio_tokens": lambda samples: 0, "formula": lambda *arguments: 0,
     }
 
 
