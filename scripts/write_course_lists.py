@@ -122,22 +122,22 @@ def readme_block(notebook_dir: Path) -> str:
 def half_day_agenda(notebook_dir: Path) -> list[tuple[int, int, str]]:
     """(start minute, minutes, what) of the whole course in one sitting: every lesson its announced time, then the
     apps; a break once BREAK_AFTER_MINUTES have passed since the last, unless the next lesson continues this one."""
-    items = []
+    items = []  # (minutes, what, lesson number, the lesson it continues or None)
     for header in lessons(notebook_dir):
         what = f"`{header['stem']}`"
         if header["continues"] is not None:
             what += f" (continues lesson {header['continues']})"
-        items.append((int(header["minutes"] or 0), what, int(header["number"])))
+        items.append((int(header["minutes"] or 0), what, int(header["number"]), header["continues"]))
     for path in sorted(notebook_dir.glob(APP_GLOB)):
         header = lesson_header(path)
-        items.append((int(header["minutes"] or 0), f"`{path.stem}` and questions", int(header["number"])))
+        items.append((int(header["minutes"] or 0), f"`{path.stem}` and questions", int(header["number"]), None))
     rows, start, since_break, breaks = [], 0, 0, list(BREAKS)
-    for index, (minutes, what, _) in enumerate(items):
+    for index, (minutes, what, number, _) in enumerate(items):
         rows.append((start, minutes, what))
         start += minutes
         since_break += minutes
         following = items[index + 1:]
-        continued = bool(following) and f"(continues lesson {items[index][2]})" in following[0][1]
+        continued = bool(following) and following[0][3] == number
         if since_break >= BREAK_AFTER_MINUTES and len(following) > 1 and not continued:
             length = breaks.pop(0) if len(breaks) > 1 else breaks[0]
             rows.append((start, length, "break"))
