@@ -17,7 +17,7 @@ the rejected one the whole answer (kind "verbose"); for an answer of one sentenc
 and the rejected one rambles on with the first sentence of another topic's answer (kind "rambles").
 Training pairs use lesson 2's training question wordings; held-out pairs use its held-out wordings.
 
-Interface: ``preference_pairs``, ``sequence_logprobs``, ``dpo_loss`` (one pair, by the formula above),
+Interface: ``preference_pairs``, ``sequence_logprobs``, ``dpo_loss`` and ``dpo_loss_gradient`` (one pair, by the formula above),
 ``dpo_train``, ``preference_scores`` (``scores_from_logprobs``), ``writing_metrics``, ``smoothing_verdict``. The gradient is written by hand on top of
 ``tinylm.forward`` / ``tinylm.backward`` and checked by finite differences in tests/test_preference.py.
 """
@@ -135,6 +135,11 @@ def _margins(logps: np.ndarray, reference_logps: np.ndarray, beta: float) -> np.
     return rewards[:, 0] - rewards[:, 1]
 
 
+def _pull(margins, beta: float):
+    """beta * sigmoid(-margin), overflow-free: how hard a pair pushes log pi(chosen) up and log pi(rejected) down."""
+    return beta * 0.5 * (1.0 - np.tanh(np.asarray(margins, dtype=float) / 2))
+
+
 def _dpo_loss_and_grads(params: dict, batch: _PairWindows, reference_logps: np.ndarray, beta: float):
     """Mean DPO loss of a batch of pairs and its gradient with respect to every parameter (by hand).
 
@@ -145,7 +150,7 @@ def _dpo_loss_and_grads(params: dict, batch: _PairWindows, reference_logps: np.n
     logps, (x, h, probs) = _logprobs(params, batch)
     margins = _margins(logps, reference_logps, beta)
     loss = float(np.logaddexp(0.0, -margins).mean())  # -log sigmoid(m) = log(1 + exp(-m)), stable for any m
-    per_pair = beta * 0.5 * (1.0 - np.tanh(margins / 2)) / batch.n_pairs  # beta * sigmoid(-m) / B, overflow-free
+    per_pair = _pull(margins, beta) / batch.n_pairs
     coef = (np.where(batch.owner % 2 == 0, 1.0, -1.0) * per_pair[batch.owner // 2]).astype(probs.dtype)
     d_logits = probs * coef[:, None]
     d_logits[np.arange(len(batch.targets)), batch.targets] -= coef
@@ -177,6 +182,16 @@ def dpo_loss(policy_chosen: float, policy_rejected: float, reference_chosen: flo
     """The DPO loss of one pair from its four sequence log-probabilities: -log sigmoid(beta * (...)), nats."""
     margin = beta * ((policy_chosen - reference_chosen) - (policy_rejected - reference_rejected))
     return float(np.logaddexp(0.0, -margin))
+
+
+@checked
+def dpo_loss_gradient(policy_chosen: float, policy_rejected: float, reference_chosen: float, reference_rejected: float,
+                      beta: float = DEFAULT_BETA) -> tuple[float, float]:
+    """d loss / d log pi(chosen) and d loss / d log pi(rejected) of one pair: -beta * sigmoid(-margin) and its
+    opposite. dpo_train gives every pair of a batch this pull (divided by the batch size)."""
+    margin = beta * ((policy_chosen - reference_chosen) - (policy_rejected - reference_rejected))
+    pull = float(_pull(margin, beta))
+    return -pull, pull
 
 
 @checked

@@ -56,6 +56,7 @@ NOT_VALUES = {
     "qwen_lessons.plotting.displayed_scale",
     "qwen_lessons.checks.answer_check",  # a decorator for the exercise checks
     "qwen_lessons.checks.exercise_checks",  # lists a checks module's checks (for tests/test_answer_leaks.py)
+    "qwen_lessons.checks.check_formula",  # the checks modules' helper: its cases are built by the package
     "qwen_lessons.data.read_table",  # its dtypes/check come from the package's own loaders
     "qwen_lessons.data.built_from",  # a decorator for the package's own table-derived caches
 }
@@ -254,7 +255,7 @@ def audio_examples() -> dict:
         "seconds": 12.5, "sample_counts": np.array([16_000, 480_001]), "grid_t": 10, "tokens_per_group": 598,
         "audio_token_count": 500, "source": wav, "header": audio.read_audio_header(wav),
         "audios": [10.0],
-        "use_audio_in_video": False, "fps.sound_track_layout": 2.0, "fps.sound_track_report_html": 2.0, "my_audio_tokens": lambda samples: 0,
+        "use_audio_in_video": False, "fps.sound_track_layout": 2.0, "fps.sound_track_report_html": 2.0, "my_audio_tokens": lambda samples: 0, "formula": lambda *arguments: 0,
     }
 
 
