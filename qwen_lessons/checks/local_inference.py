@@ -113,12 +113,13 @@ def check_formula_decode_bound(formula) -> bool:
     a CPU): every checkpoint, file types, machines, contexts and cache types taken in turn."""
     machines = [row.gpu_id for row in hardware.load_hardware().itertuples() if row.kind in ("apple", "cpu")]
     contexts = (1, 4096, 32768)
+    cache_types = local_formats.kv_cache_types()  # data/gguf_types.csv's llama.cpp cache types
 
     def cases():
         for i, (model_id, quantization) in enumerate(_gguf_files()):
             ckpt = models.resolve(model_id, memory_modelled=True)
             context = min(contexts[i % len(contexts)], ckpt["max_position_embeddings"] or contexts[-1])
-            cache_type, machine = local_runtime.KV_TYPES[i % len(local_runtime.KV_TYPES)], machines[i % len(machines)]
+            cache_type, machine = cache_types[i % len(cache_types)], machines[i % len(machines)]
             decoder = ckpt.decoder_matrices
             share = sum(m.active_weights for m in decoder) / sum(m.weights for m in decoder)  # a MoE: routed experts
             tensors = local_formats.gguf_tensor_types(model_id, quantization)
