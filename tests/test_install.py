@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -89,7 +90,8 @@ def test_install_into_a_fresh_root_then_the_hub_serves_https(course_wheel, tmp_p
     assert "not started (systemd is not running here" in out or "not started (--root" in out
     assert f"The room:  https://127.0.0.1:{port}/" in out
     password = out.split("Password:  ", 1)[1].split()[0]
-    assert len(password) >= 8
+    admin_password = out.split("Admin:     teacher   password: ", 1)[1].split()[0]
+    assert len(password) >= 8 and len(admin_password) >= 32  # JupyterHub's shared-password rules
 
     prefix, etc = root / "opt" / "qwen-lessons", root / "etc" / "qwen-lessons"
     settings = dict(line.split("=", 1) for line in (etc / "hub.env").read_text().splitlines()
@@ -123,10 +125,16 @@ def test_install_into_a_fresh_root_then_the_hub_serves_https(course_wheel, tmp_p
         text = log.read_text(errors="replace")
         assert answer is not None, text[-4000:]
         assert 'name="password"' in answer
+        assert settings["QWEN_HUB_ADMIN_PASSWORD"] == admin_password and settings["QWEN_HUB_ADMIN_USERS"] == "teacher"
         assert "Using Spawner: systemdspawner.systemdspawner.SystemdSpawner" in text, text[-4000:]
         with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):  # TLS, not plain HTTP
             urllib.request.urlopen(f"https://127.0.0.1:{port}/hub/login", context=ssl.create_default_context(),
                                    timeout=10)
     finally:
-        os.killpg(hub.pid, 15)
-        hub.wait(30)
+        if hub.poll() is None:
+            os.killpg(hub.pid, signal.SIGTERM)
+            try:
+                hub.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(hub.pid, signal.SIGKILL)
+                hub.wait(10)

@@ -1,6 +1,9 @@
-"""A workshop room on JupyterHub (issue 17; docs/full_room.md, every lesson): the hub of deploy/jupyterhub/ on
-loopback, with configurable-http-proxy and a local-process spawner, learners logging in with the shared password and
-running every lesson notebook at the same time through their own servers' kernels, and the idle culler.
+"""A workshop room on JupyterHub (issues 17 and 30; docs/full_room.md, every lesson): the hub of deploy/jupyterhub/
+on loopback over HTTPS, with configurable-http-proxy and a local-process spawner, learners logging in with the shared
+password and running every lesson notebook at the same time through their own servers' kernels; then, on a hub with
+short culler timings: one learner opening every lesson in turn while each server's kernel culler shuts down the
+kernels left behind, a corrected notebook reaching a running server without losing the learner's edits, and the idle
+server culler.
 
 The package is installed into the learners' environment from its wheel (not editable), and every notebook first
 checks that qwen_lessons and its tables come from that environment's site-packages. Without configurable-http-proxy
@@ -9,6 +12,9 @@ checks that qwen_lessons and its tables come from that environment's site-packag
 
 from __future__ import annotations
 
+import asyncio
+import json
+import shutil
 import time
 
 import pytest
@@ -16,13 +22,18 @@ from hub_room import (
     CHP_LOCAL,
     NOTEBOOKS,
     REQUIRE_ENV,
+    MemorySampler,
     build_course_env,
     find_chp,
     hub_required,
     lesson_notebooks,
     login,
+    publish_notebooks,
+    run_notebook,
     run_room,
+    server_get,
     start_hub,
+    start_server,
     stop_hub,
     wait_until_culled,
 )
@@ -31,6 +42,9 @@ pytestmark = pytest.mark.slow  # starts a JupyterHub and learners' servers (the 
 
 LEARNERS = 6
 CULL_TIMEOUT_S, CULL_EVERY_S = 20, 5
+# a kernel idle this long is shut down by its server; a lesson's kernel is busy while its cells run
+KERNEL_CULL_IDLE_S, KERNEL_CULL_EVERY_S = 6, 1
+MEM_LIMIT_MIB = 1024  # the deploy config's per-learner limit (QWEN_HUB_MEM_LIMIT, 1G)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +76,8 @@ def test_every_learner_runs_every_lesson_at_once(chp, course_python, tmp_path):
           f"with the hub's start; hub + proxy + culler peak {room.hub_peak_mib:.0f} MiB")
     for learner in room.learners:
         print(f"{learner.name}: server {learner.server_start_s:.1f} s, first cell {learner.first_cell_s:.1f} s, "
-              f"Run All of every lesson {learner.run_all_s:.1f} s, peak {room.peak_mib.get(learner.name, 0):.0f} MiB")
+              f"Run All of every lesson {learner.run_all_s:.1f} s, peak {room.peak_mib.get(learner.name, 0):.0f} MiB"
+              + "".join(f"\n  reconnected as JupyterLab does: {closed}" for closed in learner.reconnects))
     assert not room.errors, "\n".join(room.errors) + "\n" + hub.log_tail()
     expected = [path.name for path in lesson_notebooks()]
     assert len(expected) >= 8
@@ -73,29 +88,116 @@ def test_every_learner_runs_every_lesson_at_once(chp, course_python, tmp_path):
         assert 0 < learner.server_start_s < learner.first_cell_s
 
 
-def test_the_culler_stops_an_idle_server_and_the_learner_can_come_back(chp, course_python, tmp_path):
-    hub = start_hub(tmp_path, course_python, chp, cull_timeout=CULL_TIMEOUT_S, cull_every=CULL_EVERY_S)
+@pytest.fixture(scope="module")
+def culling_hub(chp, course_python, tmp_path_factory):
+    """A hub whose culler timings are short: servers idle for 20 s, kernels idle for 6 s."""
+    hub = start_hub(tmp_path_factory.mktemp("culling-hub"), course_python, chp, cull_timeout=CULL_TIMEOUT_S,
+                    cull_every=CULL_EVERY_S, kernel_cull_idle=KERNEL_CULL_IDLE_S, kernel_cull_every=KERNEL_CULL_EVERY_S)
+    yield hub
+    stop_hub(hub)
+
+
+def kernel_ids(hub, name: str, token: str) -> set[str]:
+    return {kernel["id"] for kernel in json.loads(server_get(hub, name, token, "api/kernels"))}
+
+
+def test_one_learner_opens_every_lesson_in_turn_and_stays_under_the_memory_limit(culling_hub):
+    """A learner moves from lesson to lesson and never closes one (JupyterLab keeps a closed tab's kernel too): each
+    lesson's kernel stays open. The learner spends longer in each lesson than the kernel culler's idle timeout, as in
+    the room (a lesson takes 30 to 50 minutes, the deploy config culls after 20), so before the next lesson opens the
+    kernel of the one before has been shut down. Without kernel culling, nine kernels pile up past the limit."""
+    hub, name = culling_hub, "lessons1"
+    token, _ = login(hub, name)
+    start_server(hub, name, token)
+    sampler = MemorySampler(hub)
+    sampler.start()
+    most_open = 0
+
+    async def every_lesson():
+        nonlocal most_open
+        for notebook in lesson_notebooks():
+            result = await run_notebook(hub, name, token, notebook, lambda: None, keep_open=True)
+            assert not result["errors"], (notebook.name, result["errors"], hub.log_tail())
+            deadline = time.monotonic() + 180  # returns as soon as culled: the limit is slack for busy cores only
+            while True:
+                open_now = await asyncio.to_thread(kernel_ids, hub, name, token)
+                most_open = max(most_open, len(open_now))
+                if open_now <= {result["kernel_id"]}:
+                    break
+                assert time.monotonic() < deadline, f"after {notebook.name}: kernels still open {open_now}"
+                await asyncio.sleep(0.5)
+
     try:
-        room = run_room(hub, 1, [NOTEBOOKS / "00_start_here.ipynb"], prefix="idle")
-        assert not room.errors, "\n".join(room.errors) + "\n" + hub.log_tail()
-        status, user = hub.api("GET", "/users/idle1")
-        assert status == 200 and user["servers"], "the server should run before the culler's timeout"
-        stopped = wait_until_culled(hub, ["idle1"], CULL_TIMEOUT_S + CULL_EVERY_S + 300)  # returns when culled: slack only for busy cores
-        print(f"\nidle server stopped {stopped.get('idle1', float('nan')):.0f} s after the notebook finished")
-        assert "idle1" in stopped, hub.log_tail()
-        assert "Culling server idle1" in hub.log_tail(200_000)
-        # What the learner sees: the hub's "Server not running" page (HTTP 424) with a button to start it again;
-        # their files stay in their home folder.
-        _, browser = login(hub, "idle1")
-        try:
-            browser.open(f"{hub.url}/hub/user/idle1/lab/tree/qwen-lessons/00_start_here.ipynb", timeout=60)
-            pytest.fail("the hub served a stopped server's page")
-        except Exception as error:  # urllib raises HTTPError for 424
-            assert getattr(error, "code", None) == 424, error
-            page = error.read().decode()
-        assert "Server not running" in page and 'id="start"' in page
-        assert (tmp_path / "homes" / "idle1" / "qwen-lessons" / "00_start_here.ipynb").exists()
-        again = run_room(hub, 1, [NOTEBOOKS / "00_start_here.ipynb"], prefix="idle")  # log in again, start, run
-        assert not again.errors, "\n".join(again.errors)
+        asyncio.run(every_lesson())
+        deadline = time.monotonic() + 180
+        while kernel_ids(hub, name, token):  # the last lesson's kernel goes the same way
+            assert time.monotonic() < deadline, "the last lesson's kernel was not culled"
+            time.sleep(0.5)
     finally:
-        stop_hub(hub)
+        sampler.stop()
+    peak = sampler.peak_mib.get(name, 0.0)
+    print(f"\n{len(lesson_notebooks())} lessons in turn, each kept open: at most {most_open} kernels open at once, "
+          f"server + kernels peak {peak:.0f} MiB (limit {MEM_LIMIT_MIB} MiB)")
+    assert most_open <= 2
+    assert 100 < peak < MEM_LIMIT_MIB
+    # the servers' own log (in the hub's): the kernels went because they were idle, not for another reason
+    assert "seconds of inactivity" in hub.log_tail(5_000_000) and "Culling kernels even with connected" in hub.log_tail(5_000_000)
+
+
+def test_a_corrected_notebook_reaches_a_running_server_and_the_learners_edits_stay(culling_hub, tmp_path):
+    """The instructor publishes a fixed notebook; the learner follows the git-pull link (here its API) and gets it,
+    while their own edits and files stay. jupyter-resource-usage shows the learner their memory against the limit."""
+    hub, name = culling_hub, "update1"
+    token, _ = login(hub, name)
+    start_server(hub, name, token)
+    home = hub.workdir / "homes" / name / "qwen-lessons"
+    assert (home / "00_start_here.ipynb").read_bytes() == (NOTEBOOKS / "00_start_here.ipynb").read_bytes()
+
+    metrics = json.loads(server_get(hub, name, token, "api/metrics/v1"))
+    assert metrics["limits"]["memory"]["rss"] == MEM_LIMIT_MIB * 2**20 and metrics["rss"] > 0, metrics
+
+    learner_edit = json.loads((home / "00_start_here.ipynb").read_text(encoding="utf-8"))
+    learner_edit["cells"].append({"cell_type": "markdown", "id": "learner-note", "metadata": {},
+                                  "source": ["My own note."]})
+    (home / "00_start_here.ipynb").write_text(json.dumps(learner_edit, indent=1) + "\n", encoding="utf-8")
+    (home / "my_answers.py").write_text("answer = 42\n", encoding="utf-8")
+
+    fixed = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, fixed, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    lesson = json.loads((fixed / "01_family_map.ipynb").read_text(encoding="utf-8"))
+    lesson["cells"].insert(1, {"cell_type": "markdown", "id": "erratum", "metadata": {},
+                               "source": ["Correction published during the workshop."]})
+    (fixed / "01_family_map.ipynb").write_text(json.dumps(lesson, indent=1) + "\n", encoding="utf-8")
+    assert "published" in publish_notebooks(fixed, hub.course_repo)
+
+    stream = server_get(hub, name, token, f"git-pull/api?repo={hub.course_repo}&branch=main&targetpath=qwen-lessons")
+    events = [json.loads(line.removeprefix("data: ")) for line in stream.decode().splitlines() if line.startswith("data: ")]
+    assert events and events[-1]["phase"] == "finished", events[-3:]
+    assert "Correction published during the workshop." in (home / "01_family_map.ipynb").read_text(encoding="utf-8")
+    assert "My own note." in (home / "00_start_here.ipynb").read_text(encoding="utf-8")
+    assert (home / "my_answers.py").read_text(encoding="utf-8") == "answer = 42\n"
+
+
+def test_the_culler_stops_an_idle_server_and_the_learner_can_come_back(culling_hub):
+    hub = culling_hub
+    room = run_room(hub, 1, [NOTEBOOKS / "00_start_here.ipynb"], prefix="idle")
+    assert not room.errors, "\n".join(room.errors) + "\n" + hub.log_tail()
+    status, user = hub.api("GET", "/users/idle1")
+    assert status == 200 and user["servers"], "the server should run before the culler's timeout"
+    stopped = wait_until_culled(hub, ["idle1"], CULL_TIMEOUT_S + CULL_EVERY_S + 300)  # returns when culled: slack only for busy cores
+    print(f"\nidle server stopped {stopped.get('idle1', float('nan')):.0f} s after the notebook finished")
+    assert "idle1" in stopped, hub.log_tail()
+    assert "Culling server idle1" in hub.log_tail(200_000)
+    # What the learner sees: the hub's "Server not running" page (HTTP 424) with a button to start it again;
+    # their files stay in their home folder.
+    _, browser = login(hub, "idle1")
+    try:
+        browser.open(f"{hub.url}/hub/user/idle1/lab/tree/qwen-lessons/00_start_here.ipynb", timeout=60)
+        pytest.fail("the hub served a stopped server's page")
+    except Exception as error:  # urllib raises HTTPError for 424
+        assert getattr(error, "code", None) == 424, error
+        page = error.read().decode()
+    assert "Server not running" in page and 'id="start"' in page
+    assert (hub.workdir / "homes" / "idle1" / "qwen-lessons" / "00_start_here.ipynb").exists()
+    again = run_room(hub, 1, [NOTEBOOKS / "00_start_here.ipynb"], prefix="idle")  # log in again, start, run
+    assert not again.errors, "\n".join(again.errors)

@@ -123,13 +123,16 @@ if [ -s "$etc/hub.env" ] && [ -z "$password" ]; then
     password=$(sed -n 's/^QWEN_HUB_PASSWORD=//p' "$etc/hub.env")
 fi
 [ -n "$password" ] || password=$(openssl rand -hex 6)
+admin_password=""
+[ ! -s "$etc/hub.env" ] || admin_password=$(sed -n 's/^QWEN_HUB_ADMIN_PASSWORD=//p' "$etc/hub.env")
+[ -n "$admin_password" ] || admin_password=$(openssl rand -hex 16)  # JupyterHub asks 32 characters or more
 say "6/7 settings: $etc/hub.env"
 umask 077
 cat >"$etc/hub.env" <<ENV
 # qwen-lessons hub settings (read by qwen-lessons-hub.service; every name is explained in jupyterhub_config.py)
 QWEN_HUB_PASSWORD=$password
 QWEN_HUB_ADMIN_USERS=$admin
-QWEN_HUB_ADMIN_PASSWORD=$password-admin
+QWEN_HUB_ADMIN_PASSWORD=$admin_password
 QWEN_HUB_PORT=$port
 QWEN_HUB_SSL_CERT=$etc/tls/hub.crt
 QWEN_HUB_SSL_KEY=$etc/tls/hub.key
@@ -182,4 +185,4 @@ address=https://$hostname
 echo
 echo "The room:  $address/"
 echo "Password:  $password   (any name; learners reuse their name after a break)"
-[ -z "$admin" ] || echo "Admin:     $admin, password $password-admin, page $address/hub/admin"
+[ -z "$admin" ] || echo "Admin:     $admin   password: $admin_password   page: $address/hub/admin (who is running)"
