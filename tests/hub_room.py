@@ -106,12 +106,11 @@ def build_course_env(workdir: Path, wheel: Path | None = None) -> Path:
     # invisible, because a .pth line adds a folder without running the .pth files inside it
     ours = {sysconfig.get_paths()["purelib"], *site.getsitepackages(), *(p for p in sys.path if p.endswith("site-packages"))}
     (fresh_site / "course_dependencies.pth").write_text("\n".join(sorted(ours)) + "\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(fresh_site),
-                    str(wheel)], check=True, capture_output=True, text=True, timeout=300)
-    # server extensions: --prefix, so their etc/jupyter files (which enable them) land in the course environment
+    # --prefix (with --ignore-installed: this environment's editable copy does not count), so the data files land
+    # in the course environment too: the Voilà template of the course, the extensions' etc/jupyter files
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--ignore-installed", "--quiet",
-                    "--no-warn-script-location", "--prefix", str(env_dir), *learner_extension_requirements()],
-                   check=True, capture_output=True, text=True, timeout=300)
+                    "--no-warn-script-location", "--prefix", str(env_dir), str(wheel),
+                    *learner_extension_requirements()], check=True, capture_output=True, text=True, timeout=300)
     return python
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import time
 
@@ -176,6 +177,19 @@ def test_a_corrected_notebook_reaches_a_running_server_and_the_learners_edits_st
     assert "Correction published during the workshop." in (home / "01_family_map.ipynb").read_text(encoding="utf-8")
     assert "My own note." in (home / "00_start_here.ipynb").read_text(encoding="utf-8")
     assert (home / "my_answers.py").read_text(encoding="utf-8") == "answer = 42\n"
+
+
+def test_the_calculators_page_in_voila_links_nothing_outside_the_machine(culling_hub):
+    """Under the hub, the Voilà page of the calculators app (the fallback for weak laptops) names only its own server:
+    Voilà's stock template links FontAwesome from a CDN, which an offline room waits for in vain."""
+    hub, name = culling_hub, "voila1"
+    token, _ = login(hub, name)
+    start_server(hub, name, token)
+    page = server_get(hub, name, token, "voila/render/qwen-lessons/90_calculators_app.ipynb").decode()
+    assert "Qwen calculators" in page and "application/vnd.jupyter.widget-view+json" in page, page[:2000]
+    links = re.findall(r"""(?:src|href|url)\s*[=(]\s*["']?((?:https?:)?//[^/"'\s)]+)""", page, re.IGNORECASE)
+    outside = sorted({link for link in links if not re.search(r"//(127\.0\.0\.1|localhost)(:\d+)?$", link)})
+    assert not outside, f"the Voilà page links outside the machine: {outside}"
 
 
 def test_the_culler_stops_an_idle_server_and_the_learner_can_come_back(culling_hub):

@@ -92,6 +92,9 @@ c.Spawner.args = [
     f"--MappingKernelManager.cull_idle_timeout={KERNEL_CULL_IDLE}",
     f"--MappingKernelManager.cull_interval={KERNEL_CULL_EVERY}",
     "--MappingKernelManager.cull_connected=True",
+    # the calculators app in Voilà (/voila/render/...) without Voilà's CDN stylesheets: the course package installs
+    # this template (share/jupyter/voila/templates/qwen-offline), so an offline room loads the page at once
+    "--VoilaConfiguration.template=qwen-offline",
 ]
 # publish_notebooks.sh writes learners.gitconfig: it names the repository safe for learners' (other) users
 c.Spawner.environment = {"QWEN_HUB_COURSE_REPO": COURSE_REPO, "GIT_CONFIG_SYSTEM": f"{COURSE_REPO}/learners.gitconfig"}
