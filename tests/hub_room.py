@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import http.cookiejar
 import json
+import math
 import os
 import secrets
 import shutil
@@ -108,9 +109,14 @@ def build_course_env(workdir: Path, wheel: Path | None = None) -> Path:
     (fresh_site / "course_dependencies.pth").write_text("\n".join(sorted(ours)) + "\n", encoding="utf-8")
     # --prefix (with --ignore-installed: this environment's editable copy does not count), so the data files land
     # in the course environment too: the Voilà template of the course, the extensions' etc/jupyter files
+    # (Voilà and nbconvert again, at this environment's versions: their templates and Voilà's server extension are
+    # such data files, and the learners' /voila/render/ needs them)
+    from importlib.metadata import version
+
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--ignore-installed", "--quiet",
                     "--no-warn-script-location", "--prefix", str(env_dir), str(wheel),
-                    *learner_extension_requirements()], check=True, capture_output=True, text=True, timeout=300)
+                    *learner_extension_requirements(), f"voila=={version('voila')}", f"nbconvert=={version('nbconvert')}"],
+                   check=True, capture_output=True, text=True, timeout=300)
     return python
 
 
@@ -313,6 +319,7 @@ class LearnerRun:
     run_all_s: float = 0.0  # every lesson notebook, top to bottom, one after the other
     notebooks: dict = field(default_factory=dict)  # notebook -> {"seconds", "errors", "peak_mib", "cpu_s"}
     reconnects: list = field(default_factory=list)  # kernel websockets that closed mid-cell and were opened again
+    cell_s: list = field(default_factory=list)  # every lesson cell's latency (a staggered room)
     failure: str = ""
 
     @property
@@ -375,13 +382,14 @@ def decode_message(raw: str | bytes) -> dict:
 
 
 async def run_notebook(hub: Hub, name: str, token: str, notebook: Path, on_first_reply, keep_open: bool = False,
-                       reconnects: list | None = None) -> dict:
+                       reconnects: list | None = None, think=None) -> dict:
     """Open the notebook as JupyterLab does (a session), then run its code cells in order over the kernel websocket.
 
     A websocket that closes while a cell runs is opened again with the same session id, as JupyterLab reconnects:
     the Jupyter server keeps the kernel's messages for that session meanwhile and replays them. Each reconnection is
     appended to `reconnects`; a kernel that is gone (died, culled) still fails the notebook. With `keep_open` the
     session stays when the notebook is done, like a tab left open (or closed: JupyterLab keeps its kernel either way).
+    `think()`, when given, is the seconds the learner reads before each cell after the first (a staggered room).
     """
     from tornado.httpclient import AsyncHTTPClient, HTTPRequest
     from tornado.websocket import websocket_connect
@@ -406,10 +414,14 @@ async def run_notebook(hub: Hub, name: str, token: str, notebook: Path, on_first
     cells = [cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
              for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"] if cell["cell_type"] == "code"]
     errors: list[str] = []
+    cell_s: list[float] = []  # per cell: from sending it to the kernel's idle after it
     last_stdout = ""
     start = time.monotonic()
     try:
         for index, code in enumerate([WHERE, *cells, USAGE]):
+            if think is not None and 1 < index <= len(cells):
+                await asyncio.sleep(think())
+            sent = time.monotonic()
             msg_id = uuid.uuid4().hex
             await ws.write_message(json.dumps({
                 "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": name, "session": uuid.uuid4().hex,
@@ -443,6 +455,7 @@ async def run_notebook(hub: Hub, name: str, token: str, notebook: Path, on_first
                 elif kind == "status" and message["content"]["execution_state"] == "idle":
                     idle = True
             last_stdout = stdout
+            cell_s.append(time.monotonic() - sent)
             if index == 1:
                 on_first_reply()
             if errors:
@@ -453,7 +466,20 @@ async def run_notebook(hub: Hub, name: str, token: str, notebook: Path, on_first
             await client.fetch(f"{base}/api/sessions/{session['id']}", method="DELETE", headers=headers,
                                request_timeout=60, raise_error=False, **tls)
     usage = json.loads(last_stdout.strip().splitlines()[-1]) if not errors else {"peak_mib": 0.0, "cpu_s": 0.0}
-    return {"seconds": time.monotonic() - start, "errors": errors, "kernel_id": kernel_id, **usage}
+    return {"seconds": time.monotonic() - start, "errors": errors, "kernel_id": kernel_id, "session_id": session["id"],
+            "cell_s": cell_s[1:-1], **usage}  # the lesson's own cells, without the harness's first and last
+
+
+def close_session(hub: Hub, name: str, token: str, session_id: str) -> None:
+    """Shut a notebook's session and kernel down, as closing a tab with "Shut down kernel" does."""
+    request = urllib.request.Request(f"{hub.url}/user/{name}/api/sessions/{session_id}", method="DELETE",
+                                     headers={"Authorization": f"token {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=120, context=hub.ssl_context):
+            pass
+    except urllib.error.HTTPError as error:
+        if error.code != 404:  # 404: the kernel culler shut it down first, and its session went with it
+            raise
 
 
 def server_get(hub: Hub, name: str, token: str, path: str) -> bytes:
@@ -525,6 +551,96 @@ def run_room(hub: Hub, learners: int, notebooks: list[Path] | None = None, prefi
             result.failure = result.failure or "did not finish in time"
     sampler.stop()
     return RoomRun(results, dict(sampler.peak_mib), sampler.hub_peak_mib, time.monotonic() - began)
+
+
+@dataclass(frozen=True)
+class Staggered:
+    """A realistic room (issue 30): learners arrive spread over `spread_s` (rows logging in during the introduction),
+    run each lesson cell by cell with about `think_s` of reading between cells, and keep `open_lessons` lessons open
+    (the oldest one's kernel is shut down when another opens). The same seed gives the same room."""
+
+    spread_s: float = 120.0
+    think_s: float = 4.0
+    open_lessons: int = 2
+    seed: int = 30
+
+    def arrivals(self, learners: int) -> list[float]:
+        """Seconds after the start at which each learner asks for a server: one per slot of the spread, at a random
+        point of the slot."""
+        import random
+
+        rng, slot = random.Random(self.seed), self.spread_s / learners
+        return [(index + rng.random()) * slot for index in range(learners)]
+
+    def thinker(self, learner: int):
+        """The learner's reading times between cells: half to one and a half times think_s."""
+        import random
+
+        rng = random.Random(self.seed * 1000 + learner)
+        return lambda: self.think_s * (0.5 + rng.random())
+
+
+def run_staggered_learner(hub: Hub, name: str, notebooks: list[Path], plan: Staggered, index: int, arrive_at: float,
+                          result: LearnerRun) -> None:
+    try:
+        token, _ = login(hub, name)
+        time.sleep(max(0.0, arrive_at - time.monotonic()))
+        asked = time.monotonic()
+        start_server(hub, name, token)
+        result.server_start_s = time.monotonic() - asked
+
+        def first_reply():
+            if not result.first_cell_s:
+                result.first_cell_s = time.monotonic() - asked
+
+        async def lesson_by_lesson():
+            open_sessions: list[str] = []
+            think = plan.thinker(index)
+            for notebook in notebooks:
+                ran = await run_notebook(hub, name, token, notebook, first_reply, keep_open=True,
+                                         reconnects=result.reconnects, think=think)
+                result.notebooks[notebook.name] = ran
+                result.cell_s.extend(ran["cell_s"])
+                open_sessions.append(ran["session_id"])
+                while len(open_sessions) > plan.open_lessons:
+                    await asyncio.to_thread(close_session, hub, name, token, open_sessions.pop(0))
+                if ran["errors"]:
+                    break
+
+        began = time.monotonic()
+        asyncio.run(lesson_by_lesson())
+        result.run_all_s = time.monotonic() - began
+    except Exception as error:  # reported with the learner's name
+        result.failure = f"{type(error).__name__}: {error}"
+
+
+def run_staggered_room(hub: Hub, learners: int, plan: Staggered, notebooks: list[Path] | None = None,
+                       prefix: str = "staggered", timeout_s: float = 3600) -> RoomRun:
+    """`learners` learners arriving as `plan` spreads them, each going through the lessons cell by cell."""
+    notebooks = lesson_notebooks() if notebooks is None else notebooks
+    results = [LearnerRun(f"{prefix}{index + 1}") for index in range(learners)]
+    sampler = MemorySampler(hub)
+    sampler.start()
+    began = time.monotonic()
+    threads = [threading.Thread(target=run_staggered_learner, daemon=True,
+                                args=(hub, r.name, notebooks, plan, index, began + offset, r))
+               for index, (r, offset) in enumerate(zip(results, plan.arrivals(learners), strict=True))]
+    for thread in threads:
+        thread.start()
+    limit = time.monotonic() + timeout_s
+    for thread in threads:
+        thread.join(max(1.0, limit - time.monotonic()))
+    for result, thread in zip(results, threads, strict=True):
+        if thread.is_alive():
+            result.failure = result.failure or "did not finish in time"
+    sampler.stop()
+    return RoomRun(results, dict(sampler.peak_mib), sampler.hub_peak_mib, time.monotonic() - began)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile (p95: fraction 0.95) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))]
 
 
 def wait_until_culled(hub: Hub, names: list[str], timeout: float) -> dict[str, float]:

@@ -24,14 +24,17 @@ from hub_room import (
     NOTEBOOKS,
     REQUIRE_ENV,
     MemorySampler,
+    Staggered,
     build_course_env,
     find_chp,
     hub_required,
     lesson_notebooks,
     login,
+    percentile,
     publish_notebooks,
     run_notebook,
     run_room,
+    run_staggered_room,
     server_get,
     start_hub,
     start_server,
@@ -190,6 +193,36 @@ def test_the_calculators_page_in_voila_links_nothing_outside_the_machine(culling
     links = re.findall(r"""(?:src|href|url)\s*[=(]\s*["']?((?:https?:)?//[^/"'\s)]+)""", page, re.IGNORECASE)
     outside = sorted({link for link in links if not re.search(r"//(127\.0\.0\.1|localhost)(:\d+)?$", link)})
     assert not outside, f"the Voilà page links outside the machine: {outside}"
+
+
+def test_staggered_arrivals_and_percentiles_by_hand():
+    plan = Staggered(spread_s=60, seed=1)
+    arrivals = plan.arrivals(4)
+    assert arrivals == sorted(arrivals) and all(15 * i <= t < 15 * (i + 1) for i, t in enumerate(arrivals))
+    assert plan.arrivals(4) == arrivals, "the same seed gives the same room"
+    think = plan.thinker(0)
+    assert all(plan.think_s * 0.5 <= think() <= plan.think_s * 1.5 for _ in range(50))
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0], 0.95) == 10.0
+    assert percentile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.0
+
+
+def test_a_staggered_room_runs_cell_by_cell_and_keeps_only_the_open_lessons(culling_hub):
+    """The realistic workload of benchmarks/bench_room.py, small: two learners arriving apart, reading between cells,
+    one lesson open at a time (the one before is shut down when the next opens)."""
+    lessons = [NOTEBOOKS / "00_start_here.ipynb", NOTEBOOKS / "90_calculators_app.ipynb"]
+    plan = Staggered(spread_s=4, think_s=0.2, open_lessons=1)
+    room = run_staggered_room(culling_hub, 2, plan, lessons)
+    assert not room.errors, "\n".join(room.errors) + "\n" + culling_hub.log_tail()
+    code_cells = sum(sum(cell["cell_type"] == "code" for cell in json.loads(path.read_text(encoding="utf-8"))["cells"])
+                     for path in lessons)
+    for learner in room.learners:
+        assert len(learner.cell_s) == code_cells and all(seconds > 0 for seconds in learner.cell_s), learner.name
+        assert 0 < learner.server_start_s < learner.first_cell_s
+        first_kernel = learner.notebooks[lessons[0].name]["kernel_id"]
+        token, _ = login(culling_hub, learner.name)
+        open_now = {k["id"] for k in json.loads(server_get(culling_hub, learner.name, token, "api/kernels"))}
+        assert first_kernel not in open_now, "the first lesson's kernel was shut down when the second opened"
+    print(f"\nstaggered room of 2: p95 cell latency {percentile([s for r in room.learners for s in r.cell_s], 0.95):.2f} s")
 
 
 def test_the_culler_stops_an_idle_server_and_the_learner_can_come_back(culling_hub):
