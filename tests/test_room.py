@@ -190,7 +190,7 @@ def test_the_calculators_page_in_voila_links_nothing_outside_the_machine(culling
     start_server(hub, name, token)
     page = server_get(hub, name, token, "voila/render/qwen-lessons/90_calculators_app.ipynb").decode()
     assert "Qwen calculators" in page and "application/vnd.jupyter.widget-view+json" in page, page[:2000]
-    links = re.findall(r"""(?:src|href|url)\s*[=(]\s*["']?((?:https?:)?//[^/"'\s)]+)""", page, re.IGNORECASE)
+    links = re.findall(r"""(?:src|href|url|import)\s*[=(]\s*["']?((?:https?:)?//[^/"'\s)]+)""", page, re.IGNORECASE)
     outside = sorted({link for link in links if not re.search(r"//(127\.0\.0\.1|localhost)(:\d+)?$", link)})
     assert not outside, f"the Voilà page links outside the machine: {outside}"
 
