@@ -109,14 +109,15 @@ def build_course_env(workdir: Path, wheel: Path | None = None) -> Path:
     (fresh_site / "course_dependencies.pth").write_text("\n".join(sorted(ours)) + "\n", encoding="utf-8")
     # --prefix (with --ignore-installed: this environment's editable copy does not count), so the data files land
     # in the course environment too: the Voilà template of the course, the extensions' etc/jupyter files
-    # (Voilà and nbconvert again, at this environment's versions: their templates and Voilà's server extension are
-    # such data files, and the learners' /voila/render/ needs them)
+    # (JupyterLab, the widgets' Lab extension, Voilà and nbconvert again, at this environment's versions: Lab's page
+    # and static files, the templates and the server extensions' switches are such data files, and the learners'
+    # /lab and /voila/render/ pages need them)
     from importlib.metadata import version
 
+    again = [f"{name}=={version(name)}" for name in ("jupyterlab", "jupyterlab_widgets", "voila", "nbconvert")]
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--ignore-installed", "--quiet",
                     "--no-warn-script-location", "--prefix", str(env_dir), str(wheel),
-                    *learner_extension_requirements(), f"voila=={version('voila')}", f"nbconvert=={version('nbconvert')}"],
-                   check=True, capture_output=True, text=True, timeout=300)
+                    *learner_extension_requirements(), *again], check=True, capture_output=True, text=True, timeout=300)
     return python
 
 

@@ -13,10 +13,14 @@ checks that qwen_lessons and its tables come from that environment's site-packag
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import re
 import shutil
+import sys
 import time
+import urllib.parse
+from pathlib import Path
 
 import pytest
 from hub_room import (
@@ -42,6 +46,7 @@ from hub_room import (
     wait_until_culled,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow  # starts a JupyterHub and learners' servers (the culler test too)
 
 LEARNERS = 6
@@ -193,6 +198,67 @@ def test_the_calculators_page_in_voila_links_nothing_outside_the_machine(culling
     links = re.findall(r"""(?:src|href|url|import)\s*[=(]\s*["']?((?:https?:)?//[^/"'\s)]+)""", page, re.IGNORECASE)
     outside = sorted({link for link in links if not re.search(r"//(127\.0\.0\.1|localhost)(:\d+)?$", link)})
     assert not outside, f"the Voilà page links outside the machine: {outside}"
+
+
+def load_browser_harness():
+    """tests/browser/browser_harness.py (the Chromium the browser tests drive, and its closed-network flags)."""
+    spec = importlib.util.spec_from_file_location("room_browser_harness", ROOT / "tests" / "browser" / "browser_harness.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.browser
+def test_lab_and_voila_under_the_hub_request_nothing_outside_the_machine(culling_hub):
+    """A learner in Chromium logs in, lands in JupyterLab on lesson 0, then opens the calculators in Voilà: every
+    request the pages make is logged, and any to a host other than loopback is refused and fails the test."""
+    harness = load_browser_harness()
+    chromium = harness.find_chromium()
+    if chromium is None:
+        message = "no system Chromium found (looked at $CHROMIUM, /usr/bin/chromium, PATH)"
+        if harness.browser_required():
+            pytest.fail(f"{message}; {harness.REQUIRE_ENV}=1 forbids skipping", pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    hub, name = culling_hub, "browser1"
+    seen, outside = [], []
+    phase = ["JupyterLab"]
+
+    def only_loopback(route):
+        url = route.request.url
+        seen.append(url)
+        if url.startswith(("data:", "blob:")) or urllib.parse.urlsplit(url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(f"{phase[0]}: {url}")
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=harness.CHROMIUM_ARGS)
+        try:
+            # the hub's certificate is self-signed for 127.0.0.1, as install.sh makes one without --cert
+            context = browser.new_context(ignore_https_errors=True, viewport=harness.VIEWPORT)
+            context.route("**/*", only_loopback)
+            page = context.new_page()
+            page.goto(f"{hub.url}/hub/login", timeout=120_000)
+            page.fill("#username_input", name)
+            page.fill("#password_input", hub.password)
+            page.click("#login_submit")
+            page.wait_for_url(f"**/user/{name}/lab/**", timeout=240_000)
+            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=180_000)
+            page.wait_for_load_state("networkidle", timeout=120_000)
+            lab_requests = len(seen)
+            phase[0] = "Voilà"
+            page.goto(f"{hub.url}/user/{name}/voila/render/qwen-lessons/90_calculators_app.ipynb", timeout=180_000)
+            page.locator(".widget-html").first.wait_for(timeout=180_000)  # the widgets rendered
+            page.wait_for_load_state("networkidle", timeout=120_000)
+        finally:
+            browser.close()
+    print(f"\nJupyterLab: {lab_requests} requests, then Voilà: {len(seen) - lab_requests}; outside loopback: {outside}")
+    assert lab_requests > 10 and len(seen) > lab_requests
+    assert not outside, f"requests left the machine: {outside}"
 
 
 def test_staggered_arrivals_and_percentiles_by_hand():

@@ -101,7 +101,7 @@ chp_bin=$prefix/proxy/node_modules/.bin
 # 4. the notebooks and the hub's configuration
 say "4/7 notebooks: $prefix/course.git"
 "$HERE/publish_notebooks.sh" "$SRC/notebooks" "$prefix/course.git" | sed 's/^/    /'
-install -m 644 "$HERE/jupyterhub_config.py" "$prefix/jupyterhub_config.py"
+install -m 644 "$HERE/jupyterhub_config.py" "$HERE/learner_server_config.py" "$prefix/"
 install -m 755 "$HERE/publish_notebooks.sh" "$prefix/publish_notebooks.sh"
 
 # 5. TLS

@@ -36,6 +36,7 @@ the ports and the culler timings; tests/test_install.py loads it as install.sh l
 
 import os
 import sys
+from pathlib import Path
 
 c = get_config()  # noqa: F821 -- provided by JupyterHub when it loads this file
 
@@ -92,9 +93,8 @@ c.Spawner.args = [
     f"--MappingKernelManager.cull_idle_timeout={KERNEL_CULL_IDLE}",
     f"--MappingKernelManager.cull_interval={KERNEL_CULL_EVERY}",
     "--MappingKernelManager.cull_connected=True",
-    # the calculators app in Voilà (/voila/render/...) without Voilà's CDN stylesheets: the course package installs
-    # this template (share/jupyter/voila/templates/qwen-offline), so an offline room loads the page at once
-    "--VoilaConfiguration.template=qwen-offline",
+    # the learners' server settings beside this file: Voilà's page (the calculators app) loads nothing from outside
+    f"--config={Path(__file__).with_name('learner_server_config.py')}",
 ]
 # publish_notebooks.sh writes learners.gitconfig: it names the repository safe for learners' (other) users
 c.Spawner.environment = {"QWEN_HUB_COURSE_REPO": COURSE_REPO, "GIT_CONFIG_SYSTEM": f"{COURSE_REPO}/learners.gitconfig"}
