@@ -77,6 +77,7 @@ def test_the_config_names_a_spawner_that_imports():
 
 
 @pytest.mark.slow  # pip installs the course environment (about a minute on a quiet machine with pip's cache warm)
+@pytest.mark.room  # once per CI run, not again at the floors (.ci/run)
 def test_install_into_a_fresh_root_then_the_hub_serves_https(course_wheel, tmp_path):
     if shutil.which("npm") is None:
         pytest.skip("npm not found: install.sh installs configurable-http-proxy with it (apt-get install npm)")

@@ -2,8 +2,9 @@
 on loopback over HTTPS, with configurable-http-proxy and a local-process spawner, learners logging in with the shared
 password and running every lesson notebook at the same time through their own servers' kernels; then, on a hub with
 short culler timings: one learner opening every lesson in turn while each server's kernel culler shuts down the
-kernels left behind, a corrected notebook reaching a running server without losing the learner's edits, and the idle
-server culler.
+kernels left behind, a corrected notebook reaching a running server without losing the learner's edits, the Voilà
+app and JupyterLab in Chromium requesting nothing outside the machine, a small staggered room (the benchmark's
+realistic workload), and the idle server culler.
 
 The package is installed into the learners' environment from its wheel (not editable), and every notebook first
 checks that qwen_lessons and its tables come from that environment's site-packages. Without configurable-http-proxy
@@ -110,6 +111,7 @@ def kernel_ids(hub, name: str, token: str) -> set[str]:
     return {kernel["id"] for kernel in json.loads(server_get(hub, name, token, "api/kernels"))}
 
 
+@pytest.mark.room  # minutes of lessons: once per CI run, not again at the floors
 def test_one_learner_opens_every_lesson_in_turn_and_stays_under_the_memory_limit(culling_hub):
     """A learner moves from lesson to lesson and never closes one (JupyterLab keeps a closed tab's kernel too): each
     lesson's kernel stays open. The learner spends longer in each lesson than the kernel culler's idle timeout, as in
@@ -272,6 +274,7 @@ def test_staggered_arrivals_and_percentiles_by_hand():
     assert percentile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.0
 
 
+@pytest.mark.room  # minutes of lessons: once per CI run, not again at the floors
 def test_a_staggered_room_runs_cell_by_cell_and_keeps_only_the_open_lessons(culling_hub):
     """The realistic workload of benchmarks/bench_room.py, small: two learners arriving apart, reading between cells,
     one lesson open at a time (the one before is shut down when the next opens)."""
