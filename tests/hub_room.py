@@ -50,6 +50,7 @@ CHP_ENV = "QWEN_LESSONS_CHP"
 # where .ci/run installs configurable-http-proxy from npm
 CHP_LOCAL = ROOT / ".ci" / "hub-proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
 CELL_TIMEOUT_S = 300
+INSTRUCTOR = "teacher"  # the hub's admin user (QWEN_HUB_ADMIN_USERS), who sees the admin page
 START_TIMEOUT_S = 180
 # First code run in every notebook: the package and its tables must come from the course environment's site-packages.
 WHERE = """import sys as _sys
@@ -158,6 +159,7 @@ class Hub:
     log: Path
     ca_file: Path  # the hub's self-signed certificate: every client here verifies TLS against it
     course_repo: Path
+    admin_password: str  # the instructor's (INSTRUCTOR) password, as install.sh prints it
     known_pids: set = field(default_factory=set)
 
     @property
@@ -186,6 +188,7 @@ def start_hub(workdir: Path, course_python: Path, chp: str, cull_timeout: int | 
     and each server's kernel culler keep the deploy config's timings unless given."""
     port, hub_port, proxy_api_port = free_port(), free_port(), free_port()
     admin_token, password = secrets.token_hex(16), "room-" + secrets.token_hex(8)
+    admin_password = secrets.token_hex(16)  # JupyterHub asks 32 characters or more of an admin password
     homes = workdir / "homes"
     homes.mkdir(parents=True, exist_ok=True)
     cert, key = make_certificate(workdir)
@@ -213,6 +216,7 @@ c.JupyterHub.load_roles.append({{"name": "room-test", "services": ["room-test"],
 """, encoding="utf-8")
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "QWEN_LESSONS_DATA")}
     env.update({"QWEN_HUB_PASSWORD": password, "QWEN_HUB_COURSE_PYTHON": str(course_python),
+                "QWEN_HUB_ADMIN_USERS": INSTRUCTOR, "QWEN_HUB_ADMIN_PASSWORD": admin_password,
                 "QWEN_HUB_COURSE_REPO": str(course_repo), "QWEN_HUB_IP": "127.0.0.1", "QWEN_HUB_PORT": str(port),
                 "QWEN_HUB_SSL_CERT": str(cert), "QWEN_HUB_SSL_KEY": str(key)})
     for key, value in (("QWEN_HUB_CULL_TIMEOUT", cull_timeout), ("QWEN_HUB_CULL_EVERY", cull_every),
@@ -223,7 +227,7 @@ c.JupyterHub.load_roles.append({{"name": "room-test", "services": ["room-test"],
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(config)], cwd=workdir, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    hub = Hub(proc, f"https://127.0.0.1:{port}", admin_token, password, workdir, log, cert, course_repo)
+    hub = Hub(proc, f"https://127.0.0.1:{port}", admin_token, password, workdir, log, cert, course_repo, admin_password)
     deadline = time.monotonic() + 90
     while True:
         try:
@@ -329,7 +333,7 @@ class LearnerRun:
         return found + [f"{self.name} {nb}: {err}" for nb, result in self.notebooks.items() for err in result["errors"]]
 
 
-def login(hub: Hub, name: str) -> tuple[str, urllib.request.OpenerDirector]:
+def login(hub: Hub, name: str, password: str | None = None) -> tuple[str, urllib.request.OpenerDirector]:
     """Log in on the hub's login form with the shared password; return an API token the hub gives that login and
     the logged-in browser (cookies, no redirects followed)."""
     jar = http.cookiejar.CookieJar()
@@ -342,7 +346,7 @@ def login(hub: Hub, name: str) -> tuple[str, urllib.request.OpenerDirector]:
                                          urllib.request.HTTPSHandler(context=hub.ssl_context))
     opener.open(f"{hub.url}/hub/login", timeout=60).read()
     xsrf = next(cookie.value for cookie in jar if cookie.name == "_xsrf")
-    form = urllib.parse.urlencode({"username": name, "password": hub.password, "_xsrf": xsrf}).encode()
+    form = urllib.parse.urlencode({"username": name, "password": password or hub.password, "_xsrf": xsrf}).encode()
     try:
         opener.open(f"{hub.url}/hub/login?next=/hub/home", data=form, timeout=60)
         raise RuntimeError(f"{name}: the login form did not redirect (wrong password?)")

@@ -20,12 +20,14 @@ import re
 import shutil
 import sys
 import time
+import urllib.error
 import urllib.parse
 from pathlib import Path
 
 import pytest
 from hub_room import (
     CHP_LOCAL,
+    INSTRUCTOR,
     NOTEBOOKS,
     REQUIRE_ENV,
     MemorySampler,
@@ -200,6 +202,25 @@ def test_the_calculators_page_in_voila_links_nothing_outside_the_machine(culling
     links = re.findall(r"""(?:src|href|url|import)\s*[=(]\s*["']?((?:https?:)?//[^/"'\s)]+)""", page, re.IGNORECASE)
     outside = sorted({link for link in links if not re.search(r"//(127\.0\.0\.1|localhost)(:\d+)?$", link)})
     assert not outside, f"the Voilà page links outside the machine: {outside}"
+
+
+def test_the_instructor_sees_who_is_running_on_the_admin_page(culling_hub):
+    """deploy/README.md's admin page: the instructor's login opens /hub/admin, and the same login's token lists every
+    learner with their server's state and last activity; a learner's login is refused both."""
+    hub = culling_hub
+    learner_token, learner = login(hub, "admincheck1")
+    start_server(hub, "admincheck1", learner_token)
+    token, browser = login(hub, INSTRUCTOR, hub.admin_password)
+    with browser.open(f"{hub.url}/hub/admin", timeout=60) as page:
+        assert page.status == 200
+    status, users = hub.api("GET", "/users", token)
+    assert status == 200, users
+    running = {user["name"]: user for user in users if user.get("servers")}
+    assert "admincheck1" in running and running["admincheck1"]["last_activity"], running
+    assert hub.api("GET", "/users", learner_token)[0] == 403
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        learner.open(f"{hub.url}/hub/admin", timeout=60)
+    assert refused.value.code == 403
 
 
 def load_browser_harness():
