@@ -30,7 +30,7 @@ CHP_VERSION=5.3.0  # the configurable-http-proxy the room test runs (.ci/run ins
 root=/ hostname="" port=443 cert="" key="" password=${QWEN_HUB_PASSWORD:-} admin="" wheel="" use_apt=yes use_systemd=yes
 python=${QWEN_INSTALL_PYTHON:-python3}
 
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
     case $1 in
         --root) root=$2; shift 2 ;;
