@@ -20,6 +20,7 @@ from qwen_lessons import local_formats, memory, models
 from qwen_lessons.catalog import context_limit, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, memory_gib
+from qwen_lessons.speed import expected_from_bound
 from qwen_lessons.units import GIB
 from qwen_lessons.validation import checked, flag, integer, key, number, optional
 
@@ -226,10 +227,13 @@ def laptop_options(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str 
             est = llama_cpp_memory(ckpt, quant, context_tokens, kv_cache_dtype)
             need = est.gpu_total_gib + (est.cpu_total_gib if gpu["kind"] in ("apple", "cpu") else 0.0)
             speed = decode_tokens_per_s_bound(ckpt, quant, gpu_id, context_tokens, kv_cache_dtype)
+            # the runtime's expected speed under this bound (qwen_lessons.speed): shown first, the bound as ceiling
+            expected = expected_from_bound(speed, engine, ckpt["num_hidden_layers"], quant)
             rows.append({"model": shown, "quantization": quant, "params_b": models.count_parameters(ckpt)[0] / 1e9,
-                         "memory_gib": need, "fits": need <= budget, "tokens_per_s_bound": speed})
+                         "memory_gib": need, "fits": need <= budget, "tokens_per_s_expected": expected,
+                         "tokens_per_s_bound": speed})
     return pd.DataFrame(rows, columns=["model", "quantization", "params_b", "memory_gib", "fits",
-                                       "tokens_per_s_bound"])
+                                       "tokens_per_s_expected", "tokens_per_s_bound"])
 
 
 @checked
@@ -271,7 +275,8 @@ def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str =
                                                                                    strict=True)]]
     if good.empty:
         return {"gpu_id": gpu_id, "model": None, "quantization": None, "context_tokens": int(context_tokens),
-                "memory_gib": None, "usable_gib": usable_gib(gpu_id), "tokens_per_s_bound": None,
+                "memory_gib": None, "usable_gib": usable_gib(gpu_id), "tokens_per_s_expected": None,
+                "tokens_per_s_bound": None,
                 "why": "nothing fits at this context and speed: shorten the context, quantize the KV cache "
                        "(q8_0) or accept a slower model"}
     # the largest size first (same size: the newest release); among its formats the most faithful (the ladder's
@@ -282,7 +287,8 @@ def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str =
     published = " with a published file" if published_only else ""
     return {"gpu_id": gpu_id, "model": best["model"], "quantization": best["quantization"],
             "context_tokens": int(context_tokens), "memory_gib": float(best["memory_gib"]),
-            "usable_gib": usable_gib(gpu_id), "tokens_per_s_bound": float(best["tokens_per_s_bound"]),
+            "usable_gib": usable_gib(gpu_id), "tokens_per_s_expected": float(best["tokens_per_s_expected"]),
+            "tokens_per_s_bound": float(best["tokens_per_s_bound"]),
             "why": f"the largest Qwen chat model{published} that fits {usable_gib(gpu_id):.1f} GiB with "
                    f"{context_tokens:,} tokens of context and decodes >= {min_tokens_per_s:g} tokens/s (bound); "
                    f"of equal sizes, the newest"}

@@ -113,6 +113,13 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(TEXT, "runtime", "constant", "quantization"), ("value", FLOAT), *_typed(TEXT, "unit", "fitted_on",
                                                                                        "source"),
     ], key=("runtime", "constant", "quantization"), filled=("runtime", "constant", "value", "unit", "fitted_on")),
+    _schema("llama_cpp_speed.csv", [
+        *_typed(TEXT, "role", "model", "quantization", "engine_version", "cpu"), ("threads", INT),
+        ("bandwidth_gbs", FLOAT), *_typed(INT, "prompt_tokens", "generate_tokens"),
+        *_typed(FLOAT, "decode_tokens_per_s", "prompt_tokens_per_s", "load_average"),
+        *_typed(TEXT, "measured_on", "source"),
+    ], key=("role", "model", "quantization", "threads"),
+       filled=("role", "model", "quantization", "engine_version", "bandwidth_gbs", "decode_tokens_per_s")),
     _schema("special_tokens.csv", [
         *_typed(TEXT, "vocabulary", "token"), ("id", INT), *_typed(TEXT, "purpose", "listed_since", "source", "source_kind"),
     ], key=("vocabulary", "token"), filled=("vocabulary", "token", "id", "purpose", "source_kind")),

@@ -15,7 +15,7 @@ import pandas as pd
 from qwen_lessons import memory, models
 from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, machine_row
-from qwen_lessons.validation import anything, checked, integer, key, one_of
+from qwen_lessons.validation import anything, checked, integer, key, number, one_of
 
 # ---------------------------------------------------------------------------------------------------------------
 # Speed: decode is bound by memory bandwidth, prefill by compute
@@ -48,12 +48,13 @@ def decode_bytes_per_token(
     return resident + kv + state
 
 
-@checked
+@checked(gpu_id=anything)
 def decode_tokens_per_s_bound(
     model_id, quantization: str, gpu_id: str, context_tokens: int = 1, batch: int = 1, num_gpus: int = 1
 ) -> float:
-    """Upper bound on generated tokens/s (all sequences): bandwidth / bytes per step; tensor parallel adds GPUs."""
-    gpu = get_gpu(gpu_id)
+    """Upper bound on generated tokens/s (all sequences): bandwidth / bytes per step; tensor parallel adds GPUs.
+    gpu_id may be a hardware.Machine typed in by the learner."""
+    gpu = machine_row(gpu_id)
     if not gpu["memory_bandwidth_gbs"]:
         raise ValueError(f"gpu_id {gpu_id!r} has no verified memory bandwidth")
     bandwidth = gpu["memory_bandwidth_gbs"] * 1e9 * num_gpus
@@ -74,10 +75,10 @@ def prefill_flops(model_id, input_tokens: int, batch: int = 1) -> float:
     return (linear + attention + delta_rule) * batch
 
 
-@checked
+@checked(gpu_id=anything)
 def prefill_seconds_bound(model_id, gpu_id: str, input_tokens: int, batch: int = 1, num_gpus: int = 1):
     """Lower bound on prompt-processing time from dense bf16 throughput (None when the GPU's TFLOPS are unverified)."""
-    tflops = get_gpu(gpu_id)["bf16_tflops"]
+    tflops = machine_row(gpu_id)["bf16_tflops"]
     if not tflops:
         return None
     return prefill_flops(model_id, input_tokens, batch) / (tflops * 1e12 * num_gpus)
@@ -276,8 +277,9 @@ def _constants(runtime: str) -> dict:
     values = {(row.constant, row.quantization if isinstance(row.quantization, str) else ""): float(row.value)
               for row in table.itertuples(index=False)}
     layer = {quant: value * 1e-6 for (name, quant), value in values.items() if name == "layer_us"}
+    # no fitted utilisation (llama.cpp: its runs are on a CPU): expected_prefill_seconds answers None
     return {"fixed_s": values[("fixed_ms_per_token", "")] * 1e-3, "layer_s": layer,
-            "efficiency": values[("read_efficiency", "")], "utilisation": values[("prefill_utilisation", "")]}
+            "efficiency": values[("read_efficiency", "")], "utilisation": values.get(("prefill_utilisation", ""))}
 
 
 def _layer_seconds(constants: dict, quant: str) -> float:
@@ -286,15 +288,14 @@ def _layer_seconds(constants: dict, quant: str) -> float:
     return layer.get(quant, layer.get("bf16", layer.get(ALL_FORMATS, 0.0)))
 
 
-@checked(runtime=key)
+@checked(bound_tokens_per_s=number(0, 1e12, "tokens per second", above_low=True), runtime=key,
+         num_layers=integer(1, 100_000, "layers"))
 def expected_from_bound(bound_tokens_per_s: float, runtime: str, num_layers: int, quantization: str,
                         batch: int = 1) -> float:
     """Expected decode tokens/s (all sequences) from a decode bound: the bound's time per step over the runtime's
     read efficiency, plus its fixed and per-layer cost per step. Never above the bound."""
     constants = _constants(_runtime(runtime))
     quant = memory.normalize_quantization(quantization)
-    if not bound_tokens_per_s > 0:
-        raise ValueError(f"bound_tokens_per_s must be above 0; got {bound_tokens_per_s!r}")
     step = (batch / bound_tokens_per_s / constants["efficiency"] + constants["fixed_s"]
             + num_layers * _layer_seconds(constants, quant))
     return batch / step
@@ -329,10 +330,10 @@ def expected_prefill_seconds(model_id, quantization: str, machine, runtime: str,
     ckpt = models.resolve(model_id, memory_modelled=True)
     memory.normalize_quantization(quantization)  # refuse an unknown format by name
     hw = machine_row(machine)
-    if not hw["bf16_tflops"]:
+    constants = _constants(runtime)
+    if not hw["bf16_tflops"] or constants["utilisation"] is None:
         return None
     parallel = num_gpus if runtime in TENSOR_PARALLEL else 1
-    constants = _constants(runtime)
     return prefill_flops(ckpt, input_tokens, batch) / (hw["bf16_tflops"] * 1e12 * parallel * constants["utilisation"])
 
 
@@ -401,3 +402,58 @@ def held_out_summary() -> pd.DataFrame:
                           expected_median_abs_error=("expected_error", lambda e: float(np.median(np.abs(e)))),
                           bound_median_abs_error=("bound_error", lambda e: float(np.median(np.abs(e)))))
     return summary.reset_index()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# llama.cpp: constants fitted on measured runs (data/llama_cpp_speed.csv, role "fit"), judged on its "judge" rows
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _local_rows(role: str | None = None) -> list[dict]:
+    from qwen_lessons import real_llama_cpp  # the writer's shapes name the scaled-down models of the runs
+
+    table = read_table(LOCAL_SPEED_FILE)
+    rows = []
+    for row in table.to_dict("records"):
+        if role is not None and row["role"] != role:
+            continue
+        ckpt = real_llama_cpp.shape(row["model"])
+        quant = memory.normalize_quantization(row["quantization"])
+        context = int(row["prompt_tokens"]) + int(row["generate_tokens"]) / 2
+        read = decode_bytes_per_token(ckpt, quant, context) / (float(row["bandwidth_gbs"]) * 1e9)
+        rows.append({**row, "ckpt": ckpt, "quantization": quant, "layers": ckpt["num_hidden_layers"],
+                     "read_seconds": read, "measured_seconds": 1 / float(row["decode_tokens_per_s"])})
+    return rows
+
+
+@checked
+def fit_local_constants() -> pd.DataFrame:
+    """Fit llama.cpp's decode constants on the fit rows of data/llama_cpp_speed.csv (one step's measured time =
+    fixed + layers x layer cost + read / efficiency; one layer cost for every format). Prefill is not fitted: a
+    CPU has no dense bf16 throughput in the hardware table to scale."""
+    rows = _local_rows("fit")
+    design = np.array([[1 / r["measured_seconds"], r["layers"] / r["measured_seconds"], 1.0] for r in rows])
+    design[:, 2] = [r["read_seconds"] / r["measured_seconds"] for r in rows]
+    target = np.array([(r["measured_seconds"] - r["read_seconds"]) / r["measured_seconds"] for r in rows])
+    fixed, layer, extra_read = _nonnegative_least_squares(design, target)
+    fitted_on = f"{LOCAL_SPEED_FILE}, fit rows ({len(rows)})"
+    records = [("llama.cpp", "fixed_ms_per_token", "", fixed * 1e3, "ms per decode step", fitted_on),
+               ("llama.cpp", "layer_us", ALL_FORMATS, layer * 1e6, "microseconds per layer per decode step", fitted_on),
+               ("llama.cpp", "read_efficiency", "", 1 / (1 + extra_read), "fraction of memory bandwidth", fitted_on)]
+    return pd.DataFrame(records, columns=["runtime", "constant", "quantization", "value", "unit", "fitted_on"])
+
+
+@checked
+def local_speed_errors() -> pd.DataFrame:
+    """Every measured llama.cpp run next to the expected decode speed and the bound, fit and judge rows."""
+    records = []
+    for row in _local_rows():
+        bound = 1 / row["read_seconds"]
+        expected = expected_from_bound(bound, "llama.cpp", row["layers"], row["quantization"])
+        measured = float(row["decode_tokens_per_s"])
+        records.append({"role": row["role"], "model": row["model"], "quantization": row["quantization"],
+                        "threads": int(row["threads"]), "bandwidth_gbs": float(row["bandwidth_gbs"]),
+                        "measured_tokens_per_s": measured, "expected_tokens_per_s": expected,
+                        "bound_tokens_per_s": bound, "expected_error": expected / measured - 1,
+                        "bound_error": bound / measured - 1})
+    return pd.DataFrame(records)

@@ -21,6 +21,7 @@ from qwen_lessons.speed import (  # noqa: F401  (the lesson reads the speed boun
     achieved_fraction_summary,
     decode_bytes_per_token,
     decode_tokens_per_s_bound,
+    expected_decode_tokens_per_s,
     generation_tokens_per_s_bound,
     prefill_flops,
     prefill_seconds_bound,
@@ -258,6 +259,11 @@ def _engine(kind: str, quant: str) -> str:
     return dict(_wizard_formats()[kind])[quant]
 
 
+def _runtime(engine: str) -> str:
+    """The speed module's runtime name of a wizard engine ('vLLM' -> 'vllm')."""
+    return engine.lower()
+
+
 @dataclass(frozen=True)
 class WizardOption:
     """One model in one format on the chosen hardware: what it takes and what it gives."""
@@ -268,6 +274,7 @@ class WizardOption:
     memory_gib: float
     tokens_per_s_bound: float
     score: float
+    expected_tokens_per_s: float = float("nan")  # the runtime's expected speed (qwen_lessons.speed), under the bound
 
 
 @dataclass
@@ -528,16 +535,20 @@ def recommend(
         for quant in formats:
             if limit is not None and context_tokens > limit:
                 rows.append({"model": shown, "quantization": quant, "engine": _engine(kind, quant), "fits": False,
-                             "memory_gib": np.nan, "tokens_per_s_bound": np.nan, "score": score,
+                             "memory_gib": np.nan, "tokens_per_s_expected": np.nan, "tokens_per_s_bound": np.nan,
+                             "score": score,
                              "why": f"context > {limit:,}", "limit": limit})
                 continue
             est = memory.inference_memory(arch, quant, input_tokens, output_tokens, batch, num_gpus=num_gpus)
             speed = decode_tokens_per_s_bound(arch, quant, gpu_id, context_tokens, batch)
+            expected = expected_decode_tokens_per_s(arch, quant, gpu_id, _runtime(_engine(kind, quant)),
+                                                    context_tokens, batch)
             rows.append({"model": shown, "quantization": quant, "engine": _engine(kind, quant),
                          "fits": bool(est.total_gib <= usable), "memory_gib": est.total_gib,
-                         "tokens_per_s_bound": speed, "score": score, "why": f"peak in {est.peak_phase}",
+                         "tokens_per_s_expected": expected, "tokens_per_s_bound": speed, "score": score, "why": f"peak in {est.peak_phase}",
                          "limit": limit})
-    columns = ["model", "quantization", "engine", "fits", "memory_gib", "tokens_per_s_bound", "score", "why"]
+    columns = ["model", "quantization", "engine", "fits", "memory_gib", "tokens_per_s_expected", "tokens_per_s_bound",
+               "score", "why"]
     table = pd.DataFrame(rows, columns=[*columns, "limit"])
     result.fit = table[columns]
     fitting = table[table["fits"].astype(bool)]  # an empty object column would select columns, not rows
@@ -574,7 +585,8 @@ def recommend(
     else:
         def option(row) -> WizardOption:
             return WizardOption(row["model"], row["quantization"], row["engine"], float(row["memory_gib"]),
-                                float(row["tokens_per_s_bound"]), float(row["score"]))
+                                float(row["tokens_per_s_bound"]), float(row["score"]),
+                                float(row["tokens_per_s_expected"]))
 
         result.outcome = OUTCOMES[0]
         result.choice = option(fitting.iloc[0])
@@ -591,7 +603,8 @@ def recommend(
             f"{'Run' if purpose == PURPOSES[0] else 'Fine-tune from'} {_short(pick.model)}"
             f"{'' if purpose == PURPOSES[0] else ' and serve it'} in {pick.quantization} ({pick.engine}) on {machine}: "
             f"{pick.memory_gib:.1f} of "
-            f"{usable:.1f} GiB, decode bound {pick.tokens_per_s_bound:,.0f} tokens/s at batch {batch}; the smallest "
+            f"{usable:.1f} GiB, expected about {pick.expected_tokens_per_s:,.0f} tokens/s at batch {batch} (ceiling: "
+            f"decode bound {pick.tokens_per_s_bound:,.0f} tokens/s); the smallest "
             f"model whose {benchmark} ({label.split(', ', 1)[1]}) reaches {min_score:g} (it scores {pick.score:.1f}), "
             "at the highest precision that fits."
         )
@@ -602,8 +615,9 @@ def recommend(
 def comparison_table(result: WizardResult) -> pd.DataFrame:
     """The comparison as a table: one row per choice (best quality that fits, least memory, fastest)."""
     rows = [{"choice": choice, "model": option.model, "format": option.quantization, "engine": option.engine,
-             "memory (GiB)": option.memory_gib, "decode bound (tokens/s)": option.tokens_per_s_bound,
+             "memory (GiB)": option.memory_gib, "expected (tokens/s)": option.expected_tokens_per_s,
+             "decode bound (tokens/s)": option.tokens_per_s_bound,
              "score": option.score} for choice, option in result.comparison.items()]
-    return pd.DataFrame(rows, columns=["choice", "model", "format", "engine", "memory (GiB)",
+    return pd.DataFrame(rows, columns=["choice", "model", "format", "engine", "memory (GiB)", "expected (tokens/s)",
                                        "decode bound (tokens/s)", "score"])
 

@@ -41,10 +41,11 @@ def laptop_html(gpu_id: str, context_tokens: int, kv_cache_dtype: str = "f16", e
     options = local_runtime.laptop_options(gpu_id, context_tokens, kv_cache_dtype, engine)
     fitting = options[options["fits"]].sort_values(["params_b", "memory_gib"], ascending=False)
     shown = fitting.head(TABLE_ROWS).assign(model=lambda t: t["model"].str.removeprefix("Qwen/")).round(
-        {"params_b": 1, "memory_gib": 2, "tokens_per_s_bound": 0})
+        {"params_b": 1, "memory_gib": 2, "tokens_per_s_expected": 0, "tokens_per_s_bound": 0})
     return (head + f"<b>Answer: {html.escape(answer['model'].removeprefix('Qwen/'))} in "
             f"{html.escape(answer['quantization'])}</b> with {context_tokens:,} tokens of context: "
-            f"{answer['memory_gib']:.1f} GiB, decode bound {answer['tokens_per_s_bound']:.0f} tokens/s. "
+            f"{answer['memory_gib']:.1f} GiB, expected about {answer['tokens_per_s_expected']:.0f} tokens/s "
+            f"(ceiling: decode bound {answer['tokens_per_s_bound']:.0f} tokens/s). "
             f"({html.escape(answer['why'])}.)<ul style='margin:4px 0'>{commands}</ul>"
             f"Largest options that fit:" + table_html(shown.drop(columns="fits"), top=TABLE_ROWS))
 
