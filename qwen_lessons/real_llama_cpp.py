@@ -130,7 +130,7 @@ def write_random_gguf(model, path, seed: int = 0) -> Path:
     _require("gguf")
     import gguf
 
-    ckpt = _checkpoint(model)
+    ckpt = shape(model)
     c = ckpt.config
     path = Path(path)
     writer = gguf.GGUFWriter(str(path), c["architecture"])
@@ -173,6 +173,7 @@ def quantize(source, target, quantization: str, threads: int = 2) -> Path:
     gguf_formats = local_formats.local_quantizations("llama.cpp")
     if quant not in gguf_formats:
         raise ValueError(f"quantization must be one of {gguf_formats}; got {quantization!r}")
+    _collect_log()
     params = llama_cpp.llama_model_quantize_default_params()
     # the file type's number from llama.cpp's own llama_ftype enum (LLAMA_FTYPE_MOSTLY_Q4_K_M, ...)
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{local_formats.local_format(quant)['file_type']}")
@@ -195,24 +196,26 @@ def file_tensors(path) -> pd.DataFrame:
 
 def course_tensor_bytes(model, quantization: str) -> int:
     """The course's bytes of every tensor of the file (local_formats, tensor by tensor), metadata excluded."""
-    ckpt = _checkpoint(model)
+    ckpt = shape(model)
     return int(local_formats.gguf_tensor_types(ckpt, quantization)["bytes"].sum())
 
 
 _LOG: list[str] = []
+_CALLBACK = []  # the ctypes callback must stay alive while llama.cpp holds it
 
 
-def _log_callback():
+def _collect_log() -> None:
+    """Send llama.cpp's own log lines to _LOG instead of the terminal (read for the buffer sizes it reports)."""
     import llama_cpp
 
-    @llama_cpp.llama_log_callback
-    def collect(level, text, user_data):  # llama.cpp's own log lines, kept instead of printed
-        _LOG.append(text.decode("utf-8", "replace"))
+    if not _CALLBACK:
+        @llama_cpp.llama_log_callback
+        def collect(level, text, user_data):
+            _LOG.append(text.decode("utf-8", "replace"))
 
-    return collect
-
-
-_CALLBACK = None
+        _CALLBACK.append(collect)
+    llama_cpp.llama_log_set(_CALLBACK[0], ctypes.c_void_p(0))
+    _LOG.clear()
 
 
 def _mib(pattern: str, text: str) -> float | None:
@@ -221,21 +224,21 @@ def _mib(pattern: str, text: str) -> float | None:
 
 
 def run(path, context_tokens: int = 512, prompt_tokens: int = 64, generate_tokens: int = 32,
-        threads: int = 2) -> dict:
+        threads: int = 1) -> dict:
     """Load a GGUF in llama.cpp on the CPU, generate, and read what it reports: KV and compute buffers (MiB, from
-    its log) and measured prompt and decode tokens/s (perf counters of the context)."""
+    its log) and measured prompt and decode tokens/s (wall time). One thread by default: on a machine whose cores
+    are busy with other work, llama.cpp's threads wait for each other at every layer and a 2-thread run measured
+    here was 15 times slower than a 1-thread one; one thread also matches the one-thread numpy copy that measures
+    the bandwidth."""
     _require()
-    global _CALLBACK
     import llama_cpp
 
-    if _CALLBACK is None:
-        _CALLBACK = _log_callback()
-    llama_cpp.llama_log_set(_CALLBACK, ctypes.c_void_p(0))
-    _LOG.clear()
+    _collect_log()
     model = llama_cpp.Llama(model_path=str(path), n_ctx=context_tokens, n_threads=threads, n_batch=512,
-                            verbose=True, seed=0)
+                            verbose=False, seed=0)
     log = "".join(_LOG)
     prompt = list(range(300, 300 + prompt_tokens))  # the [PAD] tokens: any ids do for random weights
+    model.eval(prompt[:8])  # a warm-up: the first evaluation starts the threads and touches every page
     model.reset()
     started = time.perf_counter()
     model.eval(prompt)
@@ -243,10 +246,11 @@ def run(path, context_tokens: int = 512, prompt_tokens: int = 64, generate_token
     generated, started = 0, time.perf_counter()
     for _ in range(generate_tokens):
         token = int(np.argmax(model.scores[model.n_tokens - 1]))
-        model.eval([token % 256 + 300])
+        model.eval([300 + token % 200])  # stay inside the vocabulary, among the [PAD] tokens
         generated += 1
     decode_seconds = time.perf_counter() - started
     result = {"kv_buffer_mib": _mib(r"KV buffer size", log), "compute_buffer_mib": _mib(r"CPU compute buffer size", log),
+              "flash_attention": "flash_attn            = enabled" in log or "flash_attn = 1" in log,
               "prompt_tokens_per_s": prompt_tokens / prompt_seconds, "decode_tokens_per_s": generated / decode_seconds,
               "n_ctx": model.n_ctx(), "log": log}
     model.close()
@@ -255,7 +259,7 @@ def run(path, context_tokens: int = 512, prompt_tokens: int = 64, generate_token
 
 def course_kv_mib(model, context_tokens: int, kv_cache_dtype: str = "f16") -> float:
     """The course's KV cache for a context: KV bytes per token x tokens, in MiB."""
-    return memory.kv_bytes_per_token(_checkpoint(model), kv_cache_dtype) * context_tokens / 2**20
+    return memory.kv_bytes_per_token(shape(model), kv_cache_dtype) * context_tokens / 2**20
 
 
 def measure_bandwidth_gbs(megabytes: int = 256, repeats: int = 5) -> float:

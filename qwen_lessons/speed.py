@@ -428,17 +428,19 @@ def _local_rows(role: str | None = None) -> list[dict]:
 
 @checked
 def fit_local_constants() -> pd.DataFrame:
-    """Fit llama.cpp's decode constants on the fit rows of data/llama_cpp_speed.csv (one step's measured time =
-    fixed + layers x layer cost + read / efficiency; one layer cost for every format). Prefill is not fitted: a
-    CPU has no dense bf16 throughput in the hardware table to scale."""
+    """Fit llama.cpp's read efficiency on the fit rows of data/llama_cpp_speed.csv (a decode step's measured time =
+    read time / efficiency). Its fixed and per-layer costs are set to 0, not fitted: one CPU thread's runs of files
+    larger than the caches spend nearly all their time reading, so those costs cannot be told apart from the reads
+    (and the files small enough to show them sit in the caches, where the bandwidth bound does not hold). Prefill is
+    not fitted either: a CPU has no dense bf16 throughput in the hardware table to scale."""
     rows = _local_rows("fit")
-    design = np.array([[1 / r["measured_seconds"], r["layers"] / r["measured_seconds"], 1.0] for r in rows])
-    design[:, 2] = [r["read_seconds"] / r["measured_seconds"] for r in rows]
+    design = np.array([[r["read_seconds"] / r["measured_seconds"]] for r in rows])
     target = np.array([(r["measured_seconds"] - r["read_seconds"]) / r["measured_seconds"] for r in rows])
-    fixed, layer, extra_read = _nonnegative_least_squares(design, target)
+    (extra_read,) = _nonnegative_least_squares(design, target)
     fitted_on = f"{LOCAL_SPEED_FILE}, fit rows ({len(rows)})"
-    records = [("llama.cpp", "fixed_ms_per_token", "", fixed * 1e3, "ms per decode step", fitted_on),
-               ("llama.cpp", "layer_us", ALL_FORMATS, layer * 1e6, "microseconds per layer per decode step", fitted_on),
+    not_fitted = "set to 0, not fitted: the CPU runs cannot separate it from the reads"
+    records = [("llama.cpp", "fixed_ms_per_token", "", 0.0, "ms per decode step", not_fitted),
+               ("llama.cpp", "layer_us", ALL_FORMATS, 0.0, "microseconds per layer per decode step", not_fitted),
                ("llama.cpp", "read_efficiency", "", 1 / (1 + extra_read), "fraction of memory bandwidth", fitted_on)]
     return pd.DataFrame(records, columns=["runtime", "constant", "quantization", "value", "unit", "fitted_on"])
 

@@ -258,12 +258,6 @@ def wizard_formats(gpu_id: str = "rtx-4090") -> tuple[str, ...]:
 def _engine(kind: str, quant: str) -> str:
     return dict(_wizard_formats()[kind])[quant]
 
-
-def _runtime(engine: str) -> str:
-    """The speed module's runtime name of a wizard engine ('vLLM' -> 'vllm')."""
-    return engine.lower()
-
-
 @dataclass(frozen=True)
 class WizardOption:
     """One model in one format on the chosen hardware: what it takes and what it gives."""
@@ -541,8 +535,9 @@ def recommend(
                 continue
             est = memory.inference_memory(arch, quant, input_tokens, output_tokens, batch, num_gpus=num_gpus)
             speed = decode_tokens_per_s_bound(arch, quant, gpu_id, context_tokens, batch)
-            expected = expected_decode_tokens_per_s(arch, quant, gpu_id, _runtime(_engine(kind, quant)),
-                                                    context_tokens, batch)
+            # the engine's expected speed (its runtime name is the engine's in lower case: vLLM -> vllm)
+            expected = expected_decode_tokens_per_s(arch, quant, gpu_id, _engine(kind, quant).lower(), context_tokens,
+                                                    batch)
             rows.append({"model": shown, "quantization": quant, "engine": _engine(kind, quant),
                          "fits": bool(est.total_gib <= usable), "memory_gib": est.total_gib,
                          "tokens_per_s_expected": expected, "tokens_per_s_bound": speed, "score": score, "why": f"peak in {est.peak_phase}",
@@ -616,8 +611,8 @@ def comparison_table(result: WizardResult) -> pd.DataFrame:
     """The comparison as a table: one row per choice (best quality that fits, least memory, fastest)."""
     rows = [{"choice": choice, "model": option.model, "format": option.quantization, "engine": option.engine,
              "memory (GiB)": option.memory_gib, "expected (tokens/s)": option.expected_tokens_per_s,
-             "decode bound (tokens/s)": option.tokens_per_s_bound,
-             "score": option.score} for choice, option in result.comparison.items()]
+             "decode bound (tokens/s)": option.tokens_per_s_bound, "score": option.score}
+            for choice, option in result.comparison.items()]
     return pd.DataFrame(rows, columns=["choice", "model", "format", "engine", "memory (GiB)", "expected (tokens/s)",
                                        "decode bound (tokens/s)", "score"])
 

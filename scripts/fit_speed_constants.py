@@ -16,6 +16,8 @@ SOURCE = {
                     "transformers row of Qwen's Qwen2.5 table (transformers 4.46.0, AutoGPTQ 0.7.1, AutoAWQ 0.2.6)",
     "vllm": "scripts/fit_speed_constants.py: non-negative least squares on the relative time error of every vLLM row "
             "of Qwen's Qwen2.5 table (vLLM 0.6.3)",
+    "llama.cpp": "scripts/fit_speed_constants.py: non-negative least squares on the relative decode-step time of the "
+                 "fit rows of data/llama_cpp_speed.csv (llama-cpp-python 0.3.36, one CPU thread)",
 }
 
 

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from qwen_lessons import local_formats, real_llama_cpp
+from qwen_lessons import local_formats, local_runtime, real_llama_cpp
 
 pytestmark = pytest.mark.runtime
 MISSING = real_llama_cpp.available()
@@ -66,6 +66,10 @@ def test_llama_cpp_allocates_the_kv_cache_the_course_predicts(quantized, name):
     # llama.cpp logs MiB with two decimals; these shapes make the cache a whole number of 1/4 MiB, so equal is exact
     assert run["kv_buffer_mib"] == real_llama_cpp.course_kv_mib(name, context)
     assert run["decode_tokens_per_s"] > 0 and run["prompt_tokens_per_s"] > 0
+    # the compute buffer llama.cpp reserves for one micro-batch, within 5% of the course's estimate
+    course = local_runtime.llama_cpp_memory(real_llama_cpp.shape(name), "q8_0", context,
+                                            flash_attention=run["flash_attention"]).compute_gib * 1024
+    assert run["compute_buffer_mib"] == pytest.approx(course, rel=0.05)
 
 
 def test_without_the_extra_the_reason_names_the_install():

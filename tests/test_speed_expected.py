@@ -124,3 +124,29 @@ def test_a_typed_in_machine_works_like_a_table_row_and_nonsense_is_refused():
         speed.expected_decode_tokens_per_s("Qwen/Qwen3-8B", "bf16", 3.5, "vllm")
     with pytest.raises(ValueError, match="runtime must be one of"):
         speed.expected_decode_tokens_per_s("Qwen/Qwen3-8B", "bf16", "h100-sxm", "ollama")
+
+
+def test_llama_cpp_constants_come_from_its_fit_rows_only(tmp_path, monkeypatch):
+    stored = _stored("llama.cpp")
+    fitted = speed.fit_local_constants()
+    np.testing.assert_allclose(fitted["value"], stored["value"], rtol=1e-9)
+    copy = _copy_data(tmp_path, monkeypatch)
+    runs = pd.read_csv(copy / speed.LOCAL_SPEED_FILE)
+    judged = runs["role"] == "judge"
+    assert judged.any() and (~judged).any()
+    changed = runs.copy()
+    changed.loc[judged, "decode_tokens_per_s"] *= 3
+    changed.to_csv(copy / speed.LOCAL_SPEED_FILE, index=False)
+    np.testing.assert_allclose(speed.fit_local_constants()["value"], fitted["value"], rtol=1e-12)
+    changed.loc[~judged, "decode_tokens_per_s"] *= 0.5
+    changed.to_csv(copy / speed.LOCAL_SPEED_FILE, index=False)
+    assert not np.allclose(speed.fit_local_constants()["value"], fitted["value"], rtol=1e-3)
+
+
+def test_measured_llama_cpp_runs_stay_under_the_bound_and_the_expected_speed_too():
+    runs = speed.local_speed_errors()
+    assert set(runs["role"]) == {"fit", "judge"}
+    assert (runs["expected_tokens_per_s"] <= runs["bound_tokens_per_s"]).all()
+    # the files larger than the caches read every byte from memory: no run beats the bandwidth bound
+    real_size = runs[~runs["model"].str.startswith("tiny-")]
+    assert (real_size["measured_tokens_per_s"] <= real_size["bound_tokens_per_s"]).all()
