@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from qwen_lessons import local_formats, local_runtime, memory, models, speed
 from qwen_lessons.catalog import context_limit
-from qwen_lessons.hardware import machine_row
+from qwen_lessons.hardware import machine_row, machine_rule
 from qwen_lessons.units import GB, GIB
-from qwen_lessons.validation import anything, checked, key, number
+from qwen_lessons.validation import checked, integer, key, number
 
 DEFAULT_HEADROOM = 0.10  # as lesson 7's wizard: 10% kept free
 MAX_SEQUENCES = 4096
@@ -23,6 +23,7 @@ FORMATS_BY_KIND = {  # highest precision first: the formats whose kernels run on
     "cpu": ("q8_0", "q4_k_m"),
 }
 HEADROOM = number(0, 0.9, "share of memory kept free")
+SEQUENCES = integer(1, MAX_SEQUENCES, "sequences")
 
 
 def _usable_gib(machine, headroom: float) -> float:
@@ -47,7 +48,7 @@ def _bisect(fits, low: int, high: int) -> int:
     return low
 
 
-@checked(machine=anything, headroom=HEADROOM)
+@checked(machine=machine_rule, headroom=HEADROOM, sequences=SEQUENCES)
 def largest_context(model_id, quantization: str, machine, sequences: int = 1,
                     headroom: float = DEFAULT_HEADROOM) -> int:
     """The longest context (tokens per sequence) that fits the machine; 0 when not even a short one does."""
@@ -59,7 +60,7 @@ def largest_context(model_id, quantization: str, machine, sequences: int = 1,
     return max(_bisect(lambda n: _need_gib(ckpt, quant, n, sequences) <= usable, 16, int(limit)), 0)
 
 
-@checked(machine=anything, headroom=HEADROOM)
+@checked(machine=machine_rule, headroom=HEADROOM, sequences=SEQUENCES)
 def best_quantization(model_id, machine, context_tokens: int = 8192, sequences: int = 1,
                       headroom: float = DEFAULT_HEADROOM) -> str | None:
     """The most faithful format with kernels on this kind of machine that fits; None when none does."""
@@ -71,7 +72,7 @@ def best_quantization(model_id, machine, context_tokens: int = 8192, sequences: 
     return None
 
 
-@checked(machine=anything, headroom=HEADROOM)
+@checked(machine=machine_rule, headroom=HEADROOM)
 def most_sequences(model_id, quantization: str, machine, context_tokens: int = 8192,
                    headroom: float = DEFAULT_HEADROOM) -> int:
     """How many sequences of context_tokens each can be served at once (their KV caches side by side); 0 if none."""
@@ -88,7 +89,7 @@ def _expert_bytes_by_layer(ckpt, quant: str) -> list[float]:
     return [float(by_layer.get(i, 0.0)) for i in range(len(ckpt.layers))]
 
 
-@checked(machine=anything, host=key)
+@checked(machine=machine_rule, host=key)
 def moe_offload(model_id, quantization: str, machine, context_tokens: int = 8192, kv_cache_dtype: str = "f16",
                 host: str = local_runtime.HOST_ID) -> dict:
     """A MoE model on a GPU too small for it: llama.cpp keeps the routed experts of the first n_cpu_moe layers in

@@ -104,11 +104,15 @@ def _real(value) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
 
 
+def machine_rule(name: str, value):
+    """The validation rule of a `machine` argument: a hardware id of the table or a Machine typed in."""
+    if isinstance(value, Machine) or (isinstance(value, str) and value in _rows()):
+        return value
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    raise ValueError(f"{name} must be a hardware id ({', '.join(hardware_ids())}) or a hardware.Machine; got {shown}")
+
+
+@checked(machine=machine_rule)
 def machine_row(machine) -> dict:
     """A hardware id of the table or a Machine, as a row of the table (get_gpu's keys)."""
-    if isinstance(machine, Machine):
-        return machine.as_row()
-    if isinstance(machine, str):
-        return get_gpu(machine)
-    raise ValueError(f"machine must be a hardware id ({', '.join(hardware_ids())}) or a hardware.Machine; got "
-                     f"{machine!r}")
+    return machine.as_row() if isinstance(machine, Machine) else get_gpu(machine)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from qwen_lessons import local_formats, memory, models
+from qwen_lessons.validation import checked, integer
 
 # The shapes llama.cpp's qwen2 / qwen3 loaders accept from this writer (dense, full attention)
 WRITABLE = ("qwen2", "qwen3")
@@ -37,15 +38,34 @@ TINY_QWEN3 = {**TINY_QWEN2, "model_id": "tiny-qwen3", "architecture": "qwen3", "
 SHAPES = {"tiny-qwen2": TINY_QWEN2, "tiny-qwen3": TINY_QWEN3}
 
 
+def shape_rule(name: str, value):
+    """The validation rule of a `model` here: a name of SHAPES, an architecture-columns dict or a dense Qwen2/Qwen3
+    model id of the table."""
+    try:
+        _shape(value)
+    except (ValueError, TypeError, KeyError):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise ValueError(f"{name} must be one of {list(SHAPES)}, a dense {' or '.join(WRITABLE)} model id or an "
+                         f"architecture-columns dict; got {shown}") from None
+    return value
+
+
+@checked(model=shape_rule)
 def shape(model) -> models.Checkpoint:
     """A writable shape: one of SHAPES by name, an architecture-columns dict, or a model id of the table."""
+    return _shape(model)
+
+
+def _shape(model) -> models.Checkpoint:
     if isinstance(model, str) and model in SHAPES:
         model = SHAPES[model]
     return _checkpoint(model)
 
 
-def available(*modules: str) -> str | None:
+def available(*modules) -> str | None:
     """None when the [runtime] extra is installed (or the modules named); otherwise why it cannot run here."""
+    if not all(isinstance(name, str) and name.isidentifier() for name in modules):
+        raise ValueError(f"modules must be module names; got {modules!r}"[:120])
     missing = [name for name in (modules or ("gguf", "llama_cpp")) if importlib.util.find_spec(name) is None]
     if missing:
         return (f"{' and '.join(missing)} not installed: pip install 'qwen-lessons[runtime]' "
@@ -194,6 +214,7 @@ def file_tensors(path) -> pd.DataFrame:
                         columns=["tensor", "ggml_type", "bytes"])
 
 
+@checked(model=shape_rule)
 def course_tensor_bytes(model, quantization: str) -> int:
     """The course's bytes of every tensor of the file (local_formats, tensor by tensor), metadata excluded."""
     ckpt = shape(model)
@@ -257,11 +278,13 @@ def run(path, context_tokens: int = 512, prompt_tokens: int = 64, generate_token
     return result
 
 
+@checked(model=shape_rule)
 def course_kv_mib(model, context_tokens: int, kv_cache_dtype: str = "f16") -> float:
     """The course's KV cache for a context: KV bytes per token x tokens, in MiB."""
     return memory.kv_bytes_per_token(shape(model), kv_cache_dtype) * context_tokens / 2**20
 
 
+@checked(megabytes=integer(8, 4096, "MiB"), repeats=integer(1, 100, "copies"))
 def measure_bandwidth_gbs(megabytes: int = 256, repeats: int = 5) -> float:
     """This machine's memory bandwidth, STREAM-style: the best of several numpy copies of an array much larger than
     the caches, counting the bytes read and written (2 x size). A busy machine measures less."""

@@ -14,8 +14,8 @@ import pandas as pd
 
 from qwen_lessons import memory, models
 from qwen_lessons.data import read_table
-from qwen_lessons.hardware import get_gpu, machine_row
-from qwen_lessons.validation import anything, checked, integer, key, number, one_of
+from qwen_lessons.hardware import get_gpu, machine_row, machine_rule
+from qwen_lessons.validation import checked, integer, number, one_of
 
 # ---------------------------------------------------------------------------------------------------------------
 # Speed: decode is bound by memory bandwidth, prefill by compute
@@ -48,7 +48,7 @@ def decode_bytes_per_token(
     return resident + kv + state
 
 
-@checked(gpu_id=anything)
+@checked(gpu_id=machine_rule)
 def decode_tokens_per_s_bound(
     model_id, quantization: str, gpu_id: str, context_tokens: int = 1, batch: int = 1, num_gpus: int = 1
 ) -> float:
@@ -75,7 +75,7 @@ def prefill_flops(model_id, input_tokens: int, batch: int = 1) -> float:
     return (linear + attention + delta_rule) * batch
 
 
-@checked(gpu_id=anything)
+@checked(gpu_id=machine_rule)
 def prefill_seconds_bound(model_id, gpu_id: str, input_tokens: int, batch: int = 1, num_gpus: int = 1):
     """Lower bound on prompt-processing time from dense bf16 throughput (None when the GPU's TFLOPS are unverified)."""
     tflops = machine_row(gpu_id)["bf16_tflops"]
@@ -288,7 +288,7 @@ def _layer_seconds(constants: dict, quant: str) -> float:
     return layer.get(quant, layer.get("bf16", layer.get(ALL_FORMATS, 0.0)))
 
 
-@checked(bound_tokens_per_s=number(0, 1e12, "tokens per second", above_low=True), runtime=key,
+@checked(bound_tokens_per_s=number(0, 1e12, "tokens per second", above_low=True), runtime=one_of(*RUNTIMES),
          num_layers=integer(1, 100_000, "layers"))
 def expected_from_bound(bound_tokens_per_s: float, runtime: str, num_layers: int, quantization: str,
                         batch: int = 1) -> float:
@@ -307,7 +307,7 @@ def _bandwidth_bound(ckpt, quant: str, hw: dict, runtime: str, context_tokens, b
     return batch * bandwidth / decode_bytes_per_token(ckpt, quant, context_tokens, batch)
 
 
-@checked(machine=anything, runtime=key)
+@checked(machine=machine_rule, runtime=one_of(*RUNTIMES))
 def expected_decode_tokens_per_s(model_id, quantization: str, machine, runtime: str, context_tokens: int = 1,
                                  batch: int = 1, num_gpus: int = 1) -> float:
     """Expected generated tokens/s (all sequences) of one runtime on one machine (a hardware id or a
@@ -321,7 +321,7 @@ def expected_decode_tokens_per_s(model_id, quantization: str, machine, runtime: 
     return expected_from_bound(bound, runtime, ckpt["num_hidden_layers"], quant, batch)
 
 
-@checked(machine=anything, runtime=key)
+@checked(machine=machine_rule, runtime=one_of(*RUNTIMES))
 def expected_prefill_seconds(model_id, quantization: str, machine, runtime: str, input_tokens: int, batch: int = 1,
                              num_gpus: int = 1) -> float | None:
     """Expected seconds to process the prompt (time to first token less one decode step): prefill FLOPs at the
@@ -337,7 +337,7 @@ def expected_prefill_seconds(model_id, quantization: str, machine, runtime: str,
     return prefill_flops(ckpt, input_tokens, batch) / (hw["bf16_tflops"] * 1e12 * parallel * constants["utilisation"])
 
 
-@checked(machine=anything, runtime=key)
+@checked(machine=machine_rule, runtime=one_of(*RUNTIMES))
 def expected_time_to_first_token(model_id, quantization: str, machine, runtime: str, input_tokens: int,
                                  batch: int = 1, num_gpus: int = 1) -> float | None:
     """Expected seconds until the first generated token: the prompt's prefill plus one decode step."""

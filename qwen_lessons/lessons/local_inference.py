@@ -141,8 +141,11 @@ def measure_your_machine(quantization: str = "q8_0") -> tuple[str, pd.DataFrame]
     import tempfile
     from pathlib import Path
 
-    from qwen_lessons import hardware, real_llama_cpp, speed
+    from qwen_lessons import hardware, memory, real_llama_cpp, speed
 
+    if memory.normalize_quantization(quantization) not in local_formats.local_quantizations("llama.cpp"):
+        raise ValueError(f"quantization must be one of {local_formats.local_quantizations('llama.cpp')}; got "
+                         f"{quantization!r}")
     reason = real_llama_cpp.available()
     if reason:
         runs = speed.local_speed_errors()
