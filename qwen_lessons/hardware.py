@@ -86,7 +86,7 @@ class Machine:
             raise ValueError(f"memory_gb must be a number from 0.5 to 4,096 GB; got {self.memory_gb!r}")
         low, high = PLAUSIBLE_BANDWIDTH_GBS[self.kind]
         if not _real(self.bandwidth_gbs) or not low <= self.bandwidth_gbs <= high:
-            raise ValueError(f"bandwidth_gbs must be from {low:g} to {high:,g} GB/s for a {self.kind} machine; got "
+            raise ValueError(f"bandwidth_gbs must be from {low:g} to {high:,g} GB/s for kind {self.kind!r}; got "
                              f"{self.bandwidth_gbs!r}")
         if self.bf16_tflops is not None and (not _real(self.bf16_tflops) or not 0 < self.bf16_tflops <= 20_000):
             raise ValueError(f"bf16_tflops must be a number above 0 and up to 20,000, or None; got "

@@ -19,9 +19,9 @@ import pandas as pd
 from qwen_lessons import local_formats, memory, models
 from qwen_lessons.catalog import context_limit, load_catalog
 from qwen_lessons.data import read_table
-from qwen_lessons.hardware import get_gpu, memory_gib
+from qwen_lessons.hardware import machine_row, machine_rule
 from qwen_lessons.speed import expected_from_bound
-from qwen_lessons.units import GIB
+from qwen_lessons.units import GB, GIB
 from qwen_lessons.validation import checked, flag, integer, key, number, optional
 
 MEASUREMENTS_FILE = "llama_cpp_measurements.csv"
@@ -141,7 +141,7 @@ def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int
                        gpu_total / GIB, cpu_total / GIB)
 
 
-@checked(n_gpu_layers=N_GPU_LAYERS, host_id=key)
+@checked(n_gpu_layers=N_GPU_LAYERS, host_id=key, gpu_id=machine_rule)  # gpu_id may be a hardware.Machine
 def decode_tokens_per_s_bound(model_id, quantization: str, gpu_id: str, context_tokens: int = 4096,
                               kv_cache_dtype: str = "f16", n_gpu_layers: int | None = None,
                               host_id: str = HOST_ID) -> float:
@@ -150,7 +150,7 @@ def decode_tokens_per_s_bound(model_id, quantization: str, gpu_id: str, context_
     serves both, so host_id is not used there."""
     ckpt = models.resolve(model_id, memory_modelled=True)
     est = llama_cpp_memory(ckpt, quantization, context_tokens, kv_cache_dtype, n_gpu_layers)
-    gpu = get_gpu(gpu_id)
+    gpu = machine_row(gpu_id)
     share = _active_share(ckpt)  # a MoE layer reads its routed experts only; the output head is read whole
     layers, output, _ = _layer_bytes(ckpt, est.quantization)  # the token embedding is indexed, not streamed
     start = max(len(layers) + 1 - est.n_gpu_layers, 0)
@@ -160,18 +160,19 @@ def decode_tokens_per_s_bound(model_id, quantization: str, gpu_id: str, context_
     cpu_bytes = sum(layers[:start]) * share + est.cpu_kv_gib * GIB + (0 if on_gpu else output + state)
     if gpu["kind"] in ("apple", "cpu"):
         return gpu["memory_bandwidth_gbs"] * 1e9 / (gpu_bytes + cpu_bytes)
-    host = get_gpu(host_id)
+    host = machine_row(host_id)
     seconds = gpu_bytes / (gpu["memory_bandwidth_gbs"] * 1e9) + cpu_bytes / (host["memory_bandwidth_gbs"] * 1e9)
     return 1 / seconds
 
 
-@checked
+@checked(gpu_id=machine_rule)
 def usable_gib(gpu_id: str) -> float:
-    """Memory the model may use on a machine: memory as sold less the course's share for the system."""
-    return memory_gib(gpu_id) * (1 - SYSTEM_SHARE[get_gpu(gpu_id)["kind"]])
+    """Memory the model may use on a machine: memory as sold (GB read as 10**9 bytes) less the system's share."""
+    row = machine_row(gpu_id)
+    return row["memory_gb"] * GB / GIB * (1 - SYSTEM_SHARE[row["kind"]])
 
 
-@checked
+@checked(gpu_id=machine_rule)
 def max_gpu_layers(model_id, quantization: str, gpu_id: str, context_tokens: int = 4096,
                    kv_cache_dtype: str = "f16") -> int:
     """The largest -ngl whose GPU part fits the GPU's usable memory (0 = CPU only)."""
@@ -203,12 +204,12 @@ def _chat_models() -> tuple[tuple[str, str], ...]:
                         key=lambda pair: models.count_parameters(pair[1])[0]))
 
 
-@checked(engine=key)
+@checked(engine=key, gpu_id=machine_rule)
 def laptop_options(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str = "f16",
                    engine: str = "llama.cpp") -> pd.DataFrame:
     """Every chat checkpoint x format of the ladder on one machine, fully on its GPU or unified memory: GiB
     needed, whether it fits, and the decode bound. MLX formats are offered on Apple machines only."""
-    gpu = get_gpu(gpu_id)
+    gpu = machine_row(gpu_id)
     if engine not in ("llama.cpp", "mlx"):
         raise ValueError(f"engine must be 'llama.cpp' or 'mlx', got {engine!r}")
     if engine == "mlx" and gpu["kind"] != "apple":
@@ -260,7 +261,8 @@ def _releases() -> dict[str, str]:
             for model_id, release in zip(catalog["model_id"], catalog["release"], strict=True)}
 
 
-@checked(engine=key, min_tokens_per_s=number(0, 10_000, "tokens per second"), published_only=flag)
+@checked(engine=key, min_tokens_per_s=number(0, 10_000, "tokens per second"), published_only=flag,
+         gpu_id=machine_rule)
 def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str = "f16", engine: str = "llama.cpp",
                   min_tokens_per_s: float = 10.0, published_only: bool = True) -> dict:
     """Which Qwen, which quant, what context on one machine: the largest chat checkpoint that fits in a format of

@@ -114,7 +114,7 @@ def test_a_typed_in_machine_works_like_a_table_row_and_nonsense_is_refused():
     for runtime in ("vllm", "llama.cpp"):
         assert speed.expected_decode_tokens_per_s("Qwen/Qwen3-8B", "q4_k_m", typed, runtime) == pytest.approx(
             speed.expected_decode_tokens_per_s("Qwen/Qwen3-8B", "q4_k_m", "rtx-4090", runtime))
-    with pytest.raises(ValueError, match="bandwidth_gbs must be from 5 to 1,500 GB/s for a cpu machine"):
+    with pytest.raises(ValueError, match="bandwidth_gbs must be from 5 to 1,500 GB/s for kind 'cpu'"):
         hardware.Machine("laptop", 16, 50_000, "cpu")
     with pytest.raises(ValueError, match="kind must be one of"):
         hardware.Machine("laptop", 16, 100, "tpu")
