@@ -16,7 +16,7 @@ import pandas as pd
 from qwen_lessons import memory, models
 from qwen_lessons.catalog import GENERATIONS, context_limit, load_catalog
 from qwen_lessons.data import read_table
-from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
+from qwen_lessons.hardware import machine_row, machine_rule  # a hardware id, or a hardware.Machine typed in
 from qwen_lessons.speed import (  # noqa: F401  (the lesson reads the speed bounds from tiers)
     achieved_fraction_summary,
     decode_bytes_per_token,
@@ -27,6 +27,7 @@ from qwen_lessons.speed import (  # noqa: F401  (the lesson reads the speed boun
     prefill_seconds_bound,
     published_speed_comparison,
 )
+from qwen_lessons.units import GB, GIB
 from qwen_lessons.validation import checked, instance, key
 
 BENCHMARKS_FILE = "benchmarks.csv"
@@ -248,11 +249,11 @@ def _wizard_formats() -> dict[str, tuple[tuple[str, str], ...]]:
     return {kind: tuple(rows) for kind, rows in out.items()}
 
 
-@checked
+@checked(gpu_id=machine_rule)
 def wizard_formats(gpu_id: str = "rtx-4090") -> tuple[str, ...]:
     """The formats the wizard tries on this machine, highest precision first: those whose kernels run on its kind of
     hardware (data/wizard_formats.csv), so a CPU or a Mac is never offered a GPU-only format."""
-    return tuple(quant for quant, _ in _wizard_formats().get(get_gpu(gpu_id)["kind"], ()))
+    return tuple(quant for quant, _ in _wizard_formats().get(machine_row(gpu_id)["kind"], ()))
 
 
 def _engine(kind: str, quant: str) -> str:
@@ -404,8 +405,7 @@ def _validate_choice(modality, purpose):
 
 def _validate_wizard(modality, purpose, gpu_id, num_gpus, context_tokens, batch, min_score, headroom):
     _validate_choice(modality, purpose)
-    if gpu_id not in hardware_ids():
-        raise ValueError(f"gpu_id {gpu_id!r} is unknown; valid ids: {', '.join(hardware_ids())}")
+    machine_rule("gpu_id", gpu_id)
     for name, value, low in (("num_gpus", num_gpus, 1), ("context_tokens", context_tokens, 2), ("batch", batch, 1)):
         if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < low:
             raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
@@ -436,7 +436,7 @@ def _scored(modality: str, purpose: str, benchmark: str, post_trained: bool):
             for shown, arch in _candidates(purpose, benchmark, post_trained)]
 
 
-@checked
+@checked(gpu_id=machine_rule)
 def recommend(
     modality: str = "text",
     purpose: str = PURPOSES[0],
@@ -453,10 +453,10 @@ def recommend(
     num_gpus, context_tokens, batch = int(num_gpus), int(context_tokens), int(batch)
     benchmark, post_trained = _quality(modality, purpose)
     label = quality_label(modality, purpose)
-    gpu = get_gpu(gpu_id)
+    gpu = machine_row(gpu_id)
     kind = gpu["kind"]
     formats = wizard_formats(gpu_id)
-    capacity = memory_gib(gpu_id) * num_gpus
+    capacity = gpu["memory_gb"] * GB / GIB * num_gpus  # GB as sold, read as 10**9 bytes
     usable = capacity * (1 - headroom)
     multi = f"{num_gpus} x " if num_gpus > 1 else ""
     machine = f"{multi}{gpu['name']}"

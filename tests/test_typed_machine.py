@@ -36,3 +36,14 @@ def test_the_laptop_wizard_takes_a_typed_in_machine_and_refuses_nonsense_in_one_
     wizard.typed_bandwidth.value = 50_000
     assert "bandwidth_gbs must be from 50 to 1,500 GB/s for kind &#x27;apple&#x27;" in wizard.result.value
     assert "Answer:" not in wizard.result.value
+
+
+def test_the_tier_wizard_answers_a_typed_copy_of_a_card_as_it_answers_the_card():
+    from qwen_lessons import tiers
+
+    listed = tiers.recommend("text", tiers.PURPOSES[0], "rtx-4090", context_tokens=8192)
+    typed = tiers.recommend("text", tiers.PURPOSES[0], _copy("rtx-4090", "gpu"), context_tokens=8192)
+    assert typed.choice == listed.choice and typed.recommended is not None
+    assert 0 < typed.choice.expected_tokens_per_s <= typed.choice.tokens_per_s_bound
+    with pytest.raises(ValueError, match="gpu_id 'tpu' is unknown"):
+        tiers.recommend("text", tiers.PURPOSES[0], "tpu")
