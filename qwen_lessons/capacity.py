@@ -8,7 +8,7 @@ qwen_lessons.memory (GPU runtimes) and qwen_lessons.local_runtime (llama.cpp), s
 
 from __future__ import annotations
 
-from qwen_lessons import local_formats, local_runtime, memory, models, speed
+from qwen_lessons import local_formats, local_runtime, memory, models, speed, tiers
 from qwen_lessons.catalog import context_limit
 from qwen_lessons.hardware import machine_row, machine_rule
 from qwen_lessons.units import GB, GIB
@@ -16,12 +16,6 @@ from qwen_lessons.validation import checked, integer, key, number
 
 DEFAULT_HEADROOM = 0.10  # as lesson 7's wizard: 10% kept free
 MAX_SEQUENCES = 4096
-FORMATS_BY_KIND = {  # highest precision first: the formats whose kernels run on each kind of machine
-    "consumer": ("bf16", "fp8", "gptq-int8", "q8_0", "gptq-int4", "q4_k_m"),
-    "datacenter": ("bf16", "fp8", "gptq-int8", "gptq-int4"),
-    "apple": ("mlx-8bit", "q8_0", "mlx-4bit", "q4_k_m"),
-    "cpu": ("q8_0", "q4_k_m"),
-}
 HEADROOM = number(0, 0.9, "share of memory kept free")
 SEQUENCES = integer(1, MAX_SEQUENCES, "sequences")
 
@@ -63,10 +57,11 @@ def largest_context(model_id, quantization: str, machine, sequences: int = 1,
 @checked(machine=machine_rule, headroom=HEADROOM, sequences=SEQUENCES)
 def best_quantization(model_id, machine, context_tokens: int = 8192, sequences: int = 1,
                       headroom: float = DEFAULT_HEADROOM) -> str | None:
-    """The most faithful format with kernels on this kind of machine that fits; None when none does."""
+    """The most faithful format with kernels on this kind of machine that fits (the tier wizard's formats,
+    data/wizard_formats.csv, highest precision first); None when none does."""
     ckpt = models.resolve(model_id, memory_modelled=True)
     usable = _usable_gib(machine, headroom)
-    for quant in FORMATS_BY_KIND[machine_row(machine)["kind"]]:
+    for quant in tiers.wizard_formats(machine):
         if _need_gib(ckpt, quant, context_tokens, sequences) <= usable:
             return quant
     return None

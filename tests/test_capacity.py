@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qwen_lessons import capacity, hardware, memory
+from qwen_lessons import capacity, hardware, memory, tiers
 from qwen_lessons.units import GB, GIB
 
 Q8 = "Qwen/Qwen3-8B"
@@ -24,7 +24,7 @@ def test_largest_context_is_the_edge_of_what_fits():
 def test_best_quantization_is_the_most_faithful_that_fits_and_none_when_nothing_does():
     assert capacity.best_quantization(Q8, "h100-sxm", 8192) == "bf16"
     small = capacity.best_quantization(Q8, "rtx-4060-ti-8gb", 8192)
-    order = capacity.FORMATS_BY_KIND["consumer"]
+    order = tiers.wizard_formats("rtx-4060-ti-8gb")
     assert small is not None and order.index(small) > order.index("bf16")
     assert capacity.best_quantization("Qwen/Qwen2.5-72B-Instruct", "rtx-4060-ti-8gb", 8192) is None
 
