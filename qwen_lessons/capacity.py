@@ -84,7 +84,7 @@ def _expert_bytes_by_layer(ckpt, quant: str) -> list[float]:
     return [float(by_layer.get(i, 0.0)) for i in range(len(ckpt.layers))]
 
 
-@checked(machine=machine_rule, host=key)
+@checked(machine=machine_rule, host=key, kv_cache_dtype=local_runtime.KV_CACHE_TYPE)
 def moe_offload(model_id, quantization: str, machine, context_tokens: int = 8192, kv_cache_dtype: str = "f16",
                 host: str = local_runtime.HOST_ID) -> dict:
     """A MoE model on a GPU too small for it: llama.cpp keeps the routed experts of the first n_cpu_moe layers in
