@@ -23,7 +23,7 @@ from qwen_lessons.data import built_from, read_table
 from qwen_lessons.hardware import machine_row, machine_rule
 from qwen_lessons.speed import expected_from_bound
 from qwen_lessons.units import GB, GIB
-from qwen_lessons.validation import checked, flag, instance, integer, key, number, one_of_listed, optional
+from qwen_lessons.validation import checked, flag, instance, integer, key, number, optional
 
 MEASUREMENTS_FILE = "llama_cpp_measurements.csv"
 DOWNLOADS_FILE = "local_downloads.csv"
@@ -38,7 +38,7 @@ ADVISED_MIN_BITS = 4  # course choice: the answer stays at 4 bits or more; 3-bit
 N_GPU_LAYERS = optional(integer(0, 100_000, "layers"))
 
 # the rule of a llama.cpp cache type (--cache-type-k/-v): one of data/gguf_types.csv's kv_cache types
-KV_CACHE_TYPE = one_of_listed(local_formats.kv_cache_types)
+KV_CACHE_TYPE = local_formats.KV_CACHE_TYPE
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qwen_lessons import local_formats, local_runtime, memory, models
+from qwen_lessons import local_formats, memory, models
 from qwen_lessons.validation import checked, integer
 
 # The shapes llama.cpp's qwen2 / qwen3 loaders accept from this writer (dense, full attention)
@@ -278,7 +278,7 @@ def run(path, context_tokens: int = 512, prompt_tokens: int = 64, generate_token
     return result
 
 
-@checked(model=shape_rule, kv_cache_dtype=local_runtime.KV_CACHE_TYPE)
+@checked(model=shape_rule, kv_cache_dtype=local_formats.KV_CACHE_TYPE)
 def course_kv_mib(model, context_tokens: int, kv_cache_dtype: str = "f16") -> float:
     """The course's KV cache for a context: KV bytes per token x tokens, in MiB."""
     return memory.kv_bytes_per_token(shape(model), kv_cache_dtype) * context_tokens / 2**20
