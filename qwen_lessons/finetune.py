@@ -30,6 +30,7 @@ checkpointing adds one more forward. So LoRA saves roughly a third of the comput
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -502,6 +503,19 @@ def load_published() -> pd.DataFrame:
     return read_table(PUBLISHED_FILE)
 
 
+PUBLISHED_ROW_COLUMNS = ("model_id", "method_key", "lora_targets", "lora_rank", "nodes", "gpus_per_node", "seq_len",
+                         "micro_batch", "zero_stage", "conditions")
+
+
+def published_row(name: str, value):
+    """The validation rule of a row of load_published(): a mapping (or a table row) with the run's settings."""
+    if not isinstance(value, Mapping | pd.Series) or any(column not in value for column in PUBLISHED_ROW_COLUMNS):
+        raise ValueError(f"{name} must be a row of finetune.load_published() with the columns "
+                         f"{', '.join(PUBLISHED_ROW_COLUMNS)}; got {type(value).__name__}")
+    return value
+
+
+@checked(row=published_row)
 def estimate_for_row(row) -> TrainingMemory:
     """Our estimate for one published Qwen row, with the run's own settings."""
     key = row["method_key"]
