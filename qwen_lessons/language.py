@@ -1,0 +1,106 @@
+"""The language the package speaks (every lesson; issue 26): English by default, Simplified Chinese from a catalog.
+
+One setting picks it: ``qwen_lessons.set_language("zh_CN")`` (the generated Chinese notebooks call it in their first
+code cell) or the environment variable ``QWEN_LESSONS_LANG``. Messages go through ``_()`` (stdlib gettext); the
+compiled catalogs ship inside the package (``qwen_lessons/locale/<language>/LC_MESSAGES/qwen_lessons.mo``) and are
+written from the ``.po`` beside them by ``scripts/translate_notebooks.py --update``. Argument names, model ids,
+units and code stay English in every language.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+import sys
+from pathlib import Path
+
+DOMAIN = "qwen_lessons"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DEFAULT = "en"
+ENVIRONMENT_VARIABLE = "QWEN_LESSONS_LANG"
+# Matplotlib fonts that cover the Chinese labels, best first (Debian's fonts-noto-cjk provides the first two).
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "Source Han Sans SC",
+             "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC")
+
+_chosen: str | None = None  # set_language's choice; None: the environment variable, else English
+_catalogs: dict[str, gettext.NullTranslations] = {}
+
+
+def available_languages() -> tuple[str, ...]:
+    """English plus every language whose compiled catalog ships in the package."""
+    shipped = sorted(path.parent.parent.name for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
+    return (DEFAULT, *shipped)
+
+
+def _normalised(language, where: str) -> str:
+    """'zh_CN' as given, 'zh-CN' and 'zh-cn' forgiven; anything else is a one-line ValueError naming the choices."""
+    choices = available_languages()
+    if isinstance(language, str):
+        spelled = {code.lower().replace("_", "-"): code for code in choices}
+        found = spelled.get(language.strip().lower().replace("_", "-"))
+        if found:
+            return found
+    raise ValueError(f"{where} must be one of {list(choices)}; got {language!r}")
+
+
+def set_language(language: str | None) -> str:
+    """Speak `language` from now on ('en', 'zh_CN'); None goes back to QWEN_LESSONS_LANG or English. Returns the
+    language now spoken."""
+    global _chosen
+    _chosen = None if language is None else _normalised(language, "language")
+    if "matplotlib" in sys.modules:  # figures drawn from now on use a font that has the new language's glyphs
+        sys.modules["matplotlib"].rcParams["font.sans-serif"] = figure_fonts()
+    return current_language()
+
+
+def current_language() -> str:
+    if _chosen is not None:
+        return _chosen
+    from_environment = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
+    return _normalised(from_environment, ENVIRONMENT_VARIABLE) if from_environment else DEFAULT
+
+
+def _catalog(language: str) -> gettext.NullTranslations:
+    if language not in _catalogs:
+        _catalogs[language] = (gettext.NullTranslations() if language == DEFAULT else
+                               gettext.translation(DOMAIN, LOCALE_DIR, languages=[language]))
+    return _catalogs[language]
+
+
+def _(message: str) -> str:
+    """`message` in the current language (English when the catalog has no translation for it)."""
+    return _catalog(current_language()).gettext(message)
+
+
+def cjk_font() -> str | None:
+    """The first installed matplotlib font that has Chinese glyphs, or None."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+_hinted = False
+
+
+def figure_text(message: str) -> str:
+    """A figure's title, axis label or legend entry: translated when a CJK font can draw it, otherwise English with
+    one printed hint (a label of empty boxes helps nobody)."""
+    global _hinted
+    translated = _(message)
+    if translated == message or cjk_font():
+        return translated
+    if not _hinted:
+        _hinted = True
+        print("Figures stay in English: no Chinese font found (install fonts-noto-cjk, e.g. "
+              "`sudo apt install fonts-noto-cjk`, then restart the kernel). 图表保持英文：未找到中文字体。")
+    return message
+
+
+def figure_fonts() -> list[str]:
+    """The sans-serif font list for the current language: a CJK font first when Chinese is spoken and one exists."""
+    import matplotlib as mpl
+
+    fonts = [name for name in mpl.rcParams["font.sans-serif"] if name not in CJK_FONTS]
+    font = cjk_font() if current_language() != DEFAULT else None
+    return [*fonts[:1], font, *fonts[1:]] if font else fonts  # Latin from the course font, Chinese from the CJK one
