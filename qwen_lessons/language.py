@@ -9,8 +9,10 @@ units and code stay English in every language.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -48,8 +50,10 @@ def set_language(language: str | None) -> str:
     language now spoken."""
     global _chosen
     _chosen = None if language is None else _normalised(language, "language")
-    if "matplotlib" in sys.modules:  # figures drawn from now on use a font that has the new language's glyphs
-        sys.modules["matplotlib"].rcParams["font.sans-serif"] = figure_fonts()
+    if "matplotlib" in sys.modules or current_language() != DEFAULT:  # figures drawn from now on have the glyphs
+        import matplotlib
+
+        matplotlib.rcParams["font.family"] = figure_fonts()
     return current_language()
 
 
@@ -72,12 +76,24 @@ def _(message: str) -> str:
     return _catalog(current_language()).gettext(message)
 
 
+@functools.cache
 def cjk_font() -> str | None:
-    """The first installed matplotlib font that has Chinese glyphs, or None."""
+    """The first installed matplotlib font that has Chinese glyphs, or None. Matplotlib's font list is cached from
+    before a font was installed (apt install fonts-noto-cjk), so the system's CJK font files are added once here."""
     from matplotlib import font_manager
 
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+    def first() -> str | None:
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in installed), None)
+
+    if first() is None:
+        for path in font_manager.findSystemFonts():
+            if re.search(r"cjk|wqy|sourcehan|yahei|simhei|pingfang", Path(path).name, re.IGNORECASE):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # an unreadable font file is one font fewer
+                    continue
+    return first()
 
 
 _hinted = False
@@ -98,9 +114,7 @@ def figure_text(message: str) -> str:
 
 
 def figure_fonts() -> list[str]:
-    """The sans-serif font list for the current language: a CJK font first when Chinese is spoken and one exists."""
-    import matplotlib as mpl
-
-    fonts = [name for name in mpl.rcParams["font.sans-serif"] if name not in CJK_FONTS]
+    """matplotlib's font.family for the current language: the course's sans-serif, then, when Chinese is spoken and a
+    CJK font exists, that font, which matplotlib falls back to glyph by glyph (Latin text keeps the course's font)."""
     font = cjk_font() if current_language() != DEFAULT else None
-    return [*fonts[:1], font, *fonts[1:]] if font else fonts  # Latin from the course font, Chinese from the CJK one
+    return ["sans-serif", font] if font else ["sans-serif"]

@@ -81,7 +81,7 @@ def use_course_style() -> None:
 
     mpl.rcParams.update(COURSE_RC)
     mpl.rcParams["axes.prop_cycle"] = cycler(color=list(OKABE_ITO))
-    mpl.rcParams["font.sans-serif"] = figure_fonts()  # with Chinese spoken, a CJK font draws its labels
+    mpl.rcParams["font.family"] = figure_fonts()  # with Chinese spoken, a CJK font draws its labels
 
 
 def _is_number(text: str) -> bool:
