@@ -193,7 +193,7 @@ def test_number_check_catches_a_changed_or_dropped_number():
 # --- 4. Terms translated one way -----------------------------------------------------------------------------------
 
 TERMS = list(csv.DictReader((ROOT / "locales" / LANGUAGE / "terms.csv").open(encoding="utf-8")))
-CODE_OR_LINK_TARGET = re.compile(r"`[^`]*`|\]\([^)]*\)|<[^>]*>")
+CODE_OR_LINK_TARGET = re.compile(r"```.*?```|`[^`]*`|\]\([^)]*\)|<[^>]*>", re.DOTALL)  # code stays English
 
 
 def term_mismatches(entries, terms=TERMS) -> list[str]:
