@@ -155,11 +155,12 @@ def test_code_check_catches_an_edited_code_cell():
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # The one table of spellings a translation may use for the same number (English spelling -> accepted ones).
-# Thousands separators: "1,024" may be written "1,024" or "1024"; Chinese full-width digits and percent are the same;
+# Thousands separators: "1,024" may be written "1,024" or "1024"; Chinese full-width digits and percent are the same
+# (a full-width comma separates list items, never thousands);
 # an English month name is its number in Chinese ("March 2024" is "2024 年 3 月").
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
           "December")
-SPELLINGS = {"，": ",", "％": "%", **{chr(0xFF10 + digit): str(digit) for digit in range(10)},
+SPELLINGS = {"，": ", ", "％": "%", **{chr(0xFF10 + digit): str(digit) for digit in range(10)},
              **{month: f" {number} " for number, month in enumerate(MONTHS, start=1)}}
 
 
