@@ -191,6 +191,46 @@ def test_number_check_catches_a_changed_or_dropped_number():
     assert number_mismatches([entry]) != []
 
 
+# --- Markup and placeholders survive translation ------------------------------------------------------------------
+
+MARKUP = re.compile(r"<(strong|em|code|a|li|h\d|table|blockquote|pre)\b")
+
+
+def markup_mismatches(entries) -> list[str]:
+    """Messages whose translation renders with other emphasis, code, links, list items or headings than the English.
+    Chinese needs care here: CommonMark does not close **粗体：**后 (punctuation inside, a letter after)."""
+    markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py comes with the site extra (myst-nb)")
+    renderer = markdown_it.MarkdownIt("commonmark").enable("table")
+
+    def markup(text: str) -> Counter:
+        return Counter(MARKUP.findall(renderer.render(text)))
+
+    return [f"{e.msgctxt}: English {dict(markup(e.msgid))} vs {dict(markup(e.msgstr))}"
+            for e in entries if markup(e.msgid) != markup(e.msgstr)]
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: p.stem)
+def test_a_translation_keeps_the_markup_of_its_paragraph(path):
+    assert markup_mismatches(translated_entries(path)) == []
+
+
+def test_markup_check_catches_bold_that_commonmark_does_not_close():
+    entry = polib.POEntry(msgctxt="x:0", msgid="**Time:** about 10 minutes.", msgstr="**时间**：约 10 分钟。")
+    assert markup_mismatches([entry]) == []
+    entry.msgstr = "**时间：**约 10 分钟。"
+    assert markup_mismatches([entry]) == ["x:0: English {'strong': 1} vs {}"]
+
+
+def placeholder_mismatches(entries) -> list[str]:
+    fields = re.compile(r"\{[a-z_]*\}")
+    return [e.msgid for e in entries if sorted(fields.findall(e.msgid)) != sorted(fields.findall(e.msgstr))]
+
+
+def test_package_translations_keep_every_format_field():
+    assert placeholder_mismatches(translated_entries(PACKAGE_CATALOG)) == []
+    assert placeholder_mismatches([polib.POEntry(msgid="{said}: exactly right.", msgstr="完全正确。")]) != []
+
+
 # --- 4. Terms translated one way -----------------------------------------------------------------------------------
 
 TERMS = list(csv.DictReader((ROOT / "locales" / LANGUAGE / "terms.csv").open(encoding="utf-8")))
