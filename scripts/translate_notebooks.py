@@ -110,15 +110,14 @@ def merge(old: polib.POFile, found: list[tuple[str, str]], language: str, *, kee
         if before is not None and before.msgid == english:
             entry = copy.deepcopy(before)
             entry.obsolete = False
+            used.add(id(before))
         elif english in by_text:
             entry.msgstr, entry.tcomment = by_text[english].msgstr, by_text[english].tcomment
+            used.add(id(by_text[english]))
         elif before is not None and before.msgstr:  # the English changed: the old translation is a fuzzy start
             entry.msgstr, entry.tcomment, entry.previous_msgid = before.msgstr, before.tcomment, before.msgid
             entry.flags = ["fuzzy"]
-        if before is not None:
             used.add(id(before))
-        if english in by_text:
-            used.add(id(by_text[english]))
         merged.append(entry)
     texts = {english for _context, english in found}
     for entry in old:  # a translated paragraph no longer in English is kept as obsolete (#~), once

@@ -100,6 +100,20 @@ def test_check_catches_an_english_change_and_update_keeps_old_translations_as_fu
     assert "It has 8 layers." in "".join(generated["cells"][0]["source"]), "a fuzzy translation must not be shown"
 
 
+def test_a_moved_paragraph_keeps_its_translation_and_a_removed_one_is_kept_as_obsolete(tmp_path):
+    notebooks, locales, package = small_course(tmp_path, ["# Title", "First.", "Second."])
+    where = {"notebook_dir": notebooks, "locales": locales, "package": package}
+    tn.run(LANGUAGE, update=True, check=False, **where)
+    translate_all(locales, {"First.": "第一。", "Second.": "第二。"})
+    write_lesson(notebooks, ["# Title", "Second."])  # "First." removed, "Second." moved up one paragraph
+    _stale, counts = tn.run(LANGUAGE, update=True, check=False, **where)
+    catalog = polib.pofile(str(locales / LANGUAGE / "LC_MESSAGES" / "notebooks" / "01_demo.po"))
+    live = {e.msgid: e for e in catalog if not e.obsolete}
+    assert live["Second."].msgstr == "第二。" and not live["Second."].fuzzy
+    assert [e.msgid for e in catalog if e.obsolete] == ["First."]
+    assert counts["01_demo"] == {"translated": 1, "fuzzy": 0, "untranslated": 1}
+
+
 def test_check_catches_a_hand_edited_generated_notebook(tmp_path):
     notebooks, locales, package = small_course(tmp_path, ["# Title"])
     where = {"notebook_dir": notebooks, "locales": locales, "package": package}
