@@ -249,7 +249,7 @@ def _metadata_bytes(vocab_size: int) -> int:
     table = vocabulary.vocabularies()
     fitting = table[table["regular_tokens"] <= vocab_size].sort_values("regular_tokens")
     row = fitting.iloc[-1] if len(fitting) else table.sort_values("regular_tokens").iloc[0]
-    ranks = vocabulary._bpe_ranks(row["bpe_file"], int(row["regular_tokens"]))
+    ranks = vocabulary.merge_ranks(row["vocabulary"])
     spelled = [sum(1 if 33 <= b <= 126 else 2 for b in token) for token in ranks]
     added = {token_id: token for token, token_id, _ in vocabulary.added_tokens(row["vocabulary"])}
     extra = sum(len(added.get(i, f"[PAD{i}]").encode()) for i in range(len(ranks), vocab_size))

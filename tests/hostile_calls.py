@@ -56,7 +56,9 @@ NOT_VALUES = {
     "qwen_lessons.plotting.displayed_scale",
     "qwen_lessons.checks.answer_check",  # a decorator for the exercise checks
     "qwen_lessons.checks.exercise_checks",  # lists a checks module's checks (for tests/test_answer_leaks.py)
+    "qwen_lessons.checks.check_formula",  # the checks modules' helper: its cases are built by the package
     "qwen_lessons.data.read_table",  # its dtypes/check come from the package's own loaders
+    "qwen_lessons.data.built_from",  # a decorator for the package's own table-derived caches
 }
 
 
@@ -115,6 +117,17 @@ def _tiny_vocab():
 
 
 INSTANCES = {"TinyLM": _tiny_model}
+
+
+def _forward_example(model):
+    """forward's x, h and probabilities for one window of padding: valid inputs of tinylm.backward."""
+    from qwen_lessons import tinylm
+    return tinylm.forward(model.params, np.zeros((1, tinylm.CONTEXT), dtype=np.int64))
+
+
+def _zero_gradients(params, step):
+    """A valid loss_and_grads for tinylm.fit: loss 0, every gradient 0."""
+    return 0.0, {key: np.zeros_like(value) for key, value in params.items()}
 
 M = "Qwen/Qwen2.5-7B-Instruct"
 S = "Qwen/Qwen2.5-0.5B"
@@ -192,7 +205,10 @@ def _examples():
         "result.verdict_html": finetune.plan(S, "lora", "a100-80gb"), "result.hours_html": finetune.plan(S, "lora", "a100-80gb"),
         "memory": finetune.training_memory(S, "lora"), "rows": catalog.load_catalog().head(3),
         "expected": 1.0, "passed": True, "hint": "try again", "known": [M], "arch_id": M,
-        "contexts": np.zeros((1, tinylm.CONTEXT), dtype=np.int64), "contexts.context_curve": [1024, 2048],
+        "contexts": np.zeros((1, tinylm.CONTEXT), dtype=np.int64), "params": Factory(lambda: tiny().params),
+        "x": Factory(lambda: _forward_example(tiny())[0]), "h": Factory(lambda: _forward_example(tiny())[1]),
+        "d_logits": Factory(lambda: _forward_example(tiny())[2]), "loss_and_grads": _zero_gradients,
+        "name.fit": "tuned", "contexts.context_curve": [1024, 2048],
         "vocab.windows": tinylm.tiny_vocab(),
         "results": Factory(lambda: fine_tuning.starting_point_experiment(sizes=(0, 10), steps=5, pretrain_steps=5)),
         # the experiments run small here: the hostile value is what is tested, not the training
@@ -239,7 +255,7 @@ def audio_examples() -> dict:
         "seconds": 12.5, "sample_counts": np.array([16_000, 480_001]), "grid_t": 10, "tokens_per_group": 598,
         "audio_token_count": 500, "source": wav, "header": audio.read_audio_header(wav),
         "audios": [10.0],
-        "use_audio_in_video": False, "fps.sound_track_layout": 2.0, "fps.sound_track_report_html": 2.0, "my_audio_tokens": lambda samples: 0,
+        "use_audio_in_video": False, "fps.sound_track_layout": 2.0, "fps.sound_track_report_html": 2.0, "my_audio_tokens": lambda samples: 0, "formula": lambda *arguments: 0,
     }
 
 

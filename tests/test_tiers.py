@@ -174,11 +174,11 @@ def test_wizard_other_modalities_and_purposes():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"modality": "video"}, r"modality must be one of \('text', 'code', 'image', 'audio'\)"),
+        ({"modality": "video"}, r"modality must be one of \['text', 'code', 'image', 'audio'\]; got 'video'"),
         ({"gpu_id": "tpu"}, r"gpu_id 'tpu' is unknown; valid ids: .*h200-sxm"),
         ({"batch": 0}, r"batch must be a whole number from 1 to 100,000; got 0"),
         ({"num_gpus": -1}, r"num_gpus must be a whole number from 1 to"),
-        ({"context_tokens": 1}, r"context_tokens must be a whole number >= 2"),
+        ({"context_tokens": 1}, r"context_tokens must be a whole number from 2 to"),
         ({"min_score": 120}, r"min_score must be a number from 0 to 100"),
         ({"purpose": "train"}, r"purpose must be one of"),
     ],

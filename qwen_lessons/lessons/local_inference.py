@@ -39,7 +39,7 @@ def type_mix(model_id, quantization: str = "q4_k_m") -> pd.DataFrame:
     return grouped.sort_values("gb", ascending=False).reset_index()
 
 
-@checked
+@checked(kv_cache_dtype=local_runtime.KV_CACHE_TYPE)
 def max_context_on(model_id, quantization: str, gpu_id: str, kv_cache_dtype: str = "f16") -> int:
     """Longest context (a multiple of 256, as llama.cpp pads it) whose whole model fits the machine's usable memory."""
     ckpt = models.resolve(model_id, memory_modelled=True)
