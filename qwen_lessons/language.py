@@ -1,7 +1,7 @@
 """The language the package speaks (every lesson; issue 26): English by default, Simplified Chinese from a catalog.
 
 One setting picks it: ``qwen_lessons.set_language("zh_CN")`` (the generated Chinese notebooks call it in their first
-code cell) or the environment variable ``QWEN_LESSONS_LANG``. Messages go through ``_()`` (stdlib gettext); the
+code cell) or the environment variable ``QWEN_LESSONS_LANG``. Messages go through ``translate`` as ``_()`` (stdlib gettext); the
 compiled catalogs ship inside the package (``qwen_lessons/locale/<language>/LC_MESSAGES/qwen_lessons.mo``) and are
 written from the ``.po`` beside them by ``scripts/translate_notebooks.py --update``. Argument names, model ids,
 units and code stay English in every language.
@@ -71,9 +71,14 @@ def _catalog(language: str) -> gettext.NullTranslations:
     return _catalogs[language]
 
 
-def _(message: str) -> str:
-    """`message` in the current language (English when the catalog has no translation for it)."""
+def translate(message: str) -> str:
+    """`message` in the current language (English when the catalog has no translation for it). Callers import it
+    as gettext's conventional `_` (`from qwen_lessons.language import translate as _`), the name
+    scripts/translate_notebooks.py looks for when it collects the package's messages."""
     return _catalog(current_language()).gettext(message)
+
+
+_ = translate
 
 
 @functools.cache

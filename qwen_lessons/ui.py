@@ -11,7 +11,7 @@ import html
 import numbers
 from collections.abc import Callable, Iterable
 
-from qwen_lessons.language import _
+from qwen_lessons.language import translate as _
 from qwen_lessons.plotting import ERROR_TEXT_COLOUR
 
 ERROR_STYLE = f"color:{ERROR_TEXT_COLOUR};font-weight:bold"

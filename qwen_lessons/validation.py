@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from qwen_lessons.language import _
+from qwen_lessons.language import translate as _
 
 Rule = Callable[[str, object], object]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from qwen_lessons.language import _
+from qwen_lessons.language import translate as _
 
 
 class CheckResult:
