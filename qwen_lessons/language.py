@@ -1,8 +1,8 @@
 """The language the package speaks (every lesson; issue 26): English by default, Simplified Chinese from a catalog.
 
 One setting picks it: ``qwen_lessons.set_language("zh_CN")`` (the generated Chinese notebooks call it in their first
-code cell) or the environment variable ``QWEN_LESSONS_LANG``. Messages go through ``translate`` as ``_()`` (stdlib gettext); the
-compiled catalogs ship inside the package (``qwen_lessons/locale/<language>/LC_MESSAGES/qwen_lessons.mo``) and are
+code cell) or the environment variable ``QWEN_LESSONS_LANG``. Messages go through ``translate``, imported as ``_()``
+(stdlib gettext); the compiled catalogs ship inside the package (``qwen_lessons/locale/<language>/LC_MESSAGES/qwen_lessons.mo``) and are
 written from the ``.po`` beside them by ``scripts/translate_notebooks.py --update``. Argument names, model ids,
 units and code stay English in every language.
 """
