@@ -75,7 +75,9 @@ def translate(message: str) -> str:
     """`message` in the current language (English when the catalog has no translation for it). Callers import it
     as gettext's conventional `_` (`from qwen_lessons.language import translate as _`), the name
     scripts/translate_notebooks.py looks for when it collects the package's messages."""
-    return _catalog(current_language()).gettext(message)
+    if not isinstance(message, str):
+        raise ValueError(f"message must be a string; got {message!r} ({type(message).__name__})")
+    return _catalog(current_language()).gettext(message) if message else message  # gettext("") is the header
 
 
 _ = translate
