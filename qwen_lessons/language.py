@@ -45,16 +45,15 @@ def _normalised(language, where: str) -> str:
     raise ValueError(f"{where} must be one of {list(choices)}; got {language!r}")
 
 
-def set_language(language: str | None) -> str:
-    """Speak `language` from now on ('en', 'zh_CN'); None goes back to QWEN_LESSONS_LANG or English. Returns the
-    language now spoken."""
+def set_language(language: str | None) -> None:
+    """Speak `language` from now on ('en', 'zh_CN'); None goes back to QWEN_LESSONS_LANG or English.
+    (Returns nothing, so the notebook cell that calls it shows nothing; current_language() says what is spoken.)"""
     global _chosen
     _chosen = None if language is None else _normalised(language, "language")
     if "matplotlib" in sys.modules or current_language() != DEFAULT:  # figures drawn from now on have the glyphs
         import matplotlib
 
         matplotlib.rcParams["font.family"] = figure_fonts()
-    return current_language()
 
 
 def current_language() -> str:

@@ -313,8 +313,10 @@ def test_set_language_knows_english_and_chinese_and_refuses_others_in_one_line(m
 
     monkeypatch.delenv(language.ENVIRONMENT_VARIABLE, raising=False)
     assert language.available_languages() == ("en", LANGUAGE)
-    assert qwen_lessons.set_language("zh-CN") == LANGUAGE
-    assert qwen_lessons.set_language(None) == "en"
+    qwen_lessons.set_language("zh-CN")
+    assert language.current_language() == LANGUAGE
+    qwen_lessons.set_language(None)
+    assert language.current_language() == "en"
     with pytest.raises(ValueError) as refused:
         qwen_lessons.set_language("klingon")
     assert str(refused.value) == "language must be one of ['en', 'zh_CN']; got 'klingon'"
