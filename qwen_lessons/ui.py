@@ -52,6 +52,8 @@ def wire(controls: Iterable, update: Callable[..., None], *, now: bool = True) -
     """Call ``update`` whenever any control's value changes, and (unless now=False) once now, so the widget
     opens filled in. Dropdowns are sized to show their longest option."""
     for control in controls:
+        if getattr(control, "description", ""):  # every lesson's control labels pass here: the language's labels
+            control.description = _(control.description)
         fit_to_options(control)
         control.observe(update, names="value")
     if now:

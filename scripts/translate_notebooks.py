@@ -182,18 +182,20 @@ def package_catalog_path(language: str, package: Path = PACKAGE) -> Path:
 
 
 def package_messages(package: Path = PACKAGE) -> list[str]:
-    """String literals given to _() or figure_text(), and the literal hint and praise of checks' report() calls."""
+    """String literals given to _() or figure_text(), the literal hint and praise of checks' report() calls, and the
+    literal description= (label) of every widget control."""
     found = []
     for path in sorted(package.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            if not isinstance(node, ast.Call):
                 continue
-            if node.func.id in ("_", "figure_text"):
+            name = node.func.id if isinstance(node.func, ast.Name) else None
+            if name in ("_", "figure_text"):
                 literals = node.args[:1]
-            elif node.func.id == "report":
+            elif name == "report":
                 literals = node.args[1:3] + [keyword.value for keyword in node.keywords]
-            else:
-                continue
+            else:  # a widget control's label (widgets.Dropdown(description=...)): ui.wire translates it
+                literals = [keyword.value for keyword in node.keywords if keyword.arg == "description"]
             found += [value.value for value in literals
                       if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value.strip()
                       and value.value not in found]

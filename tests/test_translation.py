@@ -339,6 +339,16 @@ def test_self_checks_guesses_and_refusals_speak_chinese(chinese, capsys):
         integer(1, 10)("layers", 0)
 
 
+def test_widget_labels_speak_chinese_through_the_wiring(chinese):
+    import ipywidgets as widgets
+
+    from qwen_lessons.ui import wire
+
+    model, custom = widgets.Dropdown(description="Model", options=["a"]), widgets.IntText(description="Not in catalog")
+    wire([model, custom], lambda *_: None)
+    assert (model.description, custom.description) == ("模型", "Not in catalog")
+
+
 def test_english_stays_the_default(capsys):
     from qwen_lessons.checks import report
     from qwen_lessons.ui import guess_verdict
