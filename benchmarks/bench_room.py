@@ -6,6 +6,11 @@ time from asking for a server to its start and to the first notebook cell's repl
 to bottom, the heaviest notebook's kernel CPU seconds, and the hub's own memory (hub, proxy, culler).
 scripts/write_sizing.py turns these rows into docs/full_room.md's sizing table and figure. Minutes per room: left out
 by --skip-notebooks, like the other benchmarks that execute notebooks. Needs configurable-http-proxy (npm).
+
+Staggered rooms (issue 30) of 8, 16 and 24 learners: learners arrive spread over two minutes, run each lesson cell by
+cell with a few seconds of reading between cells and keep two lessons open (hub_room.Staggered); per room the
+per-learner peak memory, the time to a running server and to the first cell's reply, and the 95th percentile of
+every cell's latency, beside the all-at-once rows above (the worst case). Select them with --only "staggered".
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import hub_room  # noqa: E402
 
 ROOM_SIZES = (1, 2, 4, 8)
+STAGGERED_SIZES = (8, 16, 24)
 _STATE: dict = {}
 
 
@@ -66,6 +72,38 @@ def measure_room(learners: int) -> dict:
     }
 
 
+def measure_staggered(learners: int) -> dict:
+    """Run one staggered room; the row's time is the slowest learner's way through every lesson."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"staggered{learners}-", dir=_STATE["workdir"]))
+    hub = hub_room.start_hub(workdir, _STATE["python"], _STATE["chp"])
+    plan = hub_room.Staggered()
+    try:
+        room = hub_room.run_staggered_room(hub, learners, plan)
+    finally:
+        hub_room.stop_hub(hub)
+    if room.errors:
+        raise RuntimeError("\n".join(room.errors[:5]))
+    runs = room.learners
+    peaks = [room.peak_mib[run.name] for run in runs]
+    cells = [seconds for run in runs for seconds in run.cell_s]
+
+    def median_max(values, unit, digits=1):
+        return f"{statistics.median(values):.{digits}f} {unit} (max {max(values):.{digits}f} {unit})"
+
+    return {
+        "_seconds": max(run.run_all_s for run in runs),
+        "per-learner peak memory": median_max(peaks, "MiB", 0),
+        "server start": median_max([run.server_start_s for run in runs], "s"),
+        "first cell": median_max([run.first_cell_s for run in runs], "s"),
+        "p95 cell latency": f"{hub_room.percentile(cells, 0.95):.2f} s over {len(cells)} cells",
+        "websocket reconnects": str(sum(len(run.reconnects) for run in runs)),
+        "plan": f"arrivals over {plan.spread_s:.0f} s, {plan.think_s:.0f} s reading per cell, {plan.open_lessons} lessons open",
+        "hub + proxy + culler": f"{room.hub_peak_mib:.0f} MiB",
+    }
+
+
 def cases() -> list[Case]:
     return [Case(f"hub room: {n} learner{'s' if n > 1 else ''} at once, every lesson", None,
-                 lambda n=n: measure_room(n), repeats=1, setup=_prepare) for n in ROOM_SIZES]
+                 lambda n=n: measure_room(n), repeats=1, setup=_prepare) for n in ROOM_SIZES] + [
+            Case(f"hub room: {n} learners staggered, every lesson", None, lambda n=n: measure_staggered(n), repeats=1,
+                 setup=_prepare) for n in STAGGERED_SIZES]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from functools import cache
 
 import pandas as pd
@@ -54,3 +56,67 @@ def get_gpu(gpu_id: str) -> dict:
 def memory_gib(gpu_id: str) -> float:
     """The memory as sold converted to GiB, reading the vendor's GB as 10**9 bytes (a conservative reading)."""
     return get_gpu(gpu_id)["memory_gb"] * GB / GIB
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A machine the table does not list: the learner types in its memory and bandwidth
+# ---------------------------------------------------------------------------------------------------------------
+MACHINE_KINDS = {"gpu": "consumer", "apple": "apple", "cpu": "cpu"}  # typed kind -> the table's kind
+# Course choice: the widest memory systems sold in each class (B200-class HBM3e 8 TB/s, M-series Ultra 819 GB/s,
+# 12-channel DDR5 servers about 600 GB/s per socket) with room to spare; beyond these a typed value is a typo
+PLAUSIBLE_BANDWIDTH_GBS = {"gpu": (50.0, 10_000.0), "apple": (50.0, 1_500.0), "cpu": (5.0, 1_500.0)}
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A machine typed in by the learner: memory in GB as sold, memory bandwidth in GB/s, kind one of 'gpu',
+    'apple' (unified memory) or 'cpu' (system RAM), dense bf16 TFLOPS when known. Checked for physical sense."""
+
+    name: str
+    memory_gb: float
+    bandwidth_gbs: float
+    kind: str
+    bf16_tflops: float | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(f"name must be a non-empty text; got {self.name!r}")
+        if self.kind not in MACHINE_KINDS:
+            raise ValueError(f"kind must be one of {list(MACHINE_KINDS)}; got {self.kind!r}")
+        if not _real(self.memory_gb) or not 0.5 <= self.memory_gb <= 4_096:
+            raise ValueError(f"memory_gb must be a number from 0.5 to 4,096 GB; got {self.memory_gb!r}")
+        low, high = PLAUSIBLE_BANDWIDTH_GBS[self.kind]
+        if not _real(self.bandwidth_gbs) or not low <= self.bandwidth_gbs <= high:
+            raise ValueError(f"bandwidth_gbs must be from {low:g} to {high:,g} GB/s for kind {self.kind!r}; got "
+                             f"{self.bandwidth_gbs!r}")
+        if self.bf16_tflops is not None and (not _real(self.bf16_tflops) or not 0 < self.bf16_tflops <= 20_000):
+            raise ValueError(f"bf16_tflops must be a number above 0 and up to 20,000, or None; got "
+                             f"{self.bf16_tflops!r}")
+
+    def as_row(self) -> dict:
+        """The machine as a row of the hardware table (get_gpu's keys)."""
+        return {"gpu_id": self.name, "name": self.name, "kind": MACHINE_KINDS[self.kind], "memory_gb": self.memory_gb,
+                "memory_type": None, "memory_bandwidth_gbs": float(self.bandwidth_gbs),
+                "bf16_tflops": None if self.bf16_tflops is None else float(self.bf16_tflops),
+                "note": "typed in", "source": None, "source_kind": None}
+
+
+def _real(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
+def machine_rule(name: str, value):
+    """The validation rule of a `machine` argument: a hardware id of the table or a Machine typed in."""
+    if isinstance(value, Machine) or (isinstance(value, str) and value in _rows()):
+        return value
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    if isinstance(value, str):
+        raise ValueError(f"{name} {shown} is unknown; valid ids: {', '.join(hardware_ids())} (or a hardware.Machine "
+                         "with your machine's memory and bandwidth)")
+    raise ValueError(f"{name} must be a hardware id ({', '.join(hardware_ids())}) or a hardware.Machine; got {shown}")
+
+
+@checked(machine=machine_rule)
+def machine_row(machine) -> dict:
+    """A hardware id of the table or a Machine, as a row of the table (get_gpu's keys)."""
+    return machine.as_row() if isinstance(machine, Machine) else get_gpu(machine)

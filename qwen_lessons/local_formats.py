@@ -20,7 +20,7 @@ import pandas as pd
 from qwen_lessons import models, vocabulary
 from qwen_lessons.data import read_table
 from qwen_lessons.models import Checkpoint
-from qwen_lessons.validation import checked, flag, key, optional
+from qwen_lessons.validation import checked, flag, key, one_of_listed, optional
 
 TYPES_FILE = "gguf_types.csv"
 FORMATS_FILE = "local_formats.csv"
@@ -67,6 +67,10 @@ def kv_cache_types() -> tuple[str, ...]:
     """The llama.cpp KV-cache types lesson 8 offers (--cache-type-k/-v), lower case, in data/gguf_types.csv's order."""
     table = read_table(TYPES_FILE)
     return tuple(table.loc[table["kv_cache"].fillna(False).astype(bool), "ggml_type"].str.lower())
+
+
+# the rule of a llama.cpp cache type (--cache-type-k/-v): one of the table's kv_cache types
+KV_CACHE_TYPE = one_of_listed(kv_cache_types)
 
 
 @checked(engine=key)

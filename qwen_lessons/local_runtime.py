@@ -20,9 +20,10 @@ from qwen_lessons import local_formats, memory, models
 from qwen_lessons.catalog import general_chat_lines
 from qwen_lessons.catalog_view import CatalogEntry, CatalogView, catalog_view
 from qwen_lessons.data import built_from, read_table
-from qwen_lessons.hardware import get_gpu, memory_gib
-from qwen_lessons.units import GIB
-from qwen_lessons.validation import checked, flag, instance, integer, key, number, one_of_listed, optional
+from qwen_lessons.hardware import machine_row, machine_rule
+from qwen_lessons.speed import expected_from_bound
+from qwen_lessons.units import GB, GIB
+from qwen_lessons.validation import checked, flag, instance, integer, key, number, optional
 
 MEASUREMENTS_FILE = "llama_cpp_measurements.csv"
 DOWNLOADS_FILE = "local_downloads.csv"
@@ -37,7 +38,7 @@ ADVISED_MIN_BITS = 4  # course choice: the answer stays at 4 bits or more; 3-bit
 N_GPU_LAYERS = optional(integer(0, 100_000, "layers"))
 
 # the rule of a llama.cpp cache type (--cache-type-k/-v): one of data/gguf_types.csv's kv_cache types
-KV_CACHE_TYPE = one_of_listed(local_formats.kv_cache_types)
+KV_CACHE_TYPE = local_formats.KV_CACHE_TYPE
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int
                        gpu_total / GIB, cpu_total / GIB)
 
 
-@checked(n_gpu_layers=N_GPU_LAYERS, host_id=key, kv_cache_dtype=KV_CACHE_TYPE)
+@checked(n_gpu_layers=N_GPU_LAYERS, host_id=key, kv_cache_dtype=KV_CACHE_TYPE, gpu_id=machine_rule)  # or a Machine
 def decode_tokens_per_s_bound(model_id, quantization: str, gpu_id: str, context_tokens: int = 4096,
                               kv_cache_dtype: str = "f16", n_gpu_layers: int | None = None,
                               host_id: str = HOST_ID) -> float:
@@ -149,7 +150,7 @@ def decode_tokens_per_s_bound(model_id, quantization: str, gpu_id: str, context_
     serves both, so host_id is not used there."""
     ckpt = models.resolve(model_id, memory_modelled=True)
     est = llama_cpp_memory(ckpt, quantization, context_tokens, kv_cache_dtype, n_gpu_layers)
-    gpu = get_gpu(gpu_id)
+    gpu = machine_row(gpu_id)
     share = _active_share(ckpt)  # a MoE layer reads its routed experts only; the output head is read whole
     layers, output, _ = _layer_bytes(ckpt, est.quantization)  # the token embedding is indexed, not streamed
     start = max(len(layers) + 1 - est.n_gpu_layers, 0)
@@ -159,18 +160,19 @@ def decode_tokens_per_s_bound(model_id, quantization: str, gpu_id: str, context_
     cpu_bytes = sum(layers[:start]) * share + est.cpu_kv_gib * GIB + (0 if on_gpu else output + state)
     if gpu["kind"] in ("apple", "cpu"):
         return gpu["memory_bandwidth_gbs"] * 1e9 / (gpu_bytes + cpu_bytes)
-    host = get_gpu(host_id)
+    host = machine_row(host_id)
     seconds = gpu_bytes / (gpu["memory_bandwidth_gbs"] * 1e9) + cpu_bytes / (host["memory_bandwidth_gbs"] * 1e9)
     return 1 / seconds
 
 
-@checked
+@checked(gpu_id=machine_rule)
 def usable_gib(gpu_id: str) -> float:
-    """Memory the model may use on a machine: memory as sold less the course's share for the system."""
-    return memory_gib(gpu_id) * (1 - SYSTEM_SHARE[get_gpu(gpu_id)["kind"]])
+    """Memory the model may use on a machine: memory as sold (GB read as 10**9 bytes) less the system's share."""
+    row = machine_row(gpu_id)
+    return row["memory_gb"] * GB / GIB * (1 - SYSTEM_SHARE[row["kind"]])
 
 
-@checked(kv_cache_dtype=KV_CACHE_TYPE)
+@checked(kv_cache_dtype=KV_CACHE_TYPE, gpu_id=machine_rule)
 def max_gpu_layers(model_id, quantization: str, gpu_id: str, context_tokens: int = 4096,
                    kv_cache_dtype: str = "f16") -> int:
     """The largest -ngl whose GPU part fits the GPU's usable memory (0 = CPU only)."""
@@ -196,12 +198,12 @@ def _chat_models(view: CatalogView) -> list[CatalogEntry]:
     return sorted(first.values(), key=lambda entry: entry.parameters[0])
 
 
-@checked(engine=key, kv_cache_dtype=KV_CACHE_TYPE)
+@checked(engine=key, kv_cache_dtype=KV_CACHE_TYPE, gpu_id=machine_rule)
 def laptop_options(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str = "f16",
                    engine: str = "llama.cpp") -> pd.DataFrame:
     """Every chat checkpoint x format of the ladder on one machine, fully on its GPU or unified memory: GiB
     needed, whether it fits, and the decode bound. MLX formats are offered on Apple machines only."""
-    gpu = get_gpu(gpu_id)
+    gpu = machine_row(gpu_id)
     if engine not in ("llama.cpp", "mlx"):
         raise ValueError(f"engine must be 'llama.cpp' or 'mlx', got {engine!r}")
     if engine == "mlx" and gpu["kind"] != "apple":
@@ -219,10 +221,13 @@ def laptop_options(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str 
             est = llama_cpp_memory(ckpt, quant, context_tokens, kv_cache_dtype)
             need = est.gpu_total_gib + (est.cpu_total_gib if gpu["kind"] in ("apple", "cpu") else 0.0)
             speed = decode_tokens_per_s_bound(ckpt, quant, gpu_id, context_tokens, kv_cache_dtype)
+            # the runtime's expected speed under this bound (qwen_lessons.speed): shown first, the bound as ceiling
+            expected = expected_from_bound(speed, engine, ckpt["num_hidden_layers"], quant)
             rows.append({"model": shown, "quantization": quant, "params_b": entry.parameters[0] / 1e9,
-                         "memory_gib": need, "fits": need <= budget, "tokens_per_s_bound": speed})
+                         "memory_gib": need, "fits": need <= budget, "tokens_per_s_expected": expected,
+                         "tokens_per_s_bound": speed})
     return pd.DataFrame(rows, columns=["model", "quantization", "params_b", "memory_gib", "fits",
-                                       "tokens_per_s_bound"])
+                                       "tokens_per_s_expected", "tokens_per_s_bound"])
 
 
 @checked
@@ -247,7 +252,7 @@ def _downloads() -> dict[tuple[str, str], dict]:
 
 
 @checked(engine=key, min_tokens_per_s=number(0, 10_000, "tokens per second"), published_only=flag,
-         kv_cache_dtype=KV_CACHE_TYPE,
+         kv_cache_dtype=KV_CACHE_TYPE, gpu_id=machine_rule,
          options=optional(instance(pd.DataFrame, what="a table from laptop_options")))
 def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str = "f16", engine: str = "llama.cpp",
                   min_tokens_per_s: float = 10.0, published_only: bool = True,
@@ -267,7 +272,8 @@ def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str =
                      for model, quant in zip(good["model"], good["quantization"], strict=True)]]
     if good.empty:
         return {"gpu_id": gpu_id, "model": None, "quantization": None, "context_tokens": int(context_tokens),
-                "memory_gib": None, "usable_gib": usable_gib(gpu_id), "tokens_per_s_bound": None,
+                "memory_gib": None, "usable_gib": usable_gib(gpu_id), "tokens_per_s_expected": None,
+                "tokens_per_s_bound": None,
                 "why": "nothing fits at this context and speed: shorten the context, quantize the KV cache "
                        "(q8_0) or accept a slower model"}
     # the largest size first (same size: the newest release); among its formats the most faithful (the ladder's
@@ -279,7 +285,8 @@ def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str =
     published = " with a published file" if published_only else ""
     return {"gpu_id": gpu_id, "model": best["model"], "quantization": best["quantization"],
             "context_tokens": int(context_tokens), "memory_gib": float(best["memory_gib"]),
-            "usable_gib": usable_gib(gpu_id), "tokens_per_s_bound": float(best["tokens_per_s_bound"]),
+            "usable_gib": usable_gib(gpu_id), "tokens_per_s_expected": float(best["tokens_per_s_expected"]),
+            "tokens_per_s_bound": float(best["tokens_per_s_bound"]),
             "why": f"the largest Qwen chat model{published} that fits {usable_gib(gpu_id):.1f} GiB with "
                    f"{context_tokens:,} tokens of context and decodes >= {min_tokens_per_s:g} tokens/s (bound); "
                    f"of equal sizes, the newest"}

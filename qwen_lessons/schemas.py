@@ -114,6 +114,24 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(TEXT, "speed_definition", "memory_definition", "note", "source"),
     ], key=("model_id", "quantization", "framework", "gpu_num", "batch_size", "input_length"),
        filled=("model_id", "quantization", "framework")),
+    _schema("speed_benchmark_generations.csv", [
+        *_typed(TEXT, "table", "model_id", "quantization", "framework", "framework_version", "gpu", "gpu_id"),
+        *_typed(INT, "gpu_num", "batch_size", "input_length", "output_length"), ("tokens_per_s", FLOAT),
+        *_typed(TEXT, "speed_definition", "note", "source"),
+    ], key=("table", "model_id", "quantization", "framework", "gpu_num", "input_length"),
+       filled=("table", "model_id", "quantization", "framework", "gpu_id", "tokens_per_s", "speed_definition",
+               "source")),
+    _schema("speed_constants.csv", [
+        *_typed(TEXT, "runtime", "constant", "quantization"), ("value", FLOAT), *_typed(TEXT, "unit", "fitted_on",
+                                                                                       "source"),
+    ], key=("runtime", "constant", "quantization"), filled=("runtime", "constant", "value", "unit", "fitted_on")),
+    _schema("llama_cpp_speed.csv", [
+        *_typed(TEXT, "role", "model", "quantization", "engine_version", "cpu"), ("threads", INT),
+        ("bandwidth_gbs", FLOAT), *_typed(INT, "prompt_tokens", "generate_tokens"),
+        *_typed(FLOAT, "decode_tokens_per_s", "prompt_tokens_per_s", "load_average"),
+        *_typed(TEXT, "measured_on", "source"),
+    ], key=("role", "model", "quantization", "threads"),
+       filled=("role", "model", "quantization", "engine_version", "bandwidth_gbs", "decode_tokens_per_s")),
     _schema("special_tokens.csv", [
         *_typed(TEXT, "vocabulary", "token"), ("id", INT), *_typed(TEXT, "purpose", "listed_since", "source", "source_kind"),
     ], key=("vocabulary", "token"), filled=("vocabulary", "token", "id", "purpose", "source_kind")),

@@ -1,16 +1,21 @@
-"""Lesson 7 (07_choosing_a_tier): speed bounds. Decode is bound by memory bandwidth, prefill by compute; Qwen's
-published speeds next to those bounds. Re-exported by qwen_lessons.tiers, where the lesson reads them.
+"""Lesson 7 (07_choosing_a_tier): speed bounds and expected speed. Decode is bound by memory bandwidth, prefill by
+compute; Qwen's published speeds next to those bounds. The expected speed adds where a runtime's time goes beyond
+bandwidth (a fixed cost per step, a cost per layer, a read efficiency, a prefill utilisation), with constants fitted
+on Qwen's Qwen2.5 table only and judged on its Qwen2 and Qwen3 tables. Re-exported by qwen_lessons.tiers.
 """
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from qwen_lessons import memory, models
-from qwen_lessons.hardware import get_gpu
-from qwen_lessons.validation import checked, integer
+from qwen_lessons.data import read_table
+from qwen_lessons.hardware import get_gpu, machine_row, machine_rule
+from qwen_lessons.validation import checked, integer, number, one_of
 
 # ---------------------------------------------------------------------------------------------------------------
 # Speed: decode is bound by memory bandwidth, prefill by compute
@@ -43,12 +48,13 @@ def decode_bytes_per_token(
     return resident + kv + state
 
 
-@checked
+@checked(gpu_id=machine_rule)
 def decode_tokens_per_s_bound(
     model_id, quantization: str, gpu_id: str, context_tokens: int = 1, batch: int = 1, num_gpus: int = 1
 ) -> float:
-    """Upper bound on generated tokens/s (all sequences): bandwidth / bytes per step; tensor parallel adds GPUs."""
-    gpu = get_gpu(gpu_id)
+    """Upper bound on generated tokens/s (all sequences): bandwidth / bytes per step; tensor parallel adds GPUs.
+    gpu_id may be a hardware.Machine typed in by the learner."""
+    gpu = machine_row(gpu_id)
     if not gpu["memory_bandwidth_gbs"]:
         raise ValueError(f"gpu_id {gpu_id!r} has no verified memory bandwidth")
     bandwidth = gpu["memory_bandwidth_gbs"] * 1e9 * num_gpus
@@ -69,10 +75,10 @@ def prefill_flops(model_id, input_tokens: int, batch: int = 1) -> float:
     return (linear + attention + delta_rule) * batch
 
 
-@checked
+@checked(gpu_id=machine_rule)
 def prefill_seconds_bound(model_id, gpu_id: str, input_tokens: int, batch: int = 1, num_gpus: int = 1):
     """Lower bound on prompt-processing time from dense bf16 throughput (None when the GPU's TFLOPS are unverified)."""
-    tflops = get_gpu(gpu_id)["bf16_tflops"]
+    tflops = machine_row(gpu_id)["bf16_tflops"]
     if not tflops:
         return None
     return prefill_flops(model_id, input_tokens, batch) / (tflops * 1e12 * num_gpus)
@@ -149,3 +155,307 @@ def achieved_fraction_summary() -> pd.DataFrame:
     table = table[table["input_length"] == 1]
     summary = table.groupby(["framework", "model_id"], sort=False)["achieved_fraction"].agg(["median", "min", "max"])
     return summary.reset_index()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Expected speed: the bound plus where the time goes beyond bandwidth
+# ---------------------------------------------------------------------------------------------------------------
+# One decode step (every sequence of the batch advances one token) takes
+#     fixed + layers x layer cost + (bytes read / bandwidth) / read efficiency
+# and a prompt takes   prefill FLOPs / (utilisation x dense bf16 throughput).
+# With fixed, layer cost >= 0 and efficiency, utilisation <= 1 the expected speed can never pass the bound. The
+# constants are fitted by fit_speed_constants() on the fit rows named below and stored in data/speed_constants.csv.
+RUNTIMES = ("transformers", "vllm", "sglang", "llama.cpp", "mlx")
+CONSTANTS_FILE = "speed_constants.csv"
+GENERATIONS_FILE = "speed_benchmark_generations.csv"
+LOCAL_SPEED_FILE = "llama_cpp_speed.csv"
+# SGLang has no speed table to fit on: it borrows vLLM's constants (both batch requests and run CUDA graphs);
+# MLX has no sourced measurement yet: it borrows llama.cpp's (stated in the lesson)
+BORROWED = {"sglang": "vllm", "mlx": "llama.cpp"}
+# Runtimes that split every layer across GPUs (tensor parallel): all GPUs read at once. transformers and llama.cpp
+# split layers between GPUs (one works at a time), so a second GPU adds memory, not bandwidth.
+TENSOR_PARALLEL = ("vllm", "sglang")
+_FRAMEWORK = {"transformers": "transformers", "vLLM": "vllm", "SGLang": "sglang"}
+ALL_FORMATS = "all"  # a layer cost fitted on every format at once (the local runtimes: too few rows to split)
+
+
+def _runtime(runtime: str) -> str:
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {list(RUNTIMES)}; got {runtime!r}")
+    return runtime
+
+
+def _fit_features(ckpt, quant: str, row, runtime: str) -> dict:
+    """Seconds the bound gives a published run (reading bytes, prefill compute) and the run's measured seconds."""
+    hw = machine_row(row["gpu_id"])
+    parallel = int(row["gpu_num"]) if runtime in TENSOR_PARALLEL else 1
+    inputs, outputs, batch = int(row["input_length"]), int(row["output_length"]), int(row["batch_size"])
+    bandwidth = hw["memory_bandwidth_gbs"] * 1e9 * parallel
+    mean_context = inputs + outputs / 2  # the KV cache grows linearly: the mean context gives the exact sum
+    read_seconds = outputs * decode_bytes_per_token(ckpt, quant, mean_context, batch) / bandwidth
+    compute_seconds = prefill_flops(ckpt, inputs, batch) / (hw["bf16_tflops"] * 1e12 * parallel)
+    counted = outputs + (inputs if row.get("counts_prompt") else 0)
+    return {"steps": outputs, "layers": ckpt["num_hidden_layers"], "quantization": quant,
+            "read_seconds": read_seconds, "compute_seconds": compute_seconds,
+            "measured_seconds": counted * batch / float(row["tokens_per_s"]), "counted_tokens": counted * batch}
+
+
+def _fit_rows(runtime: str) -> list[dict]:
+    """The rows a runtime's constants are fitted on: Qwen's Qwen2.5 table for transformers and vLLM (A100)."""
+    table = memory.load_speed_benchmark()
+    rows = []
+    for row in table.to_dict("records"):
+        if _FRAMEWORK[row["framework"]] != runtime:
+            continue
+        ckpt = models.resolve(row["model_id"], memory_modelled=True)
+        rows.append({**row, **_fit_features(ckpt, memory.normalize_quantization(row["quantization"]), row, runtime)})
+    return rows
+
+
+def _nonnegative_least_squares(features: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """min |A x - b| with x >= 0, exactly: the best of the least-squares solutions on every subset of columns whose
+    coefficients all come out >= 0 (a handful of columns, so every subset is tried; deterministic)."""
+    columns = features.shape[1]
+    best, best_error = np.zeros(columns), float(target @ target)
+    for size in range(1, columns + 1):
+        for subset in itertools.combinations(range(columns), size):
+            solution, *_ = np.linalg.lstsq(features[:, subset], target, rcond=None)
+            if (solution < 0).any():
+                continue
+            residual = target - features[:, subset] @ solution
+            error = float(residual @ residual)
+            if error < best_error - 1e-15 * max(best_error, 1e-300):
+                full = np.zeros(columns)
+                full[list(subset)] = solution
+                best, best_error = full, error
+    return best
+
+
+@checked(runtime=one_of("transformers", "vllm"))
+def fit_speed_constants(runtime: str) -> pd.DataFrame:
+    """Fit one runtime's constants on its fit rows only, minimising the relative error of the run's time:
+    measured = steps x (fixed + layers x layer cost[format]) + read / efficiency + compute / utilisation."""
+    rows = _fit_rows(runtime)
+    formats = sorted({row["quantization"] for row in rows})
+    design, target = [], []
+    for row in rows:
+        scale = 1 / row["measured_seconds"]  # relative error: every row weighs the same
+        layer_columns = [row["steps"] * row["layers"] * (row["quantization"] == quant) for quant in formats]
+        design.append([row["steps"] * scale, *(value * scale for value in layer_columns),
+                       row["read_seconds"] * scale, row["compute_seconds"] * scale])
+        # efficiency and utilisation enter as 1/eff = 1 + extra >= 1: the bound's own time is taken out first
+        target.append((row["measured_seconds"] - row["read_seconds"] - row["compute_seconds"]) * scale)
+    solution = _nonnegative_least_squares(np.array(design), np.array(target))
+    fixed, layer_costs, extra_read, extra_compute = solution[0], solution[1:-2], solution[-2], solution[-1]
+    fitted_on = f"{GENERATIONS_FIT_TABLE}, {runtime} rows ({len(rows)})"
+    records = [
+        (runtime, "fixed_ms_per_token", "", fixed * 1e3, "ms per decode step", fitted_on),
+        *((runtime, "layer_us", quant, cost * 1e6, "microseconds per layer per decode step", fitted_on)
+          for quant, cost in zip(formats, layer_costs, strict=True)),
+        (runtime, "read_efficiency", "", 1 / (1 + extra_read), "fraction of memory bandwidth", fitted_on),
+        (runtime, "prefill_utilisation", "", 1 / (1 + extra_compute), "fraction of dense bf16 throughput", fitted_on),
+    ]
+    return pd.DataFrame(records, columns=["runtime", "constant", "quantization", "value", "unit", "fitted_on"])
+
+
+GENERATIONS_FIT_TABLE = "Qwen2.5 speed benchmark (A100 80GB)"
+
+
+@checked
+def speed_constants() -> pd.DataFrame:
+    """The stored constants of every runtime (data/speed_constants.csv), with what each was fitted on."""
+    return read_table(CONSTANTS_FILE)
+
+
+@lru_cache(maxsize=8)
+def _constants(runtime: str) -> dict:
+    source = BORROWED.get(runtime, runtime)
+    table = speed_constants()
+    table = table[table["runtime"] == source]
+    if table.empty:
+        raise ValueError(f"{CONSTANTS_FILE} has no constants for runtime {source!r}")
+    values = {(row.constant, row.quantization if isinstance(row.quantization, str) else ""): float(row.value)
+              for row in table.itertuples(index=False)}
+    layer = {quant: value * 1e-6 for (name, quant), value in values.items() if name == "layer_us"}
+    # no fitted utilisation (llama.cpp: its runs are on a CPU): expected_prefill_seconds answers None
+    return {"fixed_s": values[("fixed_ms_per_token", "")] * 1e-3, "layer_s": layer,
+            "efficiency": values[("read_efficiency", "")], "utilisation": values.get(("prefill_utilisation", ""))}
+
+
+def _layer_seconds(constants: dict, quant: str) -> float:
+    """A format's fitted layer cost; a format the fit rows do not have takes bf16's (or the all-format cost)."""
+    layer = constants["layer_s"]
+    return layer.get(quant, layer.get("bf16", layer.get(ALL_FORMATS, 0.0)))
+
+
+@checked(bound_tokens_per_s=number(0, 1e12, "tokens per second", above_low=True), runtime=one_of(*RUNTIMES),
+         num_layers=integer(1, 100_000, "layers"))
+def expected_from_bound(bound_tokens_per_s: float, runtime: str, num_layers: int, quantization: str,
+                        batch: int = 1) -> float:
+    """Expected decode tokens/s (all sequences) from a decode bound: the bound's time per step over the runtime's
+    read efficiency, plus its fixed and per-layer cost per step. Never above the bound."""
+    constants = _constants(_runtime(runtime))
+    quant = memory.normalize_quantization(quantization)
+    step = (batch / bound_tokens_per_s / constants["efficiency"] + constants["fixed_s"]
+            + num_layers * _layer_seconds(constants, quant))
+    return batch / step
+
+
+def _bandwidth_bound(ckpt, quant: str, hw: dict, runtime: str, context_tokens, batch: int, num_gpus: int) -> float:
+    parallel = num_gpus if runtime in TENSOR_PARALLEL else 1
+    bandwidth = hw["memory_bandwidth_gbs"] * 1e9 * parallel
+    return batch * bandwidth / decode_bytes_per_token(ckpt, quant, context_tokens, batch)
+
+
+@checked(machine=machine_rule, runtime=one_of(*RUNTIMES))
+def expected_decode_tokens_per_s(model_id, quantization: str, machine, runtime: str, context_tokens: int = 1,
+                                 batch: int = 1, num_gpus: int = 1) -> float:
+    """Expected generated tokens/s (all sequences) of one runtime on one machine (a hardware id or a
+    hardware.Machine): the bandwidth bound slowed by the runtime's fitted constants. Never above
+    decode_tokens_per_s_bound for the same arguments."""
+    runtime = _runtime(runtime)
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    quant = memory.normalize_quantization(quantization)
+    hw = machine_row(machine)
+    bound = _bandwidth_bound(ckpt, quant, hw, runtime, context_tokens, batch, num_gpus)
+    return expected_from_bound(bound, runtime, ckpt["num_hidden_layers"], quant, batch)
+
+
+@checked(machine=machine_rule, runtime=one_of(*RUNTIMES))
+def expected_prefill_seconds(model_id, quantization: str, machine, runtime: str, input_tokens: int, batch: int = 1,
+                             num_gpus: int = 1) -> float | None:
+    """Expected seconds to process the prompt (time to first token less one decode step): prefill FLOPs at the
+    runtime's fitted share of the machine's dense bf16 throughput. None when the machine's TFLOPS are unknown."""
+    runtime = _runtime(runtime)
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    memory.normalize_quantization(quantization)  # refuse an unknown format by name
+    hw = machine_row(machine)
+    constants = _constants(runtime)
+    if not hw["bf16_tflops"] or constants["utilisation"] is None:
+        return None
+    parallel = num_gpus if runtime in TENSOR_PARALLEL else 1
+    return prefill_flops(ckpt, input_tokens, batch) / (hw["bf16_tflops"] * 1e12 * parallel * constants["utilisation"])
+
+
+@checked(machine=machine_rule, runtime=one_of(*RUNTIMES))
+def expected_time_to_first_token(model_id, quantization: str, machine, runtime: str, input_tokens: int,
+                                 batch: int = 1, num_gpus: int = 1) -> float | None:
+    """Expected seconds until the first generated token: the prompt's prefill plus one decode step."""
+    prefill = expected_prefill_seconds(model_id, quantization, machine, runtime, input_tokens, batch, num_gpus)
+    if prefill is None:
+        return None
+    step = batch / expected_decode_tokens_per_s(model_id, quantization, machine, runtime, input_tokens, batch,
+                                                num_gpus)
+    return prefill + step
+
+
+def _expected_published(ckpt, quant: str, row: dict, runtime: str) -> tuple[float, float]:
+    """(expected, bound) of one published row, in the row's own speed definition."""
+    features = _fit_features(ckpt, quant, row, runtime)
+    constants = _constants(runtime)
+    overhead = features["steps"] * (constants["fixed_s"] + features["layers"] * _layer_seconds(constants, quant))
+    expected_seconds = (overhead + features["read_seconds"] / constants["efficiency"]
+                        + features["compute_seconds"] / constants["utilisation"])
+    bound_seconds = features["read_seconds"] + features["compute_seconds"]
+    return features["counted_tokens"] / expected_seconds, features["counted_tokens"] / bound_seconds
+
+
+@checked
+def load_speed_generations() -> pd.DataFrame:
+    """Qwen's Qwen2 (A100) and Qwen3 (H20) speed tables: the rows that judge the expected speed, never fit it."""
+    return read_table(GENERATIONS_FILE)
+
+
+@lru_cache(maxsize=1)
+def _held_out() -> pd.DataFrame:
+    fitted = memory.load_speed_benchmark().assign(table="Qwen2.5 docs (2024-11)", role="fitted", counts_prompt=False)
+    judged = load_speed_generations().assign(role="judged")
+    judged["counts_prompt"] = judged["speed_definition"].str.startswith("(prompt tokens")
+    records = []
+    for row in pd.concat([fitted, judged], ignore_index=True).to_dict("records"):
+        runtime = _FRAMEWORK[row["framework"]]
+        ckpt = models.resolve(row["model_id"], memory_modelled=True)
+        quant = memory.normalize_quantization(row["quantization"])
+        expected, bound = _expected_published(ckpt, quant, row, runtime)
+        published = float(row["tokens_per_s"])
+        records.append({"role": row["role"], "table": row["table"], "framework": row["framework"],
+                        "model_id": row["model_id"], "quantization": quant, "gpu_num": int(row["gpu_num"]),
+                        "input_length": int(row["input_length"]), "published_tokens_per_s": published,
+                        "expected_tokens_per_s": expected, "bound_tokens_per_s": bound,
+                        "expected_error": expected / published - 1, "bound_error": bound / published - 1})
+    return pd.DataFrame(records)
+
+
+@checked
+def held_out_speed_errors() -> pd.DataFrame:
+    """Every published row next to the expected speed and the bound, with the relative error of each; role says
+    whether the row fitted the constants (Qwen2.5) or only judges them (Qwen2, Qwen3)."""
+    return _held_out().copy()
+
+
+@checked
+def held_out_summary() -> pd.DataFrame:
+    """Median absolute error of the expected speed and of the bound, by role, table and framework."""
+    table = _held_out()
+    grouped = table.groupby(["role", "table", "framework"], sort=False)
+    summary = grouped.agg(rows=("expected_error", "size"),
+                          expected_median_abs_error=("expected_error", lambda e: float(np.median(np.abs(e)))),
+                          bound_median_abs_error=("bound_error", lambda e: float(np.median(np.abs(e)))))
+    return summary.reset_index()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# llama.cpp: constants fitted on measured runs (data/llama_cpp_speed.csv, role "fit"), judged on its "judge" rows
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _local_rows(role: str | None = None) -> list[dict]:
+    from qwen_lessons import real_llama_cpp  # the writer's shapes name the scaled-down models of the runs
+
+    table = read_table(LOCAL_SPEED_FILE)
+    rows = []
+    for row in table.to_dict("records"):
+        if role is not None and row["role"] != role:
+            continue
+        ckpt = real_llama_cpp.shape(row["model"])
+        quant = memory.normalize_quantization(row["quantization"])
+        context = int(row["prompt_tokens"]) + int(row["generate_tokens"]) / 2
+        read = decode_bytes_per_token(ckpt, quant, context) / (float(row["bandwidth_gbs"]) * 1e9)
+        rows.append({**row, "ckpt": ckpt, "quantization": quant, "layers": ckpt["num_hidden_layers"],
+                     "read_seconds": read, "measured_seconds": 1 / float(row["decode_tokens_per_s"])})
+    return rows
+
+
+@checked
+def fit_local_constants() -> pd.DataFrame:
+    """Fit llama.cpp's read efficiency on the fit rows of data/llama_cpp_speed.csv (a decode step's measured time =
+    read time / efficiency). Its fixed and per-layer costs are set to 0, not fitted: one CPU thread's runs of files
+    larger than the caches spend nearly all their time reading, so those costs cannot be told apart from the reads
+    (and the files small enough to show them sit in the caches, where the bandwidth bound does not hold). Prefill is
+    not fitted either: a CPU has no dense bf16 throughput in the hardware table to scale."""
+    rows = _local_rows("fit")
+    design = np.array([[r["read_seconds"] / r["measured_seconds"]] for r in rows])
+    target = np.array([(r["measured_seconds"] - r["read_seconds"]) / r["measured_seconds"] for r in rows])
+    (extra_read,) = _nonnegative_least_squares(design, target)
+    fitted_on = f"{LOCAL_SPEED_FILE}, fit rows ({len(rows)})"
+    not_fitted = "set to 0, not fitted: the CPU runs cannot separate it from the reads"
+    records = [("llama.cpp", "fixed_ms_per_token", "", 0.0, "ms per decode step", not_fitted),
+               ("llama.cpp", "layer_us", ALL_FORMATS, 0.0, "microseconds per layer per decode step", not_fitted),
+               ("llama.cpp", "read_efficiency", "", 1 / (1 + extra_read), "fraction of memory bandwidth", fitted_on)]
+    return pd.DataFrame(records, columns=["runtime", "constant", "quantization", "value", "unit", "fitted_on"])
+
+
+@checked
+def local_speed_errors() -> pd.DataFrame:
+    """Every measured llama.cpp run next to the expected decode speed and the bound, fit and judge rows."""
+    records = []
+    for row in _local_rows():
+        bound = 1 / row["read_seconds"]
+        expected = expected_from_bound(bound, "llama.cpp", row["layers"], row["quantization"])
+        measured = float(row["decode_tokens_per_s"])
+        records.append({"role": row["role"], "model": row["model"], "quantization": row["quantization"],
+                        "threads": int(row["threads"]), "bandwidth_gbs": float(row["bandwidth_gbs"]),
+                        "measured_tokens_per_s": measured, "expected_tokens_per_s": expected,
+                        "bound_tokens_per_s": bound, "expected_error": expected / measured - 1,
+                        "bound_error": bound / measured - 1})
+    return pd.DataFrame(records)

@@ -17,7 +17,7 @@ from qwen_lessons import memory
 from qwen_lessons.catalog import general_chat_lines, generations, lines_taking
 from qwen_lessons.catalog_view import CatalogEntry, CatalogView, catalog_view
 from qwen_lessons.data import built_from, read_table
-from qwen_lessons.hardware import DEFAULT_HEADROOM, get_gpu, memory_gib
+from qwen_lessons.hardware import DEFAULT_HEADROOM, machine_row, machine_rule  # an id, or a Machine typed in
 from qwen_lessons.scores import (  # noqa: F401  (lesson 7 and its tests read quality by size from tiers)
     BENCHMARKS_FILE,
     DEFAULT_MODE_ORDER,
@@ -35,11 +35,13 @@ from qwen_lessons.speed import (  # noqa: F401  (the lesson reads the speed boun
     achieved_fraction_summary,
     decode_bytes_per_token,
     decode_tokens_per_s_bound,
+    expected_decode_tokens_per_s,
     generation_tokens_per_s_bound,
     prefill_flops,
     prefill_seconds_bound,
     published_speed_comparison,
 )
+from qwen_lessons.units import GB, GIB
 from qwen_lessons.validation import checked, instance, integer, one_of
 
 WIZARD_FORMATS_FILE = "wizard_formats.csv"  # which formats the wizard tries on each kind of machine, and by which engine
@@ -97,11 +99,11 @@ def _wizard_formats() -> dict[str, tuple[tuple[str, str], ...]]:
     return {kind: tuple(rows) for kind, rows in out.items()}
 
 
-@checked
+@checked(gpu_id=machine_rule)
 def wizard_formats(gpu_id: str = "rtx-4090") -> tuple[str, ...]:
     """The formats the wizard tries on this machine, highest precision first: those whose kernels run on its kind of
     hardware (data/wizard_formats.csv), so a CPU or a Mac is never offered a GPU-only format."""
-    return tuple(quant for quant, _ in _wizard_formats().get(get_gpu(gpu_id)["kind"], ()))
+    return tuple(quant for quant, _ in _wizard_formats().get(machine_row(gpu_id)["kind"], ()))
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class WizardOption:
     memory_gib: float
     tokens_per_s_bound: float
     score: float
+    expected_tokens_per_s: float = float("nan")  # the runtime's expected speed (qwen_lessons.speed), under the bound
 
 
 @dataclass
@@ -230,7 +233,7 @@ def _scored(view: CatalogView, modality: str, purpose: str, benchmark: str, post
             for entry in _candidates(view, purpose, benchmark, post_trained)]
 
 
-@checked(context_tokens=WIZARD_CONTEXT, **CHOICE_RULES)
+@checked(context_tokens=WIZARD_CONTEXT, gpu_id=machine_rule, **CHOICE_RULES)
 def recommend(
     modality: str = "text",
     purpose: str = PURPOSES[0],
@@ -245,11 +248,11 @@ def recommend(
     compare three options (best quality that fits, least memory, fastest) and keep every step of the reasoning."""
     benchmark, post_trained = _quality(modality, purpose)
     label = quality_label(modality, purpose)
-    gpu = get_gpu(gpu_id)
+    gpu = machine_row(gpu_id)
     kind = gpu["kind"]
     engine_of = dict(_wizard_formats().get(kind, ()))  # format -> engine, in the wizard's order of precision
     formats = tuple(engine_of)
-    capacity = memory_gib(gpu_id) * num_gpus
+    capacity = gpu["memory_gb"] * GB / GIB * num_gpus  # GB as sold, read as 10**9 bytes
     usable = capacity * (1 - headroom)
     multi = f"{num_gpus} x " if num_gpus > 1 else ""
     machine = f"{multi}{gpu['name']}"
@@ -324,16 +327,21 @@ def recommend(
         for quant in formats:
             if limit is not None and context_tokens > limit:
                 rows.append({"model": shown, "quantization": quant, "engine": engine_of[quant], "fits": False,
-                             "memory_gib": np.nan, "tokens_per_s_bound": np.nan, "score": score,
+                             "memory_gib": np.nan, "tokens_per_s_expected": np.nan, "tokens_per_s_bound": np.nan,
+                             "score": score,
                              "why": f"context > {limit:,}", "limit": limit})
                 continue
             est = memory.inference_memory(arch, quant, input_tokens, output_tokens, batch, num_gpus=num_gpus)
             speed = decode_tokens_per_s_bound(arch, quant, gpu_id, context_tokens, batch)
+            # the engine's expected speed (its runtime name is the engine's in lower case: vLLM -> vllm)
+            expected = expected_decode_tokens_per_s(arch, quant, gpu_id, engine_of[quant].lower(), context_tokens,
+                                                    batch)
             rows.append({"model": shown, "quantization": quant, "engine": engine_of[quant],
                          "fits": bool(est.total_gib <= usable), "memory_gib": est.total_gib,
-                         "tokens_per_s_bound": speed, "score": score, "why": f"peak in {est.peak_phase}",
+                         "tokens_per_s_expected": expected, "tokens_per_s_bound": speed, "score": score, "why": f"peak in {est.peak_phase}",
                          "limit": limit})
-    columns = ["model", "quantization", "engine", "fits", "memory_gib", "tokens_per_s_bound", "score", "why"]
+    columns = ["model", "quantization", "engine", "fits", "memory_gib", "tokens_per_s_expected", "tokens_per_s_bound",
+               "score", "why"]
     table = pd.DataFrame(rows, columns=[*columns, "limit"])
     result.fit = table[columns]
     fitting = table[table["fits"].astype(bool)]  # an empty object column would select columns, not rows
@@ -370,7 +378,8 @@ def recommend(
     else:
         def option(row) -> WizardOption:
             return WizardOption(row["model"], row["quantization"], row["engine"], float(row["memory_gib"]),
-                                float(row["tokens_per_s_bound"]), float(row["score"]))
+                                float(row["tokens_per_s_bound"]), float(row["score"]),
+                                float(row["tokens_per_s_expected"]))
 
         result.outcome = OUTCOMES[0]
         result.choice = option(fitting.iloc[0])
@@ -387,7 +396,8 @@ def recommend(
             f"{'Run' if purpose == PURPOSES[0] else 'Fine-tune from'} {_short(pick.model)}"
             f"{'' if purpose == PURPOSES[0] else ' and serve it'} in {pick.quantization} ({pick.engine}) on {machine}: "
             f"{pick.memory_gib:.1f} of "
-            f"{usable:.1f} GiB, decode bound {pick.tokens_per_s_bound:,.0f} tokens/s at batch {batch}; the smallest "
+            f"{usable:.1f} GiB, expected about {pick.expected_tokens_per_s:,.0f} tokens/s at batch {batch} (ceiling: "
+            f"decode bound {pick.tokens_per_s_bound:,.0f} tokens/s); the smallest "
             f"model whose {benchmark} ({label.split(', ', 1)[1]}) reaches {min_score:g} (it scores {pick.score:.1f}), "
             "at the highest precision that fits."
         )
@@ -398,8 +408,9 @@ def recommend(
 def comparison_table(result: WizardResult) -> pd.DataFrame:
     """The comparison as a table: one row per choice (best quality that fits, least memory, fastest)."""
     rows = [{"choice": choice, "model": option.model, "format": option.quantization, "engine": option.engine,
-             "memory (GiB)": option.memory_gib, "decode bound (tokens/s)": option.tokens_per_s_bound,
-             "score": option.score} for choice, option in result.comparison.items()]
-    return pd.DataFrame(rows, columns=["choice", "model", "format", "engine", "memory (GiB)",
+             "memory (GiB)": option.memory_gib, "expected (tokens/s)": option.expected_tokens_per_s,
+             "decode bound (tokens/s)": option.tokens_per_s_bound, "score": option.score}
+            for choice, option in result.comparison.items()]
+    return pd.DataFrame(rows, columns=["choice", "model", "format", "engine", "memory (GiB)", "expected (tokens/s)",
                                        "decode bound (tokens/s)", "score"])
 

@@ -59,6 +59,9 @@ NOT_VALUES = {
     "qwen_lessons.checks.check_formula",  # the checks modules' helper: its cases are built by the package
     "qwen_lessons.data.read_table",  # its dtypes/check come from the package's own loaders
     "qwen_lessons.data.built_from",  # a decorator for the package's own table-derived caches
+    # write, quantize and run GGUF files at paths the package's own callers made (lesson 8, benchmarks, tests)
+    "qwen_lessons.real_llama_cpp.write_random_gguf", "qwen_lessons.real_llama_cpp.quantize",
+    "qwen_lessons.real_llama_cpp.file_tensors", "qwen_lessons.real_llama_cpp.run",
 }
 
 
@@ -168,7 +171,12 @@ def _examples():
         "imatrix": False, "output_copy": False, "n_gpu_layers": 10, "flash_attention": True, "host_id": "cpu-ddr5-32gb",
         "engine": "llama.cpp", "engine.local_quantizations": None, "min_tokens_per_s": 10.0,
         "kv_cache_dtype.llama_cpp_memory": "f16", "gpu_id.laptop_options": "rtx-3060-12gb",
-        "gpu_id.laptop_answer": "rtx-3060-12gb", "precision": "bf16", "method": "lora", "template": "qwen2.5", "transformers_version": "4.38.2",
+        "gpu_id.laptop_answer": "rtx-3060-12gb", "machine": "rtx-4090", "machine.moe_offload": "rtx-4060-ti-16gb",
+        "model_id.moe_offload": "Qwen/Qwen3-30B-A3B", "quantization.moe_offload": "q4_k_m", "runtime": "vllm",
+        "bound_tokens_per_s": 100.0, "num_layers": 28, "model.course_tensor_bytes": "tiny-qwen2",
+        "model.course_kv_mib": "tiny-qwen2", "model.shape": "tiny-qwen2", "megabytes": 8, "repeats": 2,
+        "sequences.largest_context": 1, "sequences.best_quantization": 1, "headroom": 0.1, "host": "cpu-ddr5-32gb",
+        "precision": "bf16", "method": "lora", "template": "qwen2.5", "transformers_version": "4.38.2",
         "messages": CHAT, "chats": [CHAT], "text": "Hello world!", "prompt": "Hello", "question": "What is Qwen?",
         "language": "en",  # qwen_lessons.set_language (issue 26)
         "answer": 1, "answer.chat_example": "A model family.", "answer_gib": 1.0, "answer_gb": 1.0, "answer_tokens": 1, "answer_bytes": 1,

@@ -7,6 +7,7 @@ import pandas as pd
 
 from qwen_lessons import local_formats, local_runtime, models
 from qwen_lessons.catalog import context_limit
+from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu
 from qwen_lessons.units import GIB
 from qwen_lessons.validation import checked
@@ -126,3 +127,50 @@ def offload_figure(model_id="Qwen/Qwen3-14B", quantization: str = "q8_0", gpu_id
     ax.set_title("The layers left in RAM set the speed")
     ax.legend(loc="upper left")
     return ax.figure
+
+
+MEASURED_SHAPE = "tiny-qwen2"  # a few-MB random-weight Qwen2-shaped file: seconds to write, quantize and run
+
+
+@checked
+def measure_your_machine(quantization: str = "q8_0") -> tuple[str, pd.DataFrame]:
+    """Prediction against measurement on this machine: with the [runtime] extra, write a random-weight Qwen-shaped
+    GGUF, quantize it with llama.cpp, run it, and set the course's tensor bytes, KV cache, expected speed and bound
+    beside what llama.cpp reports; without it, the runs recorded in data/llama_cpp_speed.csv (their CPU and date).
+    Returns (one line saying which, the table)."""
+    import tempfile
+    from pathlib import Path
+
+    from qwen_lessons import hardware, memory, real_llama_cpp, speed
+
+    if memory.normalize_quantization(quantization) not in local_formats.local_quantizations("llama.cpp"):
+        raise ValueError(f"quantization must be one of {local_formats.local_quantizations('llama.cpp')}; got "
+                         f"{quantization!r}")
+    reason = real_llama_cpp.available()
+    if reason:
+        runs = speed.local_speed_errors()
+        recorded = read_table(speed.LOCAL_SPEED_FILE)
+        where = f"{recorded['cpu'].iloc[0]}, {recorded['measured_on'].iloc[0]}"
+        return (f"Recorded runs of this course's CI machine ({where}); {reason}.",
+                runs[["model", "quantization", "measured_tokens_per_s", "expected_tokens_per_s",
+                      "bound_tokens_per_s"]])
+    bandwidth = real_llama_cpp.measure_bandwidth_gbs()
+    machine = hardware.Machine("this machine", 16, round(max(bandwidth, 5.0), 1), "cpu")
+    ckpt = real_llama_cpp.shape(MEASURED_SHAPE)
+    with tempfile.TemporaryDirectory() as folder:
+        source = real_llama_cpp.write_random_gguf(MEASURED_SHAPE, Path(folder) / "f16.gguf")
+        target = real_llama_cpp.quantize(source, Path(folder) / f"{quantization}.gguf", quantization)
+        file_bytes = int(real_llama_cpp.file_tensors(target)["bytes"].sum())
+        run = real_llama_cpp.run(target, 512, 64, 32)
+    context = 64 + 32 / 2
+    rows = [
+        ("tensor bytes in the file", real_llama_cpp.course_tensor_bytes(ckpt, quantization), file_bytes),
+        ("KV cache at 512 tokens (MiB)", real_llama_cpp.course_kv_mib(ckpt, 512), run["kv_buffer_mib"]),
+        ("decode tokens/s: expected", speed.expected_decode_tokens_per_s(ckpt, quantization, machine, "llama.cpp",
+                                                                          context), run["decode_tokens_per_s"]),
+        ("decode tokens/s: bound", speed.decode_tokens_per_s_bound(ckpt, quantization, machine, context),
+         run["decode_tokens_per_s"]),
+    ]
+    return (f"Measured here: {bandwidth:.1f} GB/s memory bandwidth (numpy copy), a random-weight {MEASURED_SHAPE} "
+            f"file in {quantization} run by llama.cpp.",
+            pd.DataFrame(rows, columns=["quantity", "course", "llama.cpp on this machine"]))

@@ -35,6 +35,7 @@ def comparison_html(result: WizardResult) -> str:
     table = comparison_table(result)
     table["model"] = table["model"].str.removeprefix("Qwen/")
     table["memory (GiB)"] = table["memory (GiB)"].round(1)
+    table["expected (tokens/s)"] = table["expected (tokens/s)"].round(0).astype(int)
     table["decode bound (tokens/s)"] = table["decode bound (tokens/s)"].round(0).astype(int)
     table = table.rename(columns={"score": f"score ({result.quality})"})
     return table_html(table)
@@ -65,11 +66,12 @@ def fit_html(result: WizardResult) -> str:
     table = result.fit.sort_values("fits", ascending=False, kind="stable").copy()
     table["model"] = table["model"].str.removeprefix("Qwen/")
     table["memory_gib"] = [f"{value:.1f}" if pd.notna(value) else "not sized" for value in table["memory_gib"]]
-    table["tokens_per_s_bound"] = [f"{value:,.0f}" if pd.notna(value) else "not sized"
-                                   for value in table["tokens_per_s_bound"]]
+    for column in ("tokens_per_s_expected", "tokens_per_s_bound"):
+        table[column] = [f"{value:,.0f}" if pd.notna(value) else "not sized" for value in table[column]]
     table["fits"] = table["fits"].map({True: "yes", False: "no"})
     table = table.rename(columns={"quantization": "format", "score": f"score ({result.quality})",
-                                  "memory_gib": "memory (GiB)", "tokens_per_s_bound": "decode bound (tokens/s)"})
+                                  "memory_gib": "memory (GiB)", "tokens_per_s_expected": "expected (tokens/s)",
+                                  "tokens_per_s_bound": "decode bound (tokens/s)"})
     return table_html(table)
 
 

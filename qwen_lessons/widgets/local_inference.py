@@ -11,11 +11,12 @@ import html
 from types import SimpleNamespace
 
 from qwen_lessons import local_formats, local_runtime, ui
-from qwen_lessons.hardware import get_gpu, hardware_ids
+from qwen_lessons.hardware import Machine, get_gpu, hardware_ids, machine_row, machine_rule
 from qwen_lessons.ui import guarded, table_html, wire
 from qwen_lessons.validation import checked, key
 
 CONTEXTS = (4096, 8192, 16384, 32768, 65536, 131072)
+TYPED_IN = "typed-in"  # the machine dropdown's last option: memory, bandwidth and kind typed by the learner
 TABLE_ROWS = 8  # the best fitting options shown under the answer
 
 
@@ -26,12 +27,13 @@ def machine_options() -> list[tuple[str, str]]:
             if get_gpu(gpu_id)["kind"] in ("consumer", "apple", "cpu")]
 
 
-@checked(engine=key, kv_cache_dtype=local_runtime.KV_CACHE_TYPE)
+@checked(engine=key, kv_cache_dtype=local_runtime.KV_CACHE_TYPE, gpu_id=machine_rule)
 def laptop_html(gpu_id: str, context_tokens: int, kv_cache_dtype: str = "f16", engine: str = "llama.cpp") -> str:
-    """The wizard's answer for one machine and context: the pick, its memory and speed, the commands, the options."""
+    """The wizard's answer for one machine (an id or a hardware.Machine) and context: the pick, its memory and
+    speed, the commands, the options."""
     options = local_runtime.laptop_options(gpu_id, context_tokens, kv_cache_dtype, engine)  # once per update
     answer = local_runtime.laptop_answer(gpu_id, context_tokens, kv_cache_dtype, engine, options=options)
-    gpu = get_gpu(gpu_id)
+    gpu = machine_row(gpu_id)
     head = (f"<b>{html.escape(gpu['name'])}</b>: {gpu['memory_gb']:g} GB, {answer['usable_gib']:.1f} GiB usable "
             f"after the system's share; {gpu['memory_bandwidth_gbs']:g} GB/s.<br>")
     if answer["model"] is None:
@@ -41,10 +43,11 @@ def laptop_html(gpu_id: str, context_tokens: int, kv_cache_dtype: str = "f16", e
                        for tool, line in lines.items())
     fitting = options[options["fits"]].sort_values(["params_b", "memory_gib"], ascending=False)
     shown = fitting.head(TABLE_ROWS).assign(model=lambda t: t["model"].str.removeprefix("Qwen/")).round(
-        {"params_b": 1, "memory_gib": 2, "tokens_per_s_bound": 0})
+        {"params_b": 1, "memory_gib": 2, "tokens_per_s_expected": 0, "tokens_per_s_bound": 0})
     return (head + f"<b>Answer: {html.escape(answer['model'].removeprefix('Qwen/'))} in "
             f"{html.escape(answer['quantization'])}</b> with {context_tokens:,} tokens of context: "
-            f"{answer['memory_gib']:.1f} GiB, decode bound {answer['tokens_per_s_bound']:.0f} tokens/s. "
+            f"{answer['memory_gib']:.1f} GiB, expected about {answer['tokens_per_s_expected']:.0f} tokens/s "
+            f"(ceiling: decode bound {answer['tokens_per_s_bound']:.0f} tokens/s). "
             f"({html.escape(answer['why'])}.)<ul style='margin:4px 0'>{commands}</ul>"
             f"Largest options that fit:" + table_html(shown.drop(columns="fits"), top=TABLE_ROWS))
 
@@ -58,16 +61,31 @@ def laptop_wizard(gpu_id: str = "apple-m4-16gb"):
     import ipywidgets as widgets
 
     style = {"description_width": "110px"}
-    machine = widgets.Dropdown(options=machine_options(), value=gpu_id, description="Machine", style=style)
+    machine = widgets.Dropdown(options=[*machine_options(), ("Type in your machine", TYPED_IN)], value=gpu_id,
+                               description="Machine", style=style)
+    # a machine the table does not list: checked for physical sense by hardware.Machine (one line when not)
+    typed_memory = widgets.BoundedFloatText(value=16, min=0, max=100_000, description="Memory (GB)", style=style)
+    typed_bandwidth = widgets.BoundedFloatText(value=100, min=0, max=100_000, description="Bandwidth (GB/s)",
+                                               style=style)
+    typed_kind = widgets.Dropdown(options=[("GPU", "gpu"), ("Apple unified memory", "apple"), ("CPU RAM", "cpu")],
+                                  value="cpu", description="Kind", style=style)
+    typed = widgets.HBox([typed_memory, typed_bandwidth, typed_kind], layout={"display": "none"})
     context = widgets.Dropdown(options=[(f"{c:,}", c) for c in CONTEXTS], value=8192, description="Context",
                                style=style)
     cache = widgets.Dropdown(options=list(local_formats.kv_cache_types()), value="f16", description="KV cache", style=style)
     engine = widgets.Dropdown(options=["llama.cpp", "mlx"], value="llama.cpp", description="Engine", style=style)
     result = ui.html_output("qwen-laptop-answer")
 
-    def update(_change=None):
-        result.value = guarded(lambda: laptop_html(machine.value, context.value, cache.value, engine.value))
+    def chosen():
+        if machine.value != TYPED_IN:
+            return machine.value
+        return Machine("your machine", typed_memory.value, typed_bandwidth.value, typed_kind.value)
 
-    wire((machine, context, cache, engine), update)
-    box = widgets.VBox([ui.row([machine, context]), ui.row([cache, engine]), result])
-    return SimpleNamespace(machine=machine, context=context, cache=cache, engine=engine, result=result, box=box)
+    def update(_change=None):
+        typed.layout.display = "flex" if machine.value == TYPED_IN else "none"
+        result.value = guarded(lambda: laptop_html(chosen(), context.value, cache.value, engine.value))
+
+    wire((machine, context, cache, engine, typed_memory, typed_bandwidth, typed_kind), update)
+    box = widgets.VBox([ui.row([machine, context]), typed, ui.row([cache, engine]), result])
+    return SimpleNamespace(machine=machine, context=context, cache=cache, engine=engine, typed_memory=typed_memory,
+                           typed_bandwidth=typed_bandwidth, typed_kind=typed_kind, result=result, box=box)
