@@ -246,12 +246,19 @@ def run(language: str, *, update: bool, check: bool, notebook_dir: Path = NOTEBO
             po_path.write_text(catalog_text(merged), encoding="utf-8")
     mo_path = po_path.with_suffix(".mo")
     if po_path.exists():
-        compiled = read_catalog(po_path, language).to_binary()
-        if not mo_path.exists() or mo_path.read_bytes() != compiled:
+        source = read_catalog(po_path, language)
+        # compared by content, not bytes, so another polib version's byte layout is not "stale"
+        if not mo_path.exists() or compiled_messages(polib.mofile(str(mo_path))) != compiled_messages(source):
             stale.append(str(mo_path))
             if not check:
-                mo_path.write_bytes(compiled)
+                mo_path.write_bytes(source.to_binary())
     return stale, counts
+
+
+def compiled_messages(catalog) -> dict:
+    """What a compiled catalog answers: (context, English) -> translation, for the translated, non-fuzzy messages."""
+    return {(entry.msgctxt, entry.msgid): entry.msgstr for entry in catalog
+            if entry.msgid and entry.msgstr and not getattr(entry, "fuzzy", False) and not entry.obsolete}
 
 
 def main(argv: list[str] | None = None) -> int:
