@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from qwen_lessons.language import figure_fonts
 from qwen_lessons.validation import checked
 
 # Okabe & Ito (2008) colour-blind-safe palette. In greyscale only the first three stay clearly apart, so plots with
@@ -80,6 +81,7 @@ def use_course_style() -> None:
 
     mpl.rcParams.update(COURSE_RC)
     mpl.rcParams["axes.prop_cycle"] = cycler(color=list(OKABE_ITO))
+    mpl.rcParams["font.family"] = figure_fonts()  # with Chinese spoken, a CJK font draws its labels
 
 
 def _is_number(text: str) -> bool:

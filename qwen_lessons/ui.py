@@ -11,6 +11,7 @@ import html
 import numbers
 from collections.abc import Callable, Iterable
 
+from qwen_lessons.language import translate as _
 from qwen_lessons.plotting import ERROR_TEXT_COLOUR
 
 ERROR_STYLE = f"color:{ERROR_TEXT_COLOUR};font-weight:bold"
@@ -51,6 +52,8 @@ def wire(controls: Iterable, update: Callable[..., None], *, now: bool = True) -
     """Call ``update`` whenever any control's value changes, and (unless now=False) once now, so the widget
     opens filled in. Dropdowns are sized to show their longest option."""
     for control in controls:
+        if getattr(control, "description", ""):  # every lesson's control labels pass here: the language's labels
+            control.description = _(control.description)
         fit_to_options(control)
         control.observe(update, names="value")
     if now:
@@ -371,27 +374,27 @@ def guess_verdict(guess, truth: float, *, what: str = "the answer", unit: str = 
 
     if isinstance(truth, bool) or not isinstance(truth, int | float) or not math.isfinite(truth):
         raise ValueError(f"truth must be a finite number, got {truth!r}")
-    suffix = f" {unit}" if unit else ""
-    told = f"{what} is {_readable_number(truth)}{suffix}"
+    suffix = f" {_(unit)}" if unit else ""
+    told = _("{what} is {value}").format(what=_(what), value=_readable_number(truth) + suffix)
     if isinstance(guess, str):
         try:
             guess = float(guess.replace(",", "").replace("_", "").strip())
         except ValueError:
-            return f"Your guess {guess!r} is not a number (write it like my_guess = 300); {told}."
+            return _("Your guess {guess} is not a number (write it like my_guess = 300); {told}.").format(guess=repr(guess), told=told)
     if guess is None:
-        return f"No guess yet (set my_guess above, then run this cell again); {told}."
+        return _("No guess yet (set my_guess above, then run this cell again); {told}.").format(told=told)
     if isinstance(guess, bool) or not isinstance(guess, int | float) or not math.isfinite(guess):
-        return f"Your guess {guess!r} is not a number (write it like my_guess = 300); {told}."
+        return _("Your guess {guess} is not a number (write it like my_guess = 300); {told}.").format(guess=repr(guess), told=told)
     typed = f"{int(guess):,}" if float(guess).is_integer() else f"{guess:,g}"
-    said = f"You guessed {typed}{suffix}; {told}"
+    said = _("You guessed {typed}; {told}").format(typed=typed + suffix, told=told)
     if guess == truth:
-        return f"{said}: exactly right."
+        return _("{said}: exactly right.").format(said=said)
     if truth == 0 or guess == 0 or (guess > 0) != (truth > 0):
-        return f"{said}: off by {_readable_number(abs(guess - truth))}{suffix}."
+        return _("{said}: off by {difference}.").format(said=said, difference=_readable_number(abs(guess - truth)) + suffix)
     ratio = guess / truth
     if ratio >= 2 or ratio <= 0.5:
         factor = ratio if ratio >= 2 else 1 / ratio
-        return f"{said}: {factor:.1f} times too {'high' if ratio > 1 else 'low'}."
+        return (_("{said}: {factor} times too high.") if ratio > 1 else _("{said}: {factor} times too low.")).format(said=said, factor=f"{factor:.1f}")
     percent = abs(ratio - 1) * 100
     shown = f"{percent:.0f}" if percent >= 1 else f"{percent:.1f}"
-    return f"{said}: {shown} % {'high' if ratio > 1 else 'low'}."
+    return (_("{said}: {percent} % high.") if ratio > 1 else _("{said}: {percent} % low.")).format(said=said, percent=shown)

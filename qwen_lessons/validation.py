@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from qwen_lessons.language import translate as _
+
 Rule = Callable[[str, object], object]
 
 
@@ -32,7 +34,7 @@ def _shown(value) -> str:
 
 
 def _refuse(name: str, allowed: str, value) -> ValueError:
-    return ValueError(f"{name} must be {allowed}; got {_shown(value)} ({type(value).__name__})")
+    return ValueError(_("{name} must be {allowed}; got {value} ({type})").format(name=name, allowed=_(allowed), value=_shown(value), type=type(value).__name__))
 
 
 def _plain_number(value):

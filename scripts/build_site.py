@@ -225,7 +225,7 @@ def launch_box(notebook: Path, voila: bool) -> str:
     ])
 
 
-FIGURE_CAPTION = re.compile(r"\*Figure:\s*(.+?)\*[ \t]*(?:\n|$)", re.S)  # a line (or lines) of its own
+FIGURE_CAPTION = re.compile(r"\*(?:Figure:|图：)\s*(.+?)\*[ \t]*(?:\n|$)", re.S)  # a line (or lines) of its own
 
 
 def plain_text(markdown: str) -> str:

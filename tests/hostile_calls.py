@@ -178,6 +178,7 @@ def _examples():
         "sequences.largest_context": 1, "sequences.best_quantization": 1, "headroom": 0.1, "host": "cpu-ddr5-32gb",
         "precision": "bf16", "method": "lora", "template": "qwen2.5", "transformers_version": "4.38.2",
         "messages": CHAT, "chats": [CHAT], "text": "Hello world!", "prompt": "Hello", "question": "What is Qwen?",
+        "language": "en",  # qwen_lessons.set_language (issue 26)
         "answer": 1, "answer.chat_example": "A model family.", "answer_gib": 1.0, "answer_gb": 1.0, "answer_tokens": 1, "answer_bytes": 1,
         "answer_tokens_per_s": 1.0, "answer_points": 1.0,
         "answer_hours": 1.0, "height": 1080, "width": 1920, "heights": np.array([1080, 480]),

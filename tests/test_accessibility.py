@@ -147,7 +147,7 @@ def missing_alt_text(cells: list[dict]) -> list[int]:
     """1-based numbers of figure cells with no '*Figure: ...*' markdown right before or right after them."""
     def says_figure(index: int) -> bool:
         return (0 <= index < len(cells) and cells[index]["cell_type"] == "markdown"
-                and "*Figure:" in "".join(cells[index]["source"]))
+                and any(mark in "".join(cells[index]["source"]) for mark in ("*Figure:", "*图：")))  # zh_CN: 图
 
     return [number for number, cell in enumerate(cells, start=1)
             if cell["cell_type"] == "code" and FIGURE_CODE.search("".join(cell["source"]))

@@ -41,9 +41,9 @@ def notebook_problems(notebook: dict, name: str) -> list[str]:
     markdown = [cell for cell in cells if cell.get("cell_type") == "markdown"]
     if "solutions" in name:
         return problems
-    if not markdown or not re.search(r"\btime\b|\bminutes?\b", "".join(markdown[0].get("source", [])), re.IGNORECASE):
+    if not markdown or not re.search(r"\btime\b|\bminutes?\b|分钟", "".join(markdown[0].get("source", [])), re.IGNORECASE):
         problems.append("the first cell does not give a time estimate")
-    if not any(re.search(r"^#+ .*Exercises", "".join(cell.get("source", [])), re.M | re.I) for cell in markdown):
+    if not any(re.search(r"^#+ .*(Exercises|练习)", "".join(cell.get("source", [])), re.M | re.I) for cell in markdown):
         problems.append("no Exercises section")
     return problems
 

@@ -17,7 +17,7 @@ MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.part
 STEMS = sorted(p.stem.split("_", 1)[1] for p in (ROOT / "notebooks").glob("[0-8][0-9]_*.ipynb"))
 PER_LESSON = ("lessons", "widgets", "checks")
 # Shared facts and arithmetic: they may import each other, never lesson or widget code.
-FOUNDATION = ("data", "schemas", "validation", "models", "catalog", "hardware", "units", "plotting")
+FOUNDATION = ("data", "schemas", "validation", "models", "catalog", "hardware", "units", "plotting", "language")
 MAX_LINES = 620
 
 

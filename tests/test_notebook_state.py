@@ -19,7 +19,9 @@ import notebook_kernel
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow  # executes every notebook in a kernel
 FIGURES = ROOT / "screenshots" / "figures"  # git-ignored; scripts/write_gallery.py lays them out
-NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+# notebooks/zh_CN/ runs the English code cells byte for byte (tests/test_translation.py), so its figures and tables
+# are these; executing them twice more would add minutes to CI.
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if not {".ipynb_checkpoints", "zh_CN"} & set(p.parts))
 
 # Runs once in the kernel before the notebook: after every cell, check and close the open figures. plt.show() is
 # made a no-op and this hook is registered before pyplot (and the inline backend's own hook), so the check sees

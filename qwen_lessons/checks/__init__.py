@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 
+from qwen_lessons.language import translate as _
+
 
 class CheckResult:
     """What a self-check returns: true when the answer passed. In a notebook it shows nothing more than the one
@@ -67,7 +69,7 @@ def exercise_checks(module) -> dict:
 def report(passed: bool, hint: str, praise: str = "Correct.") -> CheckResult:
     """Print a one-line verdict (praise, or 'Not yet' with a hint) and return whether the answer passed."""
     passed = passed is True or type(passed).__name__ == "bool_" and bool(passed)  # pd.NA or a list is not a pass
-    print(f"✓ {praise}" if passed else f"✗ Not yet. Hint: {hint}")
+    print(f"✓ {_(praise)}" if passed else "✗ " + _("Not yet. Hint: {hint}").format(hint=_(hint)))
     return CheckResult(passed)
 
 
