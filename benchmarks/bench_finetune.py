@@ -7,7 +7,7 @@ from qwen_lessons.widgets import fine_tuning as widget
 
 
 def cases() -> list[Case]:
-    from qwen_lessons import finetune, models
+    from qwen_lessons import finetune, finetune_evidence, models
 
     demo = widget.training_planner_widget()
     models = [m for m in models.model_ids(memory_modelled=True) if "Instruct" not in m]
@@ -28,7 +28,7 @@ def cases() -> list[Case]:
         demo.rank.value = 4096 if demo.rank.value != 4096 else 2048
 
     def compare():
-        rows = len(finetune.compare_with_published())
+        rows = len(finetune_evidence.compare_with_published())
         return {"rows": str(rows)}
 
     return [

@@ -8,6 +8,8 @@ the planner against every comparable row, with each row's stated settings and th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from qwen_lessons.data import read_table
@@ -16,13 +18,22 @@ from qwen_lessons.finetune import (
     ALL_LINEAR,
     DEFAULT_TARGETS,
     FIT_TABLE,
-    estimate_for_row,
-    compare_with_published,
-    load_published,
+    TrainingMemory,
+    training_flops,
     training_memory,
 )
 from qwen_lessons.units import GB, GIB
 from qwen_lessons.validation import checked
+
+PUBLISHED_FILE = "finetune_memory.csv"
+# LLaMA-Factory's size columns compared with the nearest dense Qwen checkpoint, per billion parameters.
+LLAMA_FACTORY_MATCH = {
+    "7B": "Qwen/Qwen2.5-7B",
+    "14B": "Qwen/Qwen2.5-14B",
+    "30B": "Qwen/Qwen2.5-32B",
+    "70B": "Qwen/Qwen2.5-72B",
+}
+LLAMA_FACTORY_SETTINGS = {"rank": 8, "target_modules": ALL_LINEAR, "seq_len": 1024, "micro_batch": 1}
 
 # (setting, value, the term it adds or removes, its primary source)
 SETTING_TERMS = (
@@ -208,3 +219,116 @@ def measured_error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFra
             entry[f"{label}: worst %"] = float(errors.max()) if len(errors) else float("nan")
         out[role] = entry
     return pd.DataFrame(out).T
+
+
+# ---------------------------------------------------------------- published rows beside the planner
+
+
+@checked
+def load_published() -> pd.DataFrame:
+    """data/finetune_memory.csv: published fine-tuning memory (LLaMA-Factory estimates, Qwen measurements)."""
+    return read_table(PUBLISHED_FILE)
+
+
+PUBLISHED_ROW_COLUMNS = ("model_id", "method_key", "lora_targets", "lora_rank", "nodes", "gpus_per_node", "seq_len",
+                         "micro_batch", "zero_stage", "conditions")
+
+
+def published_row(name: str, value):
+    """The validation rule of a row of load_published(): a mapping (or a table row) with the run's settings."""
+    if not isinstance(value, Mapping | pd.Series) or any(column not in value for column in PUBLISHED_ROW_COLUMNS):
+        raise ValueError(f"{name} must be a row of finetune_evidence.load_published() with the columns "
+                         f"{', '.join(PUBLISHED_ROW_COLUMNS)}; got {type(value).__name__}")
+    return value
+
+
+@checked(row=published_row)
+def estimate_for_row(row) -> TrainingMemory:
+    """Our estimate for one published Qwen row, with the run's own settings."""
+    key = row["method_key"]
+    targets = tuple(str(row["lora_targets"]).split()) if pd.notna(row["lora_targets"]) else None
+    if targets == ("all-linear",):
+        targets = ALL_LINEAR
+    gpus = int(row["nodes"]) * int(row["gpus_per_node"])
+    return training_memory(
+        row["model_id"], "lora" if key == "lora+emb" else key,
+        rank=int(row["lora_rank"]) if pd.notna(row["lora_rank"]) else 16, target_modules=targets,
+        seq_len=int(row["seq_len"]), micro_batch=int(row["micro_batch"]), checkpointing=True,
+        train_embeddings=key == "lora+emb", n_gpus=gpus,
+        zero_stage=int(row["zero_stage"]) if gpus > 1 else 0,
+        fused_loss="liger" in str(row["conditions"]))
+
+
+@checked
+def compare_with_published() -> pd.DataFrame:
+    """Every comparable published row beside our estimate, with the signed error in percent.
+
+    Qwen rows are compared in GiB (Qwen's "G" read as torch's GiB), summed over GPUs as published.
+    LLaMA-Factory's size columns are compared per billion parameters in GB, against the nearest dense
+    Qwen2.5 checkpoint at LoRA rank 8 on all linear layers, 1024 tokens, micro-batch 1, checkpointing.
+    """
+    rows = []
+    for _, row in load_published().iterrows():
+        if row["status"] != "reported" or pd.isna(row["memory_gb"]):
+            continue
+        if row["table"].startswith("LLaMA-Factory"):
+            if row["superseded"] or row["method_key"] == "qlora-2bit" or row["model_size"] not in LLAMA_FACTORY_MATCH:
+                continue
+            match = LLAMA_FACTORY_MATCH[row["model_size"]]
+            est = training_memory(match, row["method_key"], **LLAMA_FACTORY_SETTINGS)
+            nominal = float(row["model_size"].rstrip("B"))
+            published, estimate = row["memory_gb"] / nominal, est.total_gb / (est.total_params / 1e9)
+            unit, group = "GB per billion params", "LLaMA-Factory estimate (per billion params)"
+            label = f"{row['model_size']} ~ {match.split('/')[1]}"
+        elif row["table"].startswith("Qwen-1") or row["model_id"] == "Qwen/Qwen3-8B":
+            # the Qwen3-30B-A3B rows use Megatron parallelism or report a full card, which we do not model
+            est = estimate_for_row(row)
+            published, estimate, unit, label = row["memory_gb"], est.all_gpus_gib, "GiB (all GPUs)", row["model_id"]
+            gpus = int(row["nodes"]) * int(row["gpus_per_node"])
+            if row["table"].startswith("Qwen3"):
+                group = "Qwen3 docs example (ms-swift)"
+            else:
+                group = "Qwen-1 measured, 1 GPU" if gpus == 1 else "Qwen-1 measured, several GPUs (DeepSpeed)"
+        else:
+            continue
+        rows.append({"group": group, "model": label, "method": row["method"], "method_key": row["method_key"],
+                     "seq_len": row["seq_len"], "gpus": (row["nodes"] or 1) * (row["gpus_per_node"] or 1)
+                     if pd.notna(row["nodes"]) else pd.NA, "unit": unit, "published": published,
+                     "estimate": estimate, "error_pct": 100 * (estimate - published) / published})
+    return pd.DataFrame(rows)
+
+
+@checked
+def training_error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Median and worst absolute error (percent) and share of rows within 20%, per comparison group."""
+    comparison = compare_with_published() if comparison is None else comparison
+    grouped = comparison.assign(abs_error=comparison["error_pct"].abs()).groupby("group", sort=False)
+    return pd.DataFrame({
+        "rows": grouped.size(),
+        "median_abs_error_pct": grouped["abs_error"].median(),
+        "worst_abs_error_pct": grouped["abs_error"].max(),
+        "within_20pct": grouped["abs_error"].apply(lambda s: float((s <= 20).mean())),
+    })
+
+
+@checked
+def implied_utilisation(gpu_id: str = "a100-80gb") -> pd.DataFrame:
+    """Share of the GPU's bf16 peak implied by Qwen-1's published seconds per iteration (1 GPU, 8 accumulation steps)."""
+    from qwen_lessons.hardware import get_gpu
+
+    peak = get_gpu(gpu_id)["bf16_tflops"] * 1e12
+    published = load_published()
+    rows = []
+    for _, row in published[published["table"].str.startswith("Qwen-1")].iterrows():
+        gpus = int(row["nodes"]) * int(row["gpus_per_node"])
+        if gpus != 1 or pd.isna(row["speed_s_per_it"]):
+            continue
+        key = "lora" if row["method_key"] == "lora+emb" else row["method_key"]
+        tokens = 8 * int(row["seq_len"])  # batch 1 x gradient accumulation 8 per iteration
+        targets = tuple(row["lora_targets"].split()) if pd.notna(row["lora_targets"]) else None
+        flops = training_flops(row["model_id"], key, tokens, seq_len=int(row["seq_len"]),
+                               rank=int(row["lora_rank"]) if pd.notna(row["lora_rank"]) else 16,
+                               target_modules=targets)
+        rows.append({"model": row["model_id"], "method": row["method"], "seq_len": int(row["seq_len"]),
+                     "s_per_it": row["speed_s_per_it"], "utilisation": flops / row["speed_s_per_it"] / peak})
+    return pd.DataFrame(rows)

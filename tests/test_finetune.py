@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 
-from qwen_lessons import catalog, finetune, models
+from qwen_lessons import catalog, finetune, finetune_evidence, models
 from qwen_lessons.data import read_table
 from qwen_lessons.units import GIB
 from qwen_lessons.widgets import fine_tuning as widget
@@ -310,7 +310,7 @@ def test_data_scenarios_scale_with_examples():
 
 
 def test_implied_utilisation_of_the_qwen1_profile_is_plausible():
-    table = finetune.implied_utilisation()
+    table = finetune_evidence.implied_utilisation()
     # single-GPU rows, 6 lengths each: 1.8B (LoRA, LoRA emb, Q-LoRA, full) 24 + 7B 18 + 14B 18 + 72B Q-LoRA 6
     assert len(table) == 24 + 18 + 18 + 6
     assert table["utilisation"].between(0.02, 0.7).all()
@@ -325,7 +325,7 @@ def test_implied_utilisation_of_the_qwen1_profile_is_plausible():
 
 
 def test_published_table_carried_over_with_sources():
-    table = finetune.load_published()
+    table = finetune_evidence.load_published()
     assert len(table) == 193
     assert table["source"].str.len().gt(20).all()
     assert set(table["method_key"]) <= {"full", "full-bf16", "freeze", "lora", "lora+emb", "qlora-8bit",
@@ -338,14 +338,14 @@ def test_published_table_carried_over_with_sources():
 
 
 def test_every_qwen_row_has_a_known_model():
-    table = finetune.load_published()
+    table = finetune_evidence.load_published()
     for model in table["model_id"].dropna().unique():
         assert models.count_parameters(model)[0] > 1e9
 
 
 @pytest.fixture(scope="module")
 def comparison():
-    return finetune.compare_with_published()
+    return finetune_evidence.compare_with_published()
 
 
 def test_comparison_covers_the_rows_it_should(comparison):
@@ -364,7 +364,7 @@ def test_comparison_covers_the_rows_it_should(comparison):
 
 def test_accuracy_against_published_rows_is_pinned(comparison):
     # Pins what the planner achieves (see the notebook's closing note); a regression makes these fail.
-    summary = finetune.training_error_summary(comparison)
+    summary = finetune_evidence.training_error_summary(comparison)
     one_gpu = summary.loc["Qwen-1 measured, 1 GPU"]
     assert one_gpu["median_abs_error_pct"] < 12.0
     # 41% (Qwen-1.8B Q-LoRA at 8192 tokens, over): the fitted 2 GiB overhead (1 GiB assumed before) lifts the

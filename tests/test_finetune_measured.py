@@ -49,7 +49,7 @@ def test_the_constants_are_the_fit_of_the_fit_rows():
 
 
 def test_a_judged_row_never_moves_a_constant(monkeypatch):
-    published = finetune.load_published()
+    published = finetune_evidence.load_published()
     before = finetune_evidence.fit_constants(published)
     # the judged rows of finetune_memory.csv (Qwen3's ms-swift guide) changed wildly: the constants do not move
     judged = published.copy()
