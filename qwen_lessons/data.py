@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import copy
 import csv
+import dataclasses
+import functools
+import hashlib
 import importlib.resources
+import inspect
 import io
 import math
 import os
+import re
+import threading
+import time
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
+import numpy as np
 import pandas as pd
 
 from qwen_lessons.schemas import BOOL, INT, TEXT, TableSchema, schema
@@ -37,7 +47,7 @@ def data_dir() -> Path:
     return folder
 
 
-@lru_cache(maxsize=1)  # found once: calculators look files up often
+@lru_cache(maxsize=1)  # where the package is installed cannot change while it runs (not data: no data.cached)
 def _installed_tables() -> Path:
     try:
         return Path(str(importlib.resources.files(TABLES_PACKAGE)))
@@ -45,12 +55,162 @@ def _installed_tables() -> Path:
         return Path(__file__).resolve().parent.parent / "data"  # an old install that predates the tables package
 
 
+
+# ---------------------------------------------------------------- the one cache of data-derived values
+#
+# A file's identity is its path (so another $QWEN_LESSONS_DATA is another file), size, mtime_ns and a hash of its
+# bytes. The hash is taken when the file is first seen and again whenever its stat (inode, size, mtime, ctime)
+# changes. An edit that restores the mtime (`cp -p`, `rsync -t`) still changes the ctime, which no tool can set;
+# only an edit within the same tick of the file system's clock as the last look can keep the whole stat, so a
+# file that changed less than RECENT_NS before it was last hashed is hashed again on every look until it is older
+# (git's "racily clean" rule). Warm lookups of a settled file cost one stat.
+
+RECENT_NS = 2_000_000_000  # longer than any file system's timestamp tick (FAT's is 2 s; ext4/overlayfs ~4 ms)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Seen:
+    stat: tuple  # (inode, device, size, mtime_ns, ctime_ns)
+    digest: str
+    recent: bool  # changed within RECENT_NS of the hash: the stat alone cannot prove it unchanged
+
+
+_seen: dict[str, _Seen] = {}
+_frames = threading.local()  # the files read by each cached computation under way in this thread, innermost last
+_caches: list[dict] = []  # every data.cached store, for clear_caches()
+
+
+def _folder() -> str:
+    override = os.environ.get(DATA_ENV_VAR)
+    return override if override else str(_installed_tables())
+
+
+def file_identity(name: str) -> tuple[str, int, int, str]:
+    """(path, size, mtime_ns, blake2b digest) of one file in the data folder: what a cached value was made from.
+    Called inside a ``cached`` computation, it records the file as one that computation depends on."""
+    path = os.path.join(_folder(), name)
+    identity = _identity(path, name)
+    stack = getattr(_frames, "stack", None)
+    if stack:
+        stack[-1][name] = identity
+    return identity
+
+
+def _identity(path: str, name: str) -> tuple[str, int, int, str]:
+    try:
+        status = os.stat(path)
+    except OSError:
+        data_path(name)  # the course's own message: folder or file missing
+        raise
+    stat = (status.st_ino, status.st_dev, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+    seen = _seen.get(path)
+    if seen is None or seen.stat != stat or seen.recent:
+        with open(path, "rb") as handle:
+            digest = hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
+        recent = time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) < RECENT_NS
+        seen = _seen[path] = _Seen(stat, digest, recent)
+    return path, status.st_size, status.st_mtime_ns, seen.digest
+
+
+def cached(function=None, /, *, maxsize: int = 256, shared: bool = False, ignore: tuple[str, ...] = ()):
+    """Cache a function of data/: each value is kept with the identity of every data file read while it was made
+    (through read_table, data_path or file_identity, also inside other cached functions), and is made again when
+    any of them changes, or $QWEN_LESSONS_DATA points elsewhere. A value is returned as kept only when it is
+    immutable (numbers, text, tuples, frozen dataclasses, read-only mappings of such); a DataFrame, dict, list or
+    array is copied, so a caller's change never reaches the next call. ``shared=True`` returns the kept value
+    itself, for a private function whose every caller copies what it hands on (read_table), or a value the
+    package never changes (a trained TinyLM: read-only arrays). ``ignore`` names parameters that do not change
+    the value (``progress``) and stay out of the key."""
+    if function is None:
+        return lambda inner: cached(inner, maxsize=maxsize, shared=shared, ignore=ignore)
+    store: dict = {}
+    _caches.append(store)
+    signature = inspect.signature(function) if ignore else None
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        if signature is not None:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            key = tuple((name, value) for name, value in bound.arguments.items() if name not in ignore)
+        else:
+            key = (args, tuple(sorted(kwargs.items()))) if kwargs else args
+        try:
+            entry = store.get(key)
+        except TypeError:  # an unhashable argument: compute without the cache
+            return function(*args, **kwargs)
+        if entry is not None:
+            files, value, immutable = entry
+            if all(_identity(os.path.join(_folder(), name), name) == identity for name, identity in files.items()):
+                _depend(files)
+                return value if immutable else _copied(value)
+        stack = _frames.__dict__.setdefault("stack", [])
+        stack.append({})
+        try:
+            value = function(*args, **kwargs)
+        finally:
+            files = stack.pop()
+        _depend(files)
+        if all(_identity(os.path.join(_folder(), name), name) == identity for name, identity in files.items()):
+            immutable = shared or _immutable(value)  # kept only if no file changed while it was made
+            if len(store) >= maxsize:
+                store.pop(next(iter(store)))  # the oldest entry
+            store[key] = (MappingProxyType(files), value, immutable)
+            return value if immutable else _copied(value)
+        return value
+
+    wrapper.cache_clear = store.clear
+    return wrapper
+
+
+def clear_caches() -> None:
+    """Forget every cached value and file identity (tests compare a warm answer with a cold one)."""
+    for store in _caches:
+        store.clear()
+    _seen.clear()
+
+
+def _depend(files) -> None:
+    stack = getattr(_frames, "stack", None)
+    if stack:
+        stack[-1].update(files)
+
+
+_IMMUTABLE_LEAVES = (str, bytes, int, float, complex, bool, type(None), re.Pattern, range, frozenset, type(pd.NA),
+                     type(pd.NaT))
+
+
+def _immutable(value, depth: int = 0) -> bool:
+    if isinstance(value, _IMMUTABLE_LEAVES) or isinstance(value, (np.generic,)):
+        return True
+    if depth > 6:
+        return False
+    if isinstance(value, tuple):
+        return all(_immutable(item, depth + 1) for item in value)
+    if isinstance(value, MappingProxyType):
+        return all(_immutable(item, depth + 1) for item in value.values())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and value.__dataclass_params__.frozen:
+        return all(_immutable(getattr(value, field.name), depth + 1) for field in dataclasses.fields(value))
+    return False
+
+
+def _copied(value):
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return value.copy()
+    if isinstance(value, MappingProxyType):
+        return MappingProxyType(copy.deepcopy(dict(value)))
+    return copy.deepcopy(value)
+
+
 @checked
 def data_path(name: str) -> Path:
-    """Return the path of one file in the data folder, raising DataFileError if it does not exist."""
+    """Return the path of one file in the data folder, raising DataFileError if it does not exist. Inside a
+    ``cached`` function the file becomes one the cached value depends on."""
     path = data_dir() / name
     if not path.is_file():
         raise DataFileError(f"{path}: data file is missing")
+    if getattr(_frames, "stack", None):
+        file_identity(name)
     return path
 
 
@@ -61,12 +221,9 @@ def read_table(name: str, check: Callable[[pd.DataFrame], list[str]] | None = No
 
     ``check(table)`` adds a table's own rules across rows (an empty list when valid); any violation raises
     DataFileError naming the file. ``as_text`` returns every column as text (empty cells stay missing), for
-    lessons that count what a source left empty. Cached per file version: the path, size and modification time
-    key the cache, so an edited file, or another data folder set in $QWEN_LESSONS_DATA, is read afresh."""
-    table_schema = schema(name)
-    path = data_path(name)
-    status = path.stat()
-    typed, text = _read_table_cached(str(path), status.st_mtime_ns, status.st_size, table_schema.file, check)
+    lessons that count what a source left empty. Cached by the file's identity (``cached``): an edited file, also
+    one whose mtime was restored, or another data folder set in $QWEN_LESSONS_DATA, is read afresh."""
+    typed, text = _parsed(schema(name).file, check)
     return (text if as_text else typed).copy()
 
 
@@ -77,11 +234,10 @@ def row_as_dict(row: pd.Series) -> dict:
             for column, value in row.items()}
 
 
-@lru_cache(maxsize=64)
-def _read_table_cached(path: str, mtime_ns: int, size: int, schema_name: str,
-                       check: Callable[[pd.DataFrame], list[str]] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+@cached(maxsize=64, shared=True)  # read_table copies the table it returns
+def _parsed(name: str, check: Callable[[pd.DataFrame], list[str]] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The typed table and the same cells as written (text, missing when empty)."""
-    name, table_schema = Path(path).name, schema(schema_name)
+    path, table_schema = data_path(name), schema(name)
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")  # a byte-order mark (Excel's UTF-8) is tolerated
     except UnicodeDecodeError as error:

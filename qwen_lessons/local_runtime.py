@@ -12,13 +12,12 @@ counts as layer n_layer, the input embedding always stays on the CPU.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
 import pandas as pd
 
 from qwen_lessons import local_formats, memory, models
 from qwen_lessons.catalog import context_limit, load_catalog
-from qwen_lessons.data import read_table
+from qwen_lessons.data import cached, read_table
 from qwen_lessons.hardware import get_gpu, memory_gib
 from qwen_lessons.units import GIB
 from qwen_lessons.validation import checked, flag, integer, key, number, optional
@@ -75,7 +74,7 @@ class LocalMemory:
         return pd.DataFrame(rows, columns=["term", "where", "gib", "meaning"])
 
 
-@lru_cache(maxsize=2048)
+@cached(maxsize=2048)
 def _layer_bytes(ckpt: models.Checkpoint, quant: str) -> tuple[tuple[float, ...], float, float]:
     """(bytes per decoder layer, output-layer bytes, CPU-only bytes: token embedding and small tensors)."""
     if local_formats.local_format(quant)["engine"] == "mlx":
@@ -185,7 +184,7 @@ def max_gpu_layers(model_id, quantization: str, gpu_id: str, context_tokens: int
     return best
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=4)
 def _chat_models() -> tuple[tuple[str, str], ...]:
     """(catalog id, architecture id) of the post-trained text and vision-language checkpoints the memory model
     covers, smallest first: the ones a learner chats with."""
@@ -248,7 +247,7 @@ def download(model_id, quantization: str) -> dict | None:
             "source": row["source"]}
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=4)
 def _releases() -> dict[str, str]:
     """Catalog id -> release month (YYYY-MM, '' when the catalog does not say)."""
     catalog = load_catalog()

@@ -4,11 +4,11 @@ published speeds next to those bounds. Re-exported by qwen_lessons.tiers, where 
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 import pandas as pd
 
 from qwen_lessons import memory, models
+from qwen_lessons.data import cached
 from qwen_lessons.hardware import get_gpu
 from qwen_lessons.validation import checked, integer
 
@@ -113,7 +113,7 @@ def published_speed_comparison(framework: str | None = None) -> pd.DataFrame:
     return table.reset_index(drop=True).copy()
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=4)
 def _speed_comparison() -> pd.DataFrame:
     rows = []
     for row in memory.load_speed_benchmark().itertuples(index=False):

@@ -8,14 +8,13 @@ data/wizard_formats.csv. Every figure the lesson shows is computed here from tho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
 
 from qwen_lessons import memory, models
 from qwen_lessons.catalog import GENERATIONS, context_limit, load_catalog
-from qwen_lessons.data import read_table
+from qwen_lessons.data import cached, read_table
 from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
 from qwen_lessons.speed import (  # noqa: F401  (the lesson reads the speed bounds from tiers)
     achieved_fraction_summary,
@@ -42,7 +41,7 @@ REPORTS = ("Qwen2.5 blog", "Qwen3 report")  # the two sources of data/benchmarks
 
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=4)
 def _benchmarks() -> pd.DataFrame:
     table = read_table(BENCHMARKS_FILE)
     table["score_value"] = pd.to_numeric(table["score"], errors="coerce")
@@ -152,7 +151,7 @@ def gains_per_doubling(benchmark: str, group: str = "base", generation: str = "Q
 
 
 @checked
-@cache
+@cached(maxsize=4096)
 def base_score(arch_id: str, benchmark: str) -> float | None:
     """Published base-model score (Qwen3 report, same settings for both generations) for a checkpoint's size."""
     table = _benchmarks()
@@ -181,7 +180,7 @@ def _post_trained_row(model_id: str, benchmark: str) -> tuple[float, str, str] |
     return None
 
 
-@lru_cache(maxsize=16)
+@cached(maxsize=16)
 def _post_trained_index(benchmark: str) -> dict:
     """(model, variant) -> (score, variant, setting) of the first post-trained row, read once per benchmark."""
     table = _benchmarks()
@@ -238,7 +237,7 @@ def _score(arch_id: str, shown: str, benchmark: str, post_trained: bool) -> floa
     return post_trained_score(shown, benchmark) if post_trained else base_score(arch_id, benchmark)
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=4)
 def _wizard_formats() -> dict[str, tuple[tuple[str, str], ...]]:
     table = read_table(WIZARD_FORMATS_FILE)
     out: dict[str, list] = {}
@@ -300,7 +299,7 @@ class WizardResult:
         return self.headline
 
 
-@cache
+@cached(maxsize=64)
 def _candidates(purpose: str, benchmark: str, post_trained: bool = False) -> tuple[tuple[str, str], ...]:
     """(shown checkpoint id, architecture id) for every general-purpose checkpoint of the catalog in the purpose's
     training states that the memory model covers and that has a published score to judge it by; smallest first.
@@ -325,7 +324,7 @@ def _candidates(purpose: str, benchmark: str, post_trained: bool = False) -> tup
     return tuple(sorted(out, key=lambda pair: models.count_parameters(pair[1])[0]))
 
 
-@cache
+@cached(maxsize=4)
 def _text_decoder_twins() -> dict[tuple[str, tuple[int, int]], str]:
     """(generation, (total, active) parameters) -> the general base text checkpoint of that generation with exactly
     that decoder size and a Qwen3-report MMLU (its architecture id)."""
@@ -342,7 +341,7 @@ def _text_decoder_twins() -> dict[tuple[str, tuple[int, int]], str]:
     return twins
 
 
-@cache
+@cached(maxsize=64)
 def _modality_checkpoints(modality: str, purpose: str) -> tuple[tuple[str, str, str | None], ...]:
     """(shown id, architecture id, text twin or None) for the image or audio checkpoints the memory model covers,
     smallest first. The twin is the general text model whose decoder has exactly the same parameter count: its base
@@ -365,7 +364,7 @@ def _modality_checkpoints(modality: str, purpose: str) -> tuple[tuple[str, str, 
     return tuple(sorted(out, key=lambda row: models.count_parameters(row[1])[0]))
 
 
-@cache
+@cached(maxsize=64)
 def _candidate_generations(purpose: str, benchmark: str, post_trained: bool = False) -> tuple[str, ...]:
     """The catalog generations the wizard's candidates come from, oldest first (data decides, not code)."""
     catalog = load_catalog().set_index("model_id")
@@ -373,7 +372,7 @@ def _candidate_generations(purpose: str, benchmark: str, post_trained: bool = Fa
     return tuple(generation for generation in GENERATIONS if generation in present)
 
 
-@cache
+@cached(maxsize=64)
 def _catalog_ids(lines: tuple[str, ...], generations: tuple[str, ...]) -> tuple[str, ...]:
     catalog = load_catalog()
     rows = catalog[catalog["line"].isin(lines) & catalog["generation"].isin(generations)]

@@ -83,10 +83,10 @@ CASES = [(name, kind) for name in sorted(SCHEMAS) for kind in DAMAGE
 @pytest.fixture
 def folder(tmp_path, monkeypatch):
     monkeypatch.setenv(data.DATA_ENV_VAR, str(tmp_path))
-    data._read_table_cached.cache_clear()
+    data.clear_caches()
     yield tmp_path
     monkeypatch.delenv(data.DATA_ENV_VAR)
-    data._read_table_cached.cache_clear()
+    data.clear_caches()
 
 
 @pytest.mark.parametrize(("name", "kind"), CASES)
@@ -111,7 +111,7 @@ def test_a_byte_order_mark_and_crlf_read_the_same(folder, name):
     text = (ROOT / "data" / name).read_text(encoding="utf-8")
     (folder / name).write_text(text, encoding="utf-8")
     clean = data.read_table(name)
-    data._read_table_cached.cache_clear()
+    data.clear_caches()
     (folder / name).write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
     pd.testing.assert_frame_equal(data.read_table(name), clean)
 
