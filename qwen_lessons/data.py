@@ -71,7 +71,7 @@ RECENT_NS = 2_000_000_000  # longer than any file system's timestamp tick (FAT's
 @dataclasses.dataclass(frozen=True)
 class _Seen:
     stat: tuple  # (inode, device, size, mtime_ns, ctime_ns)
-    digest: str
+    identity: tuple  # (path, size, mtime_ns, digest)
     recent: bool  # changed within RECENT_NS of the hash: the stat alone cannot prove it unchanged
 
 
@@ -81,8 +81,12 @@ _caches: list[dict] = []  # every data.cached store, for clear_caches()
 
 
 def _folder() -> str:
-    override = os.environ.get(DATA_ENV_VAR)
-    return override if override else str(_installed_tables())
+    return os.environ.get(DATA_ENV_VAR) or _installed_folder()
+
+
+@lru_cache(maxsize=1)  # as _installed_tables
+def _installed_folder() -> str:
+    return str(_installed_tables())
 
 
 def file_identity(name: str) -> tuple[str, int, int, str]:
@@ -94,6 +98,11 @@ def file_identity(name: str) -> tuple[str, int, int, str]:
     if stack:
         stack[-1][name] = identity
     return identity
+
+
+def _unchanged(folder: str, files: tuple) -> bool:
+    """True when every (name, identity) still holds: the same data folder, the same file contents."""
+    return _folder() == folder and all(_identity(identity[0], name) == identity for name, identity in files)
 
 
 def _identity(path: str, name: str) -> tuple[str, int, int, str]:
@@ -108,8 +117,8 @@ def _identity(path: str, name: str) -> tuple[str, int, int, str]:
         with open(path, "rb") as handle:
             digest = hashlib.blake2b(handle.read(), digest_size=16).hexdigest()
         recent = time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) < RECENT_NS
-        seen = _seen[path] = _Seen(stat, digest, recent)
-    return path, status.st_size, status.st_mtime_ns, seen.digest
+        seen = _seen[path] = _Seen(stat, (path, status.st_size, status.st_mtime_ns, digest), recent)
+    return seen.identity
 
 
 def cached(function=None, /, *, maxsize: int = 256, shared: bool = False, ignore: tuple[str, ...] = ()):
@@ -140,27 +149,42 @@ def cached(function=None, /, *, maxsize: int = 256, shared: bool = False, ignore
         except TypeError:  # an unhashable argument: compute without the cache
             return function(*args, **kwargs)
         if entry is not None:
-            files, value, immutable = entry
-            if all(_identity(os.path.join(_folder(), name), name) == identity for name, identity in files.items()):
+            folder, files, value, immutable = entry
+            if _unchanged(folder, files):
                 _depend(files)
                 return value if immutable else _copied(value)
+        folder = _folder()
         stack = _frames.__dict__.setdefault("stack", [])
         stack.append({})
         try:
             value = function(*args, **kwargs)
         finally:
             files = stack.pop()
+        files = tuple(files.items())
         _depend(files)
-        if all(_identity(os.path.join(_folder(), name), name) == identity for name, identity in files.items()):
+        if _unchanged(folder, files) and all(identity[0] == os.path.join(folder, name) for name, identity in files):
             immutable = shared or _immutable(value)  # kept only if no file changed while it was made
             if len(store) >= maxsize:
                 store.pop(next(iter(store)))  # the oldest entry
-            store[key] = (MappingProxyType(files), value, immutable)
+            store[key] = (folder, files, value, immutable)
             return value if immutable else _copied(value)
         return value
 
     wrapper.cache_clear = store.clear
     return wrapper
+
+
+class files_read:
+    """``with data.files_read() as files:`` collects the name of every data file read inside the block (also
+    through cached values), for tests that find every function reading a table."""
+
+    def __enter__(self) -> dict:
+        self.files: dict = {}
+        _frames.__dict__.setdefault("stack", []).append(self.files)
+        return self.files
+
+    def __exit__(self, *_) -> None:
+        _frames.stack.pop()  # blocks nest: this one is innermost
 
 
 def clear_caches() -> None:
@@ -173,7 +197,7 @@ def clear_caches() -> None:
 def _depend(files) -> None:
     stack = getattr(_frames, "stack", None)
     if stack:
-        stack[-1].update(files)
+        stack[-1].update(files)  # (name, identity) pairs
 
 
 _IMMUTABLE_LEAVES = (str, bytes, int, float, complex, bool, type(None), re.Pattern, range, frozenset, type(pd.NA),
