@@ -23,10 +23,12 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from qwen_lessons.schemas import BOOL, INT, TEXT, TableSchema, schema
+from qwen_lessons.schemas import BOOL, INT, MAX_CELL_CHARS, MAX_FILE_BYTES, SCHEMAS, TEXT, TableSchema, schema
 from qwen_lessons.validation import checked
 
 DATA_ENV_VAR = "QWEN_LESSONS_DATA"
+MANIFEST_FILE = "MANIFEST.csv"  # every table's row count and checksum: a cut-off or altered file is refused
+MANIFEST_COMMAND = "python scripts/write_manifest.py"  # run in the course's checkout after changing a table
 TABLES_PACKAGE = "qwen_lessons.tables"  # data/ in a checkout, installed inside the package (see pyproject.toml)
 
 
@@ -262,11 +264,14 @@ def row_as_dict(row: pd.Series) -> dict:
 def _parsed(name: str, check: Callable[[pd.DataFrame], list[str]] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The typed table and the same cells as written (text, missing when empty)."""
     path, table_schema = data_path(name), schema(name)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise DataFileError(f"{name}: is {size:,} bytes; a table may hold at most {MAX_FILE_BYTES:,} (a runaway export?)")
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")  # a byte-order mark (Excel's UTF-8) is tolerated
     except UnicodeDecodeError as error:
         raise DataFileError(f"{name}: not UTF-8 text ({error})") from None
-    lines, records = _records(text)  # CRLF line ends are tolerated too
+    lines, records = _records(name, text)  # CRLF line ends are tolerated too
     if not records or not any(cell.strip() for cell in records[0]):
         raise DataFileError(f"{name}: line 1: the header row is missing")
     header = records[0]
@@ -288,14 +293,28 @@ def _parsed(name: str, check: Callable[[pd.DataFrame], list[str]] | None) -> tup
             raise DataFileError(f"{name}: line {line}: {len(record)} cells where the header has {len(header)} "
                                 f"({'a truncated file or ' if len(record) < len(header) else ''}a stray comma?)")
         cells = dict(zip(header, record, strict=True))
+        values = {}
         for column, cell in cells.items():
-            columns[column].append(_cell(name, line, column, cell, table_schema))
+            values[column] = _cell(name, line, column, cell, table_schema)
+            columns[column].append(values[column])
             texts[column].append(cell if cell.strip() else None)
-        key = tuple(cells[column] for column in table_schema.key)
+        for rule in table_schema.rules:
+            filled = [values[column] for column in rule.columns]
+            if all(value is not None for value in filled) and not rule.check(*filled):
+                shown = ", ".join(f"{column}={cells[column]}" for column in rule.columns)
+                raise DataFileError(f"{name}: line {line}: {shown} breaks the rule {rule.text} (two columns swapped?)")
+        for column in table_schema.key:
+            if cells[column] != cells[column].strip():
+                raise DataFileError(f"{name}: line {line}, column {column!r}: the key {cells[column]!r} has spaces "
+                                    "around it")
+        # case does not make another key: 'A100-80GB' and 'a100-80gb' would be two rows a lookup cannot tell apart
+        key = tuple(cells[column].casefold() for column in table_schema.key)
         if key in seen:
-            raise DataFileError(f"{name}: line {line} repeats the key {dict(zip(table_schema.key, key, strict=True))} "
-                                f"of line {seen[key]}")
+            raise DataFileError(f"{name}: line {line} repeats the key "
+                                f"{dict(zip(table_schema.key, (cells[c] for c in table_schema.key), strict=True))} "
+                                f"of line {seen[key]} (case and spaces aside)")
         seen[key] = line
+    _check_manifest(name, len(rows), _checksum(records))
     table = pd.DataFrame({column: pd.array(columns[column], dtype=table_schema.dtypes[column]) for column in expected})
     problems = check(table) if check is not None else []
     if problems:
@@ -303,15 +322,83 @@ def _parsed(name: str, check: Callable[[pd.DataFrame], list[str]] | None) -> tup
     return table, pd.DataFrame({column: pd.array(texts[column], dtype="string") for column in expected})
 
 
-def _records(text: str) -> tuple[list[int], list[list[str]]]:
-    """Every CSV record, and the 1-based line on which each starts (a quoted cell may span lines), in one pass."""
+def _records(name: str, text: str) -> tuple[list[int], list[list[str]]]:
+    """Every CSV record, and the 1-based line on which each starts (a quoted cell may span lines), in one pass;
+    a cell over MAX_CELL_CHARS or a malformed quote is refused with its line."""
     reader = csv.reader(io.StringIO(text, newline=""))
     starts, records, previous = [], [], 0
-    for record in reader:
-        starts.append(previous + 1)
-        records.append(record)
-        previous = reader.line_num
+    limit = csv.field_size_limit()
+    try:
+        csv.field_size_limit(MAX_CELL_CHARS + 1)  # the csv module's own cap (131,072) would raise without a line
+        for record in reader:
+            starts.append(previous + 1)
+            records.append(record)
+            previous = reader.line_num
+    except csv.Error as error:
+        reason = f"a cell is over {MAX_CELL_CHARS:,} characters" if "field larger" in str(error) else str(error)
+        raise DataFileError(f"{name}: line {previous + 1}: {reason}") from None
+    finally:
+        csv.field_size_limit(limit)
     return starts, records
+
+
+def _checksum(records: list[list[str]]) -> str:
+    """SHA-256 of the cells (header included), not the bytes: a byte-order mark or CRLF line ends leave it."""
+    digest = hashlib.sha256()
+    for record in records:
+        if record:
+            digest.update("\x1f".join(record).encode("utf-8") + b"\x1e")
+    return digest.hexdigest()
+
+
+def manifest_rows(folder: Path) -> list[tuple[str, int, str]]:
+    """(file, rows, sha256) of every table in a data folder, for MANIFEST.csv (scripts/write_manifest.py)."""
+    out = []
+    for name in sorted(SCHEMAS):
+        if (folder / name).is_file():
+            records = _records(name, (folder / name).read_bytes().decode("utf-8-sig"))[1]
+            out.append((name, sum(1 for record in records[1:] if record), _checksum(records)))
+    return out
+
+
+def manifest_text(folder: Path) -> str:
+    """MANIFEST.csv for a data folder, as scripts/write_manifest.py writes it."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["file", "rows", "sha256"])
+    writer.writerows(manifest_rows(folder))
+    return out.getvalue()
+
+
+@cached(maxsize=4)
+def _manifest() -> MappingProxyType:
+    path = data_path(MANIFEST_FILE) if os.path.isfile(os.path.join(_folder(), MANIFEST_FILE)) else None
+    if path is None:
+        raise DataFileError(f"{MANIFEST_FILE}: missing in {_folder()}; it records every table's rows and checksum "
+                            f"(run `{MANIFEST_COMMAND}`)")
+    records = _records(MANIFEST_FILE, path.read_text(encoding="utf-8-sig"))[1]
+    if not records or records[0] != ["file", "rows", "sha256"]:
+        raise DataFileError(f"{MANIFEST_FILE}: line 1: the header must be file,rows,sha256 (run `{MANIFEST_COMMAND}`)")
+    entries = {}
+    for line, record in enumerate(records[1:], start=2):
+        if not record:
+            continue
+        if len(record) != 3 or not re.fullmatch(r"[1-9][0-9]{0,8}", record[1]) or not re.fullmatch(r"[0-9a-f]{64}", record[2]):
+            raise DataFileError(f"{MANIFEST_FILE}: line {line}: expected file,rows,sha256 (run `{MANIFEST_COMMAND}`)")
+        entries[record[0]] = (int(record[1]), record[2])
+    return MappingProxyType(entries)
+
+
+def _check_manifest(name: str, rows: int, checksum: str) -> None:
+    entry = _manifest().get(name)
+    fix = f"if the change is meant, run `{MANIFEST_COMMAND}` to record it"
+    if entry is None:
+        raise DataFileError(f"{name}: not listed in {MANIFEST_FILE}; {fix}")
+    if entry[0] != rows:
+        raise DataFileError(f"{name}: has {rows:,} rows where {MANIFEST_FILE} records {entry[0]:,} (a cut-off or "
+                            f"edited file?); {fix}")
+    if entry[1] != checksum:
+        raise DataFileError(f"{name}: its cells differ from the checksum in {MANIFEST_FILE} (an edited file?); {fix}")
 
 
 def _cell(name: str, line: int, column: str, cell: str, table_schema: TableSchema):
@@ -323,17 +410,30 @@ def _cell(name: str, line: int, column: str, cell: str, table_schema: TableSchem
                                 + (" (say where the row's facts come from)" if column == "source" else ""))
         return None
     kind = table_schema.dtypes[column]
+    unsafe = _UNSAFE.search(cell)
+    if unsafe:
+        raise DataFileError(f"{where}: holds the control character {unsafe.group()!r}")
     if kind == TEXT:
+        if cell.lstrip()[0] in "=+-@" and not _PLAIN_NUMBER.fullmatch(cell):
+            raise DataFileError(f"{where}: {cell[:40]!r} starts like a spreadsheet formula ({cell[0]!r})")
         return cell
     if kind == BOOL:
         if cell.strip().lower() not in ("true", "false"):
             raise DataFileError(f"{where}: {cell!r} is not true or false")
         return cell.strip().lower() == "true"
-    try:
-        value = int(cell) if kind == INT else float(cell)
-    except ValueError:
-        raise DataFileError(f"{where}: {cell!r} is not {'a whole number' if kind == INT else 'a number'}") from None
+    if not (_WHOLE if kind == INT else _PLAIN_NUMBER).fullmatch(cell):
+        raise DataFileError(f"{where}: {cell[:40]!r} is not {'a whole number' if kind == INT else 'a number'} "
+                            "(ASCII digits only, no spaces, _ or leading zeros)")
+    value = int(cell) if kind == INT else float(cell)
     low, high = table_schema.range_of(column)
     if not math.isfinite(value) or not low <= value <= high:
         raise DataFileError(f"{where}: {cell!r} is outside {low:g} to {high:g}")
     return value
+
+
+# A number as a table writes it: ASCII digits, an optional sign and decimals, no leading zeros, at most 15 digits
+# before the point (int() would also read "1_024", " 7", "０７" and a 10**30 that no int64 column holds).
+_WHOLE = re.compile(r"-?(?:0|[1-9][0-9]{0,14})")
+_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,15})?")
+# C0/C1 control characters (a line break inside a quoted note is allowed) and the bidirectional overrides
+_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -12,8 +12,8 @@ import dataclasses
 import os
 import re
 import shutil
+import signal
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -51,10 +51,13 @@ def edit_keeping_size_and_mtime(path: Path, old: str, new: str) -> None:
 
 
 def write_keeping_size_and_mtime(path: Path, text: str) -> None:
-    status = path.stat()
-    path.write_text(text, encoding="utf-8")
-    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
-    assert path.stat().st_size == status.st_size and path.stat().st_mtime_ns == status.st_mtime_ns
+    """Write text (as long as the file's), restore the mtime, and record the change in the folder's manifest the
+    same way (its checksums keep their length)."""
+    for target, new in ((path, text), (path.parent / data.MANIFEST_FILE, None)):
+        status = target.stat()
+        target.write_text(new if new is not None else data.manifest_text(path.parent), encoding="utf-8")
+        os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns))
+        assert target.stat().st_size == status.st_size and target.stat().st_mtime_ns == status.st_mtime_ns
 
 
 TEXT_ONLY = ("source", "notes", "note", "description", "describe", "published_source", "checkpoint_params_source")
@@ -69,7 +72,7 @@ def same_size_edit(path: Path) -> str:
     if path.suffix != ".csv":
         return text.replace(" the ", " thy ", 1)
     table_schema = SCHEMAS[path.name]
-    starts, records = data._records(text)
+    starts, records = data._records(path.name, text)
     lines = text.split("\n")
     header = records[0]
     order = ([c for c in header if table_schema.dtypes[c] in NUMERIC and c not in table_schema.key]
@@ -131,6 +134,8 @@ def answer(function, arguments):
 def readers():
     """data file -> [(qualified name, function, arguments)] of every quick public function that reads it."""
     examples = hostile_calls._examples()
+    hostile_calls.CALL_CPU_SECONDS = READER_CPU_S
+    previous = signal.signal(signal.SIGPROF, hostile_calls._over_budget)
     found: dict[str, list] = {}
     for qualified, function, owner in hostile_calls.public_functions():
         if owner is not None or qualified.startswith(SKIP_MODULES):
@@ -138,19 +143,19 @@ def readers():
         arguments, _ = hostile_calls.baseline(qualified, function, owner, examples)
         if arguments is None:
             continue
-        start = time.process_time()
         with data.files_read() as files:
             try:
-                first = answer(function, arguments)
-            except Exception:  # noqa: BLE001 - a function with no comparable value is not a reader here
+                first = fingerprint(hostile_calls.call(function, arguments))  # Slow after READER_CPU_S of CPU time
+            except (ValueError, KeyError, RuntimeError) as error:
+                first = ("raised", type(error).__name__, str(error))
+            except Exception:  # noqa: BLE001 - too slow, or no comparable value: not a reader here
                 continue
-        if time.process_time() - start > READER_CPU_S:
-            continue
         data.clear_caches()
         if answer(function, arguments) != first:  # a measurement (seconds, tokens per second): no fixed answer
             continue
         for name in files:
             found.setdefault(name, []).append((qualified, function, arguments))
+    signal.signal(signal.SIGPROF, previous)
     return found
 
 
@@ -203,8 +208,8 @@ def test_memory_gib_sees_an_edit_of_hardware_csv(folder):
 
     before = hardware.memory_gib("a100-80gb")
     text = (folder / "hardware.csv").read_text(encoding="utf-8")
-    row = next(line for line in text.splitlines() if line.startswith("a100-80gb,"))
-    (folder / "hardware.csv").write_text(text.replace(row, row.replace(",80,", ",40,", 1)), encoding="utf-8")
+    (folder / "hardware.csv").write_text(text.replace("datacenter,80,HBM2e", "datacenter,40,HBM2e"), encoding="utf-8")
+    (folder / data.MANIFEST_FILE).write_text(data.manifest_text(folder), encoding="utf-8")
     assert hardware.memory_gib("a100-80gb") == pytest.approx(before / 2)
     assert hardware.load_hardware().set_index("gpu_id").at["a100-80gb", "memory_gb"] == 40
 
@@ -224,6 +229,7 @@ def test_a_cp_p_copy_over_the_file_is_seen(folder, tmp_path):
     shutil.copy2(folder / "vision_pixel_budgets.csv", edited)
     edit_keeping_size_and_mtime(edited, ",3136,1003520,", ",3136,1003521,")
     shutil.copy2(edited, folder / "vision_pixel_budgets.csv")  # cp -p: the contents, then the same old mtime
+    (folder / data.MANIFEST_FILE).write_text(data.manifest_text(folder), encoding="utf-8")
     assert vision.budget_row("transformers-class")["max_pixels"] == 1003521
 
 
@@ -232,9 +238,7 @@ def test_another_data_folder_is_seen(folder, tmp_path, monkeypatch):
 
     other = tmp_path / "other"
     shutil.copytree(folder, other)
-    text = (other / "hardware.csv").read_text(encoding="utf-8")
-    row = next(line for line in text.splitlines() if line.startswith("a100-80gb,"))
-    (other / "hardware.csv").write_text(text.replace(row, row.replace(",80,", ",40,", 1)), encoding="utf-8")
+    edit_keeping_size_and_mtime(other / "hardware.csv", "datacenter,80,HBM2e", "datacenter,40,HBM2e")
     before = hardware.memory_gib("a100-80gb")
     monkeypatch.setenv(data.DATA_ENV_VAR, str(other))
     assert hardware.memory_gib("a100-80gb") == pytest.approx(before / 2)
