@@ -109,7 +109,7 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
     ], key=("model_id",), filled=("model_id", "architecture", "num_hidden_layers", "hidden_size"),
        ranges={"num_hidden_layers": (1, 256), "hidden_size": (256, 65536), "intermediate_size": (64, 262144),
                "quantized_intermediate_size": (64, 262144), "num_attention_heads": (1, 256),
-               "num_key_value_heads": (1, 256), "head_dim": (32, 512), "vocab_size": (32_000, M),
+               "num_key_value_heads": (1, 256), "head_dim": (32, 512), "vocab_size": (1000, M),
                "max_position_embeddings": (2048, TEN_M), "num_experts": (0, 1024), "num_experts_per_tok": (0, 64),
                "moe_intermediate_size": (0, 65536), "shared_expert_intermediate_size": (0, 262144),
                "full_attention_interval": (1, 16), "linear_num_key_heads": (0, 256),

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import hostile_calls  # noqa: E402  (the public API and valid arguments, discovered once)
 
-READER_CPU_S = 0.5  # slower functions (training the tiny model) are left to their own tests
+READER_CPU_S = 2.0  # slower functions (training the tiny model) are left to their own tests
 SKIP_MODULES = ("qwen_lessons.widgets.", "qwen_lessons.checks.")  # widgets and answer hints: no comparable value
 
 
@@ -64,10 +64,10 @@ TEXT_ONLY = ("source", "notes", "note", "description", "describe", "published_so
 
 
 def same_size_edit(path: Path) -> str:
-    """The file with one same-length change per data row: a digit 1-8 in the row's first numeric cell outside the
-    key (else its first other cell with one; sources and notes left alone) becomes the next digit. A row with no
-    such cell keeps its text; a table with none gets a letter of its last row's first non-key text changed. A text
-    file gets its first ' the ' changed to ' thy '."""
+    """The file with one same-length change per data row: the last digit 1-8 in the row's first numeric cell outside the
+    key (else its first other cell with one; sources and notes left alone) becomes the next digit. A table of text
+    only gets the last lowercase letter of each row's first cell moved on by one (a -> b). A text file gets its
+    first ' the ' changed to ' thy '."""
     text = path.read_text(encoding="utf-8")
     if path.suffix != ".csv":
         return text.replace(" the ", " thy ", 1)
@@ -78,25 +78,26 @@ def same_size_edit(path: Path) -> str:
     order = ([c for c in header if table_schema.dtypes[c] in NUMERIC and c not in table_schema.key]
              + [c for c in header if table_schema.dtypes[c] not in NUMERIC and c not in table_schema.key
                 and c not in TEXT_ONLY])
-    edited = 0
     bounds = list(zip(starts[1:], [*starts[2:], len(lines) + 1], records[1:], strict=True))
-    for first, after, record in bounds:
-        cells = dict(zip(header, record, strict=False))
-        segment = "\n".join(lines[first - 1:after - 1])
-        for column in order:
-            cell = cells.get(column, "")
-            match = re.search(r"[1-8]", cell)
-            if match and segment.count(cell) == 1:
-                new = cell[:match.start()] + str(int(match.group()) + 1) + cell[match.end():]
-                lines[first - 1:after - 1] = segment.replace(cell, new).split("\n")
-                edited += 1
-                break
-    if not edited:  # text only: a letter of the last row
-        first, after, record = bounds[-1]
-        segment = "\n".join(lines[first - 1:after - 1])
-        cell = next(cells for column, cells in zip(header, record, strict=False) if column in order and cells)
-        new = cell[:-1] + ("a" if cell[-1] != "a" else "b")
-        lines[first - 1:after - 1] = segment.replace(cell, new, 1).split("\n")
+
+    def edit_rows(columns, pattern, change) -> int:
+        edited = 0
+        for first, after, record in bounds:
+            segment = "\n".join(lines[first - 1:after - 1])
+            for column in columns:
+                index = header.index(column)
+                cell = record[index] if index < len(record) else ""
+                prefix = ",".join(record[:index]) + ("," if index else "")
+                match = re.search(pattern, cell)
+                if match and segment.startswith(prefix + cell):  # the cells before it are written unquoted
+                    new = cell[:match.start()] + change(match.group()) + cell[match.end():]
+                    lines[first - 1:after - 1] = (prefix + new + segment[len(prefix + cell):]).split("\n")
+                    edited += 1
+                    break
+        return edited
+
+    if not edit_rows(order, r"[1-8](?=[^1-8]*$)", lambda digit: str(int(digit) + 1)):
+        edit_rows([c for c in header if c not in TEXT_ONLY][:1], r"[a-y](?=[^a-z]*$)", lambda letter: chr(ord(letter) + 1))
     return "\n".join(lines)
 
 
@@ -159,7 +160,8 @@ def readers():
     return found
 
 
-FILES = sorted(path.name for path in (ROOT / "data").iterdir() if path.suffix in (".csv", ".txt"))
+FILES = sorted(path.name for path in (ROOT / "data").iterdir()
+               if path.suffix in (".csv", ".txt") and path.name != data.MANIFEST_FILE)
 
 
 @pytest.mark.slow
@@ -185,7 +187,10 @@ def test_every_reader_sees_an_edit_that_keeps_size_and_mtime(folder, readers, na
 def test_a_returned_value_changed_by_the_caller_does_not_reach_the_next_call(readers):
     checked = 0
     for qualified, function, arguments in {q: (q, f, a) for calls in readers.values() for q, f, a in calls}.values():
-        first = function(**arguments)
+        try:
+            first = function(**arguments)
+        except ValueError:
+            continue  # this example is refused: nothing returned to change
         if isinstance(first, dict):
             first["changed by the caller"] = 1
         elif isinstance(first, list):
@@ -227,7 +232,7 @@ def test_a_cp_p_copy_over_the_file_is_seen(folder, tmp_path):
     assert vision.budget_row("transformers-class")["max_pixels"] == 1003520
     edited = tmp_path / "edited.csv"
     shutil.copy2(folder / "vision_pixel_budgets.csv", edited)
-    edit_keeping_size_and_mtime(edited, ",3136,1003520,", ",3136,1003521,")
+    edited.write_text(edited.read_text(encoding="utf-8").replace(",3136,1003520,", ",3136,1003521,"), encoding="utf-8")
     shutil.copy2(edited, folder / "vision_pixel_budgets.csv")  # cp -p: the contents, then the same old mtime
     (folder / data.MANIFEST_FILE).write_text(data.manifest_text(folder), encoding="utf-8")
     assert vision.budget_row("transformers-class")["max_pixels"] == 1003521
