@@ -91,9 +91,12 @@ def _installed_folder() -> str:
     return str(_installed_tables())
 
 
+@checked
 def file_identity(name: str) -> tuple[str, int, int, str]:
     """(path, size, mtime_ns, blake2b digest) of one file in the data folder: what a cached value was made from.
     Called inside a ``cached`` computation, it records the file as one that computation depends on."""
+    if not isinstance(name, str) or not name or os.path.isabs(name) or ".." in Path(name).parts:
+        raise ValueError(f"name must be the name of a file in the data folder, such as 'catalog.csv'; got {name!r}"[:300])
     path = os.path.join(_folder(), name)
     identity = _identity(path, name)
     stack = getattr(_frames, "stack", None)
@@ -123,7 +126,7 @@ def _identity(path: str, name: str) -> tuple[str, int, int, str]:
     return seen.identity
 
 
-def cached(function=None, /, *, maxsize: int = 256, shared: bool = False, ignore: tuple[str, ...] = ()):
+def cached(function=None, *, maxsize: int = 256, shared: bool = False, ignore: tuple[str, ...] = ()):
     """Cache a function of data/: each value is kept with the identity of every data file read while it was made
     (through read_table, data_path or file_identity, also inside other cached functions), and is made again when
     any of them changes, or $QWEN_LESSONS_DATA points elsewhere. A value is returned as kept only when it is
@@ -132,6 +135,14 @@ def cached(function=None, /, *, maxsize: int = 256, shared: bool = False, ignore
     itself, for a private function whose every caller copies what it hands on (read_table), or a value the
     package never changes (a trained TinyLM: read-only arrays). ``ignore`` names parameters that do not change
     the value (``progress``) and stay out of the key."""
+    if function is not None and not callable(function):
+        raise ValueError(f"function must be a function to cache; got {type(function).__name__}")
+    if isinstance(maxsize, bool) or not isinstance(maxsize, int) or not 1 <= maxsize <= 1_000_000:
+        raise ValueError(f"maxsize must be a whole number from 1 to 1,000,000; got {maxsize!r}"[:300])
+    if not isinstance(shared, bool):
+        raise ValueError(f"shared must be True or False; got {type(shared).__name__}")
+    if not isinstance(ignore, tuple) or not all(isinstance(name, str) for name in ignore):
+        raise ValueError(f"ignore must be a tuple of parameter names; got {type(ignore).__name__}")
     if function is None:
         return lambda inner: cached(inner, maxsize=maxsize, shared=shared, ignore=ignore)
     store: dict = {}
@@ -351,7 +362,7 @@ def _checksum(records: list[list[str]]) -> str:
     return digest.hexdigest()
 
 
-def manifest_rows(folder: Path) -> list[tuple[str, int, str]]:
+def _manifest_rows(folder: Path) -> list[tuple[str, int, str]]:
     """(file, rows, sha256) of every table in a data folder, for MANIFEST.csv (scripts/write_manifest.py)."""
     out = []
     for name in sorted(SCHEMAS):
@@ -361,12 +372,12 @@ def manifest_rows(folder: Path) -> list[tuple[str, int, str]]:
     return out
 
 
-def manifest_text(folder: Path) -> str:
+def _manifest_text(folder: Path) -> str:
     """MANIFEST.csv for a data folder, as scripts/write_manifest.py writes it."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["file", "rows", "sha256"])
-    writer.writerows(manifest_rows(folder))
+    writer.writerows(_manifest_rows(folder))
     return out.getvalue()
 
 

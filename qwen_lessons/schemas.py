@@ -12,7 +12,7 @@ file is over its size cap, or the file's row count and checksum differ from data
 
 A new table declares, in its ``_schema(...)``: ``ranges={"column": (low, high), ...}`` for EVERY numeric column
 (the physical range of the quantity, tight enough that a value of another column is out of it; a test checks
-each numeric column has one), and ``rules=(at_most("min_tokens", "max_tokens"), ...)`` for rules across columns
+each numeric column has one), and ``rules=(_at_most("min_tokens", "max_tokens"), ...)`` for rules across columns
 of a row (``at_most``, ``product``). Then run ``python scripts/write_manifest.py`` to record its rows.
 """
 
@@ -41,12 +41,12 @@ class RowRule:
     check: Callable[..., bool]
 
 
-def at_most(low: str, high: str) -> RowRule:
+def _at_most(low: str, high: str) -> RowRule:
     """The value of column `low` is at most the value of column `high` in the same row."""
     return RowRule(f"{low} <= {high}", (low, high), lambda a, b: a <= b)
 
 
-def product(total: str, first: str, second: str) -> RowRule:
+def _product(total: str, first: str, second: str) -> RowRule:
     """Column `total` equals `first` times `second` in the same row."""
     return RowRule(f"{total} = {first} x {second}", (total, first, second), lambda t, a, b: t == a * b)
 
@@ -96,7 +96,7 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
        ranges={"params_b": (0.01, 5000), "active_params_b": (0.01, 5000), "context_length": (512, TEN_M),
                "extended_context": (512, TEN_M), "vision_patch_size": (1, 64), "vision_merge_size": (1, 8),
                "image_tokens_fixed": (1, 4096)},
-       rules=(at_most("active_params_b", "params_b"), at_most("context_length", "extended_context"))),  # release may be empty: undated
+       rules=(_at_most("active_params_b", "params_b"), _at_most("context_length", "extended_context"))),  # release may be empty: undated
     _schema("architectures.csv", [
         *_typed(TEXT, "model_id", "architecture"),
         *_typed(INT, "num_hidden_layers", "hidden_size", "intermediate_size", "quantized_intermediate_size",
@@ -115,9 +115,9 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
                "full_attention_interval": (1, 16), "linear_num_key_heads": (0, 256),
                "linear_num_value_heads": (0, 256), "linear_key_head_dim": (0, 1024),
                "linear_value_head_dim": (0, 1024), "linear_conv_kernel_dim": (0, 16)},
-       rules=(at_most("num_key_value_heads", "num_attention_heads"), at_most("num_experts_per_tok", "num_experts"),
-              at_most("num_attention_heads", "hidden_size"),
-              at_most("head_dim", "hidden_size"))),
+       rules=(_at_most("num_key_value_heads", "num_attention_heads"), _at_most("num_experts_per_tok", "num_experts"),
+              _at_most("num_attention_heads", "hidden_size"),
+              _at_most("head_dim", "hidden_size"))),
     _schema("towers.csv", [
         *_typed(TEXT, "model_id", "tower", "kind"),
         *_typed(INT, "depth", "hidden_size", "intermediate_size", "num_heads", "patch_size", "temporal_patch_size",
@@ -131,7 +131,7 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
                "patch_size": (1, 64), "temporal_patch_size": (1, 8), "in_channels": (3, 4), "spatial_merge_size": (1, 8),
                "out_hidden_size": (64, 65536), "deepstack_mergers": (0, 16), "num_position_embeddings": (0, 100_000),
                "num_mel_bins": (1, 1024), "published_params_m": (1, 100_000), "checkpoint_params": (M, 10**12)},
-       rules=(at_most("depth", "hidden_size"), at_most("num_heads", "hidden_size"))),
+       rules=(_at_most("depth", "hidden_size"), _at_most("num_heads", "hidden_size"))),
     _schema("benchmarks.csv", _typed(TEXT, "model", "variant", "benchmark", "score", "shots_or_setting", "source"),
             key=("model", "variant", "benchmark", "shots_or_setting", "source"),
             filled=("model", "variant", "benchmark", "score")),
@@ -172,7 +172,7 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(TEXT, "used_by", "source", "source_kind", "notes"),
     ], key=("vocabulary",), filled=("vocabulary", "bpe_file", "pre_tokenizer", "regular_tokens", "used_by", "source_kind"),
        ranges={"regular_tokens": (1000, M), "embedding_rows": (1000, M)},
-       rules=(at_most("regular_tokens", "embedding_rows"),)),
+       rules=(_at_most("regular_tokens", "embedding_rows"),)),
     _schema("memory_measurements.csv", [
         *_typed(TEXT, "table", "model_id", "quantization", "gpu"),
         *_typed(INT, "gpu_num", "batch_size", "input_length", "output_length"), ("peak_memory_gib", FLOAT),
@@ -200,14 +200,14 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
                "wrapper_tokens": (0, 8), "video_min_tokens": (1, M), "video_max_tokens": (1, M),
                "video_total_pixels": (1, 1e10), "video_fps": (0.01, 240), "video_min_frames": (1, 100_000),
                "video_max_frames": (1, 100_000), "frame_factor": (1, 8)},
-       rules=(product("resize_factor", "patch_size", "spatial_merge_size"), at_most("video_min_tokens", "video_max_tokens"),
-              at_most("video_min_frames", "video_max_frames"))),
+       rules=(_product("resize_factor", "patch_size", "spatial_merge_size"), _at_most("video_min_tokens", "video_max_tokens"),
+              _at_most("video_min_frames", "video_max_frames"))),
     _schema("vision_pixel_budgets.csv", [
         *_typed(TEXT, "budget", "label", "applies_to"), *_typed(INT, "min_tokens", "max_tokens", "min_pixels", "max_pixels"),
         *_typed(TEXT, "rules", "source", "notes"),
     ], key=("budget",), filled=("budget", "label", "applies_to", "rules"),
        ranges={"min_tokens": (1, M), "max_tokens": (1, M), "min_pixels": (1, 1e10), "max_pixels": (1, 1e10)},
-       rules=(at_most("min_tokens", "max_tokens"), at_most("min_pixels", "max_pixels"))),
+       rules=(_at_most("min_tokens", "max_tokens"), _at_most("min_pixels", "max_pixels"))),
     _schema("vision_samples.csv", [("file", TEXT), *_typed(INT, "height", "width"), *_typed(TEXT, "description", "source")],
             key=("file",), filled=("file", "height", "width"),
        ranges={"height": (1, 100_000), "width": (1, 100_000)}),
@@ -220,7 +220,7 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
        filled=("implementation", "height", "width", "resized_height", "resized_width"),
        ranges={"factor": (1, 512), "min_pixels": (1, 1e10), "max_pixels": (1, 1e10), "height": (1, 100_000),
                "width": (1, 100_000), "resized_height": (0, 200_000), "resized_width": (0, 200_000)},
-       rules=(at_most("min_pixels", "max_pixels"), at_most("factor", "max_pixels"))),
+       rules=(_at_most("min_pixels", "max_pixels"), _at_most("factor", "max_pixels"))),
     _schema("audio_generations.csv", [
         *_typed(TEXT, "generation", "name"), *_typed(INT, "sampling_rate", "hop_length", "max_samples", "min_samples"),
         ("frame_rule", TEXT), *_typed(INT, "window_frames", "ceil_halvings", "floor_halvings", "wrapper_tokens",
@@ -233,12 +233,12 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
                "min_samples": (1, 1e10), "window_frames": (1, 100_000), "ceil_halvings": (0, 8), "floor_halvings": (0, 8),
                "wrapper_tokens": (0, 64), "video_audio_wrapper_tokens": (0, 64), "position_ids_per_second": (0.01, 1000),
                "seconds_per_chunk": (0.01, 3600)},
-       rules=(at_most("min_samples", "max_samples"), at_most("hop_length", "sampling_rate"))),
+       rules=(_at_most("min_samples", "max_samples"), _at_most("hop_length", "sampling_rate"))),
     _schema("audio_reference_counts.csv", [
         ("generation", TEXT), *_typed(INT, "samples", "frames", "tokens"), ("source", TEXT),
     ], key=("generation", "samples"), filled=("generation", "samples"),
        ranges={"samples": (1, 1e10), "frames": (0, 1e9), "tokens": (0, 1e9)},
-       rules=(at_most("tokens", "frames"), at_most("frames", "samples"))),  # empty counts: the processor raised
+       rules=(_at_most("tokens", "frames"), _at_most("frames", "samples"))),  # empty counts: the processor raised
     _schema("audio_reference_interleave.csv", [
         ("generation", TEXT), *_typed(INT, "grid_t", "grid_h", "grid_w"), ("fps", FLOAT),
         *_typed(INT, "audio_tokens", "video_tokens", "wrapper_tokens"), *_typed(TEXT, "layout", "source"),
@@ -289,7 +289,7 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
        ranges={"num_frames": (1, M), "factor": (1, 512), "temporal_factor": (1, 16),
                "min_pixels": (1, 1e10), "max_pixels": (1, 1e10), "height": (1, 100_000), "width": (1, 100_000),
                "resized_height": (1, 200_000), "resized_width": (1, 200_000)},
-       rules=(at_most("min_pixels", "max_pixels"), at_most("temporal_factor", "num_frames"))),
+       rules=(_at_most("min_pixels", "max_pixels"), _at_most("temporal_factor", "num_frames"))),
 )})
 
 

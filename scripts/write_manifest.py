@@ -22,7 +22,7 @@ def write_manifest(folder: Path, check: bool = False) -> bool:
     """Refresh folder/MANIFEST.csv; return True when it was (or, with check, would be) changed."""
     path = folder / data.MANIFEST_FILE
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    updated = data.manifest_text(folder)
+    updated = data._manifest_text(folder)
     if updated != text and not check:
         path.write_text(updated, encoding="utf-8")
     return updated != text

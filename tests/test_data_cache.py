@@ -55,7 +55,7 @@ def write_keeping_size_and_mtime(path: Path, text: str) -> None:
     same way (its checksums keep their length)."""
     for target, new in ((path, text), (path.parent / data.MANIFEST_FILE, None)):
         status = target.stat()
-        target.write_text(new if new is not None else data.manifest_text(path.parent), encoding="utf-8")
+        target.write_text(new if new is not None else data._manifest_text(path.parent), encoding="utf-8")
         os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns))
         assert target.stat().st_size == status.st_size and target.stat().st_mtime_ns == status.st_mtime_ns
 
@@ -214,7 +214,7 @@ def test_memory_gib_sees_an_edit_of_hardware_csv(folder):
     before = hardware.memory_gib("a100-80gb")
     text = (folder / "hardware.csv").read_text(encoding="utf-8")
     (folder / "hardware.csv").write_text(text.replace("datacenter,80,HBM2e", "datacenter,40,HBM2e"), encoding="utf-8")
-    (folder / data.MANIFEST_FILE).write_text(data.manifest_text(folder), encoding="utf-8")
+    (folder / data.MANIFEST_FILE).write_text(data._manifest_text(folder), encoding="utf-8")
     assert hardware.memory_gib("a100-80gb") == pytest.approx(before / 2)
     assert hardware.load_hardware().set_index("gpu_id").at["a100-80gb", "memory_gb"] == 40
 
@@ -234,7 +234,7 @@ def test_a_cp_p_copy_over_the_file_is_seen(folder, tmp_path):
     shutil.copy2(folder / "vision_pixel_budgets.csv", edited)
     edited.write_text(edited.read_text(encoding="utf-8").replace(",3136,1003520,", ",3136,1003521,"), encoding="utf-8")
     shutil.copy2(edited, folder / "vision_pixel_budgets.csv")  # cp -p: the contents, then the same old mtime
-    (folder / data.MANIFEST_FILE).write_text(data.manifest_text(folder), encoding="utf-8")
+    (folder / data.MANIFEST_FILE).write_text(data._manifest_text(folder), encoding="utf-8")
     assert vision.budget_row("transformers-class")["max_pixels"] == 1003521
 
 

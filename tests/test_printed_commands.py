@@ -134,7 +134,7 @@ def test_a_table_name_with_shell_characters_is_refused(tmp_path, monkeypatch, co
     new_row = ",".join([model, engine, quant, bad if column == "repo" else repo, bad if column == "file" else file,
                         *row.split(",")[5:]])
     path.write_text(text.replace(row, new_row), encoding="utf-8")
-    (tmp_path / "data" / data.MANIFEST_FILE).write_text(data.manifest_text(tmp_path / "data"), encoding="utf-8")
+    (tmp_path / "data" / data.MANIFEST_FILE).write_text(data._manifest_text(tmp_path / "data"), encoding="utf-8")
     monkeypatch.setenv(data.DATA_ENV_VAR, str(tmp_path / "data"))
     with pytest.raises(data.DataFileError, match=rf"local_downloads.csv: the {'repository' if column == 'repo' else 'file'}"):
         local_runtime.commands(model, quant, 4096)

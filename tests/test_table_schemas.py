@@ -211,7 +211,7 @@ def test_every_table_has_every_kind_of_damage_tested_that_can_happen_to_it():
 def test_a_byte_order_mark_and_crlf_read_the_same(folder, name):
     text = (ROOT / "data" / name).read_text(encoding="utf-8")
     (folder / name).write_text(text, encoding="utf-8")
-    (folder / data.MANIFEST_FILE).write_text(data.manifest_text(folder), encoding="utf-8")
+    (folder / data.MANIFEST_FILE).write_text(data._manifest_text(folder), encoding="utf-8")
     clean = data.read_table(name)
     data.clear_caches()
     (folder / name).write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
@@ -221,10 +221,10 @@ def test_a_byte_order_mark_and_crlf_read_the_same(folder, name):
 def test_an_edited_file_is_read_again(folder):
     text = (ROOT / "data" / "hardware.csv").read_text(encoding="utf-8")
     (folder / "hardware.csv").write_text(text, encoding="utf-8")
-    (folder / data.MANIFEST_FILE).write_text(data.manifest_text(folder), encoding="utf-8")
+    (folder / data.MANIFEST_FILE).write_text(data._manifest_text(folder), encoding="utf-8")
     before = len(data.read_table("hardware.csv"))
     (folder / "hardware.csv").write_text(write(records(text)[:-1]), encoding="utf-8")
-    (folder / data.MANIFEST_FILE).write_text(data.manifest_text(folder), encoding="utf-8")
+    (folder / data.MANIFEST_FILE).write_text(data._manifest_text(folder), encoding="utf-8")
     assert len(data.read_table("hardware.csv")) == before - 1
 
 
@@ -268,7 +268,7 @@ def test_a_negative_number_or_a_plain_text_in_a_text_column_is_fine(folder, cell
         with pytest.raises(DataFileError, match="starts like a spreadsheet formula"):
             data.read_table("benchmarks.csv")
         return
-    (folder / data.MANIFEST_FILE).write_text(data.manifest_text(folder), encoding="utf-8")
+    (folder / data.MANIFEST_FILE).write_text(data._manifest_text(folder), encoding="utf-8")
     assert data.read_table("benchmarks.csv").loc[1, "score"] == cell
 
 
