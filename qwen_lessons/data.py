@@ -401,7 +401,10 @@ def _manifest() -> MappingProxyType:
 
 
 def _check_manifest(name: str, rows: int, checksum: str) -> None:
-    entry = _manifest().get(name)
+    # checked when the table is parsed, not kept as one of its dependencies: a warm lookup then stats one file, not
+    # two (a manifest edited alone is checked again with the table's next change)
+    with files_read():
+        entry = _manifest().get(name)
     fix = f"if the change is meant, run `{MANIFEST_COMMAND}` to record it"
     if entry is None:
         raise DataFileError(f"{name}: not listed in {MANIFEST_FILE}; {fix}")
