@@ -11,7 +11,7 @@ def cases() -> list[Case]:
     from qwen_lessons.schemas import SCHEMAS
 
     def read_every_table_uncached():
-        data._read_table_cached.cache_clear()
+        data.clear_caches()
         rows = sum(len(data.read_table(name)) for name in SCHEMAS)
         return {"tables": str(len(SCHEMAS)), "rows": f"{rows:,}"}
 

@@ -14,13 +14,12 @@ import io
 import math
 import os
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import pandas as pd
 
 from qwen_lessons import validation
-from qwen_lessons.data import read_table, row_as_dict
+from qwen_lessons.data import cached, read_table, row_as_dict
 from qwen_lessons.validation import checked
 
 GENERATIONS_FILE = "audio_generations.csv"
@@ -66,7 +65,7 @@ def generation_keys() -> list[str]:
 
 
 @checked
-@cache
+@cached
 def generation_info(generation: str) -> AudioGeneration:
     """The audio constants of one generation; ValueError lists the valid names."""
     table = generations_table()

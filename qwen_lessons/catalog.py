@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from types import MappingProxyType
 
 import pandas as pd
 
 from qwen_lessons import models
-from qwen_lessons.data import data_path, read_table
+from qwen_lessons.data import cached, read_table
 from qwen_lessons.models import count_parameters, load_architectures
 from qwen_lessons.validation import checked, key, keys
 
@@ -304,9 +304,7 @@ def context_limit(model_id) -> int | None:
     The id's own catalog row is read first, so a '-Base' id keeps its own row when it has one."""
     ckpt = models.resolve(model_id)
     asked = models.normalize_model_id(model_id) if isinstance(model_id, str) else ckpt.model_id
-    path = data_path(CATALOG_FILE)
-    status = path.stat()
-    contexts = _contexts(str(path), status.st_mtime_ns, status.st_size)
+    contexts = _contexts()
     for candidate in (asked, ckpt.model_id):
         value = contexts.get(candidate.lower())
         if value is not None and pd.notna(value):
@@ -314,8 +312,8 @@ def context_limit(model_id) -> int | None:
     return ckpt["max_position_embeddings"]
 
 
-@lru_cache(maxsize=4)
-def _contexts(path: str, mtime_ns: int, size: int) -> dict:
+@cached(maxsize=4)
+def _contexts() -> MappingProxyType:
     """model id (lower case) -> native context, once per version of the catalog file (the wizard asks per row)."""
     table = load_catalog()
-    return dict(zip(table["model_id"].str.lower(), table["context_length"], strict=True))
+    return MappingProxyType(dict(zip(table["model_id"].str.lower(), table["context_length"], strict=True)))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from types import MappingProxyType
 
 import pandas as pd
 
-from qwen_lessons.data import read_table
+from qwen_lessons.data import cached, read_table
 from qwen_lessons.units import GB, GIB
 from qwen_lessons.validation import checked
 
@@ -34,13 +34,13 @@ def hardware_ids() -> list[str]:
     return list(_rows())
 
 
-@cache
-def _rows() -> dict[str, tuple]:
+@cached
+def _rows() -> MappingProxyType:
     table = load_hardware()
-    return {
+    return MappingProxyType({
         row["gpu_id"]: tuple((key, None if pd.isna(value) else value) for key, value in row.items())
         for row in table.to_dict("records")
-    }
+    })
 
 
 @checked

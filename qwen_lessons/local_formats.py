@@ -12,13 +12,13 @@ An MLX file keeps each linear and embedding weight in 4 or 8 bits with a 16-bit 
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import lru_cache
 from types import MappingProxyType
 
 import pandas as pd
 
 from qwen_lessons import models, vocabulary
-from qwen_lessons.data import read_table
+from qwen_lessons.data import cached, read_table
 from qwen_lessons.models import Checkpoint
 from qwen_lessons.validation import checked, flag, key, one_of_listed, optional
 
@@ -56,7 +56,7 @@ def load_local_formats() -> pd.DataFrame:
     return read_table(FORMATS_FILE)
 
 
-@cache
+@cached
 def _formats() -> MappingProxyType:
     return MappingProxyType({row["quantization"]: MappingProxyType(row)
                              for row in load_local_formats().to_dict("records")})
@@ -102,7 +102,7 @@ def local_format(quantization: str) -> dict:
     return dict(rows[key])
 
 
-@cache
+@cached
 def _type_sizes() -> MappingProxyType:
     table = read_table(TYPES_FILE)
     return MappingProxyType({row.ggml_type: (int(row.block_weights), int(row.block_bytes))
@@ -191,7 +191,7 @@ def _layer_matrices(ckpt: Checkpoint, kind: str) -> tuple[models.Matrix, ...]:
     return tuple(models.LAYER_KINDS[kind].build(ckpt.config, 1)[0])
 
 
-@lru_cache(maxsize=1024)
+@cached(maxsize=1024)
 def _gguf_tensors(ckpt: Checkpoint, quant: str, imatrix: bool, output_copy: bool = False) -> pd.DataFrame:
     fmt = local_format(quant)
     if fmt["engine"] != "llama.cpp":
@@ -244,7 +244,7 @@ def gguf_tensor_types(model_id, quantization: str = "q4_k_m", imatrix: bool = Fa
     return _gguf_tensors(models.resolve(model_id), key, imatrix, output_copy).copy()
 
 
-@lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _metadata_bytes(vocab_size: int) -> int:
     """The tokenizer in the GGUF metadata: every token string, its type, and one merge per merged token.
 
@@ -349,7 +349,7 @@ def load_published_sizes() -> pd.DataFrame:
     return read_table(PUBLISHED_FILE)
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=4)
 def _size_comparison() -> pd.DataFrame:
     records = []
     for row in load_published_sizes().itertuples(index=False):

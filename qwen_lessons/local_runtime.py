@@ -11,15 +11,16 @@ counts as layer n_layer, the input embedding always stays on the CPU.
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
 import pandas as pd
 
 from qwen_lessons import local_formats, memory, models
-from qwen_lessons.catalog import general_chat_lines
+from qwen_lessons.catalog import context_limit, general_chat_lines
 from qwen_lessons.catalog_view import CatalogEntry, CatalogView, catalog_view
-from qwen_lessons.data import built_from, read_table
+from qwen_lessons.data import DataFileError, built_from, cached, read_table
 from qwen_lessons.hardware import machine_row, machine_rule
 from qwen_lessons.speed import expected_from_bound
 from qwen_lessons.units import GB, GIB
@@ -78,7 +79,7 @@ class LocalMemory:
         return pd.DataFrame(rows, columns=["term", "where", "gib", "meaning"])
 
 
-@lru_cache(maxsize=2048)
+@cached(maxsize=2048)
 def _layer_bytes(ckpt: models.Checkpoint, quant: str) -> tuple[tuple[float, ...], float, float]:
     """(bytes per decoder layer, output-layer bytes, CPU-only bytes: token embedding and small tensors)."""
     if local_formats.local_format(quant)["engine"] == "mlx":
@@ -292,37 +293,78 @@ def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str =
                    f"of equal sizes, the newest"}
 
 
-@checked(kv_cache_dtype=KV_CACHE_TYPE)
+# What a printed command may carry from the tables: a Hugging Face repository and a file name, plain characters only
+REPO_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}")
+FILE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}\.gguf")
+
+
+def _shell(*parts) -> str:
+    """One command line a learner pastes into a shell: every part quoted by shlex.quote (plain names stay as they
+    are), so no value can end the command or start another."""
+    return " ".join(shlex.quote(str(part)) for part in parts)
+
+
+def _checked_name(what: str, value: str, pattern: re.Pattern) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise DataFileError(f"{DOWNLOADS_FILE}: the {what} {str(value)[:80]!r} is not a plain Hugging Face {what} "
+                            "name; the course prints no command with it")
+    return value
+
+
+@checked(kv_cache_dtype=KV_CACHE_TYPE, n_gpu_layers=N_GPU_LAYERS)
 def commands(model_id, quantization: str = "q4_k_m", context_tokens: int = 8192, kv_cache_dtype: str = "f16",
              n_gpu_layers: int | None = None) -> dict[str, str]:
     """The command lines to get the file and run it (printed, not run): the download of the published file
-    (data/local_downloads.csv), then llama-server, llama-cli and Ollama, or mlx-lm on a pre-quantized repository."""
+    (data/local_downloads.csv), then llama-server, llama-cli and Ollama, or mlx-lm on a pre-quantized repository.
+    Every part is validated (a local format of data/local_formats.csv, a KV cache type llama.cpp knows, a context
+    within the checkpoint's limit, layers the model has, names from the tables) and shell-quoted."""
     ckpt = models.resolve(model_id, memory_modelled=True)
     quant = memory.normalize_quantization(quantization)
-    n_gpu_layers = N_GPU_LAYERS("n_gpu_layers", n_gpu_layers)
-    ngl = 99 if n_gpu_layers is None else int(n_gpu_layers)
-    name = ckpt.model_id.split("/")[-1]
+    local = local_formats.local_quantizations()
+    if quant not in local:
+        raise ValueError(f"quantization must be a local format, one of {local}; got {quantization!r}")
+    limit = context_limit(model_id)
+    if context_tokens is None or not 1 <= context_tokens <= limit:
+        raise ValueError(f"context_tokens must be a whole number from 1 to {limit:,} (the context limit of "
+                         f"{ckpt.model_id}); got {context_tokens!r}")
+    if n_gpu_layers is not None and n_gpu_layers > len(ckpt.layers) + 1:
+        raise ValueError(f"n_gpu_layers must be from 0 to {len(ckpt.layers) + 1} ({ckpt.model_id} has "
+                         f"{len(ckpt.layers)} layers and the output layer); got {n_gpu_layers!r}")
+    ngl = max(99, len(ckpt.layers) + 1) if n_gpu_layers is None else int(n_gpu_layers)  # 99: llama.cpp's "all"
+    name = _checked_name("model", ckpt.model_id, REPO_PATTERN).split("/")[-1]
     published = download(model_id, quant)
+    prompt = ("--prompt", "Hello")
     if local_formats.local_format(quant)["engine"] == "mlx":
         if published is not None:  # a pre-quantized repository: nothing to convert on the learner's machine
-            return {"get the model": f"huggingface-cli download {published['repo']}",
-                    "mlx-lm": f"mlx_lm.generate --model {published['repo']} --max-kv-size {context_tokens} "
-                              f"--prompt \"Hello\""}
-        bits = local_formats.local_format(quant)["bits"]
-        return {"mlx-lm": f"mlx_lm.convert --hf-path {ckpt.model_id} -q --q-bits {bits} --q-group-size 64 "
-                          f"&& mlx_lm.generate --model mlx_model --max-kv-size {context_tokens} --prompt \"Hello\""}
-    file = published["file"] if published is not None else f"{name}-{quant.upper()}.gguf"
-    cache = f" --cache-type-k {kv_cache_dtype} --cache-type-v {kv_cache_dtype}" if kv_cache_dtype != "f16" else ""
-    flash = " -fa on" if kv_cache_dtype != "f16" else ""  # a quantized V cache needs flash attention
+            repo = _checked_name("repository", published["repo"], REPO_PATTERN)
+            return {"get the model": _shell("huggingface-cli", "download", repo),
+                    "mlx-lm": _shell("mlx_lm.generate", "--model", repo, "--max-kv-size", context_tokens, *prompt)}
+        bits = int(local_formats.local_format(quant)["bits"])
+        return {"mlx-lm": _shell("mlx_lm.convert", "--hf-path", ckpt.model_id, "-q", "--q-bits", bits,
+                                 "--q-group-size", 64) + " && "
+                          + _shell("mlx_lm.generate", "--model", "mlx_model", "--max-kv-size", context_tokens, *prompt)}
+    if published is not None:
+        file = _checked_name("file", published["file"], FILE_PATTERN)
+    else:
+        file = _checked_name("file", f"{name}-{quant.upper()}.gguf", FILE_PATTERN)
+    # a quantized V cache needs flash attention
+    cache = ("-fa", "on", "--cache-type-k", kv_cache_dtype, "--cache-type-v", kv_cache_dtype) \
+        if kv_cache_dtype != "f16" else ()
+    run = ("-m", file, "-c", context_tokens, "-ngl", ngl, *cache)
     lines = {}
     if published is not None:
-        lines["get the file"] = f"huggingface-cli download {published['repo']} {file} --local-dir ."
+        lines["get the file"] = _shell("huggingface-cli", "download",
+                                       _checked_name("repository", published["repo"], REPO_PATTERN), file,
+                                       "--local-dir", ".")
+    ollama_name = f"{name.lower()}-{quant}"
     lines.update({
-        "llama-server": f"llama-server -m {file} -c {context_tokens} -ngl {ngl}{flash}{cache}",
-        "llama-cli": f"llama-cli -m {file} -c {context_tokens} -ngl {ngl}{flash}{cache} -cnv",
-        # Ollama runs a local GGUF through a Modelfile; num_ctx is its name for the context (-c)
-        "ollama": f"printf 'FROM ./{file}\\nPARAMETER num_ctx {context_tokens}\\n' > Modelfile && "
-                  f"ollama create {name.lower()}-{quant} -f Modelfile && ollama run {name.lower()}-{quant}",
+        "llama-server": _shell("llama-server", *run),
+        "llama-cli": _shell("llama-cli", *run, "-cnv"),
+        # Ollama runs a local GGUF through a Modelfile; num_ctx is its name for the context (-c). The file name
+        # holds no % (FILE_PATTERN), so printf prints it as it is.
+        "ollama": _shell("printf", f"FROM ./{file}\\nPARAMETER num_ctx {context_tokens}\\n") + " > Modelfile && "
+                  + _shell("ollama", "create", ollama_name, "-f", "Modelfile") + " && "
+                  + _shell("ollama", "run", ollama_name),
     })
     return lines
 

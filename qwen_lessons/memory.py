@@ -8,13 +8,12 @@ Qwen's published peak-memory measurements (data/speed_benchmark_qwen25.csv) by p
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from types import MappingProxyType
 
 import pandas as pd
 
 from qwen_lessons import local_formats, models
-from qwen_lessons.data import read_table
+from qwen_lessons.data import cached, read_table
 from qwen_lessons.models import Checkpoint
 from qwen_lessons.units import GIB
 from qwen_lessons.validation import checked, one_of
@@ -110,7 +109,7 @@ def weights_bytes(model_id, quantization: str = "bf16") -> dict[str, float]:
     return dict(_weights_bytes(models.resolve(model_id, memory_modelled=True), normalize_quantization(quantization)))
 
 
-@lru_cache(maxsize=512)
+@cached(maxsize=512)
 def _weights_bytes(ckpt: Checkpoint, quant: str) -> MappingProxyType:
     if quant not in QUANTIZATIONS:  # GGUF or MLX: tensor by tensor (qwen_lessons.local_formats)
         parts = local_formats.weights_parts(ckpt, quant)
@@ -358,7 +357,7 @@ def load_speed_benchmark() -> pd.DataFrame:
     return read_table(SPEED_FILE)
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=4)
 def _comparison() -> pd.DataFrame:
     rows = load_speed_benchmark()
     rows = rows[rows["peak_memory_gib"].notna()]
@@ -411,7 +410,7 @@ def load_memory_measurements() -> pd.DataFrame:
     return read_table(MEASUREMENTS_FILE)
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=4)
 def _generations_comparison() -> pd.DataFrame:
     rows = load_memory_measurements()
     records = []

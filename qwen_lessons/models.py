@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from qwen_lessons.data import data_path, read_table, row_as_dict
+from qwen_lessons.data import cached, read_table, row_as_dict
 from qwen_lessons.schemas import BOOL, INT, SCHEMAS
 from qwen_lessons.validation import checked
 
@@ -371,17 +371,12 @@ def normalize_model_id(model_id) -> str:
     return text if "/" in text else ORG_PREFIX + text
 
 
-@lru_cache(maxsize=4)
-def _index(path: str, mtime_ns: int) -> MappingProxyType:
-    """Lower-cased id -> Checkpoint for every row of one version of the table."""
+@cached(maxsize=4)
+def _checkpoints() -> MappingProxyType:
+    """Lower-cased id -> Checkpoint for every row of the current version of the table."""
     table = load_architectures()
     return MappingProxyType({row["model_id"].lower(): describe(row)
                              for row in (row_as_dict(r) for _, r in table.iterrows())})
-
-
-def _checkpoints() -> MappingProxyType:
-    path = data_path(ARCHITECTURES_FILE)
-    return _index(str(path), path.stat().st_mtime_ns)
 
 
 @checked
@@ -422,7 +417,7 @@ BREAKDOWN_PARTS = ("embedding", "lm_head", "attention", "linear_attention", "mlp
                    "experts_active", "shared_expert", "norms")
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=256)  # pure: a Checkpoint equals another only with the same config
 def _breakdown(ckpt: Checkpoint) -> MappingProxyType:
     parts = dict.fromkeys(BREAKDOWN_PARTS, 0)
     for matrix in ckpt.matrices:
@@ -459,7 +454,7 @@ def parameter_groups(model_id) -> dict[str, int]:
     return dict(_groups(resolve(model_id)))
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=256)  # pure, as _breakdown
 def _groups(ckpt: Checkpoint) -> MappingProxyType:
     total = count_parameters(ckpt)[0]
     embedding = sum(m.weights for m in ckpt.matrices if m.part == "embedding")

@@ -6,9 +6,8 @@ from __future__ import annotations
 import io
 import math
 import warnings
-from functools import lru_cache
 
-from qwen_lessons.data import data_path
+from qwen_lessons.data import cached, data_path
 from qwen_lessons.vision import DEFAULT_BUDGET, DEFAULT_GENERATION, generation_info, image_tokens, resized_size
 from qwen_lessons.validation import checked
 
@@ -103,7 +102,7 @@ def _to_rgb(image):
 
 
 @checked
-@lru_cache(maxsize=16)
+@cached(maxsize=16)
 def sample_preview(file: str):
     """The reduced preview of one of the course's sample pictures (cached: decoded once per session)."""
     return decode_preview(data_path(file).read_bytes())

@@ -7,7 +7,6 @@ on Qwen's Qwen2.5 table only and judged on its Qwen2 and Qwen3 tables. Re-export
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -16,6 +15,7 @@ from qwen_lessons import memory, models
 from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, machine_row, machine_rule
 from qwen_lessons.validation import checked, integer, number, one_of
+from qwen_lessons.data import cached
 
 # ---------------------------------------------------------------------------------------------------------------
 # Speed: decode is bound by memory bandwidth, prefill by compute
@@ -119,7 +119,7 @@ def published_speed_comparison(framework: str | None = None) -> pd.DataFrame:
     return table.reset_index(drop=True).copy()
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=4)
 def _speed_comparison() -> pd.DataFrame:
     rows = []
     for row in memory.load_speed_benchmark().itertuples(index=False):
@@ -267,7 +267,7 @@ def speed_constants() -> pd.DataFrame:
     return read_table(CONSTANTS_FILE)
 
 
-@lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _constants(runtime: str) -> dict:
     source = BORROWED.get(runtime, runtime)
     table = speed_constants()
@@ -366,7 +366,7 @@ def load_speed_generations() -> pd.DataFrame:
     return read_table(GENERATIONS_FILE)
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _held_out() -> pd.DataFrame:
     fitted = memory.load_speed_benchmark().assign(table="Qwen2.5 docs (2024-11)", role="fitted", counts_prompt=False)
     judged = load_speed_generations().assign(role="judged")

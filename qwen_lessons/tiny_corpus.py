@@ -5,11 +5,10 @@ built from it. qwen_lessons.tinylm re-exports every name here, where the lessons
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from qwen_lessons import validation
+from qwen_lessons.data import cached
 from qwen_lessons.validation import checked
 
 CUSTOM_SYSTEM = "You are a short and helpful assistant."
@@ -48,7 +47,7 @@ HELDOUT_QUESTIONS = (
 
 
 @checked
-@lru_cache(maxsize=1)
+@cached(maxsize=4)
 def corpus_text() -> str:
     """The course-written pretraining corpus (data/tiny_corpus.txt)."""
     from qwen_lessons.data import data_path
@@ -62,7 +61,7 @@ def corpus_paragraphs() -> list[str]:
     return [paragraph.strip() for paragraph in corpus_text().split("\n\n") if paragraph.strip()]
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=4)
 def _instruction_table():
     from qwen_lessons.data import read_table
 

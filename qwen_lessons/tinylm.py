@@ -53,7 +53,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
@@ -71,6 +70,7 @@ from qwen_lessons.tiny_corpus import (  # noqa: F401  (the lessons read the tiny
     instruction_examples,
     topics,
 )
+from qwen_lessons.data import cached
 from qwen_lessons.validation import checked
 
 CONTEXT = 12  # tokens the model sees before predicting the next one
@@ -161,7 +161,7 @@ class TinyVocab:
 
 
 @checked
-@lru_cache(maxsize=1)
+@cached(maxsize=4)
 def tiny_vocab() -> TinyVocab:
     """The vocabulary built from the corpus, the instruction table and the chat templates (most frequent first)."""
     from qwen_lessons.tokens import QWEN25_DEFAULT_SYSTEM
@@ -466,17 +466,15 @@ def sft_data(examples, vocab: TinyVocab | None = None) -> tuple[list[list[int]],
     return [ids for ids, _ in pairs], [mask for _, mask in pairs]
 
 
-_MODELS: dict = {}  # trained models by recipe, so a notebook re-run does not train twice
-
-
 @checked
+@cached(maxsize=16, shared=True, ignore=("progress",))  # a TinyLM is read-only: shared, so a re-run does not train twice
 def pretrain(seed: int = 0, steps: int = PRETRAIN_STEPS, progress: bool = True) -> TinyLM:
-    """The base model: trained on every token of the corpus; deterministic for a seed, cached in the process."""
-    key = ("pretrain", seed, steps)
-    if key not in _MODELS:
-        sequences, masks = pretraining_data()
-        _MODELS[key], _ = train(init_model(seed), sequences, masks, steps, PRETRAIN_LR, seed, progress=progress, name="pretraining (base model)")
-    return _MODELS[key]
+    """The base model: trained on every token of the corpus; deterministic for a seed, cached in the process (and
+    trained again when the corpus or the instruction table changes)."""
+    sequences, masks = pretraining_data()
+    model, _ = train(init_model(seed), sequences, masks, steps, PRETRAIN_LR, seed, progress=progress,
+                     name="pretraining (base model)")
+    return model
 
 
 @checked
@@ -491,19 +489,18 @@ def instruction_tune(
 
 
 @checked
+@cached(maxsize=16, shared=True, ignore=("progress",))
 def instruct(n_examples: int = 1000, seed: int = 0, steps: int = TUNE_STEPS, progress: bool = True) -> TinyLM:
     """The instruct model: pretrain(seed) fine-tuned on instruction_examples(n_examples, seed); cached."""
-    key = ("instruct", n_examples, seed, steps)
-    if key not in _MODELS:
-        base = pretrain(seed, progress=progress)
-        _MODELS[key] = instruction_tune(base, instruction_examples(n_examples, seed), steps, seed=seed, progress=progress)
-    return _MODELS[key]
+    base = pretrain(seed, progress=progress)
+    return instruction_tune(base, instruction_examples(n_examples, seed), steps, seed=seed, progress=progress)
 
 
 @checked
 def clear_cache() -> None:
     """Forget the trained models (the next call trains again)."""
-    _MODELS.clear()
+    pretrain.__wrapped__.cache_clear()
+    instruct.__wrapped__.cache_clear()
 
 
 # ---------------------------------------------------------------- measuring behaviour

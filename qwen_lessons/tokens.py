@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import NamedTuple
 from qwen_lessons.chat_text import ROLES, parse_conversation  # noqa: F401  (the token viewer reads it from here)
+from qwen_lessons.data import cached
 from qwen_lessons.validation import checked
 from qwen_lessons.vocabulary import (DEFAULT_VOCABULARY, added_tokens, encoding, regular_tokens, special_tokens,
                                      vocabularies)
@@ -428,7 +428,7 @@ def marker_strings_in_content(segments: Sequence[Segment]) -> list[str]:
     return list(found)
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=4)
 def _every_marker() -> re.Pattern:
     """One regex for the special-token strings of every vocabulary, longest first; built once (the viewer asks on
     every keystroke)."""

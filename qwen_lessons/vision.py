@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
 
-from qwen_lessons.data import read_table, row_as_dict
+from qwen_lessons.data import cached, read_table, row_as_dict
 from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
@@ -97,7 +96,7 @@ def budget_keys() -> list[str]:
 
 
 @checked
-@cache
+@cached
 def generation_info(generation: str) -> Generation:
     """The constants of one generation; ValueError lists the valid names."""
     table = generations_table()
@@ -119,7 +118,7 @@ def generation_info(generation: str) -> Generation:
 
 
 @checked
-@cache
+@cached  # a dict: each call gets its own copy
 def budget_row(budget: str) -> dict:
     table = budgets_table()
     match = table[table["budget"] == budget]
@@ -545,7 +544,7 @@ def count_text_tokens(text: str, vocabulary: str | None = None) -> int:
     return _count_text_tokens(text, vocabulary)
 
 
-@lru_cache(maxsize=8192)
+@cached(maxsize=8192)
 def _count_text_tokens(text: str, vocabulary: str | None = None) -> int:
     if not text:
         return 0

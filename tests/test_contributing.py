@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from data_copies import record_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRIBUTING = ROOT / "CONTRIBUTING.md"
@@ -87,6 +88,7 @@ class Contributor:
 
     def ask(self, code: str) -> dict:
         """Run `code` (which fills a dict `found`) in a fresh process reading this copy of data/."""
+        record_manifest(self.folder)  # CONTRIBUTING: "Added or changed rows? Run python scripts/write_manifest.py"
         env = {**os.environ, "QWEN_LESSONS_DATA": str(self.folder), "MPLBACKEND": "Agg"}
         program = "import json\nfound = {}\n" + code + "\nprint('FOUND ' + json.dumps(found, default=str))\n"
         done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True,

@@ -215,7 +215,7 @@ def synthetic_data(tmp_path, monkeypatch):
     import csv
     import shutil
 
-    from qwen_lessons.data import DATA_ENV_VAR, data_dir
+    from qwen_lessons.data import DATA_ENV_VAR, MANIFEST_FILE, data_dir, _manifest_text
 
     folder = tmp_path / "data"
     shutil.copytree(data_dir(), folder)
@@ -226,6 +226,7 @@ def synthetic_data(tmp_path, monkeypatch):
         writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
         for row in (SYNTHETIC_DENSE, SYNTHETIC_MOE):
             writer.writerow({column: row.get(column, "") for column in columns})
+    (folder / MANIFEST_FILE).write_text(_manifest_text(folder), encoding="utf-8")  # rows added on purpose
     monkeypatch.setenv(DATA_ENV_VAR, str(folder))
     return folder
 
@@ -273,7 +274,7 @@ def test_an_edited_table_is_read_afresh(synthetic_data):
     path = synthetic_data / "architectures.csv"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text("".join(lines[:-2]), encoding="utf-8")  # drop the two synthetic rows again
-    import os
+    from qwen_lessons.data import MANIFEST_FILE, _manifest_text
 
-    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    (synthetic_data / MANIFEST_FILE).write_text(_manifest_text(synthetic_data), encoding="utf-8")
     assert SYNTHETIC_DENSE["model_id"] not in models.model_ids()

@@ -12,6 +12,8 @@ import pytest
 from qwen_lessons import hardware, speed
 from qwen_lessons.data import data_dir
 
+from data_copies import record_manifest
+
 FITTED = ("transformers", "vllm")
 
 
@@ -44,11 +46,13 @@ def test_a_judged_row_never_changes_a_constant_but_a_fitted_row_does(runtime, tm
     judged = pd.read_csv(copy / speed.GENERATIONS_FILE)
     judged["tokens_per_s"] = judged["tokens_per_s"] * 3  # every judged row three times faster
     judged.to_csv(copy / speed.GENERATIONS_FILE, index=False)
+    record_manifest(copy)
     np.testing.assert_allclose(speed.fit_speed_constants(runtime)["value"].to_numpy(), before, rtol=1e-12)
     # the control: the same change on the fit rows moves the constants, so the check above can fail
     fitted = pd.read_csv(copy / "speed_benchmark_qwen25.csv")
     fitted["tokens_per_s"] = fitted["tokens_per_s"] * 0.5
     fitted.to_csv(copy / "speed_benchmark_qwen25.csv", index=False)
+    record_manifest(copy)
     assert not np.allclose(speed.fit_speed_constants(runtime)["value"].to_numpy(), before, rtol=1e-3)
 
 
@@ -137,9 +141,11 @@ def test_llama_cpp_constants_come_from_its_fit_rows_only(tmp_path, monkeypatch):
     changed = runs.copy()
     changed.loc[judged, "decode_tokens_per_s"] *= 3
     changed.to_csv(copy / speed.LOCAL_SPEED_FILE, index=False)
+    record_manifest(copy)
     np.testing.assert_allclose(speed.fit_local_constants()["value"], fitted["value"], rtol=1e-12)
     changed.loc[~judged, "decode_tokens_per_s"] *= 0.5
     changed.to_csv(copy / speed.LOCAL_SPEED_FILE, index=False)
+    record_manifest(copy)
     assert not np.allclose(speed.fit_local_constants()["value"], fitted["value"], rtol=1e-3)
 
 

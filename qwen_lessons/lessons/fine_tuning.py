@@ -14,8 +14,6 @@ hundred steps), about knowledge a large model brings, or about real Qwen checkpo
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import pandas as pd
 
@@ -24,6 +22,7 @@ from qwen_lessons.progress import Progress
 
 from qwen_lessons import tinylm
 from qwen_lessons import validation
+from qwen_lessons.data import cached
 from qwen_lessons.validation import checked
 
 DOMAIN_EVERY = 2  # every second topic (in table order) is a domain topic: half the facts are held back
@@ -75,7 +74,7 @@ def domain_heldout() -> list[list[dict]]:
 
 
 @checked
-@cache
+@cached(maxsize=8)  # a dict of models: each call gets its own copy to train
 def checkpoints(seed: int = 0, pretrain_steps: int = PRETRAIN_STEPS, instruct_steps: int = INSTRUCT_STEPS) -> dict:
     """The two starting points: 'base' (pretrained) and 'instruct' (base tuned on general-topic chats)."""
     base = tinylm.pretrain(seed, steps=pretrain_steps, progress=False)

@@ -8,6 +8,7 @@ import textwrap
 import numpy as np
 
 from qwen_lessons import preference, tinylm
+from qwen_lessons.data import cached
 from qwen_lessons.plotting import OKABE_ITO
 from qwen_lessons.validation import checked
 
@@ -26,10 +27,6 @@ METRIC_LABELS = {
     "kl_nats": "KL from the SFT reference (nats per token)",
 }
 
-# trained DPO models and sampled writing metrics by recipe: the widget and a notebook re-run reuse them
-_DPO: dict = {}
-_MEASURED: dict = {}  # (stage, seed[, beta, n_pairs]) -> (held-out sequence log-probs, writing metrics)
-_TABLES: dict = {}  # (beta, n_pairs, seed) -> the stage table
 PANEL_TITLES = {"preference_accuracy": "prefers chosen", "reward_margin": "reward margin", "mean_length": "reply length",
                 "distinct_2": "distinct-2", "entropy_nats": "entropy", "kl_nats": "KL from SFT"}
 
@@ -52,11 +49,29 @@ def stage_models(beta: float = preference.DEFAULT_BETA, n_pairs: int = DEFAULT_P
     n_pairs = _all_pairs() if n_pairs is None else n_pairs
     base = tinylm.pretrain(seed, progress=progress)
     sft = tinylm.instruct(SFT_EXAMPLES, seed, progress=progress)
-    key = (float(beta), int(n_pairs), int(seed))
-    if key not in _DPO:
-        _DPO[key] = preference.dpo_train(sft, preference.preference_pairs("train", n_pairs, seed), beta, seed=seed,
-                                         progress=progress)
-    return {"base": base, "SFT": sft, "DPO": _DPO[key]}
+    return {"base": base, "SFT": sft, "DPO": _dpo_model(float(beta), int(n_pairs), int(seed), progress)}
+
+
+# trained DPO models and sampled writing metrics by recipe (data.cached: trained again when the tiny model's data
+# changes): the widget and a notebook re-run reuse them
+@cached(maxsize=32, shared=True, ignore=("progress",))  # a TinyLM is read-only
+def _dpo_model(beta: float, n_pairs: int, seed: int, progress) -> tinylm.TinyLM:
+    sft = tinylm.instruct(SFT_EXAMPLES, seed, progress=progress)
+    return preference.dpo_train(sft, preference.preference_pairs("train", n_pairs, seed), beta, seed=seed,
+                                progress=progress)
+
+
+@cached(maxsize=64, shared=True)  # read-only log-probs and a dict no caller changes (scores and rows copy them)
+def _measured(stage: str, seed: int, beta: float | None = None, n_pairs: int | None = None) -> tuple:
+    """(held-out sequence log-probs, writing metrics) of one stage's model: base and SFT once per seed, DPO per
+    recipe. The models come from their own caches (stage_models has trained them)."""
+    sft = tinylm.instruct(SFT_EXAMPLES, seed, progress=False)
+    model = {"base": tinylm.pretrain(seed, progress=False), "SFT": sft}.get(stage)
+    if model is None:
+        model = _dpo_model(beta, n_pairs, seed, False)
+    logps = preference.sequence_logprobs(model, preference.preference_pairs("heldout"))
+    logps.flags.writeable = False
+    return logps, preference.writing_metrics(model, sft, seed=seed)
 
 
 @checked
@@ -65,25 +80,21 @@ def stage_table(beta: float = preference.DEFAULT_BETA, n_pairs: int = DEFAULT_PA
     """One row per stage (base, SFT, DPO): the preference scores on the held-out pairs and writing_metrics, both
     against the SFT model; the DPO row also holds its training seconds. Cached per (beta, n_pairs, seed), and
     within that the base and SFT models' held-out log-probabilities and samples once per seed."""
+    n_pairs = _all_pairs() if n_pairs is None else n_pairs
+    return _stage_table(float(beta), int(n_pairs), int(seed), progress)
+
+
+@cached(maxsize=32, ignore=("progress",))  # a DataFrame: each call gets its own copy
+def _stage_table(beta: float, n_pairs: int, seed: int, progress):
     import pandas as pd
 
-    n_pairs = _all_pairs() if n_pairs is None else n_pairs
-    key = (float(beta), int(n_pairs), int(seed))
-    if key not in _TABLES:
-        models = stage_models(beta, n_pairs, seed, progress)
-        heldout = preference.preference_pairs("heldout")
-        measured = {}
-        for stage, model in models.items():
-            stage_key = (stage, seed) if stage != "DPO" else (stage, *key)
-            if stage_key not in _MEASURED:
-                _MEASURED[stage_key] = (preference.sequence_logprobs(model, heldout),
-                                        preference.writing_metrics(model, models["SFT"], seed=seed))
-            measured[stage] = _MEASURED[stage_key]
-        rows = [{"stage": stage, **preference.scores_from_logprobs(logps, measured["SFT"][0], beta), **writing}
-                for stage, (logps, writing) in measured.items()]
-        rows[-1]["train_seconds"] = models["DPO"].train_seconds
-        _TABLES[key] = pd.DataFrame(rows)
-    return _TABLES[key].copy()
+    models = stage_models(beta, n_pairs, seed, progress)
+    measured = {stage: _measured(stage, seed) if stage != "DPO" else _measured(stage, seed, beta, n_pairs)
+                for stage in models}
+    rows = [{"stage": stage, **preference.scores_from_logprobs(logps, measured["SFT"][0], beta), **writing}
+            for stage, (logps, writing) in measured.items()]
+    rows[-1]["train_seconds"] = models["DPO"].train_seconds
+    return pd.DataFrame(rows)
 
 
 @checked
