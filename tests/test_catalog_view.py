@@ -69,7 +69,7 @@ def test_the_view_agrees_with_the_lookups_it_replaces():
         except ValueError:
             assert entry.checkpoint is None and entry.parameters is None and not entry.memory_modelled
             continue
-        assert entry.checkpoint is ckpt
+        assert entry.checkpoint == ckpt  # equal (a cache evicted between two calls may build an equal copy)
         assert entry.parameters == models.count_parameters(ckpt)
         assert entry.context_limit == catalog.context_limit(entry.model_id)
         for benchmark in ("MMLU", "MMLU-Redux", "EvalPlus"):
