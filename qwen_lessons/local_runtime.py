@@ -19,7 +19,7 @@ import pandas as pd
 from qwen_lessons import local_formats, memory, models
 from qwen_lessons.catalog import context_limit, load_catalog
 from qwen_lessons.data import read_table
-from qwen_lessons.hardware import get_gpu, memory_gib
+from qwen_lessons.hardware import HOST_CPU, get_gpu, memory_gib
 from qwen_lessons.units import GIB
 from qwen_lessons.validation import checked, flag, integer, key, number, optional
 
@@ -140,7 +140,7 @@ def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int
                        gpu_total / GIB, cpu_total / GIB)
 
 
-@checked(n_gpu_layers=N_GPU_LAYERS, host_id=key)
+@checked(n_gpu_layers=N_GPU_LAYERS, host_id=HOST_CPU)
 def decode_tokens_per_s_bound(model_id, quantization: str, gpu_id: str, context_tokens: int = 4096,
                               kv_cache_dtype: str = "f16", n_gpu_layers: int | None = None,
                               host_id: str = HOST_ID) -> float:

@@ -35,6 +35,8 @@ REQUIRED_NUMBERS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "
 # Qwen-1 checkpoints (Hugging Face model_type "qwen") fuse Q, K and V into one c_attn matrix and name the MLP
 # w1 / w2 / c_proj; every later generation uses the separate projections of transformers' Qwen2 code.
 FUSED_QKV_ARCHITECTURES = ("qwen",)
+# Name parts of a post-trained (or already base) checkpoint: an id ending in one of them plus '-Base' is a near miss.
+POST_TRAINED_SUFFIXES = frozenset({"instruct", "chat", "thinking", "base", "captioner", "int4", "int8", "awq", "gguf"})
 # Qwen3.5 and Qwen3.6 (model_type qwen3_5 / qwen3_5_moe) split Qwen3-Next's fused Gated DeltaNet input projections
 # (in_proj_qkvz, in_proj_ba) into in_proj_qkv, in_proj_z, in_proj_b and in_proj_a: same weights, other PEFT names.
 SPLIT_PROJECTION_ARCHITECTURES = ("qwen3_5", "qwen3_5_moe")
@@ -458,16 +460,19 @@ def resolve(model_id, *, memory_modelled: bool = False) -> Checkpoint:
         if memory_modelled and not model_id.memory_modelled:
             unknown = sorted({kind for layer in model_id.layers for kind in layer if not LAYER_KINDS[kind].memory_modelled})
             raise ValueError(f"model_id {model_id.model_id!r}: its layer kinds {unknown} are not covered by the memory "
-                             f"models; choose one of {', '.join(model_ids(memory_modelled=True))}")
+                             f"models; choose {validation.choices(model_ids(memory_modelled=True), 'ids', 'models.model_ids(memory_modelled=True)')}")
         return model_id
     model_id = normalize_model_id(model_id)
     known = _checkpoints()
     key = model_id.lower()
-    if key not in known and key.endswith("-base") and key.removesuffix("-base") in known:
-        key = key.removesuffix("-base")
+    sibling = key.removesuffix("-base")
+    # only a plain size name has a post-trained sibling: '-Instruct-Base' or '-Base-Base' name no checkpoint
+    if key not in known and sibling != key and sibling in known and \
+            not set(sibling.rsplit("/", 1)[-1].split("-")) & POST_TRAINED_SUFFIXES:
+        key = sibling
     if key not in known:
-        raise ValueError(f"model_id {model_id!r} has no architecture row; valid ids: "
-                         f"{', '.join(c.model_id for c in known.values())}")
+        raise ValueError(f"model_id {model_id!r} has no architecture row; it must be "
+                         f"{validation.choices(model_ids(), 'ids', 'models.model_ids()')}")
     return resolve(known[key], memory_modelled=memory_modelled)
 
 

@@ -26,7 +26,7 @@ from qwen_lessons.speed import (  # noqa: F401  (the lesson reads the speed boun
     prefill_seconds_bound,
     published_speed_comparison,
 )
-from qwen_lessons.validation import checked, instance, key
+from qwen_lessons.validation import checked, choices, instance, key
 
 BENCHMARKS_FILE = "benchmarks.csv"
 DEFAULT_HEADROOM = 0.10  # course choice: keep 10% free for the CUDA context, fragmentation and other processes
@@ -74,6 +74,9 @@ def variant_group(variant: str) -> str:
     text = str(variant)
     if text == "base":
         return "base"
+    if not text.startswith(("instruct", "post-trained")):  # a label the published tables do not use
+        raise ValueError(f"variant must be a published variant label: 'base', 'instruct ...' or "
+                         f"'post-trained (... mode)'; got {text[:60]!r}")
     if "mode not stated" in text:
         return "mode not stated"
     if "non-thinking" in text:
@@ -106,12 +109,19 @@ def _counts_or_nan(arch_id: str | None) -> tuple[float, float]:
     return total / 1e9, active / 1e9
 
 
+def _check_benchmark(benchmark: str) -> None:
+    """Refuse a benchmark name the published tables do not use (a typo must not read as "no score")."""
+    known = sorted(set(_benchmarks()["benchmark"]))
+    if benchmark not in known:
+        raise ValueError(f"benchmark {benchmark!r} is not in {BENCHMARKS_FILE}; it must be "
+                         f"{choices(known, 'benchmarks', 'tiers.load_benchmarks()')}")
+
+
 @checked
 def quality_by_size(benchmark: str, group: str = "base", report: str | None = None) -> pd.DataFrame:
     """Scores of one benchmark vs total parameters for one variant group (base and instruct never mixed)."""
     table = _benchmarks()
-    if benchmark not in set(table["benchmark"]):
-        raise ValueError(f"benchmark {benchmark!r} is not in {BENCHMARKS_FILE}; e.g. {sorted(set(table['benchmark']))[:12]}")
+    _check_benchmark(benchmark)
     if group not in GROUPS:
         raise ValueError(f"group must be one of {GROUPS}, got {group!r}")
     rows = table[(table["benchmark"] == benchmark) & (table["group"] == group)]
@@ -156,6 +166,7 @@ def gains_per_doubling(benchmark: str, group: str = "base", generation: str = "Q
 def base_score(arch_id: str, benchmark: str) -> float | None:
     """Published base-model score (Qwen3 report, same settings for both generations) for a checkpoint's size."""
     table = _benchmarks()
+    _check_benchmark(benchmark)
     base_arch = arch_id.replace("-Instruct", "")
     rows = table[(table["benchmark"] == benchmark) & (table["group"] == "base") & (table["report"] == "Qwen3 report")]
     rows = rows[rows["model"].map(lambda m: f"Qwen/{m}") == base_arch]
@@ -165,6 +176,7 @@ def base_score(arch_id: str, benchmark: str) -> float | None:
 @checked
 def post_trained_score(model_id: str, benchmark: str) -> float | None:
     """A post-trained checkpoint's published score in its default mode (None when no source gives one)."""
+    _check_benchmark(benchmark)
     found = _post_trained_row(model_id, benchmark)
     return None if found is None else found[0]
 
@@ -404,7 +416,7 @@ def _validate_choice(modality, purpose):
 def _validate_wizard(modality, purpose, gpu_id, num_gpus, context_tokens, batch, min_score, headroom):
     _validate_choice(modality, purpose)
     if gpu_id not in hardware_ids():
-        raise ValueError(f"gpu_id {gpu_id!r} is unknown; valid ids: {', '.join(hardware_ids())}")
+        raise ValueError(f"gpu_id {gpu_id!r} is unknown; it must be {choices(hardware_ids(), 'ids', 'hardware.hardware_ids()')}")
     for name, value, low in (("num_gpus", num_gpus, 1), ("context_tokens", context_tokens, 2), ("batch", batch, 1)):
         if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value < low:
             raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
