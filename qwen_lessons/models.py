@@ -72,6 +72,7 @@ def _empty(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
+@checked(require_context=validation.flag)
 def config_problems(config: Mapping, *, require_context: bool = True) -> list[str]:
     """Every rule a config breaks (empty list = a plausible checkpoint): known columns only, whole numbers in
     CONFIG_RANGES, flags as booleans, key/value heads dividing the query heads, head_dim within the width, at least

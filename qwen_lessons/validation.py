@@ -116,6 +116,7 @@ def text(max_chars: int = 10_000_000, *, empty: bool = True) -> Rule:
             raise _refuse(name, allowed, value)
         return value
 
+    rule.max_chars = max_chars  # the worst case the hostile-input test runs (tests/hostile_calls.py)
     return rule
 
 
@@ -166,6 +167,7 @@ def sequence(item: Rule, max_items: int, *, empty: bool = False) -> Rule:
             raise _refuse(name, allowed, value)
         return [item(f"{name}[{index}]", element) for index, element in enumerate(value)]
 
+    rule.max_items = max_items  # the worst case the hostile-input test runs (tests/hostile_calls.py)
     return rule
 
 
@@ -175,6 +177,7 @@ def optional(rule: Rule) -> Rule:
     def checked_or_none(name: str, value):
         return None if value is None else rule(name, value)
 
+    checked_or_none.__dict__.update(getattr(rule, "__dict__", {}))  # its caps (max_items, max_chars)
     return checked_or_none
 
 
@@ -247,7 +250,7 @@ HEIGHT_WIDTH = pair_of(SIDE, SIDE, what="a (height, width) pair of pixels")
 SECONDS = number(0.001, 86_400, "seconds")
 FRAME_RATE = number(0.001, 240, "frames per second")
 TOKEN_ID = integer(0, 2**31 - 1, "a token id")
-TOKEN_IDS = sequence(TOKEN_ID, 10_000_000, empty=True)
+TOKEN_IDS = sequence(TOKEN_ID, 1_000_000, empty=True)  # decoding the longest takes about a second
 TOKENS = integer(1, 10_000_000, "tokens")
 TOKENS_OR_NONE = integer(0, 10_000_000, "tokens")
 COUNT = integer(1, 100_000)
@@ -375,7 +378,7 @@ RULES: dict[str, Rule] = {
                                what="a (path, prefix, suffix) triple")),
     # chats and tokens
     "messages": chat_messages, "chats": sequence(chat_messages, 100_000), "ids": TOKEN_IDS,
-    "segments": sequence(instance(tuple, what="a Segment (from tokens.chat_segments)"), 1_000_000),
+    "segments": sequence(instance(tuple, what="a Segment (from tokens.chat_segments)"), 100_000),
     "sequences": _token_sequences, "loss_masks": _token_sequences, "samples": _token_sequences,
     # tables, figures, toy models and collections the lessons pass around
     "table": optional(_frame), "comparison": optional(_frame), "results": _frame, "rows": _frame, "frame": _frame,
