@@ -396,8 +396,8 @@ RULES: dict[str, Rule] = {
     "answer_model_id": anything, "_position": anything, "value": anything,
     # one function's own rule for a name that means something else there ("parameter.function")
     "sizes.image_token_table": _frame, "sizes.worked_examples": sequence(HEIGHT_WIDTH, 1_000),
-    "sizes.data_size_experiment": sequence(integer(0, 1_000_000, "examples"), 100),
-    "sizes.starting_point_experiment": sequence(integer(0, 1_000_000, "examples"), 100),
+    "sizes.data_size_experiment": sequence(integer(0, 1_000_000, "examples"), 10),  # a fine-tuning each
+    "sizes.starting_point_experiment": sequence(integer(0, 1_000_000, "examples"), 10),
     "settings.worked_examples": sequence(pair_of(text(200), key, key, what="a (label, generation, budget) triple"),
                                          100),
     "samples.script_table": optional(mapping(key, text(1_000_000))), "min_context.explorer_selection": key,
@@ -408,6 +408,8 @@ RULES: dict[str, Rule] = {
     "table.architecture_problems": _frame, "table.data_size_figure": _frame, "table.knobs_html": _frame,
     "examples.sft_data": CHATS, "examples.instruction_tune": CHATS,
     "examples.answer_accuracy": sequence(chat_messages, 100_000),
+    # greedy decoding of every chat: 5,000 run in about a second
+    "chats.greedy_replies": sequence(chat_messages, 5_000), "chats.score": sequence(chat_messages, 5_000),
 }
 
 

@@ -14,6 +14,7 @@ from qwen_lessons.catalog import CATALOG_FILE, GENERATIONS, LICENSES, LINES, UNV
 from qwen_lessons.data import read_table
 from qwen_lessons.prompts import generation_for_series
 from qwen_lessons.vision import band_verdict, generation_info
+from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -217,7 +218,8 @@ def image_tokens_square(model_id: str, side: int, table: pd.DataFrame | None = N
     match = table[table["model_id"] == model_id]
     if match.empty:
         vision = table.loc[table["vision_patch_size"].notna(), "model_id"]
-        raise ValueError(f"model_id {model_id!r} not in the catalog; models with vision data: {', '.join(vision)}")
+        raise ValueError(f"model_id {model_id!r} is not a catalog model with vision data; it must be "
+                         f"{validation.choices(vision, 'ids')}")
     row = match.iloc[0]
     if pd.notna(row["image_tokens_fixed"]):
         return int(row["image_tokens_fixed"])  # Qwen-VL resizes every image to 448x448 and keeps 256 queries
