@@ -110,7 +110,7 @@ def test_lora_bad_inputs_name_the_argument():
         finetune.lora_trainable_params("Qwen/Qwen2.5-0.5B", 2.5)
     with pytest.raises(ValueError, match=r"target_modules \['c_attn'\] do not exist.*valid names"):
         finetune.lora_trainable_params("Qwen/Qwen2.5-0.5B", 8, ("c_attn",))
-    with pytest.raises(ValueError, match="model_id 'Qwen/Nope' has no architecture row; valid ids"):
+    with pytest.raises(ValueError, match="model_id 'Qwen/Nope' has no architecture row; it must be one of"):
         finetune.lora_trainable_params("Qwen/Nope", 8)
     with pytest.raises(ValueError, match=r"target_modules .*in_proj_qkvz"):  # Qwen3.5 names the projections apart
         finetune.lora_trainable_params("Qwen/Qwen3.5-27B", 8, ("in_proj_qkvz",))
