@@ -253,8 +253,8 @@ def test_describe_checks_a_config_by_the_architecture_tables_rules(change, messa
     (lambda: memory.inference_memory(M, input_tokens=131_072, output_tokens=1),
      "input_tokens \\+ output_tokens must be at most 131,072"),
     (lambda: finetune.training_hours(1e18, "a100-80gb", utilisation=5e-324), "utilisation must be a number from 0.01"),
-    (lambda: vision.smart_resize(28, 28, min_pixels=1, max_pixels=1), "max_pixels must leave at least one 28x28 patch"),
-    (lambda: vision.smart_resize(1, 200, min_pixels=4, max_pixels=784), "max_pixels must leave at least one"),
+    (lambda: vision.smart_resize(28, 28, min_pixels=1, max_pixels=1), "max_pixels is too small for a 28x28 image"),
+    (lambda: vision.smart_resize(1, 200, min_pixels=4, max_pixels=784), "max_pixels is too small"),
     (lambda: finetune.training_hours(1e18, "cpu-ddr5-32gb"), "gpu_id must be a GPU or Apple machine to train on"),
     (lambda: __import__("qwen_lessons.local_runtime").local_runtime.decode_tokens_per_s_bound(
         M, "q4_k_m", "rtx-3060-12gb", host_id="a100-80gb"), "host_id must be the CPU and RAM beside the GPU"),

@@ -214,6 +214,8 @@ def test_memory_calculator_widget():
     calc = widget.memory_calculator()
     assert "Peak" in calc.result.value
     calc.prompt.value = 10**6
+    assert "the longest context Qwen/Qwen2.5-7B-Instruct is documented for" in calc.result.value
+    calc.prompt.value = 100_000  # within YaRN's 131,072 but past the config's 32,768 positions
     assert "exceeds the maximum context" in calc.result.value
 
 
