@@ -257,7 +257,7 @@ COUNT = integer(1, 100_000)
 STEPS = integer(1, 100_000, "steps")
 BILLIONS = number(0, 100_000, "billion parameters")
 PIXEL_BUDGET = optional(number(1, 1e10, "pixels"))
-CHATS = sequence(chat_messages, 1_000_000)
+CHATS = sequence(chat_messages, 50_000)  # turned into training data at about 20 us each
 _PROMPT_TEXT = text(1_000_000)
 _PROMPT_IDS = sequence(TOKEN_ID, 1_000_000)
 LOGPROB = number(-1e9, 0, "a log-probability in nats (0 or below)")
@@ -305,7 +305,8 @@ _vocab = _class_named("TinyVocab", "a TinyVocab (from tinylm.tiny_vocab)")
 _tiny_model = _class_named("TinyLM", "a TinyLM (from tinylm.pretrain or tinylm.instruct)")
 
 
-_token_sequences = sequence(sequence(TOKEN_ID, 1_000_000), 1_000_000)
+# the toy model's corpora: windowing, a loss or a training pass over the longest takes about a second
+_token_sequences = sequence(sequence(TOKEN_ID, 10_000), 50_000)
 
 # The rule of every parameter name used by a public function. A name means one thing across the package.
 RULES: dict[str, Rule] = {
@@ -388,7 +389,7 @@ RULES: dict[str, Rule] = {
     "models": mapping(text(100, empty=False), _tiny_model, 20), "questions": sequence(text(10_000), 1_000),
     "prompts": optional(sequence(text_or_ids, 1_000)),
     # preference tuning (lesson 3): pairs of replies, the frozen reference model, DPO's beta, log-probabilities
-    "pairs": sequence(_class_named("PreferencePair", "a PreferencePair (from preference.preference_pairs)"), 100_000),
+    "pairs": sequence(_class_named("PreferencePair", "a PreferencePair (from preference.preference_pairs)"), 2_000),
     "reference": _tiny_model, "split": one_of("train", "heldout"),
     "n_pairs": optional(integer(1, 100_000, "pairs")), "beta": BETA,
     "policy_chosen": LOGPROB, "policy_rejected": LOGPROB, "reference_chosen": LOGPROB, "reference_rejected": LOGPROB,
@@ -407,7 +408,7 @@ RULES: dict[str, Rule] = {
     "table.catalog_problems": _frame, "table.longest_context": _frame, "table.is_moe": _frame,
     "table.architecture_problems": _frame, "table.data_size_figure": _frame, "table.knobs_html": _frame,
     "examples.sft_data": CHATS, "examples.instruction_tune": CHATS,
-    "examples.answer_accuracy": sequence(chat_messages, 100_000),
+    "examples.answer_accuracy": sequence(chat_messages, 5_000), "prompts.diversity": sequence(text_or_ids, 200),
     # greedy decoding of every chat: 5,000 run in about a second
     "chats.greedy_replies": sequence(chat_messages, 5_000), "chats.score": sequence(chat_messages, 5_000),
 }

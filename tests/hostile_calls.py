@@ -32,6 +32,7 @@ import pkgutil
 import resource
 import signal
 import sys
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -357,7 +358,7 @@ def probe(qualified, function, owner, examples):
             if label == "a list" and rule is validation.text_or_ids:
                 continue  # a prompt may be token ids
             if label in ("a list", "a dict", "an array") and (
-                    parameter.default is None or isinstance(example, list | tuple | dict | np.ndarray | pd.Series)):
+                    parameter.default is None or isinstance(example, list | tuple | Mapping | np.ndarray | pd.Series)):
                 continue
             if label == "an array" and rule is validation.text_or_ids:
                 continue
