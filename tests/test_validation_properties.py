@@ -82,24 +82,21 @@ def test_fractions_and_decimals_are_converted_exactly_and_durations_and_arrays_r
         assert checked == value if type(checked) is int else checked == float(value), f"{name}: {value!r} -> {checked!r}"
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(name=st.sampled_from(sorted(SCALAR_RULES)), tiny=st.sampled_from([5e-324, 1e-300, 1e-20]))
-def test_a_rule_that_refuses_zero_refuses_a_vanishing_positive_number_too(name, tiny):
+def test_a_rule_that_refuses_zero_refuses_a_vanishing_positive_number_too():
     """An "above 0" rule has a meaningful floor: 5e-324 as a share, a rate or a length divides into infinity."""
-    rule = SCALAR_RULES[name]
-    try:
-        rule(name, 0)
-    except ValueError:
-        zero_refused = True
-    else:
-        zero_refused = False
-    if not zero_refused:
-        return
-    try:
-        rule(name, tiny)
-    except ValueError:
-        return
-    raise AssertionError(f"{name} refuses 0 but accepts {tiny!r}: give it a floor a real value has")
+    loose = []
+    for name, rule in sorted(SCALAR_RULES.items()):
+        try:
+            rule(name, 0)
+        except ValueError:
+            for tiny in (5e-324, 1e-300, 1e-20):
+                try:
+                    rule(name, tiny)
+                except ValueError:
+                    continue
+                loose.append(f"{name} accepts {tiny!r}")
+                break
+    assert not loose, f"rules that refuse 0 but accept a vanishing number (give them a real floor): {loose}"
 
 
 def test_choice_lists_in_refusals_are_one_short_line():
