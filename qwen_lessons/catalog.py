@@ -265,16 +265,3 @@ def _contexts(path: str, mtime_ns: int, size: int) -> dict:
     table = load_catalog()
     return dict(zip(table["model_id"].str.lower(), table["context_length"], strict=True))
 
-
-@checked
-def documented_contexts() -> dict:
-    """model id (lower case) -> the longest context its catalog row documents (extended if given, else native)."""
-    path = data_path(CATALOG_FILE)
-    status = path.stat()
-    return dict(_longest_contexts(str(path), status.st_mtime_ns, status.st_size))
-
-
-@lru_cache(maxsize=4)
-def _longest_contexts(path: str, mtime_ns: int, size: int) -> dict:
-    table = load_catalog()
-    return dict(zip(table["model_id"].str.lower(), longest_context(table), strict=True))

@@ -24,6 +24,7 @@ from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
 ARCHITECTURES_FILE = "architectures.csv"
+CATALOG_FILE = "catalog.csv"  # read here only for the documented context of a checkpoint (longest_context)
 ORG_PREFIX = "Qwen/"
 
 SCHEMA = SCHEMAS[ARCHITECTURES_FILE]  # the table's columns and types live in qwen_lessons.schemas
@@ -548,13 +549,22 @@ CONTEXT_ARGUMENTS = ("context_tokens", "seq_len", "tokens_per_example", "input_t
 LAYER_SPLIT_ARGUMENTS = ("num_gpus",)  # GPUs that each hold a share of the decoder layers
 
 
+@lru_cache(maxsize=4)
+def _documented_contexts(path: str, mtime_ns: int, size: int) -> MappingProxyType:
+    """model id (lower case) -> the longest context its catalog row documents (extended if given, else native)."""
+    table = read_table(CATALOG_FILE)
+    longest = table["extended_context"].fillna(table["context_length"])
+    return MappingProxyType(dict(zip(table["model_id"].str.lower(), longest, strict=True)))
+
+
+@checked
 def longest_context(model_id) -> int | None:
     """The longest context a checkpoint is documented for: the larger of its config's max_position_embeddings and
     the catalog's context (extended, e.g. with YaRN, when given); None when neither is known."""
-    from qwen_lessons import catalog  # catalog reads this module: imported when first asked
-
     ckpt = resolve(model_id)
-    documented = catalog.documented_contexts().get(ckpt.model_id.lower())
+    path = data_path(CATALOG_FILE)
+    status = path.stat()
+    documented = _documented_contexts(str(path), status.st_mtime_ns, status.st_size).get(ckpt.model_id.lower())
     known = [int(value) for value in (ckpt["max_position_embeddings"], documented) if not _empty(value)]
     return max(known) if known else None
 

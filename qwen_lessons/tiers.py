@@ -75,8 +75,7 @@ def variant_group(variant: str) -> str:
     if text == "base":
         return "base"
     if not text.startswith(("instruct", "post-trained")):  # a label the published tables do not use
-        raise ValueError(f"variant must be a published variant label: 'base', 'instruct ...' or "
-                         f"'post-trained (... mode)'; got {text[:60]!r}")
+        raise ValueError(f"variant must be 'base', 'instruct ...' or 'post-trained (... mode)'; got {text[:60]!r}")
     if "mode not stated" in text:
         return "mode not stated"
     if "non-thinking" in text:
@@ -113,8 +112,7 @@ def _check_benchmark(benchmark: str) -> None:
     """Refuse a benchmark name the published tables do not use (a typo must not read as "no score")."""
     known = sorted(set(_benchmarks()["benchmark"]))
     if benchmark not in known:
-        raise ValueError(f"benchmark {benchmark!r} is not in {BENCHMARKS_FILE}; it must be "
-                         f"{choices(known, 'benchmarks', 'tiers.load_benchmarks()')}")
+        raise ValueError(f"benchmark {benchmark!r} is not in {BENCHMARKS_FILE}; it must be {choices(known, 'benchmarks')}")
 
 
 @checked

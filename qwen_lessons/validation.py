@@ -247,7 +247,7 @@ def anything(name: str, value):
 SEED = integer(0, 2**32 - 1, "a random seed")
 SIDE = integer(1, 100_000, "pixels")
 HEIGHT_WIDTH = pair_of(SIDE, SIDE, what="a (height, width) pair of pixels")
-SECONDS = number(0.001, 86_400, "seconds")
+SECONDS = number(1e-6, 86_400, "seconds")  # a sample at 16 kHz is 62.5 microseconds
 FRAME_RATE = number(0.001, 240, "frames per second")
 TOKEN_ID = integer(0, 2**31 - 1, "a token id")
 TOKEN_IDS = sequence(TOKEN_ID, 1_000_000, empty=True)  # decoding the longest takes about a second
@@ -261,7 +261,7 @@ CHATS = sequence(chat_messages, 50_000)  # turned into training data at about 20
 _PROMPT_TEXT = text(1_000_000)
 _PROMPT_IDS = sequence(TOKEN_ID, 1_000_000)
 LOGPROB = number(-1e9, 0, "a log-probability in nats (0 or below)")
-BETA = number(0.001, 100, "the DPO beta")
+BETA = number(1e-9, 100, "the DPO beta")  # lesson 3 shows the loss tend to log 2 as beta goes to 0
 
 
 def _frame(name: str, value):
