@@ -26,7 +26,7 @@ from qwen_lessons.speed import (  # noqa: F401  (the lesson reads the speed boun
     prefill_seconds_bound,
     published_speed_comparison,
 )
-from qwen_lessons.validation import checked, choices, instance, key
+from qwen_lessons.validation import checked, choices, instance, integer, key
 
 BENCHMARKS_FILE = "benchmarks.csv"
 DEFAULT_HEADROOM = 0.10  # course choice: keep 10% free for the CUDA context, fragmentation and other processes
@@ -445,7 +445,7 @@ def _scored(modality: str, purpose: str, benchmark: str, post_trained: bool):
             for shown, arch in _candidates(purpose, benchmark, post_trained)]
 
 
-@checked
+@checked(num_gpus=integer(1, 16, "GPUs, a layer split of the smallest candidate's 24+ layers"))
 def recommend(
     modality: str = "text",
     purpose: str = PURPOSES[0],

@@ -248,6 +248,7 @@ def test_describe_checks_a_config_by_the_architecture_tables_rules(change, messa
 
 @pytest.mark.parametrize(("call", "message"), [
     (lambda: memory.inference_memory("Qwen/Qwen2.5-1.5B-Instruct", num_gpus=1024), "num_gpus must be from 1 to 28"),
+    (lambda: tiers.recommend(num_gpus=1024), "num_gpus must be a whole number from 1 to 16"),  # every candidate splits
     (lambda: tiers.decode_tokens_per_s_bound(M, "bf16", "l4", context_tokens=10_000_000),
      "context_tokens must be at most 131,072 tokens"),
     (lambda: memory.inference_memory(M, input_tokens=131_072, output_tokens=1),
