@@ -8,6 +8,13 @@ argument and what it may be. So every public function refuses a bool where a num
 infinity, ``pd.NA``, a list where one value is meant, and a number so large that the work or memory would blow up,
 before it computes anything.
 
+Checks never switch off for values from outside: a callable argument (a learner's progress callback or answer
+function) and a widget's observer (ui.wire, ui.guarded) run through ``outside()``, so what they pass back into the
+package is checked even inside another checked call. ``RELATIONS`` (registered with ``@relation``) check arguments
+against each other and the data after the per-argument rules: a context no longer than the checkpoint's, no more
+layer-split GPUs than layers (models.py). Refusals are one line of at most 300 characters; ``choices()`` shortens
+a long list of allowed values.
+
 Why not pydantic's ``validate_call``: its lax mode reads ``True`` as 1 and ``"7"`` as 7, its strict mode refuses
 numpy integers, and its messages run over several lines with a link; a learner's widget shows one line.
 """
