@@ -16,33 +16,22 @@ import pandas as pd
 from qwen_lessons import models
 from qwen_lessons.data import data_path, read_table
 from qwen_lessons.models import count_parameters, load_architectures
-from qwen_lessons.validation import checked, keys
+from qwen_lessons.validation import checked, key, keys
 
 __all__ = ["load_catalog", "load_architectures", "count_parameters", "catalog_problems", "filter_catalog",
-           "longest_context", "is_moe", "context_limit", "notes_contradictions"]
+           "longest_context", "is_moe", "context_limit", "notes_contradictions", "generations", "lines",
+           "language_model_lines", "general_chat_lines", "lines_taking", "allowed_values"]
 
 CATALOG_FILE = "catalog.csv"
 
 
-GENERATIONS = ("Qwen1", "Qwen1.5", "Qwen2", "Qwen2.5", "Qwen3", "Qwen3-2507", "Qwen3-Next", "Qwen3.5", "Qwen3.6", "Qwen3.8",
-               "Qwen-Image")
+LINES_FILE = "lines.csv"  # the lines, in teaching order, with what each takes beside text
+VALUES_FILE = "catalog_values.csv"  # the training states and licences a catalog cell may name, in teaching order
+VISION_FILE = "vision_generations.csv"  # a catalog row names its vision generation; the constants live there once
 
-
-LINES = ("text", "code", "math", "vision-language", "audio", "omni", "reasoning", "embedding", "reranker", "guard",
-         "image-generation", "image-editing", "tts", "asr")
-
-
-VARIANTS = ("base", "chat", "instruct", "hybrid", "thinking", "captioner", "reward")
-
-
-LICENSES = (
-    "Apache-2.0",
-    "Qwen License",
-    "Qwen Research License",
-    "Tongyi Qianwen License",
-    "Tongyi Qianwen Research License",
-    "Qwen3.8-Max License",
-)
+# Generations are the catalog's own: any name a row gives, ordered by the generation's earliest release month
+# (`generations()`), so a checkpoint of a new generation is one catalog row. A name is "Qwen" and more, no spaces.
+GENERATION_NAME = r"Qwen[^\s,;]*"
 
 
 PARAMS_BASES = ("card", "name", "assumed", "config")
@@ -109,10 +98,14 @@ def catalog_problems(table: pd.DataFrame) -> list[str]:
     for column in ("generation", "line"):
         for model_id in table.loc[table[column].isna(), "model_id"]:
             problems.append(f"{model_id}: {column} is empty")
-    problems += _bad_values(table, "generation", GENERATIONS)
-    problems += _bad_values(table, "line", LINES)
-    problems += _bad_values(table, "variant", VARIANTS)
-    problems += _bad_values(table, "license", LICENSES)
+    named = table["generation"].dropna().astype("string")
+    for index in named.index[~named.str.fullmatch(GENERATION_NAME).fillna(False).astype(bool)]:
+        problems.append(f"{table.at[index, 'model_id']}: generation {named[index]!r} is not a name like 'Qwen3.5' "
+                        "(Qwen and more, no spaces)")
+    problems += _bad_values(table, "line", lines())
+    problems += _bad_values(table, "variant", allowed_values("variant"))
+    problems += _bad_values(table, "license", allowed_values("license"))
+    problems += _bad_values(table, "vision_generation", read_table(VISION_FILE)["generation"])
     problems += _bad_values(table, "params_basis", PARAMS_BASES)
     problems += _bad_values(table, "extension_method", EXTENSION_METHODS)
     total, active = table["params_b"], table["active_params_b"]
@@ -161,6 +154,68 @@ def _not_positive_integers(table: pd.DataFrame, column: str) -> list[str]:
     raw_present = table[column].notna()
     bad = raw_present & (values.isna() | (values <= 0) | (values % 1 != 0)).fillna(True)
     return [f"{model_id}: {column} must be a positive integer" for model_id in table.loc[bad, "model_id"]]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The values a catalog cell may hold: data/lines.csv, data/catalog_values.csv, and the catalog's own generations
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@checked
+def generations(table: pd.DataFrame | None = None) -> tuple[str, ...]:
+    """The generations the catalog names, oldest first: by the earliest release month of each generation's rows
+    (a generation none of whose rows is dated comes last, in the catalog's order). Data decides, not code."""
+    table = load_catalog() if table is None else table
+    named = table.loc[table["generation"].notna(), ["generation", "release"]]
+    first = {generation: index for index, generation in enumerate(dict.fromkeys(named["generation"]))}
+    earliest = named.groupby("generation", sort=False)["release"].min()
+    undated = "9999-99"  # sorts after every YYYY-MM
+    return tuple(sorted(first, key=lambda generation: (str(earliest[generation]) if pd.notna(earliest[generation])
+                                                         else undated, first[generation])))
+
+
+@checked
+def lines() -> tuple[str, ...]:
+    """The lines a catalog row may name, in teaching order (data/lines.csv)."""
+    return tuple(read_table(LINES_FILE)["line"])
+
+
+@checked
+def language_model_lines() -> tuple[str, ...]:
+    """The language-model lines a learner compares across generations (text ... reasoning); the lines around them
+    (embedding, guard, image, speech) are the others."""
+    table = read_table(LINES_FILE)
+    return tuple(table.loc[table["language_model"].astype(bool), "line"])
+
+
+@checked
+def general_chat_lines() -> tuple[str, ...]:
+    """The lines whose post-trained checkpoints are general-purpose assistants (data/lines.csv): text, and
+    vision-language where the natively multimodal Qwen3.5 and later are filed."""
+    table = read_table(LINES_FILE)
+    return tuple(table.loc[table["general_chat"].astype(bool), "line"])
+
+
+@checked
+def lines_taking(modality: str) -> tuple[str, ...]:
+    """The lines whose checkpoints take this input beside text ('image' or 'audio'; an omni model takes both), in
+    teaching order; none for an input no line lists (text: every line reads it)."""
+    table = read_table(LINES_FILE)
+    inputs = table["inputs"].fillna("").str.split()
+    return tuple(table.loc[inputs.map(lambda names: modality in names), "line"])
+
+
+@checked(column=key)
+def allowed_values(column: str) -> tuple[str, ...]:
+    """The values a catalog cell of `column` may hold, in teaching order: 'line' (data/lines.csv), 'variant' (the
+    training states) or 'license' (data/catalog_values.csv)."""
+    if column == "line":
+        return lines()
+    table = read_table(VALUES_FILE)
+    known = ["line", *dict.fromkeys(table["column"])]
+    if column not in known:
+        raise ValueError(f"column must be one of {known}, got {column!r}")
+    return tuple(table.loc[table["column"] == column, "value"])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -218,14 +273,14 @@ def filter_catalog(
     """
     table = load_catalog() if table is None else table
     mask = pd.Series(True, index=table.index)
-    for name, value, allowed in (
-        ("line", line, LINES),
-        ("generation", generation, GENERATIONS),
-        ("variant", variant, (*VARIANTS, UNVERIFIED)),
-        ("license", license, (*LICENSES, UNVERIFIED)),
+    for name, value, allowed in (  # the valid values are read only for a filter that is given
+        ("line", line, lines),
+        ("generation", generation, lambda: generations(table)),
+        ("variant", variant, lambda: (*allowed_values("variant"), UNVERIFIED)),
+        ("license", license, lambda: (*allowed_values("license"), UNVERIFIED)),
     ):
         if value is not None:
-            mask &= _match(table[name], _as_set(name, value, allowed))
+            mask &= _match(table[name], _as_set(name, value, allowed()))
     for name, bound in (("min_params_b", min_params_b), ("max_params_b", max_params_b)):
         if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float)) or bound < 0):
             raise ValueError(f"{name} must be a number of billions >= 0, got {bound!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import importlib.resources
 import io
 import math
@@ -157,3 +158,27 @@ def _cell(name: str, line: int, column: str, cell: str, table_schema: TableSchem
     if not math.isfinite(value) or not low <= value <= high:
         raise DataFileError(f"{where}: {cell!r} is outside {low:g} to {high:g}")
     return value
+
+
+def built_from(*names: str):
+    """Cache what a zero-argument builder derives from data tables (an index, a resolved view) per version of
+    those tables: the builder runs again only when ``read_table`` gives other contents for one of ``names``
+    (an edited file, another folder in $QWEN_LESSONS_DATA). read_table's own cache keeps each look cheap, so a
+    caller may ask on every call. ``.cache_clear()`` forgets the last build."""
+
+    def decorate(build: Callable[[], object]):
+        last: list = []  # [tables, what build returned], the latest only
+
+        @functools.wraps(build)
+        def cached():
+            tables = [read_table(name) for name in names]
+            if last and all(old.equals(new) for old, new in zip(last[0], tables, strict=True)):
+                return last[1]
+            value = build()
+            last[:] = [tables, value]
+            return value
+
+        cached.cache_clear = last.clear
+        return cached
+
+    return decorate

@@ -13,15 +13,14 @@ Conventions (bytes per parameter, with who uses which):
   with double quantisation (4.127 bits, QLoRA paper) or int8 (8 bits); embeddings, output head, norms and
   biases stay bf16.
 
-Activations (bf16, FlashAttention so no sequence-squared attention matrix, per token of a micro-batch):
-each decoder layer saves its norms (fp32 copy + bf16 output: 6 bytes x width, twice), Q/K/V before and
-after rotary, the attention output and the four SwiGLU tensors. With gradient checkpointing only each
-layer's input (2 bytes x hidden) is kept and one layer is recomputed at a time. The loss adds, per token
-and vocabulary entry, 14 bytes: bf16 logits (2), fp32 log-probabilities saved by the loss (4) and, during
-backward, their fp32 gradient and the fp32 gradient of the logits (4 + 4). A fused cross-entropy kernel
-(Liger) never materialises them. A fixed ``overhead_gib`` per GPU stands for the CUDA context and
-allocator slack (an assumption, 1 GiB by default). Memory is per GPU; ZeRO stage 1/2/3 divides optimizer
-states / gradients / weights by the number of GPUs.
+Activations (bf16, per token of a micro-batch): each decoder layer saves its norms (fp32 copy + bf16 output: 6 bytes
+x width, twice), Q/K/V before and after rotary, the attention output and the four SwiGLU tensors. The loss adds, per
+token and vocabulary entry, 14 bytes: bf16 logits (2), fp32 log-probabilities (4) and, during backward, their fp32
+gradient and the fp32 gradient of the logits (4 + 4). Memory is per GPU; two fitted constants (below) stand for the
+CUDA context and allocator slack, and for DeepSpeed's buckets. Each setting is a stated term (its source in
+``finetune_evidence.SETTING_TERMS``): ``optimizer``, ``checkpointing`` (none / standard / offload), ``loss`` (standard
+/ fused / chunked), ``attention`` (flash / sdpa / eager), the base's precision (the method, ``double_quant``),
+``zero_stage`` with ``offload``, and ``packing``.
 
 Compute: forward = 2 x (matmul parameters) + attention per token; backward = 2 x forward when weights
 train, about 1 x forward when they are frozen (LoRA still back-propagates through every frozen layer);
@@ -66,9 +65,24 @@ BF16, FP32 = 2, 4
 NF4_DOUBLE_QUANT_BITS = 4 + 8 / 64 + 32 / (64 * 256)  # 4-bit codes + 8-bit block scales + fp32 second level
 INT8_BITS = 8
 LOGITS_BYTES = BF16 + FP32 + FP32 + FP32
-DEFAULT_OVERHEAD_GIB = 1.0
+# The two fitted constants, per GPU. finetune_evidence.fit_constants() derives them from the Qwen-1 profile ONLY (every
+# sample padded to the stated length, so each step's tokens are known); data/finetune_measurements.csv only judges.
+# A test recomputes the fit and fails if these literals drift from it.
+DEFAULT_OVERHEAD_GIB = 2.0  # CUDA context, allocator slack and kernels' workspaces: median residual, one-GPU rows
+ZERO_BUFFER_GIB = 3.1  # DeepSpeed ZeRO's communication buckets on each GPU of a multi-GPU run: median residual
+FIT_TABLE = "Qwen-1 finetune profile"  # the only publication the constants are fitted on
 DEFAULT_UTILISATION = 0.4
 SCENARIO_EXAMPLES = (5_000, 20_000, 50_000)
+
+# ---- the settings people use, each a stated term (finetune_evidence.SETTING_TERMS names each source)
+# the kinds live with their rules in the validation layer, which checks every public function's arguments
+OPTIMIZERS = validation.FINETUNE_OPTIMIZERS
+CHECKPOINTING = validation.FINETUNE_CHECKPOINTING
+LOSSES = validation.FINETUNE_LOSSES
+ATTENTIONS = validation.FINETUNE_ATTENTIONS
+OFFLOADS = validation.FINETUNE_OFFLOADS
+BNB_BLOCKSIZE = 256  # bitsandbytes 8-bit optimizer: one fp32 absmax per 256 states (blockwise quantisation)
+NF4_BITS = 4 + 32 / 64  # NF4 without double quantisation: 4-bit codes + one fp32 absmax per 64 weights
 
 PUBLISHED_FILE = "finetune_memory.csv"
 # LLaMA-Factory's size columns compared with the nearest dense Qwen checkpoint, per billion parameters.
@@ -233,27 +247,98 @@ def layer_activation_bytes(model_id) -> int:
 
 
 @checked
-def activation_bytes(model_id, seq_len: int, micro_batch: int, checkpointing: bool,
-                     fused_loss: bool = False) -> float:
-    """Activation memory of one micro-batch, in bytes: saved layer tensors plus the loss's logits."""
+def checkpointing_kind(checkpointing) -> str:
+    """'none', 'standard' or 'offload' from a kind or today's True / False (True is 'standard')."""
+    if isinstance(checkpointing, bool):
+        return "standard" if checkpointing else "none"
+    return checkpointing
+
+
+@checked(tokens=validation.integer(1, 10**12, "tokens"))
+def loss_chunk_tokens(model_id, tokens: int) -> int:
+    """Tokens whose logits a fused/chunked loss holds at once: Liger's next_power_of_2(cdiv(tokens, cdiv(V, H)))."""
+    a = models.resolve(model_id, memory_modelled=True)
+    inc_factor = -(-a["vocab_size"] // a["hidden_size"])
+    chunk = -(-tokens // inc_factor)
+    return min(tokens, 1 << (chunk - 1).bit_length())
+
+
+@checked
+def activation_bytes(model_id, seq_len: int, micro_batch: int, checkpointing: bool | str,
+                     fused_loss: bool = False, *, loss: str = "standard", attention: str = "flash") -> float:
+    """Activation memory of one micro-batch, in bytes: saved layer tensors plus the loss's logits.
+
+    checkpointing: 'none' (or False), 'standard' (or True), 'offload'; loss: 'standard', 'fused' or 'chunked'
+    (fused_loss=True is 'fused'); attention: 'flash', 'sdpa' or 'eager' (see finetune_evidence.SETTING_TERMS)."""
     a = models.resolve(model_id, memory_modelled=True)
     tokens = seq_len * micro_batch
-    per_layer = layer_activation_bytes(a)
-    if checkpointing:
-        layers = a["num_hidden_layers"] * BF16 * a["hidden_size"] + per_layer
+    kind = checkpointing_kind(checkpointing)
+    # beyond the projections, a softmax-attention layer saves FlashAttention's (and SDPA's) fp32 log-sum-exp per
+    # head, or, eager, the whole softmax per query: fp32 and its bf16 copy; averaged over a hybrid's layers
+    per_head = FP32 if attention in ("flash", "sdpa") else (FP32 + BF16) * seq_len
+    per_layer = (layer_activation_bytes(a)
+                 + per_head * a["num_attention_heads"] * a.kv_layers / a["num_hidden_layers"])
+    layer_input = BF16 * a["hidden_size"]
+    if kind == "standard":
+        layers = a["num_hidden_layers"] * layer_input + per_layer
+    elif kind == "offload":
+        layers = layer_input + per_layer  # the other layers' inputs wait in CPU RAM
     else:
         layers = a["num_hidden_layers"] * per_layer
-    logits = 0 if fused_loss else LOGITS_BYTES * a["vocab_size"]
-    return tokens * (layers + logits)
+    if ("fused" if fused_loss else loss) == "standard":
+        logits = tokens * LOGITS_BYTES * a["vocab_size"]
+    else:
+        logits = loss_chunk_tokens(a, tokens) * BF16 * a["vocab_size"] + tokens * BF16 * a["hidden_size"]
+    return tokens * layers + logits
+
+
+def _optimizer_state_bytes(a: Checkpoint, method: str, optimizer: str, trainable: int, rank: int,
+                           target_modules, train_embeddings: bool, trainable_layers: int) -> float:
+    """Bytes of the optimizer's states (not the fp32 master copy) for the trainable parameters."""
+    state = BF16 if method == "full-bf16" else FP32
+    if optimizer == "adamw":
+        return 2 * state * trainable
+    if optimizer in ("adamw_8bit", "paged_adamw_8bit"):
+        return trainable * 2 * (1 + FP32 / BNB_BLOCKSIZE)
+    # Adafactor: fp32 row and column factors per matrix; vectors (norms, biases) keep a full second moment
+    if method in ADAPTER_METHODS:
+        matched = _matched_layers(a, target_modules)
+        factors = sum((2 * rank + m.in_features + m.out_features) * m.copies * m.layers
+                      for m in a.decoder_matrices if m.module in matched)
+        if train_embeddings:
+            factors += 2 * (a["vocab_size"] + a["hidden_size"])
+        return FP32 * factors
+    factors = sum((m.in_features + m.out_features) * m.copies * m.layers for m in a.decoder_matrices)
+    groups = models.parameter_groups(a)
+    if method == "freeze":  # the trainable layers' share of the factors; their norms and biases in full
+        share = trainable_layers / a["num_hidden_layers"]
+        return FP32 * (share * factors + max(trainable - share * groups["linear"], 0))
+    factors += (a["vocab_size"] + a["hidden_size"]) * (2 if groups["lm_head"] else 1)
+    return FP32 * (factors + groups["other"])
+
+
+def _gathered_module_bytes(a: Checkpoint) -> float:
+    """ZeRO-3's working set: the largest module it gathers whole, in bf16 (a decoder layer or the output head)."""
+    groups = models.parameter_groups(a)
+    layer = (groups["linear"] + groups["other"]) / a["num_hidden_layers"]
+    head = groups["lm_head"] or groups["embedding"]
+    return BF16 * max(layer, head)
 
 
 @checked
 def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEFAULT_TARGETS,
-                    seq_len: int = 1024, micro_batch: int = 1, checkpointing: bool = True,
+                    seq_len: int = 1024, micro_batch: int = 1, checkpointing: bool | str = True,
                     train_embeddings: bool = False, trainable_layers: int = 2, n_gpus: int = 1,
                     zero_stage: int = 0, fused_loss: bool = False,
-                    overhead_gib: float = DEFAULT_OVERHEAD_GIB) -> TrainingMemory:
-    """GPU memory to fine-tune model_id with method, per GPU, as a breakdown (see the module conventions)."""
+                    overhead_gib: float = DEFAULT_OVERHEAD_GIB, optimizer: str = "adamw", loss: str = "standard",
+                    attention: str = "flash", offload: str = "none", packing: bool = False,
+                    double_quant: bool = True) -> TrainingMemory:
+    """GPU memory to fine-tune model_id with method, per GPU, as a breakdown (see the module conventions).
+
+    optimizer: adamw, adamw_8bit, paged_adamw_8bit, adafactor; checkpointing: none/standard/offload (or
+    False/True); loss: standard, fused, chunked (fused_loss=True is fused); attention: flash, sdpa, eager;
+    offload: none, optimizer, optimizer+parameters (ZeRO stage 3 only); packing: recorded, no change to the
+    peak; double_quant: NF4 with double quantisation (qlora-4bit). finetune_evidence.SETTING_TERMS: sources."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     a = models.resolve(model_id, memory_modelled=True)
@@ -262,21 +347,28 @@ def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEF
     limit = context_limit(a)
     if limit is not None and seq_len > limit:
         raise ValueError(f"seq_len {seq_len} is longer than {model_id}'s context of {limit} tokens")
+    if offload != "none" and zero_stage == 0:
+        raise ValueError(f"offload {offload!r} needs DeepSpeed ZeRO: zero_stage must be 1, 2 or 3 to offload "
+                         f"the optimizer (3 to offload the parameters too), got zero_stage=0")
+    if offload == "optimizer+parameters" and zero_stage != 3:
+        raise ValueError(f"offload 'optimizer+parameters' needs zero_stage=3 (DeepSpeed offloads parameters only "
+                         f"at stage 3), got zero_stage={zero_stage}")
 
+    loss = "fused" if fused_loss else loss  # today's flag asks for the fused kernel
     groups = models.parameter_groups(a)
     params = sum(groups.values())
-    weights = adapters = gradients = optimizer = 0.0
+    weights = adapters = gradients = master = 0.0
     if method == "full":
         trainable = params
-        weights, gradients, optimizer = BF16 * params, FP32 * params, 3 * FP32 * params
+        weights, gradients, master = BF16 * params, FP32 * params, FP32 * params
     elif method == "full-bf16":
         trainable = params
-        weights, gradients, optimizer = BF16 * params, BF16 * params, 2 * BF16 * params
+        weights, gradients = BF16 * params, BF16 * params
     elif method == "freeze":
         per_layer = (groups["linear"] + groups["other"] - a["hidden_size"]) // a["num_hidden_layers"]
         trainable = trainable_layers * per_layer
         weights = BF16 * (params - trainable) + FP32 * trainable
-        gradients, optimizer = FP32 * trainable, 2 * FP32 * trainable
+        gradients = FP32 * trainable
     else:
         trainable = lora_trainable_params(a, rank, target_modules)
         if train_embeddings:
@@ -284,26 +376,36 @@ def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEF
         if method == "lora":
             weights = BF16 * params
         else:
-            bits = NF4_DOUBLE_QUANT_BITS if method == "qlora-4bit" else INT8_BITS
+            bits = (NF4_DOUBLE_QUANT_BITS if double_quant else NF4_BITS) if method == "qlora-4bit" else INT8_BITS
             weights = groups["linear"] * bits / 8 + BF16 * (params - groups["linear"])
-        adapters, gradients, optimizer = FP32 * trainable, FP32 * trainable, 2 * FP32 * trainable
+        adapters, gradients = FP32 * trainable, FP32 * trainable
+    optimizer_bytes = master + _optimizer_state_bytes(a, method, optimizer, trainable, rank, target_modules,
+                                                      train_embeddings, trainable_layers)
 
     if zero_stage >= 1:
-        optimizer /= n_gpus
+        optimizer_bytes /= n_gpus
     if zero_stage >= 2:
         gradients /= n_gpus
     if zero_stage >= 3:
-        weights /= n_gpus
+        weights = weights / n_gpus + _gathered_module_bytes(a)
         adapters /= n_gpus
+    if offload != "none":
+        # ZeRO-Offload: states, fp32 master weights and the reduced gradients live in CPU RAM
+        optimizer_bytes = gradients = 0.0
+    if offload == "optimizer+parameters":
+        weights = _gathered_module_bytes(a)
     settings = dict(rank=rank if method in ADAPTER_METHODS else None, seq_len=seq_len, micro_batch=micro_batch,
-                    checkpointing=checkpointing, zero_stage=zero_stage, train_embeddings=train_embeddings,
-                    fused_loss=fused_loss)
+                    checkpointing=checkpointing_kind(checkpointing), zero_stage=zero_stage,
+                    train_embeddings=train_embeddings, fused_loss=loss != "standard", optimizer=optimizer, loss=loss,
+                    attention=attention, offload=offload, packing=packing,
+                    double_quant=double_quant if method == "qlora-4bit" else None)
     return TrainingMemory(
         model_id=model_id, method=method, weights=weights, adapters=adapters, gradients=gradients,
-        optimizer=optimizer,
-        activations=activation_bytes(a, seq_len, micro_batch, checkpointing, fused_loss),
-        overhead=overhead_gib * GIB, total_params=params, trainable_params=trainable, n_gpus=n_gpus,
-        settings=settings)
+        optimizer=optimizer_bytes,
+        activations=activation_bytes(a, seq_len, micro_batch, checkpointing, fused_loss, loss=loss,
+                                     attention=attention),
+        overhead=(overhead_gib + (ZERO_BUFFER_GIB if zero_stage >= 1 and n_gpus > 1 else 0)) * GIB,
+        total_params=params, trainable_params=trainable, n_gpus=n_gpus, settings=settings)
 
 
 # ---------------------------------------------------------------- compute and time
@@ -328,14 +430,14 @@ def chat_tokens(messages, template: str = "qwen2.5") -> dict:
 
 @checked
 def training_flops(model_id, method: str, tokens: float, *, seq_len: int = 1024,
-                   checkpointing: bool = True, rank: int = 16, target_modules=DEFAULT_TARGETS) -> float:
+                   checkpointing: bool | str = True, rank: int = 16, target_modules=DEFAULT_TARGETS) -> float:
     """Training FLOPs: matmuls (2 per parameter per token forward) and causal attention, with backward and recompute."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if isinstance(tokens, bool) or not isinstance(tokens, numbers.Real) or not tokens > 0:
         raise ValueError(f"tokens must be a number > 0, got {tokens!r}")
     a = models.resolve(model_id, memory_modelled=True)
-    recompute = 1 if checkpointing else 0
+    recompute = 0 if checkpointing_kind(checkpointing) == "none" else 1  # offload recomputes as standard does
     matmul = 2 * matmul_params(a)
     # causal attention: QK^T and AV over an average of seq_len/2 earlier positions
     attention = 2 * 2 * a["num_hidden_layers"] * a["num_attention_heads"] * a["head_dim"] * seq_len / 2
@@ -379,7 +481,7 @@ def training_hours(flops: float, gpu_id: str, *, n_gpus: int = 1,
 @checked(examples=validation.sequence(validation.integer(1, 10**9, "examples"), 100), gpu_id=TRAINING_DEVICE)
 def data_scenarios(model_id: str, method: str, gpu_id: str, *, tokens_per_example: int = 512,
                    epochs: float = 3, examples=SCENARIO_EXAMPLES, seq_len: int = 1024, rank: int = 16,
-                   checkpointing: bool = True, utilisation: float = DEFAULT_UTILISATION) -> pd.DataFrame:
+                   checkpointing: bool | str = True, utilisation: float = DEFAULT_UTILISATION) -> pd.DataFrame:
     """Tokens, compute and hours for several dataset sizes (5k / 20k / 50k examples by default)."""
     rows = []
     for count in examples:
@@ -394,15 +496,13 @@ def data_scenarios(model_id: str, method: str, gpu_id: str, *, tokens_per_exampl
 # ---------------------------------------------------------------- published numbers
 
 
-
-
 @checked
 def load_published() -> pd.DataFrame:
     """data/finetune_memory.csv: published fine-tuning memory (LLaMA-Factory estimates, Qwen measurements)."""
     return read_table(PUBLISHED_FILE)
 
 
-def _estimate_for_row(row) -> TrainingMemory:
+def estimate_for_row(row) -> TrainingMemory:
     """Our estimate for one published Qwen row, with the run's own settings."""
     key = row["method_key"]
     targets = tuple(str(row["lora_targets"]).split()) if pd.notna(row["lora_targets"]) else None
@@ -441,7 +541,7 @@ def compare_with_published() -> pd.DataFrame:
             label = f"{row['model_size']} ~ {match.split('/')[1]}"
         elif row["table"].startswith("Qwen-1") or row["model_id"] == "Qwen/Qwen3-8B":
             # the Qwen3-30B-A3B rows use Megatron parallelism or report a full card, which we do not model
-            est = _estimate_for_row(row)
+            est = estimate_for_row(row)
             published, estimate, unit, label = row["memory_gb"], est.all_gpus_gib, "GiB (all GPUs)", row["model_id"]
             gpus = int(row["nodes"]) * int(row["gpus_per_node"])
             if row["table"].startswith("Qwen3"):
@@ -498,18 +598,22 @@ def implied_utilisation(gpu_id: str = "a100-80gb") -> pd.DataFrame:
 
 @checked(examples=validation.integer(1, 10**9, "examples"), gpu_id=TRAINING_DEVICE)
 def plan(model_id, method: str, gpu_id: str, *, rank: int = 16, seq_len: int = 1024, micro_batch: int = 1,
-         checkpointing: bool = True, examples: int = 20_000, tokens_per_example: int = 512, epochs: float = 3,
-         utilisation: float = DEFAULT_UTILISATION) -> SimpleNamespace:
+         checkpointing: bool | str = True, examples: int = 20_000, tokens_per_example: int = 512, epochs: float = 3,
+         utilisation: float = DEFAULT_UTILISATION, optimizer: str = "adamw", loss: str = "standard",
+         attention: str = "flash", n_gpus: int = 1, zero_stage: int = 0, offload: str = "none",
+         packing: bool = False) -> SimpleNamespace:
     """Memory breakdown, whether it fits the GPU, and hours for a dataset: the planner widget's pure core."""
     ckpt = models.resolve(model_id, memory_modelled=True)
     memory = training_memory(ckpt, method, target_modules=ALL_LINEAR, rank=rank, seq_len=seq_len, micro_batch=micro_batch,
-                             checkpointing=checkpointing)
+                             checkpointing=checkpointing, optimizer=optimizer, loss=loss, attention=attention,
+                             n_gpus=n_gpus, zero_stage=zero_stage,
+                             offload=offload, packing=packing)
     capacity = memory_gib(gpu_id)
     tokens = training_tokens(examples, tokens_per_example, epochs)
     flops = training_flops(ckpt, method, tokens, seq_len=seq_len, checkpointing=checkpointing, rank=rank,
                            target_modules=ALL_LINEAR)
     try:
-        hours = training_hours(flops, gpu_id, utilisation=utilisation)
+        hours = training_hours(flops, gpu_id, n_gpus=n_gpus, utilisation=utilisation)
     except ValueError:
         hours = None
     return SimpleNamespace(memory=memory, capacity_gib=capacity, fits=memory.total_gib <= capacity,

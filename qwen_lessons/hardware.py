@@ -12,6 +12,7 @@ from qwen_lessons.validation import checked, choices, key
 
 HARDWARE_FILE = "hardware.csv"
 KINDS = ("consumer", "datacenter", "apple", "cpu")
+DEFAULT_HEADROOM = 0.10  # course choice: keep 10% free for the CUDA context, fragmentation and other processes
 
 
 

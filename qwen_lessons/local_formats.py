@@ -62,6 +62,23 @@ def _formats() -> MappingProxyType:
                              for row in load_local_formats().to_dict("records")})
 
 
+@checked
+def kv_cache_types() -> tuple[str, ...]:
+    """The llama.cpp KV-cache types lesson 8 offers (--cache-type-k/-v), lower case, in data/gguf_types.csv's order."""
+    table = read_table(TYPES_FILE)
+    return tuple(table.loc[table["kv_cache"].fillna(False).astype(bool), "ggml_type"].str.lower())
+
+
+@checked(engine=key)
+def laptop_ladder(engine: str = "llama.cpp") -> tuple[str, ...]:
+    """The formats of one engine the laptop answer tries, most faithful first (data/local_formats.csv's
+    laptop_advice, in table order)."""
+    local_quantizations(engine)  # refuses an unknown engine, naming the known ones
+    table = load_local_formats()
+    advised = (table["engine"] == engine) & table["laptop_advice"].fillna(False).astype(bool)
+    return tuple(table.loc[advised, "quantization"])
+
+
 @checked(engine=optional(key))
 def local_quantizations(engine: str | None = None) -> list[str]:
     """The local format names in table order; engine='llama.cpp' or 'mlx' keeps one engine's."""
@@ -232,7 +249,7 @@ def _metadata_bytes(vocab_size: int) -> int:
     table = vocabulary.vocabularies()
     fitting = table[table["regular_tokens"] <= vocab_size].sort_values("regular_tokens")
     row = fitting.iloc[-1] if len(fitting) else table.sort_values("regular_tokens").iloc[0]
-    ranks = vocabulary._bpe_ranks(row["bpe_file"], int(row["regular_tokens"]))
+    ranks = vocabulary.merge_ranks(row["vocabulary"])
     spelled = [sum(1 if 33 <= b <= 126 else 2 for b in token) for token in ranks]
     added = {token_id: token for token, token_id, _ in vocabulary.added_tokens(row["vocabulary"])}
     extra = sum(len(added.get(i, f"[PAD{i}]").encode()) for i in range(len(ranks), vocab_size))

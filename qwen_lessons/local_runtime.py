@@ -17,11 +17,12 @@ from functools import lru_cache
 import pandas as pd
 
 from qwen_lessons import local_formats, memory, models
-from qwen_lessons.catalog import context_limit, load_catalog
-from qwen_lessons.data import read_table
+from qwen_lessons.catalog import general_chat_lines
+from qwen_lessons.catalog_view import CatalogEntry, CatalogView, catalog_view
+from qwen_lessons.data import built_from, read_table
 from qwen_lessons.hardware import HOST_CPU, get_gpu, memory_gib
 from qwen_lessons.units import GIB
-from qwen_lessons.validation import checked, flag, integer, key, number, optional
+from qwen_lessons.validation import checked, flag, instance, integer, key, number, one_of_listed, optional
 
 MEASUREMENTS_FILE = "llama_cpp_measurements.csv"
 DOWNLOADS_FILE = "local_downloads.csv"
@@ -32,10 +33,11 @@ N_UBATCH = 512  # llama.cpp's default physical batch (-ub): the compute buffer i
 HOST_ID = "cpu-ddr5-32gb"  # the RAM beside a consumer GPU when layers stay on the CPU
 # Course choices, not vendor facts: what the operating system, the display and other programs keep
 SYSTEM_SHARE = {"apple": 0.25, "cpu": 0.25, "consumer": 0.10, "datacenter": 0.10}
-KV_TYPES = ("f16", "q8_0", "q4_0")
-LADDER = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "iq4_xs", "q3_k_m")  # most faithful first; q2_k is never advised
 ADVISED_MIN_BITS = 4  # course choice: the answer stays at 4 bits or more; 3-bit options are listed, not advised
 N_GPU_LAYERS = optional(integer(0, 100_000, "layers"))
+
+# the rule of a llama.cpp cache type (--cache-type-k/-v): one of data/gguf_types.csv's kv_cache types
+KV_CACHE_TYPE = one_of_listed(local_formats.kv_cache_types)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def _compute_bytes(ckpt: models.Checkpoint, context: int, flash_attention: bool)
     return float(max(logits, mlp + scores))
 
 
-@checked(n_gpu_layers=N_GPU_LAYERS, flash_attention=flag)
+@checked(n_gpu_layers=N_GPU_LAYERS, flash_attention=flag, kv_cache_dtype=KV_CACHE_TYPE)
 def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int = 4096, kv_cache_dtype: str = "f16",
                      n_gpu_layers: int | None = None, flash_attention: bool = True) -> LocalMemory:
     """Memory of llama-server / Ollama: weights, KV cache, linear state, compute buffer, on the GPU and in RAM.
@@ -116,8 +118,6 @@ def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int
     quant = memory.normalize_quantization(quantization)
     if quant in memory.QUANTIZATIONS:
         raise ValueError(f"quantization must be a local format {local_formats.local_quantizations()}, got {quantization!r}")
-    if kv_cache_dtype not in KV_TYPES:
-        raise ValueError(f"kv_cache_dtype must be one of {list(KV_TYPES)}, got {kv_cache_dtype!r}")
     limit = ckpt["max_position_embeddings"]
     if limit is not None and context_tokens > limit:
         raise ValueError(f"context_tokens = {context_tokens:,} exceeds {ckpt.model_id}'s maximum context of {limit:,}")
@@ -140,7 +140,7 @@ def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int
                        gpu_total / GIB, cpu_total / GIB)
 
 
-@checked(n_gpu_layers=N_GPU_LAYERS, host_id=HOST_CPU)
+@checked(n_gpu_layers=N_GPU_LAYERS, host_id=HOST_CPU, kv_cache_dtype=KV_CACHE_TYPE)
 def decode_tokens_per_s_bound(model_id, quantization: str, gpu_id: str, context_tokens: int = 4096,
                               kv_cache_dtype: str = "f16", n_gpu_layers: int | None = None,
                               host_id: str = HOST_ID) -> float:
@@ -170,7 +170,7 @@ def usable_gib(gpu_id: str) -> float:
     return memory_gib(gpu_id) * (1 - SYSTEM_SHARE[get_gpu(gpu_id)["kind"]])
 
 
-@checked
+@checked(kv_cache_dtype=KV_CACHE_TYPE)
 def max_gpu_layers(model_id, quantization: str, gpu_id: str, context_tokens: int = 4096,
                    kv_cache_dtype: str = "f16") -> int:
     """The largest -ngl whose GPU part fits the GPU's usable memory (0 = CPU only)."""
@@ -185,24 +185,18 @@ def max_gpu_layers(model_id, quantization: str, gpu_id: str, context_tokens: int
     return best
 
 
-@lru_cache(maxsize=1)
-def _chat_models() -> tuple[tuple[str, str], ...]:
-    """(catalog id, architecture id) of the post-trained text and vision-language checkpoints the memory model
-    covers, smallest first: the ones a learner chats with."""
-    catalog = load_catalog()
-    rows = catalog[catalog["line"].isin(["text", "vision-language"]) & (catalog["variant"].fillna("") != "base")]
-    out = {}
-    for model_id in rows["model_id"]:
-        try:
-            ckpt = models.resolve(model_id, memory_modelled=True)
-        except ValueError:
-            continue
-        out.setdefault(ckpt.model_id, model_id)
-    return tuple(sorted(((shown, arch) for arch, shown in out.items()),
-                        key=lambda pair: models.count_parameters(pair[1])[0]))
+def _chat_models(view: CatalogView) -> list[CatalogEntry]:
+    """The post-trained text and vision-language checkpoints the memory model covers, one per architecture (the
+    first the catalog lists), smallest first: the ones a learner chats with."""
+    first: dict[str, CatalogEntry] = {}
+    lines = general_chat_lines()
+    for entry in view:
+        if entry.line in lines and entry.variant != "base" and entry.memory_modelled:
+            first.setdefault(entry.arch_id, entry)
+    return sorted(first.values(), key=lambda entry: entry.parameters[0])
 
 
-@checked(engine=key)
+@checked(engine=key, kv_cache_dtype=KV_CACHE_TYPE)
 def laptop_options(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str = "f16",
                    engine: str = "llama.cpp") -> pd.DataFrame:
     """Every chat checkpoint x format of the ladder on one machine, fully on its GPU or unified memory: GiB
@@ -213,20 +207,19 @@ def laptop_options(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str 
     if engine == "mlx" and gpu["kind"] != "apple":
         raise ValueError(f"engine 'mlx' runs on Apple machines only; gpu_id {gpu_id!r} is {gpu['kind']}")
     budget = usable_gib(gpu_id)
-    quants = LADDER if engine == "llama.cpp" else tuple(local_formats.local_quantizations("mlx"))
+    quants = local_formats.laptop_ladder(engine)  # data/local_formats.csv: most faithful first
     rows = []
-    for shown, arch in _chat_models():
-        limit = context_limit(shown)
+    for entry in _chat_models(catalog_view()):  # resolved once per table version: no id is looked up below
+        ckpt, shown, limit = entry.checkpoint, entry.model_id, entry.context_limit
         if limit is not None and context_tokens > limit:
             continue
-        ckpt = models.resolve(arch, memory_modelled=True)
         if ckpt["max_position_embeddings"] is not None and context_tokens > ckpt["max_position_embeddings"]:
             continue
         for quant in quants:
             est = llama_cpp_memory(ckpt, quant, context_tokens, kv_cache_dtype)
             need = est.gpu_total_gib + (est.cpu_total_gib if gpu["kind"] in ("apple", "cpu") else 0.0)
             speed = decode_tokens_per_s_bound(ckpt, quant, gpu_id, context_tokens, kv_cache_dtype)
-            rows.append({"model": shown, "quantization": quant, "params_b": models.count_parameters(ckpt)[0] / 1e9,
+            rows.append({"model": shown, "quantization": quant, "params_b": entry.parameters[0] / 1e9,
                          "memory_gib": need, "fits": need <= budget, "tokens_per_s_bound": speed})
     return pd.DataFrame(rows, columns=["model", "quantization", "params_b", "memory_gib", "fits",
                                        "tokens_per_s_bound"])
@@ -239,36 +232,39 @@ def download(model_id, quantization: str) -> dict | None:
     quant = memory.normalize_quantization(quantization)
     model_id = model_id if isinstance(model_id, str) else model_id.model_id
     model_id = model_id if "/" in model_id else f"Qwen/{model_id}"
-    table = read_table(DOWNLOADS_FILE)
-    rows = table[(table["model_id"].str.lower() == model_id.lower()) & (table["quantization"] == quant)]
-    if rows.empty:
-        return None
-    row = rows.iloc[0]
-    return {"engine": row["engine"], "repo": row["repo"], "file": None if pd.isna(row["file"]) else row["file"],
-            "source": row["source"]}
+    return _downloads().get((model_id.lower(), quant))
 
 
-@lru_cache(maxsize=1)
-def _releases() -> dict[str, str]:
-    """Catalog id -> release month (YYYY-MM, '' when the catalog does not say)."""
-    catalog = load_catalog()
-    return {model_id: ("" if pd.isna(release) else str(release))
-            for model_id, release in zip(catalog["model_id"], catalog["release"], strict=True)}
+@built_from(DOWNLOADS_FILE)
+def _downloads() -> dict[tuple[str, str], dict]:
+    """(model id in lower case, format) -> the first published file listed for it."""
+    found: dict = {}
+    for row in read_table(DOWNLOADS_FILE).itertuples(index=False):
+        found.setdefault((row.model_id.lower(), row.quantization), {
+            "engine": row.engine, "repo": row.repo, "file": None if pd.isna(row.file) else row.file,
+            "source": row.source})
+    return found
 
 
-@checked(engine=key, min_tokens_per_s=number(0, 10_000, "tokens per second"), published_only=flag)
+@checked(engine=key, min_tokens_per_s=number(0, 10_000, "tokens per second"), published_only=flag,
+         kv_cache_dtype=KV_CACHE_TYPE,
+         options=optional(instance(pd.DataFrame, what="a table from laptop_options")))
 def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str = "f16", engine: str = "llama.cpp",
-                  min_tokens_per_s: float = 10.0, published_only: bool = True) -> dict:
+                  min_tokens_per_s: float = 10.0, published_only: bool = True,
+                  options: pd.DataFrame | None = None) -> dict:
     """Which Qwen, which quant, what context on one machine: the largest chat checkpoint that fits in a format of
     4 bits or more (the most faithful that fits) and decodes at least min_tokens_per_s (bound). Checkpoints of the
     same size (within SAME_SIZE_TOLERANCE) go to the newer release. published_only=True keeps the formats a
-    learner can download (data/local_downloads.csv), so the answer always comes with the step that gets the file."""
-    options = laptop_options(gpu_id, context_tokens, kv_cache_dtype, engine)
+    learner can download (data/local_downloads.csv), so the answer always comes with the step that gets the file.
+    options: the laptop_options frame of the same arguments, when the caller has it already (computed once)."""
+    if options is None:  # a caller that shows the options too (the laptop widget) passes the frame it computed
+        options = laptop_options(gpu_id, context_tokens, kv_cache_dtype, engine)
     advised = options["quantization"].map(lambda q: local_formats.local_format(q)["bits"] >= ADVISED_MIN_BITS)
     good = options[options["fits"] & advised & (options["tokens_per_s_bound"] >= min_tokens_per_s)]
     if published_only:
-        good = good[[download(model, quant) is not None for model, quant in zip(good["model"], good["quantization"],
-                                                                                   strict=True)]]
+        listed = _downloads()  # read once for every option
+        good = good[[(model.lower(), quant) in listed
+                     for model, quant in zip(good["model"], good["quantization"], strict=True)]]
     if good.empty:
         return {"gpu_id": gpu_id, "model": None, "quantization": None, "context_tokens": int(context_tokens),
                 "memory_gib": None, "usable_gib": usable_gib(gpu_id), "tokens_per_s_bound": None,
@@ -277,7 +273,8 @@ def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str =
     # the largest size first (same size: the newest release); among its formats the most faithful (the ladder's
     # order, which laptop_options keeps) that fits
     largest = good[good["params_b"] >= good["params_b"].max() / (1 + SAME_SIZE_TOLERANCE)]
-    newest = max(largest["model"], key=lambda model: _releases().get(model, ""))
+    releases = {entry.model_id: entry.release for entry in catalog_view()}
+    newest = max(largest["model"], key=lambda model: releases.get(model, ""))
     best = largest[largest["model"] == newest].iloc[0]
     published = " with a published file" if published_only else ""
     return {"gpu_id": gpu_id, "model": best["model"], "quantization": best["quantization"],
@@ -288,7 +285,7 @@ def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str =
                    f"of equal sizes, the newest"}
 
 
-@checked
+@checked(kv_cache_dtype=KV_CACHE_TYPE)
 def commands(model_id, quantization: str = "q4_k_m", context_tokens: int = 8192, kv_cache_dtype: str = "f16",
              n_gpu_layers: int | None = None) -> dict[str, str]:
     """The command lines to get the file and run it (printed, not run): the download of the published file

@@ -17,9 +17,14 @@ from qwen_lessons import local_formats, models
 from qwen_lessons.data import read_table
 from qwen_lessons.models import Checkpoint
 from qwen_lessons.units import GIB
-from qwen_lessons.validation import checked
+from qwen_lessons.validation import checked, one_of
 
 SPEED_FILE = "speed_benchmark_qwen25.csv"
+# Where loading a GPTQ checkpoint of a tied model materialised an untied fp16 output head, as AWQ does: Qwen2's table
+# (transformers 4.38.2, AutoGPTQ 0.7.1) prints Qwen2-0.5B-Instruct's GPTQ-Int4 row at a one-token prompt at 0.68 GB,
+# the same as its AWQ row and 0.25 GiB (151,936 x 896 x 2 bytes) above weights, scales and cache; Qwen2.5's table
+# (auto_gptq 0.6.0) prints the same layer shapes at 0.48 GiB, without it. Matched in a row's stated environment.
+GPTQ_TIED_COPY_STACK = "AutoGPTQ 0.7.1"
 MEASUREMENTS_FILE = "memory_measurements.csv"
 ACT_BYTES = 2  # activations run in bf16/fp16 in every format below (GPTQ/AWQ kernels compute in fp16)
 GROUP_SIZE = 128  # GPTQ/AWQ group size of Qwen's official checkpoints ("typically 128", Qwen docs)
@@ -67,6 +72,7 @@ QUANTIZATIONS = MappingProxyType(
 # llama.cpp's cache types (--cache-type-k/-v) are ggml blocks: q8_0 keeps 34 bytes per 32 values, q4_0 18 per 32
 KV_CACHE_BYTES = MappingProxyType({"auto": ACT_BYTES, "bf16": 2, "fp16": 2, "fp8": 1, "f16": 2,
                                    "q8_0": 34 / 32, "q4_0": 18 / 32})
+KV_CACHE_DTYPE = one_of(*KV_CACHE_BYTES)  # the rule of every kv_cache_dtype the memory and speed models read
 _ALIASES = {"fp16": "bf16", "bfloat16": "bf16", "int8": "gptq-int8", "int4": "gptq-int4", "awq-int4": "awq"}
 
 
@@ -128,11 +134,9 @@ def _weights_bytes(ckpt: Checkpoint, quant: str) -> MappingProxyType:
     return MappingProxyType(out)
 
 
-@checked
+@checked(kv_cache_dtype=KV_CACHE_DTYPE)
 def kv_bytes_per_token(model_id, kv_cache_dtype: str = "auto") -> int:
     """KV-cache bytes per token: 2 (K and V) x attention layers x KV heads x head_dim x bytes per element."""
-    if not isinstance(kv_cache_dtype, str) or kv_cache_dtype not in KV_CACHE_BYTES:
-        raise ValueError(f"kv_cache_dtype must be one of {list(KV_CACHE_BYTES)}, got {kv_cache_dtype!r}")
     ckpt = models.resolve(model_id, memory_modelled=True)
     return int(2 * ckpt.kv_layers * ckpt["num_key_value_heads"] * ckpt["head_dim"] * KV_CACHE_BYTES[kv_cache_dtype])
 
@@ -237,7 +241,7 @@ class InferenceMemory:
         return table
 
 
-@checked
+@checked(kv_cache_dtype=KV_CACHE_DTYPE)
 def inference_memory(
     model_id,
     quantization: str = "bf16",
@@ -249,6 +253,7 @@ def inference_memory(
     kv_cache_dtype: str = "auto",
     attention: str = "flash",
     whole_prompt_logits: bool = False,
+    gptq_load_copy: bool = False,
 ) -> InferenceMemory:
     """Peak GPU memory to generate output_tokens after input_tokens, summed over num_gpus (layer-split) GPUs.
 
@@ -257,6 +262,8 @@ def inference_memory(
     whole_prompt_logits=True is what transformers' generate() did before 4.45: the output head ran over every
     prompt position, and the logits were upcast to fp32 (2 + 4 bytes per vocabulary entry per prompt token);
     since 4.45 it keeps only the last position's. prompt_logits_for() maps a transformers version to the setting.
+    gptq_load_copy=True: loading a GPTQ checkpoint materialises an untied fp16 output head before tying it, as AWQ
+    loading always does; it depends on the loading stack (GPTQ_TIED_COPY_STACK names where it was seen).
     """
     arch = models.resolve(model_id, memory_modelled=True)
     model_id = arch.model_id
@@ -279,20 +286,23 @@ def inference_memory(
     kv_prompt = per_token_kv * input_tokens * batch
     state = linear_state_bytes(arch) * batch  # the same at 1 token and at 256K
     # each GPU of a layer split reaches its own activation peak; the published figure sums the peaks
-    activations = prefill_bytes_per_token(arch) * input_tokens * batch * num_gpus
+    per_gpu_activations = prefill_bytes_per_token(arch) * input_tokens * batch
     if attention == "eager":
         # one layer's scores: 16-bit matmul output, fp32 softmax, 16-bit copy, for every query head
-        activations += 8 * arch["num_attention_heads"] * input_tokens**2 * batch * num_gpus
+        per_gpu_activations += 8 * arch["num_attention_heads"] * input_tokens**2 * batch
+    activations = per_gpu_activations * num_gpus
     runtime = arch["vocab_size"] * 4 * 2 * batch
     # after the last layer, the output head's logits for every prompt position (16-bit) and their fp32 copy
     logits = (ACT_BYTES + 4) * arch["vocab_size"] * input_tokens * batch if whole_prompt_logits else 0.0
     loading = 0.0
-    if fmt.tied_load_copy and arch["tie_word_embeddings"]:
+    if (fmt.tied_load_copy or (gptq_load_copy and quant.startswith("gptq"))) and arch["tie_word_embeddings"]:
         loading = arch["vocab_size"] * arch["hidden_size"] * 2
     base = weights + scratch
     phases = {
         # the layers' working memory is freed before the output head runs: the larger of the two sets the peak
-        "prefill": base + state + kv_prompt + max(activations, logits),
+        # the output head sits on the last GPU of a layer split: the prompt's logits are that GPU's peak, while
+        # every other GPU keeps its own layer peak (the published figure sums the GPUs' peaks)
+        "prefill": base + state + kv_prompt + activations - per_gpu_activations + max(per_gpu_activations, logits),
         "decode": base + kv_end + state + runtime,
         "loading": weights + loading,  # before the kernels allocate their buffers
     }
@@ -311,7 +321,7 @@ def inference_memory(
         kv_cache_gib=kv_end / GIB,
         linear_state_gib=state / GIB,
         prefill_kv_gib=kv_prompt / GIB,
-        prefill_activations_gib=max(activations, logits) / GIB,
+        prefill_activations_gib=(activations - per_gpu_activations + max(per_gpu_activations, logits)) / GIB,
         runtime_gib=runtime / GIB,
         loading_extra_gib=loading / GIB,
         peak_phase=peak_phase,
@@ -409,9 +419,11 @@ def _generations_comparison() -> pd.DataFrame:
         ckpt = models.resolve(row.model_id, memory_modelled=True)
         version = row.transformers_version if isinstance(row.transformers_version, str) else None
         settings = [prompt_logits_for(version)] if version else [False, True]  # unknown version: both shown
+        gptq_copy = GPTQ_TIED_COPY_STACK in str(row.environment)
         for whole in settings:
             est = inference_memory(ckpt, row.quantization, int(row.input_length), int(row.output_length),
-                                   int(row.batch_size), num_gpus=int(row.gpu_num), whole_prompt_logits=whole)
+                                   int(row.batch_size), num_gpus=int(row.gpu_num), whole_prompt_logits=whole,
+                                   gptq_load_copy=gptq_copy)
             records.append({"table": row.table, "model_id": row.model_id, "quantization": est.quantization,
                             "input_length": int(row.input_length), "gpu_num": int(row.gpu_num),
                             "transformers": version or "not stated", "whole_prompt_logits": whole,

@@ -452,6 +452,12 @@ def _checkpoints() -> MappingProxyType:
     return _index(str(path), path.stat().st_mtime_ns)
 
 
+@lru_cache(maxsize=256)
+def _normalized(model_id: str) -> str:
+    """normalize_model_id, once per text a learner typed (a checked call's relations resolve it before the call)."""
+    return normalize_model_id(model_id)
+
+
 @checked
 def resolve(model_id, *, memory_modelled: bool = False) -> Checkpoint:
     """The Checkpoint for a model id (or the Checkpoint itself). Case and the 'Qwen/' prefix do not matter; a
@@ -464,7 +470,7 @@ def resolve(model_id, *, memory_modelled: bool = False) -> Checkpoint:
             raise ValueError(f"model_id {model_id.model_id!r}: its layer kinds {unknown} are not covered by the memory "
                              f"models; choose {validation.choices(model_ids(memory_modelled=True), 'ids', 'models.model_ids(memory_modelled=True)')}")
         return model_id
-    model_id = normalize_model_id(model_id)
+    model_id = _normalized(model_id) if isinstance(model_id, str) else normalize_model_id(model_id)
     known = _checkpoints()
     key = model_id.lower()
     sibling = key.removesuffix("-base")

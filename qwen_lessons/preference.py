@@ -17,15 +17,14 @@ the rejected one the whole answer (kind "verbose"); for an answer of one sentenc
 and the rejected one rambles on with the first sentence of another topic's answer (kind "rambles").
 Training pairs use lesson 2's training question wordings; held-out pairs use its held-out wordings.
 
-Interface: ``preference_pairs``, ``sequence_logprobs``, ``dpo_loss`` (one pair, by the formula above),
+Interface: ``preference_pairs``, ``sequence_logprobs``, ``dpo_loss`` and ``dpo_loss_gradient`` (one pair, by the formula above),
 ``dpo_train``, ``preference_scores`` (``scores_from_logprobs``), ``writing_metrics``, ``smoothing_verdict``. The gradient is written by hand on top of
-``tinylm._forward_probs`` / ``tinylm._backward`` and checked by finite differences in tests/test_preference.py.
+``tinylm.forward`` / ``tinylm.backward`` and checked by finite differences in tests/test_preference.py.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,7 +32,6 @@ import numpy as np
 
 from qwen_lessons import tinylm
 from qwen_lessons.blas import single_threaded
-from qwen_lessons.progress import Progress
 from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
@@ -125,7 +123,7 @@ def _pair_windows(pairs: Sequence[PreferencePair], vocab) -> _PairWindows:
 
 def _logprobs(params: dict, batch: _PairWindows) -> tuple[np.ndarray, tuple]:
     """Summed reply log-probabilities, shape (pairs, 2) = (chosen, rejected), and the forward pass's values."""
-    x, h, probs = tinylm._forward_probs(params, batch.contexts)
+    x, h, probs = tinylm.forward(params, batch.contexts)
     token = np.log(np.maximum(probs[np.arange(len(batch.targets)), batch.targets], 1e-30))
     sums = np.bincount(batch.owner, weights=token, minlength=2 * batch.n_pairs).reshape(batch.n_pairs, 2)
     return sums, (x, h, probs)
@@ -135,6 +133,11 @@ def _margins(logps: np.ndarray, reference_logps: np.ndarray, beta: float) -> np.
     """beta * ((log pi(yw) - log ref(yw)) - (log pi(yl) - log ref(yl))) per pair: the implicit reward margin."""
     rewards = beta * (logps - reference_logps)
     return rewards[:, 0] - rewards[:, 1]
+
+
+def _pull(margins, beta: float):
+    """beta * sigmoid(-margin), overflow-free: how hard a pair pushes log pi(chosen) up and log pi(rejected) down."""
+    return beta * 0.5 * (1.0 - np.tanh(np.asarray(margins, dtype=float) / 2))
 
 
 def _dpo_loss_and_grads(params: dict, batch: _PairWindows, reference_logps: np.ndarray, beta: float):
@@ -147,11 +150,11 @@ def _dpo_loss_and_grads(params: dict, batch: _PairWindows, reference_logps: np.n
     logps, (x, h, probs) = _logprobs(params, batch)
     margins = _margins(logps, reference_logps, beta)
     loss = float(np.logaddexp(0.0, -margins).mean())  # -log sigmoid(m) = log(1 + exp(-m)), stable for any m
-    per_pair = beta * 0.5 * (1.0 - np.tanh(margins / 2)) / batch.n_pairs  # beta * sigmoid(-m) / B, overflow-free
+    per_pair = _pull(margins, beta) / batch.n_pairs
     coef = (np.where(batch.owner % 2 == 0, 1.0, -1.0) * per_pair[batch.owner // 2]).astype(probs.dtype)
     d_logits = probs * coef[:, None]
     d_logits[np.arange(len(batch.targets)), batch.targets] -= coef
-    return loss, tinylm._backward(params, batch.contexts, x, h, d_logits), margins
+    return loss, tinylm.backward(params, batch.contexts, x, h, d_logits), margins
 
 
 def _subset(batch: _PairWindows, chosen_pairs: np.ndarray) -> _PairWindows:
@@ -182,6 +185,16 @@ def dpo_loss(policy_chosen: float, policy_rejected: float, reference_chosen: flo
 
 
 @checked
+def dpo_loss_gradient(policy_chosen: float, policy_rejected: float, reference_chosen: float, reference_rejected: float,
+                      beta: float = DEFAULT_BETA) -> tuple[float, float]:
+    """d loss / d log pi(chosen) and d loss / d log pi(rejected) of one pair: -beta * sigmoid(-margin) and its
+    opposite. dpo_train gives every pair of a batch this pull (divided by the batch size)."""
+    margin = beta * ((policy_chosen - reference_chosen) - (policy_rejected - reference_rejected))
+    pull = float(_pull(margin, beta))
+    return -pull, pull
+
+
+@checked
 @single_threaded
 def dpo_train(
     reference: tinylm.TinyLM,
@@ -206,20 +219,14 @@ def dpo_train(
     batches = batches.reshape(steps, -1)
     windows = _pair_windows([pairs[i] for i in used], reference.vocab)
     reference_logps = _logprobs(reference.params, windows)[0]
-    params = {key: np.array(value, dtype=np.float32) for key, value in reference.params.items()}
-    moments = {key: (np.zeros_like(value), np.zeros_like(value)) for key, value in params.items()}
     name = f"DPO on {len(pairs):,} pairs (beta {beta:g})"
-    bar = Progress(steps, name, progress is True)
-    started, curve = time.perf_counter(), []
-    for step in range(1, steps + 1):
+
+    def loss_and_grads(params: dict, step: int) -> tuple[float, dict]:
         chosen = batches[step - 1]
         loss, grads, _ = _dpo_loss_and_grads(params, _subset(windows, chosen), reference_logps[chosen], beta)
-        curve.append(loss)
-        tinylm._adam_step(params, grads, moments, lr, step)
-        bar.update(step)
-        if callable(progress):
-            progress(step, steps)
-    return tinylm.TinyLM(reference.vocab, tinylm._freeze(params), name, tuple(curve), time.perf_counter() - started)
+        return loss, grads
+
+    return tinylm.fit(reference, loss_and_grads, steps, lr, name, progress)
 
 
 def _kl_per_token(model: tinylm.TinyLM, reference: tinylm.TinyLM, prompt_ids: list[int], samples) -> np.ndarray:
@@ -229,8 +236,8 @@ def _kl_per_token(model: tinylm.TinyLM, reference: tinylm.TinyLM, prompt_ids: li
     if not sequences:
         return np.zeros(0)
     contexts, _ = tinylm.windows(sequences, masks, model.vocab)
-    p = np.maximum(tinylm._forward_probs(model.params, contexts)[2], 1e-30)
-    q = np.maximum(tinylm._forward_probs(reference.params, contexts)[2], 1e-30)
+    p = np.maximum(tinylm.forward(model.params, contexts)[2], 1e-30)
+    q = np.maximum(tinylm.forward(reference.params, contexts)[2], 1e-30)
     return (p * (np.log(p) - np.log(q))).sum(axis=1)
 
 

@@ -55,9 +55,13 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(TEXT, "model_id", "generation", "series", "line", "variant"),
         *_typed(NULLABLE_FLOAT, "params_b", "active_params_b"), ("params_basis", TEXT),
         *_typed(INT, "context_length", "extended_context"), *_typed(TEXT, "extension_method", "license", "release"),
-        *_typed(INT, "vision_patch_size", "vision_merge_size", "image_tokens_fixed"), ("fill_in_middle", BOOL),
-        *_typed(TEXT, "source", "notes"),
+        ("vision_generation", TEXT), ("fill_in_middle", BOOL), *_typed(TEXT, "source", "notes"),
     ], key=("model_id",), filled=("model_id", "generation", "series", "line")),  # release may be empty: undated
+    _schema("lines.csv", [("line", TEXT), *_typed(BOOL, "language_model", "general_chat"),
+                          *_typed(TEXT, "inputs", "meaning", "source")],
+            key=("line",), filled=("line", "language_model", "general_chat", "meaning")),
+    _schema("catalog_values.csv", _typed(TEXT, "column", "value", "meaning", "source"), key=("column", "value"),
+            filled=("column", "value", "meaning")),
     _schema("architectures.csv", [
         *_typed(TEXT, "model_id", "architecture"),
         *_typed(INT, "num_hidden_layers", "hidden_size", "intermediate_size", "quantized_intermediate_size",
@@ -87,6 +91,14 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         ("speed_s_per_it", FLOAT), *_typed(TEXT, "gpu", "conditions", "source"),
     ], key=("table", "model_size", "method", "bits", "seq_len", "micro_batch", "nodes", "gpus_per_node", "zero_stage",
             "gpu", "superseded", "conditions"), filled=("table", "method"), ranges={"zero_stage": (0, 3)}),
+    _schema("finetune_measurements.csv", [
+        *_typed(TEXT, "table", "model_id", "method", "method_key"), ("seq_len", INT), ("packing", BOOL),
+        *_typed(INT, "micro_batch", "nodes", "gpus_per_node", "zero_stage"), ("offload", TEXT), ("lora_rank", INT),
+        *_typed(TEXT, "lora_targets", "optimizer", "checkpointing", "loss", "attention", "base_quantization"),
+        ("memory_per_gpu", FLOAT), ("memory_unit", TEXT), ("speed_s_per_it", FLOAT),
+        ("gpu", TEXT), ("comparable", BOOL), *_typed(TEXT, "role", "conditions", "source"),
+    ], key=("source", "method"), filled=("table", "model_id", "method", "method_key", "memory_per_gpu", "memory_unit",
+                                         "comparable", "role"), ranges={"zero_stage": (0, 3)}),
     _schema("trl_training_templates.csv", _typed(TEXT, "template", "family", "first_release", "pull_request", "merged",
                                                  "source"), key=("template",), filled=("template", "family", "first_release")),
     _schema("lora_default_targets.csv", _typed(TEXT, "architecture", "target_modules", "basis", "source", "notes"),
@@ -165,12 +177,13 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         ("source", TEXT),
     ], key=("implementation", "total_frames", "video_fps", "fps"), filled=("implementation", "nframes")),
     _schema("gguf_types.csv", [
-        ("ggml_type", TEXT), *_typed(INT, "block_weights", "block_bytes"), *_typed(TEXT, "layout", "source"),
+        ("ggml_type", TEXT), *_typed(INT, "block_weights", "block_bytes"), ("kv_cache", BOOL),
+        *_typed(TEXT, "layout", "source"),
     ], key=("ggml_type",), filled=("ggml_type", "block_weights", "block_bytes"),
        ranges={"block_weights": (1, 4096), "block_bytes": (1, 65536)}),
     _schema("local_formats.csv", [
         *_typed(TEXT, "quantization", "engine", "file_type", "default_type"), *_typed(INT, "bits", "group_size"),
-        *_typed(TEXT, "describe", "source"),
+        ("laptop_advice", BOOL), *_typed(TEXT, "describe", "source"),
     ], key=("quantization",), filled=("quantization", "engine", "bits", "group_size", "describe"),
        ranges={"bits": (1, 16), "group_size": (1, 4096)}),
     _schema("wizard_formats.csv", [

@@ -17,7 +17,7 @@ from qwen_lessons.validation import checked, integer
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@checked
+@checked(kv_cache_dtype=memory.KV_CACHE_DTYPE)
 def decode_bytes_per_token(
     model_id, quantization: str = "bf16", context_tokens: int = 1, batch: int = 1, kv_cache_dtype: str = "auto"
 ) -> float:

@@ -60,6 +60,17 @@ import numpy as np
 from qwen_lessons.blas import single_threaded
 from qwen_lessons.progress import Progress
 from qwen_lessons import validation
+from qwen_lessons.tiny_corpus import (  # noqa: F401  (the lessons read the tiny model's data from tinylm)
+    CUSTOM_SYSTEM,
+    HELDOUT_QUESTIONS,
+    TRAIN_QUESTIONS,
+    chat_example,
+    corpus_paragraphs,
+    corpus_text,
+    heldout_examples,
+    instruction_examples,
+    topics,
+)
 from qwen_lessons.validation import checked
 
 CONTEXT = 12  # tokens the model sees before predicting the next one
@@ -75,106 +86,11 @@ ENDOFTEXT, IM_START, IM_END, UNK = "<|endoftext|>", "<|im_start|>", "<|im_end|>"
 SPECIALS = (ENDOFTEXT, IM_START, IM_END, UNK)
 STOP_TOKENS = (IM_END, ENDOFTEXT)
 TEMPLATE = "qwen2.5"  # the tiny model's chats use the real Qwen2.5 instruct template
-CUSTOM_SYSTEM = "You are a short and helpful assistant."
 
 # words (with inner . , ' - as in "Qwen2.5-Coder" or "32,768"), special tokens, newlines, other single characters
 _TOKEN = re.compile(r"<\|[a-z_]+\|>|\n|[A-Za-z0-9]+(?:[.,'\-][A-Za-z0-9]+)*|[^\sA-Za-z0-9]")
 _NO_SPACE_BEFORE = {".", ",", ";", ":", "!", "?", ")", "\n", IM_END}
 _NO_SPACE_AFTER = {"(", "\n", IM_START}
-
-# Question wordings for the instruction examples (course-written); {topic} comes from tiny_instructions.csv.
-TRAIN_QUESTIONS = (
-    "What is {topic}?",
-    "Tell me about {topic}.",
-    "Explain {topic}.",
-    "Describe {topic} briefly.",
-    "What do you know about {topic}?",
-    "Give me a short note on {topic}.",
-    "Can you explain {topic}?",
-    "I want to learn about {topic}.",
-    "Please describe {topic}.",
-    "Say something about {topic}.",
-    "Write one sentence about {topic}.",
-    "What should I know about {topic}?",
-    "Help me understand {topic}.",
-    "Quick question: what is {topic}?",
-    "In a few words, what is {topic}?",
-    "Teach me about {topic}.",
-    "Summarize {topic}.",
-    "Briefly, what is {topic}?",
-    "Could you describe {topic}?",
-    "I have a question about {topic}.",
-)
-HELDOUT_QUESTIONS = (
-    "Define {topic}.",
-    "Remind me what {topic} is.",
-    "What exactly is {topic}?",
-    "Give a short answer: what is {topic}?",
-)
-
-
-# ---------------------------------------------------------------- data
-
-
-@checked
-@lru_cache(maxsize=1)
-def corpus_text() -> str:
-    """The course-written pretraining corpus (data/tiny_corpus.txt)."""
-    from qwen_lessons.data import data_path
-
-    return data_path("tiny_corpus.txt").read_text(encoding="utf-8")
-
-
-@checked
-def corpus_paragraphs() -> list[str]:
-    """The corpus split into paragraphs: each is one pretraining document."""
-    return [paragraph.strip() for paragraph in corpus_text().split("\n\n") if paragraph.strip()]
-
-
-@lru_cache(maxsize=1)
-def _instruction_table():
-    from qwen_lessons.data import read_table
-
-    return read_table("tiny_instructions.csv")
-
-
-@checked
-def topics() -> list[tuple[str, str]]:
-    """(topic, answer) pairs of data/tiny_instructions.csv."""
-    table = _instruction_table()
-    return list(zip(table["topic"].tolist(), table["answer"].tolist(), strict=True))
-
-
-@checked
-def chat_example(question: str, answer: str, system: str | None = None) -> list[dict]:
-    """One instruction example as chat messages (optionally with a system message)."""
-    messages = [{"role": "system", "content": system}] if system else []
-    return messages + [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-
-
-@checked
-def instruction_examples(n: int, seed: int = 0) -> list[list[dict]]:
-    """n distinct training chats: topics x question wordings x (default or custom system message), shuffled by seed."""
-    combos = [
-        (topic, answer, question, system)
-        for topic, answer in topics()
-        for question in TRAIN_QUESTIONS
-        for system in (None, CUSTOM_SYSTEM)
-    ]
-    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= len(combos):
-        raise ValueError(f"n must be an int between 1 and {len(combos)}, got {n!r}")
-    order = np.random.default_rng(seed).permutation(len(combos))[:n]
-    return [chat_example(combos[i][2].format(topic=combos[i][0]), combos[i][1], combos[i][3]) for i in order]
-
-
-@checked
-def heldout_examples() -> list[list[dict]]:
-    """Chats with question wordings never used in training, one per topic (for held-out loss)."""
-    return [
-        chat_example(HELDOUT_QUESTIONS[i % len(HELDOUT_QUESTIONS)].format(topic=topic), answer)
-        for i, (topic, answer) in enumerate(topics())
-    ]
-
 
 @checked
 def chat_prompt(question: str) -> str:
@@ -401,7 +317,6 @@ def windows(sequences, loss_masks, vocab: TinyVocab) -> tuple[np.ndarray, np.nda
 
 
 @checked
-@single_threaded
 def train(
     model: TinyLM,
     sequences,
@@ -414,45 +329,85 @@ def train(
     name: str | None = None,
 ) -> tuple[TinyLM, list[float]]:
     """Adam on masked next-token cross-entropy; returns a new model and the loss of every step."""
-    if not isinstance(steps, int) or not 1 <= steps <= 100_000:
-        raise ValueError(f"steps must be an int between 1 and 100000, got {steps!r}")
-    if not 0 < lr <= 1:
-        raise ValueError(f"lr must be in (0, 1], got {lr!r}")
     contexts, targets = windows(sequences, loss_masks, model.vocab)
     if not len(targets):
         raise ValueError("loss_masks select no token: nothing to learn")
     rng = np.random.default_rng(seed)
+
+    def loss_and_grads(params: dict, step: int) -> tuple[float, dict]:
+        batch = rng.integers(0, len(targets), size=min(batch_size, len(targets)))
+        return _loss_and_grads(params, contexts[batch], targets[batch])
+
+    trained = fit(model, loss_and_grads, steps, lr, name or model.name, progress)
+    return trained, list(trained.loss_curve)
+
+
+@checked(loss_and_grads=validation.instance(Callable, what="a function (params, step) -> (loss, gradients)"),
+         name=validation.text(1_000))
+@single_threaded
+def fit(model: TinyLM, loss_and_grads: Callable[[dict, int], tuple[float, dict]], steps: int = TUNE_STEPS,
+        lr: float = TUNE_LR, name: str = "tuned", progress: bool | Callable[[int, int], None] = True) -> TinyLM:
+    """Adam from the model's parameters: at each step ``loss_and_grads(params, step)`` gives the loss and a gradient
+    for every parameter (``backward`` computes them from a gradient on the logits). Returns a new model whose
+    loss_curve holds every step's loss (the training loop of SFT here and of DPO in qwen_lessons.preference)."""
     params = {key: np.array(value, dtype=np.float32) for key, value in model.params.items()}
     moments = {key: (np.zeros_like(value), np.zeros_like(value)) for key, value in params.items()}
-    bar = Progress(steps, name or "training", progress is True)
+    bar = Progress(steps, name, progress is True)
     started = time.perf_counter()
     curve = []
     for step in range(1, steps + 1):
-        batch = rng.integers(0, len(targets), size=min(batch_size, len(targets)))
-        loss, grads = _loss_and_grads(params, contexts[batch], targets[batch])
-        curve.append(loss)
+        loss, grads = loss_and_grads(params, step)
+        curve.append(float(loss))
         _adam_step(params, grads, moments, lr, step)
         bar.update(step)
         if callable(progress):
             progress(step, steps)
-    trained = TinyLM(model.vocab, _freeze(params), name or model.name, tuple(curve), time.perf_counter() - started)
-    return trained, curve
+    return TinyLM(model.vocab, _freeze(params), name, tuple(curve), time.perf_counter() - started)
 
 
 def _loss_and_grads(params: dict, contexts: np.ndarray, targets: np.ndarray) -> tuple[float, dict]:
     """Mean cross-entropy of a batch and its gradients, by hand (two matrix layers and an embedding lookup)."""
     batch = len(targets)
-    x, h, probs = _forward_probs(params, contexts)
+    x, h, probs = forward(params, contexts)
     rows = np.arange(batch)
     loss = float(-np.log(np.maximum(probs[rows, targets], 1e-12)).mean())
     d_logits = probs
     d_logits[rows, targets] -= 1.0
     d_logits /= batch
-    return loss, _backward(params, contexts, x, h, d_logits)
+    return loss, backward(params, contexts, x, h, d_logits)
 
 
-def _forward_probs(params: dict, contexts: np.ndarray):
-    """Inputs, hidden activations and next-token probabilities of a batch of windows (what _backward needs)."""
+def _params_rule(name: str, value) -> dict:
+    """A model's parameter dict: E, W1, b1, W2, b2 as arrays of this architecture's shapes (TinyLM.params)."""
+    if not isinstance(value, dict) or set(value) != {"E", "W1", "b1", "W2", "b2"} \
+            or not all(isinstance(array, np.ndarray) and array.ndim in (1, 2) for array in value.values()):
+        raise ValueError(f"{name} must be a model's params: a dict of arrays E, W1, b1, W2, b2 (TinyLM.params)")
+    vocab = value["E"].shape[0]
+    shapes = {"E": (vocab, EMBED), "W1": (CONTEXT * EMBED, HIDDEN), "b1": (HIDDEN,), "W2": (HIDDEN, vocab),
+              "b2": (vocab,)}
+    if any(value[key].shape != shape for key, shape in shapes.items()):
+        raise ValueError(f"{name} must have the shapes {shapes}, got {({k: v.shape for k, v in value.items()})}")
+    return value
+
+
+def _windows_rule(name: str, value) -> np.ndarray:
+    """Context windows as windows() makes them: a non-empty integer array (windows, CONTEXT) of token ids."""
+    if not isinstance(value, np.ndarray) or value.ndim != 2 or value.shape[1] != CONTEXT or not len(value) \
+            or not np.issubdtype(value.dtype, np.integer) or value.min() < 0:
+        raise ValueError(f"{name} must be a non-empty integer array (windows, {CONTEXT}) of token ids (from "
+                         f"windows()), got {getattr(value, 'shape', type(value).__name__)}")
+    return value
+
+
+_ARRAY = validation.instance(np.ndarray, what="an array (from forward)")
+
+
+@checked(params=_params_rule, contexts=_windows_rule)
+def forward(params: dict, contexts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs, hidden activations and next-token probabilities of a batch of windows (B, CONTEXT): what
+    ``backward`` needs. ``params`` is a model's ``params`` (or a trainable copy of them)."""
+    if contexts.max() >= len(params["E"]):
+        raise ValueError(f"contexts must hold token ids below {len(params['E'])}, got {contexts.max()}")
     x = params["E"][contexts].reshape(len(contexts), -1)
     h = np.tanh(x @ params["W1"] + params["b1"])
     logits = h @ params["W2"] + params["b2"]
@@ -462,11 +417,17 @@ def _forward_probs(params: dict, contexts: np.ndarray):
     return x, h, probs
 
 
-def _backward(params: dict, contexts: np.ndarray, x: np.ndarray, h: np.ndarray, d_logits: np.ndarray) -> dict:
-    """Gradients of every parameter from the gradient of a loss with respect to the logits (lesson 3 reuses it)."""
+@checked(params=_params_rule, contexts=_windows_rule, x=_ARRAY, h=_ARRAY, d_logits=_ARRAY)
+def backward(params: dict, contexts: np.ndarray, x: np.ndarray, h: np.ndarray, d_logits: np.ndarray) -> dict:
+    """Gradients of every parameter from the gradient of a loss with respect to the logits (B, vocabulary size),
+    given forward's x and h for the same windows (lesson 3's DPO gradient reuses it)."""
+    batch = len(contexts)
+    for name, value, width in (("x", x, CONTEXT * EMBED), ("h", h, HIDDEN), ("d_logits", d_logits, len(params["b2"]))):
+        if value.shape != (batch, width):
+            raise ValueError(f"{name} must have the shape ({batch}, {width}) (from forward), got {value.shape}")
     d_h = d_logits @ params["W2"].T
     d_pre = d_h * (1.0 - h * h)
-    d_x = (d_pre @ params["W1"].T).reshape(len(contexts) * CONTEXT, EMBED)
+    d_x = (d_pre @ params["W1"].T).reshape(batch * CONTEXT, EMBED)
     d_embed = np.zeros_like(params["E"])
     np.add.at(d_embed, contexts.ravel(), d_x)
     return {"E": d_embed, "W1": x.T @ d_pre, "b1": d_pre.sum(axis=0), "W2": h.T @ d_logits, "b2": d_logits.sum(axis=0)}

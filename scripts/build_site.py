@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from write_badges import BINDER_REF, BINDER_REPO, binder_url
+from write_course_lists import builds_on, lesson_header
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
@@ -94,31 +95,20 @@ def site_pages() -> list[str]:
     return [str(path.relative_to(ROOT)) for path in lesson_notebooks()] + list(DOCS)
 
 
-def lesson_header(notebook: Path) -> dict[str, str]:
-    """What a lesson's first cell says about it: its number, title, minutes and what it assumes."""
-    first = "".join(json.loads(notebook.read_text(encoding="utf-8"))["cells"][0]["source"])
-    title = re.search(r"^# (\d+) · (.+)$", first, re.M)
-    minutes = re.search(r"about (\d+) minutes", first)
-    assumes = re.search(r"^\*\*Assumes:\*\* (.+)$", first, re.M)
-    return {"number": title.group(1), "title": title.group(2).strip(), "minutes": minutes.group(1) if minutes else "",
-            "assumes": assumes.group(1) if assumes else ""}
-
-
 def course_map() -> str:
-    """The course in teaching order, as a Markdown table made from each lesson's own first cell (so the map, the
-    README's table and the notebooks cannot disagree on a title or a time: tests/test_readme.py holds the README)."""
+    """The course in teaching order, as a Markdown table made from each lesson's own first cell by the same reader
+    that writes lesson 0's map, the README's table and the agenda (scripts/write_course_lists.py)."""
     rows = ["| lesson | time | builds on |", "| --- | --- | --- |"]
     total = 0
     for notebook in sorted((ROOT / "notebooks").glob(LESSONS)):
         header = lesson_header(notebook)
-        lessons = re.search(r"lessons? \d.*?(?=\.(?:\s|$)|$)", header["assumes"])
-        builds_on = lessons.group(0) if lessons else "basic Python only"
+        basis = builds_on(header)
         if notebook.name == APP_NOTEBOOK:
-            builds_on = "the calculators of the lessons, on one page"
+            basis = "the calculators of the lessons, on one page"
         elif header["minutes"]:
             total += int(header["minutes"])
         rows.append(f"| [{header['number']} · {header['title']}](notebooks/{notebook.name}) | "
-                    f"{header['minutes'] + ' min' if header['minutes'] else ''} | {builds_on} |")
+                    f"{header['minutes'] + ' min' if header['minutes'] else ''} | {basis} |")
     hours, minutes = divmod(total, 60)
     return "\n".join(rows) + f"\n\nThe lessons take about {hours} h {minutes:02d} min in all."
 

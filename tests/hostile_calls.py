@@ -59,7 +59,9 @@ NOT_VALUES = {
     "qwen_lessons.plotting.displayed_scale",
     "qwen_lessons.checks.answer_check",  # a decorator for the exercise checks
     "qwen_lessons.checks.exercise_checks",  # lists a checks module's checks (for tests/test_answer_leaks.py)
+    "qwen_lessons.checks.check_formula",  # the checks modules' helper: its cases are built by the package
     "qwen_lessons.data.read_table",  # its dtypes/check come from the package's own loaders
+    "qwen_lessons.data.built_from",  # a decorator for the package's own table-derived caches
     # argument rules, like the validation layer's own: swept through the functions whose parameters they check
     "qwen_lessons.hardware.of_kind", "qwen_lessons.hardware.HOST_CPU", "qwen_lessons.hardware.TRAINING_DEVICE",
 }
@@ -120,6 +122,17 @@ def _tiny_vocab():
 
 
 INSTANCES = {"TinyLM": _tiny_model}
+
+
+def _forward_example(model):
+    """forward's x, h and probabilities for one window of padding: valid inputs of tinylm.backward."""
+    from qwen_lessons import tinylm
+    return tinylm.forward(model.params, np.zeros((1, tinylm.CONTEXT), dtype=np.int64))
+
+
+def _zero_gradients(params, step):
+    """A valid loss_and_grads for tinylm.fit: loss 0, every gradient 0."""
+    return 0.0, {key: np.zeros_like(value) for key, value in params.items()}
 
 M = "Qwen/Qwen2.5-7B-Instruct"
 S = "Qwen/Qwen2.5-0.5B"
@@ -190,14 +203,17 @@ def _examples():
         "config": models.resolve(M).config, "row": catalog.load_catalog().iloc[0],
         "table.data_size_figure": Factory(lambda: base_vs_instruct.data_size_experiment((10,), steps=5, progress=False)),
         "table.knobs_html": prompts.knob_savings("hi", [(1080, 1920)]),
-        "name": "catalog.csv", "value": 448, "upper": 1e6, "plan": prompts.plan_prompt("hi", [(1080, 1920)]),
+        "name": "catalog.csv", "column": "variant", "modality.lines_taking": "image", "value": 448, "upper": 1e6, "plan": prompts.plan_prompt("hi", [(1080, 1920)]),
         "result.steps_html": tiers.recommend(), "result.fit_html": tiers.recommend(),
         "result.headline_html": tiers.recommend(), "result.comparison_html": tiers.recommend(),
         "result.scores_html": tiers.recommend(), "result.comparison_table": tiers.recommend(),
         "result.verdict_html": finetune.plan(S, "lora", "a100-80gb"), "result.hours_html": finetune.plan(S, "lora", "a100-80gb"),
         "memory": finetune.training_memory(S, "lora"), "rows": catalog.load_catalog().head(3),
         "expected": 1.0, "passed": True, "hint": "try again", "known": [M], "arch_id": M,
-        "contexts": np.zeros((1, tinylm.CONTEXT), dtype=np.int64), "contexts.context_curve": [1024, 2048],
+        "contexts": np.zeros((1, tinylm.CONTEXT), dtype=np.int64), "params": Factory(lambda: tiny().params),
+        "x": Factory(lambda: _forward_example(tiny())[0]), "h": Factory(lambda: _forward_example(tiny())[1]),
+        "d_logits": Factory(lambda: _forward_example(tiny())[2]), "loss_and_grads": _zero_gradients,
+        "name.fit": "tuned", "contexts.context_curve": [1024, 2048],
         "vocab.windows": tinylm.tiny_vocab(),
         "results": Factory(lambda: fine_tuning.starting_point_experiment(sizes=(0, 10), steps=5, pretrain_steps=5)),
         # the experiments run small here: the hostile value is what is tested, not the training
@@ -244,7 +260,7 @@ def audio_examples() -> dict:
         "seconds": 12.5, "sample_counts": np.array([16_000, 480_001]), "grid_t": 10, "tokens_per_group": 598,
         "audio_token_count": 500, "source": wav, "header": audio.read_audio_header(wav),
         "audios": [10.0],
-        "use_audio_in_video": False, "fps.sound_track_layout": 2.0, "fps.sound_track_report_html": 2.0, "my_audio_tokens": lambda samples: 0,
+        "use_audio_in_video": False, "fps.sound_track_layout": 2.0, "fps.sound_track_report_html": 2.0, "my_audio_tokens": lambda samples: 0, "formula": lambda *arguments: 0,
     }
 
 

@@ -102,7 +102,7 @@ def test_bad_input_is_refused_by_name():
         with pytest.raises(ValueError, match="samples"):
             audio.audio_tokens(bad, "qwen2-audio")
     with pytest.raises(ValueError, match="generation"):
-        audio.audio_tokens(100, "qwen4-audio")
+        audio.audio_tokens(100, "no-such-audio")
     with pytest.raises(ValueError, match=r"sample_counts\[1\]"):
         audio.audio_tokens_many([10, 0], "qwen2-audio")
     with pytest.raises(ValueError, match="sample_counts"):

@@ -54,7 +54,9 @@ def _with(table, row_index, **changes):
         ({"line": "poetry"}, "line 'poetry' is not one of"),
         ({"license": "Qwen Community License"}, "license 'Qwen Community License' is not one of"),
         ({"variant": "sft"}, "variant 'sft'"),
-        ({"generation": "Qwen4"}, "generation 'Qwen4'"),
+        ({"generation": "Qwen 4"}, "generation 'Qwen 4' is not a name like"),
+        ({"generation": "Llama3"}, "generation 'Llama3' is not a name like"),
+        ({"vision_generation": "no-such-vision"}, "vision_generation 'no-such-vision' is not one of"),
         ({"context_length": 0}, "context_length must be a positive integer"),
         ({"context_length": -8192}, "context_length must be a positive integer"),
         ({"extended_context": 1024}, "shorter than context_length"),
@@ -127,7 +129,7 @@ def test_unverified_selects_empty_cells(table):
     ("kwargs", "pattern"),
     [
         ({"line": "poetry"}, r"line 'poetry' is not valid; valid values: text, code, math"),
-        ({"generation": "Qwen4"}, r"generation 'Qwen4' is not valid; valid values: Qwen1, "),
+        ({"generation": "NoSuchGeneration"}, r"generation 'NoSuchGeneration' is not valid; valid values: Qwen1, "),
         ({"variant": ["base", "sft"]}, r"variant 'sft' is not valid; valid values: base, chat"),
         ({"license": "MIT"}, r"license 'MIT' is not valid; valid values: Apache-2.0"),
         ({"min_params_b": -1}, r"min_params_b must be a number"),
@@ -143,7 +145,7 @@ def test_bad_filter_values_raise_with_the_valid_values(table, kwargs, pattern):
 def test_summaries_add_up(table):
     counts = lesson.coverage(table)
     assert counts.loc["total", "total"] == len(table)
-    assert list(counts.index[:-1]) == [g for g in catalog.GENERATIONS if g in set(table["generation"])]
+    assert list(counts.index[:-1]) == list(catalog.generations(table))
     assert len(counts.columns) <= 9  # the seven language-model lines, "other lines" and the total fit a page
     other = ~table["line"].isin(counts.columns)
     assert counts.loc["total", lesson.OTHER_LINES] == other.sum() > 0
@@ -151,3 +153,34 @@ def test_summaries_add_up(table):
     assert grid.to_numpy().sum() == len(table)
     assert grid.loc["vision-language", "base"] == len(table[(table["line"] == "vision-language")
                                                            & (table["variant"] == "base")])
+
+
+# --- the values a cell may hold live in data/ (issue 28) ---------------------------------------------------------
+
+
+def test_generations_are_the_catalogs_own_oldest_first(table):
+    order = catalog.generations(table)
+    assert set(order) == set(table["generation"])
+    earliest = table.groupby("generation")["release"].min()
+    assert list(earliest[list(order)]) == sorted(earliest[list(order)])  # by each generation's first release
+    # a generation of one undated row comes last; one dated before every other comes first
+    undated = _with(pd.concat([table, table.iloc[[0]]], ignore_index=True), len(table),
+                    model_id="Qwen/NoSuchModel-1B", generation="QwenUndated", release=pd.NA)
+    assert catalog.generations(undated)[-1] == "QwenUndated"
+    early = _with(undated, len(table), release="2020-01")
+    assert catalog.generations(early)[0] == "QwenUndated"
+
+
+def test_lines_states_and_licences_come_from_their_tables(table):
+    from qwen_lessons.data import read_table
+
+    assert catalog.lines() == tuple(read_table("lines.csv")["line"])
+    assert catalog.allowed_values("line") == catalog.lines()
+    assert set(catalog.language_model_lines()) < set(catalog.lines())
+    assert catalog.lines_taking("image") == ("vision-language", "omni")
+    assert catalog.lines_taking("audio") == ("audio", "omni")
+    assert catalog.lines_taking("text") == ()  # every line reads text; `inputs` lists what it takes beside it
+    assert set(table["variant"].dropna()) <= set(catalog.allowed_values("variant"))
+    assert set(table["license"].dropna()) <= set(catalog.allowed_values("license"))
+    with pytest.raises(ValueError, match=r"column must be one of \['line', 'variant', 'license'\]"):
+        catalog.allowed_values("generation")

@@ -36,15 +36,22 @@ def test_claim_verdicts_follow_the_data(table):
     narrowed = narrowed[~narrowed["model_id"].str.contains("Coder-30B")]
     assert lesson.claim_code_line(narrowed).verdict == "true"
     # A 72B audio model under a 'Community' license would make claim (g) true -- but such a license is invalid.
-    assert "Qwen Community License" not in catalog.LICENSES
+    assert "Qwen Community License" not in catalog.allowed_values("license")
 
 
 def test_image_tokens_for_448_by_hand(table):
     assert lesson.image_tokens_square("Qwen/Qwen2.5-VL-7B-Instruct", 448, table) == (448 // 28) ** 2 == 256
     assert lesson.image_tokens_square("Qwen/Qwen3-VL-8B-Instruct", 448, table) == (448 // 32) ** 2 == 196
     assert lesson.image_tokens_square("Qwen/Qwen-VL-Chat", 448, table) == 256
-    with pytest.raises(ValueError, match="multiple of 28"):
-        lesson.image_tokens_square("Qwen/Qwen2.5-VL-7B-Instruct", 450, table)
+    # any side: lesson 5's count for the generation the catalog row names (a 450 tile is resized, not refused)
+    from qwen_lessons import vision
+
+    assert lesson.image_tokens_square("Qwen/Qwen2.5-VL-7B-Instruct", 450, table) == vision.image_tokens(450, 450,
+                                                                                                       "qwen2.5-vl")
+    with pytest.raises(ValueError, match="has no vision generation in the catalog"):
+        lesson.image_tokens_square("Qwen/Qwen2.5-7B-Instruct", 448, table)
+    with pytest.raises(ValueError, match="'Qwen/NoSuchModel-1B' not in the catalog"):
+        lesson.image_tokens_square("Qwen/NoSuchModel-1B", 448, table)
 
 
 def test_flagships_and_context_summary(table):
@@ -161,10 +168,10 @@ def test_license_figure_reading_holds(table):
     verified = grid.drop(columns="unverified")
     for bucket in ("<2B", "2–10B", "10–40B", "≥100B"):
         assert verified.loc[bucket].idxmax() == "Apache-2.0", bucket
-    # 40–100B: the Tongyi Qianwen License of the Qwen1/1.5/2 72B checkpoints leads the Qwen License of the 72B VL,
-    # QVQ and Qwen2.5 rows (issue 31 emptied the Qwen2.5-Math 72B licences no source names)
-    assert verified.loc["40–100B"].idxmax() == "Tongyi Qianwen License"
-    assert verified.loc["40–100B", "Tongyi Qianwen License"] > verified.loc["40–100B", "Qwen License"] > 0
+    # 40–100B: the Qwen License of the 72B Qwen2.5, Qwen2.5-Math (their pages' header 'License: qwen'), VL and QVQ
+    # rows leads the Tongyi Qianwen License of the Qwen1/1.5/2 72B checkpoints
+    assert verified.loc["40–100B"].idxmax() == "Qwen License"
+    assert verified.loc["40–100B", "Qwen License"] > verified.loc["40–100B", "Tongyi Qianwen License"] > 0
     assert (grid["unverified"] > 0).all()
     assert (grid[["Qwen License", "Qwen Research License"]].sum(axis=1) > 0).loc[["2–10B", "40–100B"]].all()
     max_licence = table[table["license"] == "Qwen3.8-Max License"]

@@ -187,13 +187,19 @@ def test_activations_by_hand_for_qwen25_05b():
     assert finetune.layer_activation_bytes("Qwen/Qwen2.5-0.5B") == per_layer == 55_808  # 10,752 + 2,304 + 2,048 + 1,792 + 38,912
     tokens = 2 * 1024
     logits = 14 * vocab  # bf16 logits 2 + fp32 log-probs 4 + their gradient 4 + logits gradient 4
+    saved = per_layer + 4 * 14  # plus FlashAttention's fp32 log-sum-exp, one per query head
     with_ckpt = finetune.training_memory("Qwen/Qwen2.5-0.5B", "lora", seq_len=1024, micro_batch=2)
-    assert with_ckpt.activations == tokens * (layers * 2 * h + per_layer + logits)
+    assert with_ckpt.activations == tokens * (layers * 2 * h + saved + logits)
     without = finetune.training_memory("Qwen/Qwen2.5-0.5B", "lora", seq_len=1024, micro_batch=2,
                                        checkpointing=False)
-    assert without.activations == tokens * (layers * per_layer + logits)
+    assert without.activations == tokens * (layers * saved + logits)
+    # Liger's fused loss: chunks of next_power_of_2(2048 / ceil(151936 / 896) = 170) = 16 tokens of bf16 logits,
+    # plus the bf16 gradient of the hidden states for every token
     fused = finetune.training_memory("Qwen/Qwen2.5-0.5B", "lora", seq_len=1024, micro_batch=2, fused_loss=True)
-    assert fused.activations == tokens * (layers * 2 * h + per_layer)
+    assert finetune.loss_chunk_tokens("Qwen/Qwen2.5-0.5B", tokens) == 16
+    assert fused.activations == tokens * (layers * 2 * h + saved) + 16 * 2 * vocab + tokens * 2 * h
+    assert finetune.training_memory("Qwen/Qwen2.5-0.5B", "lora", seq_len=1024, micro_batch=2,
+                                    loss="chunked").activations == fused.activations
 
 
 def test_activations_grow_linearly_with_tokens():
@@ -209,8 +215,11 @@ def test_zero_stages_shard_optimizer_then_gradients_then_weights():
     for stage, sharded in ((1, {"optimizer"}), (2, {"optimizer", "gradients"}),
                            (3, {"optimizer", "gradients", "weights"})):
         four = finetune.training_memory("Qwen/Qwen2.5-7B", "full", n_gpus=4, zero_stage=stage)
+        # stage 3 gathers the largest module whole, in bf16: Qwen2.5-7B's output head, 152,064 x 3,584
+        gathered = 2 * 152_064 * 3_584 if stage == 3 else 0
         for part in ("weights", "gradients", "optimizer"):
-            assert getattr(four, part) == getattr(one, part) / (4 if part in sharded else 1)
+            extra = gathered if part == "weights" else 0
+            assert getattr(four, part) == getattr(one, part) / (4 if part in sharded else 1) + extra
         assert four.activations == one.activations
         assert four.all_gpus_gib == pytest.approx(4 * four.total_gib)
 
@@ -358,8 +367,10 @@ def test_accuracy_against_published_rows_is_pinned(comparison):
     summary = finetune.training_error_summary(comparison)
     one_gpu = summary.loc["Qwen-1 measured, 1 GPU"]
     assert one_gpu["median_abs_error_pct"] < 12.0
-    assert one_gpu["worst_abs_error_pct"] < 35.0
-    assert one_gpu["within_20pct"] >= 0.78
+    # 41% (Qwen-1.8B Q-LoRA at 8192 tokens, over): the fitted 2 GiB overhead (1 GiB assumed before) lifts the
+    # small model's rows; the median moved from 11.5% to 11.4%
+    assert one_gpu["worst_abs_error_pct"] < 41.0
+    assert one_gpu["within_20pct"] >= 0.84
     several = summary.loc["Qwen-1 measured, several GPUs (DeepSpeed)"]
     # 11.6% since the Qwen-7B full rows run ZeRO-3, as finetune_ds.sh does (10.7% when they were read as ZeRO-2)
     assert several["median_abs_error_pct"] < 12.0 and several["worst_abs_error_pct"] < 29.0
@@ -382,7 +393,8 @@ def test_known_disagreements_go_the_documented_way(comparison):
     full = one_gpu[one_gpu["method_key"] == "full"]
     assert full[full["seq_len"] == 256]["error_pct"].iloc[0] < -20  # DeepSpeed buffers not modelled
     zero3 = comparison[comparison["method"] == "LoRA + Deepspeed Zero3"]
-    assert zero3[zero3["seq_len"] == 256]["error_pct"].iloc[0] < -20
+    # still under at short lengths, less so since the fitted ZeRO buffer (3.1 GiB per GPU) is counted
+    assert -20 < zero3[zero3["seq_len"] == 256]["error_pct"].iloc[0] < -15
     swift_full = comparison[(comparison["group"] == "Qwen3 docs example (ms-swift)") & (comparison["method"] == "Full")]
     assert swift_full["error_pct"].iloc[0] < -20
     # LLaMA-Factory's x/2 rule ignores Qwen's bf16 embedding and output head, so 7B QLoRA-4bit is our worst row

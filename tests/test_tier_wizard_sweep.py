@@ -14,7 +14,7 @@ import itertools
 import pytest
 
 from qwen_lessons import tiers
-from qwen_lessons.catalog import context_limit, load_catalog
+from qwen_lessons.catalog import context_limit, lines_taking, load_catalog
 from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu, load_hardware
 
@@ -37,8 +37,8 @@ def kernels() -> dict[str, set[str]]:
 
 def modality_ids(modality: str) -> set[str] | None:
     """The checkpoints an image or audio answer may name (None: any text checkpoint)."""
-    lines = tiers.MODALITY_LINES.get(modality)
-    return None if lines is None else set(load_catalog().query("line in @lines")["model_id"])
+    lines = lines_taking(modality)
+    return None if not lines else set(load_catalog().query("line in @lines")["model_id"])
 
 
 FORMAT_NAMES = ("bf16", "fp8", "gptq-int8", "gptq-int4", "awq", "q8_0", "q4_k_m", "mlx-8bit", "mlx-4bit")

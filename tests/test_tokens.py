@@ -213,7 +213,7 @@ def test_qwen3_wrapped_tool_responses_do_not_count_as_the_last_query():
         ([{"role": "tool", "content": "x"}], "qwen3", "tool-calling"),
         ([{"role": "user"}], "qwen2.5", "'role' and 'content'"),
         ([{"role": "user", "content": 3}], "qwen2.5", "must be a str"),
-        ([user("x")], "qwen4", "template must be one of"),
+        ([user("x")], "no-such-template", "template must be one of"),
         ([user("x"), assistant("<think>\nnever closed")], "qwen3", "unterminated think block"),
         ([user("x"), assistant("<think>a</think> ok <think>b")], "qwen3", "unterminated think block"),
     ],
@@ -527,7 +527,7 @@ def test_a_chat_in_the_qwen35_vocabulary_uses_its_control_ids():
 
 def test_an_unknown_vocabulary_or_an_id_of_the_other_vocabulary_is_refused():
     with pytest.raises(ValueError, match=r"vocabulary must be one of \['qwen2', 'qwen3.5'\]"):
-        tokens.encode("hi", vocabulary="qwen4")
+        tokens.encode("hi", vocabulary="no-such-vocabulary")
     with pytest.raises(ValueError, match="not a known token id of the qwen2 vocabulary"):
         tokens.decode([248045])
     assert tokens.decode([248045], vocabulary="qwen3.5") == "<|im_start|>"

@@ -77,11 +77,11 @@ def test_tower_problems_names_bad_rows():
     table = towers.load_towers()
     assert towers.tower_problems(table) == []
     bad = table.copy()
-    bad.loc[0, "kind"] = "qwen9_vl"
+    bad.loc[0, "kind"] = "no_such_vl"
     bad.loc[1, "num_heads"] = 7
     bad.loc[2, "tower"] = "audio"
     problems = " ".join(towers.tower_problems(bad))
-    assert "qwen9_vl" in problems and "num_heads must divide" in problems and "does not match kind" in problems
+    assert "no_such_vl" in problems and "num_heads must divide" in problems and "does not match kind" in problems
 
 
 def test_a_checkpoint_without_that_tower_is_refused():

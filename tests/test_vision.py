@@ -431,7 +431,7 @@ def test_bad_budgets_and_names():
     with pytest.raises(ValueError, match="rules"):
         vision.smart_resize(480, 640, rules="mine")
     with pytest.raises(ValueError, match="generation must be one of"):
-        vision.image_tokens(480, 640, "qwen4-vl")
+        vision.image_tokens(480, 640, "no-such-vision")
     with pytest.raises(ValueError, match="budget must be one of"):
         vision.image_tokens(480, 640, budget="huge")
     with pytest.raises(ValueError, match="generation='qwen3-vl'"):
@@ -584,8 +584,10 @@ def test_tile_claim_per_generation():
     # the README example budget (min 256 tokens) upscales a 448 tile to 256 tokens in Qwen3-VL
     assert table.loc["Qwen3-VL", "over the named budgets"] == "196 to 256"
     assert "none reaches 512; the most is 256" in vision_token_budgets_lessons.tile_claim_summary()
-    with pytest.raises(ValueError, match="low must be a whole number from 0 to"):
+    with pytest.raises(ValueError, match="low must be a whole number from 1 to"):  # one rule, one limit
         vision_token_budgets_lessons.tile_claim(low="256")
+    with pytest.raises(ValueError, match="low must be a whole number from 1 to"):
+        vision_token_budgets_lessons.tile_claim(low=0)
     with pytest.raises(ValueError, match=r"low \(600\) must not exceed high \(100\)"):
         vision_token_budgets_lessons.tile_claim(low=600, high=100)
 
@@ -594,14 +596,15 @@ def test_tile_claim_agrees_with_lesson_one():
     from qwen_lessons import catalog
 
     table = catalog.load_catalog()
-    vision_rows = table[table["vision_patch_size"].notna()]
+    vision_rows = table[table["vision_generation"].notna()]
     compared = set()
     for row in vision_rows.itertuples():
-        generation = prompts.generation_for_series(row.series)
-        if generation:
-            assert family_map_lessons.image_tokens_square(row.model_id, 448, table) == vision.image_tokens(448, 448, generation)
-            compared.add(generation)
-    # every generation has catalog rows with vision constants (Qwen3.6 rows count as qwen3.5)
+        # the catalog names the generation lesson 5 finds for the series by name (Qwen3.6 rows use qwen3.5's rules)
+        assert row.vision_generation == prompts.generation_for_series(row.series), row.model_id
+        assert family_map_lessons.image_tokens_square(row.model_id, 448, table) == vision.image_tokens(
+            448, 448, row.vision_generation)
+        compared.add(row.vision_generation)
+    # every vision generation has catalog rows that name it
     assert compared == set(vision.generation_keys())
 
 
@@ -878,3 +881,34 @@ def test_a_tall_picture_stays_inside_its_cell_and_a_message_sits_under_the_contr
     demo.picture.value = ""  # custom size, then a bad one
     demo.height.value = 0
     assert "qwen-error" in demo.result.value and demo.overlay.layout.display == "none"  # takes no space
+
+
+def test_one_generation_lookup_per_count(monkeypatch):
+    """image_tokens looks its generation up once and passes the Generation down (as audio does), not once per
+    helper it calls."""
+    looked_up = []
+    real = vision.generation_info
+
+    def counting(generation):
+        looked_up.append(generation)
+        return real(generation)
+
+    monkeypatch.setattr(vision, "generation_info", counting)
+    vision.image_tokens(1080, 1920, "qwen2.5-vl")
+    vision.image_sequence_tokens(448, 448, "qwen2-vl", budget="qwen-vl-utils")
+    assert looked_up == ["qwen2.5-vl", "qwen2-vl"]
+
+
+def test_the_resize_rule_has_one_checker_with_one_limit():
+    """smart_resize refuses a factor or a pixel budget by the same rules the layer applies to every function (no
+    second check with other limits): the limits of validation.FACTOR and validation.PIXELS, word for word."""
+    from qwen_lessons import validation
+
+    assert vision.smart_resize(1000, 1000, factor=1_000, min_pixels=1, max_pixels=1e10) == (1000, 1000)
+    for argument, value in (("factor", 1_001), ("factor", 1_024), ("min_pixels", 0), ("max_pixels", 1e10 + 1)):
+        with pytest.raises(ValueError) as refused:
+            vision.smart_resize(100, 100, **{argument: value})
+        rule = validation.FACTOR if argument == "factor" else validation.PIXELS
+        with pytest.raises(ValueError) as by_rule:
+            rule(argument, value)
+        assert str(refused.value) == str(by_rule.value)

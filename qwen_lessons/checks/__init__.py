@@ -86,3 +86,33 @@ def close_enough(answer: float, expected: float, rel_tol: float = 0.01) -> bool:
         return abs(float(answer) - expected) <= rel_tol * abs(expected)
     except (TypeError, ValueError):
         return False
+
+
+def check_formula(formula, cases, what: str, rel_tol: float = 0.0) -> CheckResult:
+    """Hold a lesson's formula cell against the package: `cases` yields (label, arguments of the formula, what the
+    package computes). One line: how many inputs agreed, or the first that did not (with both values), so a learner
+    who changes the formula sees at once where it parts from the package."""
+    if not callable(formula):
+        return report(False, f"pass the function itself, without parentheses: the {what} formula.")
+    tried = 0
+    for label, arguments, expected in cases:
+        try:
+            got = formula(*arguments)
+        except Exception as error:  # a learner's edit may fail in any way; say on which input
+            return report(False, f"the {what} formula raised {type(error).__name__} for {label}.")
+        if not _agrees(got, expected, rel_tol):
+            return report(False, f"for {label} the {what} formula gives {got!r}, the package {expected!r}.")
+        tried += 1
+    return report(True, "", praise=f"The {what} formula computes what the package computes, on {tried:,} inputs.")
+
+
+def _agrees(got, expected, rel_tol: float) -> bool:
+    if isinstance(expected, tuple):
+        return isinstance(got, tuple | list) and len(got) == len(expected) and all(
+            _agrees(g, e, rel_tol) for g, e in zip(got, expected, strict=True))
+    if isinstance(got, bool) or not isinstance(got, int | float) and type(got).__module__ != "numpy":
+        return False
+    try:
+        return abs(float(got) - expected) <= rel_tol * abs(expected) + (1e-12 if rel_tol else 0.0)
+    except (TypeError, ValueError, OverflowError):
+        return False

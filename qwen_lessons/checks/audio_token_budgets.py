@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from qwen_lessons import audio, prompts
-from qwen_lessons.checks import answer_check, close_enough, report
+from qwen_lessons.checks import answer_check, check_formula, close_enough, report
 
 CLIP_S = 12.5  # exercise 1: a 12.5-second voice note in Qwen2-Audio
 LONG_S = 100.0  # exercise 2: a 100-second recording sent to Qwen2-Audio in pieces it hears whole
 SHORT_S = 2.5  # exercise 3: a 2.5-second clip in Qwen3-Omni
 VIDEO = (720, 1280, 90.0)  # exercise 4: 90 seconds of 720p with its sound track in Qwen2.5-Omni
-CHECK_LENGTHS = (1, 159, 160, 161, 320, 321, 16000, 16001, 123457, 479999, 480000, 480001, 1_000_000)
+CHECK_LENGTHS = (1, 159, 160, 161, 320, 321, 15999, 16000, 16001, 32000, 123457, 479999, 480000, 480001,
+                 1_000_000)
 
 
 def _is_number(answer) -> bool:
@@ -101,17 +104,34 @@ def check_video_with_sound(answer) -> bool:
 
 @answer_check
 def check_my_audio_tokens(my_audio_tokens) -> bool:
-    """Exercise 5: a function samples -> Qwen2-Audio tokens, checked on lengths around the hop and the window."""
+    """Exercise 5: a function samples -> Qwen3-Omni tokens, checked on lengths around the hop, the 100-frame window
+    and the 30-second cut (from one hop on: the processor refuses a shorter clip)."""
     if not callable(my_audio_tokens):
         return report(False, "pass the function itself (my_audio_tokens), without calling it.")
     for samples in CHECK_LENGTHS:
+        if samples < 160:
+            continue
         try:
             got = my_audio_tokens(samples)
         except Exception as error:  # a learner's function may fail in any way; say where, do not crash
             return report(False, f"your function raised {type(error).__name__} for {samples} samples.")
-        if got != audio.audio_tokens(samples, "qwen2-audio"):
-            hint = ("a partial hop counts as a frame in Qwen2-Audio (round the frames up)" if samples % 160
+        if got != audio.audio_tokens(samples, "qwen3-omni"):
+            hint = ("Qwen3-Omni drops a partial hop (round the frames down)" if samples % 160
                     else "cut the clip at 480,000 samples first" if samples > 480000
-                    else "after the frames: (n - 1) // 2 + 1, then // 2")
+                    else "count every full window of 100 frames alike, then the rest on its own: three times "
+                         "(n - 1) // 2 + 1 each, and no pooling")
             return report(False, f"{samples} samples gives {got!r}; {hint}.")
     return report(True, "")
+
+
+# ---------------------------------------------------------------- the formula cell (not an exercise)
+
+
+def check_formula_qwen2_audio_tokens(formula) -> bool:
+    """Section 1's formula cell against audio.audio_tokens for Qwen2-Audio: the edges of every step (a hop, the
+    stride-2 steps, the 30-second window) and 200 lengths drawn with a fixed seed, up to two minutes."""
+    edges = [1, 2, 159, 160, 161, 319, 320, 321, 479, 480, 481, 639, 640, 641, 16_000, 479_999, 480_000, 480_001,
+             960_000]
+    lengths = edges + [int(n) for n in np.random.default_rng(0).integers(1, 1_920_000, 200)]
+    return check_formula(formula, ((f"{n:,} samples", (n,), audio.audio_tokens(n, "qwen2-audio")) for n in lengths),
+                         "Qwen2-Audio token")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from qwen_lessons import memory, models, tiers
-from qwen_lessons.checks import answer_check, close_enough, report
+from qwen_lessons.checks import answer_check, check_formula, close_enough, report
 from qwen_lessons.hardware import get_gpu, hardware_ids, memory_gib
+from qwen_lessons.units import GIB
 
 GAIN_BENCHMARK = "GSM8K"  # exercise 4 (the lesson's table of gains shows MMLU and MATH)
 
@@ -108,3 +109,29 @@ def check_wizard_16gb(answer_model_id) -> bool:
         return report(False, "that one passes the need, but is it the smallest that does? The wizard picks the smallest model that meets the need.")
     return report(expected is not None and given == expected,
                   "use modality 'text', purpose PURPOSES[0], gpu 'rtx-4060-ti-16gb', 1 GPU, 8192 tokens, batch 1, 80.")
+
+
+# ---------------------------------------------------------------- the formula cell (not an exercise)
+
+
+def check_formula_peak_bytes(formula) -> bool:
+    """Section 2's formula cell against memory.inference_memory: every checkpoint and format the calculator
+    offers, short and long prompts, batch 1 and 4; the cases whose peak holds a term the cell leaves out (GPTQ's
+    buffer, a hybrid's state, the loading moment) are skipped, as the cell says."""
+    def cases():
+        for model_id in models.model_ids(memory_modelled=True):
+            ckpt = models.resolve(model_id, memory_modelled=True)
+            limit = ckpt["max_position_embeddings"] or 10**9
+            for quantization in memory.QUANTIZATIONS:
+                weights = sum(memory.weights_bytes(model_id, quantization).values())
+                for prompt, output, batch in ((1, 2048, 1), (6144, 2048, 1), (30720, 2048, 1), (2048, 512, 4)):
+                    if prompt + output > limit:
+                        continue
+                    used = memory.inference_memory(model_id, quantization, prompt, output, batch)
+                    if used.quant_scratch_gib or used.linear_state_gib or used.peak_phase == "loading":
+                        continue
+                    yield (f"{model_id} in {quantization}, {prompt:,} + {output:,} tokens, batch {batch}",
+                           (weights, memory.kv_bytes_per_token(model_id), memory.prefill_bytes_per_token(model_id),
+                            ckpt["vocab_size"], prompt, output, batch), used.total_gib * GIB)
+
+    return check_formula(formula, cases(), "peak-memory", rel_tol=1e-9)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qwen_lessons import catalog, models
-from qwen_lessons.checks import answer_check, as_model_id, close_enough, report
+from qwen_lessons.checks import answer_check, as_model_id, check_formula, close_enough, report
 from qwen_lessons.lessons import family_map as lesson
 
 
@@ -83,3 +83,20 @@ def check_claim_verdict(key: str, answer: str) -> bool:
     if not isinstance(answer, str) or answer not in ("true", "partly true", "false"):
         return report(False, "answer with 'true', 'partly true' or 'false'.")
     return report(answer == expected, "read the evidence line of that claim again: does every part of it hold?")
+
+
+# ---------------------------------------------------------------- the formula cell (not an exercise)
+
+
+def check_formula_dense_parameters(formula) -> bool:
+    """Section 6's formula cell against the package's count, on every dense checkpoint of the table."""
+    def cases():
+        for model_id in models.model_ids():
+            c = models.resolve(model_id)
+            if {kind for layer in c.layers for kind in layer} == {"dense_mlp", "full_attention"}:
+                yield model_id, (c["vocab_size"], c["hidden_size"], c["num_hidden_layers"], c["num_attention_heads"],
+                                 c["num_key_value_heads"], c["head_dim"], c["intermediate_size"],
+                                 c["tie_word_embeddings"], c["attention_bias"], c["qk_norm"]), \
+                    models.count_parameters(model_id)[0]
+
+    return check_formula(formula, cases(), "parameter-count")

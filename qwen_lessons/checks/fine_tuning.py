@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qwen_lessons import finetune, models
 from qwen_lessons.catalog import filter_catalog
-from qwen_lessons.checks import answer_check, as_model_id, close_enough, report
+from qwen_lessons.checks import answer_check, as_model_id, check_formula, close_enough, report
 from qwen_lessons.units import GB, GIB
 
 LORA_MODEL = "Qwen/Qwen2.5-1.5B"
@@ -128,3 +128,23 @@ def check_hours(answer_hours: float) -> bool:
     return report(close_enough(answer_hours, expected, 0.05),
                   "tokens = examples x tokens per example x epochs; FLOPs from training_flops; then "
                   "training_hours at 40% of the GPU's bf16 peak.")
+
+
+# ---------------------------------------------------------------- the formula cell (not an exercise)
+
+
+def check_formula_lora_params(formula) -> bool:
+    """Section 1's formula cell against finetune.lora_trainable_params: every checkpoint the planner offers, each
+    linear module alone and all of them, at ranks 1, 8 and 64 (where the rank fits the narrowest module)."""
+    def cases():
+        for model_id in models.model_ids(memory_modelled=True):
+            decoder = models.resolve(model_id, memory_modelled=True).decoder_matrices
+            names = sorted({m.name for m in decoder})
+            for targets in [[name] for name in names] + [names]:
+                adapted = [(m.in_features, m.out_features, m.copies, m.layers) for m in decoder if m.name in targets]
+                for rank in (1, 8, 64):
+                    if rank <= min(min(fan_in, fan_out) for fan_in, fan_out, _, _ in adapted):
+                        yield (f"{model_id} at rank {rank} on {', '.join(targets)}", (rank, adapted),
+                               finetune.lora_trainable_params(model_id, rank, targets))
+
+    return check_formula(formula, cases(), "LoRA-count")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from qwen_lessons import local_formats, local_runtime, memory
-from qwen_lessons.checks import answer_check, close_enough, report
+from qwen_lessons import hardware, local_formats, local_runtime, memory, models
+from qwen_lessons.checks import answer_check, check_formula, close_enough, report
 from qwen_lessons.lessons import local_inference
+from qwen_lessons.units import GIB
 
 MAC_MODEL = "Qwen/Qwen2.5-14B-Instruct"  # exercise 4: too large for its full context on a 16 GB Mac
 
@@ -69,3 +70,66 @@ def check_mac_context(answer_tokens) -> bool:
     if with_f16 != expected and close_enough(answer_tokens, with_f16, 0.001):
         return report(False, "that is with an f16 cache; the question uses q8_0.")
     return report(close_enough(answer_tokens, expected, 0.001), "use max_context_on(...) or search with llama_cpp_memory.")
+
+
+# ---------------------------------------------------------------- the formula cells (not exercises)
+
+
+def _gguf_files():
+    """(checkpoint, GGUF file type) pairs: every checkpoint, the file types taken in turn so each one is tried."""
+    types = local_formats.local_quantizations("llama.cpp")
+    return [(model_id, types[i % len(types)]) for i, model_id in enumerate(models.model_ids(memory_modelled=True))]
+
+
+def check_formula_gguf_tensor_bytes(formula) -> bool:
+    """Section 1's formula cell against every tensor of a GGUF file of every checkpoint."""
+    blocks = {row.ggml_type: (int(row.block_weights), int(row.block_bytes))
+              for row in local_formats.gguf_type_table().itertuples(index=False)}
+
+    def cases():
+        for model_id, quantization in _gguf_files():
+            for row in local_formats.gguf_tensor_types(model_id, quantization).itertuples(index=False):
+                yield (f"{row.tensor} of {model_id} in {quantization} ({row.ggml_type})",
+                       (row.row_width * row.rows * row.copies, *blocks[row.ggml_type]), int(row.bytes))
+
+    return check_formula(formula, cases(), "GGUF-bytes")
+
+
+def check_formula_kv_bytes_per_token(formula) -> bool:
+    """Section 2's formula cell against memory.kv_bytes_per_token: every checkpoint, every cache type."""
+    def cases():
+        for model_id in models.model_ids(memory_modelled=True):
+            ckpt = models.resolve(model_id, memory_modelled=True)
+            for cache_type, size in memory.KV_CACHE_BYTES.items():
+                yield (f"{model_id} with a {cache_type} cache",
+                       (ckpt.kv_layers, ckpt["num_key_value_heads"], ckpt["head_dim"], size),
+                       memory.kv_bytes_per_token(model_id, cache_type))
+
+    return check_formula(formula, cases(), "KV-bytes")
+
+
+def check_formula_decode_bound(formula) -> bool:
+    """Section 4's formula cell against local_runtime.decode_tokens_per_s_bound on machines with one memory (a Mac,
+    a CPU): every checkpoint, file types, machines, contexts and cache types taken in turn."""
+    machines = [row.gpu_id for row in hardware.load_hardware().itertuples() if row.kind in ("apple", "cpu")]
+    contexts = (1, 4096, 32768)
+    cache_types = local_formats.kv_cache_types()  # data/gguf_types.csv's llama.cpp cache types
+
+    def cases():
+        for i, (model_id, quantization) in enumerate(_gguf_files()):
+            ckpt = models.resolve(model_id, memory_modelled=True)
+            context = min(contexts[i % len(contexts)], ckpt["max_position_embeddings"] or contexts[-1])
+            cache_type, machine = cache_types[i % len(cache_types)], machines[i % len(machines)]
+            decoder = ckpt.decoder_matrices
+            share = sum(m.active_weights for m in decoder) / sum(m.weights for m in decoder)  # a MoE: routed experts
+            tensors = local_formats.gguf_tensor_types(model_id, quantization)
+            layers = len(ckpt.layers)
+            read = (share * tensors.loc[tensors["layer"].between(0, layers - 1), "bytes"].sum()
+                    + tensors.loc[tensors["layer"] == layers, "bytes"].sum())
+            used = local_runtime.llama_cpp_memory(model_id, quantization, context, cache_type)
+            cache = (used.gpu_kv_gib + used.cpu_kv_gib + 2 * used.state_gib) * GIB  # a state is read and written
+            yield (f"{model_id} in {quantization} on {machine} at {context:,} tokens ({cache_type} cache)",
+                   (hardware.get_gpu(machine)["memory_bandwidth_gbs"], float(read), cache),
+                   local_runtime.decode_tokens_per_s_bound(model_id, quantization, machine, context, cache_type))
+
+    return check_formula(formula, cases(), "decode-bound", rel_tol=1e-9)

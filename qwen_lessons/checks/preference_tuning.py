@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from qwen_lessons import preference
-from qwen_lessons.checks import answer_check, close_enough, report
+from qwen_lessons.checks import answer_check, check_formula, close_enough, report
 
 # Exercise 1: sequence log-probabilities of one pair (nats), as a policy and its reference might give them
 POLICY_CHOSEN, POLICY_REJECTED = -11.0, -16.0
@@ -110,3 +112,29 @@ def check_fusion_stage(answer: str) -> bool:
     fusion = fusion_stage_answer()
     return report(given == fusion.lower(), "read lesson.qwen_stages(): the what_it_adds column says which stage "
                   "adds a non-thinking mode.")
+
+
+# ---------------------------------------------------------------- the formula cell (not an exercise)
+
+
+def _pairs():
+    """Four log-probabilities and a beta: edge cases, then 300 drawn with a fixed seed (the same every time)."""
+    yield "a policy equal to its reference", (-10.0, -20.0, -10.0, -20.0, 0.1)
+    yield "all log-probabilities 0", (0.0, 0.0, 0.0, 0.0, 1.0)
+    yield "a margin of -200", (-200.0, 0.0, 0.0, -200.0, 0.5)
+    yield "a margin of +200", (0.0, -200.0, -200.0, 0.0, 0.5)
+    rng = np.random.default_rng(0)
+    for logps, beta in zip(rng.uniform(-200.0, 0.0, (300, 4)), rng.uniform(0.001, 1.0, 300), strict=True):
+        yield f"the pair {tuple(round(float(x), 3) for x in logps)} with beta {beta:.3f}", (*map(float, logps), float(beta))
+
+
+def check_formula_dpo_loss(formula) -> bool:
+    """Section 1's loss formula against preference.dpo_loss."""
+    return check_formula(formula, ((label, pair, preference.dpo_loss(*pair)) for label, pair in _pairs()),
+                         "DPO-loss", rel_tol=1e-9)
+
+
+def check_formula_dpo_loss_gradient(formula) -> bool:
+    """Section 1's gradient formula against preference.dpo_loss_gradient (what dpo_train follows)."""
+    return check_formula(formula, ((label, pair, preference.dpo_loss_gradient(*pair)) for label, pair in _pairs()),
+                         "DPO-gradient", rel_tol=1e-9)

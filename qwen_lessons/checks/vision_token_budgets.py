@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from qwen_lessons import vision
-from qwen_lessons.checks import answer_check, close_enough, report
+from qwen_lessons.checks import answer_check, check_formula, close_enough, report
 from qwen_lessons import prompts
 
 SCREENSHOT = (720, 1280)  # exercise 1: a 1280 x 720 screenshot, height first
@@ -129,3 +131,31 @@ def check_smart_resize(my_smart_resize) -> bool:
             if got != expected:
                 return report(False, f"wrong for {group}: {HINTS[group]}")
     return report(True, "", praise="Correct on every kind of size: rounding, halves, shrinking and growing.")
+
+
+# ---------------------------------------------------------------- the formula cell (not an exercise)
+
+
+def check_formula_visual_tokens(formula) -> bool:
+    """Section 2's formula cell against vision.image_tokens: every native-resolution generation and pixel budget,
+    on the sizes of exercise 5's check and 60 more drawn with a fixed seed."""
+    rng = np.random.default_rng(0)
+    sizes = [(h, w) for group in CASES.values() for h, w, *_ in group] + [
+        (int(h), int(w)) for h, w in rng.integers(1, 8000, (60, 2)) if max(h, w) <= vision.MAX_RATIO * min(h, w)]
+
+    def cases():
+        for generation in vision.generation_keys():
+            info = vision.generation_info(generation)
+            if info.fixed_input:
+                continue
+            for budget in vision.budget_keys():
+                for height, width in sizes:
+                    try:
+                        expected = vision.image_tokens(height, width, generation, budget=budget)
+                    except ValueError:  # a budget too small for this picture: nothing to count
+                        continue
+                    resized = vision.resized_size(height, width, generation, budget=budget)
+                    yield (f"{height} × {width} in {info.name} ({budget})",
+                           (*resized, info.patch_size, info.merge_size), expected)
+
+    return check_formula(formula, cases(), "visual-token")

@@ -8,16 +8,15 @@ import pandas as pd
 
 from qwen_lessons import memory, models
 from qwen_lessons.catalog import context_limit
-from qwen_lessons.hardware import get_gpu, memory_gib
-from qwen_lessons.tiers import DEFAULT_HEADROOM, base_score, decode_tokens_per_s_bound, gains_per_doubling
+from qwen_lessons.hardware import DEFAULT_HEADROOM, get_gpu, memory_gib
+from qwen_lessons.scores import base_score, gains_per_doubling
+from qwen_lessons.speed import decode_tokens_per_s_bound
 from qwen_lessons.validation import checked
 
 @checked
 def max_context_that_fits(model_id: str, quantization: str, gpu_id: str, headroom: float = DEFAULT_HEADROOM,
                           batch: int = 1, output_tokens: int = 1024) -> int:
     """Longest prompt + answer (tokens) that fits one GPU with headroom (0 if even a 1-token prompt does not)."""
-    if isinstance(headroom, bool) or not isinstance(headroom, int | float) or not 0 <= headroom < 1:
-        raise ValueError(f"headroom must be in [0, 1), got {headroom!r}")
     usable = memory_gib(gpu_id) * (1 - headroom)
     limit = context_limit(model_id) or 32768  # documented context, not the config's position limit
     low, high = 0, limit - output_tokens

@@ -10,10 +10,10 @@ import pandas as pd
 from qwen_lessons.plotting import log_scale
 
 from qwen_lessons import models, towers
-from qwen_lessons.catalog import CATALOG_FILE, GENERATIONS, LICENSES, LINES, UNVERIFIED, VARIANTS, filter_catalog, is_moe, load_catalog
+from qwen_lessons.catalog import (CATALOG_FILE, UNVERIFIED, allowed_values, filter_catalog, generations, is_moe,
+                                  language_model_lines, lines, load_catalog)
 from qwen_lessons.data import read_table
-from qwen_lessons.prompts import generation_for_series
-from qwen_lessons.vision import band_verdict, generation_info
+from qwen_lessons.vision import band_verdict, generation_info, image_tokens
 from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
@@ -31,10 +31,10 @@ def coverage(table: pd.DataFrame | None = None) -> pd.DataFrame:
     common picture get a column each; the lines around them (embedding, reranker, guard, image, speech) share
     one "other lines" column, so the table fits a page."""
     table = load_catalog() if table is None else table
-    own = LINES[:LINES.index("reasoning") + 1]  # text ... reasoning: the lines a learner compares across generations
-    lines = table["line"].where(table["line"].isin(own), OTHER_LINES)
-    counts = pd.crosstab(table["generation"], lines, margins=True, margins_name="total")
-    order = [g for g in GENERATIONS if g in counts.index] + ["total"]
+    own = language_model_lines()  # text ... reasoning: the lines a learner compares across generations
+    shown_line = table["line"].where(table["line"].isin(own), OTHER_LINES)
+    counts = pd.crosstab(table["generation"], shown_line, margins=True, margins_name="total")
+    order = [g for g in generations(table) if g in counts.index] + ["total"]
     columns = [line for line in (*own, OTHER_LINES) if line in counts.columns] + ["total"]
     return counts.loc[order, columns]
 
@@ -45,8 +45,8 @@ def availability_grid(table: pd.DataFrame | None = None) -> pd.DataFrame:
     table = load_catalog() if table is None else table
     variants = table["variant"].fillna(UNVERIFIED)
     grid = pd.crosstab(table["line"], variants)
-    rows = [line for line in LINES if line in grid.index]
-    columns = [v for v in (*VARIANTS, UNVERIFIED) if v in grid.columns]
+    rows = [line for line in lines() if line in grid.index]
+    columns = [v for v in (*allowed_values("variant"), UNVERIFIED) if v in grid.columns]
     return grid.loc[rows, columns]
 
 
@@ -56,7 +56,7 @@ def series_variants(table: pd.DataFrame | None = None) -> pd.DataFrame:
     table = load_catalog() if table is None else table
     rows = []
     for series, group in table.groupby("series", sort=False):
-        states = [v for v in VARIANTS if v in set(group["variant"].dropna())]
+        states = [v for v in allowed_values("variant") if v in set(group["variant"].dropna())]
         rows.append(
             {
                 "series": series,
@@ -79,7 +79,7 @@ def series_by_line(table: pd.DataFrame | None = None) -> pd.DataFrame:
         without = group.loc[~group["has_base"], "series"].tolist()
         rows.append({"line": line, "series": len(group), "checkpoints": int(group["checkpoints"].sum()),
                      "series without a base checkpoint": ", ".join(without) if without else "none"})
-    order = {line: index for index, line in enumerate(LINES)}
+    order = {line: index for index, line in enumerate(lines())}
     return pd.DataFrame(rows).sort_values("line", key=lambda column: column.map(order)).set_index("line")
 
 
@@ -97,7 +97,7 @@ def context_by_generation(table: pd.DataFrame | None = None, line: str = "text")
         }
     )
     # a generation whose text rows state no native context (the sources give none yet) has nothing to compare
-    order = [g for g in GENERATIONS if g in summary.index and pd.notna(summary.loc[g, "native_max"])]
+    order = [g for g in generations(table) if g in summary.index and pd.notna(summary.loc[g, "native_max"])]
     return summary.loc[order]
 
 
@@ -115,7 +115,7 @@ def licenses_by_size(table: pd.DataFrame | None = None) -> pd.DataFrame:
     known = table[table["params_b"].notna()]
     licenses = known["license"].fillna(UNVERIFIED)
     grid = pd.crosstab(size_bucket(known["params_b"]), licenses)
-    columns = [lic for lic in (*LICENSES, UNVERIFIED) if lic in grid.columns]
+    columns = [lic for lic in (*allowed_values("license"), UNVERIFIED) if lic in grid.columns]
     return grid[columns]
 
 
@@ -211,24 +211,15 @@ def published_vs_computed() -> pd.DataFrame:
 
 @checked
 def image_tokens_square(model_id: str, side: int, table: pd.DataFrame | None = None) -> int:
-    """Visual tokens for a side x side image, for sides that need no resizing (multiples of patch x merge)."""
-    if isinstance(side, bool) or not isinstance(side, int) or side <= 0:
-        raise ValueError(f"side must be a positive whole number of pixels, got {side!r}")
+    """Visual tokens for a side x side image in a checkpoint: lesson 5's count (`vision.image_tokens`) for the vision
+    generation its catalog row names, with that generation's default pixel budget."""
     table = load_catalog() if table is None else table
     match = table[table["model_id"] == model_id]
-    if match.empty:
-        vision = table.loc[table["vision_patch_size"].notna(), "model_id"]
-        raise ValueError(f"model_id {model_id!r} is not a catalog model with vision data; it must be "
-                         f"{validation.choices(vision, 'ids')}")
-    row = match.iloc[0]
-    if pd.notna(row["image_tokens_fixed"]):
-        return int(row["image_tokens_fixed"])  # Qwen-VL resizes every image to 448x448 and keeps 256 queries
-    if pd.isna(row["vision_patch_size"]) or pd.isna(row["vision_merge_size"]):
-        raise ValueError(f"{model_id} has no vision constants in the catalog")
-    factor = int(row["vision_patch_size"]) * int(row["vision_merge_size"])
-    if side % factor:
-        raise ValueError(f"side must be a positive multiple of {factor} pixels for {model_id}, got {side!r}")
-    return (side // factor) ** 2
+    if match.empty or pd.isna(match["vision_generation"].iloc[0]):
+        vision = table.loc[table["vision_generation"].notna(), "model_id"]
+        where = "not in the catalog" if match.empty else "has no vision generation in the catalog"
+        raise ValueError(f"model_id {model_id!r} {where}; it must be {validation.choices(vision, 'ids')}")
+    return image_tokens(side, side, match["vision_generation"].iloc[0])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -260,19 +251,23 @@ def _sizes(rows: pd.DataFrame) -> str:
     return f"{low:g}B" if low == high else f"{low:g}–{high:g}B"
 
 
+# The popular claim's own four lines, as it words them (the claim is what is checked, so its words stay in code)
+CLAIMED_LINES = frozenset({"text", "code", "vision-language", "audio"})
+
+
 @checked
 def claim_four_lines(table: pd.DataFrame | None = None) -> Verdict:
     """Claim (a): four lines (text, code, vision-language, audio), each with a base and an instruct checkpoint."""
     table = load_catalog() if table is None else table
-    lines = [line for line in LINES if line in set(table["line"])]
+    present = [line for line in lines() if line in set(table["line"])]
     series = series_variants(table)
     no_base = series[~series["has_base"]]
-    extra = [line for line in lines if line not in ("text", "code", "vision-language", "audio")]
+    extra = [line for line in present if line not in CLAIMED_LINES]
     evidence = (
-        f"{len(lines)} lines in the catalog ({', '.join(lines)}), so {len(extra)} beyond the four; "
+        f"{len(present)} lines in the catalog ({', '.join(present)}), so {len(extra)} beyond the four; "
         f"{len(no_base)} of {len(series)} series have no base checkpoint "
         f"({', '.join(no_base['series'])}); training states seen: "
-        f"{', '.join(v for v in VARIANTS if v in set(table['variant'].dropna()))}"
+        f"{', '.join(v for v in allowed_values('variant') if v in set(table['variant'].dropna()))}"
     )
     verdict = "false" if extra or len(no_base) else "true"
     return Verdict("a", "Four lines (text, code, VL, audio), each with base + instruct", verdict, evidence,
@@ -305,7 +300,7 @@ def flagships(table: pd.DataFrame | None = None) -> pd.DataFrame:
     table = load_catalog() if table is None else table
     sized = table[table["params_b"].notna()]
     picks = []
-    for generation in GENERATIONS:
+    for generation in generations(table):
         rows = sized[sized["generation"] == generation]
         if (rows["line"] == "text").any():
             rows = rows[rows["line"] == "text"]  # a generation's flagship is its largest text model when it has one
@@ -408,17 +403,15 @@ def claim_audio_line(table: pd.DataFrame | None = None) -> Verdict:
 def claim_image_tokens(table: pd.DataFrame | None = None, side: int = 448) -> Verdict:
     """Claim (h): a 448x448 image costs 256–512 tokens."""
     table = load_catalog() if table is None else table
-    vision = table[table["vision_patch_size"].notna()]
-    per_series = {}
-    for series, group in vision.groupby("series", sort=False):
-        # series that share one vision generation (Qwen3.5 and Qwen3.6) count once, under lesson 5's name for it
-        generation = generation_for_series(series)
-        name = series if generation is None else generation_info(generation).name
-        per_series.setdefault(name, image_tokens_square(group["model_id"].iloc[0], side, table))
-    verdict, reading = band_verdict(per_series, 256, 512)  # the same rule and words as lesson 5's claim check
-    evidence = ("; ".join(f"{s}: {n} tokens" for s, n in per_series.items())
+    vision = table[table["vision_generation"].notna()]
+    per_generation = {}
+    for generation, group in vision.groupby("vision_generation", sort=False):
+        # checkpoints that share one vision generation (Qwen3.5 and Qwen3.6) count once, under lesson 5's name for it
+        per_generation[generation_info(generation).name] = image_tokens_square(group["model_id"].iloc[0], side, table)
+    verdict, reading = band_verdict(per_generation, 256, 512)  # the same rule and words as lesson 5's claim check
+    evidence = ("; ".join(f"{name}: {n} tokens" for name, n in per_generation.items())
                 + f" (vision start/end markers excluded). {reading}")
-    source = _sources(vision, limit=2) + "; patch and merge sizes: each row's source (HF vision configs)"
+    source = _sources(vision, limit=2) + "; patch and merge sizes: lesson 5's vision generations (HF vision configs)"
     return Verdict("h", f"A {side}×{side} image costs 256–512 tokens", verdict, evidence, source)
 
 
@@ -449,8 +442,14 @@ def common_picture(table: pd.DataFrame | None = None) -> pd.DataFrame:
 # Okabe-Ito colours; the language-model lines are circles, the lines around them (embedding, guard, image, speech)
 # squares in the same colours, so fourteen lines stay apart without a fifteen-colour palette.
 _PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
-LINE_COLOURS = {line: _PALETTE[index % len(_PALETTE)] for index, line in enumerate(LINES)}
-LINE_MARKERS = {line: "o" if index < len(_PALETTE) else "s" for index, line in enumerate(LINES)}
+
+
+@checked
+def line_styles() -> dict[str, tuple[str, str]]:
+    """line -> (colour, marker) for every line of data/lines.csv, in teaching order."""
+    circles = set(language_model_lines())
+    return {line: (_PALETTE[index % len(_PALETTE)], "o" if line in circles else "s")
+            for index, line in enumerate(lines())}
 
 
 @checked
@@ -493,7 +492,8 @@ def plot_size_ladder(table: pd.DataFrame | None = None, ax=None):
     table = load_catalog() if table is None else table
     ax = ax or plt.subplots()[1]
     sized = table[table["params_b"].notna()].drop_duplicates(["generation", "params_b", "active_params_b"])
-    positions = {g: i for i, g in enumerate(GENERATIONS)}
+    order = generations(table)
+    positions = {g: i for i, g in enumerate(order)}
     moe = is_moe(sized).astype(bool)
     for flag, marker, label in ((False, "o", "dense (total = active)"), (True, "D", "MoE total")):
         rows = sized[moe == flag]
@@ -507,7 +507,7 @@ def plot_size_ladder(table: pd.DataFrame | None = None, ax=None):
                zorder=3)
     log_scale(ax, "y")
     # upright labels: their boxes stay narrow, so eleven generations sit side by side without overlapping
-    ax.set_xticks(range(len(GENERATIONS)), GENERATIONS, rotation=90)
+    ax.set_xticks(range(len(order)), order, rotation=90)
     ax.set_xlabel("generation")
     ax.set_ylabel("parameters (billions, log scale)")
     ax.legend(loc="upper left")

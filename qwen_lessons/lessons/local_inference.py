@@ -39,7 +39,7 @@ def type_mix(model_id, quantization: str = "q4_k_m") -> pd.DataFrame:
     return grouped.sort_values("gb", ascending=False).reset_index()
 
 
-@checked
+@checked(kv_cache_dtype=local_runtime.KV_CACHE_TYPE)
 def max_context_on(model_id, quantization: str, gpu_id: str, kv_cache_dtype: str = "f16") -> int:
     """Longest context (a multiple of 256, as llama.cpp pads it) whose whole model fits the machine's usable memory."""
     ckpt = models.resolve(model_id, memory_modelled=True)
@@ -79,7 +79,7 @@ def check_seven_b_advice() -> pd.DataFrame:
 def kv_cache_choices(model_id, context_tokens: int = 32768) -> pd.DataFrame:
     """The KV cache at one context in f16, q8_0 and q4_0 (llama.cpp --cache-type-k/-v), in GiB."""
     rows = []
-    for cache in local_runtime.KV_TYPES:
+    for cache in local_formats.kv_cache_types():
         est = local_runtime.llama_cpp_memory(model_id, "q4_k_m", context_tokens, cache)
         rows.append({"kv_cache": cache, "kv_gib": est.gpu_kv_gib + est.cpu_kv_gib,
                      "total_gib": est.gpu_total_gib + est.cpu_total_gib})

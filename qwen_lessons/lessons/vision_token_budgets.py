@@ -3,20 +3,18 @@ claim, decided per generation with the arithmetic shown."""
 
 from __future__ import annotations
 
-import numbers
-
 import pandas as pd
 
 from qwen_lessons.vision import (
     band_verdict,
     budget_keys,
     budget_row,
-    check_side,
     generation_info,
     generation_keys,
     image_tokens,
     resized_size,
 )
+from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
 WORKED_SIZES = ((1080, 1920), (480, 640), (2048, 2048), (100, 100), (4000, 3000))
@@ -46,15 +44,10 @@ def worked_examples(sizes=WORKED_SIZES, settings=WORKED_SETTINGS) -> pd.DataFram
 # ---------------------------------------------------------------- the claim check
 
 
-@checked
+@checked(low=validation.TOKENS, high=validation.TOKENS)
 def tile_claim(side: int = 448, low: int = 256, high: int = 512) -> pd.DataFrame:
     """Decide 'a side x side tile costs roughly low-high tokens' per generation, with the arithmetic shown."""
-    side = check_side("side", side)
-    for name, value in (("low", low), ("high", high)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be a whole number of tokens, 1 or more, got {value!r}")
-    if low > high:
-        raise ValueError(f"low ({low}) must not exceed high ({high})")
+    validation.in_order("low", low, "high", high)
     rows = []
     for generation in generation_keys():
         info = generation_info(generation)
@@ -86,7 +79,7 @@ def tile_claim(side: int = 448, low: int = 256, high: int = 512) -> pd.DataFrame
     return table
 
 
-@checked
+@checked(low=validation.TOKENS, high=validation.TOKENS)
 def tile_claim_summary(side: int = 448, low: int = 256, high: int = 512) -> str:
     """One paragraph deciding the claim over all generations, from tile_claim() and vision.band_verdict (the rule
     lesson 1 uses for the same claim)."""

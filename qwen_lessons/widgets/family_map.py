@@ -11,16 +11,8 @@ from types import SimpleNamespace
 import pandas as pd
 
 from qwen_lessons import ui
-from qwen_lessons.catalog import (
-    GENERATIONS,
-    LICENSES,
-    LINES,
-    UNVERIFIED,
-    VARIANTS,
-    filter_catalog,
-    load_catalog,
-)
-from qwen_lessons.lessons.family_map import LINE_COLOURS, LINE_MARKERS, decimal_year
+from qwen_lessons.catalog import UNVERIFIED, allowed_values, filter_catalog, generations, lines, load_catalog
+from qwen_lessons.lessons.family_map import decimal_year, line_styles
 from qwen_lessons.plotting import log_scale
 from qwen_lessons.ui import TABLE_TOP_ROWS, guarded, show, table_html, wire
 from qwen_lessons.validation import checked
@@ -74,8 +66,8 @@ def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
     ax.set_xticks(list(whole_years), [str(y) for y in whole_years])
     ax.set_xlabel("release (year)")
     ax.set_ylabel("parameters (billions, log)")
-    points = {line: ax.scatter([], [], s=22, color=LINE_COLOURS[line], marker=LINE_MARKERS[line], label=line)
-              for line in LINES}
+    points = {line: ax.scatter([], [], s=22, color=colour, marker=marker, label=line)
+              for line, (colour, marker) in line_styles().items()}
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.02), fontsize=8, labelspacing=0.2, borderaxespad=0.2,
               handletextpad=0.3)  # 8 pt: the PNG is shown at its own size
     # Draw axes, ticks and legend once; each update restores that picture and draws only the points (blitting).
@@ -154,11 +146,12 @@ def build_explorer():
 
     table = load_catalog()
     style = {"description_width": "110px"}
-    line = widgets.Dropdown(options=[ANY, *LINES], value=ANY, description="Line", style=style)
-    generation = widgets.Dropdown(options=[ANY, *GENERATIONS], value=ANY, description="Generation", style=style)
-    variant = widgets.Dropdown(options=[ANY, *VARIANTS, UNVERIFIED], value=ANY, description="Training state",
-                               style=style)
-    license_ = widgets.Dropdown(options=[ANY, *LICENSES, UNVERIFIED], value=ANY, description="License", style=style)
+    line = widgets.Dropdown(options=[ANY, *lines()], value=ANY, description="Line", style=style)
+    generation = widgets.Dropdown(options=[ANY, *generations(table)], value=ANY, description="Generation", style=style)
+    variant = widgets.Dropdown(options=[ANY, *allowed_values("variant"), UNVERIFIED], value=ANY,
+                               description="Training state", style=style)
+    license_ = widgets.Dropdown(options=[ANY, *allowed_values("license"), UNVERIFIED], value=ANY, description="License",
+                                style=style)
     size = widgets.SelectionRangeSlider(options=list(SIZE_STOPS), index=(0, len(SIZE_STOPS) - 1),
                                         description="Size (B)", style=style)
     context = widgets.Dropdown(options=list(CONTEXT_STOPS), value="any", description="Context", style=style)

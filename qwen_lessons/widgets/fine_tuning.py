@@ -1,5 +1,6 @@
-"""Lesson 4 (04_fine_tuning): the fine-tuning planner. Model, method, rank, sequence, micro-batch, checkpointing
-and GPU in; a memory bar, a verdict and hours out.
+"""Lesson 4 (04_fine_tuning): the fine-tuning planner. Model, method, rank, sequence, micro-batch, checkpointing,
+optimizer, loss, attention, GPUs with ZeRO stage and offload, packing and GPU in; a memory bar, a verdict and hours out
+(the calculators app, 90_calculators_app, shows the same widget).
 
 ``finetune.plan`` and the ``*_html`` functions are the pure steps; ``training_planner_widget`` lays out the controls and wires
 them with ``qwen_lessons.ui.wire``. LoRA adapts every linear layer of the decoder (PEFT's "all-linear"), so
@@ -13,8 +14,11 @@ from types import SimpleNamespace
 from qwen_lessons import models, ui
 from qwen_lessons.finetune import (
     ADAPTER_METHODS,
+    ATTENTIONS,
     METHOD_LABELS,
     METHODS,
+    OFFLOADS,
+    OPTIMIZERS,
     SCENARIO_EXAMPLES,
     TrainingMemory,
     plan,
@@ -31,6 +35,9 @@ DEFAULT_MODEL = "Qwen/Qwen2.5-7B"  # the planner opens on the lesson's running e
 PART_COLOURS = {"weights": "#0072B2", "adapters": "#CC79A7", "gradients": "#E69F00", "optimizer": "#D55E00",
                 "activations": "#009E73", "overhead": "#999999"}
 SEQ_OPTIONS = tuple(2**k for k in range(8, 18))
+CHECKPOINTING_LABELS = (("off", "none"), ("standard", "standard"), ("offload to CPU RAM", "offload"))
+LOSS_LABELS = (("standard (full logits)", "standard"), ("fused / chunked (Liger)", "fused"))
+GPU_COUNTS = (1, 2, 4, 8)
 RANK_OPTIONS = tuple(2**k for k in range(0, 13))
 
 
@@ -56,6 +63,16 @@ def memory_bar_html(memory: TrainingMemory, capacity_gib: float) -> str:
 def verdict_html(result: SimpleNamespace) -> str:
     """One line: fits or not, with the total and the headroom."""
     total, capacity = result.memory.total_gib, result.capacity_gib
+    gpus = result.memory.n_gpus
+    if gpus > 1:  # memory is per GPU: each of the GPUs must hold it
+        capacity_text = f"each of {gpus} GPUs"
+        if result.fits:
+            return (f'<b style="color:{GOOD_TEXT_COLOUR}">Fits</b>: {total:.1f} GiB on {capacity_text} of '
+                    f'{capacity:.1f} GiB ({capacity - total:.1f} GiB spare); trainable parameters '
+                    f'{result.memory.trainable_params:,}')
+        return (f'<b style="color:{BAD_TEXT_COLOUR}">Does not fit</b>: needs {total:.1f} GiB on {capacity_text}, '
+                f'each has {capacity:.1f} GiB ({total / capacity:.1f}x); trainable parameters '
+                f'{result.memory.trainable_params:,}')
     if result.fits:
         return (f'<b style="color:{GOOD_TEXT_COLOUR}">Fits</b>: {total:.1f} GiB of {capacity:.1f} GiB '
                 f'({capacity - total:.1f} GiB spare); trainable parameters {result.memory.trainable_params:,}')
@@ -69,12 +86,15 @@ def hours_html(result: SimpleNamespace) -> str:
     base = f"{result.tokens:,} tokens, {result.flops / 1e15:,.0f} PFLOP"
     if result.hours is None:
         return f"{base}; no sourced bf16 throughput for this device, so no time estimate"
-    return f"{base}: about {result.hours:,.1f} h at {result.utilisation:.0%} of the bf16 peak"
+    gpus = result.memory.n_gpus
+    on = f" on {gpus} GPUs" if gpus > 1 else ""
+    return f"{base}: about {result.hours:,.1f} h{on} at {result.utilisation:.0%} of the bf16 peak"
 
 
 @checked
 def training_planner_widget():
-    """Model, method, rank, sequence, micro-batch, checkpointing and GPU controls -> bar, verdict and hours."""
+    """Model, method, rank, sequence, micro-batch, checkpointing, optimizer, loss, attention, GPUs, ZeRO, offload,
+    packing and GPU controls -> bar, verdict and hours (memory per GPU; hours over all the GPUs)."""
     import ipywidgets as widgets
 
 
@@ -86,7 +106,15 @@ def training_planner_widget():
     rank = widgets.Dropdown(options=list(RANK_OPTIONS), value=16, description="LoRA rank")
     seq_len = widgets.Dropdown(options=list(SEQ_OPTIONS), value=2048, description="Seq length")
     micro_batch = widgets.Dropdown(options=[1, 2, 4, 8, 16], value=1, description="Micro-batch")
-    checkpointing = widgets.Checkbox(value=True, description="Gradient checkpointing")
+    checkpointing = widgets.Dropdown(options=list(CHECKPOINTING_LABELS), value="standard", description="Checkpointing",
+                                     style={"description_width": "110px"})  # the default width cuts this label
+    optimizer = widgets.Dropdown(options=list(OPTIMIZERS), value="adamw", description="Optimizer")
+    loss = widgets.Dropdown(options=list(LOSS_LABELS), value="standard", description="Loss")
+    attention = widgets.Dropdown(options=list(ATTENTIONS), value="flash", description="Attention")
+    n_gpus = widgets.Dropdown(options=list(GPU_COUNTS), value=1, description="GPUs")
+    zero_stage = widgets.Dropdown(options=[0, 1, 2, 3], value=0, description="ZeRO stage")
+    offload = widgets.Dropdown(options=list(OFFLOADS), value="none", description="Offload")
+    packing = widgets.Checkbox(value=False, description="Packing")
     gpu = widgets.Dropdown(options=list(zip(hardware["name"], hardware["gpu_id"], strict=True)), value="a100-80gb"
                            if "a100-80gb" in set(hardware["gpu_id"]) else hardware["gpu_id"].iloc[0],
                            description="GPU")
@@ -94,7 +122,8 @@ def training_planner_widget():
     bar = ui.html_output("qwen-ft-bar")
     verdict = ui.html_output("qwen-ft-verdict")
     hours = ui.html_output("qwen-ft-hours")
-    controls = (model, method, rank, seq_len, micro_batch, checkpointing, gpu, examples)
+    controls = (model, method, rank, seq_len, micro_batch, checkpointing, optimizer, loss, attention, n_gpus,
+                zero_stage, offload, packing, gpu, examples)
 
     def update(_change=None):
         rank.disabled = method.value not in ADAPTER_METHODS
@@ -103,7 +132,9 @@ def training_planner_widget():
         def render_verdict():
             state["plan"] = plan(model.value, method.value, gpu.value, rank=rank.value, seq_len=seq_len.value,
                                  micro_batch=micro_batch.value, checkpointing=checkpointing.value,
-                                 examples=examples.value)
+                                 examples=examples.value, optimizer=optimizer.value, loss=loss.value,
+                                 attention=attention.value, n_gpus=n_gpus.value, zero_stage=zero_stage.value,
+                                 offload=offload.value, packing=packing.value)
             return verdict_html(state["plan"])
 
         verdict.value = guarded(render_verdict)
@@ -115,7 +146,9 @@ def training_planner_widget():
 
     wire(controls, update)
     box = widgets.VBox([ui.row([model, method, rank]), ui.row([seq_len, micro_batch, checkpointing]),
-                        ui.row([gpu, examples]), bar, verdict, hours])
+                        ui.row([optimizer, loss, attention]), ui.row([n_gpus, zero_stage, offload]),
+                        ui.row([gpu, examples, packing]), bar, verdict, hours])
     return SimpleNamespace(model=model, method=method, rank=rank, seq_len=seq_len, micro_batch=micro_batch,
-                           checkpointing=checkpointing, gpu=gpu, examples=examples, bar=bar, verdict=verdict,
-                           hours=hours, box=box, update=update)
+                           checkpointing=checkpointing, optimizer=optimizer, loss=loss, attention=attention,
+                           n_gpus=n_gpus, zero_stage=zero_stage, offload=offload, packing=packing, gpu=gpu,
+                           examples=examples, bar=bar, verdict=verdict, hours=hours, box=box, update=update)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from types import SimpleNamespace
 
-from qwen_lessons import local_runtime, ui
+from qwen_lessons import local_formats, local_runtime, ui
 from qwen_lessons.hardware import get_gpu, hardware_ids
 from qwen_lessons.ui import guarded, table_html, wire
 from qwen_lessons.validation import checked, key
@@ -26,10 +26,11 @@ def machine_options() -> list[tuple[str, str]]:
             if get_gpu(gpu_id)["kind"] in ("consumer", "apple", "cpu")]
 
 
-@checked(engine=key)
+@checked(engine=key, kv_cache_dtype=local_runtime.KV_CACHE_TYPE)
 def laptop_html(gpu_id: str, context_tokens: int, kv_cache_dtype: str = "f16", engine: str = "llama.cpp") -> str:
     """The wizard's answer for one machine and context: the pick, its memory and speed, the commands, the options."""
-    answer = local_runtime.laptop_answer(gpu_id, context_tokens, kv_cache_dtype, engine)
+    options = local_runtime.laptop_options(gpu_id, context_tokens, kv_cache_dtype, engine)  # once per update
+    answer = local_runtime.laptop_answer(gpu_id, context_tokens, kv_cache_dtype, engine, options=options)
     gpu = get_gpu(gpu_id)
     head = (f"<b>{html.escape(gpu['name'])}</b>: {gpu['memory_gb']:g} GB, {answer['usable_gib']:.1f} GiB usable "
             f"after the system's share; {gpu['memory_bandwidth_gbs']:g} GB/s.<br>")
@@ -38,7 +39,6 @@ def laptop_html(gpu_id: str, context_tokens: int, kv_cache_dtype: str = "f16", e
     lines = local_runtime.commands(answer["model"], answer["quantization"], context_tokens, kv_cache_dtype)
     commands = "".join(f"<li><b>{html.escape(tool)}</b>: <code>{html.escape(line)}</code></li>"
                        for tool, line in lines.items())
-    options = local_runtime.laptop_options(gpu_id, context_tokens, kv_cache_dtype, engine)
     fitting = options[options["fits"]].sort_values(["params_b", "memory_gib"], ascending=False)
     shown = fitting.head(TABLE_ROWS).assign(model=lambda t: t["model"].str.removeprefix("Qwen/")).round(
         {"params_b": 1, "memory_gib": 2, "tokens_per_s_bound": 0})
@@ -61,7 +61,7 @@ def laptop_wizard(gpu_id: str = "apple-m4-16gb"):
     machine = widgets.Dropdown(options=machine_options(), value=gpu_id, description="Machine", style=style)
     context = widgets.Dropdown(options=[(f"{c:,}", c) for c in CONTEXTS], value=8192, description="Context",
                                style=style)
-    cache = widgets.Dropdown(options=list(local_runtime.KV_TYPES), value="f16", description="KV cache", style=style)
+    cache = widgets.Dropdown(options=list(local_formats.kv_cache_types()), value="f16", description="KV cache", style=style)
     engine = widgets.Dropdown(options=["llama.cpp", "mlx"], value="llama.cpp", description="Engine", style=style)
     result = ui.html_output("qwen-laptop-answer")
 
