@@ -559,7 +559,7 @@ def checked(function=None, /, **overrides: Rule | None):
 
     def named(args, kwargs) -> dict:
         given = {name: default for name, default in defaults.items() if default is not inspect.Parameter.empty}
-        given.update(zip(positional, args))
+        given.update(zip(positional, args, strict=False))  # fewer arguments than parameters: the rest are defaults
         given.update(kwargs)
         return given
 

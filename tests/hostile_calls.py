@@ -462,7 +462,7 @@ def probe_callbacks(qualified, function, arguments):
             continue
         accepted = []
 
-        def learner_callback(*_args, **_kwargs):
+        def learner_callback(*_args, accepted=accepted, **_kwargs):
             try:
                 accepted.append(finetune.training_tokens(-5, 512))
             except ValueError:
