@@ -502,6 +502,7 @@ def load_published() -> pd.DataFrame:
     return read_table(PUBLISHED_FILE)
 
 
+@checked
 def estimate_for_row(row) -> TrainingMemory:
     """Our estimate for one published Qwen row, with the run's own settings."""
     key = row["method_key"]
