@@ -316,3 +316,13 @@ def test_bounded_work_the_longest_token_list_decodes_within_its_cap():
 
     with pytest.raises(ValueError, match="^ids must be a list of at most 1,000,000 items"):
         tokens.decode([9707] * 1_000_001)
+
+
+def test_the_package_itself_asks_no_checkpoint_for_more_context_than_it_documents():
+    """Inner calls are not checked again, so the package's own loops must stay within a checkpoint's context:
+    Qwen-14B has no max_position_embeddings in its row and documents 8,192 tokens."""
+    from qwen_lessons import models
+
+    assert models.longest_context("Qwen/Qwen-14B") == 8192
+    curve = memory.context_curve("Qwen/Qwen-14B")
+    assert len(curve) and curve["context_tokens"].max() == 8192, curve["context_tokens"].tolist()
