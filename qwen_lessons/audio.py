@@ -303,7 +303,7 @@ def read_audio_header(source) -> AudioHeader:
         with handle:
             parsed = mutagen.File(handle)
     except (mutagen.MutagenError, OSError, ValueError, EOFError) as error:
-        raise ValueError(f"source: not a WAV, FLAC, MP3 or OGG file this course can read ({error})") from None
+        raise ValueError(f"source: not a WAV, FLAC, MP3 or OGG file this course can read ({str(error)[:120]})") from None
     kind = type(parsed).__name__ if parsed is not None else ""
     if kind not in HEADER_FORMATS:
         raise ValueError(f"source: not a WAV, FLAC, MP3 or OGG file (found {kind or 'an unknown format'})")

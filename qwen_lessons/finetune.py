@@ -39,7 +39,7 @@ from qwen_lessons import models
 from qwen_lessons.catalog import context_limit
 from qwen_lessons.data import read_table
 from qwen_lessons.models import Checkpoint
-from qwen_lessons.hardware import memory_gib
+from qwen_lessons.hardware import TRAINING_DEVICE, memory_gib
 from qwen_lessons.units import GB, GIB
 from qwen_lessons import validation
 from qwen_lessons.validation import checked
@@ -454,7 +454,7 @@ def six_n_rule(model_id, tokens: float) -> float:
     return 6 * matmul_params(model_id) * tokens
 
 
-@checked
+@checked(gpu_id=TRAINING_DEVICE)
 def training_hours(flops: float, gpu_id: str, *, n_gpus: int = 1,
                    utilisation: float = DEFAULT_UTILISATION) -> float:
     """Wall-clock hours for flops on n_gpus of gpu_id at the given share of their dense bf16 peak."""
@@ -469,7 +469,7 @@ def training_hours(flops: float, gpu_id: str, *, n_gpus: int = 1,
     return flops / (gpu["bf16_tflops"] * 1e12 * utilisation * n_gpus) / 3600
 
 
-@checked(examples=validation.sequence(validation.integer(1, 10**9, "examples"), 100))
+@checked(examples=validation.sequence(validation.integer(1, 10**9, "examples"), 100), gpu_id=TRAINING_DEVICE)
 def data_scenarios(model_id: str, method: str, gpu_id: str, *, tokens_per_example: int = 512,
                    epochs: float = 3, examples=SCENARIO_EXAMPLES, seq_len: int = 1024, rank: int = 16,
                    checkpointing: bool | str = True, utilisation: float = DEFAULT_UTILISATION) -> pd.DataFrame:
@@ -490,7 +490,7 @@ def data_scenarios(model_id: str, method: str, gpu_id: str, *, tokens_per_exampl
 # ---------------------------------------------------------------- the planner's pure core
 
 
-@checked(examples=validation.integer(1, 10**9, "examples"))
+@checked(examples=validation.integer(1, 10**9, "examples"), gpu_id=TRAINING_DEVICE)
 def plan(model_id, method: str, gpu_id: str, *, rank: int = 16, seq_len: int = 1024, micro_batch: int = 1,
          checkpointing: bool | str = True, examples: int = 20_000, tokens_per_example: int = 512, epochs: float = 3,
          utilisation: float = DEFAULT_UTILISATION, optimizer: str = "adamw", loss: str = "standard",

@@ -10,7 +10,7 @@ import pandas as pd
 
 from qwen_lessons.data import cached, read_table
 from qwen_lessons.units import GB, GIB
-from qwen_lessons.validation import checked
+from qwen_lessons.validation import checked, choices, key
 
 HARDWARE_FILE = "hardware.csv"
 KINDS = ("consumer", "datacenter", "apple", "cpu")
@@ -48,7 +48,7 @@ def get_gpu(gpu_id: str) -> dict:
     """One row of the hardware table as a dict (empty cells become None); ValueError lists the valid ids."""
     rows = _rows()
     if gpu_id not in rows:
-        raise ValueError(f"gpu_id {gpu_id!r} is unknown; valid ids: {', '.join(rows)}")
+        raise ValueError(f"gpu_id {gpu_id!r} is unknown; it must be {choices(rows, 'ids', 'hardware.hardware_ids()')}")
     return dict(rows[gpu_id])
 
 
@@ -120,3 +120,18 @@ def machine_rule(name: str, value):
 def machine_row(machine) -> dict:
     """A hardware id of the table or a Machine, as a row of the table (get_gpu's keys)."""
     return machine.as_row() if isinstance(machine, Machine) else get_gpu(machine)
+def of_kind(*kinds: str, role: str):
+    """The rule of a parameter that names a machine in one role (a host's RAM, a training device): a known gpu_id
+    whose kind is one of kinds; ValueError naming the argument, its role and the machine's kind otherwise."""
+
+    def rule(name: str, value):
+        kind = get_gpu(key(name, value))["kind"]
+        if kind not in kinds:
+            raise ValueError(f"{name} must be {role} (kind {' or '.join(kinds)}); {value!r} is a {kind} machine")
+        return value
+
+    return rule
+
+
+HOST_CPU = of_kind("cpu", role="the CPU and RAM beside the GPU, e.g. 'cpu-ddr5-32gb'")
+TRAINING_DEVICE = of_kind("consumer", "datacenter", "apple", role="a GPU or Apple machine to train on")

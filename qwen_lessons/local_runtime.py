@@ -21,7 +21,7 @@ from qwen_lessons import local_formats, memory, models
 from qwen_lessons.catalog import context_limit, general_chat_lines
 from qwen_lessons.catalog_view import CatalogEntry, CatalogView, catalog_view
 from qwen_lessons.data import DataFileError, built_from, cached, read_table
-from qwen_lessons.hardware import machine_row, machine_rule
+from qwen_lessons.hardware import HOST_CPU, machine_row, machine_rule
 from qwen_lessons.speed import expected_from_bound
 from qwen_lessons.units import GB, GIB
 from qwen_lessons.validation import checked, flag, instance, integer, key, number, optional
@@ -142,7 +142,7 @@ def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int
                        gpu_total / GIB, cpu_total / GIB)
 
 
-@checked(n_gpu_layers=N_GPU_LAYERS, host_id=key, kv_cache_dtype=KV_CACHE_TYPE, gpu_id=machine_rule)  # or a Machine
+@checked(n_gpu_layers=N_GPU_LAYERS, host_id=HOST_CPU, kv_cache_dtype=KV_CACHE_TYPE, gpu_id=machine_rule)  # or a Machine
 def decode_tokens_per_s_bound(model_id, quantization: str, gpu_id: str, context_tokens: int = 4096,
                               kv_cache_dtype: str = "f16", n_gpu_layers: int | None = None,
                               host_id: str = HOST_ID) -> float:

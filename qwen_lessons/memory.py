@@ -479,7 +479,7 @@ def context_curve(
 ) -> pd.DataFrame:
     """Peak memory as the prompt grows: constant weight term and context-dependent terms side by side."""
     ckpt = models.resolve(model_id, memory_modelled=True)
-    limit = ckpt["max_position_embeddings"] or 32768
+    limit = ckpt["max_position_embeddings"] or models.longest_context(ckpt) or 32768  # a context it documents
     if contexts is None:
         contexts = [c for c in (1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072) if c + output_tokens <= limit]
     rows = []

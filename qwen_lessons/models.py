@@ -20,9 +20,11 @@ import pandas as pd
 
 from qwen_lessons.data import cached, read_table, row_as_dict
 from qwen_lessons.schemas import BOOL, INT, SCHEMAS
+from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
 ARCHITECTURES_FILE = "architectures.csv"
+CATALOG_FILE = "catalog.csv"  # read here only for the documented context of a checkpoint (longest_context)
 ORG_PREFIX = "Qwen/"
 
 SCHEMA = SCHEMAS[ARCHITECTURES_FILE]  # the table's columns and types live in qwen_lessons.schemas
@@ -34,6 +36,8 @@ REQUIRED_NUMBERS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "
 # Qwen-1 checkpoints (Hugging Face model_type "qwen") fuse Q, K and V into one c_attn matrix and name the MLP
 # w1 / w2 / c_proj; every later generation uses the separate projections of transformers' Qwen2 code.
 FUSED_QKV_ARCHITECTURES = ("qwen",)
+# Name parts of a post-trained (or already base) checkpoint: an id ending in one of them plus '-Base' is a near miss.
+POST_TRAINED_SUFFIXES = frozenset({"instruct", "chat", "thinking", "base", "captioner", "int4", "int8", "awq", "gguf"})
 # Qwen3.5 and Qwen3.6 (model_type qwen3_5 / qwen3_5_moe) split Qwen3-Next's fused Gated DeltaNet input projections
 # (in_proj_qkvz, in_proj_ba) into in_proj_qkv, in_proj_z, in_proj_b and in_proj_a: same weights, other PEFT names.
 SPLIT_PROJECTION_ARCHITECTURES = ("qwen3_5", "qwen3_5_moe")
@@ -50,33 +54,98 @@ def load_architectures() -> pd.DataFrame:
     return read_table(ARCHITECTURES_FILE, check=architecture_problems)
 
 
-def _not_positive_integers(table: pd.DataFrame, column: str) -> list[str]:
-    values = pd.to_numeric(table[column], errors="coerce")
-    bad = (values.isna() | (values <= 0)).fillna(True)
-    return [f"{model_id}: {column} must be a positive integer" for model_id in table.loc[bad, "model_id"]]
+# The physical bounds of every number of a config: one schema for a row of architectures.csv and for a config a
+# learner passes to describe(). Wide enough for any real checkpoint, tight enough that no count overflows or hangs.
+CONFIG_RANGES = MappingProxyType({
+    "num_hidden_layers": (1, 1_000), "hidden_size": (1, 100_000), "num_attention_heads": (1, 10_000),
+    "num_key_value_heads": (1, 10_000), "head_dim": (1, 10_000), "vocab_size": (1, 10_000_000),
+    "max_position_embeddings": (1, 10_000_000), "intermediate_size": (0, 1_000_000),
+    "quantized_intermediate_size": (0, 1_000_000), "num_experts": (0, 10_000), "num_experts_per_tok": (0, 10_000),
+    "moe_intermediate_size": (0, 1_000_000), "shared_expert_intermediate_size": (0, 1_000_000),
+    "full_attention_interval": (0, 1_000), "linear_num_key_heads": (0, 10_000), "linear_num_value_heads": (0, 10_000),
+    "linear_key_head_dim": (0, 10_000), "linear_value_head_dim": (0, 10_000), "linear_conv_kernel_dim": (0, 1_000),
+})
+_LINEAR_ATTENTION = ("linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim", "linear_value_head_dim",
+                     "linear_conv_kernel_dim")
+
+
+def _empty(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+@checked(require_context=validation.flag)
+def config_problems(config: Mapping, *, require_context: bool = True) -> list[str]:
+    """Every rule a config breaks (empty list = a plausible checkpoint): known columns only, whole numbers in
+    CONFIG_RANGES, flags as booleans, key/value heads dividing the query heads, head_dim within the width, at least
+    as many experts as a token uses, the widths its layer kinds need. require_context: max_position_embeddings must
+    be given (a table row may leave it to the catalog's documented context)."""
+    unknown = sorted(set(config) - set(SCHEMA.dtypes), key=str)
+    if unknown:
+        return [f"has no column(s) {', '.join(map(repr, unknown[:5]))}; "
+                f"{validation.choices(SCHEMA.dtypes, 'columns', 'models.SCHEMA.dtypes')}"]
+    values, problems = {}, []
+    required = (*REQUIRED_NUMBERS, "max_position_embeddings") if require_context else REQUIRED_NUMBERS
+    for column, (low, high) in CONFIG_RANGES.items():
+        value = config.get(column)
+        if _empty(value) and column not in required:
+            values[column] = 0
+            continue
+        try:
+            values[column] = validation.integer(low, high)(column, value)
+        except ValueError as error:
+            problems.append(str(error))
+    for column in BOOL_COLUMNS:
+        if not _empty(config.get(column)):
+            try:
+                validation.flag(column, config[column])
+            except ValueError as error:
+                problems.append(str(error))
+    for column in ("model_id", "architecture"):
+        if not _empty(config.get(column)) and not isinstance(config[column], str):
+            problems.append(f"{column} must be a string; got {type(config[column]).__name__}")
+    if problems:
+        return problems
+    v = values
+    if v["num_attention_heads"] % v["num_key_value_heads"]:
+        problems.append("num_key_value_heads must divide num_attention_heads")
+    if v["head_dim"] > v["hidden_size"]:
+        problems.append("head_dim must be at most hidden_size")
+    if v["num_experts"]:
+        if not 1 <= v["num_experts_per_tok"] <= v["num_experts"]:
+            problems.append("num_experts_per_tok must be from 1 to num_experts (a token uses at least one expert)")
+        if not v["moe_intermediate_size"]:
+            problems.append("a mixture-of-experts model needs moe_intermediate_size")
+    elif v["num_experts_per_tok"]:
+        problems.append("num_experts_per_tok exceeds num_experts")
+    elif not v["intermediate_size"]:
+        problems.append("a dense model needs intermediate_size")
+    if v["full_attention_interval"] > v["num_hidden_layers"]:
+        problems.append("full_attention_interval must be at most num_hidden_layers")
+    if v["full_attention_interval"] > 1 and not all(v[column] for column in _LINEAR_ATTENTION):
+        problems.append(f"linear attention (full_attention_interval above 1) needs {', '.join(_LINEAR_ATTENTION)}")
+    return problems
+
+
+def _plausible_config(name: str, value):
+    """The rule of describe()'s config: a mapping config_problems finds nothing wrong with (first problem shown)."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be a mapping of architecture columns (a row of architectures.csv); "
+                         f"got {type(value).__name__}")
+    problems = config_problems(value)
+    if problems:
+        raise ValueError(f"{name} {problems[0]}"[:validation.MAX_MESSAGE_CHARS])
+    return value
 
 
 @checked
 def architecture_problems(table: pd.DataFrame) -> list[str]:
     """List every rule the architecture table breaks (empty list = valid); pure, so tests can feed bad tables."""
     problems: list[str] = []
+    for row in table.to_dict("records"):  # the rules describe() applies to a learner's config, row by row
+        problems += [f"{row.get('model_id')}: {problem}" for problem in config_problems(row, require_context=False)]
     duplicated = table["model_id"][table["model_id"].str.lower().duplicated()].tolist()
     if duplicated:
         problems.append(f"duplicate model_id(s) {duplicated}")
-    for column in REQUIRED_NUMBERS:
-        problems += _not_positive_integers(table, column)
-    for column in INT_COLUMNS:
-        negative = (table[column] < 0).fillna(False)
-        problems += [f"{model_id}: {column} must not be negative" for model_id in table.loc[negative, "model_id"]]
-    uneven = (table["num_attention_heads"] % table["num_key_value_heads"] != 0).fillna(False)
-    for model_id in table.loc[uneven, "model_id"]:
-        problems.append(f"{model_id}: num_key_value_heads must divide num_attention_heads")
-    routed = (table["num_experts_per_tok"] > table["num_experts"]).fillna(False)
-    for model_id in table.loc[routed, "model_id"]:
-        problems.append(f"{model_id}: num_experts_per_tok exceeds num_experts")
-    no_width = ((table["num_experts"].fillna(0) == 0) & table["intermediate_size"].isna())
-    for model_id in table.loc[no_width, "model_id"]:
-        problems.append(f"{model_id}: a dense model needs intermediate_size")
     return problems
 
 
@@ -234,7 +303,7 @@ _MLP_WIDTH_KINDS = ("dense_mlp", "fused_mlp")
 KV_CACHE_KINDS = ("full_attention", "fused_attention")  # softmax attention keeps K and V of every earlier token
 
 
-@checked
+@checked(config=_plausible_config)
 def layer_kinds(config: Mapping) -> tuple[tuple[str, str], ...]:
     """(mixer kind, MLP kind) for every decoder layer, decided from the config row alone."""
     missing = [name for name in ("architecture", "full_attention_interval", "num_experts", "num_hidden_layers")
@@ -339,11 +408,10 @@ def _complete(row: dict) -> dict:
     return config
 
 
-@checked
+@checked(config=_plausible_config)
 def describe(config: Mapping) -> Checkpoint:
-    """Build a Checkpoint from a config mapping with the architecture table's columns (no table lookup)."""
-    if not isinstance(config, Mapping):
-        raise ValueError(f"config must be a mapping of architecture columns, got {type(config).__name__}")
+    """Build a Checkpoint from a config mapping with the architecture table's columns (no table lookup); a config
+    from outside is checked by the table's own rules (config_problems), max_position_embeddings required."""
     full = _complete({**{key: None for key in SCHEMA.dtypes}, "architecture": "", **dict(config)})
     kinds, matrices, vectors = _build(full)
     quantized = matrices
@@ -379,6 +447,12 @@ def _checkpoints() -> MappingProxyType:
                              for row in (row_as_dict(r) for _, r in table.iterrows())})
 
 
+@lru_cache(maxsize=256)
+def _normalized(model_id: str) -> str:
+    """normalize_model_id, once per text a learner typed (a checked call's relations resolve it before the call)."""
+    return normalize_model_id(model_id)
+
+
 @checked
 def resolve(model_id, *, memory_modelled: bool = False) -> Checkpoint:
     """The Checkpoint for a model id (or the Checkpoint itself). Case and the 'Qwen/' prefix do not matter; a
@@ -389,16 +463,19 @@ def resolve(model_id, *, memory_modelled: bool = False) -> Checkpoint:
         if memory_modelled and not model_id.memory_modelled:
             unknown = sorted({kind for layer in model_id.layers for kind in layer if not LAYER_KINDS[kind].memory_modelled})
             raise ValueError(f"model_id {model_id.model_id!r}: its layer kinds {unknown} are not covered by the memory "
-                             f"models; choose one of {', '.join(model_ids(memory_modelled=True))}")
+                             f"models; choose {validation.choices(model_ids(memory_modelled=True), 'ids', 'models.model_ids(memory_modelled=True)')}")
         return model_id
-    model_id = normalize_model_id(model_id)
+    model_id = _normalized(model_id) if isinstance(model_id, str) else normalize_model_id(model_id)
     known = _checkpoints()
     key = model_id.lower()
-    if key not in known and key.endswith("-base") and key.removesuffix("-base") in known:
-        key = key.removesuffix("-base")
+    sibling = key.removesuffix("-base")
+    # only a plain size name has a post-trained sibling: '-Instruct-Base' or '-Base-Base' name no checkpoint
+    if key not in known and sibling != key and sibling in known and \
+            not set(sibling.rsplit("/", 1)[-1].split("-")) & POST_TRAINED_SUFFIXES:
+        key = sibling
     if key not in known:
-        raise ValueError(f"model_id {model_id!r} has no architecture row; valid ids: "
-                         f"{', '.join(c.model_id for c in known.values())}")
+        raise ValueError(f"model_id {model_id!r} has no architecture row; it must be "
+                         f"{validation.choices(model_ids(), 'ids', 'models.model_ids()')}")
     return resolve(known[key], memory_modelled=memory_modelled)
 
 
@@ -462,3 +539,55 @@ def _groups(ckpt: Checkpoint) -> MappingProxyType:
     linear = sum(m.weights for m in ckpt.decoder_matrices)
     return MappingProxyType({"embedding": embedding, "lm_head": lm_head, "linear": linear,
                              "other": total - embedding - lm_head - linear})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Physical sense across arguments: applied by @checked to every function with a model_id and these parameters
+# ---------------------------------------------------------------------------------------------------------------
+
+# Token counts that must fit in one context of the checkpoint (input_tokens and output_tokens together).
+CONTEXT_ARGUMENTS = ("context_tokens", "seq_len", "tokens_per_example", "input_tokens")
+LAYER_SPLIT_ARGUMENTS = ("num_gpus",)  # GPUs that each hold a share of the decoder layers
+
+
+@cached(maxsize=4)
+def _documented_contexts() -> MappingProxyType:
+    """model id (lower case) -> the longest context its catalog row documents (extended if given, else native)."""
+    table = read_table(CATALOG_FILE)
+    longest = table["extended_context"].fillna(table["context_length"])
+    return MappingProxyType(dict(zip(table["model_id"].str.lower(), longest, strict=True)))
+
+
+@checked
+def longest_context(model_id) -> int | None:
+    """The longest context a checkpoint is documented for: the larger of its config's max_position_embeddings and
+    the catalog's context (extended, e.g. with YaRN, when given); None when neither is known."""
+    ckpt = resolve(model_id)
+    documented = _documented_contexts().get(ckpt.model_id.lower())
+    known = [int(value) for value in (ckpt["max_position_embeddings"], documented) if not _empty(value)]
+    return max(known) if known else None
+
+
+@validation.relation("model_id")
+def _fits_the_checkpoint(arguments: dict) -> None:
+    """A context no longer than the checkpoint's, and no more layer-split GPUs than it has layers."""
+    tokens = {name: arguments[name] for name in CONTEXT_ARGUMENTS if isinstance(arguments.get(name), int)}
+    gpus = {name: arguments[name] for name in LAYER_SPLIT_ARGUMENTS if isinstance(arguments.get(name), int)}
+    if not tokens and not gpus:
+        return
+    try:
+        ckpt = resolve(arguments["model_id"])
+    except ValueError:  # the function refuses (or handles) an id without an architecture row itself
+        return
+    layers = ckpt["num_hidden_layers"]
+    for name, count in gpus.items():
+        if count > layers:
+            raise ValueError(f"{name} must be from 1 to {layers} for {ckpt.model_id} (a layer split gives each GPU "
+                             f"at least one of its {layers} layers); got {count}")
+    if isinstance(arguments.get("output_tokens"), int) and "input_tokens" in tokens:
+        tokens["input_tokens + output_tokens"] = tokens.pop("input_tokens") + arguments["output_tokens"]
+    limit = longest_context(ckpt) if tokens else None
+    for name, count in tokens.items():
+        if limit is not None and count > limit:
+            raise ValueError(f"{name} must be at most {limit:,} tokens, the longest context {ckpt.model_id} is "
+                             f"documented for; got {count:,}")

@@ -11,6 +11,7 @@ import pandas as pd
 from qwen_lessons import audio
 from qwen_lessons.data import DataFileError
 from qwen_lessons.vision import DEFAULT_BUDGET, DEFAULT_GENERATION, DEFAULT_SOURCE_FPS, count_text_tokens, generation_info, generation_keys, image_sequence_tokens, image_tokens, pixel_bounds, video_plan
+from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
 CONTEXT_WINDOWS = {"32K": 32_768, "128K": 131_072, "256K": 262_144}
@@ -65,10 +66,8 @@ def context_tokens(context) -> int:
         if not match.empty:
             return int(match["context_length"].iloc[0])
         raise ValueError(f"context must be one of {list(CONTEXT_WINDOWS)}, a number of tokens, or a vision "
-                         f"model id with a known context in the catalog, got {context!r}")
-    if isinstance(context, bool) or not isinstance(context, numbers.Integral) or not 1 <= context <= MAX_CONTEXT:
-        raise ValueError(f"context must be a whole number of tokens from 1 to {MAX_CONTEXT:,}, got {context!r}")
-    return int(context)
+                         f"model id with a known context in the catalog, got {context[:60]!r}")
+    return validation.integer(1, MAX_CONTEXT, "tokens")("context", context)
 
 
 # ---------------------------------------------------------------- the prompt planner

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from qwen_lessons.validation import checked
+from qwen_lessons.validation import checked, choices
 
 # Column types, as the pandas dtypes the loaders return: nullable integers and booleans, text, floats.
 INT, FLOAT, NULLABLE_FLOAT, BOOL, TEXT = "Int64", "float64", "Float64", "boolean", "string"
@@ -336,5 +336,5 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
 def schema(name: str) -> TableSchema:
     """The schema of one file in data/; ValueError naming the known files for any other name."""
     if name not in SCHEMAS:
-        raise ValueError(f"no table schema for {name!r}; the tables are {sorted(SCHEMAS)}")
+        raise ValueError(f"no table schema for {name[:60]!r}; it must be {choices(sorted(SCHEMAS), 'tables')}")
     return SCHEMAS[name]

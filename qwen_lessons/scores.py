@@ -17,7 +17,7 @@ import pandas as pd
 from qwen_lessons import models
 from qwen_lessons.data import built_from, read_table
 from qwen_lessons.models import ARCHITECTURES_FILE
-from qwen_lessons.validation import checked, key
+from qwen_lessons.validation import checked, choices, key
 
 BENCHMARKS_FILE = "benchmarks.csv"
 REPORTS = ("Qwen2.5 blog", "Qwen3 report")  # the two sources of data/benchmarks.csv, as load_benchmarks labels them
@@ -61,6 +61,8 @@ def variant_group(variant: str) -> str:
     text = str(variant)
     if text == "base":
         return "base"
+    if not text.startswith(("instruct", "post-trained")):  # a label the published tables do not use
+        raise ValueError(f"variant must be 'base', 'instruct ...' or 'post-trained (... mode)'; got {text[:60]!r}")
     if "mode not stated" in text:
         return "mode not stated"
     if "non-thinking" in text:
@@ -93,12 +95,18 @@ def _counts_or_nan(arch_id: str | None) -> tuple[float, float]:
     return total / 1e9, active / 1e9
 
 
+def _check_benchmark(benchmark: str) -> None:
+    """Refuse a benchmark name the published tables do not use (a typo must not read as "no score")."""
+    known = sorted(set(_benchmarks()["benchmark"]))
+    if benchmark not in known:
+        raise ValueError(f"benchmark {benchmark!r} is not in {BENCHMARKS_FILE}; it must be {choices(known, 'benchmarks')}")
+
+
 @checked
 def quality_by_size(benchmark: str, group: str = "base", report: str | None = None) -> pd.DataFrame:
     """Scores of one benchmark vs total parameters for one variant group (base and instruct never mixed)."""
     table = _benchmarks()
-    if benchmark not in set(table["benchmark"]):
-        raise ValueError(f"benchmark {benchmark!r} is not in {BENCHMARKS_FILE}; e.g. {sorted(set(table['benchmark']))[:12]}")
+    _check_benchmark(benchmark)
     if group not in GROUPS:
         raise ValueError(f"group must be one of {GROUPS}, got {group!r}")
     rows = table[(table["benchmark"] == benchmark) & (table["group"] == group)]
@@ -189,10 +197,12 @@ def _score_index() -> ScoreIndex:
 @checked
 def base_score(arch_id: str, benchmark: str) -> float | None:
     """Published base-model score (Qwen3 report, same settings for both generations) for a checkpoint's size."""
+    _check_benchmark(benchmark)
     return _score_index().base_score(arch_id, benchmark)
 
 
 @checked
 def post_trained_score(model_id: str, benchmark: str) -> float | None:
     """A post-trained checkpoint's published score in its default mode (None when no source gives one)."""
+    _check_benchmark(benchmark)
     return _score_index().post_trained_score(model_id, benchmark)

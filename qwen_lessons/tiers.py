@@ -50,6 +50,7 @@ PURPOSES = ("deploy (instruct)", "fine-tune (base)")
 # The wizard's own rules (the rest are validation.RULES by parameter name): a context holds a prompt and an answer
 CHOICE_RULES = {"modality": one_of(*MODALITIES), "purpose": one_of(*PURPOSES)}
 WIZARD_CONTEXT = integer(2, 10_000_000, "tokens: at least one of prompt and one of answer")
+WIZARD_GPUS = integer(1, 16, "GPUs, a layer split of the smallest candidate's 24+ layers")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -233,7 +234,7 @@ def _scored(view: CatalogView, modality: str, purpose: str, benchmark: str, post
             for entry in _candidates(view, purpose, benchmark, post_trained)]
 
 
-@checked(context_tokens=WIZARD_CONTEXT, gpu_id=machine_rule, **CHOICE_RULES)
+@checked(context_tokens=WIZARD_CONTEXT, num_gpus=WIZARD_GPUS, gpu_id=machine_rule, **CHOICE_RULES)
 def recommend(
     modality: str = "text",
     purpose: str = PURPOSES[0],

@@ -158,6 +158,8 @@ def check_messages(messages) -> list[dict]:
         if not isinstance(message, dict) or "role" not in message or "content" not in message:
             raise ValueError(f"messages[{index}] must be a dict with 'role' and 'content' keys")
         role = message["role"]
+        if not isinstance(role, str):  # an array's `in` would compare element-wise and pass
+            raise ValueError(f"messages[{index}]['role'] must be one of {ROLES} (a string); got {type(role).__name__}")
         if role not in ROLES:
             hint = " (tool messages need the tool-calling template, not covered here)" if role == "tool" else ""
             raise ValueError(f"messages[{index}] has role {role!r}; allowed roles: {ROLES}{hint}")

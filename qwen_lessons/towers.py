@@ -30,7 +30,7 @@ import pandas as pd
 from qwen_lessons import models
 from qwen_lessons.catalog import lines_taking, load_catalog
 from qwen_lessons.data import read_table, row_as_dict
-from qwen_lessons.validation import checked
+from qwen_lessons.validation import checked, choices
 
 TOWERS_FILE = "towers.csv"
 KINDS = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen2_5_omni_audio")
@@ -134,7 +134,8 @@ def tower_parts(model_id, tower: str) -> dict[str, int]:
     found = [row for row in _towers_of(name) if row["tower"] == tower]
     if not found:
         listed = sorted(load_towers()["model_id"].unique())
-        raise ValueError(f"model_id {name!r} has no {tower} tower in data/towers.csv; towers are listed for {listed}")
+        raise ValueError(f"model_id {name!r} has no {tower} tower in data/towers.csv; it must be "
+                         f"{choices(listed, 'ids with towers', 'towers.load_towers()')}")
     row = {key: (0 if value is None or (not isinstance(value, str) and pd.isna(value)) else value)
            for key, value in found[0].items()}
     return _vision_parts(row) if row["kind"] in VISION_KINDS else _audio_parts(row)

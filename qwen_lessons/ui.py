@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 
 from qwen_lessons.language import translate as _
 from qwen_lessons.plotting import ERROR_TEXT_COLOUR
+from qwen_lessons.validation import outside
 
 ERROR_STYLE = f"color:{ERROR_TEXT_COLOUR};font-weight:bold"
 
@@ -26,7 +27,7 @@ def error_line(message: str) -> str:
 def guarded(render: Callable[[], str]) -> str:
     """Call render() and return its HTML; a ValueError becomes a one-line message, as does any other error."""
     try:
-        return render()
+        return outside(render)()  # a widget's values come from the learner: checked even inside a package call
     except ValueError as error:
         return error_line(str(error))
     except Exception as error:  # a widget must never show a traceback wall or kill the kernel
@@ -51,6 +52,7 @@ def fit_to_options(control) -> None:
 def wire(controls: Iterable, update: Callable[..., None], *, now: bool = True) -> None:
     """Call ``update`` whenever any control's value changes, and (unless now=False) once now, so the widget
     opens filled in. Dropdowns are sized to show their longest option."""
+    update = outside(update)  # the controls' values come from the learner: checked even inside a package call
     for control in controls:
         if getattr(control, "description", ""):  # every lesson's control labels pass here: the language's labels
             control.description = _(control.description)

@@ -8,12 +8,20 @@ argument and what it may be. So every public function refuses a bool where a num
 infinity, ``pd.NA``, a list where one value is meant, and a number so large that the work or memory would blow up,
 before it computes anything.
 
+Checks never switch off for values from outside: a callable argument (a learner's progress callback or answer
+function) and a widget's observer (ui.wire, ui.guarded) run through ``outside()``, so what they pass back into the
+package is checked even inside another checked call. ``RELATIONS`` (registered with ``@relation``) check arguments
+against each other and the data after the per-argument rules: a context no longer than the checkpoint's, no more
+layer-split GPUs than layers (models.py). Refusals are one line of at most 300 characters; ``choices()`` shortens
+a long list of allowed values.
+
 Why not pydantic's ``validate_call``: its lax mode reads ``True`` as 1 and ``"7"`` as 7, its strict mode refuses
 numpy integers, and its messages run over several lines with a link; a learner's widget shows one line.
 """
 
 from __future__ import annotations
 
+import decimal
 import functools
 import inspect
 import math
@@ -37,15 +45,40 @@ def _refuse(name: str, allowed: str, value) -> ValueError:
     return ValueError(_("{name} must be {allowed}; got {value} ({type})").format(name=name, allowed=_(allowed), value=_shown(value), type=type(value).__name__))
 
 
+MAX_MESSAGE_CHARS = 300  # a refusal is one line a widget can show next to its control
+
+
+def choices(options, what: str = "names", see: str = "") -> str:
+    """The allowed values for a message, kept short: all of a few, or "one of N <what>, e.g. a, b, c; see <see>"."""
+    options = [str(option) for option in options]
+    listed = ", ".join(repr(option) for option in options)
+    if len(options) <= 8 and len(listed) <= 160:
+        return f"one of {listed}"
+    shown = ", ".join(repr(option) for option in options[:3])
+    return f"one of {len(options):,} {what}, e.g. {shown}{'; see ' + see if see else ''}"
+
+
 def _plain_number(value):
-    """A Python int or float from a real number (numpy scalars included); None for anything else (bools too)."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+    """A Python int or float from a real number (numpy scalars included); None for anything else (bools too).
+
+    A Fraction or Decimal becomes an int when it is whole (exactly) and otherwise the nearest float; a numpy
+    timedelta64 or datetime64 is a duration or a date, not a number (numpy counts it as an integer)."""
+    if isinstance(value, bool | np.bool_ | np.timedelta64 | np.datetime64):
         return None
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
         return float(value)
-    return value
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, numbers.Rational | decimal.Decimal):  # Fraction, Decimal: exact when whole
+        if isinstance(value, decimal.Decimal) and not value.is_finite():
+            return math.nan
+        try:
+            return int(value) if value == int(value) else float(value)
+        except OverflowError:  # a fraction beyond any float: out of every range
+            return math.inf
+    return None
 
 
 def integer(low: int, high: int, what: str = "") -> Rule:
@@ -92,6 +125,7 @@ def text(max_chars: int = 10_000_000, *, empty: bool = True) -> Rule:
             raise _refuse(name, allowed, value)
         return value
 
+    rule.max_chars = max_chars  # the worst case the hostile-input test runs (tests/hostile_calls.py)
     return rule
 
 
@@ -125,7 +159,7 @@ def one_of(*options: str) -> Rule:
 
     def rule(name: str, value):
         if not isinstance(value, str) or value not in options:
-            raise _refuse(name, f"one of {list(options)}", value)
+            raise _refuse(name, choices(options), value)
         return value
 
     return rule
@@ -159,6 +193,7 @@ def sequence(item: Rule, max_items: int, *, empty: bool = False) -> Rule:
             raise _refuse(name, allowed, value)
         return [item(f"{name}[{index}]", element) for index, element in enumerate(value)]
 
+    rule.max_items = max_items  # the worst case the hostile-input test runs (tests/hostile_calls.py)
     return rule
 
 
@@ -168,6 +203,7 @@ def optional(rule: Rule) -> Rule:
     def checked_or_none(name: str, value):
         return None if value is None else rule(name, value)
 
+    checked_or_none.__dict__.update(getattr(rule, "__dict__", {}))  # its caps (max_items, max_chars)
     return checked_or_none
 
 
@@ -237,10 +273,10 @@ def anything(name: str, value):
 SEED = integer(0, 2**32 - 1, "a random seed")
 SIDE = integer(1, 100_000, "pixels")
 HEIGHT_WIDTH = pair_of(SIDE, SIDE, what="a (height, width) pair of pixels")
-SECONDS = number(0, 86_400, "seconds", above_low=True)
-FRAME_RATE = number(0, 240, "frames per second", above_low=True)
+SECONDS = number(1e-6, 86_400, "seconds")  # a sample at 16 kHz is 62.5 microseconds
+FRAME_RATE = number(0.001, 240, "frames per second")
 TOKEN_ID = integer(0, 2**31 - 1, "a token id")
-TOKEN_IDS = sequence(TOKEN_ID, 10_000_000, empty=True)
+TOKEN_IDS = sequence(TOKEN_ID, 1_000_000, empty=True)  # decoding the longest takes about a second
 TOKENS = integer(1, 10_000_000, "tokens")
 TOKENS_OR_NONE = integer(0, 10_000_000, "tokens")
 COUNT = integer(1, 100_000)
@@ -249,11 +285,11 @@ BILLIONS = number(0, 100_000, "billion parameters")
 PIXELS = number(1, 1e10, "pixels")
 PIXEL_BUDGET = optional(PIXELS)
 FACTOR = integer(1, 1_000, "pixels: patch x merge, 28 or 32 in Qwen")
-CHATS = sequence(chat_messages, 1_000_000)
+CHATS = sequence(chat_messages, 50_000)  # turned into training data at about 20 us each
 _PROMPT_TEXT = text(1_000_000)
 _PROMPT_IDS = sequence(TOKEN_ID, 1_000_000)
 LOGPROB = number(-1e9, 0, "a log-probability in nats (0 or below)")
-BETA = number(0, 100, "the DPO beta", above_low=True)
+BETA = number(1e-9, 100, "the DPO beta")  # lesson 3 shows the loss tend to log 2 as beta goes to 0
 
 
 def _frame(name: str, value):
@@ -297,7 +333,8 @@ _vocab = _class_named("TinyVocab", "a TinyVocab (from tinylm.tiny_vocab)")
 _tiny_model = _class_named("TinyLM", "a TinyLM (from tinylm.pretrain or tinylm.instruct)")
 
 
-_token_sequences = sequence(sequence(TOKEN_ID, 1_000_000), 1_000_000)
+# the toy model's corpora: windowing, a loss or a training pass over the longest takes about a second
+_token_sequences = sequence(sequence(TOKEN_ID, 10_000), 50_000)
 
 def _checkpointing(name: str, value):
     """Gradient checkpointing: True / False, or a kind (lesson 4: none, standard, offload to CPU RAM)."""
@@ -327,7 +364,7 @@ RULES: dict[str, Rule] = {
     # token counts and lengths
     "seq_len": TOKENS, "input_tokens": TOKENS, "output_tokens": TOKENS_OR_NONE, "context_tokens": TOKENS_OR_NONE,
     "tokens_per_example": TOKENS, "reserved_output": TOKENS_OR_NONE, "used_tokens": TOKENS_OR_NONE,
-    "max_new_tokens": integer(0, 10_000, "tokens"), "tokens": number(0, 1e16, "training tokens", above_low=True),
+    "max_new_tokens": integer(0, 10_000, "tokens"), "tokens": number(1, 1e16, "training tokens"),
     "flops": number(0, 1e30, "FLOPs"), "n_bytes": integer(0, 100_000_000, "bytes"),
     "n_chars": integer(0, 10_000_000, "characters"), "max_shown": integer(1, 100_000, "tokens"),
     "per_row": integer(1, 1_000, "tokens"), "low": TOKENS_OR_NONE, "high": TOKENS_OR_NONE,
@@ -343,12 +380,12 @@ RULES: dict[str, Rule] = {
     "top": integer(1, 100_000, "rows"), "every": integer(1, 1_000), "decimals": integer(0, 6, "decimals"),
     "seed": SEED, "seeds": sequence(SEED, 100),
     # amounts
-    "epochs": number(0, 10_000, "epochs", above_low=True), "utilisation": number(0, 1, "a share", above_low=True),
+    "epochs": number(0.001, 10_000, "epochs"), "utilisation": number(0.01, 1, "a share"),
     "headroom": number(0, 0.99, "a share of GPU memory"), "min_score": number(0, 100, "benchmark points"),
-    "overhead_gib": number(0, 64, "GiB"), "capacity_gib": number(0, 100_000, "GiB", above_low=True),
-    "lr": number(0, 10, "a learning rate", above_low=True), "temperature": number(0, 100),
-    "params_billion": number(0, 100_000, "billion parameters", above_low=True),
-    "bits_per_param": number(0, 64, "bits", above_low=True), "rel_tol": number(0, 1, above_low=True),
+    "overhead_gib": number(0, 64, "GiB"), "capacity_gib": number(0.01, 100_000, "GiB"),
+    "lr": number(1e-9, 10, "a learning rate"), "temperature": number(0, 100),
+    "params_billion": number(1e-6, 100_000, "billion parameters"),
+    "bits_per_param": number(1, 64, "bits"), "rel_tol": number(1e-12, 1),
     "min_params_b": optional(BILLIONS), "max_params_b": optional(BILLIONS), "computed_b": BILLIONS,
     "published_b": BILLIONS,
     "size_range": pair_of(number(0, 100_000), number(0, 100_000), what="a (low, high) pair of billions",
@@ -356,7 +393,7 @@ RULES: dict[str, Rule] = {
     # pictures and videos
     "height": SIDE, "width": SIDE, "side": SIDE, "resized_height": SIDE, "resized_width": SIDE,
     "display_side": integer(16, 2_000, "pixels"), "max_side": integer(1, 10_000, "pixels"),
-    "factor": optional(FACTOR), "scale": number(0, 1_000, above_low=True),
+    "factor": optional(FACTOR), "scale": number(0.001, 1_000),
     "min_pixels": PIXEL_BUDGET, "max_pixels": PIXEL_BUDGET, "video_max_pixels": PIXEL_BUDGET,
     "total_pixels": optional(number(1, 1e12, "pixels")), "fit_size": optional(HEIGHT_WIDTH),
     "duration_s": SECONDS, "fps": FRAME_RATE, "video_fps": FRAME_RATE,
@@ -365,7 +402,7 @@ RULES: dict[str, Rule] = {
     "tokens_per_group": integer(1, 10_000_000, "tokens"), "audio_token_count": integer(0, 10_000_000, "tokens"),
     "sample_counts": anything, "sample_counts.tiny_clip_table": sequence(integer(1, 10**9, "samples at 16 kHz"), 1_000),
     "audios": sequence(SECONDS, 1_000, empty=True), "use_audio_in_video": flag,
-    "source_fps": number(0, 1_000, "frames per second", above_low=True), "total_frames": integer(1, 100_000_000, "frames"),
+    "source_fps": number(0.001, 1_000, "frames per second"), "total_frames": integer(1, 100_000_000, "frames"),
     "images": sequence(pair_of(SIDE, SIDE, what="a (height, width) pair of pixels", labels=("height", "width")),
                        10_000, empty=True),
     "videos": sequence(pair_of(SIDE, SIDE, SECONDS, what="a (height, width, duration_s) triple",
@@ -386,7 +423,7 @@ RULES: dict[str, Rule] = {
                                what="a (path, prefix, suffix) triple")),
     # chats and tokens
     "messages": chat_messages, "chats": sequence(chat_messages, 100_000), "ids": TOKEN_IDS,
-    "segments": sequence(instance(tuple, what="a Segment (from tokens.chat_segments)"), 1_000_000),
+    "segments": sequence(instance(tuple, what="a Segment (from tokens.chat_segments)"), 100_000),
     "sequences": _token_sequences, "loss_masks": _token_sequences, "samples": _token_sequences,
     # tables, figures, toy models and collections the lessons pass around
     "table": optional(_frame), "comparison": optional(_frame), "results": _frame, "rows": _frame, "frame": _frame,
@@ -396,7 +433,7 @@ RULES: dict[str, Rule] = {
     "models": mapping(text(100, empty=False), _tiny_model, 20), "questions": sequence(text(10_000), 1_000),
     "prompts": optional(sequence(text_or_ids, 1_000)),
     # preference tuning (lesson 3): pairs of replies, the frozen reference model, DPO's beta, log-probabilities
-    "pairs": sequence(_class_named("PreferencePair", "a PreferencePair (from preference.preference_pairs)"), 100_000),
+    "pairs": sequence(_class_named("PreferencePair", "a PreferencePair (from preference.preference_pairs)"), 2_000),
     "reference": _tiny_model, "split": one_of("train", "heldout"),
     "n_pairs": optional(integer(1, 100_000, "pairs")), "beta": BETA,
     "policy_chosen": LOGPROB, "policy_rejected": LOGPROB, "reference_chosen": LOGPROB, "reference_rejected": LOGPROB,
@@ -404,18 +441,20 @@ RULES: dict[str, Rule] = {
     "answer_model_id": anything, "_position": anything, "value": anything,
     # one function's own rule for a name that means something else there ("parameter.function")
     "sizes.image_token_table": _frame, "sizes.worked_examples": sequence(HEIGHT_WIDTH, 1_000),
-    "sizes.data_size_experiment": sequence(integer(0, 1_000_000, "examples"), 100),
-    "sizes.starting_point_experiment": sequence(integer(0, 1_000_000, "examples"), 100),
+    "sizes.data_size_experiment": sequence(integer(0, 1_000_000, "examples"), 10),  # a fine-tuning each
+    "sizes.starting_point_experiment": sequence(integer(0, 1_000_000, "examples"), 10),
     "settings.worked_examples": sequence(pair_of(text(200), key, key, what="a (label, generation, budget) triple"),
                                          100),
     "samples.script_table": optional(mapping(key, text(1_000_000))), "min_context.explorer_selection": key,
     "value.plain_number": number(-1e300, 1e300), "factor.grid_step": integer(1, 1_000, "pixels"),
-    "temperature.probabilities": number(0, 5, above_low=True), "answer.chat_example": text(100_000),
+    "temperature.probabilities": number(0.001, 5), "answer.chat_example": text(100_000),
     "contexts.probabilities": instance(np.ndarray, what="a 2-D array of token ids"), "vocab.windows": _vocab,
     "table.catalog_problems": _frame, "table.longest_context": _frame, "table.is_moe": _frame,
     "table.architecture_problems": _frame, "table.data_size_figure": _frame, "table.knobs_html": _frame,
     "examples.sft_data": CHATS, "examples.instruction_tune": CHATS,
-    "examples.answer_accuracy": sequence(chat_messages, 100_000),
+    "examples.answer_accuracy": sequence(chat_messages, 5_000), "prompts.diversity": sequence(text_or_ids, 200),
+    # greedy decoding of every chat: 5,000 run in about a second
+    "chats.greedy_replies": sequence(chat_messages, 5_000), "chats.score": sequence(chat_messages, 5_000),
     # lesson 4's fine-tuning settings
     "optimizer": one_of(*FINETUNE_OPTIMIZERS), "loss": one_of(*FINETUNE_LOSSES), "offload": one_of(*FINETUNE_OFFLOADS),
     "packing": flag, "double_quant": flag, "gptq_load_copy": flag, "attention.training_memory": one_of(*FINETUNE_ATTENTIONS),
@@ -428,8 +467,59 @@ class _Boundary(threading.local):
 
 
 # Arguments are checked where they enter the package: a public function called by another one gets values the
-# package made from checked ones, so it runs unchecked (the inner calls of a widget update cost nothing).
+# package made from checked ones, so it runs unchecked (the inner calls of a widget update cost nothing). Code
+# from outside that the package calls (a learner's progress callback or answer function, a widget's observer)
+# runs through outside(), so whatever it passes back in is checked again.
 _BOUNDARY = _Boundary()
+
+
+def outside(function: Callable) -> Callable:
+    """function, wrapped so that package functions it calls check their arguments even when it is called from
+    inside a checked call (its values come from a learner or a widget, not from the package)."""
+    if getattr(function, "__outside__", False):
+        return function
+
+    @functools.wraps(function)
+    def from_outside(*args, **kwargs):
+        depth, _BOUNDARY.depth = _BOUNDARY.depth, 0
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _BOUNDARY.depth = depth
+
+    from_outside.__outside__ = True
+    return from_outside
+
+
+# Rules that relate arguments to each other or to the data (a context no longer than the checkpoint's, no more
+# GPUs than layers to split): registered by the module that knows the facts (models), applied by @checked after
+# the per-argument rules to every function that has the parameters a relation requires.
+RELATIONS: list[tuple[tuple[str, ...], Callable[[dict], None]]] = []
+
+
+def relation(*requires: str):
+    """Register check(arguments) for every checked function whose parameters include all of `requires`; it gets
+    the checked arguments by name (defaults filled in) and raises ValueError naming the argument."""
+    def register(check: Callable[[dict], None]) -> Callable[[dict], None]:
+        RELATIONS.append((requires, check))
+        return check
+
+    return register
+
+
+def _missing_column(error: KeyError, arguments: dict) -> ValueError | None:
+    """A KeyError for a column a table argument lacks, as the one-line ValueError naming that argument."""
+    missing = error.args[0] if len(error.args) == 1 else None
+    if not isinstance(missing, str):
+        return None
+    for name, value in arguments.items():
+        kind = type(value).__name__
+        labels = getattr(value, "columns" if kind == "DataFrame" else "index" if kind == "Series" else "", None)
+        if labels is not None and missing not in labels:
+            what = "a table" if kind == "DataFrame" else "a row"
+            return ValueError(f"{name} must be {what} with a {missing!r} column, as the lesson's loader returns; "
+                              f"it has {choices(list(labels)[:50], 'columns')}"[:MAX_MESSAGE_CHARS])
+    return None
 
 
 def checked(function=None, /, **overrides: Rule | None):
@@ -438,7 +528,8 @@ def checked(function=None, /, **overrides: Rule | None):
     ``@checked`` uses RULES (a "parameter.function" entry is that function's own rule);
     ``@checked(examples=integer(0, 10))`` gives one parameter a rule for this function only, and ``=anything``
     leaves it to the function. A value equal to the parameter's default is not checked
-    (a default of None means "not given").
+    (a default of None means "not given"). A callable argument is wrapped by outside(); the RELATIONS whose
+    parameters the function has run after the rules.
     """
     if function is None:
         return functools.partial(checked, **overrides)
@@ -454,6 +545,8 @@ def checked(function=None, /, **overrides: Rule | None):
     positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     simple = all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in parameters)
     defaults = {p.name: p.default for p in parameters}
+    related: list = []  # the relations that apply, found at the first call (modules register them on import)
+    relations_seen = -1
 
     def check(name, value):
         default = defaults.get(name, inspect.Parameter.empty)
@@ -461,14 +554,25 @@ def checked(function=None, /, **overrides: Rule | None):
             return value
         return active[name](name, value)
 
+    def admit(name, value):
+        if name in active:
+            value = check(name, value)
+        return outside(value) if callable(value) and not isinstance(value, type) else value
+
+    def named(args, kwargs) -> dict:
+        given = {name: default for name, default in defaults.items() if default is not inspect.Parameter.empty}
+        given.update(zip(positional, args, strict=False))  # fewer arguments than parameters: the rest are defaults
+        given.update(kwargs)
+        return given
+
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
+        nonlocal relations_seen
         if _BOUNDARY.depth:  # called by the package itself, with values it made from checked ones
             return function(*args, **kwargs)
         if simple and len(args) <= len(positional) and not set(kwargs) - set(defaults):
-            args = [check(name, value) if name in active else value
-                    for name, value in zip(positional[:len(args)], args, strict=True)]
-            kwargs = {name: check(name, value) if name in active else value for name, value in kwargs.items()}
+            args = [admit(name, value) for name, value in zip(positional[:len(args)], args, strict=True)]
+            kwargs = {name: admit(name, value) for name, value in kwargs.items()}
         else:
             bound = signature.bind(*args, **kwargs)
             for name, value in bound.arguments.items():
@@ -477,9 +581,21 @@ def checked(function=None, /, **overrides: Rule | None):
             args, kwargs = bound.args, bound.kwargs
         if not simple:  # *args / **kwargs pass unchecked values on: the functions they reach check them
             return function(*args, **kwargs)
+        if relations_seen != len(RELATIONS):
+            related[:] = [check for requires, check in RELATIONS if set(requires) <= set(defaults)]
+            relations_seen = len(RELATIONS)
+        if related:
+            arguments = named(args, kwargs)
+            for relate in related:
+                relate(arguments)
         _BOUNDARY.depth += 1
         try:
             return function(*args, **kwargs)
+        except KeyError as error:
+            refusal = _missing_column(error, named(args, kwargs))
+            if refusal is None:
+                raise
+            raise refusal from None
         finally:
             _BOUNDARY.depth -= 1
 

@@ -196,6 +196,9 @@ def smart_resize(height, width, factor=28, min_pixels=4 * 28 * 28, max_pixels=16
         beta = math.sqrt(min_pixels / (height * width))
         resized_h = math.ceil(height * beta / factor) * factor
         resized_w = math.ceil(width * beta / factor) * factor
+    if not resized_h or not resized_w:  # the reference helper would hand the model an image without pixels
+        raise ValueError(f"max_pixels is too small for a {height}x{width} image: the {rules} rules would resize it to "
+                         f"{resized_h}x{resized_w} pixels, which cannot be encoded; raise max_pixels")
     return resized_h, resized_w
 
 
@@ -300,6 +303,12 @@ def smart_resize_many(heights, widths, factor=28, min_pixels=4 * 28 * 28, max_pi
         beta = np.sqrt(min_pixels / area[grow])
         resized_h[grow] = np.ceil(h_float[grow] * beta / factor).astype(np.int64) * factor
         resized_w[grow] = np.ceil(w_float[grow] * beta / factor).astype(np.int64) * factor
+    empty = (resized_h == 0) | (resized_w == 0)
+    if empty.any():  # the reference helper would hand the model an image without pixels
+        index = int(np.flatnonzero(empty)[0])
+        raise ValueError(f"max_pixels is too small for heights[{index}] x widths[{index}] = "
+                         f"{heights[index]}x{widths[index]}: the {rules} rules would resize it to a zero side; "
+                         f"raise max_pixels")
     return resized_h, resized_w
 
 

@@ -21,6 +21,8 @@ module names from stdin, one a line, and ends each module's findings with {"done
 from __future__ import annotations
 
 import dataclasses
+import decimal
+import fractions
 import importlib
 import inspect
 import json
@@ -30,6 +32,7 @@ import pkgutil
 import resource
 import signal
 import sys
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -62,6 +65,8 @@ NOT_VALUES = {
     # write, quantize and run GGUF files at paths the package's own callers made (lesson 8, benchmarks, tests)
     "qwen_lessons.real_llama_cpp.write_random_gguf", "qwen_lessons.real_llama_cpp.quantize",
     "qwen_lessons.real_llama_cpp.file_tensors", "qwen_lessons.real_llama_cpp.run",
+    # argument rules, like the validation layer's own: swept through the functions whose parameters they check
+    "qwen_lessons.hardware.of_kind", "qwen_lessons.hardware.HOST_CPU", "qwen_lessons.hardware.TRAINING_DEVICE",
 }
 
 
@@ -205,6 +210,7 @@ def _examples():
         "tower": "vision", "model_id.tower_parts": "Qwen/Qwen2.5-VL-7B-Instruct",
         "table.tower_problems": Factory(towers.load_towers),
         "config": models.resolve(M).config, "row": catalog.load_catalog().iloc[0],
+        "row.estimate_for_row": Factory(lambda: finetune.load_published().query("model_id == 'Qwen/Qwen3-8B'").iloc[0]),
         "table.data_size_figure": Factory(lambda: base_vs_instruct.data_size_experiment((10,), steps=5, progress=False)),
         "table.knobs_html": prompts.knob_savings("hi", [(1080, 1920)]),
         "name": "catalog.csv", "column": "variant", "modality.lines_taking": "image", "value": 448, "upper": 1e6, "plan": prompts.plan_prompt("hi", [(1080, 1920)]),
@@ -274,9 +280,16 @@ def vision_bytes() -> bytes:
 
 
 NEVER_VALID = {"True": True, "NaN": float("nan"), "inf": float("inf"), "pd.NA": pd.NA, "object()": object(),
-               "a list": [1, 2], "a dict": {"a": 1}}
+               "a list": [1, 2], "a dict": {"a": 1}, "np.timedelta64(7)": np.timedelta64(7, "s"),
+               "an array": np.array([7])}
 MAYBE_VALID = {"None": None, "-10**18": -10**18, "10**18": 10**18, "-1": -1, "0": 0, "''": "",
-               "a 1 MB string": "x" * 1_000_000, "np.int64(7)": np.int64(7), "'7'": "7"}
+               "a 1 MB string": "x" * 1_000_000, "np.int64(7)": np.int64(7), "'7'": "7",
+               "5e-324": 5e-324, "Fraction(15, 2)": fractions.Fraction(15, 2), "Decimal('7')": decimal.Decimal("7")}
+MAX_MESSAGE_CHARS = 300  # issue 29: a refusal is one line of at most this many characters
+CAP_CPU_SECONDS = 2  # issue 29: the worst case inside an argument's cap (its longest list or text) runs within this
+# Arguments whose cap bounds work that is long by design: the experiment trains a toy model per size (a progress
+# bar shows it); its sizes are capped at 10 and its steps by the steps rule.
+CAP_EXEMPT = {("qwen_lessons.lessons.fine_tuning.starting_point_experiment", "sizes"): "a fine-tuning per size"}
 
 
 def numbers_in(value, depth: int = 0):
@@ -373,8 +386,10 @@ def probe(qualified, function, owner, examples):
                 continue
             if label == "a list" and rule is validation.text_or_ids:
                 continue  # a prompt may be token ids
-            if label in ("a list", "a dict") and (parameter.default is None or
-                                                   isinstance(example, list | tuple | dict | np.ndarray | pd.Series)):
+            if label in ("a list", "a dict", "an array") and (
+                    parameter.default is None or isinstance(example, list | tuple | Mapping | np.ndarray | pd.Series)):
+                continue
+            if label == "an array" and rule is validation.text_or_ids:
                 continue
             finding = {"function": qualified, "argument": parameter.name, "value": label}
             try:
@@ -389,6 +404,9 @@ def probe(qualified, function, owner, examples):
                 if qualified.startswith(ANSWER_CHECKERS) and parameter.name.startswith(("answer", "prompt", "model_id",
                                                                                           "my_", "key")):
                     yield finding | {"problem": f"an answer checker raised ValueError: {str(error)[:120]}"}
+                elif "\n" in str(error) or len(str(error)) > MAX_MESSAGE_CHARS:
+                    yield finding | {"problem": f"a refusal of {len(str(error)):,} characters over "
+                                                f"{str(error).count(chr(10)) + 1} lines: {str(error)[:100]}"}
                 continue
             except Exception as error:  # noqa: BLE001
                 yield finding | {"problem": f"{type(error).__name__}: {str(error)[:160]}"}
@@ -401,6 +419,98 @@ def probe(qualified, function, owner, examples):
                 yield finding | {"problem": "result holds inf or NaN"}
             elif valid_signs and any(v < 0 for v in found) and all(valid_signs):
                 yield finding | {"problem": "result holds a negative number where a valid call's are not"}
+    yield from probe_caps(qualified, function, arguments)
+    yield from probe_callbacks(qualified, function, arguments)
+    yield from probe_near_miss_ids(qualified, function, arguments, valid)
+
+
+def _limited_call(function, arguments: dict, cpu_seconds: float):
+    """call() with a smaller CPU budget."""
+    global CALL_CPU_SECONDS
+    budget, CALL_CPU_SECONDS = CALL_CPU_SECONDS, min(cpu_seconds, CALL_CPU_SECONDS)
+    try:
+        return call(function, arguments)
+    finally:
+        CALL_CPU_SECONDS = budget
+
+
+def probe_caps(qualified, function, arguments):
+    """Bounded work (issue 29): an argument at its rule's cap (the longest list or text it accepts, made of the
+    example's own items) is answered within CAP_CPU_SECONDS of CPU time."""
+    rules = getattr(function, "__checked__", {})
+    for name, rule in rules.items():
+        example = arguments.get(name)
+        if (qualified, name) in CAP_EXEMPT:
+            continue
+        cap = getattr(rule, "max_items", None)
+        if cap is not None and isinstance(example, list | tuple) and example:
+            longest = [example[index % len(example)] for index in range(cap)]
+        elif getattr(rule, "max_chars", None) is not None and isinstance(example, str) and example:
+            longest = (example * (rule.max_chars // len(example) + 1))[:rule.max_chars]
+        else:
+            continue
+        try:
+            _limited_call(function, {**arguments, name: longest}, CAP_CPU_SECONDS)
+        except Slow:
+            yield {"function": qualified, "argument": name, "value": f"{len(longest):,} items (its cap)",
+                   "problem": f"still running after {CAP_CPU_SECONDS} s of CPU time at the argument's cap"}
+        except (ValueError, MemoryError):
+            pass
+        except Exception as error:  # noqa: BLE001
+            yield {"function": qualified, "argument": name, "value": f"{len(longest):,} items (its cap)",
+                   "problem": f"{type(error).__name__}: {str(error)[:160]}"}
+
+
+def probe_callbacks(qualified, function, arguments):
+    """Checks never switch off (issue 29): a callable the function takes from a learner (a progress callback, an
+    answer function) that passes a bad value back into the package gets a ValueError there."""
+    from qwen_lessons import finetune
+
+    parameters = inspect.signature(function).parameters
+    for name in parameters:
+        if not (name == "progress" or callable(arguments.get(name))):
+            continue
+        accepted = []
+
+        def learner_callback(*_args, accepted=accepted, **_kwargs):
+            try:
+                accepted.append(finetune.training_tokens(-5, 512))
+            except ValueError:
+                pass
+            raise ValueError("the learner's callback stops here")
+
+        try:
+            _limited_call(function, {**arguments, name: learner_callback}, CALL_CPU_SECONDS)
+        except Exception:  # noqa: BLE001 - only what happened inside the callback counts here
+            pass
+        if accepted:
+            yield {"function": qualified, "argument": name, "value": "a callback calling training_tokens(-5, 512)",
+                   "problem": f"checks were off inside the callback: it returned {accepted[0]!r}"}
+
+
+NEAR_MISS_IDS = {"lower case": str.lower, "no 'Qwen/' prefix": lambda i: i.removeprefix("Qwen/"),
+                 "padded with spaces": lambda i: f"  {i} ", "'-Instruct-Base'": lambda i: f"{i}-Base"}
+
+
+def probe_near_miss_ids(qualified, function, arguments, valid):
+    """Exact names or a clear error (issue 29): a near miss of the example's model id is refused with a
+    ValueError or gives the numbers the canonical id gives."""
+    example = arguments.get("model_id")
+    if not isinstance(example, str) or valid is None or "Instruct" not in example:
+        return
+    expected = list(numbers_in(valid))
+    for label, near in NEAR_MISS_IDS.items():
+        try:
+            result = _limited_call(function, {**arguments, "model_id": near(example)}, CALL_CPU_SECONDS)
+        except (ValueError, Slow):
+            continue
+        except Exception as error:  # noqa: BLE001
+            yield {"function": qualified, "argument": "model_id", "value": label,
+                   "problem": f"{type(error).__name__}: {str(error)[:160]}"}
+            continue
+        if list(numbers_in(result)) != expected:
+            yield {"function": qualified, "argument": "model_id", "value": label,
+                   "problem": "resolved, but gave other numbers than the canonical id"}
 
 
 def probe_module(module: str, examples: dict, functions: list | None = None) -> None:

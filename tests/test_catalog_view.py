@@ -126,7 +126,7 @@ def test_the_wizard_refuses_by_the_layers_rules_alone():
              ("purpose", "sell", tiers.CHOICE_RULES["purpose"]),
              ("context_tokens", 1, tiers.WIZARD_CONTEXT),
              ("headroom", 0.995, validation.RULES["headroom"]),
-             ("num_gpus", 0, validation.RULES["num_gpus"]),
+             ("num_gpus", 0, tiers.WIZARD_GPUS),
              ("min_score", 101, validation.RULES["min_score"])]
     for argument, value, rule in cases:
         with pytest.raises(ValueError) as refused:

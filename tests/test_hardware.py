@@ -55,7 +55,7 @@ def test_get_gpu_returns_plain_values_and_none_for_empty_cells():
 
 
 def test_unknown_gpu_lists_valid_ids():
-    with pytest.raises(ValueError, match=r"gpu_id 'rtx-9090' is unknown; valid ids: .*a100-80gb"):
+    with pytest.raises(ValueError, match=r"gpu_id 'rtx-9090' is unknown; it must be one of \d+ ids, e.g. .*; see hardware.hardware_ids\(\)"):
         hardware.get_gpu("rtx-9090")
 
 

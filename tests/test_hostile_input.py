@@ -199,3 +199,130 @@ def test_a_million_spaces_get_a_message_about_the_text():
 
     with pytest.raises(ValueError, match="^text has a run of 1,000,000 whitespace characters"):
         tokens.encode(" " * 1_000_000)
+
+
+# ---------------------------------------------------------------- issue 29's reproducers, one by one
+def test_a_learners_callback_is_checked_inside_a_package_call():
+    seen = []
+
+    def progress(step, steps):
+        seen.append(finetune.training_tokens(-5, 512))
+
+    with pytest.raises(ValueError, match="^examples must be"):
+        tinylm.train(tinylm.init_model(0), [[1, 2, 3, 4]], [[0, 1, 1, 1]], 2, 0.01, 0, progress=progress)
+    assert seen == []
+
+
+def test_a_widgets_update_is_checked_even_when_a_package_function_runs_it():
+    from qwen_lessons import ui
+
+    @checked
+    def opens_a_widget(seq_len=128):  # a widget builder wires its controls and renders once, inside a checked call
+        updates = []
+        ui.wire([], lambda: updates.append(ui.guarded(lambda: str(finetune.training_tokens(-5, 512)))))
+        return updates[0]
+
+    assert "examples must be" in opens_a_widget() and "-2560" not in opens_a_widget()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"hidden_size": -896}, "config hidden_size must be a whole number from 1"),
+    ({"vocab_size": float("nan")}, "config vocab_size must be a whole number"),
+    ({"num_hidden_layers": 10**8}, "config num_hidden_layers must be a whole number from 1 to 1,000"),
+    ({"max_position_embeddings": None}, "config max_position_embeddings must be a whole number"),
+    ({"num_attention_heads": 13}, "config num_key_value_heads must divide num_attention_heads"),
+    ({"num_experts_per_tok": 4}, "config num_experts_per_tok exceeds num_experts"),
+    ({"num_experts": 4, "num_experts_per_tok": 8, "moe_intermediate_size": 64}, "config num_experts_per_tok must be from 1"),
+    ({"head_dim": 10_000}, "config head_dim must be at most hidden_size"),
+    ({"hidden_sise": 896}, "config has no column(s) 'hidden_sise'"),
+    ({"tie_word_embeddings": "yes"}, "config tie_word_embeddings must be True or False"),
+])
+def test_describe_checks_a_config_by_the_architecture_tables_rules(change, message):
+    from qwen_lessons import models
+
+    config = {**models.resolve(S).config, **change}
+    with pytest.raises(ValueError, match=f"^{message}".replace("(", r"\(").replace(")", r"\)")):
+        models.describe(config)
+    assert models.count_parameters(models.describe(models.resolve(S).config)) == models.count_parameters(S)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: memory.inference_memory("Qwen/Qwen2.5-1.5B-Instruct", num_gpus=1024), "num_gpus must be from 1 to 28"),
+    (lambda: tiers.recommend(num_gpus=1024), "num_gpus must be a whole number from 1 to 16"),  # every candidate splits
+    (lambda: tiers.decode_tokens_per_s_bound(M, "bf16", "l4", context_tokens=10_000_000),
+     "context_tokens must be at most 131,072 tokens"),
+    (lambda: memory.inference_memory(M, input_tokens=131_072, output_tokens=1),
+     "input_tokens \\+ output_tokens must be at most 131,072"),
+    (lambda: finetune.training_hours(1e18, "a100-80gb", utilisation=5e-324), "utilisation must be a number from 0.01"),
+    (lambda: vision.smart_resize(28, 28, min_pixels=1, max_pixels=1), "max_pixels is too small for a 28x28 image"),
+    (lambda: vision.smart_resize(1, 200, min_pixels=4, max_pixels=784), "max_pixels is too small"),
+    (lambda: finetune.training_hours(1e18, "cpu-ddr5-32gb"), "gpu_id must be a GPU or Apple machine to train on"),
+    (lambda: __import__("qwen_lessons.local_runtime").local_runtime.decode_tokens_per_s_bound(
+        M, "q4_k_m", "rtx-3060-12gb", host_id="a100-80gb"), "host_id must be the CPU and RAM beside the GPU"),
+])
+def test_physically_impossible_questions_are_refused(call, message):
+    with pytest.raises(ValueError, match=f"^{message}"):
+        call()
+
+
+def test_near_miss_names_are_refused_not_answered_for_another_checkpoint():
+    from qwen_lessons import models
+
+    with pytest.raises(ValueError, match="^model_id 'Qwen/Qwen2.5-VL-7B-Instruct-Base' has no architecture row"):
+        models.resolve("Qwen/Qwen2.5-VL-7B-Instruct-Base")
+    assert models.resolve("Qwen/Qwen3-8B-Base").model_id == "Qwen/Qwen3-8B"  # a plain size name keeps its sibling
+    with pytest.raises(ValueError, match="^variant must be 'base', 'instruct ...' or"):
+        tiers.variant_group("banana")
+    for score in (lambda: tiers.post_trained_score(M, "NoSuchBench"), lambda: tiers.base_score("Qwen/Qwen3-8B", "MMLUU")):
+        with pytest.raises(ValueError, match="is not in benchmarks.csv; it must be one of 80 benchmarks, e.g."):
+            score()
+
+
+def test_odd_types_are_converted_exactly_or_refused():
+    import decimal
+    import fractions
+
+    import numpy as np
+    import pandas as pd
+
+    from qwen_lessons import catalog, tokens
+
+    assert units.weights_gib(fractions.Fraction(15, 2), 16) == units.weights_gib(7.5, 16)
+    assert units.weights_gib(decimal.Decimal("7.5"), 16) == units.weights_gib(7.5, 16)
+    assert memory.inference_memory(M, input_tokens=fractions.Fraction(1024)) == memory.inference_memory(M, input_tokens=1024)
+    with pytest.raises(ValueError, match="^input_tokens must be a whole number"):
+        memory.inference_memory(M, input_tokens=fractions.Fraction(2049, 2))
+    with pytest.raises(ValueError, match="^input_tokens must be a whole number"):
+        memory.inference_memory(M, input_tokens=np.timedelta64(1024, "s"))
+    with pytest.raises(ValueError, match=r"^messages\[0\]\['role'\] must be one of"):
+        tokens.chat_segments([{"role": np.array(["user"]), "content": "hi"}])
+    with pytest.raises(ValueError, match="^table must be a table with a 'active_params_b' column") as refused:
+        catalog.is_moe(pd.DataFrame({"a": [1]}))
+    assert "\n" not in str(refused.value) and len(str(refused.value)) <= 300
+
+
+def test_long_choice_lists_are_cut_to_one_short_line():
+    from qwen_lessons import hardware, models
+
+    for call in (lambda: models.resolve("nope"), lambda: hardware.get_gpu("nope")):
+        with pytest.raises(ValueError) as refused:
+            call()
+        text = str(refused.value)
+        assert "\n" not in text and len(text) <= 300 and "one of" in text and "see " in text, text
+
+
+def test_bounded_work_the_longest_token_list_decodes_within_its_cap():
+    from qwen_lessons import tokens
+
+    with pytest.raises(ValueError, match="^ids must be a list of at most 1,000,000 items"):
+        tokens.decode([9707] * 1_000_001)
+
+
+def test_the_package_itself_asks_no_checkpoint_for_more_context_than_it_documents():
+    """Inner calls are not checked again, so the package's own loops must stay within a checkpoint's context:
+    Qwen-14B has no max_position_embeddings in its row and documents 8,192 tokens."""
+    from qwen_lessons import models
+
+    assert models.longest_context("Qwen/Qwen-14B") == 8192
+    curve = memory.context_curve("Qwen/Qwen-14B")
+    assert len(curve) and curve["context_tokens"].max() == 8192, curve["context_tokens"].tolist()

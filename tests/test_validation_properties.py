@@ -58,3 +58,55 @@ def test_number_rules_never_pass_nan_inf_or_bools(value):
     except ValueError:
         return
     assert type(checked) in (int, float) and math.isfinite(checked) and 0 <= checked <= 1e6
+
+
+# ---------------------------------------------------------------- issue 29: odd types, floors, short refusals
+ODD_NUMBERS = st.one_of(
+    st.fractions(max_denominator=1000), st.decimals(allow_nan=True, allow_infinity=True, places=3),
+    st.integers(-10**6, 10**6).map(lambda n: np.timedelta64(n, "s")), st.just(np.datetime64("2024-01-01")),
+    st.integers(-5, 5).map(lambda n: np.array([n])), st.integers(-5, 5).map(np.array),
+)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(name=st.sampled_from(sorted(SCALAR_RULES)), value=ODD_NUMBERS)
+def test_fractions_and_decimals_are_converted_exactly_and_durations_and_arrays_refused(name, value):
+    try:
+        checked = SCALAR_RULES[name](name, value)
+    except ValueError as error:
+        assert str(error).startswith(name) and "\n" not in str(error) and len(str(error)) <= 300
+        return
+    assert not isinstance(value, np.timedelta64 | np.datetime64), f"{name} took {value!r}"
+    assert not isinstance(value, np.ndarray) or isinstance(checked, list), f"{name} took {value!r} as one value"
+    if isinstance(checked, int | float) and not isinstance(checked, bool):
+        assert type(checked) in (int, float) and math.isfinite(checked)
+        assert checked == value if type(checked) is int else checked == float(value), f"{name}: {value!r} -> {checked!r}"
+
+
+def test_a_rule_that_refuses_zero_refuses_a_vanishing_positive_number_too():
+    """An "above 0" rule has a meaningful floor: 5e-324 as a share, a rate or a length divides into infinity."""
+    loose = []
+    for name, rule in sorted(SCALAR_RULES.items()):
+        try:
+            rule(name, 0)
+        except ValueError:
+            for tiny in (5e-324, 1e-300, 1e-20):
+                try:
+                    rule(name, tiny)
+                except ValueError:
+                    continue
+                loose.append(f"{name} accepts {tiny!r}")
+                break
+    assert not loose, f"rules that refuse 0 but accept a vanishing number (give them a real floor): {loose}"
+
+
+def test_choice_lists_in_refusals_are_one_short_line():
+    ids = [f"Qwen/Qwen-{n}B-Instruct" for n in range(200)]
+    text = validation.choices(ids, "ids", "models.model_ids()")
+    assert text.startswith("one of 200 ids, e.g. 'Qwen/Qwen-0B-Instruct'") and text.endswith("; see models.model_ids()")
+    assert len(text) <= 150 and validation.choices(["a", "b"]) == "one of 'a', 'b'"
+    many = validation.one_of(*ids)
+    try:
+        many("model_id", "nope")
+    except ValueError as error:
+        assert len(str(error)) <= 300 and "\n" not in str(error)

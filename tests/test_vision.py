@@ -94,8 +94,12 @@ def test_reference_table_covers_both_implementations_and_factors(reference_resiz
 def test_scalar_smart_resize_equals_reference_on_every_row(reference_resizes):
     mismatches = []
     for row in reference_resizes.itertuples():
-        got = vision.smart_resize(int(row.height), int(row.width), int(row.factor), _number(row.min_pixels),
-                                  _number(row.max_pixels), rules=_rules(row.implementation))
+        arguments = (int(row.height), int(row.width), int(row.factor), _number(row.min_pixels), _number(row.max_pixels))
+        if 0 in (int(row.resized_height), int(row.resized_width)):  # the helper's zero side: refused (issue 29)
+            with pytest.raises(ValueError, match="^max_pixels is too small"):
+                vision.smart_resize(*arguments, rules=_rules(row.implementation))
+            continue
+        got = vision.smart_resize(*arguments, rules=_rules(row.implementation))
         if got != (int(row.resized_height), int(row.resized_width)):
             mismatches.append((row.Index, got))
     assert not mismatches
@@ -104,6 +108,14 @@ def test_scalar_smart_resize_equals_reference_on_every_row(reference_resizes):
 def test_vectorised_smart_resize_equals_reference_on_every_row(reference_resizes):
     groups = reference_resizes.groupby(["implementation", "factor", "min_pixels", "max_pixels"])
     for (implementation, factor, low, high), rows in groups:
+        zero = (rows["resized_height"].astype(int) == 0) | (rows["resized_width"].astype(int) == 0)
+        for _, row in rows[zero].iterrows():  # the helper's zero side: refused (issue 29)
+            with pytest.raises(ValueError, match="^max_pixels is too small"):
+                vision.smart_resize_many([int(row.height)], [int(row.width)], int(factor), _number(low), _number(high),
+                                         rules=_rules(implementation))
+        rows = rows[~zero]
+        if rows.empty:
+            continue
         heights, widths = vision.smart_resize_many(rows["height"].astype(int), rows["width"].astype(int), int(factor),
                                                    _number(low), _number(high), rules=_rules(implementation))
         np.testing.assert_array_equal(heights, rows["resized_height"].astype(int).to_numpy())
@@ -265,7 +277,13 @@ def test_vectorised_equals_scalar_for_any_size_and_budget(height, width, factor,
         return
     low = low_tokens * factor * factor
     high = low + span * factor * factor + (0.37 if as_float else 0)  # float caps occur for video frames
-    heights, widths = vision.smart_resize_many([height], [width], factor, low, high, rules=rules)
+    try:
+        heights, widths = vision.smart_resize_many([height], [width], factor, low, high, rules=rules)
+    except ValueError as error:  # a zero side is refused by both (issue 29)
+        assert str(error).startswith("max_pixels is too small")
+        with pytest.raises(ValueError, match="^max_pixels is too small"):
+            vision.smart_resize(height, width, factor, low, high, rules=rules)
+        return
     assert (int(heights[0]), int(widths[0])) == vision.smart_resize(height, width, factor, low, high, rules=rules)
 
 
@@ -372,7 +390,8 @@ def test_helper_clamps_rounding_but_transformers_does_not():
 
 def test_zero_side_of_the_helper_becomes_a_clear_error():
     # 100000 x 500 with max 50 tokens: the helper's shrink branch floors 500 / beta / 28 to 0
-    assert vision.smart_resize(100000, 500, 28, 784, 50 * 784)[1] == 0
+    with pytest.raises(ValueError, match="^max_pixels is too small for a 100000x500 image"):  # never (w, 0): issue 29
+        vision.smart_resize(100000, 500, 28, 784, 50 * 784)
     with pytest.raises(ValueError, match="max_pixels is too small"):
         vision.image_tokens(100000, 500, "qwen2.5-vl", 784, 50 * 784)
     with pytest.raises(ValueError, match="max_pixels is too small"):

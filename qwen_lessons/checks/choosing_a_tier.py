@@ -121,7 +121,7 @@ def check_formula_peak_bytes(formula) -> bool:
     def cases():
         for model_id in models.model_ids(memory_modelled=True):
             ckpt = models.resolve(model_id, memory_modelled=True)
-            limit = ckpt["max_position_embeddings"] or 10**9
+            limit = ckpt["max_position_embeddings"] or models.longest_context(ckpt) or 10**9
             for quantization in memory.QUANTIZATIONS:
                 weights = sum(memory.weights_bytes(model_id, quantization).values())
                 for prompt, output, batch in ((1, 2048, 1), (6144, 2048, 1), (30720, 2048, 1), (2048, 512, 4)):

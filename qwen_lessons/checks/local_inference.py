@@ -118,7 +118,7 @@ def check_formula_decode_bound(formula) -> bool:
     def cases():
         for i, (model_id, quantization) in enumerate(_gguf_files()):
             ckpt = models.resolve(model_id, memory_modelled=True)
-            context = min(contexts[i % len(contexts)], ckpt["max_position_embeddings"] or contexts[-1])
+            context = min(contexts[i % len(contexts)], models.longest_context(ckpt) or contexts[-1])
             cache_type, machine = cache_types[i % len(cache_types)], machines[i % len(machines)]
             decoder = ckpt.decoder_matrices
             share = sum(m.active_weights for m in decoder) / sum(m.weights for m in decoder)  # a MoE: routed experts

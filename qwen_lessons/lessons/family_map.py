@@ -14,6 +14,7 @@ from qwen_lessons.catalog import (CATALOG_FILE, UNVERIFIED, allowed_values, filt
                                   language_model_lines, lines, load_catalog)
 from qwen_lessons.data import read_table
 from qwen_lessons.vision import band_verdict, generation_info, image_tokens
+from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -217,7 +218,7 @@ def image_tokens_square(model_id: str, side: int, table: pd.DataFrame | None = N
     if match.empty or pd.isna(match["vision_generation"].iloc[0]):
         vision = table.loc[table["vision_generation"].notna(), "model_id"]
         where = "not in the catalog" if match.empty else "has no vision generation in the catalog"
-        raise ValueError(f"model_id {model_id!r} {where}; models with one: {', '.join(vision)}")
+        raise ValueError(f"model_id {model_id!r} {where}; it must be {validation.choices(vision, 'ids')}")
     return image_tokens(side, side, match["vision_generation"].iloc[0])
 
 
