@@ -372,7 +372,8 @@ def missing_glyphs(draw) -> list[str]:
         figure = draw(plt)
         figure.canvas.draw()
         plt.close(figure)
-    return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    # matplotlib 3.8 says "missing from current font", later releases "missing from font(s) DejaVu Sans"
+    return [str(w.message) for w in caught if re.match(r"Glyph \d+ .*missing from", str(w.message))]
 
 
 def chinese_title(plt):
