@@ -237,9 +237,10 @@ class InferenceMemory:
              "transient tensors of one layer over the prompt (or the whole prompt's logits, when larger)"),
             ("runtime", self.runtime_gib, "next-token logits and probabilities in fp32"),
             ("loading_extra", self.loading_extra_gib, "temporary copy while loading (untied lm_head)"),
-            ("legacy_cache", self.legacy_cache_gib,
-             "the previous step's K and V, still held while the step concatenates (transformers before 4.42)"),
         ]
+        if self.legacy_cache_gib:  # shown only when asked for: today's transformers holds one cache
+            rows.append(("legacy_cache", self.legacy_cache_gib,
+                         "the previous step's K and V, still held while the step concatenates (transformers < 4.42)"))
         table = pd.DataFrame(rows, columns=["term", "gib", "meaning"])
         table.insert(2, "at_peak", table["term"].isin(at_peak))
         return table
