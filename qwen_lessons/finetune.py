@@ -71,7 +71,14 @@ LOGITS_BYTES = BF16 + FP32 + FP32 + FP32
 DEFAULT_OVERHEAD_GIB = 2.0  # CUDA context, allocator slack and kernels' workspaces: median residual, one-GPU rows
 ZERO_BUFFER_GIB = 3.1  # DeepSpeed ZeRO's communication buckets on each GPU of a multi-GPU run: median residual
 FIT_TABLE = "Qwen-1 finetune profile"  # the only publication the constants are fitted on
-DEFAULT_UTILISATION = 0.4
+# Share of the GPU's dense bf16 peak a training run reaches, per framework: what training_hours assumes.
+# transformers (Qwen-1's scripts: Trainer + PEFT + DeepSpeed, A100): fitted on the same profile as the memory constants,
+# the median share its one-GPU s/it imply at >= 1,024 tokens, to one decimal (finetune_evidence.fit_utilisation; a test
+# refits it). ms-swift trains through transformers' Trainer and is NOT fitted: it assumes the same share, and its
+# published step times only judge it (finetune_evidence.compare_time).
+UTILISATION_BY_FRAMEWORK = {"transformers": 0.4, "ms-swift": 0.4}
+FRAMEWORKS = tuple(UTILISATION_BY_FRAMEWORK)
+DEFAULT_UTILISATION = UTILISATION_BY_FRAMEWORK["transformers"]
 SCENARIO_EXAMPLES = (5_000, 20_000, 50_000)
 
 # ---- the settings people use, each a stated term (finetune_evidence.SETTING_TERMS names each source)
@@ -454,14 +461,22 @@ def six_n_rule(model_id, tokens: float) -> float:
     return 6 * matmul_params(model_id) * tokens
 
 
-@checked(gpu_id=TRAINING_DEVICE)
+@checked(gpu_id=TRAINING_DEVICE, framework=validation.optional(validation.one_of(*FRAMEWORKS)))
 def training_hours(flops: float, gpu_id: str, *, n_gpus: int = 1,
-                   utilisation: float = DEFAULT_UTILISATION) -> float:
-    """Wall-clock hours for flops on n_gpus of gpu_id at the given share of their dense bf16 peak."""
+                   utilisation: float = DEFAULT_UTILISATION, framework: str | None = None) -> float:
+    """Wall-clock hours for flops on n_gpus of gpu_id at the given share of their dense bf16 peak.
+
+    framework: 'transformers' or 'ms-swift' takes that framework's stated share from UTILISATION_BY_FRAMEWORK
+    (give it or utilisation, not both); the default is transformers' share."""
     from qwen_lessons.hardware import get_gpu
 
     if isinstance(utilisation, bool) or not isinstance(utilisation, numbers.Real) or not 0 < utilisation <= 1:
         raise ValueError(f"utilisation must be a number in (0, 1], got {utilisation!r}")
+    if framework is not None:
+        if utilisation != DEFAULT_UTILISATION:
+            raise ValueError(f"give framework or utilisation, not both: framework {framework!r} states "
+                             f"{UTILISATION_BY_FRAMEWORK[framework]}, utilisation={utilisation!r}")
+        utilisation = UTILISATION_BY_FRAMEWORK[framework]
     gpu = get_gpu(gpu_id)
     if not gpu.get("bf16_tflops"):
         raise ValueError(f"gpu_id {gpu_id!r} has no sourced bf16 throughput, so hours cannot be estimated; "

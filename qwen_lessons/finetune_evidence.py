@@ -18,6 +18,7 @@ from qwen_lessons.finetune import (
     ALL_LINEAR,
     DEFAULT_TARGETS,
     FIT_TABLE,
+    UTILISATION_BY_FRAMEWORK,
     TrainingMemory,
     training_flops,
     training_memory,
@@ -330,5 +331,56 @@ def implied_utilisation(gpu_id: str = "a100-80gb") -> pd.DataFrame:
                                rank=int(row["lora_rank"]) if pd.notna(row["lora_rank"]) else 16,
                                target_modules=targets)
         rows.append({"model": row["model_id"], "method": row["method"], "seq_len": int(row["seq_len"]),
-                     "s_per_it": row["speed_s_per_it"], "utilisation": flops / row["speed_s_per_it"] / peak})
+                     "s_per_it": row["speed_s_per_it"], "utilisation": flops / row["speed_s_per_it"] / peak,
+                     "flops": flops})
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- time: the stated utilisation against published steps
+
+# The GPU names the rows print, as data/hardware.csv rows (both A100 cards have the same 312 TFLOPS dense bf16 peak)
+GPU_IDS = {"A100-SXM4-80G": "a100-80gb", "A100": "a100-80gb", "H20": "h20"}
+UTILISATION_FIT_FROM = 1024  # tokens: the shorter Qwen-1 steps are dominated by fixed per-step costs
+
+
+@checked
+def fit_utilisation() -> float:
+    """transformers' stated share of the bf16 peak: the median implied by the Qwen-1 profile's one-GPU seconds per
+    step at >= 1,024 tokens, to one decimal (the fit rows of the memory constants; the ms-swift rows never enter)."""
+    util = implied_utilisation()
+    return round(float(util[util["seq_len"] >= UTILISATION_FIT_FROM]["utilisation"].median()), 1)
+
+
+@checked
+def compare_time() -> pd.DataFrame:
+    """Every published step time beside training_hours with the framework's stated utilisation, in seconds per step.
+
+    role 'fit': Qwen-1's one-GPU rows (transformers; batch 1 x 8 accumulation steps); 'judge': ms-swift's rows
+    (packing: every sequence is seq_len tokens; tokens per step = GPUs x micro-batch x accumulation x seq_len).
+    Attention FLOPs are counted over the whole window, an upper bound for packed samples attending within themselves."""
+    from qwen_lessons.finetune import training_hours
+
+    rows = []
+    qwen1 = implied_utilisation()
+    for _, row in qwen1[qwen1["seq_len"] >= UTILISATION_FIT_FROM].iterrows():
+        rows.append({"role": "fit", "framework": "transformers", "model": row["model"], "method": row["method"],
+                     "seq_len": row["seq_len"], "gpus": 1, "gpu_id": "a100-80gb", "tokens_per_step": 8 * row["seq_len"],
+                     "published_s": row["s_per_it"], "flops": row["flops"]})
+    measured = load_measured()
+    for _, row in measured[measured["speed_s_per_it"].notna()].iterrows():
+        gpus = int(row["nodes"]) * int(row["gpus_per_node"])
+        tokens = gpus * int(row["micro_batch"]) * int(row["gradient_accumulation"]) * int(row["seq_len"])
+        # ms-swift's default gradient checkpointing recomputes (FRAMEWORK_DEFAULTS)
+        flops = training_flops(row["model_id"], row["method_key"], tokens, seq_len=int(row["seq_len"]),
+                               checkpointing=FRAMEWORK_DEFAULTS[row["table"]]["checkpointing"])
+        rows.append({"role": "judge", "framework": "ms-swift", "model": row["model_id"], "method": row["method"],
+                     "seq_len": int(row["seq_len"]), "gpus": gpus, "gpu_id": GPU_IDS[row["gpu"]],
+                     "tokens_per_step": tokens, "published_s": row["speed_s_per_it"], "flops": flops})
+    frame = pd.DataFrame(rows)
+    frame["predicted_s"] = [3600 * training_hours(r.flops, r.gpu_id, n_gpus=r.gpus, framework=r.framework)
+                            for r in frame.itertuples()]
+    frame["error_pct"] = 100 * (frame["predicted_s"] - frame["published_s"]) / frame["published_s"]
+    # the share of the peak the published time implies: the stated share scaled by predicted / published time
+    frame["implied_utilisation"] = [UTILISATION_BY_FRAMEWORK[r.framework] * r.predicted_s / r.published_s
+                                    for r in frame.itertuples()]
+    return frame.drop(columns="flops")

@@ -7,6 +7,7 @@ Qwen's published peak-memory measurements (data/speed_benchmark_qwen25.csv) by p
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from types import MappingProxyType
 
@@ -212,6 +213,7 @@ class InferenceMemory:
     loading_extra_gib: float
     peak_phase: str
     total_gib: float
+    legacy_cache_gib: float = 0.0
 
     def as_dict(self) -> dict:
         """All fields as a plain dict."""
@@ -221,7 +223,7 @@ class InferenceMemory:
         """The breakdown as a table: term, GiB, whether it counts at the peak, and what it is."""
         at_peak = {
             "prefill": {"weights", "quant_scratch", "linear_state", "prefill_kv", "prefill_activations"},
-            "decode": {"weights", "quant_scratch", "kv_cache", "linear_state", "runtime"},
+            "decode": {"weights", "quant_scratch", "kv_cache", "linear_state", "runtime", "legacy_cache"},
             "loading": {"weights", "loading_extra"},
         }[self.peak_phase]
         rows = [
@@ -235,6 +237,9 @@ class InferenceMemory:
             ("runtime", self.runtime_gib, "next-token logits and probabilities in fp32"),
             ("loading_extra", self.loading_extra_gib, "temporary copy while loading (untied lm_head)"),
         ]
+        if self.legacy_cache_gib:  # shown only when asked for: today's transformers holds one cache
+            rows.append(("legacy_cache", self.legacy_cache_gib,
+                         "the previous step's K and V, still held while the step concatenates (transformers < 4.42)"))
         table = pd.DataFrame(rows, columns=["term", "gib", "meaning"])
         table.insert(2, "at_peak", table["term"].isin(at_peak))
         return table
@@ -253,6 +258,7 @@ def inference_memory(
     attention: str = "flash",
     whole_prompt_logits: bool = False,
     gptq_load_copy: bool = False,
+    legacy_cache: bool = False,
 ) -> InferenceMemory:
     """Peak GPU memory to generate output_tokens after input_tokens, summed over num_gpus (layer-split) GPUs.
 
@@ -263,6 +269,8 @@ def inference_memory(
     since 4.45 it keeps only the last position's. prompt_logits_for() maps a transformers version to the setting.
     gptq_load_copy=True: loading a GPTQ checkpoint materialises an untied fp16 output head before tying it, as AWQ
     loading always does; it depends on the loading stack (GPTQ_TIED_COPY_STACK names where it was seen).
+    legacy_cache=True is generate() before transformers 4.42 (see DYNAMIC_CACHE_SINCE): each decode step builds the
+    grown cache while the previous step's tuple is still held, so the last step holds the KV cache twice.
     """
     arch = models.resolve(model_id, memory_modelled=True)
     model_id = arch.model_id
@@ -297,12 +305,13 @@ def inference_memory(
     if (fmt.tied_load_copy or (gptq_load_copy and quant.startswith("gptq"))) and arch["tie_word_embeddings"]:
         loading = arch["vocab_size"] * arch["hidden_size"] * 2
     base = weights + scratch
+    legacy = per_token_kv * (input_tokens + output_tokens - 1) * batch if legacy_cache else 0.0
     phases = {
         # the layers' working memory is freed before the output head runs: the larger of the two sets the peak
         # the output head sits on the last GPU of a layer split: the prompt's logits are that GPU's peak, while
         # every other GPU keeps its own layer peak (the published figure sums the GPUs' peaks)
         "prefill": base + state + kv_prompt + activations - per_gpu_activations + max(per_gpu_activations, logits),
-        "decode": base + kv_end + state + runtime,
+        "decode": base + kv_end + state + runtime + legacy,
         "loading": weights + loading,  # before the kernels allocate their buffers
     }
     peak_phase = max(phases, key=phases.get)
@@ -325,6 +334,7 @@ def inference_memory(
         loading_extra_gib=loading / GIB,
         peak_phase=peak_phase,
         total_gib=total / GIB,
+        legacy_cache_gib=legacy / GIB,
     )
 
 
@@ -404,6 +414,31 @@ def prompt_logits_for(transformers_version: str) -> bool:
     return (int(parts[0]), int(parts[1])) < LAST_TOKEN_LOGITS_SINCE
 
 
+# transformers 4.42.0 made generate() keep one DynamicCache object ("Use DynamicCache() instance by default",
+# generation/utils.py). Before, generate() passed the previous step's tuple of K/V tensors; the model wrapped it in a
+# DynamicCache and torch.cat each layer into a new tensor while generate's model_kwargs and model_inputs still held the
+# old tuple, so the last decode step holds the KV cache twice (read in the released wheels 4.38.2, 4.41.2 and 4.42.0;
+# Qwen-1's own modelling code concatenates its layer_past the same way)
+DYNAMIC_CACHE_SINCE = (4, 42)
+# when each change was released (the file dates inside transformers-4.42.0 and -4.45.0-py3-none-any.whl): a table
+# dated before a release cannot have used it
+RELEASED = {DYNAMIC_CACHE_SINCE: "2024-06-27", LAST_TOKEN_LOGITS_SINCE: "2024-09-25"}
+
+
+@checked
+def legacy_cache_for(transformers_version: str) -> bool:
+    """Whether transformers' generate() of that version holds the previous step's KV cache while it grows (< 4.42)."""
+    prompt_logits_for(transformers_version)  # the one version rule: refuses what is not a version
+    parts = transformers_version.strip().split(".")
+    return (int(parts[0]), int(parts[1])) < DYNAMIC_CACHE_SINCE
+
+
+def _before_release(table: str, since: tuple[int, int]) -> bool | None:
+    """True when the table's date (its name ends '(YYYY-MM)') is a month before the release of `since`, else None."""
+    dated = re.search(r"\((\d{4}-\d{2})\)$", table)
+    return True if dated and dated.group(1) < RELEASED[since][:7] else None
+
+
 @checked
 def load_memory_measurements() -> pd.DataFrame:
     """Qwen's other published peak-memory tables (Qwen1.5, Qwen2, Qwen3 docs): transformers, batch 1."""
@@ -418,17 +453,32 @@ def _generations_comparison() -> pd.DataFrame:
         ckpt = models.resolve(row.model_id, memory_modelled=True)
         version = row.transformers_version if isinstance(row.transformers_version, str) else None
         settings = [prompt_logits_for(version)] if version else [False, True]  # unknown version: both shown
+        # a row that names no version: its table's date decides where the table predates a release
+        decided = prompt_logits_for(version) if version else _before_release(row.table, LAST_TOKEN_LOGITS_SINCE)
+        legacy = legacy_cache_for(version) if version else bool(_before_release(row.table, DYNAMIC_CACHE_SINCE))
         gptq_copy = GPTQ_TIED_COPY_STACK in str(row.environment)
         for whole in settings:
             est = inference_memory(ckpt, row.quantization, int(row.input_length), int(row.output_length),
                                    int(row.batch_size), num_gpus=int(row.gpu_num), whole_prompt_logits=whole,
-                                   gptq_load_copy=gptq_copy)
+                                   gptq_load_copy=gptq_copy, legacy_cache=legacy)
             records.append({"table": row.table, "model_id": row.model_id, "quantization": est.quantization,
                             "input_length": int(row.input_length), "gpu_num": int(row.gpu_num),
                             "transformers": version or "not stated", "whole_prompt_logits": whole,
+                            "decided": decided is None or whole == decided, "decided_by": "version" if version
+                            else "table date" if decided is not None else "growth", "legacy_cache": legacy,
                             "measured_gib": float(row.peak_memory_gib), "model_gib": est.total_gib,
                             "model_error": est.total_gib / float(row.peak_memory_gib) - 1})
-    return pd.DataFrame(records)
+    frame = pd.DataFrame(records)
+    # where neither decides (Qwen2-57B-A14B: 4.38.2 cannot load it, its table is dated the month 4.45 came out), the
+    # rows' own growth with the prompt does: whole-prompt logits add 6 bytes x vocabulary per prompt token, far more
+    # than the KV cache, so of the two settings the one whose growth (first to last prompt) is nearer the measured
+    undecided = frame[frame["decided_by"] == "growth"]
+    for _, group in undecided.groupby(["table", "model_id", "quantization"]):
+        ends = group.sort_values("input_length").groupby("whole_prompt_logits")
+        miss = {whole: abs((g["model_gib"].iloc[-1] - g["model_gib"].iloc[0])
+                           - (g["measured_gib"].iloc[-1] - g["measured_gib"].iloc[0])) for whole, g in ends}
+        frame.loc[group.index, "decided"] = group["whole_prompt_logits"] == min(miss, key=miss.get)
+    return frame
 
 
 @checked
@@ -444,6 +494,16 @@ def generations_error_summary(comparison: pd.DataFrame | None = None) -> pd.Data
     table = generations_memory_comparison() if comparison is None else comparison
     grouped = table.assign(abs_error=table["model_error"].abs()).groupby(
         ["table", "transformers", "whole_prompt_logits"], sort=False)["abs_error"]
+    return grouped.agg(rows="size", median_abs_error="median", worst_abs_error="max").reset_index()
+
+
+@checked
+def decided_error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Median and worst absolute error per published table, each row with the one setting its transformers version
+    (or its table's stated version, or its table's date) decides."""
+    table = generations_memory_comparison() if comparison is None else comparison
+    decided = table[table["decided"]]
+    grouped = decided.assign(abs_error=decided["model_error"].abs()).groupby("table", sort=False)["abs_error"]
     return grouped.agg(rows="size", median_abs_error="median", worst_abs_error="max").reset_index()
 
 

@@ -152,7 +152,7 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
         *_typed(TEXT, "table", "model_id", "method", "method_key"), ("seq_len", INT), ("packing", BOOL),
         *_typed(INT, "micro_batch", "nodes", "gpus_per_node", "zero_stage"), ("offload", TEXT), ("lora_rank", INT),
         *_typed(TEXT, "lora_targets", "optimizer", "checkpointing", "loss", "attention", "base_quantization"),
-        ("memory_per_gpu", FLOAT), ("memory_unit", TEXT), ("speed_s_per_it", FLOAT),
+        ("memory_per_gpu", FLOAT), ("memory_unit", TEXT), ("gradient_accumulation", INT), ("speed_s_per_it", FLOAT),
         ("gpu", TEXT), ("comparable", BOOL), *_typed(TEXT, "role", "conditions", "source"),
     ], key=("source", "method"), filled=("table", "model_id", "method", "method_key", "memory_per_gpu", "memory_unit",
                                          "comparable", "role"),

@@ -457,7 +457,7 @@ RULES: dict[str, Rule] = {
     "chats.greedy_replies": sequence(chat_messages, 5_000), "chats.score": sequence(chat_messages, 5_000),
     # lesson 4's fine-tuning settings
     "optimizer": one_of(*FINETUNE_OPTIMIZERS), "loss": one_of(*FINETUNE_LOSSES), "offload": one_of(*FINETUNE_OFFLOADS),
-    "packing": flag, "double_quant": flag, "gptq_load_copy": flag, "attention.training_memory": one_of(*FINETUNE_ATTENTIONS),
+    "packing": flag, "double_quant": flag, "gptq_load_copy": flag, "legacy_cache": flag, "attention.training_memory": one_of(*FINETUNE_ATTENTIONS),
     "attention.activation_bytes": one_of(*FINETUNE_ATTENTIONS), "attention.plan": one_of(*FINETUNE_ATTENTIONS),
 }
 

@@ -239,10 +239,11 @@ def test_the_memory_model_holds_for_every_generation_qwen_measured():
     assert qwen2["rows"] == 64 and qwen2["median_abs_error"] < 0.05
     qwen3 = row("Qwen3 docs (2025-05)", False, "4.51.3")
     assert qwen3["rows"] == 80 and qwen3["median_abs_error"] < 0.05 and qwen3["worst_abs_error"] < 0.25
-    # Qwen1.5 names no version: its measurements side with whole-prompt logits by a factor of four
+    # Qwen1.5 names no version: its measurements side with whole-prompt logits by a factor of almost three (with the
+    # legacy-cache term its date decides in both settings: tests/test_memory_outliers.py)
     with_logits = row("Qwen1.5 docs (2024-03)", True, "not stated")["median_abs_error"]
     without = row("Qwen1.5 docs (2024-03)", False, "not stated")["median_abs_error"]
-    assert with_logits < 0.15 and without > 3 * with_logits
+    assert with_logits < 0.1 and without > 2.5 * with_logits
     # Qwen-1 (its own modeling code, one prompt token, so both logits settings agree): held out, never fitted
     qwen1_with = row("Qwen-1 README (2023-11)", True, "not stated")
     qwen1_without = row("Qwen-1 README (2023-11)", False, "not stated")
