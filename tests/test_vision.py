@@ -128,6 +128,47 @@ def test_frame_counts_equal_reference_on_every_row():
     assert set(table["implementation"]) == set(generation)
 
 
+# ---------------------------------------------------------------- counts that fall as the input grows (issue 31)
+# A learner reads these as nonsense; the references return the same, so the package keeps them and lesson 5 shows
+# them. Both sweeps are recorded from the released wheels by scripts/make_vision_reference.py.
+
+
+def _cells(height, width, factor=F28) -> int:
+    return (int(height) // factor) * (int(width) // factor)
+
+
+def test_a_wider_picture_costs_fewer_tokens_in_the_transformers_reference_too(reference_resizes):
+    rows = reference_resizes[(reference_resizes["implementation"] == "transformers")
+                             & (reference_resizes["budget"] == "hf-class") & (reference_resizes["height"] == "266")]
+    reference = {int(row.width): _cells(row.resized_height, row.resized_width) for row in rows.itertuples()}
+    assert reference[3151] == 1130 and reference[5321] == 1120  # the wider picture: fewer tokens
+    assert {width: vision.image_tokens(266, width, "qwen2-vl", budget="transformers-class")
+            for width in (3151, 5321)} == {3151: 1130, 5321: 1120}
+    sweep = vision_token_budgets_lessons.width_sweep()
+    assert dict(zip(sweep["width"], sweep["tokens"], strict=True)) == {width: reference[width] for width in sweep["width"]}
+    falls = sweep[sweep["falls"]]
+    assert 5321 in set(falls["width"]) and len(falls) >= 2  # the figure has dips to mark
+
+
+def test_a_longer_clip_costs_fewer_tokens_in_the_helper_reference_too(reference_resizes):
+    frames = pd.read_csv(data_path("vision_reference_frames.csv"), dtype=str)
+    frames = frames[(frames["implementation"] == "qwen-vl-utils 0.0.14") & (frames["video_fps"] == "30.0")
+                    & (frames["fps"] == "2.0")].set_index("total_frames")["nframes"]
+    caps = reference_resizes[(reference_resizes["budget"] == "video-sweep") & (reference_resizes["height"] == "720")]
+    by_cap = {float(row.max_pixels): (int(row.resized_height), int(row.resized_width)) for row in caps.itertuples()}
+    reference = {}
+    for seconds in vision_token_budgets_lessons.SWEEP_SECONDS:
+        plan = vision.video_plan(720, 1280, seconds, 2.0, "qwen2.5-vl")
+        assert plan.frames == int(frames[str(seconds * 30)]), seconds
+        assert (plan.resized_height, plan.resized_width) == by_cap[plan.max_pixels], seconds
+        reference[seconds] = plan.frames // 2 * _cells(*by_cap[plan.max_pixels])
+        assert plan.visual_tokens == reference[seconds], seconds
+    assert reference[192] == 110_592 > reference[264] == 106_920  # the longer clip: fewer tokens
+    sweep = vision_token_budgets_lessons.duration_sweep()
+    assert dict(zip(sweep["seconds"], sweep["tokens"], strict=True)) == reference
+    assert sweep["falls"].sum() >= 2 and not sweep["falls"].iloc[0]
+
+
 # ---------------------------------------------------------------- Qwen3.5 / Qwen3.6: the transformers 5.x processors
 
 
