@@ -182,9 +182,14 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
                                     "floor_halvings", "wrapper_tokens", "processor"),
        ranges={"sampling_rate": (1, 1_000_000), "hop_length": (1, 100_000), "window_frames": (1, 100_000),
                "ceil_halvings": (0, 8), "floor_halvings": (0, 8)}),
+    _schema("transformers_versions.csv", [
+        ("version", TEXT), ("current", BOOL), *_typed(TEXT, "truncating_audio", "source", "notes"),
+    ], key=("version",), filled=("version", "current")),
     _schema("audio_reference_counts.csv", [
-        ("generation", TEXT), *_typed(INT, "samples", "frames", "tokens"), ("source", TEXT),
-    ], key=("generation", "samples"), filled=("generation", "samples")),  # empty counts: the processor raised
+        *_typed(TEXT, "generation", "transformers_version"), *_typed(INT, "samples", "frames", "tokens"),
+        ("source", TEXT),
+    ], key=("generation", "transformers_version", "samples"),
+       filled=("generation", "samples")),  # empty counts: the processor raised; empty version: not transformers
     _schema("audio_reference_interleave.csv", [
         ("generation", TEXT), *_typed(INT, "grid_t", "grid_h", "grid_w"), ("fps", FLOAT),
         *_typed(INT, "audio_tokens", "video_tokens", "wrapper_tokens"), *_typed(TEXT, "layout", "source"),

@@ -225,3 +225,19 @@ def test_lesson_5_shows_and_explains_the_counts_that_fall_as_the_input_grows():
     code = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code")
     assert "lesson.width_sweep()" in code and "lesson.duration_sweep()" in code and 'sweep[sweep["falls"]]' in code
     assert "(3151, 5321)" in code and "(192, 264)" in code
+
+
+def test_lesson_6_counts_with_todays_transformers_and_names_the_release_that_cut():
+    # issue 31 item 4: the current release by default (no 30-second cut for Qwen3-Omni), 4.57.x on request
+    from qwen_lessons import audio
+
+    versions = read_table("transformers_versions.csv").set_index("version")
+    current = audio.current_transformers_version()
+    assert versions["current"].sum() == 1 and versions.at[current, "current"]
+    assert "qwen3-omni" in versions.at["4.57.6", "truncating_audio"].split()
+    assert "qwen3-omni" not in versions.at[current, "truncating_audio"].split()
+    assert audio.max_seconds("qwen3-omni") is None and audio.max_seconds("qwen3-omni", "4.57.6") == 30.0
+    text = notebook_text("06_audio_token_budgets")
+    assert "so transformers 4.57.x cuts the clip at 30 s; the 5.x processors pass\n`truncation=False`" in text
+    assert "the course\ncounts with the current transformers release" in text and "`transformers_version=`" in text
+    assert "(with transformers 4.57.6) Qwen3-Omni" not in text  # the figure no longer flattens it at 30 s
