@@ -23,6 +23,7 @@ from qwen_lessons.data import cached, read_table, row_as_dict
 from qwen_lessons.validation import checked
 
 GENERATIONS_FILE = "audio_generations.csv"
+VERSIONS_FILE = "transformers_versions.csv"
 DEFAULT_GENERATION = "qwen2-audio"
 MAX_SAMPLES = 24 * 3600 * 16_000  # one day at 16 kHz: a longer clip is a typo
 SAMPLES = validation.integer(1, MAX_SAMPLES, "samples at 16 kHz")
@@ -53,22 +54,54 @@ class AudioGeneration:
 
 
 @checked
-def generations_table() -> pd.DataFrame:
-    """Return data/audio_generations.csv: one row per audio-capable generation, oldest first."""
-    return read_table(GENERATIONS_FILE)
+def versions_table() -> pd.DataFrame:
+    """Return data/transformers_versions.csv: the transformers releases whose published code the counts follow."""
+    return read_table(VERSIONS_FILE)
+
+
+@cached
+def transformers_versions() -> tuple[str, ...]:
+    """The transformers versions a learner may name (transformers_version=...), oldest first."""
+    return tuple(versions_table()["version"])
+
+
+@cached
+def current_transformers_version() -> str:
+    """The release the counts follow by default: the table's current one."""
+    return versions_table().set_index("version")["current"].idxmax()
+
+
+# a version string from the table, or None for the current release (the one rule for the parameter)
+TRANSFORMERS_VERSION = validation.optional(validation.one_of_listed(transformers_versions))
+
+
+@checked(transformers_version=TRANSFORMERS_VERSION)
+def generations_table(transformers_version=None) -> pd.DataFrame:
+    """Return data/audio_generations.csv as counted with one transformers release (None: the current one): a
+    transformers processor that does not cut long audio in that release has an empty max_samples."""
+    return _generations_table(transformers_version or current_transformers_version())
+
+
+@cached
+def _generations_table(version: str) -> pd.DataFrame:
+    table = read_table(GENERATIONS_FILE)
+    cutting = set(str(versions_table().set_index("version").at[version, "truncating_audio"] or "").split())
+    uncut = table["processor"].str.startswith("transformers") & ~table["generation"].isin(cutting)
+    return table.assign(max_samples=table["max_samples"].mask(uncut))
 
 
 @checked
 def generation_keys() -> list[str]:
     """The generation names accepted by the audio functions, oldest first."""
-    return list(generations_table()["generation"])
+    return list(read_table(GENERATIONS_FILE)["generation"])
 
 
-@checked
+@checked(transformers_version=TRANSFORMERS_VERSION)
 @cached
-def generation_info(generation: str) -> AudioGeneration:
-    """The audio constants of one generation; ValueError lists the valid names."""
-    table = generations_table()
+def generation_info(generation: str, transformers_version=None) -> AudioGeneration:
+    """The audio constants of one generation with one transformers release (None: the current one); ValueError
+    lists the valid names. Qwen-Audio is counted with its own code, so the version does not change it."""
+    table = generations_table(transformers_version)
     match = table[table["generation"] == generation]
     if match.empty:
         raise ValueError(f"generation must be one of {list(table['generation'])}, got {generation!r}")
@@ -120,24 +153,25 @@ def _tokens(samples, info: AudioGeneration):
     return full * _encoder(info.window_frames, info) + _encoder(rest, info)
 
 
-@checked(samples=SAMPLES)
-def audio_frames(samples, generation=DEFAULT_GENERATION) -> int:
+@checked(samples=SAMPLES, transformers_version=TRANSFORMERS_VERSION)
+def audio_frames(samples, generation=DEFAULT_GENERATION, transformers_version=None) -> int:
     """Log-mel frames (10 ms each at hop 160) the processor keeps for a clip of `samples` samples at 16 kHz."""
-    info = generation_info(generation)
+    info = generation_info(generation, transformers_version)
     _too_short(int(samples), info)
     return int(_frames(int(samples), info))
 
 
-@checked(samples=SAMPLES)
-def audio_tokens(samples, generation=DEFAULT_GENERATION) -> int:
-    """Audio placeholder tokens of one clip of `samples` samples at 16 kHz (without its two wrapper tokens)."""
-    return int(_tokens(int(samples), generation_info(generation)))
+@checked(samples=SAMPLES, transformers_version=TRANSFORMERS_VERSION)
+def audio_tokens(samples, generation=DEFAULT_GENERATION, transformers_version=None) -> int:
+    """Audio placeholder tokens of one clip of `samples` samples at 16 kHz (without its two wrapper tokens), as the
+    named transformers release counts them (None: the current one; see versions_table)."""
+    return int(_tokens(int(samples), generation_info(generation, transformers_version)))
 
 
-@checked(samples=SAMPLES)
-def audio_sequence_tokens(samples, generation=DEFAULT_GENERATION) -> int:
+@checked(samples=SAMPLES, transformers_version=TRANSFORMERS_VERSION)
+def audio_sequence_tokens(samples, generation=DEFAULT_GENERATION, transformers_version=None) -> int:
     """Tokens one clip takes in the prompt: placeholders plus the wrapper tokens around them."""
-    return audio_tokens(samples, generation) + generation_info(generation).wrapper_tokens
+    return audio_tokens(samples, generation, transformers_version) + generation_info(generation).wrapper_tokens
 
 
 @checked
@@ -147,16 +181,16 @@ def samples_for_seconds(seconds) -> int:
     return max(1, math.ceil(round(seconds * 16_000, 6)))
 
 
-@checked
-def audio_tokens_for_seconds(seconds, generation=DEFAULT_GENERATION) -> int:
+@checked(transformers_version=TRANSFORMERS_VERSION)
+def audio_tokens_for_seconds(seconds, generation=DEFAULT_GENERATION, transformers_version=None) -> int:
     """Audio placeholder tokens of a clip `seconds` long (resampled to 16 kHz first)."""
-    return audio_tokens(samples_for_seconds(seconds), generation)
+    return audio_tokens(samples_for_seconds(seconds), generation, transformers_version)
 
 
-@checked
-def audio_tokens_many(sample_counts, generation=DEFAULT_GENERATION) -> np.ndarray:
+@checked(transformers_version=TRANSFORMERS_VERSION)
+def audio_tokens_many(sample_counts, generation=DEFAULT_GENERATION, transformers_version=None) -> np.ndarray:
     """audio_tokens for an array of clip lengths (samples at 16 kHz) at once: an int64 array, equal to the scalar."""
-    info = generation_info(generation)
+    info = generation_info(generation, transformers_version)
     return _tokens(_sample_array(sample_counts), info)
 
 
@@ -178,17 +212,17 @@ def tokens_per_second(generation=DEFAULT_GENERATION) -> float:
     return audio_tokens_for_seconds(10.0, generation) / 10.0
 
 
-@checked
-def max_seconds(generation=DEFAULT_GENERATION) -> float | None:
+@checked(transformers_version=TRANSFORMERS_VERSION)
+def max_seconds(generation=DEFAULT_GENERATION, transformers_version=None) -> float | None:
     """Seconds of audio the processor keeps (the rest is cut off), or None when it keeps everything."""
-    info = generation_info(generation)
+    info = generation_info(generation, transformers_version)
     return None if info.max_samples is None else info.max_samples / info.sampling_rate
 
 
-@checked(samples=SAMPLES)
-def explain_audio(samples, generation=DEFAULT_GENERATION) -> list[str]:
+@checked(samples=SAMPLES, transformers_version=TRANSFORMERS_VERSION)
+def explain_audio(samples, generation=DEFAULT_GENERATION, transformers_version=None) -> list[str]:
     """The arithmetic of one clip's count, step by step, as lines of text (same numbers as audio_tokens)."""
-    info = generation_info(generation)
+    info = generation_info(generation, transformers_version)
     samples = int(samples)
     kept = samples if info.max_samples is None else min(samples, info.max_samples)
     lines = [f"{samples:,} samples at 16 kHz = {samples / 16_000:.4g} s"]

@@ -272,11 +272,15 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
                "wrapper_tokens": (0, 64), "video_audio_wrapper_tokens": (0, 64), "position_ids_per_second": (0.01, 1000),
                "seconds_per_chunk": (0.01, 3600)},
        rules=(_at_most("min_samples", "max_samples"), _at_most("hop_length", "sampling_rate"))),
+    _schema("transformers_versions.csv", [
+        ("version", TEXT), ("current", BOOL), *_typed(TEXT, "truncating_audio", "source", "notes"),
+    ], key=("version",), filled=("version", "current")),
     _schema("audio_reference_counts.csv", [
-        ("generation", TEXT), *_typed(INT, "samples", "frames", "tokens"), ("source", TEXT),
-    ], key=("generation", "samples"), filled=("generation", "samples"),
+        *_typed(TEXT, "generation", "transformers_version"), *_typed(INT, "samples", "frames", "tokens"),
+        ("source", TEXT),
+    ], key=("generation", "transformers_version", "samples"), filled=("generation", "samples"),
        ranges={"samples": (1, 1e10), "frames": (0, 1e9), "tokens": (0, 1e9)},
-       rules=(_at_most("tokens", "frames"), _at_most("frames", "samples"))),  # empty counts: the processor raised
+       rules=(_at_most("tokens", "frames"), _at_most("frames", "samples"))),  # empty counts: the processor raised; empty version: not transformers
     _schema("audio_reference_interleave.csv", [
         ("generation", TEXT), *_typed(INT, "grid_t", "grid_h", "grid_w"), ("fps", FLOAT),
         *_typed(INT, "audio_tokens", "video_tokens", "wrapper_tokens"), *_typed(TEXT, "layout", "source"),

@@ -14,7 +14,15 @@ applies the token-count lines taken with ``ast`` from each processor's source (t
 a tokenizer and torch). Qwen-Audio's tokenizer is not a wheel: its ``process_audio`` lines and
 ``get_T_after_cnn`` are taken from the repository at the commit given. It writes two tables:
 
-- data/audio_reference_counts.csv: (generation, samples) -> mel frames and audio placeholder tokens
+- data/audio_reference_counts.csv: (generation, transformers_version, samples) -> mel frames and audio
+  placeholder tokens
+
+The counts of another transformers release are recorded with an interpreter that has that release installed,
+replacing only that release's rows (the audio counts follow data/transformers_versions.csv):
+
+    python -m venv /tmp/ref5 && /tmp/ref5/bin/pip install transformers==5.25.0 numpy
+    pip download --no-deps -d WHEELS transformers==5.25.0
+    /tmp/ref5/bin/python scripts/make_audio_reference.py WHEELS --only-transformers 5.25.0
 - data/audio_reference_interleave.csv: the token layout of a video with its sound track (Omni models)
 """
 
@@ -86,38 +94,56 @@ def class_functions(source: str, class_name: str, names: set[str], label: str) -
     return run(nodes, {"np": np, "re": re}, label)
 
 
-def hf_counts(wheels: Path) -> list[dict]:
+def token_count(source: str, path: str):
+    """frames -> placeholder tokens, by the lines of the processor's source (their shape differs by release)."""
+    tree = ast.parse(source)
+    if any(isinstance(n, ast.FunctionDef) and n.name == "_get_feat_extract_output_lengths" for n in tree.body):
+        output_lengths = module_function(source, "_get_feat_extract_output_lengths", path)
+        return lambda frames: output_lengths(np.int64(frames))
+    for node in ast.walk(tree):  # 5.x Qwen2-Audio: audio_inputs["num_audio_tokens"] = [... for l in audio_lengths]
+        if (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript)
+                and getattr(node.targets[0].slice, "value", None) == "num_audio_tokens"):
+            expression = compile(ast.Expression(node.value), path, "eval")
+            return lambda frames: eval(expression, {"audio_lengths": [frames]})[0]
+    if "num_audio_tokens" in {getattr(t, "id", None) for n in ast.walk(tree) if isinstance(n, ast.Assign)
+                              for t in n.targets}:  # 4.57.6 Qwen2-Audio: plain assignments in __call__
+        lines = statements(source, "__call__", {"input_length", "num_audio_tokens"}, {"audio_length"})
+        return lambda frames: run(lines, {"audio_length": frames}, path)["num_audio_tokens"]
+    # 4.57.6 Qwen2.5-Omni: the lengths from the feature attention mask, in __call__
+    lines = statements(source, "__call__", {"input_lengths", "audio_lengths"}, {"audio_inputs"})
+    return lambda frames: next(run(lines, {"audio_inputs": {"feature_attention_mask": np.array([[1] * frames])},
+                                           "iter": iter}, path)["audio_lengths"])
+
+
+def hf_counts(wheels: Path, version: str = "4.57.6") -> list[dict]:
+    import transformers
     from transformers import WhisperFeatureExtractor  # the throwaway interpreter's copy, the same release
 
+    if transformers.__version__ != version:
+        raise SystemExit(f"this interpreter has transformers {transformers.__version__}, not {version}")
     rows = []
-    with zipfile.ZipFile(wheels / TRANSFORMERS) as archive:
+    with zipfile.ZipFile(wheels / f"transformers-{version}-py3-none-any.whl") as archive:
         sources = {gen: archive.read(path).decode("utf-8") for gen, (path, _, _) in PROCESSORS.items()}
     for generation, (path, chunk_length, padding) in PROCESSORS.items():
         extractor = WhisperFeatureExtractor(feature_size=128, chunk_length=chunk_length)
-        source = f"pypi:transformers==4.57.6:{path} + models/whisper/feature_extraction_whisper.py (chunk_length {chunk_length})"
-        if generation == "qwen3-omni":
-            count = module_function(sources[generation], "_get_feat_extract_output_lengths", path)
-        elif generation == "qwen2-audio":
-            lines = statements(sources[generation], "__call__", {"input_length", "num_audio_tokens"}, {"audio_length"})
-            def count(length, lines=lines, path=path):
-                return run(lines, {"audio_length": length}, path)["num_audio_tokens"]
-        else:
-            lines = statements(sources[generation], "__call__", {"input_lengths", "audio_lengths"}, {"audio_inputs"})
-            def count(length, lines=lines, path=path):
-                mask = {"feature_attention_mask": np.array([[1] * length])}
-                return next(run(lines, {"audio_inputs": mask, "iter": iter}, path)["audio_lengths"])
+        # 5.x processors that stop cutting say so in their audio defaults; the extractor's own default is to cut
+        truncation = '"truncation": False' not in sources[generation]
+        source = (f"pypi:transformers=={version}:{path} + models/whisper/feature_extraction_whisper.py "
+                  f"(chunk_length {chunk_length}{'' if truncation else ', truncation False'})")
+        count = token_count(sources[generation], path)
         for samples in lengths():
             try:
                 out = extractor(np.zeros(samples, dtype=np.float32), sampling_rate=16000, padding=padding,
-                                return_attention_mask=True)
+                                truncation=truncation, return_attention_mask=True)
             except ValueError as error:  # no frame at all: the extractor cannot take the log-mel maximum
-                rows.append({"generation": generation, "samples": samples, "frames": "", "tokens": "",
+                rows.append({"generation": generation, "transformers_version": version, "samples": samples,
+                             "frames": "", "tokens": "",
                              "source": f"{source}: raised ValueError ({error})"})
                 continue
             frames = int(out["attention_mask"].sum(-1)[0])
-            tokens = int(count(np.int64(frames)) if generation == "qwen3-omni" else count(frames))
-            rows.append({"generation": generation, "samples": samples, "frames": frames, "tokens": tokens,
-                         "source": source})
+            tokens = int(count(frames))
+            rows.append({"generation": generation, "transformers_version": version, "samples": samples,
+                         "frames": frames, "tokens": tokens, "source": source})
         print(generation, "done")
     return rows
 
@@ -134,7 +160,8 @@ def qwen_audio_counts(checkout: Path) -> list[dict]:
     rows = []
     for samples in lengths():
         ns = run(lines, {"audio": np.zeros(samples, dtype=np.float32), "get_T_after_cnn": get_t}, "process_audio")
-        rows.append({"generation": "qwen-audio", "samples": samples, "frames": int(ns["mel_len"]),
+        rows.append({"generation": "qwen-audio", "transformers_version": "", "samples": samples,
+                     "frames": int(ns["mel_len"]),
                      "tokens": int(ns["audio_token_num"]), "source": source})
     return rows
 
@@ -198,8 +225,15 @@ def write(rows: list[dict], name: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("wheels", type=Path, help="folder holding the transformers 4.57.6 wheel")
-    parser.add_argument("qwen_audio", type=Path, help="a git clone of QwenLM/Qwen-Audio")
+    parser.add_argument("qwen_audio", type=Path, nargs="?", help="a git clone of QwenLM/Qwen-Audio")
+    parser.add_argument("--only-transformers", metavar="VERSION",
+                        help="record only this transformers release's counts, replacing its rows")
     args = parser.parse_args()
+    if args.only_transformers:
+        with open(HERE / "audio_reference_counts.csv", encoding="utf-8") as handle:
+            kept = [row for row in csv.DictReader(handle) if row["transformers_version"] != args.only_transformers]
+        write(kept + hf_counts(args.wheels, args.only_transformers), "audio_reference_counts.csv")
+        return
     write(qwen_audio_counts(args.qwen_audio) + hf_counts(args.wheels), "audio_reference_counts.csv")
     write(interleave_rows(args.wheels), "audio_reference_interleave.csv")
 

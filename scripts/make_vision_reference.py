@@ -8,14 +8,19 @@ so they cannot be imported here), runs those functions on a fixed set of inputs 
 - data/vision_reference_frames.csv: smart_nframes(total_frames, video_fps, fps)
 - data/vision_reference_video_resizes.csv: the transformers 5.x video smart_resize(num_frames, height, width, ...)
 
+The first two also hold two sweeps around the counts a learner reads as nonsense (lesson 5 explains them): a
+266-px-high picture from 2800 to 5600 px wide under the transformers class budget, and 720p clips of 10 to 600 s
+at 2 fps with the per-frame cap qwen-vl-utils' fetch_video computes.
+
 Qwen3.5 and Qwen3.6 are counted through the transformers 5.x processors (Qwen3VLProcessor with the Qwen2-VL
-image processor and the Qwen3-VL video processor): their rows come from the 5.24.0 wheel, run with the budgets
+image processor and the Qwen3-VL video processor): their rows come from the 5.24.0 and 5.25.0 wheels, run with the budgets
 of the released Qwen3.5 preprocessor configs; the frame sampler is a method, so it is run with a stand-in for
 ``self`` that carries the class defaults.
 
 Usage:
     pip download --no-deps -d WHEELS qwen-vl-utils==0.0.8 qwen-vl-utils==0.0.10 qwen-vl-utils==0.0.11 \
-        qwen-vl-utils==0.0.14 qwen-omni-utils==0.0.9 transformers==4.57.6 transformers==5.24.0
+        qwen-vl-utils==0.0.14 qwen-omni-utils==0.0.9 transformers==4.57.6 transformers==5.24.0 \
+        transformers==5.25.0
     python scripts/make_vision_reference.py WHEELS
 """
 
@@ -41,7 +46,7 @@ HELPER_WHEELS = {
     "qwen_omni_utils-0.0.9-py3-none-any.whl": "qwen_omni_utils/v2_5/vision_process.py",
 }
 TRANSFORMERS_WHEEL = ("transformers-4.57.6-py3-none-any.whl", "transformers/models/qwen2_vl/image_processing_qwen2_vl.py")
-TRANSFORMERS_5 = "transformers-5.24.0-py3-none-any.whl"
+TRANSFORMERS_5 = ("5.24.0", "5.25.0")  # the release first recorded and the current one (data/transformers_versions.csv)
 TF5_IMAGE = "transformers/models/qwen2_vl/image_processing_qwen2_vl.py"
 TF5_VIDEO = "transformers/models/qwen3_vl/video_processing_qwen3_vl.py"
 # Qwen/Qwen3.5-*/preprocessor_config.json and video_preprocessor_config.json "size" (see data/vision_pixel_budgets.csv)
@@ -138,20 +143,64 @@ def make_resizes(wheels: Path) -> list[dict]:
                         "height": height, "width": width,
                         "resized_height": result[0], "resized_width": result[1], "source": source,
                     })
-    return rows + make_qwen35_resizes(wheels, grid)
+    return rows + make_qwen35_resizes(wheels, grid) + make_dip_resizes(wheels, helpers, hf, helper_source, hf_source)
+
+
+# The two counts a learner reads as nonsense (issue 31): a 266-px-high picture costs fewer tokens at 5321 px wide
+# than at 3151 px under the transformers class budget, and a 720p clip at 2 fps costs fewer tokens at 264 s than at
+# 192 s. The sweeps below record what the references return around them, so the lesson's figure is pinned to them.
+DIP_HEIGHT = 266
+DIP_WIDTHS = sorted({*range(2800, 5601, 7), 3151, 5321})
+DIP_CLIP = (720, 1280, 30.0, 2.0)  # frame height, width, clip frame rate, sampling fps
+DIP_SECONDS = sorted({*range(10, 601, 6), 192, 264})
+
+
+def dip_video_cap(nframes: int, factor: int = 28) -> float:
+    """The per-frame max_pixels qwen-vl-utils' fetch_video passes to smart_resize for nframes sampled frames:
+    max(min(VIDEO_MAX_PIXELS, VIDEO_TOTAL_PIXELS / nframes * FRAME_FACTOR), int(VIDEO_MIN_PIXELS * 1.05)),
+    with the 0.0.11 constants (768 and 128 tokens of factor^2, total int(128000 x 28 x 28 x 0.9), factor 2)."""
+    return max(min(768 * factor**2, int(128000 * factor**2 * 0.9) / nframes * 2), int(128 * factor**2 * 1.05))
+
+
+def make_dip_resizes(wheels: Path, helpers: dict, hf, helper_source: str, hf_source: str) -> list[dict]:
+    """The width sweep (transformers class budget) and the per-frame caps of the duration sweep, both references."""
+    wheel = FRAME_WHEELS["qwen-vl-utils 0.0.14"]
+    smart_nframes = load_functions(wheels / wheel, HELPER_WHEELS[wheel])["smart_nframes"]
+    rows = []
+    for width in DIP_WIDTHS:
+        for implementation, fn, source in (("qwen-vl-utils", next(iter(helpers.values())), helper_source),
+                                           ("transformers", hf, hf_source)):
+            result = fn(DIP_HEIGHT, width, 28, 56 * 56, 28 * 28 * 1280)
+            rows.append({"implementation": implementation, "budget": "hf-class", "factor": 28, "min_pixels": 3136,
+                         "max_pixels": 1003520, "height": DIP_HEIGHT, "width": width,
+                         "resized_height": result[0], "resized_width": result[1], "source": source})
+    height, width, clip_fps, fps = DIP_CLIP
+    for seconds in DIP_SECONDS:
+        nframes = smart_nframes({"fps": fps}, total_frames=int(seconds * clip_fps), video_fps=clip_fps)
+        cap = dip_video_cap(nframes)
+        outputs = {name: fn(height, width, 28, 128 * 28 * 28, cap) for name, fn in helpers.items()
+                   if "0.0.8" not in name}
+        if len(set(outputs.values())) != 1:
+            raise SystemExit(f"helpers disagree on the {seconds} s clip: {outputs}")
+        result = next(iter(outputs.values()))
+        rows.append({"implementation": "qwen-vl-utils", "budget": "video-sweep", "factor": 28,
+                     "min_pixels": 128 * 28 * 28, "max_pixels": repr(float(cap)), "height": height, "width": width,
+                     "resized_height": result[0], "resized_width": result[1], "source": helper_source})
+    return rows
 
 
 def make_qwen35_resizes(wheels: Path, grid: list[tuple[int, int]]) -> list[dict]:
-    """The transformers 5.24.0 image smart_resize at factor 32 with the Qwen3.5 checkpoint budget."""
-    smart_resize = load_functions(wheels / TRANSFORMERS_5, TF5_IMAGE)["smart_resize"]
+    """The transformers 5.x image smart_resize at factor 32 with the Qwen3.5 checkpoint budget, per release."""
     label, min_pixels, max_pixels = QWEN35_IMAGE_BUDGET
-    source = f"pypi:transformers==5.24.0:{TF5_IMAGE} smart_resize"
     rows = []
-    for height, width in grid:
-        resized_height, resized_width = smart_resize(height, width, 32, min_pixels, max_pixels)
-        rows.append({"implementation": "transformers 5.24.0", "budget": label, "factor": 32, "min_pixels": min_pixels,
-                     "max_pixels": max_pixels, "height": height, "width": width, "resized_height": resized_height,
-                     "resized_width": resized_width, "source": source})
+    for version in TRANSFORMERS_5:
+        smart_resize = load_functions(wheels / f"transformers-{version}-py3-none-any.whl", TF5_IMAGE)["smart_resize"]
+        source = f"pypi:transformers=={version}:{TF5_IMAGE} smart_resize"
+        for height, width in grid:
+            resized_height, resized_width = smart_resize(height, width, 32, min_pixels, max_pixels)
+            rows.append({"implementation": f"transformers {version}", "budget": label, "factor": 32,
+                         "min_pixels": min_pixels, "max_pixels": max_pixels, "height": height, "width": width,
+                         "resized_height": resized_height, "resized_width": resized_width, "source": source})
     return rows
 
 
@@ -195,35 +244,48 @@ def make_frames(wheels: Path) -> list[dict]:
                 continue  # the error cases are tested by hand in tests/test_vision.py
             rows.append({"implementation": implementation, "total_frames": total_frames, "video_fps": video_fps,
                          "fps": fps, "nframes": nframes, "source": source})
-    # transformers 5.24.0 Qwen3VLVideoProcessor.sample_frames with its class defaults (fps 2, 4 to 768 frames)
-    sample_frames = load_method(wheels / TRANSFORMERS_5, TF5_VIDEO, "Qwen3VLVideoProcessor", "sample_frames")
+    # the duration sweep of make_dip_resizes: 720p clips at 30 fps sampled at 2 fps
+    height, width, clip_fps, fps = DIP_CLIP
+    wheel = FRAME_WHEELS["qwen-vl-utils 0.0.14"]
+    smart_nframes = load_functions(wheels / wheel, HELPER_WHEELS[wheel])["smart_nframes"]
+    for seconds in DIP_SECONDS:
+        total_frames = int(seconds * clip_fps)
+        rows.append({"implementation": "qwen-vl-utils 0.0.14", "total_frames": total_frames, "video_fps": clip_fps,
+                     "fps": fps, "nframes": smart_nframes({"fps": fps}, total_frames=total_frames, video_fps=clip_fps),
+                     "source": "pypi:qwen-vl-utils==0.0.14:qwen_vl_utils/vision_process.py smart_nframes"})
+    # transformers 5.x Qwen3VLVideoProcessor.sample_frames with its class defaults (fps 2, 4 to 768 frames)
     processor = SimpleNamespace(fps=2, min_frames=4, max_frames=768)
-    source = f"pypi:transformers==5.24.0:{TF5_VIDEO} Qwen3VLVideoProcessor.sample_frames"
-    for total_frames, video_fps, fps in cases:
-        indices = sample_frames(processor, SimpleNamespace(total_num_frames=total_frames, fps=video_fps), fps=fps)
-        rows.append({"implementation": "transformers 5.24.0", "total_frames": total_frames, "video_fps": video_fps,
-                     "fps": fps, "nframes": len(indices), "source": source})
+    for version in TRANSFORMERS_5:
+        sample_frames = load_method(wheels / f"transformers-{version}-py3-none-any.whl", TF5_VIDEO,
+                                    "Qwen3VLVideoProcessor", "sample_frames")
+        source = f"pypi:transformers=={version}:{TF5_VIDEO} Qwen3VLVideoProcessor.sample_frames"
+        for total_frames, video_fps, fps in cases:
+            indices = sample_frames(processor, SimpleNamespace(total_num_frames=total_frames, fps=video_fps), fps=fps)
+            rows.append({"implementation": f"transformers {version}", "total_frames": total_frames,
+                         "video_fps": video_fps, "fps": fps, "nframes": len(indices), "source": source})
     return rows
 
 
 def make_video_resizes(wheels: Path) -> list[dict]:
-    """The transformers 5.24.0 video smart_resize (budget over all frames) with the Qwen3.5 video budget."""
-    smart_resize = load_functions(wheels / TRANSFORMERS_5, TF5_VIDEO)["smart_resize"]
+    """The transformers 5.x video smart_resize (budget over all frames) with the Qwen3.5 video budget, per release."""
     label, min_pixels, max_pixels = QWEN35_VIDEO_BUDGET
-    source = f"pypi:transformers==5.24.0:{TF5_VIDEO} smart_resize"
     sizes = [(1, 1), (10, 10), (16, 500), (31, 31), (32, 32), (48, 48), (100, 100), (240, 320), (360, 640), (480, 640),
              (720, 1280), (1080, 1920), (1920, 1080), (2160, 3840), (4000, 3000), (7, 1400), (1400, 7), (50, 10000)]
     rows = []
-    for num_frames in (2, 3, 4, 5, 8, 9, 16, 60, 61, 120, 240, 600, 767, 768):
-        for height, width in sizes:
-            try:
-                resized_height, resized_width = smart_resize(num_frames, height, width, 2, 32, min_pixels, max_pixels)
-            except ValueError:
-                continue  # aspect ratio over 200 after the small-side upscale
-            rows.append({"implementation": "transformers 5.24.0", "budget": label, "num_frames": num_frames,
-                         "factor": 32, "temporal_factor": 2, "min_pixels": min_pixels, "max_pixels": max_pixels,
-                         "height": height, "width": width, "resized_height": resized_height,
-                         "resized_width": resized_width, "source": source})
+    for version in TRANSFORMERS_5:
+        smart_resize = load_functions(wheels / f"transformers-{version}-py3-none-any.whl", TF5_VIDEO)["smart_resize"]
+        source = f"pypi:transformers=={version}:{TF5_VIDEO} smart_resize"
+        for num_frames in (2, 3, 4, 5, 8, 9, 16, 60, 61, 120, 240, 600, 767, 768):
+            for height, width in sizes:
+                try:
+                    resized_height, resized_width = smart_resize(num_frames, height, width, 2, 32, min_pixels,
+                                                                 max_pixels)
+                except ValueError:
+                    continue  # aspect ratio over 200 after the small-side upscale
+                rows.append({"implementation": f"transformers {version}", "budget": label, "num_frames": num_frames,
+                             "factor": 32, "temporal_factor": 2, "min_pixels": min_pixels, "max_pixels": max_pixels,
+                             "height": height, "width": width, "resized_height": resized_height,
+                             "resized_width": resized_width, "source": source})
     return rows
 
 

@@ -27,31 +27,66 @@ def test_every_generation_the_issue_names_is_in_the_table():
     assert audio.generation_keys() == GENERATIONS
 
 
-def test_reference_rows_cover_the_boundaries():
-    for generation in GENERATIONS:
-        lengths = set(REFERENCE.loc[REFERENCE["generation"] == generation, "samples"])
+# (generation, transformers release) pairs the reference rows hold; Qwen-Audio is counted with its own code
+CASES = sorted({(row.generation, None if pd.isna(row.transformers_version) else row.transformers_version)
+                for row in REFERENCE.itertuples()},
+               key=lambda case: (GENERATIONS.index(case[0]), case[1] or ""))
+
+
+def test_reference_rows_cover_the_boundaries_and_both_releases():
+    for generation, version in CASES:
+        rows = REFERENCE[(REFERENCE["generation"] == generation)
+                         & (REFERENCE["transformers_version"].fillna("") == (version or ""))]
+        lengths = set(rows["samples"])
         assert {1, 2, 159, 160, 161, 479999, 480000, 480001, 4800001} <= lengths
         assert any(length % 160 for length in lengths if length > 16000)
+    # every transformers generation is recorded from the last 4.x release and from the current one
+    current = audio.current_transformers_version()
+    assert {case for case in CASES if case[1]} == {(g, v) for g in GENERATIONS[1:] for v in ("4.57.6", current)}
 
 
-@pytest.mark.parametrize("generation", GENERATIONS)
-def test_counts_equal_the_released_processors_on_every_row(generation):
-    rows = REFERENCE[REFERENCE["generation"] == generation]
+def _rows(generation, version):
+    return REFERENCE[(REFERENCE["generation"] == generation)
+                     & (REFERENCE["transformers_version"].fillna("") == (version or ""))]
+
+
+@pytest.mark.parametrize(("generation", "version"), CASES)
+def test_counts_equal_the_released_processors_on_every_row(generation, version):
+    rows = _rows(generation, version)
     assert len(rows) == 80  # every length of scripts/make_audio_reference.py
     for row in rows.itertuples():
         if pd.isna(row.tokens):  # the processor raised: so must we, naming the clip length
             with pytest.raises(ValueError, match="samples"):
-                audio.audio_tokens(int(row.samples), generation)
+                audio.audio_tokens(int(row.samples), generation, transformers_version=version)
             continue
-        assert audio.audio_frames(int(row.samples), generation) == row.frames, row
-        assert audio.audio_tokens(int(row.samples), generation) == row.tokens, row
+        assert audio.audio_frames(int(row.samples), generation, transformers_version=version) == row.frames, row
+        assert audio.audio_tokens(int(row.samples), generation, transformers_version=version) == row.tokens, row
 
 
-@pytest.mark.parametrize("generation", GENERATIONS)
-def test_vectorised_counts_equal_the_scalar_ones(generation):
-    rows = REFERENCE[(REFERENCE["generation"] == generation) & REFERENCE["tokens"].notna()]
-    many = audio.audio_tokens_many(rows["samples"].to_numpy(dtype=np.int64), generation)
+@pytest.mark.parametrize(("generation", "version"), CASES)
+def test_vectorised_counts_equal_the_scalar_ones(generation, version):
+    rows = _rows(generation, version)
+    rows = rows[rows["tokens"].notna()]
+    many = audio.audio_tokens_many(rows["samples"].to_numpy(dtype=np.int64), generation, transformers_version=version)
     assert many.tolist() == rows["tokens"].astype(int).tolist()
+
+
+def test_counts_follow_the_current_release_and_any_known_one_on_request():
+    # issue 31: today's transformers by default; Qwen3-Omni's 30-second cut only where the release made it
+    current = audio.current_transformers_version()
+    assert current == "5.25.0" and audio.transformers_versions() == ("4.57.6", "5.24.0", "5.25.0")
+    ten_minutes = 600 * 16000
+    assert audio.audio_tokens(ten_minutes, "qwen3-omni") == audio.audio_tokens(ten_minutes, "qwen3-omni", current)
+    assert audio.audio_tokens(ten_minutes, "qwen3-omni") == 7800 and audio.max_seconds("qwen3-omni") is None
+    assert audio.audio_tokens(ten_minutes, "qwen3-omni", transformers_version="4.57.6") == 390
+    assert audio.max_seconds("qwen3-omni", "4.57.6") == 30.0
+    # the other processors cut in every release (their padding to max_length keeps truncation on)
+    for version in audio.transformers_versions():
+        assert audio.max_seconds("qwen2-audio", version) == 30.0 and audio.max_seconds("qwen2.5-omni", version) == 300.0
+    for bad in ("4.58.0", "latest", "", 4.57, "5.25"):
+        with pytest.raises(ValueError, match="transformers_version") as caught:
+            audio.audio_tokens(16000, "qwen3-omni", transformers_version=bad)
+        assert "\n" not in str(caught.value)
 
 
 def test_tokens_per_second_and_where_the_generations_differ():
@@ -87,7 +122,8 @@ def test_seconds_are_resampled_like_the_loader():
     assert audio.samples_for_seconds(0.1) == 1600  # not 1601 from 1600.0000000000002
     assert audio.samples_for_seconds(1 / 16000 / 2) == 1
     assert audio.audio_tokens_for_seconds(30.0, "qwen2-audio") == 750
-    assert audio.audio_tokens_for_seconds(60.0, "qwen3-omni") == 390  # cut at 30 s by transformers 4.57.6
+    assert audio.audio_tokens_for_seconds(60.0, "qwen3-omni", "4.57.6") == 390  # cut at 30 s by transformers 4.57.6
+    assert audio.audio_tokens_for_seconds(60.0, "qwen3-omni") == 780  # the current release keeps the whole minute
 
 
 def test_explain_gives_the_same_numbers():
@@ -204,7 +240,8 @@ def test_plan_prompt_counts_sound_tracks_and_clips():
     assert loud.audio_tokens == audio.audio_tokens_for_seconds(60.0, "qwen2.5-omni") == 1500
     assert loud.audio_wrapper_tokens == 2 and loud.total == silent.total + 1502
     clips = prompts.plan_prompt("", (), (), generation="qwen3-omni", reserved_output=0, audios=[12.5, 40.0])
-    assert clips.total == audio.audio_tokens_for_seconds(12.5, "qwen3-omni") + 390 + 4 and clips.audio_count == 2
+    # the current release keeps the whole 40 s (520 tokens); 4.57.6 would cut it to 30 s (390)
+    assert clips.total == audio.audio_tokens_for_seconds(12.5, "qwen3-omni") + 520 + 4 and clips.audio_count == 2
     parts = loud.parts().set_index("part")["tokens"]
     assert parts.filter(like="audio").sum() == 1502 and parts["total"] == loud.total
     with pytest.raises(ValueError, match="generation"):
@@ -248,14 +285,14 @@ def test_lesson_tables_follow_from_the_counts():
     minute = lesson.minute_comparison().set_index("generation")
     plan = vision.video_plan(720, 1280, 60.0, 2.0, "qwen3-omni")
     assert minute.loc["Qwen3-Omni", "1 min of 720p video"] == plan.visual_tokens
-    assert minute.loc["Qwen3-Omni", "1 min of audio"] == 390
+    assert minute.loc["Qwen3-Omni", "1 min of audio"] == 780  # today's release hears the whole minute
     # the rate a second is the steady rate; the 30-second cut is its own column, not folded into the rate (6.5)
     for key in ("qwen2.5-omni", "qwen3-omni"):
         row = minute.loc[audio.generation_info(key).name]
         assert row["audio per second"] == audio.tokens_per_second(key)
-        assert row["audio heard (s)"] == min(60, audio.max_seconds(key))
+        assert row["audio heard (s)"] == min(60, audio.max_seconds(key) or 60)
     assert minute.loc["Qwen3-Omni", "audio per second"] == 13
-    assert minute.loc["Qwen3-Omni", "audio heard (s)"] == 30
+    assert minute.loc["Qwen3-Omni", "audio heard (s)"] == 60
     tiny = lesson.tiny_clip_table().set_index("samples")
     assert tiny.loc[159, "Qwen3-Omni"] == "raises" and tiny.loc[161, "Qwen2-Audio"] == "2 frames -> 0"
 

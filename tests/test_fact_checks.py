@@ -213,3 +213,31 @@ def test_qwen3_coder_next_rests_on_its_card_not_on_listings():
         assert "OpenRouter" not in text and "ertiao2" not in text and "LM Studio" not in text, model_id
     assert "'Number of Parameters: 80B in total and 3B activated'" in table.at["Qwen/Qwen3-Coder-Next", "source"]
     assert tuple(table.loc["Qwen/Qwen3-Coder-Next", ["params_b", "active_params_b", "release"]]) == (80, 3, "2026-02")
+
+
+def test_lesson_5_shows_and_explains_the_counts_that_fall_as_the_input_grows():
+    # issue 31: 266 x 5321 costs fewer tokens than 266 x 3151, a 264 s clip fewer than a 192 s one; the references
+    # agree (tests/test_vision.py pins both to them), so the lesson plots the dips and says why in one sentence
+    text = notebook_text("05_vision_token_budgets")
+    assert "rounded to a multiple of patch × merge" in text and "√(area / `max_pixels`)" in text
+    assert "rounded *down*" in text and "give exactly these counts" in text
+    notebook = json.loads((ROOT / "notebooks" / "05_vision_token_budgets.ipynb").read_text(encoding="utf-8"))
+    code = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code")
+    assert "lesson.width_sweep()" in code and "lesson.duration_sweep()" in code and 'sweep[sweep["falls"]]' in code
+    assert "(3151, 5321)" in code and "(192, 264)" in code
+
+
+def test_lesson_6_counts_with_todays_transformers_and_names_the_release_that_cut():
+    # issue 31 item 4: the current release by default (no 30-second cut for Qwen3-Omni), 4.57.x on request
+    from qwen_lessons import audio
+
+    versions = read_table("transformers_versions.csv").set_index("version")
+    current = audio.current_transformers_version()
+    assert versions["current"].sum() == 1 and versions.at[current, "current"]
+    assert "qwen3-omni" in versions.at["4.57.6", "truncating_audio"].split()
+    assert "qwen3-omni" not in versions.at[current, "truncating_audio"].split()
+    assert audio.max_seconds("qwen3-omni") is None and audio.max_seconds("qwen3-omni", "4.57.6") == 30.0
+    text = notebook_text("06_audio_token_budgets")
+    assert "so transformers 4.57.x cuts the clip at 30 s; the 5.x processors pass\n`truncation=False`" in text
+    assert "the course\ncounts with the current transformers release" in text and "`transformers_version=`" in text
+    assert "(with transformers 4.57.6) Qwen3-Omni" not in text  # the figure no longer flattens it at 30 s

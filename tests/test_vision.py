@@ -85,7 +85,8 @@ def _rules(implementation: str) -> str:
 
 
 def test_reference_table_covers_both_implementations_and_factors(reference_resizes):
-    assert set(reference_resizes["implementation"]) == {"qwen-vl-utils", "transformers", "transformers 5.24.0"}
+    assert set(reference_resizes["implementation"]) == {"qwen-vl-utils", "transformers", "transformers 5.24.0",
+                                                       "transformers 5.25.0"}
     assert set(reference_resizes["factor"]) == {"28", "32"}
     assert len(reference_resizes) > 1500
     assert (reference_resizes["source"].str.len() > 0).all()
@@ -132,7 +133,7 @@ def test_the_two_implementations_really_differ_somewhere(reference_resizes):
 def test_frame_counts_equal_reference_on_every_row():
     table = pd.read_csv(data_path("vision_reference_frames.csv"), dtype=str)
     generation = {"qwen-vl-utils 0.0.8": "qwen2-vl", "qwen-vl-utils 0.0.14": "qwen2.5-vl",
-                  "transformers 5.24.0": "qwen3.5"}
+                  "transformers 5.24.0": "qwen3.5", "transformers 5.25.0": "qwen3.5"}
     for row in table.itertuples():
         got = vision.sampled_frames(int(row.total_frames), float(row.video_fps), float(row.fps),
                                     generation[row.implementation])
@@ -140,13 +141,54 @@ def test_frame_counts_equal_reference_on_every_row():
     assert set(table["implementation"]) == set(generation)
 
 
+# ---------------------------------------------------------------- counts that fall as the input grows (issue 31)
+# A learner reads these as nonsense; the references return the same, so the package keeps them and lesson 5 shows
+# them. Both sweeps are recorded from the released wheels by scripts/make_vision_reference.py.
+
+
+def _cells(height, width, factor=F28) -> int:
+    return (int(height) // factor) * (int(width) // factor)
+
+
+def test_a_wider_picture_costs_fewer_tokens_in_the_transformers_reference_too(reference_resizes):
+    rows = reference_resizes[(reference_resizes["implementation"] == "transformers")
+                             & (reference_resizes["budget"] == "hf-class") & (reference_resizes["height"] == "266")]
+    reference = {int(row.width): _cells(row.resized_height, row.resized_width) for row in rows.itertuples()}
+    assert reference[3151] == 1130 and reference[5321] == 1120  # the wider picture: fewer tokens
+    assert {width: vision.image_tokens(266, width, "qwen2-vl", budget="transformers-class")
+            for width in (3151, 5321)} == {3151: 1130, 5321: 1120}
+    sweep = vision_token_budgets_lessons.width_sweep()
+    assert dict(zip(sweep["width"], sweep["tokens"], strict=True)) == {width: reference[width] for width in sweep["width"]}
+    falls = sweep[sweep["falls"]]
+    assert 5321 in set(falls["width"]) and len(falls) >= 2  # the figure has dips to mark
+
+
+def test_a_longer_clip_costs_fewer_tokens_in_the_helper_reference_too(reference_resizes):
+    frames = pd.read_csv(data_path("vision_reference_frames.csv"), dtype=str)
+    frames = frames[(frames["implementation"] == "qwen-vl-utils 0.0.14") & (frames["video_fps"] == "30.0")
+                    & (frames["fps"] == "2.0")].set_index("total_frames")["nframes"]
+    caps = reference_resizes[(reference_resizes["budget"] == "video-sweep") & (reference_resizes["height"] == "720")]
+    by_cap = {float(row.max_pixels): (int(row.resized_height), int(row.resized_width)) for row in caps.itertuples()}
+    reference = {}
+    for seconds in vision_token_budgets_lessons.SWEEP_SECONDS:
+        plan = vision.video_plan(720, 1280, seconds, 2.0, "qwen2.5-vl")
+        assert plan.frames == int(frames[str(seconds * 30)]), seconds
+        assert (plan.resized_height, plan.resized_width) == by_cap[plan.max_pixels], seconds
+        reference[seconds] = plan.frames // 2 * _cells(*by_cap[plan.max_pixels])
+        assert plan.visual_tokens == reference[seconds], seconds
+    assert reference[192] == 110_592 > reference[264] == 106_920  # the longer clip: fewer tokens
+    sweep = vision_token_budgets_lessons.duration_sweep()
+    assert dict(zip(sweep["seconds"], sweep["tokens"], strict=True)) == reference
+    assert sweep["falls"].sum() >= 2 and not sweep["falls"].iloc[0]
+
+
 # ---------------------------------------------------------------- Qwen3.5 / Qwen3.6: the transformers 5.x processors
 
 
 def test_qwen35_image_rows_are_counted_from_the_generation_row(reference_resizes):
-    # every transformers 5.24.0 row, through the public path: generation qwen3.5 with its checkpoint budget
-    rows = reference_resizes[reference_resizes["implementation"] == "transformers 5.24.0"]
-    assert len(rows) > 80 and set(rows["budget"]) == {"qwen3.5-checkpoint"}
+    # every transformers 5.x row, through the public path: generation qwen3.5 with its checkpoint budget
+    rows = reference_resizes[reference_resizes["implementation"].str.startswith("transformers 5.")]
+    assert len(rows) > 160 and set(rows["budget"]) == {"qwen3.5-checkpoint"}
     for row in rows.itertuples():
         height, width = int(row.height), int(row.width)
         expected = (int(row.resized_height), int(row.resized_width))
@@ -157,7 +199,7 @@ def test_qwen35_image_rows_are_counted_from_the_generation_row(reference_resizes
 
 def test_qwen35_video_resize_equals_reference_on_every_row():
     table = pd.read_csv(data_path("vision_reference_video_resizes.csv"), dtype=str)
-    assert set(table["implementation"]) == {"transformers 5.24.0"} and len(table) > 200
+    assert set(table["implementation"]) == {"transformers 5.24.0", "transformers 5.25.0"} and len(table) > 400
     for row in table.itertuples():
         frames = int(row.num_frames)
         # at 2 fps from a 2 fps clip the processor keeps every frame, so the plan resizes exactly `frames` frames
@@ -165,6 +207,36 @@ def test_qwen35_video_resize_equals_reference_on_every_row():
         assert plan.frames == frames
         assert (plan.resized_height, plan.resized_width) == (int(row.resized_height), int(row.resized_width)), row
         assert plan.visual_tokens == math.ceil(frames / 2) * (plan.resized_height // 32) * (plan.resized_width // 32)
+
+
+def test_the_vision_rules_are_the_same_in_every_recorded_transformers_release(reference_resizes):
+    # issue 31 item 4: the vision counts take no transformers_version because the resize and frame rules did not
+    # change; the rows recorded from each release's published code must say so (a change would show up here)
+    from qwen_lessons import audio
+
+    releases = [f"transformers {version}" for version in audio.transformers_versions() if version.startswith("5.")]
+    assert f"transformers {audio.current_transformers_version()}" in releases and len(releases) == 2
+    tables = {
+        "image": (reference_resizes, ["budget", "factor", "min_pixels", "max_pixels", "height", "width"],
+                  ["resized_height", "resized_width"]),
+        "video": (pd.read_csv(data_path("vision_reference_video_resizes.csv"), dtype=str),
+                  ["budget", "num_frames", "height", "width"], ["resized_height", "resized_width"]),
+        "frames": (pd.read_csv(data_path("vision_reference_frames.csv"), dtype=str),
+                   ["total_frames", "video_fps", "fps"], ["nframes"]),
+    }
+    for name, (table, keys, outputs) in tables.items():
+        first, current = (table[table["implementation"] == release].set_index(keys)[outputs] for release in releases)
+        assert len(first) > 80 and first.index.equals(current.index), name
+        assert first.equals(current), name
+    # and the image rule of the last 4.x release gives the same sizes as the current one on the same grid and
+    # pixels (the Qwen3-VL checkpoint budget of the 4.57.6 rows is the Qwen3.5 one: 65,536 to 16,777,216 px)
+    old = reference_resizes[(reference_resizes["implementation"] == "transformers")
+                            & (reference_resizes["budget"] == "qwen3-checkpoint")]
+    assert old["source"].str.contains("transformers==4.57.6").all()
+    new = reference_resizes[reference_resizes["implementation"] == releases[-1]]
+    sizes = ["factor", "min_pixels", "max_pixels", "height", "width"]
+    old, new = (rows.set_index(sizes)[["resized_height", "resized_width"]].sort_index() for rows in (old, new))
+    assert len(old) > 80 and old.index.equals(new.index) and old.equals(new)
 
 
 def test_qwen35_video_by_hand():

@@ -13,6 +13,7 @@ from qwen_lessons.vision import (
     generation_keys,
     image_tokens,
     resized_size,
+    video_plan,
 )
 from qwen_lessons import validation
 from qwen_lessons.validation import checked
@@ -94,3 +95,36 @@ def tile_claim_summary(side: int = 448, low: int = 256, high: int = 512) -> str:
         parts.append(f"Only {', '.join(fixed)} squeezes images to one fixed square; the others keep size and "
                      "aspect ratio, so there are no tiles to count.")
     return " ".join(parts)
+
+
+# ---------------------------------------------------------------- two counts that go down as the input grows
+
+
+# the two cases of issue 31 inside the sweeps the reference rows record (scripts/make_vision_reference.py)
+SWEEP_WIDTHS = tuple(sorted({*range(2800, 5601, 7), 3151, 5321}))
+SWEEP_SECONDS = tuple(sorted({*range(10, 601, 6), 192, 264}))
+
+
+@checked(widths=validation.sequence(validation.SIDE, 100_000))
+def width_sweep(height=266, widths=SWEEP_WIDTHS, generation="qwen2-vl",
+                budget="transformers-class") -> pd.DataFrame:
+    """Tokens of a picture of fixed height as it gets wider: the count jumps DOWN where rounding first pushes the
+    area over max_pixels, because the rescale then floors both sides (a whole row of cells can go). Column
+    'falls' marks a width that costs fewer tokens than the one before it."""
+    tokens = [image_tokens(height, width, generation, budget=budget) for width in widths]
+    return _with_falls(pd.DataFrame({"width": list(widths), "tokens": tokens}))
+
+
+@checked(seconds=validation.sequence(validation.SECONDS, 10_000))
+def duration_sweep(seconds=SWEEP_SECONDS, height=720, width=1280, fps=2.0,
+                   generation="qwen2.5-vl") -> pd.DataFrame:
+    """Visual tokens of a clip as it gets longer: once the total budget is shared, every frame is resized anew and
+    floored, so a longer clip can cost fewer tokens than a shorter one. Column 'falls' as in width_sweep."""
+    plans = [video_plan(height, width, duration, fps, generation) for duration in seconds]
+    return _with_falls(pd.DataFrame({"seconds": list(seconds), "frames": [plan.frames for plan in plans],
+                                     "tokens": [plan.visual_tokens for plan in plans]}))
+
+
+def _with_falls(sweep: pd.DataFrame) -> pd.DataFrame:
+    """Mark the rows whose token count is lower than the row before it (the input grew, the count fell)."""
+    return sweep.assign(falls=sweep["tokens"].diff() < 0)
