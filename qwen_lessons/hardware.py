@@ -110,10 +110,11 @@ def machine_rule(name: str, value):
     if isinstance(value, Machine) or (isinstance(value, str) and value in _rows()):
         return value
     shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    ids = choices(hardware_ids(), "ids", "hardware.hardware_ids()")
     if isinstance(value, str):
-        raise ValueError(f"{name} {shown} is unknown; valid ids: {', '.join(hardware_ids())} (or a hardware.Machine "
-                         "with your machine's memory and bandwidth)")
-    raise ValueError(f"{name} must be a hardware id ({', '.join(hardware_ids())}) or a hardware.Machine; got {shown}")
+        raise ValueError(f"{name} {shown} is unknown; it must be {ids} (or a hardware.Machine with your machine's "
+                         "memory and bandwidth)")
+    raise ValueError(f"{name} must be a hardware id ({ids}) or a hardware.Machine; got {shown}")
 
 
 @checked(machine=machine_rule)

