@@ -238,8 +238,8 @@ PUBLISHED_ROW_COLUMNS = ("model_id", "method_key", "lora_targets", "lora_rank", 
 def published_row(name: str, value):
     """The validation rule of a row of load_published(): a mapping (or a table row) with the run's settings."""
     if not isinstance(value, Mapping | pd.Series) or any(column not in value for column in PUBLISHED_ROW_COLUMNS):
-        raise ValueError(f"{name} must be a row of finetune_evidence.load_published() with the columns "
-                         f"{', '.join(PUBLISHED_ROW_COLUMNS)}; got {type(value).__name__}")
+        raise ValueError((f"{name} must be a row of finetune_evidence.load_published() with the columns "
+                          f"{', '.join(PUBLISHED_ROW_COLUMNS)}; got {type(value).__name__}")[:300])
     return value
 
 

@@ -112,9 +112,9 @@ def machine_rule(name: str, value):
     shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
     ids = choices(hardware_ids(), "ids", "hardware.hardware_ids()")
     if isinstance(value, str):
-        raise ValueError(f"{name} {shown} is unknown; it must be {ids} (or a hardware.Machine with your machine's "
-                         "memory and bandwidth)")
-    raise ValueError(f"{name} must be a hardware id ({ids}) or a hardware.Machine; got {shown}")
+        raise ValueError((f"{name} {shown} is unknown; it must be {ids} (or a hardware.Machine with your machine's "
+                          "memory and bandwidth)")[:300])
+    raise ValueError(f"{name} must be a hardware id ({ids}) or a hardware.Machine; got {shown}"[:300])
 
 
 @checked(machine=machine_rule)

@@ -42,7 +42,7 @@ def _normalised(language, where: str) -> str:
         found = spelled.get(language.strip().lower().replace("_", "-"))
         if found:
             return found
-    raise ValueError(f"{where} must be one of {list(choices)}; got {language!r}")
+    raise ValueError(f"{where} must be one of {list(choices)}; got {language!r}"[:300])  # one line a widget can show
 
 
 def set_language(language: str | None) -> None:
@@ -75,7 +75,7 @@ def translate(message: str) -> str:
     as gettext's conventional `_` (`from qwen_lessons.language import translate as _`), the name
     scripts/translate_notebooks.py looks for when it collects the package's messages."""
     if not isinstance(message, str):
-        raise ValueError(f"message must be a string; got {message!r} ({type(message).__name__})")
+        raise ValueError(f"message must be a string; got {message!r} ({type(message).__name__})"[:300])
     return _catalog(current_language()).gettext(message) if message else message  # gettext("") is the header
 
 

@@ -45,8 +45,8 @@ def shape_rule(name: str, value):
         _shape(value)
     except (ValueError, TypeError, KeyError):
         shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        raise ValueError(f"{name} must be one of {list(SHAPES)}, a dense {' or '.join(WRITABLE)} model id or an "
-                         f"architecture-columns dict; got {shown}") from None
+        raise ValueError((f"{name} must be one of {list(SHAPES)}, a dense {' or '.join(WRITABLE)} model id or an "
+                         f"architecture-columns dict; got {shown}")[:300]) from None
     return value
 
 

