@@ -238,7 +238,8 @@ def download(model_id, quantization: str) -> dict | None:
     quant = memory.normalize_quantization(quantization)
     model_id = model_id if isinstance(model_id, str) else model_id.model_id
     model_id = model_id if "/" in model_id else f"Qwen/{model_id}"
-    return _downloads().get((model_id.lower(), quant))
+    found = _downloads().get((model_id.lower(), quant))  # the shared index's row: the caller gets its own copy
+    return None if found is None else dict(found)
 
 
 @built_from(DOWNLOADS_FILE)
