@@ -30,6 +30,11 @@ STAGGERED_SIZES = (8, 16, 24)
 _STATE: dict = {}
 
 
+def median_max(values, unit: str, digits: int = 1) -> str:
+    """The median and the largest of a room's values, as one table cell."""
+    return f"{statistics.median(values):.{digits}f} {unit} (max {max(values):.{digits}f} {unit})"
+
+
 def _prepare() -> None:
     """Build the course environment (wheel, non-editable) once for every room size."""
     if "python" in _STATE:
@@ -57,9 +62,6 @@ def measure_room(learners: int) -> dict:
     cpu_by_notebook = {name: statistics.median(run.notebooks[name]["cpu_s"] for run in runs) for name in runs[0].notebooks}
     heaviest = max(cpu_by_notebook, key=cpu_by_notebook.get)
 
-    def median_max(values, unit, digits=1):
-        return f"{statistics.median(values):.{digits}f} {unit} (max {max(values):.{digits}f} {unit})"
-
     return {
         "_seconds": max(run.run_all_s for run in runs),
         "per-learner peak memory": median_max(peaks, "MiB", 0),
@@ -86,9 +88,6 @@ def measure_staggered(learners: int) -> dict:
     runs = room.learners
     peaks = [room.peak_mib[run.name] for run in runs]
     cells = [seconds for run in runs for seconds in run.cell_s]
-
-    def median_max(values, unit, digits=1):
-        return f"{statistics.median(values):.{digits}f} {unit} (max {max(values):.{digits}f} {unit})"
 
     return {
         "_seconds": max(run.run_all_s for run in runs),

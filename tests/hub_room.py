@@ -546,16 +546,7 @@ def run_room(hub: Hub, learners: int, notebooks: list[Path] | None = None, prefi
     began = time.monotonic()
     threads = [threading.Thread(target=run_learner, args=(hub, r.name, notebooks, barrier, r), daemon=True)
                for r in results]
-    for thread in threads:
-        thread.start()
-    limit = time.monotonic() + timeout_s
-    for thread in threads:
-        thread.join(max(1.0, limit - time.monotonic()))
-    for result, thread in zip(results, threads, strict=True):
-        if thread.is_alive():
-            result.failure = result.failure or "did not finish in time"
-    sampler.stop()
-    return RoomRun(results, dict(sampler.peak_mib), sampler.hub_peak_mib, time.monotonic() - began)
+    return _finish_room(threads, results, sampler, began, timeout_s)
 
 
 @dataclass(frozen=True)
@@ -630,6 +621,12 @@ def run_staggered_room(hub: Hub, learners: int, plan: Staggered, notebooks: list
     threads = [threading.Thread(target=run_staggered_learner, daemon=True,
                                 args=(hub, r.name, notebooks, plan, index, began + offset, r))
                for index, (r, offset) in enumerate(zip(results, plan.arrivals(learners), strict=True))]
+    return _finish_room(threads, results, sampler, began, timeout_s)
+
+
+def _finish_room(threads, results, sampler, began: float, timeout_s: float) -> RoomRun:
+    """Start the learners' threads, wait for them up to timeout_s in all, mark the ones still running as failed
+    and return the room's results with the sampler's peaks."""
     for thread in threads:
         thread.start()
     limit = time.monotonic() + timeout_s
