@@ -151,6 +151,17 @@ def test_every_licence_cell_cites_a_source_that_states_a_licence():
     assert not table["source"].str.contains("discussions/12", regex=False).any()  # a user's forum post
 
 
+def test_worldpm_licences_stay_empty_because_the_official_badge_changed_its_answer():
+    # issue 31, fourth pass: repo:QwenLM/WorldPM's README badge read 'License-Qwen' (linking the weights' LICENSE) at
+    # 5e8ffbe and 'Apache 2.0' from 68bebcc on, the same day; neither is a statement of the weights' licence
+    table = read_table("catalog.csv").set_index("model_id")
+    rows = table.loc[[model_id for model_id in table.index if model_id.startswith("Qwen/WorldPM-72B")]]
+    assert len(rows) == 4 and rows["license"].isna().all()
+    for note in rows["notes"]:
+        assert "licence left empty" in note and "QwenLM/WorldPM@5e8ffbe" in note and "QwenLM/WorldPM@68bebcc" in note
+        assert "the Apache-2.0 badge in the README is the repository's" not in note  # a reading the history refutes
+
+
 def test_no_note_contradicts_its_own_row():
     table = read_table("catalog.csv")
     assert catalog.notes_contradictions(table) == []
