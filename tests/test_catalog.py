@@ -52,7 +52,7 @@ def _with(table, row_index, **changes):
         ({"source": "   "}, "no source"),
         ({"active_params_b": 1000.0}, "active_params_b exceeds params_b"),
         ({"line": "poetry"}, "line 'poetry' is not one of"),
-        ({"license": "Qwen Community License"}, "license 'Qwen Community License' is not one of"),
+        ({"license": "Qwen Open License"}, "license 'Qwen Open License' is not one of"),
         ({"variant": "sft"}, "variant 'sft'"),
         ({"generation": "Qwen 4"}, "generation 'Qwen 4' is not a name like"),
         ({"generation": "Llama3"}, "generation 'Llama3' is not a name like"),

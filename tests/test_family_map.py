@@ -35,8 +35,14 @@ def test_claim_verdicts_follow_the_data(table):
     narrowed = table[(table["line"] != "code") | table["params_b"].between(1.5, 32)]
     narrowed = narrowed[~narrowed["model_id"].str.contains("Coder-30B")]
     assert lesson.claim_code_line(narrowed).verdict == "true"
-    # A 72B audio model under a 'Community' license would make claim (g) true -- but such a license is invalid.
-    assert "Qwen Community License" not in catalog.allowed_values("license")
+    # Claim (g) names a real licence, only not the audio line's: the Qwen Community License is Qwen3.8-Flash-Next's.
+    # A 72B audio row under it would make the claim true.
+    community = table[table["license"] == "Qwen Community License"]
+    assert list(community["model_id"]) == ["Qwen/Qwen3.8-Flash-Next"] and lesson.claim_audio_line(table).verdict == "false"
+    audio = table.copy()
+    row = audio.index[audio["line"] == "audio"][0]
+    audio.loc[row, ["license", "params_b"]] = ["Qwen Community License", 72.0]
+    assert lesson.claim_audio_line(audio).verdict == "true"
 
 
 def test_image_tokens_for_448_by_hand(table):
