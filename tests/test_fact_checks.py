@@ -56,7 +56,13 @@ def test_hardware_rows_say_whether_a_vendor_page_carries_their_figures():
     hardware = read_table("hardware.csv").set_index("gpu_id")
     assert set(hardware["source_kind"]) <= {"vendor", "secondary"}
     vendor = hardware[hardware["source_kind"] == "vendor"]
-    assert {"a100-40gb", "apple-m4-pro-64gb"} <= set(vendor.index)
+    assert {"a100-40gb", "a100-80gb", "apple-m4-pro-64gb"} <= set(vendor.index)
+    # issue 31, fourth pass: the A100 80 GB figures from the datasheet's table (a verbatim copy), which also gives the
+    # PCIe card's 1,935 GB/s that the row's note names
+    a100 = hardware.loc["a100-80gb"]
+    assert "nvidia-a100-datasheet-nvidia-us-2188504-web.pdf" in a100["source"].split(" ")[0]
+    assert "'GPU Memory Bandwidth 1,935GB/s | 2,039GB/s'" in a100["source"] and "1935 GB/s" in a100["note"]
+    assert (a100["memory_bandwidth_gbs"], a100["bf16_tflops"]) == (2039, 312)
     hosts = ("nvidia.com", "apple.com", "intel.com", "amazon.com")
     assert vendor["source"].map(lambda text: any(host in text.split(" ")[0] for host in hosts)).all()
 
