@@ -127,7 +127,7 @@ def load_measured() -> pd.DataFrame:
 MEASURED = "measured"  # the evidence of a row whose figure measures the run it describes (data/README.md's rule)
 
 
-def not_judged_reason(row) -> str:
+def _not_judged_reason(row) -> str:
     """Why a row of finetune_measurements.csv is not judged, '' when it is: its figure is not a measurement of the
     run (``evidence``, decided for every row by the rule in data/README.md) or the tokens of its peak step are
     unknown (``comparable``)."""
@@ -178,7 +178,7 @@ def compare_measured(table: pd.DataFrame | None = None) -> pd.DataFrame:
     the rest), the planner with those settings ignored, and LLaMA-Factory's rule of thumb, in GiB per GPU.
 
     role: 'fit' for the Qwen-1 profile rows the constants come from, 'judge' for the rest (never fitted).
-    not_judged: '' for a row that counts, else the reason it is shown but not judged (``not_judged_reason``); rows
+    not_judged: '' for a row that counts, else the reason it is shown but not judged (``_not_judged_reason``); rows
     whose tokens are unknown have no estimate."""
     rows = []
     published = compare_with_published()
@@ -194,7 +194,7 @@ def compare_measured(table: pd.DataFrame | None = None) -> pd.DataFrame:
                      "rule_of_thumb_gib": pd.NA, "not_judged": ""})
     measured = load_measured() if table is None else table
     for _, row in measured.iterrows():
-        reason = not_judged_reason(row)
+        reason = _not_judged_reason(row)
         gpus = int(row["nodes"]) * int(row["gpus_per_node"])
         published_gib = _published_gib(row["memory_per_gpu"], row["memory_unit"])
         if not row["comparable"]:
