@@ -4,6 +4,8 @@ primary source, and the measured rows that fit its two constants (Qwen-1's profi
 Which rows fit and which judge was decided before fitting, by source (data/README.md, finetune_measurements.csv):
 ``fit_constants`` reads the Qwen-1 profile of data/finetune_memory.csv and nothing else; ``compare_measured`` holds
 the planner against every comparable row, with each row's stated settings and the framework's defaults for the rest.
+A row whose printed figure does not measure its run (``evidence``: carried over from another run, or the card's size;
+one rule for every row, data/README.md) is shown with its reason and never judged.
 """
 
 from __future__ import annotations
