@@ -4,6 +4,8 @@ primary source, and the measured rows that fit its two constants (Qwen-1's profi
 Which rows fit and which judge was decided before fitting, by source (data/README.md, finetune_measurements.csv):
 ``fit_constants`` reads the Qwen-1 profile of data/finetune_memory.csv and nothing else; ``compare_measured`` holds
 the planner against every comparable row, with each row's stated settings and the framework's defaults for the rest.
+A row whose printed figure does not measure its run (``evidence``: carried over from another run, or the card's size;
+one rule for every row, data/README.md) is shown with its reason and never judged.
 """
 
 from __future__ import annotations
@@ -124,6 +126,20 @@ def load_measured() -> pd.DataFrame:
     return read_table(MEASURED_FILE)
 
 
+MEASURED = "measured"  # the evidence of a row whose figure measures the run it describes (data/README.md's rule)
+
+
+def _not_judged_reason(row) -> str:
+    """Why a row of finetune_measurements.csv is not judged, '' when it is: its figure is not a measurement of the
+    run (``evidence``, decided for every row by the rule in data/README.md) or the tokens of its peak step are
+    unknown (``comparable``)."""
+    if row["evidence"] != MEASURED:
+        return f"{row['evidence']}: {row['evidence_note']}"
+    if not row["comparable"]:
+        return "tokens unknown: " + str(row["conditions"]).split("not comparable: ")[-1]
+    return ""
+
+
 def _fit_residuals(published: pd.DataFrame) -> pd.DataFrame:
     """Per fit row: GPUs and the GiB per GPU the published number holds beyond the planner's constant-free estimate."""
     rows = []
@@ -163,7 +179,9 @@ def compare_measured(table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every comparable measured row beside the planner (the row's stated settings, the framework's defaults for
     the rest), the planner with those settings ignored, and LLaMA-Factory's rule of thumb, in GiB per GPU.
 
-    role: 'fit' for the Qwen-1 profile rows the constants come from, 'judge' for the rest (never fitted)."""
+    role: 'fit' for the Qwen-1 profile rows the constants come from, 'judge' for the rest (never fitted).
+    not_judged: '' for a row that counts, else the reason it is shown but not judged (``_not_judged_reason``); rows
+    whose tokens are unknown have no estimate."""
     rows = []
     published = compare_with_published()
     # the Qwen-1 profile fits the constants; Qwen3's ms-swift guide (two statements in finetune_memory.csv) judges
@@ -175,13 +193,21 @@ def compare_measured(table: pd.DataFrame | None = None) -> pd.DataFrame:
                      "method": row["method"],
                      "seq_len": int(row["seq_len"]), "gpus": gpus, "published_gib": row["published"] / gpus,
                      "estimate_gib": row["estimate"] / gpus, "settings_ignored_gib": pd.NA,
-                     "rule_of_thumb_gib": pd.NA})
+                     "rule_of_thumb_gib": pd.NA, "not_judged": ""})
     measured = load_measured() if table is None else table
-    for _, row in measured[measured["comparable"]].iterrows():
+    for _, row in measured.iterrows():
+        reason = _not_judged_reason(row)
+        gpus = int(row["nodes"]) * int(row["gpus_per_node"])
+        published_gib = _published_gib(row["memory_per_gpu"], row["memory_unit"])
+        if not row["comparable"]:
+            rows.append({"role": row["role"], "source": row["source"].split(" (")[0], "model": row["model_id"],
+                         "method": row["method"], "seq_len": int(row["seq_len"]), "gpus": gpus,
+                         "published_gib": published_gib, "estimate_gib": pd.NA, "settings_ignored_gib": pd.NA,
+                         "rule_of_thumb_gib": pd.NA, "not_judged": reason})
+            continue
         defaults = FRAMEWORK_DEFAULTS[row["table"]]
         stated = {column: row[column] if pd.notna(row[column]) else default for column, default in defaults.items()}
         key = row["method_key"]
-        gpus = int(row["nodes"]) * int(row["gpus_per_node"])
         adapter = key in ADAPTER_METHODS
         common = dict(rank=int(stated["lora_rank"]) if adapter else 16,
                       target_modules=stated["lora_targets"] if adapter else DEFAULT_TARGETS,
@@ -194,9 +220,10 @@ def compare_measured(table: pd.DataFrame | None = None) -> pd.DataFrame:
         plain = training_memory(row["model_id"], key, **common)
         rows.append({"role": row["role"], "source": row["source"].split(" (")[0], "model": row["model_id"],
                      "method": row["method"], "seq_len": int(row["seq_len"]), "gpus": gpus,
-                     "published_gib": _published_gib(row["memory_per_gpu"], row["memory_unit"]),
+                     "published_gib": published_gib,
                      "estimate_gib": est.total_gib, "settings_ignored_gib": plain.total_gib,
-                     "rule_of_thumb_gib": _rule_of_thumb_gib(key, est.total_params, gpus, int(row["zero_stage"]))})
+                     "rule_of_thumb_gib": _rule_of_thumb_gib(key, est.total_params, gpus, int(row["zero_stage"])),
+                     "not_judged": reason})
     frame = pd.DataFrame(rows)
     for column, out in (("estimate_gib", "error_pct"), ("settings_ignored_gib", "settings_ignored_error_pct"),
                         ("rule_of_thumb_gib", "rule_of_thumb_error_pct")):
@@ -208,8 +235,10 @@ def compare_measured(table: pd.DataFrame | None = None) -> pd.DataFrame:
 @checked
 def measured_error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
     """Median and worst absolute error (percent) of fitted and judged rows: the planner, the planner with the
-    rows' settings ignored, and LLaMA-Factory's rule of thumb (judged rows only for the last two)."""
+    rows' settings ignored, and LLaMA-Factory's rule of thumb (judged rows only for the last two). Rows shown but
+    not judged (``not_judged``) do not count."""
     comparison = compare_measured() if comparison is None else comparison
+    comparison = comparison[comparison["not_judged"] == ""]
     out = {}
     for role, rows in comparison.groupby("role", sort=False):
         entry = {"rows": len(rows)}
@@ -220,6 +249,19 @@ def measured_error_summary(comparison: pd.DataFrame | None = None) -> pd.DataFra
             entry[f"{label}: worst %"] = float(errors.max()) if len(errors) else float("nan")
         out[role] = entry
     return pd.DataFrame(out).T
+
+
+@checked
+def judged_error_table(comparison: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every row that could judge the planner, one line each: published and estimated GiB per GPU, the error, and
+    for a row kept but not judged, why (its figure measured another run, the card's size, or unknown tokens)."""
+    comparison = compare_measured() if comparison is None else comparison
+    rows = comparison[comparison["role"] == "judge"]
+    return pd.DataFrame({
+        "model": rows["model"].str.split("/").str[-1], "method": rows["method"], "GPUs": rows["gpus"],
+        "published GiB/GPU": rows["published_gib"], "planner GiB/GPU": pd.to_numeric(rows["estimate_gib"]),
+        "error %": rows["error_pct"], "not judged because": rows["not_judged"].str.slice(0, 160),
+    }).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- published rows beside the planner
@@ -367,7 +409,9 @@ def compare_time() -> pd.DataFrame:
                      "seq_len": row["seq_len"], "gpus": 1, "gpu_id": "a100-80gb", "tokens_per_step": 8 * row["seq_len"],
                      "published_s": row["s_per_it"], "flops": row["flops"]})
     measured = load_measured()
-    for _, row in measured[measured["speed_s_per_it"].notna()].iterrows():
+    # a step time judges only where the GPU is stated (its peak) and the figure measures the run
+    timed = measured["speed_s_per_it"].notna() & measured["gpu"].notna() & (measured["evidence"] == MEASURED)
+    for _, row in measured[timed].iterrows():
         gpus = int(row["nodes"]) * int(row["gpus_per_node"])
         tokens = gpus * int(row["micro_batch"]) * int(row["gradient_accumulation"]) * int(row["seq_len"])
         # ms-swift's default gradient checkpointing recomputes (FRAMEWORK_DEFAULTS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from qwen_lessons import finetune, finetune_evidence
+from qwen_lessons import finetune, finetune_evidence, models
 from qwen_lessons.data import read_table
 
 SWIFT = "github:modelscope/ms-swift@3602360 "
@@ -14,9 +14,14 @@ SWIFT = "github:modelscope/ms-swift@3602360 "
 
 def test_measured_rows_carry_their_source_and_every_stated_setting():
     table = finetune_evidence.load_measured()
-    assert len(table) == 18
-    assert table["source"].str.startswith(SWIFT).all()
-    assert table["source"].str.contains(r"examples/.+\.sh \(last changed [0-9a-f]{9} 20\d\d-\d\d-\d\d\)").all()
+    assert len(table) == 19
+    # read at 3602360, or (a command changed later under its figure) at the commit that wrote the figure
+    at_3602360 = table["source"].str.startswith(SWIFT)
+    assert at_3602360.sum() == 18
+    assert table["source"].str.contains(r"examples/.+\.sh \(last changed [0-9a-f]{9} 20\d\d-\d\d-\d\d\)")[at_3602360].all()
+    for _, row in table[~at_3602360].iterrows():
+        commit, _date, path = row["figure_written"].split()
+        assert row["source"].startswith(f"github:modelscope/ms-swift@{commit} {path} "), row["method"]
     assert set(table["role"]) == {"judge"}  # no measured row fits a constant
     assert set(table["memory_unit"]) == {"GB", "GiB"}
     # the number as printed is quoted in the row's conditions ("# 22GB", "4 * 42GB", "27.5GiB * 2")
@@ -28,7 +33,7 @@ def test_measured_rows_carry_their_source_and_every_stated_setting():
                           ("checkpointing", finetune.CHECKPOINTING), ("offload", finetune.OFFLOADS)):
         assert set(table[column].dropna()) <= set(kinds), column
     liger = table[table["conditions"].str.contains("use_liger_kernel true")]
-    assert (liger["loss"] == "fused").all() and len(liger) == 8
+    assert (liger["loss"] == "fused").all() and len(liger) == 9
     packed = table[table["conditions"].str.contains("--packing true")]
     assert packed["packing"].all()
     assert not table[table["conditions"].str.contains("not comparable")]["comparable"].any()
@@ -41,6 +46,69 @@ def test_one_fact_against_its_script():
     row = table.loc["LoRA, DeepSpeed ZeRO-3 on 2 GPUs"]
     assert (row["memory_per_gpu"], row["memory_unit"], row["gpus_per_node"], row["zero_stage"]) == (16, "GiB", 2, 3)
     assert (row["lora_rank"], row["lora_targets"], row["seq_len"]) == (8, "all-linear", 2048)
+
+
+def _shapes(model_id):
+    """What the planner sees of a checkpoint: its linear layers and its parameter groups."""
+    return finetune.linear_layers(model_id), models.parameter_groups(model_id)
+
+
+def test_every_row_says_whether_its_figure_measures_its_run():
+    # data/README.md's rule, applied to every row: the figure was written above a run (figure_written, figure_model);
+    # a later change of model size, method or data under it makes it 'carried over'; the card's size is 'card size'
+    table = finetune_evidence.load_measured()
+    assert set(table["evidence"]) == {"measured", "carried over", "card size"}
+    assert table["figure_written"].str.fullmatch(r"[0-9a-f]{9} 20\d\d-\d\d-\d\d examples/\S+\.sh").all()
+    for _, row in table.iterrows():
+        # the part of the rule a machine can check: a figure written for other layer shapes is never 'measured'
+        if _shapes(row["figure_model"]) != _shapes(row["model_id"]):
+            assert row["evidence"] != "measured", row["method"]
+        assert row["evidence"] == "measured" or len(row["evidence_note"]) > 40, row["method"]
+    rows = table.set_index("method")
+    copied = rows.loc["LoRA (self-cognition notebook)"]  # Qwen2.5-3B script created from the 7B script, "# 22GB" kept
+    assert (copied["evidence"], copied["figure_model"], copied["model_id"]) == (
+        "carried over", "Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-3B-Instruct")
+    assert copied["figure_written"] == rows.loc["LoRA (--tuner_type lora)", "figure_written"]  # the 7B row's figure
+    full = rows.loc["Full (--tuner_type full, bf16 weights, no DeepSpeed)"]
+    assert full["evidence"] == "carried over" and "268afeab9" in full["evidence_note"]  # the data changed under it
+    assert rows.loc["Full, ZeRO-3 on 8 GPUs, packing + Liger", "evidence"] == "card size"
+    # Qwen2-7B-Instruct, the model the ZeRO scripts' figures were written for, has Qwen2.5-7B-Instruct's shapes
+    zero2 = rows.loc["LoRA, DeepSpeed ZeRO-2 on 2 GPUs"]
+    assert zero2["figure_model"] == "Qwen/Qwen2-7B-Instruct" and zero2["evidence"] == "measured"
+    assert sorted(table.loc[table["evidence"] != "measured", "method"]) == [
+        "Full (--tuner_type full, bf16 weights, no DeepSpeed)", "Full, ZeRO-3 on 8 GPUs, packing + Liger",
+        "LoRA (self-cognition notebook)"]
+
+
+def test_rows_not_measuring_their_run_are_shown_with_their_reason_but_never_judged(monkeypatch):
+    comparison = finetune_evidence.compare_measured()
+    judged_rows = comparison[comparison["role"] == "judge"]
+    table = finetune_evidence.load_measured()
+    counted = (table["evidence"] == "measured") & table["comparable"]
+    assert (judged_rows["not_judged"] == "").sum() == counted.sum() + 2  # + Qwen3's two ms-swift guide statements
+    shown = finetune_evidence.judged_error_table(comparison).set_index("method")
+    assert len(shown) == len(table) + 2
+    assert shown.loc["LoRA (self-cognition notebook)", "not judged because"].startswith("carried over: dbeec0fed")
+    assert shown.loc["Full, ZeRO-3, padded, batch 8", "not judged because"].startswith("tokens unknown: ")
+    assert shown.loc["LoRA, DeepSpeed ZeRO-2 on 2 GPUs", "not judged because"] == ""
+    before = finetune_evidence.measured_error_summary(comparison)
+    real = read_table
+
+    def changed(method, factor):
+        def reader(name):
+            out = real(name)
+            if name == finetune_evidence.MEASURED_FILE:
+                out = out.copy()
+                out.loc[out["method"] == method, "memory_per_gpu"] *= factor
+            return out
+        return reader
+
+    # a carried-over row ten times larger: the judged errors do not move; a measured one: they do
+    monkeypatch.setattr(finetune_evidence, "read_table", changed("LoRA (self-cognition notebook)", 10))
+    assert finetune_evidence.measured_error_summary(finetune_evidence.compare_measured()).equals(before)
+    monkeypatch.setattr(finetune_evidence, "read_table", changed("LoRA with packing", 10))
+    after = finetune_evidence.measured_error_summary(finetune_evidence.compare_measured())
+    assert after.loc["judge", "planner: worst %"] > 80
 
 
 def test_the_constants_are_the_fit_of_the_fit_rows():
@@ -82,9 +150,9 @@ def test_fitted_and_judged_rows_are_told_apart(measured):
     assert set(measured["role"]) == {"fit", "judge"}
     fit = measured[measured["role"] == "fit"]
     assert (fit["source"] == finetune.FIT_TABLE).all() and len(fit) == 81
-    judged = measured[measured["role"] == "judge"]
-    comparable = finetune_evidence.load_measured()["comparable"].sum()
-    assert len(judged) == comparable + 2  # + Qwen3's two ms-swift guide statements (finetune_memory.csv)
+    judged = measured[(measured["role"] == "judge") & (measured["not_judged"] == "")]
+    table = finetune_evidence.load_measured()
+    assert len(judged) == (table["comparable"] & (table["evidence"] == "measured")).sum() + 2  # + Qwen3's two
     assert not judged["estimate_gib"].isna().any()
 
 
@@ -92,8 +160,13 @@ def test_errors_are_pinned(measured):
     # the numbers lesson 4's closing note prints; a regression (or a constant tuned on judged rows) moves them
     summary = finetune_evidence.measured_error_summary(measured)
     judge, fit = summary.loc["judge"], summary.loc["fit"]
-    assert judge["planner: median %"] <= 15.0  # 14.3% over 17 judged rows
-    assert judge["planner: worst %"] < 39.0  # 38.7%: Qwen2.5-3B LoRA, whose comment repeats the 7B script's 22GB
+    assert judge["rows"] == 16
+    assert judge["planner: median %"] <= 15.0  # 14.1% over 16 judged rows
+    # 35.2%: LoRA + ZeRO-2 on 2 GPUs (24.3 GiB against 18); the issue asks for <= 35% and this is not met
+    assert 35.0 < judge["planner: worst %"] < 35.5
+    judged = measured[(measured["role"] == "judge") & (measured["not_judged"] == "")]
+    worst = judged.loc[judged["error_pct"].abs().idxmax()]
+    assert worst["method"] == "LoRA, DeepSpeed ZeRO-2 on 2 GPUs"
     assert fit["planner: median %"] < 11.0  # 10.4% over the 81 Qwen-1 rows
     # the stated settings matter: ignoring them (no Liger, no flash, AdamW, ...) and the rule of thumb do worse
     assert judge["settings ignored: median %"] > judge["planner: median %"]
@@ -144,8 +217,11 @@ def test_training_hours_takes_the_framework_share():
 def test_time_is_held_against_every_published_step_time():
     timing = finetune_evidence.compare_time()
     judged = timing[timing["role"] == "judge"].set_index("method")
-    # every ms-swift row that prints a step time, with the tokens its flags give: 4 GPUs x 1 x accumulation x 16,384
-    assert len(judged) == finetune_evidence.load_measured()["speed_s_per_it"].notna().sum() == 2
+    # every ms-swift row that prints a step time and its GPU, with the tokens its flags give: 4 GPUs x 1 x
+    # accumulation x 16,384 (the cached-dataset row prints 15.5 s/it but no GPU: no peak to hold it against)
+    table = finetune_evidence.load_measured()
+    assert len(judged) == (table["speed_s_per_it"].notna() & table["gpu"].notna()).sum() == 2
+    assert table["speed_s_per_it"].notna().sum() == 3
     h20 = judged.loc["Full, ZeRO-3, packing + Liger, FlashAttention-2, 16K"]
     a100 = judged.loc["Full, ZeRO-3, packing + Liger, 16K"]
     assert (h20["published_s"], h20["tokens_per_step"], h20["gpu_id"]) == (35.5, 4 * 4 * 16384, "h20")

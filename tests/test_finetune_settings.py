@@ -163,3 +163,21 @@ def test_the_planner_widget_exposes_every_setting():
     assert "on each of 4 GPUs" in demo.verdict.value and "on 4 GPUs" in demo.hours.value
     demo.packing.value = True
     assert "qwen-error" not in demo.verdict.value
+
+
+def test_the_calculators_app_tells_the_planner_s_settings():
+    # issue 32: the app shows the settings; its paragraph above the planner names every control the widget has
+    import json
+    from pathlib import Path
+
+    from qwen_lessons.widgets import fine_tuning as widget
+
+    app = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "90_calculators_app.ipynb").read_text())
+    cells = app["cells"]
+    planner = next(i for i, cell in enumerate(cells) if "training_planner_widget()" in "".join(cell["source"]))
+    text = "".join(cells[planner - 1]["source"]).lower()
+    demo = widget.training_planner_widget()
+    for control in ("checkpointing", "optimizer", "loss", "attention", "zero_stage", "offload", "packing",
+                    "micro_batch", "n_gpus"):
+        label = getattr(demo, control).description.lower()
+        assert {"zero stage": "zero", "gpus": "gpus", "micro-batch": "micro-batch"}.get(label, label) in text, label
