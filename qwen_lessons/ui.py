@@ -157,7 +157,7 @@ def format_number(value, decimals: int | None = None) -> str:
     import math
 
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     value = float(value)
     if not math.isfinite(value):
         return MISSING_MARK if math.isnan(value) else ("∞" if value > 0 else "−∞")
@@ -323,14 +323,18 @@ def data_table(frame, caption: str = "", *, headers: dict | None = None, decimal
     # one formatter per column, from all its rows, so the first rows and "Show all" write numbers alike
     formatters = {column: _column_formatter(shown[column], decimals.get(column, SAME_DECIMALS))
                   for column in shown.columns}
+    # the language's words, after the English headers have keyed the decimals: caption, headers and footnotes
+    spoken = {column: _(column) if isinstance(column, str) else column for column in shown.columns}
+    shown, formatters = shown.rename(columns=spoken), {spoken[column]: how for column, how in formatters.items()}
+    caption, missing, notes = _(caption), _(missing), [_(note) for note in notes]
     classes = " ".join(dict.fromkeys(["qwen-table", *css_class.split()]))
     footnotes = [missing, *notes]
     if len(shown) <= top:
         return Table(_styled_table(shown, caption, formatters, footnotes, classes), caption)
     head = _styled_table(shown.head(top), caption, formatters, footnotes, classes)
     whole = _styled_table(shown, caption, formatters, footnotes, classes)
-    return Table(head + f'<details class="qwen-table-all"><summary>Show all {len(shown):,} rows</summary>{whole}'
-                 "</details>", caption)
+    summary = html.escape(_("Show all {rows} rows").format(rows=f"{len(shown):,}"))
+    return Table(head + f'<details class="qwen-table-all"><summary>{summary}</summary>{whole}</details>', caption)
 
 
 def table_html(frame, *, top: int = TABLE_TOP_ROWS, css_class: str = "qwen-table", **options) -> str:

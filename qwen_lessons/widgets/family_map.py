@@ -16,6 +16,7 @@ from qwen_lessons.lessons.family_map import decimal_year, line_styles
 from qwen_lessons.plotting import log_scale
 from qwen_lessons.ui import TABLE_TOP_ROWS, guarded, show, table_html, wire
 from qwen_lessons.validation import checked
+from qwen_lessons.language import figure_text
 
 ANY = "any"
 
@@ -64,8 +65,8 @@ def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
     ax.set_yticks([1, 10, 100, 1000], ["1", "10", "100", "1000"])
     whole_years = range(int(np.floor(np.nanmin(years))), int(np.ceil(np.nanmax(years))) + 1)
     ax.set_xticks(list(whole_years), [str(y) for y in whole_years])
-    ax.set_xlabel("release (year)")
-    ax.set_ylabel("parameters (billions, log)")
+    ax.set_xlabel(figure_text("release (year)"))
+    ax.set_ylabel(figure_text("parameters (billions, log)"))
     points = {line: ax.scatter([], [], s=22, color=colour, marker=marker, label=line)
               for line, (colour, marker) in line_styles().items()}
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.02), fontsize=8, labelspacing=0.2, borderaxespad=0.2,
