@@ -182,8 +182,8 @@ def package_catalog_path(language: str, package: Path = PACKAGE) -> Path:
 
 
 def package_messages(package: Path = PACKAGE) -> list[str]:
-    """String literals given to _() or figure_text(), the literal hint and praise of checks' report() calls, and the
-    literal description= (label) of every widget control."""
+    """String literals given to _() or figure_text(), the literal hint and praise of checks' report() calls, the
+    literal description= (label) of every widget control, and a table's literal caption=, missing= and headers= values."""
     found = []
     for path in sorted(package.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -194,8 +194,12 @@ def package_messages(package: Path = PACKAGE) -> list[str]:
                 literals = node.args[:1]
             elif name == "report":
                 literals = node.args[1:3] + [keyword.value for keyword in node.keywords]
-            else:  # a widget control's label (widgets.Dropdown(description=...)): ui.wire translates it
-                literals = [keyword.value for keyword in node.keywords if keyword.arg == "description"]
+            else:  # a widget control's label (widgets.Dropdown(description=...)): ui.wire translates it; a table's
+                # caption, footnote and renamed headers (ui.data_table(caption=, missing=, headers={...})) likewise
+                literals = [keyword.value for keyword in node.keywords if keyword.arg in ("description", "caption",
+                                                                                          "missing")]
+                literals += [value for keyword in node.keywords if keyword.arg == "headers"
+                             and isinstance(keyword.value, ast.Dict) for value in keyword.value.values]
             found += [value.value for value in literals
                       if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value.strip()
                       and value.value not in found]

@@ -188,7 +188,8 @@ def qwen_stages_figure(table=None):
             colour = OKABE_ITO[1] if method == "DPO" else OKABE_ITO[4]
             ax.add_patch(FancyBboxPatch((col + 0.04, y - 0.36), 0.86, 0.72, boxstyle="round,pad=0.02",
                                         facecolor=colour, alpha=0.35, edgecolor="#333333"))
-            words = textwrap.fill(f"{stage['order']}. {stage['stage']}", 17) + "\n" + textwrap.fill(figure_text("method: {method}").format(method=method), 17)
+            words = textwrap.fill(f"{stage['order']}. {figure_text(stage['stage'])}", 17) + "\n" \
+                + textwrap.fill(figure_text("method: {method}").format(method=figure_text(method)), 17)
             ax.text(col + 0.47, y, words, ha="center", va="center", fontsize=8.5)
             if col:
                 ax.annotate("", xy=(col + 0.04, y), xytext=(col - 0.1, y), arrowprops={"arrowstyle": "->"})

@@ -41,7 +41,7 @@ def laptop_html(gpu_id: str, context_tokens: int, kv_cache_dtype: str = "f16", e
     if answer["model"] is None:
         return head + html.escape(answer["why"][:1].upper() + answer["why"][1:]) + _(".")
     lines = local_runtime.commands(answer["model"], answer["quantization"], context_tokens, kv_cache_dtype)
-    commands = "".join(f"<li><b>{html.escape(tool)}</b>: <code>{html.escape(line)}</code></li>"
+    commands = "".join(f"<li><b>{html.escape(_(tool))}</b>: <code>{html.escape(line)}</code></li>"
                        for tool, line in lines.items())
     fitting = options[options["fits"]].sort_values(["params_b", "memory_gib"], ascending=False)
     shown = fitting.head(TABLE_ROWS).assign(model=lambda t: t["model"].str.removeprefix("Qwen/")).round(
