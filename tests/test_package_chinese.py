@@ -248,3 +248,21 @@ def test_the_english_check_catches_an_unwrapped_label(chinese):
     found = {run for text in figure_texts(figure) for run in english_runs(text)}
     plt.close(figure)
     assert found == {"parameters billions log scale"}
+
+
+# --- the room: JupyterLab in Chinese (issue 26 item 7) ---------------------------------------------------------------
+
+def test_every_room_environment_carries_the_chinese_language_pack():
+    """The hub image (built by repo2docker from binder/) and the one-server hub (install.sh) install JupyterLab's
+    Chinese language pack of the [zh] extra, and the font the Chinese figures need."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    extra = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]["zh"]
+    assert any(requirement.startswith("jupyterlab-language-pack-zh-cn") for requirement in extra)
+    pins = (root / "binder" / "requirements.txt").read_text()
+    assert re.search(r"^jupyterlab-language-pack-zh-cn==\S+", pins, re.MULTILINE), "binder/requirements.txt"
+    assert "fonts-noto-cjk" in (root / "binder" / "apt.txt").read_text()
+    install = (root / "deploy" / "jupyterhub" / "install.sh").read_text()
+    assert '"$course[hub,zh]"' in install and "fonts-noto-cjk" in install
