@@ -56,10 +56,21 @@ def wire(controls: Iterable, update: Callable[..., None], *, now: bool = True) -
     for control in controls:
         if getattr(control, "description", ""):  # every lesson's control labels pass here: the language's labels
             control.description = _(control.description)
+        _speak_option_labels(control)
         fit_to_options(control)
         control.observe(update, names="value")
     if now:
         update()
+
+
+def _speak_option_labels(control) -> None:
+    """A choice's option labels in the language (the values stay: code reads them); untouched when nothing changes."""
+    labels = tuple(getattr(control, "_options_labels", ()))
+    spoken = tuple(_(label) if isinstance(label, str) and label else label for label in labels)
+    if spoken != labels:
+        index = control.index  # a new options list would reset the choice
+        control.options = list(zip(spoken, control._options_values, strict=True))
+        control.index = index
 
 
 PREVIEW_MAX_PX = 600  # no picture in a widget is taller than this: a tall receipt must not push its result off screen
@@ -79,7 +90,7 @@ def picture(css_class: str, width_px: int | None = None, *, alt: str):
         raise ValueError("alt: say what the picture shows (a screen reader reads it); got an empty text")
     layout = widgets.Layout(width=f"{width_px}px" if width_px else "auto", height="auto", max_width="100%",
                             max_height=f"{PREVIEW_MAX_PX}px", object_fit="contain", display="none")
-    image = widgets.Image(format="png", layout=layout, tooltip=alt).add_class(css_class)
+    image = widgets.Image(format="png", layout=layout, tooltip=_(alt)).add_class(css_class)
     # The browser side of ipywidgets 8 (DOMWidgetView.updateTooltip) reads `description.length` before it writes
     # the title, and an Image has no description: without this empty one the view fails to draw at all.
     image.add_traits(description=Unicode("").tag(sync=True))

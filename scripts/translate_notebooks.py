@@ -183,7 +183,8 @@ def package_catalog_path(language: str, package: Path = PACKAGE) -> Path:
 
 def package_messages(package: Path = PACKAGE) -> list[str]:
     """String literals given to _() or figure_text(), the literal hint and praise of checks' report() calls, the
-    literal description= (label) of every widget control, and a table's literal caption=, missing= and headers= values."""
+    literal description= (label) of every widget control and alt= of a picture, and a table's literal caption=, missing=
+    and headers= values."""
     found = []
     for path in sorted(package.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -197,7 +198,7 @@ def package_messages(package: Path = PACKAGE) -> list[str]:
             else:  # a widget control's label (widgets.Dropdown(description=...)): ui.wire translates it; a table's
                 # caption, footnote and renamed headers (ui.data_table(caption=, missing=, headers={...})) likewise
                 literals = [keyword.value for keyword in node.keywords if keyword.arg in ("description", "caption",
-                                                                                          "missing")]
+                                                                                          "missing", "alt")]
                 literals += [value for keyword in node.keywords if keyword.arg == "headers"
                              and isinstance(keyword.value, ast.Dict) for value in keyword.value.values]
             found += [value.value for value in literals
