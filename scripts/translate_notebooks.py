@@ -207,11 +207,33 @@ def package_messages(package: Path = PACKAGE) -> list[str]:
     return found
 
 
+def notebook_table_messages(notebook_dir: Path = NOTEBOOKS) -> list[str]:
+    """The literal caption and missing= footnote of every ui.data_table call in the English notebooks' code cells:
+    the code cells are copied byte for byte, and data_table says them in the language from the package catalog."""
+    found = []
+    for path in english_notebooks(notebook_dir):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            try:
+                tree = ast.parse("".join(cell["source"])) if cell["cell_type"] == "code" else None
+            except SyntaxError:  # a cell with IPython syntax (%magic) has no table call to read
+                continue
+            for node in ast.walk(tree) if tree else ():
+                function = getattr(node, "func", None)
+                if not isinstance(node, ast.Call) or getattr(function, "attr", getattr(function, "id", None)) != "data_table":
+                    continue
+                literals = node.args[1:2] + [keyword.value for keyword in node.keywords if keyword.arg in ("caption", "missing")]
+                found += [value.value for value in literals if isinstance(value, ast.Constant)
+                          and isinstance(value.value, str) and value.value.strip() and value.value not in found]
+    return found
+
+
 def package_catalog(language: str, package: Path = PACKAGE) -> polib.POFile:
     """The package catalog with every extracted message; entries added by hand (messages a notebook passes in,
     such as guess_verdict's what= and unit=) are kept."""
     old = read_catalog(package_catalog_path(language, package), language)
-    found = [(message, message) for message in package_messages(package)]
+    messages = package_messages(package)
+    messages += [message for message in notebook_table_messages() if message not in messages]
+    found = [(message, message) for message in messages]
     merged = merge(old, found, language, keep_unused=True)
     for entry in merged:
         entry.msgctxt = None
