@@ -144,9 +144,8 @@ def sound_track_report_html(height: int, width: int, duration_s: float, fps: flo
     wrappers = plan.wrapper_tokens + info.video_audio_wrapper_tokens
     total = plan.visual_tokens + sound + wrappers
     rule = (_("{name} interleaves them in {seconds}-second chunks: each chunk's video tokens, then its audio tokens.")
-            if info.interleave == "chunks" else
-            _("{name} interleaves them token by token, whichever comes first in time.")).format(
-        name=info.name, seconds=f"{info.seconds_per_chunk:g}")
+            .format(name=info.name, seconds=f"{info.seconds_per_chunk:g}") if info.interleave == "chunks" else
+            _("{name} interleaves them token by token, whichever comes first in time.").format(name=info.name))
     return ("<b>" + _("Total {total} tokens: {video} video ({groups} groups of {per_group}) + {audio} audio + {wrappers} "
                       "start/end.").format(total=f"{total:,}", video=f"{plan.visual_tokens:,}", groups=plan.groups,
                                            per_group=f"{plan.tokens_per_group:,}", audio=f"{sound:,}",

@@ -89,7 +89,7 @@ def image_widget(generation: str = vision.DEFAULT_GENERATION):
 
     samples = vision.samples_table()
     picture = widgets.Dropdown(
-        options=[(f"{row.description} ({row.height} x {row.width})", row.file) for row in samples.itertuples()]
+        options=[(f"{_(row.description)} ({row.height} x {row.width})", row.file) for row in samples.itertuples()]
         + [(_("custom size (no picture)"), CUSTOM)],
         description="Picture",
         layout=widgets.Layout(width="460px"),
