@@ -20,6 +20,7 @@ import pandas as pd
 
 from qwen_lessons import validation
 from qwen_lessons.data import cached, read_table, row_as_dict
+from qwen_lessons.language import translate as _
 from qwen_lessons.validation import checked
 
 GENERATIONS_FILE = "audio_generations.csv"
@@ -129,9 +130,9 @@ def _frames(samples, info: AudioGeneration):
 
 def _encoder(frames, info: AudioGeneration):
     """Tokens the encoder leaves from this many frames: stride-2 steps (n - 1) // 2 + 1, then n // 2 pooling."""
-    for _ in range(info.ceil_halvings):
+    for _step in range(info.ceil_halvings):
         frames = (frames - 1) // 2 + 1
-    for _ in range(info.floor_halvings):
+    for _step in range(info.floor_halvings):
         frames = frames // 2
     return frames
 
@@ -225,23 +226,29 @@ def explain_audio(samples, generation=DEFAULT_GENERATION, transformers_version=N
     info = generation_info(generation, transformers_version)
     samples = int(samples)
     kept = samples if info.max_samples is None else min(samples, info.max_samples)
-    lines = [f"{samples:,} samples at 16 kHz = {samples / 16_000:.4g} s"]
+    lines = [_("{samples} samples at 16 kHz = {seconds} s").format(samples=f"{samples:,}",
+                                                                   seconds=f"{samples / 16_000:.4g}")]
     if kept < samples:
-        lines.append(f"the processor keeps the first {kept:,} samples ({kept / 16_000:g} s); the rest is cut off")
+        lines.append(_("the processor keeps the first {kept} samples ({seconds} s); the rest is cut off").format(
+            kept=f"{kept:,}", seconds=f"{kept / 16_000:g}"))
     frames = int(_frames(samples, info))
-    rounding = "a partial hop counts as a frame" if info.frame_rule == "ceil" else "a partial hop is dropped"
-    lines.append(f"log-mel frames = {kept:,} / {info.hop_length} = {kept / info.hop_length:.2f} -> {frames:,} "
-                 f"({rounding})")
-    steps = " then ".join(["(n - 1) // 2 + 1"] * info.ceil_halvings + ["n // 2"] * info.floor_halvings)
+    rounding = _("a partial hop counts as a frame") if info.frame_rule == "ceil" else _("a partial hop is dropped")
+    lines.append(_("log-mel frames = {kept} / {hop} = {ratio} -> {frames} ({rounding})").format(
+        kept=f"{kept:,}", hop=info.hop_length, ratio=f"{kept / info.hop_length:.2f}", frames=f"{frames:,}",
+        rounding=rounding))
+    steps = _(" then ").join(["(n - 1) // 2 + 1"] * info.ceil_halvings + ["n // 2"] * info.floor_halvings)
     tokens = int(_tokens(samples, info))
     if info.window_frames is None:
-        lines.append(f"encoder: {steps} -> {tokens:,} tokens")
+        lines.append(_("encoder: {steps} -> {tokens} tokens").format(steps=steps, tokens=f"{tokens:,}"))
     else:
         window = int(_encoder(info.window_frames, info))
         full, rest = divmod(frames, info.window_frames)
-        lines.append(f"encoder, per {info.window_frames}-frame window ({steps}): {full:,} full windows x {window} "
-                     f"+ {rest} frames left -> {int(_encoder(rest, info))} = {tokens:,} tokens")
-    lines.append(f"in the prompt: {tokens:,} + {info.wrapper_tokens} wrapper tokens = {tokens + info.wrapper_tokens:,}")
+        lines.append(_("encoder, per {frames}-frame window ({steps}): {full} full windows x {window} + {rest} frames "
+                       "left -> {last} = {tokens} tokens").format(
+            frames=info.window_frames, steps=steps, full=f"{full:,}", window=window, rest=rest,
+            last=int(_encoder(rest, info)), tokens=f"{tokens:,}"))
+    lines.append(_("in the prompt: {tokens} + {wrappers} wrapper tokens = {total}").format(
+        tokens=f"{tokens:,}", wrappers=info.wrapper_tokens, total=f"{tokens + info.wrapper_tokens:,}"))
     return lines
 
 

@@ -22,6 +22,7 @@ from qwen_lessons.catalog import context_limit, general_chat_lines
 from qwen_lessons.catalog_view import CatalogEntry, CatalogView, catalog_view
 from qwen_lessons.data import DataFileError, built_from, cached, read_table
 from qwen_lessons.hardware import HOST_CPU, machine_row, machine_rule
+from qwen_lessons.language import translate as _
 from qwen_lessons.speed import expected_from_bound
 from qwen_lessons.units import GB, GIB
 from qwen_lessons.validation import checked, flag, instance, integer, key, number, optional
@@ -276,22 +277,25 @@ def laptop_answer(gpu_id: str, context_tokens: int = 8192, kv_cache_dtype: str =
         return {"gpu_id": gpu_id, "model": None, "quantization": None, "context_tokens": int(context_tokens),
                 "memory_gib": None, "usable_gib": usable_gib(gpu_id), "tokens_per_s_expected": None,
                 "tokens_per_s_bound": None,
-                "why": "nothing fits at this context and speed: shorten the context, quantize the KV cache "
-                       "(q8_0) or accept a slower model"}
+                "why": _("nothing fits at this context and speed: shorten the context, quantize the KV cache "
+                         "(q8_0) or accept a slower model")}
     # the largest size first (same size: the newest release); among its formats the most faithful (the ladder's
     # order, which laptop_options keeps) that fits
     largest = good[good["params_b"] >= good["params_b"].max() / (1 + SAME_SIZE_TOLERANCE)]
     releases = {entry.model_id: entry.release for entry in catalog_view()}
     newest = max(largest["model"], key=lambda model: releases.get(model, ""))
     best = largest[largest["model"] == newest].iloc[0]
-    published = " with a published file" if published_only else ""
+
     return {"gpu_id": gpu_id, "model": best["model"], "quantization": best["quantization"],
             "context_tokens": int(context_tokens), "memory_gib": float(best["memory_gib"]),
             "usable_gib": usable_gib(gpu_id), "tokens_per_s_expected": float(best["tokens_per_s_expected"]),
             "tokens_per_s_bound": float(best["tokens_per_s_bound"]),
-            "why": f"the largest Qwen chat model{published} that fits {usable_gib(gpu_id):.1f} GiB with "
-                   f"{context_tokens:,} tokens of context and decodes >= {min_tokens_per_s:g} tokens/s (bound); "
-                   f"of equal sizes, the newest"}
+            "why": (_("the largest Qwen chat model with a published file that fits {usable} GiB with {context} "
+                      "tokens of context and decodes >= {speed} tokens/s (bound); of equal sizes, the newest")
+                    if published_only else
+                    _("the largest Qwen chat model that fits {usable} GiB with {context} tokens of context and "
+                      "decodes >= {speed} tokens/s (bound); of equal sizes, the newest")).format(
+                usable=f"{usable_gib(gpu_id):.1f}", context=f"{context_tokens:,}", speed=f"{min_tokens_per_s:g}")}
 
 
 # What a printed command may carry from the tables: a Hugging Face repository and a file name, plain characters only

@@ -15,6 +15,7 @@ import pandas as pd
 
 from qwen_lessons import local_formats, models
 from qwen_lessons.data import cached, read_table
+from qwen_lessons.language import translate as _
 from qwen_lessons.models import Checkpoint
 from qwen_lessons.units import GIB
 from qwen_lessons.validation import checked, one_of
@@ -227,19 +228,19 @@ class InferenceMemory:
             "loading": {"weights", "loading_extra"},
         }[self.peak_phase]
         rows = [
-            ("weights", self.weights_gib, "resident weights incl. scales, zero points and group indices"),
-            ("quant_scratch", self.quant_scratch_gib, "kernel buffer for dequantised weights (GPTQ-Int4/ExLlama)"),
-            ("kv_cache", self.kv_cache_gib, "K and V of every attention layer for input + output tokens (end of decoding)"),
-            ("linear_state", self.linear_state_gib, "fixed-size Gated DeltaNet state per sequence (any context length)"),
-            ("prefill_kv", self.prefill_kv_gib, "K and V of the prompt, held while the prompt is processed"),
+            ("weights", self.weights_gib, _("resident weights incl. scales, zero points and group indices")),
+            ("quant_scratch", self.quant_scratch_gib, _("kernel buffer for dequantised weights (GPTQ-Int4/ExLlama)")),
+            ("kv_cache", self.kv_cache_gib, _("K and V of every attention layer for input + output tokens (end of decoding)")),
+            ("linear_state", self.linear_state_gib, _("fixed-size Gated DeltaNet state per sequence (any context length)")),
+            ("prefill_kv", self.prefill_kv_gib, _("K and V of the prompt, held while the prompt is processed")),
             ("prefill_activations", self.prefill_activations_gib,
-             "transient tensors of one layer over the prompt (or the whole prompt's logits, when larger)"),
-            ("runtime", self.runtime_gib, "next-token logits and probabilities in fp32"),
-            ("loading_extra", self.loading_extra_gib, "temporary copy while loading (untied lm_head)"),
+             _("transient tensors of one layer over the prompt (or the whole prompt's logits, when larger)")),
+            ("runtime", self.runtime_gib, _("next-token logits and probabilities in fp32")),
+            ("loading_extra", self.loading_extra_gib, _("temporary copy while loading (untied lm_head)")),
         ]
         if self.legacy_cache_gib:  # shown only when asked for: today's transformers holds one cache
             rows.append(("legacy_cache", self.legacy_cache_gib,
-                         "the previous step's K and V, still held while the step concatenates (transformers < 4.42)"))
+                         _("the previous step's K and V, still held while the step concatenates (transformers < 4.42)")))
         table = pd.DataFrame(rows, columns=["term", "gib", "meaning"])
         table.insert(2, "at_peak", table["term"].isin(at_peak))
         return table
@@ -473,7 +474,7 @@ def _generations_comparison() -> pd.DataFrame:
     # rows' own growth with the prompt does: whole-prompt logits add 6 bytes x vocabulary per prompt token, far more
     # than the KV cache, so of the two settings the one whose growth (first to last prompt) is nearer the measured
     undecided = frame[frame["decided_by"] == "growth"]
-    for _, group in undecided.groupby(["table", "model_id", "quantization"]):
+    for _key, group in undecided.groupby(["table", "model_id", "quantization"]):
         ends = group.sort_values("input_length").groupby("whole_prompt_logits")
         miss = {whole: abs((g["model_gib"].iloc[-1] - g["model_gib"].iloc[0])
                            - (g["measured_gib"].iloc[-1] - g["measured_gib"].iloc[0])) for whole, g in ends}

@@ -8,6 +8,7 @@ import math
 import warnings
 
 from qwen_lessons.data import cached, data_path
+from qwen_lessons.language import translate as _
 from qwen_lessons.vision import DEFAULT_BUDGET, DEFAULT_GENERATION, generation_info, image_tokens, resized_size
 from qwen_lessons.validation import checked
 
@@ -172,9 +173,11 @@ def describe_image(height: int, width: int, generation=DEFAULT_GENERATION, min_p
     info = generation_info(generation)
     resized_h, resized_w = resized_size(height, width, generation, min_pixels, max_pixels, budget=budget)
     tokens = image_tokens(height, width, generation, min_pixels, max_pixels, budget=budget)
+    said = {"name": info.name, "height": height, "width": width, "resized": f"{resized_h} x {resized_w}",
+            "tokens": f"{tokens:,}", "wrappers": info.wrapper_tokens, "total": f"{tokens + info.wrapper_tokens:,}"}
     if info.fixed_input:
-        return (f"{info.name} sees {resized_h} x {resized_w} px (squeezed) and spends {tokens:,} tokens "
-                f"(+{info.wrapper_tokens} wrappers = {tokens + info.wrapper_tokens:,}).")
-    return (f"{info.name} sees {height} x {width} px as {resized_h} x {resized_w} px = "
-            f"{resized_h // info.factor} x {resized_w // info.factor} cells of {info.factor} px: {tokens:,} tokens "
-            f"(+{info.wrapper_tokens} wrappers = {tokens + info.wrapper_tokens:,}).")
+        return _("{name} sees {resized} px (squeezed) and spends {tokens} tokens (+{wrappers} wrappers = "
+                 "{total}).").format(**said)
+    return _("{name} sees {height} x {width} px as {resized} px = {cells} cells of {cell} px: {tokens} tokens "
+             "(+{wrappers} wrappers = {total}).").format(
+        cells=f"{resized_h // info.factor} x {resized_w // info.factor}", cell=info.factor, **said)

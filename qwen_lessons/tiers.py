@@ -18,6 +18,7 @@ from qwen_lessons.catalog import general_chat_lines, generations, lines_taking
 from qwen_lessons.catalog_view import CatalogEntry, CatalogView, catalog_view
 from qwen_lessons.data import built_from, read_table
 from qwen_lessons.hardware import DEFAULT_HEADROOM, machine_row, machine_rule  # an id, or a Machine typed in
+from qwen_lessons.language import translate as _
 from qwen_lessons.scores import (  # noqa: F401  (lesson 7 and its tests read quality by size from tiers)
     BENCHMARKS_FILE,
     DEFAULT_MODE_ORDER,
@@ -76,19 +77,25 @@ def _quality(modality: str, purpose: str) -> tuple[str, bool]:
 @checked(**CHOICE_RULES)
 def quality_label(modality: str = "text", purpose: str = PURPOSES[0]) -> str:
     """The score that judges the quality need, with its benchmark and mode ('MMLU-Redux, post-trained, default mode')."""
-    benchmark, post_trained = _quality(modality, purpose)
-    if post_trained:
-        return f"{benchmark}, post-trained, default mode"
+    benchmark, _post_trained = _quality(modality, purpose)
+    return f"{benchmark}, {_quality_mode(modality, purpose)}"
+
+
+def _quality_mode(modality: str, purpose: str) -> str:
+    """Which scores judge, in the current language ('post-trained, default mode'); quality_label adds the benchmark."""
+    if _quality(modality, purpose)[1]:
+        return _("post-trained, default mode")
     if lines_taking(modality):  # image or audio: data/lines.csv names the lines that take it
-        return f"{benchmark}, base, of the text model with the same decoder"
-    return f"{benchmark}, base"
+        return _("base, of the text model with the same decoder")
+    return _("base")
 
 
 @checked(**CHOICE_RULES)
 def slider_label(modality: str = "text", purpose: str = PURPOSES[0]) -> str:
     """The quality slider's short name: the benchmark and whether base or post-trained scores judge."""
     benchmark, post_trained = _quality(modality, purpose)
-    return f"Min {benchmark} ({'post-trained' if post_trained else 'base'})"
+    return (_("Min {benchmark} (post-trained)") if post_trained else _("Min {benchmark} (base)")).format(
+        benchmark=benchmark)
 
 
 @built_from(WIZARD_FORMATS_FILE)
@@ -228,9 +235,10 @@ def _scored(view: CatalogView, modality: str, purpose: str, benchmark: str, post
     """(entry, score or None, judged by) for every candidate of a modality, smallest first."""
     if lines_taking(modality):  # image or audio: data/lines.csv names the lines that take it
         return [(entry, None if twin is None else twin.base_scores.get(benchmark),
-                 "no text model with its decoder" if twin is None else f"{_short(twin.arch_id)} base")
+                 _("no text model with its decoder") if twin is None else
+                 _("{model} base").format(model=_short(twin.arch_id)))
                 for entry, twin in _modality_checkpoints(view, modality, purpose)]
-    return [(entry, entry.score(benchmark, post_trained), "its own score")
+    return [(entry, entry.score(benchmark, post_trained), _("its own score"))
             for entry in _candidates(view, purpose, benchmark, post_trained)]
 
 
@@ -265,50 +273,58 @@ def recommend(
     scored = _scored(view, modality, purpose, benchmark, post_trained)
     if modality == "text":
         generations = _generations(entry for entry, _, _ in scored)
-        steps.append(f"Modality text: {len(scored)} general-purpose checkpoints ({', '.join(generations)}) with a "
-                     "published score.")
+        steps.append(_("Modality text: {count} general-purpose checkpoints ({generations}) with a published "
+                       "score.").format(count=len(scored), generations=", ".join(generations)))
     elif modality == "code":
         generations = _generations(entry for entry, _, _ in scored)
         coders = [entry for entry in view
                   if entry.line == "code" and entry.generation in generations and "Instruct" in entry.model_id]
         same, unknown = _same_shape_as_general(view, coders)
         steps.append(
-            "Modality code: the general checkpoints are ranked by their code score; "
-            + (f"the code-specialised {', '.join(_short(i) for i in same)} have exactly the decoder of the general "
-               "model of the same size, so the memory shown holds for them too" if same else
-               "no code-specialised checkpoint has a config row yet")
-            + (f"; {', '.join(_short(i) for i in unknown)} cannot be compared here." if unknown else ".")
+            _("Modality code: the general checkpoints are ranked by their code score; ")
+            + (_("the code-specialised {models} have exactly the decoder of the general model of the same size, so "
+                 "the memory shown holds for them too").format(models=", ".join(_short(i) for i in same)) if same else
+               _("no code-specialised checkpoint has a config row yet"))
+            + (_("; {models} cannot be compared here.").format(models=", ".join(_short(i) for i in unknown))
+               if unknown else _("."))
         )
     else:
         unjudged = sum(score is None for _, score, _ in scored)
         steps.append(
-            f"Modality {modality}: {len(scored)} {modality} checkpoints the course models (in the scores table). "
-            f"Memory counts the language decoder only (the {'vision' if modality == 'image' else 'audio'} encoder "
-            "and its input tokens add more)."
-            + (f" {unjudged} have no text model of their generation with the same decoder, so no published score "
-               "judges them and they cannot meet a quality need." if unjudged else "")
+            (_("Modality image: {count} image checkpoints the course models (in the scores table). Memory counts the "
+               "language decoder only (the vision encoder and its input tokens add more).") if modality == "image"
+             else _("Modality audio: {count} audio checkpoints the course models (in the scores table). Memory counts "
+                    "the language decoder only (the audio encoder and its input tokens add more).")
+             ).format(count=len(scored))
+            + (_(" {count} have no text model of their generation with the same decoder, so no published score "
+                 "judges them and they cannot meet a quality need.").format(count=unjudged) if unjudged else "")
         )
 
     # 2. purpose
     if purpose == PURPOSES[1]:
-        steps.append(f"Purpose fine-tune: start from base checkpoints where they are released, judged by {label}; "
-                     "the memory shown is to serve the result (lesson 4 sizes the training).")
+        steps.append(_("Purpose fine-tune: start from base checkpoints where they are released, judged by {label}; "
+                       "the memory shown is to serve the result (lesson 4 sizes the training).").format(label=label))
     else:
-        steps.append(f"Purpose deploy: post-trained checkpoints, judged by {label}.")
+        steps.append(_("Purpose deploy: post-trained checkpoints, judged by {label}.").format(label=label))
 
     # 3. hardware and formats
     engines = ", ".join(f"{quant} ({engine_of[quant]})" for quant in formats)
-    shared = " This memory is shared with the operating system and other programs." if kind in ("apple", "cpu") else ""
+    shared = _(" This memory is shared with the operating system and other programs.") if kind in ("apple", "cpu") else ""
     steps.append(
-        f"Hardware {machine}: {capacity:.1f} GiB, {headroom:.0%} kept free leaves {usable:.1f} GiB; "
-        f"{gpu['memory_bandwidth_gbs']:g} GB/s{' per device' if num_gpus > 1 else ''} bounds decode speed.{shared} "
-        f"Formats with kernels here, tried from highest precision: {engines}."
+        (_("Hardware {machine}: {capacity} GiB, {headroom} kept free leaves {usable} GiB; {bandwidth} GB/s per "
+           "device bounds decode speed.{shared} Formats with kernels here, tried from highest precision: {engines}.")
+         if num_gpus > 1 else
+         _("Hardware {machine}: {capacity} GiB, {headroom} kept free leaves {usable} GiB; {bandwidth} GB/s bounds "
+           "decode speed.{shared} Formats with kernels here, tried from highest precision: {engines}.")
+         ).format(machine=machine, capacity=f"{capacity:.1f}", headroom=f"{headroom:.0%}", usable=f"{usable:.1f}",
+                  bandwidth=f"{gpu['memory_bandwidth_gbs']:g}", shared=shared, engines=engines)
     )
 
     # 4. context and batch
     input_tokens, output_tokens = split_context(context_tokens)
-    steps.append(f"Context {context_tokens:,} tokens x batch {batch}: {input_tokens:,} prompt + {output_tokens:,} answer "
-                 "tokens per sequence; the KV cache grows with tokens x batch.")
+    steps.append(_("Context {context} tokens x batch {batch}: {prompt} prompt + {answer} answer tokens per sequence; "
+                   "the KV cache grows with tokens x batch.").format(
+        context=f"{context_tokens:,}", batch=batch, prompt=f"{input_tokens:,}", answer=f"{output_tokens:,}"))
 
     # 5. quality
     result.scores = pd.DataFrame(
@@ -317,8 +333,8 @@ def recommend(
         columns=["model", "judged by", "score", "passes"],
     )
     passing = [(entry, score) for entry, score, _ in scored if score is not None and score >= min_score]
-    steps.append(f"Quality need: {label} >= {min_score:g}. {len(passing)} of {len(scored)} candidates pass "
-                 "(scores in the table).")
+    steps.append(_("Quality need: {label} >= {need}. {passing} of {candidates} candidates pass (scores in the "
+                   "table).").format(label=label, need=f"{min_score:g}", passing=len(passing), candidates=len(scored)))
 
     # 6. fit
     rows = []
@@ -330,7 +346,7 @@ def recommend(
                 rows.append({"model": shown, "quantization": quant, "engine": engine_of[quant], "fits": False,
                              "memory_gib": np.nan, "tokens_per_s_expected": np.nan, "tokens_per_s_bound": np.nan,
                              "score": score,
-                             "why": f"context > {limit:,}", "limit": limit})
+                             "why": _("context > {limit}").format(limit=f"{limit:,}"), "limit": limit})
                 continue
             est = memory.inference_memory(arch, quant, input_tokens, output_tokens, batch, num_gpus=num_gpus)
             speed = decode_tokens_per_s_bound(arch, quant, gpu_id, context_tokens, batch)
@@ -339,43 +355,50 @@ def recommend(
                                                     batch)
             rows.append({"model": shown, "quantization": quant, "engine": engine_of[quant],
                          "fits": bool(est.total_gib <= usable), "memory_gib": est.total_gib,
-                         "tokens_per_s_expected": expected, "tokens_per_s_bound": speed, "score": score, "why": f"peak in {est.peak_phase}",
+                         "tokens_per_s_expected": expected, "tokens_per_s_bound": speed, "score": score, "why": _("peak in {phase}").format(phase=_(est.peak_phase)),
                          "limit": limit})
     columns = ["model", "quantization", "engine", "fits", "memory_gib", "tokens_per_s_expected", "tokens_per_s_bound",
                "score", "why"]
     table = pd.DataFrame(rows, columns=[*columns, "limit"])
     result.fit = table[columns]
     fitting = table[table["fits"].astype(bool)]  # an empty object column would select columns, not rows
-    steps.append(f"Fit: {fitting['model'].nunique()} of {len(passing)} passing models fit in {usable:.1f} GiB in at "
-                 "least one format. Check that the format is published for that checkpoint." if passing else
-                 "Fit: no candidate passes the quality need, so none is sized.")
+    steps.append(_("Fit: {fitting} of {passing} passing models fit in {usable} GiB in at least one format. Check "
+                   "that the format is published for that checkpoint.").format(
+        fitting=fitting["model"].nunique(), passing=len(passing), usable=f"{usable:.1f}") if passing else
+                 _("Fit: no candidate passes the quality need, so none is sized."))
 
     # the answer: the smallest passing model that fits, at the highest precision that fits
-    need = f"{benchmark} ({label.split(', ', 1)[1]}) >= {min_score:g}"
+    mode = _quality_mode(modality, purpose)
+    need = f"{benchmark} ({mode}) >= {min_score:g}"
     if not passing:
         judged = [(entry.model_id, score) for entry, score, _ in scored if score is not None]
         best_model, best_score = max(judged, key=lambda pair: pair[1]) if judged else (None, None)
         result.outcome = OUTCOMES[1]
         result.headline = (
-            f"No {modality} checkpoint meets {need} (the best, {_short(best_model)}, scores {best_score:.1f}): lower "
-            f"the need to {int(best_score)} or less; more memory would not help." if judged else
-            f"No {modality} checkpoint has a published score to meet {need}: set the need to 0 or choose another "
-            "modality."
+            _("No {modality} checkpoint meets {need} (the best, {model}, scores {score}): lower the need to {lower} or "
+              "less; more memory would not help.").format(modality=_(modality), need=need, model=_short(best_model),
+                                                           score=f"{best_score:.1f}", lower=int(best_score))
+            if judged else
+            _("No {modality} checkpoint has a published score to meet {need}: set the need to 0 or choose another "
+              "modality.").format(modality=_(modality), need=need)
         )
     elif fitting.empty:
         measured = table[table["memory_gib"].notna()]
         if measured.empty:
             longest = int(table["limit"].max())
             result.outcome = OUTCOMES[2]
-            result.headline = (f"No checkpoint meeting {need} is documented for {context_tokens:,} tokens of context: "
-                               f"shorten the context to {longest:,} tokens or less.")
+            result.headline = _("No checkpoint meeting {need} is documented for {context} tokens of context: shorten "
+                                "the context to {longest} tokens or less.").format(
+                need=need, context=f"{context_tokens:,}", longest=f"{longest:,}")
         else:
             least = measured.loc[measured["memory_gib"].idxmin()]
             result.outcome = OUTCOMES[3]
-            result.headline = (
-                f"Nothing meeting {need} fits in the {usable:.1f} GiB of {machine}: the least it takes is "
-                f"{_short(least['model'])} in {least['quantization']} at {least['memory_gib']:.1f} GiB, so use "
-                f"hardware with at least {least['memory_gib'] / (1 - headroom):.1f} GiB.")
+            result.headline = _(
+                "Nothing meeting {need} fits in the {usable} GiB of {machine}: the least it takes is {model} in "
+                "{quantization} at {memory} GiB, so use hardware with at least {needed} GiB.").format(
+                need=need, usable=f"{usable:.1f}", machine=machine, model=_short(least["model"]),
+                quantization=least["quantization"], memory=f"{least['memory_gib']:.1f}",
+                needed=f"{least['memory_gib'] / (1 - headroom):.1f}")
     else:
         def option(row) -> WizardOption:
             return WizardOption(row["model"], row["quantization"], row["engine"], float(row["memory_gib"]),
@@ -394,14 +417,18 @@ def recommend(
         }
         pick = result.choice
         result.headline = (
-            f"{'Run' if purpose == PURPOSES[0] else 'Fine-tune from'} {_short(pick.model)}"
-            f"{'' if purpose == PURPOSES[0] else ' and serve it'} in {pick.quantization} ({pick.engine}) on {machine}: "
-            f"{pick.memory_gib:.1f} of "
-            f"{usable:.1f} GiB, expected about {pick.expected_tokens_per_s:,.0f} tokens/s at batch {batch} (ceiling: "
-            f"decode bound {pick.tokens_per_s_bound:,.0f} tokens/s); the smallest "
-            f"model whose {benchmark} ({label.split(', ', 1)[1]}) reaches {min_score:g} (it scores {pick.score:.1f}), "
-            "at the highest precision that fits."
-        )
+            _("Run {model} in {quantization} ({engine}) on {machine}: {memory} of {usable} GiB, expected about "
+              "{expected} tokens/s at batch {batch} (ceiling: decode bound {bound} tokens/s); the smallest model whose "
+              "{benchmark} ({mode}) reaches {need} (it scores {score}), at the highest precision that fits.")
+            if purpose == PURPOSES[0] else
+            _("Fine-tune from {model} and serve it in {quantization} ({engine}) on {machine}: {memory} of {usable} GiB, "
+              "expected about {expected} tokens/s at batch {batch} (ceiling: decode bound {bound} tokens/s); the "
+              "smallest model whose {benchmark} ({mode}) reaches {need} (it scores {score}), at the highest precision "
+              "that fits.")
+        ).format(model=_short(pick.model), quantization=pick.quantization, engine=pick.engine, machine=machine,
+                 memory=f"{pick.memory_gib:.1f}", usable=f"{usable:.1f}", expected=f"{pick.expected_tokens_per_s:,.0f}",
+                 batch=batch, bound=f"{pick.tokens_per_s_bound:,.0f}", benchmark=benchmark, mode=mode,
+                 need=f"{min_score:g}", score=f"{pick.score:.1f}")
     return result
 
 

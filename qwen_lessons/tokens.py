@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 from qwen_lessons.chat_text import ROLES, parse_conversation  # noqa: F401  (the token viewer reads it from here)
 from qwen_lessons.data import cached
+from qwen_lessons.language import figure_text
 from qwen_lessons.validation import checked
 from qwen_lessons.vocabulary import (DEFAULT_VOCABULARY, added_tokens, encoding, regular_tokens, special_tokens,
                                      vocabularies)
@@ -549,8 +550,9 @@ def loss_mask_figure(messages, template: str = "qwen2.5", per_row: int = 10):
     rows = -(-len(labels) // per_row)
     fig, axes = plt.subplots(2, 1, figsize=(8, 2 * (0.42 * rows + 0.5) + 0.6))
     for ax, learned, title in (
-        (axes[0], [True] * len(labels), f"Pretraining: learns all {len(labels)} tokens"),
-        (axes[1], mask.learn, f"SFT: learns {sum(mask.learn)} of {len(labels)} tokens"),
+        (axes[0], [True] * len(labels), figure_text("Pretraining: learns all {count} tokens").format(count=len(labels))),
+        (axes[1], mask.learn, figure_text("SFT: learns {learned} of {count} tokens").format(
+            learned=sum(mask.learn), count=len(labels))),
     ):
         for i, (label, learn) in enumerate(zip(labels, learned, strict=True)):
             x, y = i % per_row, -(i // per_row)
@@ -561,7 +563,7 @@ def loss_mask_figure(messages, template: str = "qwen2.5", per_row: int = 10):
         ax.set_ylim(-rows + 0.9, 1)
         ax.set_title(title, fontsize=10.5)
         ax.axis("off")
-    fig.suptitle("SFT learns only the assistant reply and its <|im_end|> (blue);\npretraining learns every token")
+    fig.suptitle(figure_text("SFT learns only the assistant reply and its <|im_end|> (blue);\npretraining learns every token"))
     fig.tight_layout()
     return fig
 

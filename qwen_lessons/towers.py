@@ -30,6 +30,7 @@ import pandas as pd
 from qwen_lessons import models
 from qwen_lessons.catalog import lines_taking, load_catalog
 from qwen_lessons.data import read_table, row_as_dict
+from qwen_lessons.language import translate as _
 from qwen_lessons.validation import checked, choices
 
 TOWERS_FILE = "towers.csv"
@@ -57,7 +58,7 @@ def tower_problems(table: pd.DataFrame) -> list[str]:
     """List every rule the tower table breaks (empty list = valid); pure, so tests can feed bad tables."""
     table = load_towers() if table is None else table
     problems: list[str] = []
-    for _, row in table.iterrows():
+    for _index, row in table.iterrows():
         label = f"{row['model_id']} ({row['tower']})"
         kind = row["kind"]
         if kind not in KINDS:
@@ -164,7 +165,7 @@ def towers_vs_published() -> pd.DataFrame:
     """Every tower with a published size: computed vs published (millions), error in percent."""
     table = load_towers()
     rows = []
-    for _, row in table[table["published_params_m"].notna()].iterrows():
+    for _index, row in table[table["published_params_m"].notna()].iterrows():
         computed = sum(tower_parts(row["model_id"], row["tower"]).values()) / 1e6
         published = float(row["published_params_m"])
         rows.append({"model_id": row["model_id"], "tower": row["tower"], "published_m": published,
@@ -181,14 +182,18 @@ def towers_note(model_id) -> str:
     name = _model_id(model_id)
     counted = tower_parameters(name)
     if counted:
-        parts = " and ".join(f"{'an' if tower == 'audio' else 'a'} {tower} tower of {count / 1e9:.2f}B parameters "
-                             f"({2 * count / 2**30:.2f} GiB in bf16)" for tower, count in counted.items())
+        parts = _(" and ").join(
+            (_("an audio tower of {billions}B parameters ({gib} GiB in bf16)") if tower == "audio" else
+             _("a {tower} tower of {billions}B parameters ({gib} GiB in bf16)")).format(
+                tower=_(tower), billions=f"{count / 1e9:.2f}", gib=f"{2 * count / 2**30:.2f}")
+            for tower, count in counted.items())
         catalog = load_catalog().set_index("model_id")
-        more = (" (and parts data/towers.csv does not list)"
+        more = (_(" (and parts data/towers.csv does not list)")
                 if name in catalog.index and catalog.at[name, "line"] == "omni" else "")
-        return f"These figures count the language model only; {name} also holds {parts}{more}."
+        return _("These figures count the language model only; {model} also holds {parts}{more}.").format(
+            model=name, parts=parts, more=more)
     catalog = load_catalog().set_index("model_id")
     if name in catalog.index and catalog.at[name, "line"] in lines_taking("image"):  # a vision tower
-        return (f"These figures count the language model only; {name} also holds encoder towers that "
-                "data/towers.csv does not list yet.")
+        return _("These figures count the language model only; {model} also holds encoder towers that "
+                 "data/towers.csv does not list yet.").format(model=name)
     return ""

@@ -56,10 +56,21 @@ def wire(controls: Iterable, update: Callable[..., None], *, now: bool = True) -
     for control in controls:
         if getattr(control, "description", ""):  # every lesson's control labels pass here: the language's labels
             control.description = _(control.description)
+        _speak_option_labels(control)
         fit_to_options(control)
         control.observe(update, names="value")
     if now:
         update()
+
+
+def _speak_option_labels(control) -> None:
+    """A choice's option labels in the language (the values stay: code reads them); untouched when nothing changes."""
+    labels = tuple(getattr(control, "_options_labels", ()))
+    spoken = tuple(_(label) if isinstance(label, str) and label else label for label in labels)
+    if spoken != labels:
+        index = control.index  # a new options list would reset the choice
+        control.options = list(zip(spoken, control._options_values, strict=True))
+        control.index = index
 
 
 PREVIEW_MAX_PX = 600  # no picture in a widget is taller than this: a tall receipt must not push its result off screen
@@ -79,7 +90,7 @@ def picture(css_class: str, width_px: int | None = None, *, alt: str):
         raise ValueError("alt: say what the picture shows (a screen reader reads it); got an empty text")
     layout = widgets.Layout(width=f"{width_px}px" if width_px else "auto", height="auto", max_width="100%",
                             max_height=f"{PREVIEW_MAX_PX}px", object_fit="contain", display="none")
-    image = widgets.Image(format="png", layout=layout, tooltip=alt).add_class(css_class)
+    image = widgets.Image(format="png", layout=layout, tooltip=_(alt)).add_class(css_class)
     # The browser side of ipywidgets 8 (DOMWidgetView.updateTooltip) reads `description.length` before it writes
     # the title, and an Image has no description: without this empty one the view fails to draw at all.
     image.add_traits(description=Unicode("").tag(sync=True))
@@ -157,7 +168,7 @@ def format_number(value, decimals: int | None = None) -> str:
     import math
 
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     value = float(value)
     if not math.isfinite(value):
         return MISSING_MARK if math.isnan(value) else ("∞" if value > 0 else "−∞")
@@ -323,14 +334,18 @@ def data_table(frame, caption: str = "", *, headers: dict | None = None, decimal
     # one formatter per column, from all its rows, so the first rows and "Show all" write numbers alike
     formatters = {column: _column_formatter(shown[column], decimals.get(column, SAME_DECIMALS))
                   for column in shown.columns}
+    # the language's words, after the English headers have keyed the decimals: caption, headers and footnotes
+    spoken = {column: _(column) if isinstance(column, str) else column for column in shown.columns}
+    shown, formatters = shown.rename(columns=spoken), {spoken[column]: how for column, how in formatters.items()}
+    caption, missing, notes = _(caption), _(missing), [_(note) for note in notes]
     classes = " ".join(dict.fromkeys(["qwen-table", *css_class.split()]))
     footnotes = [missing, *notes]
     if len(shown) <= top:
         return Table(_styled_table(shown, caption, formatters, footnotes, classes), caption)
     head = _styled_table(shown.head(top), caption, formatters, footnotes, classes)
     whole = _styled_table(shown, caption, formatters, footnotes, classes)
-    return Table(head + f'<details class="qwen-table-all"><summary>Show all {len(shown):,} rows</summary>{whole}'
-                 "</details>", caption)
+    summary = html.escape(_("Show all {rows} rows").format(rows=f"{len(shown):,}"))
+    return Table(head + f'<details class="qwen-table-all"><summary>{summary}</summary>{whole}</details>', caption)
 
 
 def table_html(frame, *, top: int = TABLE_TOP_ROWS, css_class: str = "qwen-table", **options) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from qwen_lessons.data import cached, read_table, row_as_dict
+from qwen_lessons.language import translate as _
 from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
@@ -361,12 +362,11 @@ def explain_resize(height, width, generation=DEFAULT_GENERATION, min_pixels=None
     info = generation_info(generation)
     if info.fixed_input:
         _resized(height, width, info, min_pixels, max_pixels, budget)
-        return [
-            f"{info.name} squeezes every image to {info.fixed_side} x {info.fixed_side} px (aspect ratio not kept).",
-            f"A resampler turns it into {info.fixed_tokens} tokens, whatever the input size.",
-            f"In the prompt: {info.fixed_tokens} + {info.wrapper_tokens} wrapper tokens = "
-            f"{info.fixed_tokens + info.wrapper_tokens}.",
-        ]
+        said = {"name": info.name, "side": info.fixed_side, "tokens": info.fixed_tokens, "wrappers": info.wrapper_tokens,
+                "total": info.fixed_tokens + info.wrapper_tokens}
+        return [_("{name} squeezes every image to {side} x {side} px (aspect ratio not kept).").format(**said),
+                _("A resampler turns it into {tokens} tokens, whatever the input size.").format(**said),
+                _("In the prompt: {tokens} + {wrappers} wrapper tokens = {total}.").format(**said)]
     low, high, rules = _bounds(info, budget, min_pixels, max_pixels)
     factor = info.factor
     resized_h, resized_w = smart_resize(height, width, factor, low, high, rules=rules)
@@ -374,28 +374,34 @@ def explain_resize(height, width, generation=DEFAULT_GENERATION, min_pixels=None
     if rules == "qwen-vl-utils":
         rounded_h, rounded_w = max(factor, rounded_h), max(factor, rounded_w)
     lines = [
-        f"factor = patch {info.patch_size} px x merge {info.merge_size} = {factor} px per token side",
-        f"round each side to a multiple of {factor}: {height}/{factor} = {height / factor:.3f} -> "
-        f"{rounded_h // factor} -> {rounded_h} px; {width}/{factor} = {width / factor:.3f} -> "
-        f"{rounded_w // factor} -> {rounded_w} px",
+        _("factor = patch {patch} px x merge {merge} = {factor} px per token side").format(
+            patch=info.patch_size, merge=info.merge_size, factor=factor),
+        _("round each side to a multiple of {factor}: ").format(factor=factor)
+        + f"{height}/{factor} = {height / factor:.3f} -> {rounded_h // factor} -> {rounded_h} px; {width}/{factor} = "
+        f"{width / factor:.3f} -> {rounded_w // factor} -> {rounded_w} px",
     ]
     area = rounded_h * rounded_w
     if area > high:
         beta = math.sqrt(height * width / high)
-        lines.append(f"{rounded_h} x {rounded_w} = {area:,} px is above max_pixels {high:,.0f}: scale down by "
-                     f"beta = sqrt({height}*{width} / {high:,.0f}) = {beta:.4f} and round each side DOWN: "
-                     f"{resized_h} x {resized_w} px")
+        lines.append(f"{rounded_h} x {rounded_w} = {area:,} px" + _(" is above max_pixels {high}: scale down by beta = "
+                     "{formula} = {beta} and round each side DOWN: ").format(
+            high=f"{high:,.0f}", formula=f"sqrt({height}*{width} / {high:,.0f})", beta=f"{beta:.4f}")
+                     + f"{resized_h} x {resized_w} px")
     elif area < low:
         beta = math.sqrt(low / (height * width))
-        lines.append(f"{rounded_h} x {rounded_w} = {area:,} px is below min_pixels {low:,.0f}: scale up by "
-                     f"beta = sqrt({low:,.0f} / ({height}*{width})) = {beta:.4f} and round each side UP: "
-                     f"{resized_h} x {resized_w} px")
+        lines.append(f"{rounded_h} x {rounded_w} = {area:,} px" + _(" is below min_pixels {low}: scale up by beta = "
+                     "{formula} = {beta} and round each side UP: ").format(
+            low=f"{low:,.0f}", formula=f"sqrt({low:,.0f} / ({height}*{width}))", beta=f"{beta:.4f}")
+                     + f"{resized_h} x {resized_w} px")
     else:
-        lines.append(f"{rounded_h} x {rounded_w} = {area:,} px is within [{low:,.0f}, {high:,.0f}]: keep it")
+        lines.append(f"{rounded_h} x {rounded_w} = {area:,} px" + _(" is within [{low}, {high}]: keep it").format(
+            low=f"{low:,.0f}", high=f"{high:,.0f}"))
     tokens = (resized_h // factor) * (resized_w // factor)
     lines.append(f"tokens = ({resized_h}/{factor}) x ({resized_w}/{factor}) = {resized_h // factor} x "
-                 f"{resized_w // factor} = {tokens:,}; in the prompt {tokens:,} + {info.wrapper_tokens} wrapper "
-                 f"tokens = {tokens + info.wrapper_tokens:,}")
+                 f"{resized_w // factor} = {tokens:,}" + _("; in the prompt {tokens} + {wrappers} wrapper tokens = "
+                                                           "{total}").format(tokens=f"{tokens:,}",
+                                                                             wrappers=info.wrapper_tokens,
+                                                                             total=f"{tokens + info.wrapper_tokens:,}"))
     return lines
 
 

@@ -182,8 +182,9 @@ def package_catalog_path(language: str, package: Path = PACKAGE) -> Path:
 
 
 def package_messages(package: Path = PACKAGE) -> list[str]:
-    """String literals given to _() or figure_text(), the literal hint and praise of checks' report() calls, and the
-    literal description= (label) of every widget control."""
+    """String literals given to _() or figure_text(), the literal hint and praise of checks' report() calls, the
+    literal description= (label) of every widget control and alt= of a picture, and a table's literal caption=, missing=
+    and headers= values."""
     found = []
     for path in sorted(package.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -194,11 +195,35 @@ def package_messages(package: Path = PACKAGE) -> list[str]:
                 literals = node.args[:1]
             elif name == "report":
                 literals = node.args[1:3] + [keyword.value for keyword in node.keywords]
-            else:  # a widget control's label (widgets.Dropdown(description=...)): ui.wire translates it
-                literals = [keyword.value for keyword in node.keywords if keyword.arg == "description"]
+            else:  # a widget control's label (widgets.Dropdown(description=...)): ui.wire translates it; a table's
+                # caption, footnote and renamed headers (ui.data_table(caption=, missing=, headers={...})) likewise
+                literals = [keyword.value for keyword in node.keywords if keyword.arg in ("description", "caption",
+                                                                                          "missing", "alt")]
+                literals += [value for keyword in node.keywords if keyword.arg == "headers"
+                             and isinstance(keyword.value, ast.Dict) for value in keyword.value.values]
             found += [value.value for value in literals
                       if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value.strip()
                       and value.value not in found]
+    return found
+
+
+def notebook_table_messages(notebook_dir: Path = NOTEBOOKS) -> list[str]:
+    """The literal caption and missing= footnote of every ui.data_table call in the English notebooks' code cells:
+    the code cells are copied byte for byte, and data_table says them in the language from the package catalog."""
+    found = []
+    for path in english_notebooks(notebook_dir):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            try:
+                tree = ast.parse("".join(cell["source"])) if cell["cell_type"] == "code" else None
+            except SyntaxError:  # a cell with IPython syntax (%magic) has no table call to read
+                continue
+            for node in ast.walk(tree) if tree else ():
+                function = getattr(node, "func", None)
+                if not isinstance(node, ast.Call) or getattr(function, "attr", getattr(function, "id", None)) != "data_table":
+                    continue
+                literals = node.args[1:2] + [keyword.value for keyword in node.keywords if keyword.arg in ("caption", "missing")]
+                found += [value.value for value in literals if isinstance(value, ast.Constant)
+                          and isinstance(value.value, str) and value.value.strip() and value.value not in found]
     return found
 
 
@@ -206,7 +231,9 @@ def package_catalog(language: str, package: Path = PACKAGE) -> polib.POFile:
     """The package catalog with every extracted message; entries added by hand (messages a notebook passes in,
     such as guess_verdict's what= and unit=) are kept."""
     old = read_catalog(package_catalog_path(language, package), language)
-    found = [(message, message) for message in package_messages(package)]
+    messages = package_messages(package)
+    messages += [message for message in notebook_table_messages() if message not in messages]
+    found = [(message, message) for message in messages]
     merged = merge(old, found, language, keep_unused=True)
     for entry in merged:
         entry.msgctxt = None

@@ -7,9 +7,9 @@
 #
 # What it does, in order (each step prints one line):
 #   1. apt-get installs Python (venv), Node.js and npm, git and openssl           (--no-apt: skipped)
-#   2. the course environment /opt/qwen-lessons/env: the course package (pip install .[hub], not editable) with the
-#      hub, the idle culler, the systemd spawner, nbgitpuller and jupyter-resource-usage, at binder/requirements.txt's
-#      pins, so the room runs the environment Binder and CI run
+#   2. the course environment /opt/qwen-lessons/env: the course package (pip install .[hub,zh], not editable) with the
+#      hub, the idle culler, the systemd spawner, nbgitpuller, jupyter-resource-usage and JupyterLab's Chinese language
+#      pack, at binder/requirements.txt's pins, so the room runs the environment Binder and CI run
 #   3. configurable-http-proxy from npm at a pinned version, in /opt/qwen-lessons/proxy
 #   4. the notebooks published to the course repository /opt/qwen-lessons/course.git (publish_notebooks.sh)
 #   5. TLS: the instructor's certificate (--cert/--key), or a self-signed one for --hostname (make_cert.sh)
@@ -72,9 +72,10 @@ if [ "$use_apt" = no ]; then
 elif ! command -v apt-get >/dev/null 2>&1; then
     say "1/7 system packages: skipped (no apt-get: not Debian or Ubuntu); needs python3 (3.11+) with venv, node and npm, git, openssl"
 else
-    say "1/7 system packages: apt-get install python3-venv nodejs npm git openssl"
+    say "1/7 system packages: apt-get install python3-venv nodejs npm git openssl fonts-noto-cjk"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv nodejs npm git openssl >/dev/null
+    # fonts-noto-cjk: the Chinese notebooks' figures draw their labels with it (without it they stay English)
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv nodejs npm git openssl fonts-noto-cjk >/dev/null
 fi
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
     || fail "$("$python" --version 2>&1) is too old: the course needs Python 3.11 or newer (set QWEN_INSTALL_PYTHON)"
@@ -85,12 +86,12 @@ done
 # 2. the course environment
 course=$SRC
 [ -z "$wheel" ] || course=$(cd "$(dirname "$wheel")" && pwd)/$(basename "$wheel")
-say "2/7 course environment: $env_dir (pip install $course[hub], constrained by binder/requirements.txt)"
+say "2/7 course environment: $env_dir (pip install $course[hub,zh], constrained by binder/requirements.txt)"
 [ -x "$env_dir/bin/python" ] || "$python" -m venv "$env_dir"
 # shellcheck disable=SC2086  # QWEN_INSTALL_PIP_OPTIONS holds several options (e.g. --no-index --find-links DIR)
 "$env_dir/bin/python" -m pip install --quiet --disable-pip-version-check ${QWEN_INSTALL_PIP_OPTIONS:-} \
-    -c "$SRC/binder/requirements.txt" "$course[hub]"
-"$env_dir/bin/python" -c "import qwen_lessons, jupyterhub, systemdspawner, jupyterhub_idle_culler, nbgitpuller, jupyter_resource_usage"
+    -c "$SRC/binder/requirements.txt" "$course[hub,zh]"
+"$env_dir/bin/python" -c "import qwen_lessons, jupyterhub, systemdspawner, jupyterhub_idle_culler, nbgitpuller, jupyter_resource_usage, jupyterlab_language_pack_zh_CN"
 
 # 3. the proxy
 say "3/7 configurable-http-proxy $CHP_VERSION: $prefix/proxy"

@@ -10,6 +10,7 @@ import pandas as pd
 
 from qwen_lessons import audio, plotting, vision
 from qwen_lessons.validation import checked
+from qwen_lessons.language import figure_text
 
 MINUTE = 60.0
 
@@ -114,8 +115,8 @@ def tokens_figure(ax=None):
                 color=plotting.OKABE_ITO[index], label=audio.generation_info(key).name, linewidth=2)
     plotting.log_scale(ax, "x")
     plotting.log_scale(ax, "y")
-    ax.set_xlabel("clip length (s)")
-    ax.set_ylabel("audio tokens")
-    ax.set_title("25 tokens a second (13 in Qwen3-Omni) until the window cuts the clip")
+    ax.set_xlabel(figure_text("clip length (s)"))
+    ax.set_ylabel(figure_text("audio tokens"))
+    ax.set_title(figure_text("25 tokens a second (13 in Qwen3-Omni) until the window cuts the clip"))
     ax.legend(loc="upper left")
     return ax.figure

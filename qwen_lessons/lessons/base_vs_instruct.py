@@ -11,6 +11,7 @@ import numpy as np
 
 from qwen_lessons.tinylm import BATCH, TUNE_STEPS, TinyLM, answer_accuracy, chat_prompt, diversity, diversity_prompts, heldout_examples, instruct, pretrain, sft_data
 from qwen_lessons.validation import checked
+from qwen_lessons.language import figure_text
 
 
 @checked
@@ -80,13 +81,15 @@ def loss_curves_figure(base: TinyLM, tuned: TinyLM):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    for ax, model, what in ((axes[0], base, "pretraining: every token"), (axes[1], tuned, "SFT: reply tokens only")):
-        ax.plot(model.loss_curve, alpha=0.3, label="per step")
+    for ax, model, what in ((axes[0], base, figure_text("pretraining: every token")),
+                             (axes[1], tuned, figure_text("SFT: reply tokens only"))):
+        ax.plot(model.loss_curve, alpha=0.3, label=figure_text("per step"))
         smooth = _smooth(model.loss_curve)
-        ax.plot(np.arange(len(smooth)) + (len(model.loss_curve) - len(smooth)), smooth, label="moving average (20 steps)")
-        ax.set_xlabel(f"training step (batch of {BATCH} predicted tokens)")
-        ax.set_ylabel("cross-entropy (nats per learned token)")
-        ax.set_title(f"{what}: {model.loss_curve[0]:.1f} → {np.mean(model.loss_curve[-20:]):.2f} nats")
+        ax.plot(np.arange(len(smooth)) + (len(model.loss_curve) - len(smooth)), smooth, label=figure_text("moving average (20 steps)"))
+        ax.set_xlabel(figure_text("training step (batch of {batch} predicted tokens)").format(batch=BATCH))
+        ax.set_ylabel(figure_text("cross-entropy (nats per learned token)"))
+        ax.set_title(figure_text("{what}: {start} → {end} nats").format(
+            what=what, start=f"{model.loss_curve[0]:.1f}", end=f"{np.mean(model.loss_curve[-20:]):.2f}"))
         ax.legend()
     fig.tight_layout()
     return fig
@@ -102,18 +105,19 @@ def data_size_figure(table):
     axes[0].plot(tuned["examples"], 100 * tuned["heldout_correct"], marker="o")
     log_scale(axes[0], "x")
     axes[0].set_xticks(tuned["examples"], [f"{n:,}" for n in tuned["examples"]])
-    axes[0].set_xlabel("instruction examples (log scale)")
-    axes[0].set_ylabel("held-out questions answered exactly (%)")
+    axes[0].set_xlabel(figure_text("instruction examples (log scale)"))
+    axes[0].set_ylabel(figure_text("held-out questions answered exactly (%)"))
     axes[0].set_ylim(0, 100)
     best = tuned.iloc[-1]
-    axes[0].set_title(f"{int(best['examples']):,} examples: {100 * best['heldout_correct']:.0f}% answered exactly")
-    axes[1].plot(tuned["examples"], tuned["heldout_loss"], marker="o", label="tuned models")
-    axes[1].axhline(table.loc[table["examples"] == 0, "heldout_loss"].iloc[0], linestyle="--", color="#555555", label="base model")
+    axes[0].set_title(figure_text("{examples} examples: {percent}% answered exactly").format(
+        examples=f"{int(best['examples']):,}", percent=f"{100 * best['heldout_correct']:.0f}"))
+    axes[1].plot(tuned["examples"], tuned["heldout_loss"], marker="o", label=figure_text("tuned models"))
+    axes[1].axhline(table.loc[table["examples"] == 0, "heldout_loss"].iloc[0], linestyle="--", color="#555555", label=figure_text("base model"))
     log_scale(axes[1], "x")
     axes[1].set_xticks(tuned["examples"], [f"{n:,}" for n in tuned["examples"]])
-    axes[1].set_xlabel("instruction examples (log scale)")
-    axes[1].set_ylabel("held-out reply loss (nats per token)")
-    axes[1].set_title("More examples, lower loss on unseen wordings")
+    axes[1].set_xlabel(figure_text("instruction examples (log scale)"))
+    axes[1].set_ylabel(figure_text("held-out reply loss (nats per token)"))
+    axes[1].set_title(figure_text("More examples, lower loss on unseen wordings"))
     axes[1].legend()
     fig.tight_layout()
     return fig

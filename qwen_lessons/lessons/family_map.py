@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from qwen_lessons.language import figure_text
 from qwen_lessons.plotting import log_scale
 
 from qwen_lessons import models, towers
@@ -465,22 +466,24 @@ def draw_training_states(table: pd.DataFrame | None = None, ax=None):
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 4)
     boxes = {
-        "data": (1.0, 2, "web text, code,\nbooks, math\n(trillions of tokens)", "#DDDDDD"),
-        "base": (4.0, 2, f"base\n{counts.get('base', 0)} checkpoints", "#56B4E9"),
-        "chat": (8.3, 3.4, f"instruct / chat\n{counts.get('instruct', 0) + counts.get('chat', 0)} checkpoints",
-                 "#E69F00"),
-        "thinking": (8.3, 2, f"thinking\n{counts.get('thinking', 0)} checkpoints", "#CC79A7"),
-        "hybrid": (8.3, 0.6, f"hybrid (switchable)\n{counts.get('hybrid', 0)} checkpoints", "#009E73"),
+        "data": (1.0, 2, figure_text("web text, code,\nbooks, math\n(trillions of tokens)"), "#DDDDDD"),
+        "base": (4.0, 2, figure_text("base\n{count} checkpoints").format(count=counts.get("base", 0)), "#56B4E9"),
+        "chat": (8.3, 3.4, figure_text("instruct / chat\n{count} checkpoints").format(
+            count=counts.get("instruct", 0) + counts.get("chat", 0)), "#E69F00"),
+        "thinking": (8.3, 2, figure_text("thinking\n{count} checkpoints").format(count=counts.get("thinking", 0)),
+                     "#CC79A7"),
+        "hybrid": (8.3, 0.6, figure_text("hybrid (switchable)\n{count} checkpoints").format(
+            count=counts.get("hybrid", 0)), "#009E73"),
     }
     for x, y, text, colour in boxes.values():
         ax.text(x, y, text, ha="center", va="center", fontsize=9,
                 bbox={"boxstyle": "round,pad=0.4", "facecolor": colour, "edgecolor": "#333333"})
     arrow = {"arrowstyle": "->", "color": "#333333", "lw": 1.5}
     ax.annotate("", xy=(3.2, 2), xytext=(2.25, 2), arrowprops=arrow)
-    ax.text(2.7, 2.55, "pre-\ntraining", ha="center", fontsize=8)
+    ax.text(2.7, 2.55, figure_text("pre-\ntraining"), ha="center", fontsize=8)
     for target in ("chat", "thinking", "hybrid"):
         ax.annotate("", xy=(7.0, boxes[target][1]), xytext=(4.85, 2), arrowprops=arrow)
-    ax.text(5.7, 3.35, "post-training\n(SFT + RL)", ha="center", fontsize=8)
+    ax.text(5.7, 3.35, figure_text("post-training\n(SFT + RL)"), ha="center", fontsize=8)
     return ax
 
 
@@ -495,7 +498,8 @@ def plot_size_ladder(table: pd.DataFrame | None = None, ax=None):
     order = generations(table)
     positions = {g: i for i, g in enumerate(order)}
     moe = is_moe(sized).astype(bool)
-    for flag, marker, label in ((False, "o", "dense (total = active)"), (True, "D", "MoE total")):
+    for flag, marker, label in ((False, "o", figure_text("dense (total = active)")),
+                                 (True, "D", figure_text("MoE total"))):
         rows = sized[moe == flag]
         x = rows["generation"].map(positions).astype(float)
         ax.scatter(x, rows["params_b"].astype(float), marker=marker, s=36, color="#0072B2" if not flag else "#D55E00",
@@ -503,13 +507,13 @@ def plot_size_ladder(table: pd.DataFrame | None = None, ax=None):
     rows = sized[moe]
     x = rows["generation"].map(positions).astype(float)
     ax.vlines(x, rows["active_params_b"].astype(float), rows["params_b"].astype(float), color="#D55E00", lw=1)
-    ax.scatter(x, rows["active_params_b"].astype(float), marker="v", s=30, color="#E69F00", label="MoE active",
+    ax.scatter(x, rows["active_params_b"].astype(float), marker="v", s=30, color="#E69F00", label=figure_text("MoE active"),
                zorder=3)
     log_scale(ax, "y")
     # upright labels: their boxes stay narrow, so eleven generations sit side by side without overlapping
     ax.set_xticks(range(len(order)), order, rotation=90)
-    ax.set_xlabel("generation")
-    ax.set_ylabel("parameters (billions, log scale)")
+    ax.set_xlabel(figure_text("generation"))
+    ax.set_ylabel(figure_text("parameters (billions, log scale)"))
     ax.legend(loc="upper left")
     ax.figure.set_layout_engine("tight")  # at draw time: upright labels and a title set later stay inside the figure
     return ax
@@ -524,15 +528,15 @@ def plot_context(table: pd.DataFrame | None = None, ax=None, line: str = "text")
     ax = ax or plt.subplots()[1]
     x = range(len(summary))
     ax.bar([i - 0.2 for i in x], summary["native_max"].astype(float), width=0.4, color="#0072B2",
-           label="longest native context")
+           label=figure_text("longest native context"))
     ax.bar([i + 0.2 for i in x], summary["extended_max"].astype(float), width=0.4, color="#E69F00",
-           label="longest extended context (YaRN or other)")
+           label=figure_text("longest extended context (YaRN or other)"))
     ax.set_yscale("log", base=2)
     ticks = [2**k for k in range(13, 21)]
     ax.set_yticks(ticks, [_k(t) if t < 2**20 else "1M" for t in ticks])
     ax.set_xticks(list(x), summary.index, rotation=90)  # upright: ten generations side by side without overlap
-    ax.set_xlabel("generation")
-    ax.set_ylabel("context (tokens, log scale)")
+    ax.set_xlabel(figure_text("generation"))
+    ax.set_ylabel(figure_text("context (tokens, log scale)"))
     # headroom above the tallest bar (three octaves on this axis) so the legend sits on white, not on the bars
     ax.set_ylim(top=8 * float(summary[["native_max", "extended_max"]].max().max()))
     ax.legend(loc="upper left")
@@ -553,8 +557,8 @@ def plot_licenses(table: pd.DataFrame | None = None, ax=None):
         values = grid[license_name].to_numpy()
         ax.bar(grid.index.astype(str), values, bottom=bottom, color=colour, label=license_name)
         bottom = values if bottom is None else bottom + values
-    ax.set_xlabel("total size")
-    ax.set_ylabel("checkpoints")
+    ax.set_xlabel(figure_text("total size"))
+    ax.set_ylabel(figure_text("checkpoints"))
     ax.legend(fontsize=8, loc="upper right")
     return ax
 

@@ -24,6 +24,7 @@ from qwen_lessons import tinylm
 from qwen_lessons import validation
 from qwen_lessons.data import cached
 from qwen_lessons.validation import checked
+from qwen_lessons.language import figure_text
 
 DOMAIN_EVERY = 2  # every second topic (in table order) is a domain topic: half the facts are held back
 DEFAULT_SIZES = (0, 10, 40, 160)
@@ -189,15 +190,17 @@ def plot_experiment(results: pd.DataFrame, axes=None):
     markers = {"base": "o", "instruct": "s"}
     for start, rows in means.groupby("start"):
         x = rows["examples"].clip(lower=1)  # 0 examples plotted at 1 on the log axis
-        axes[0].plot(x, rows["heldout_loss"], marker=markers[start], label=f"from {start}")
-        axes[1].plot(x, 100 * rows["accuracy"], marker=markers[start], label=f"from {start}")
+        label = (figure_text("from base") if start == "base" else figure_text("from instruct")
+                 if start == "instruct" else start)
+        axes[0].plot(x, rows["heldout_loss"], marker=markers[start], label=label)
+        axes[1].plot(x, 100 * rows["accuracy"], marker=markers[start], label=label)
     sizes = sorted(means["examples"].unique())
     for ax in axes:
         log_scale(ax, "x")
         # ticks at the sizes run; the untuned start (0 examples) sits at 1 on the log axis and is labelled 0
         ax.set_xticks([max(size, 1) for size in sizes], [f"{size:,}" for size in sizes])
-        ax.set_xlabel("domain examples fine-tuned on")
+        ax.set_xlabel(figure_text("domain examples fine-tuned on"))
         ax.legend()
-    axes[0].set_ylabel("held-out loss (nats per reply token)")
-    axes[1].set_ylabel("exact answers on held-out questions (%)")
+    axes[0].set_ylabel(figure_text("held-out loss (nats per reply token)"))
+    axes[1].set_ylabel(figure_text("exact answers on held-out questions (%)"))
     return axes

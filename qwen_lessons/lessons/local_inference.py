@@ -11,6 +11,7 @@ from qwen_lessons.data import read_table
 from qwen_lessons.hardware import get_gpu
 from qwen_lessons.units import GIB
 from qwen_lessons.validation import checked
+from qwen_lessons.language import figure_text
 
 SEVEN_B = "Qwen/Qwen2.5-7B-Instruct"
 CARD_16GB = "rtx-4060-ti-16gb"
@@ -121,10 +122,10 @@ def offload_figure(model_id="Qwen/Qwen3-14B", quantization: str = "q8_0", gpu_id
     curve = offload_curve(model_id, quantization, gpu_id, context_tokens)
     fits = local_runtime.max_gpu_layers(model_id, quantization, gpu_id, context_tokens)
     ax.plot(curve["n_gpu_layers"], curve["tokens_per_s_bound"], color=plotting.OKABE_ITO[0], linewidth=2)
-    ax.axvline(fits, color=plotting.OKABE_ITO[1], linestyle="--", label=f"largest -ngl that fits: {fits}")
-    ax.set_xlabel("layers on the GPU (-ngl)")
-    ax.set_ylabel("decode bound (tokens/s)")
-    ax.set_title("The layers left in RAM set the speed")
+    ax.axvline(fits, color=plotting.OKABE_ITO[1], linestyle="--", label=figure_text("largest -ngl that fits: {layers}").format(layers=fits))
+    ax.set_xlabel(figure_text("layers on the GPU (-ngl)"))
+    ax.set_ylabel(figure_text("decode bound (tokens/s)"))
+    ax.set_title(figure_text("The layers left in RAM set the speed"))
     ax.legend(loc="upper left")
     return ax.figure
 

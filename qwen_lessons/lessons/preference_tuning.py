@@ -11,6 +11,7 @@ from qwen_lessons import preference, tinylm
 from qwen_lessons.data import cached
 from qwen_lessons.plotting import OKABE_ITO
 from qwen_lessons.validation import checked
+from qwen_lessons.language import figure_text
 
 STAGES = ("base", "SFT", "DPO")
 SFT_EXAMPLES = 1000  # lesson 2's instruct model is the reference
@@ -124,11 +125,11 @@ def stage_figure(table):
         values = table[metric].to_numpy(dtype=float)
         error = table["length_std"].to_numpy(dtype=float) if metric == "mean_length" else None
         ax.bar(stages, values, color=OKABE_ITO[: len(stages)], yerr=error, capsize=4)
-        ax.set_ylabel(textwrap.fill(METRIC_LABELS[metric], 28), fontsize=9)
-        ax.set_xlabel("stage")
-        ax.set_title(f"{PANEL_TITLES[metric]}: {values[-2]:.2f} → {values[-1]:.2f}", fontsize=10.5)
-    fig.suptitle("SFT → DPO: the DPO model prefers the one-sentence reply,\nwrites shorter replies, and moves "
-                 "away from its reference", fontsize=11.5, fontweight="bold")
+        ax.set_ylabel(textwrap.fill(figure_text(METRIC_LABELS[metric]), 28), fontsize=9)
+        ax.set_xlabel(figure_text("stage"))
+        ax.set_title(f"{figure_text(PANEL_TITLES[metric])}: {values[-2]:.2f} → {values[-1]:.2f}", fontsize=10.5)
+    fig.suptitle(figure_text("SFT → DPO: the DPO model prefers the one-sentence reply,\nwrites shorter replies, and "
+                             "moves away from its reference"), fontsize=11.5, fontweight="bold")
     fig.tight_layout()
     return fig
 
@@ -142,11 +143,12 @@ def dpo_curve_figure(model):
     if not len(curve):
         raise ValueError("model has no loss curve: pass the DPO model from stage_models()")
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    ax.plot(np.arange(1, len(curve) + 1), curve, label="DPO loss per step")
-    ax.axhline(np.log(2), linestyle="--", color="#555555", label="log 2 = the loss at step 1 (policy = reference)")
-    ax.set_xlabel(f"training step (batch of {preference.DPO_BATCH} pairs)")
-    ax.set_ylabel("DPO loss (nats per pair)")
-    ax.set_title(f"DPO loss falls to {curve[-5:].mean():.3f} nats in {len(curve)} steps")  # from log 2, drawn dashed
+    ax.plot(np.arange(1, len(curve) + 1), curve, label=figure_text("DPO loss per step"))
+    ax.axhline(np.log(2), linestyle="--", color="#555555", label=figure_text("log 2 = the loss at step 1 (policy = reference)"))
+    ax.set_xlabel(figure_text("training step (batch of {batch} pairs)").format(batch=preference.DPO_BATCH))
+    ax.set_ylabel(figure_text("DPO loss (nats per pair)"))
+    ax.set_title(figure_text("DPO loss falls to {loss} nats in {steps} steps").format(
+        loss=f"{curve[-5:].mean():.3f}", steps=len(curve)))  # from log 2, drawn dashed
     ax.set_ylim(0, 1.45 * max(float(curve.max()), np.log(2)))  # room above the log 2 line for the legend
     ax.legend(loc="upper right")
     fig.tight_layout()
@@ -172,7 +174,7 @@ def qwen_stages_figure(table=None):
     qwen3 = table[table["generation"] == "Qwen3"]
     flagship = qwen3[qwen3["applies_to"].str.startswith("flagship")]
     light = qwen3[~qwen3["applies_to"].str.startswith("flagship")]
-    tracks += [("Qwen3 flagship", flagship), ("Qwen3 small", light)]
+    tracks += [(figure_text("Qwen3 flagship"), flagship), (figure_text("Qwen3 small"), light)]
     columns = max(len(rows) for _, rows in tracks)
     fig, ax = plt.subplots(figsize=(8, 5.6))  # column-wide: the box text stays 8.5 pt on screen
     ax.set_xlim(-1.3, columns)
@@ -182,16 +184,17 @@ def qwen_stages_figure(table=None):
         y = -row
         ax.text(-1.25, y, label, fontsize=10, fontweight="bold", va="center")
         for col, (_, stage) in enumerate(rows.iterrows()):
-            method = stage["method"] if isinstance(stage["method"], str) and stage["method"] else "method not named"
+            method = stage["method"] if isinstance(stage["method"], str) and stage["method"] else figure_text("method not named")
             colour = OKABE_ITO[1] if method == "DPO" else OKABE_ITO[4]
             ax.add_patch(FancyBboxPatch((col + 0.04, y - 0.36), 0.86, 0.72, boxstyle="round,pad=0.02",
                                         facecolor=colour, alpha=0.35, edgecolor="#333333"))
-            words = textwrap.fill(f"{stage['order']}. {stage['stage']}", 17) + "\n" + textwrap.fill(f"method: {method}", 17)
+            words = textwrap.fill(f"{stage['order']}. {figure_text(stage['stage'])}", 17) + "\n" \
+                + textwrap.fill(figure_text("method: {method}").format(method=figure_text(method)), 17)
             ax.text(col + 0.47, y, words, ha="center", va="center", fontsize=8.5)
             if col:
                 ax.annotate("", xy=(col + 0.04, y), xytext=(col - 0.1, y), arrowprops={"arrowstyle": "->"})
-    ax.set_title("Qwen's post-training stages: DPO (orange) is one offline step of Qwen2.5;\nQwen3 adds reasoning RL "
-                 "and thinking-mode fusion", fontsize=11)
+    ax.set_title(figure_text("Qwen's post-training stages: DPO (orange) is one offline step of Qwen2.5;\nQwen3 adds "
+                             "reasoning RL and thinking-mode fusion"), fontsize=11)
     fig.tight_layout()
     return fig
 

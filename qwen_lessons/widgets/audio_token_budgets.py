@@ -14,6 +14,7 @@ import pandas as pd
 
 from qwen_lessons import audio, ui, vision
 from qwen_lessons.ui import guarded, wire
+from qwen_lessons.language import translate as _
 from qwen_lessons.validation import checked, instance
 
 PLACEHOLDER = ("Choose a WAV, FLAC, MP3 or OGG file. Only its header is read, in this notebook's kernel on your "
@@ -44,8 +45,10 @@ def clip_report_html(seconds: float, generation: str) -> str:
     samples = audio.samples_for_seconds(seconds)
     tokens = audio.audio_tokens(samples, generation)
     name = audio.generation_info(generation).name
-    return (f"<b>{seconds:g} s = {samples:,} samples at 16 kHz: {tokens:,} audio tokens in {html.escape(name)} "
-            f"(+ {audio.generation_info(generation).wrapper_tokens} start/end).</b>"
+    return ("<b>" + _("{seconds} s = {samples} samples at 16 kHz: {tokens} audio tokens in {name} (+ {wrappers} "
+                      "start/end).").format(seconds=f"{seconds:g}", samples=f"{samples:,}", tokens=f"{tokens:,}",
+                                            name=html.escape(name),
+                                            wrappers=audio.generation_info(generation).wrapper_tokens) + "</b>"
             + _lines_html(audio.explain_audio(samples, generation)) + _every_generation_table(samples))
 
 
@@ -60,7 +63,7 @@ def _every_generation_table(samples: int) -> str:
     """The same clip in every generation: one row each, "—" where the processor refuses a clip this short."""
     counts = pd.DataFrame([{"generation": label, "audio tokens": _count_or_none(samples, key)}
                            for label, key in generation_options()])
-    return ui.table_html(counts, caption=f"The same {samples:,} samples in every generation",
+    return ui.table_html(counts, caption=_("The same {samples} samples in every generation").format(samples=f"{samples:,}"),
                          missing="the processor refuses a clip this short")
 
 
@@ -86,9 +89,11 @@ def audio_counter_widget(generation: str = audio.DEFAULT_GENERATION):
 def header_report_html(name: str, header: audio.AudioHeader) -> str:
     """What the header says and what the clip costs in every generation."""
     samples = header.samples_16k
-    return (f"<b>{html.escape(name)}</b>: {html.escape(header.format)}, {header.seconds:,.2f} s, "
-            f"{header.sample_rate:,} Hz, {header.channels} channel(s) (from the header; resampled to 16 kHz: "
-            f"{samples:,} samples)" + _every_generation_table(samples))
+    return (_("<b>{name}</b>: {format}, {seconds} s, {rate} Hz, {channels} channel(s) (from the header; resampled to "
+              "16 kHz: {samples} samples)").format(name=html.escape(name), format=html.escape(header.format),
+                                                  seconds=f"{header.seconds:,.2f}", rate=f"{header.sample_rate:,}",
+                                                  channels=header.channels, samples=f"{samples:,}")
+            + _every_generation_table(samples))
 
 
 @checked
@@ -98,11 +103,11 @@ def audio_upload_widget():
 
     upload = widgets.FileUpload(accept=".wav,.flac,.mp3,.ogg,.oga,.opus,audio/*", multiple=False,
                                 description="Upload audio")
-    result = ui.html_output("qwen-audio-upload", html.escape(PLACEHOLDER))
+    result = ui.html_output("qwen-audio-upload", html.escape(_(PLACEHOLDER)))
 
     def render() -> str:
         if not upload.value:
-            return html.escape(PLACEHOLDER)
+            return html.escape(_(PLACEHOLDER))
         entry = upload.value[0]
         header = audio.read_audio_header(entry["content"])  # a view of the bytes the browser sent, not a copy
         return header_report_html(str(entry.get("name", "upload")), header)
@@ -117,11 +122,15 @@ def audio_upload_widget():
 def _layout_html(runs: list, video_tokens: int, audio_token_count: int) -> str:
     """The order of a video's tokens and its sound track's, as a list of runs (the first few, then a sum)."""
     shown = runs[:LAYOUT_RUNS_SHOWN]
-    items = "".join(f"<li>{count:,} {kind} tokens</li>" for kind, count in shown)
+    items = "".join("<li>" + (_("{count} video tokens") if kind == "video" else _("{count} audio tokens") if
+                              kind == "audio" else f"{{count}} {kind} tokens").format(count=f"{count:,}") + "</li>"
+                    for kind, count in shown)
     rest = runs[LAYOUT_RUNS_SHOWN:]
     if rest:
-        items += f"<li>... {len(rest)} more runs ({sum(count for _, count in rest):,} tokens)</li>"
-    return (f"<b>{video_tokens:,} video + {audio_token_count:,} audio tokens in {len(runs)} runs, in this order:</b>"
+        items += "<li>" + _("... {runs} more runs ({tokens} tokens)").format(
+            runs=len(rest), tokens=f"{sum(count for _kind, count in rest):,}") + "</li>"
+    return ("<b>" + _("{video} video + {audio} audio tokens in {runs} runs, in this order:").format(
+        video=f"{video_tokens:,}", audio=f"{audio_token_count:,}", runs=len(runs)) + "</b>"
             f"<ol style='margin:4px 0 0 0'>{items}</ol>")
 
 
@@ -134,11 +143,14 @@ def sound_track_report_html(height: int, width: int, duration_s: float, fps: flo
     info = audio.generation_info(generation)
     wrappers = plan.wrapper_tokens + info.video_audio_wrapper_tokens
     total = plan.visual_tokens + sound + wrappers
-    rule = (f"in {info.seconds_per_chunk:g}-second chunks: each chunk's video tokens, then its audio tokens"
-            if info.interleave == "chunks" else "token by token, whichever comes first in time")
-    return (f"<b>Total {total:,} tokens: {plan.visual_tokens:,} video ({plan.groups} groups of "
-            f"{plan.tokens_per_group:,}) + {sound:,} audio + {wrappers} start/end.</b><br>"
-            f"{html.escape(info.name)} interleaves them {html.escape(rule)}.<br>"
+    rule = (_("{name} interleaves them in {seconds}-second chunks: each chunk's video tokens, then its audio tokens.")
+            .format(name=info.name, seconds=f"{info.seconds_per_chunk:g}") if info.interleave == "chunks" else
+            _("{name} interleaves them token by token, whichever comes first in time.").format(name=info.name))
+    return ("<b>" + _("Total {total} tokens: {video} video ({groups} groups of {per_group}) + {audio} audio + {wrappers} "
+                      "start/end.").format(total=f"{total:,}", video=f"{plan.visual_tokens:,}", groups=plan.groups,
+                                           per_group=f"{plan.tokens_per_group:,}", audio=f"{sound:,}",
+                                           wrappers=wrappers) + "</b><br>"
+            f"{html.escape(rule)}<br>"
             + _layout_html(runs, plan.visual_tokens, sound))
 
 
@@ -162,6 +174,6 @@ def sound_track_widget(generation: str = "qwen2.5-omni"):
 
     wire((height, width, duration, fps, generation_box), update)
     box = widgets.VBox([ui.row([height, width]), ui.row([duration, fps]), generation_box,
-                        widgets.HTML(f"<i>{html.escape(VIDEO_KEYS_NOTE)}</i>"), result])
+                        widgets.HTML(f"<i>{html.escape(_(VIDEO_KEYS_NOTE))}</i>"), result])
     return SimpleNamespace(height=height, width=width, duration=duration, fps=fps, generation=generation_box,
                            result=result, box=box)

@@ -31,6 +31,7 @@ from qwen_lessons.tokens import (
     token_label,
 )
 from qwen_lessons.ui import guarded, wire
+from qwen_lessons.language import translate as _
 from qwen_lessons import validation
 from qwen_lessons.validation import checked
 
@@ -105,10 +106,9 @@ def view_html(view: TokenView, max_shown: int = MAX_SHOWN_TOKENS) -> str:
     )
     note = ""
     if len(view.ids) > max_shown:
-        note = (
-            f'<div class="qwen-token-truncated" style="font-style:italic">Showing the first {max_shown:,} of '
-            f"{len(view.ids):,} tokens; the counts above cover all of them.</div>"
-        )
+        note = ('<div class="qwen-token-truncated" style="font-style:italic">'
+                + _("Showing the first {shown} of {total} tokens; the counts above cover all of them.").format(
+                    shown=f"{max_shown:,}", total=f"{len(view.ids):,}") + "</div>")
     return f'<div style="max-height:420px;overflow-y:auto">{spans}</div>{note}'
 
 
@@ -118,16 +118,18 @@ def view_summary(view: TokenView) -> str:
     total = len(view.ids)
     added = sum(view.from_template)
     characters = len(view.prompt)
-    line = f"<b>{total:,}</b> tokens for {characters:,} characters ({characters / max(total, 1):.2f} characters per token)"
+    line = _("<b>{total}</b> tokens for {characters} characters ({ratio} characters per token)").format(
+        total=f"{total:,}", characters=f"{characters:,}", ratio=f"{characters / max(total, 1):.2f}")
     if view.mode != "base (raw text)":
         share = 100 * added / max(total, 1)
-        line += f"; the template adds <b>{added:,}</b> of them ({share:.0f}%, dark tokens)"
+        line += _("; the template adds <b>{added}</b> of them ({share}%, dark tokens)").format(
+            added=f"{added:,}", share=f"{share:.0f}")
     else:
-        line += "; a base model receives the text as it is: no template tokens"
+        line += _("; a base model receives the text as it is: no template tokens")
     if view.typed_markers:
         names = ", ".join(html.escape(marker) for marker in view.typed_markers)
-        line += (f"<br>⚠ the messages contain marker text ({names}): shown as ordinary tokens, because only the "
-                 f"template may write control tokens (lesson 2, special-token injection)")
+        line += "<br>" + _("⚠ the messages contain marker text ({names}): shown as ordinary tokens, because only the "
+                           "template may write control tokens (lesson 2, special-token injection)").format(names=names)
     return line
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from qwen_lessons import local_formats, memory, models, towers, ui
 from qwen_lessons.hardware import hardware_ids
+from qwen_lessons.language import translate as _
 from qwen_lessons.tiers import MODALITIES, PURPOSES, WizardResult, comparison_table, recommend, slider_label
 from qwen_lessons.ui import guarded, table_html, wire
 from qwen_lessons.validation import checked, instance
@@ -33,12 +34,16 @@ def comparison_html(result: WizardResult) -> str:
     if not result.comparison:
         return ""
     table = comparison_table(result)
+    table["choice"] = table["choice"].map(_)
     table["model"] = table["model"].str.removeprefix("Qwen/")
     table["memory (GiB)"] = table["memory (GiB)"].round(1)
     table["expected (tokens/s)"] = table["expected (tokens/s)"].round(0).astype(int)
     table["decode bound (tokens/s)"] = table["decode bound (tokens/s)"].round(0).astype(int)
-    table = table.rename(columns={"score": f"score ({result.quality})"})
-    return table_html(table)
+    return table_html(table, headers={"score": _score_header(result)})
+
+
+def _score_header(result: WizardResult) -> str:
+    return _("score ({quality})").format(quality=result.quality)
 
 
 @checked(result=WIZARD_RESULT)
@@ -53,26 +58,25 @@ def scores_html(result: WizardResult) -> str:
     """The candidates' scores as a small table whose header names the benchmark and mode."""
     table = result.scores.copy()
     table["model"] = table["model"].str.removeprefix("Qwen/")
-    table["score"] = [f"{value:.1f}" if pd.notna(value) else "no published score" for value in table["score"]]
-    table["passes"] = table["passes"].map({True: "yes", False: "no"})
-    return table_html(table.rename(columns={"score": f"score ({result.quality})"}))
+    table["score"] = [f"{value:.1f}" if pd.notna(value) else _("no published score") for value in table["score"]]
+    table["passes"] = table["passes"].map({True: _("yes"), False: _("no")})
+    return table_html(table, headers={"score": _score_header(result)})
 
 
 @checked(result=WIZARD_RESULT)
 def fit_html(result: WizardResult) -> str:
     """Every passing model in every format tried: options that fit first, rounded, all rows on request."""
     if result.fit.empty:
-        return "<p>No candidate meets the quality need, so nothing was sized.</p>"
+        return f"<p>{html.escape(_('No candidate meets the quality need, so nothing was sized.'))}</p>"
     table = result.fit.sort_values("fits", ascending=False, kind="stable").copy()
     table["model"] = table["model"].str.removeprefix("Qwen/")
-    table["memory_gib"] = [f"{value:.1f}" if pd.notna(value) else "not sized" for value in table["memory_gib"]]
+    table["memory_gib"] = [f"{value:.1f}" if pd.notna(value) else _("not sized") for value in table["memory_gib"]]
     for column in ("tokens_per_s_expected", "tokens_per_s_bound"):
-        table[column] = [f"{value:,.0f}" if pd.notna(value) else "not sized" for value in table[column]]
-    table["fits"] = table["fits"].map({True: "yes", False: "no"})
-    table = table.rename(columns={"quantization": "format", "score": f"score ({result.quality})",
-                                  "memory_gib": "memory (GiB)", "tokens_per_s_expected": "expected (tokens/s)",
-                                  "tokens_per_s_bound": "decode bound (tokens/s)"})
-    return table_html(table)
+        table[column] = [f"{value:,.0f}" if pd.notna(value) else _("not sized") for value in table[column]]
+    table["fits"] = table["fits"].map({True: _("yes"), False: _("no")})
+    return table_html(table, headers={"quantization": "format", "score": _score_header(result),
+                                      "memory_gib": "memory (GiB)", "tokens_per_s_expected": "expected (tokens/s)",
+                                      "tokens_per_s_bound": "decode bound (tokens/s)"})
 
 
 @checked
@@ -98,7 +102,7 @@ def tier_wizard():
     scores = ui.html_output("qwen-tier-scores")
     fit = ui.html_output("qwen-tier-fit")
     reasoning = widgets.Accordion(children=[widgets.VBox([steps, scores, fit])], selected_index=None)
-    reasoning.set_title(0, "How the wizard decided: steps, scores and every option")
+    reasoning.set_title(0, _("How the wizard decided: steps, scores and every option"))
 
     def render() -> str:
         quality.description = slider_label(modality.value, purpose.value)
@@ -130,8 +134,9 @@ def memory_breakdown_html(model_id: str, quantization: str, input_tokens: int, o
     terms = est.terms()
     rule1 = memory.rule_weights_times_1_2(model_id, quantization)
     rule2 = memory.rule_weights_plus_kv(model_id, quantization, input_tokens, output_tokens, batch)
-    head = (f"<p><b>Peak {est.total_gib:.2f} GiB</b> (phase: {est.peak_phase}); rules of thumb: weights x 1.2 = "
-            f"{rule1:.2f} GiB, weights + KV = {rule2:.2f} GiB.</p>")
+    head = "<p>" + _("<b>Peak {total} GiB</b> (phase: {phase}); rules of thumb: weights x 1.2 = {rule1} GiB, weights "
+                     "+ KV = {rule2} GiB.").format(total=f"{est.total_gib:.2f}", phase=html.escape(_(est.peak_phase)),
+                                                   rule1=f"{rule1:.2f}", rule2=f"{rule2:.2f}") + "</p>"
     note = towers.towers_note(model_id)
     tail = f"<p>{html.escape(note)}</p>" if note else ""
     return head + table_html(terms, caption="Where the memory goes", headers={"gib": "memory (GiB)"},

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import html
+
 import pandas as pd
 
 from qwen_lessons import ui
@@ -16,6 +18,8 @@ from qwen_lessons.lessons.family_map import decimal_year, line_styles
 from qwen_lessons.plotting import log_scale
 from qwen_lessons.ui import TABLE_TOP_ROWS, guarded, show, table_html, wire
 from qwen_lessons.validation import checked
+from qwen_lessons.language import figure_text
+from qwen_lessons.language import translate as _
 
 ANY = "any"
 
@@ -64,8 +68,8 @@ def selection_canvas(table: pd.DataFrame | None = None) -> SimpleNamespace:
     ax.set_yticks([1, 10, 100, 1000], ["1", "10", "100", "1000"])
     whole_years = range(int(np.floor(np.nanmin(years))), int(np.ceil(np.nanmax(years))) + 1)
     ax.set_xticks(list(whole_years), [str(y) for y in whole_years])
-    ax.set_xlabel("release (year)")
-    ax.set_ylabel("parameters (billions, log)")
+    ax.set_xlabel(figure_text("release (year)"))
+    ax.set_ylabel(figure_text("parameters (billions, log)"))
     points = {line: ax.scatter([], [], s=22, color=colour, marker=marker, label=line)
               for line, (colour, marker) in line_styles().items()}
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.02), fontsize=8, labelspacing=0.2, borderaxespad=0.2,
@@ -130,10 +134,10 @@ def explorer_selection(line=ANY, generation=ANY, variant=ANY, license=ANY, size_
 def selection_html(rows: pd.DataFrame, top: int = TABLE_TOP_ROWS) -> str:
     """The selected checkpoints as a compact table (the first rows, then all on request), or a friendly message."""
     if rows.empty:
-        return ('<p class="qwen-empty">No checkpoint matches these filters. Try widening the size range or '
-                'setting one of the filters back to "any".</p>')
+        return '<p class="qwen-empty">' + html.escape(_('No checkpoint matches these filters. Try widening the size '
+                                                       'range or setting one of the filters back to "any".')) + "</p>"
     shown = rows.loc[:, list(TABLE_COLUMNS)]
-    return f"<p><b>{len(rows)}</b> checkpoint(s) match.</p>" + table_html(
+    return "<p>" + _("<b>{count}</b> checkpoint(s) match.").format(count=len(rows)) + "</p>" + table_html(
         shown, top=top, caption="Matching checkpoints", sort=["generation", "params_b", "model_id"], decimals={"params_b": None, "active_params_b": None},
         missing="not published by the source (or, for active parameters, a dense model: all are active)")
 

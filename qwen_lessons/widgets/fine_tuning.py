@@ -9,6 +9,8 @@ the planner works for Qwen-1's fused layers as for the later ones.
 
 from __future__ import annotations
 
+import html
+
 from types import SimpleNamespace
 
 from qwen_lessons import models, ui
@@ -24,6 +26,7 @@ from qwen_lessons.finetune import (
     plan,
 )
 from qwen_lessons.hardware import load_hardware
+from qwen_lessons.language import translate as _
 from qwen_lessons.plotting import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
 from qwen_lessons.ui import guarded, wire
 from qwen_lessons.validation import checked, instance
@@ -47,16 +50,18 @@ def memory_bar_html(memory: TrainingMemory, capacity_gib: float) -> str:
     parts = {k: v for k, v in memory.parts_gib().items() if v > 0}
     scale = max(memory.total_gib, capacity_gib) * 1.02
     segments = "".join(
-        f'<div title="{k}: {v:.1f} GiB" style="width:{100 * v / scale:.3f}%;background:{PART_COLOURS[k]}"></div>'
+        f'<div title="{html.escape(_(k))}: {v:.1f} GiB" style="width:{100 * v / scale:.3f}%;background:{PART_COLOURS[k]}"></div>'
         for k, v in parts.items())
     marker = (f'<div style="position:absolute;left:{100 * capacity_gib / scale:.3f}%;top:-4px;bottom:-4px;'
-              f'border-left:3px dashed #000" title="GPU memory {capacity_gib:.1f} GiB"></div>')
+              f'border-left:3px dashed #000" title="{html.escape(_("GPU memory {gib} GiB").format(gib=f"{capacity_gib:.1f}"))}">'
+              "</div>")
     legend = " ".join(
         f'<span style="white-space:nowrap"><span style="display:inline-block;width:0.8em;height:0.8em;'
-        f'background:{PART_COLOURS[k]}"></span> {k} {v:.1f}</span>' for k, v in parts.items())
+        f'background:{PART_COLOURS[k]}"></span> {html.escape(_(k))} {v:.1f}</span>' for k, v in parts.items())
     return (f'<div style="position:relative;display:flex;height:22px;border:1px solid #333;width:100%">'
-            f'{segments}{marker}</div><div style="font-size:90%">GiB: {legend} · dashed line = GPU '
-            f'({capacity_gib:.1f} GiB)</div>')
+            f'{segments}{marker}</div><div style="font-size:90%">'
+            + _("GiB: {legend} · dashed line = GPU ({gib} GiB)").format(legend=legend, gib=f"{capacity_gib:.1f}")
+            + "</div>")
 
 
 @checked(result=PLAN)
@@ -64,31 +69,35 @@ def verdict_html(result: SimpleNamespace) -> str:
     """One line: fits or not, with the total and the headroom."""
     total, capacity = result.memory.total_gib, result.capacity_gib
     gpus = result.memory.n_gpus
+    numbers = {"total": f"{total:.1f}", "capacity": f"{capacity:.1f}", "spare": f"{capacity - total:.1f}",
+               "ratio": f"{total / capacity:.1f}", "gpus": gpus, "trainable": f"{result.memory.trainable_params:,}"}
+    fits = f'<b style="color:{GOOD_TEXT_COLOUR}">{html.escape(_("Fits"))}</b>'
+    does_not = f'<b style="color:{BAD_TEXT_COLOUR}">{html.escape(_("Does not fit"))}</b>'
     if gpus > 1:  # memory is per GPU: each of the GPUs must hold it
-        capacity_text = f"each of {gpus} GPUs"
         if result.fits:
-            return (f'<b style="color:{GOOD_TEXT_COLOUR}">Fits</b>: {total:.1f} GiB on {capacity_text} of '
-                    f'{capacity:.1f} GiB ({capacity - total:.1f} GiB spare); trainable parameters '
-                    f'{result.memory.trainable_params:,}')
-        return (f'<b style="color:{BAD_TEXT_COLOUR}">Does not fit</b>: needs {total:.1f} GiB on {capacity_text}, '
-                f'each has {capacity:.1f} GiB ({total / capacity:.1f}x); trainable parameters '
-                f'{result.memory.trainable_params:,}')
+            return fits + _(": {total} GiB on each of {gpus} GPUs of {capacity} GiB ({spare} GiB spare); trainable "
+                            "parameters {trainable}").format(**numbers)
+        return does_not + _(": needs {total} GiB on each of {gpus} GPUs, each has {capacity} GiB ({ratio}x); trainable "
+                            "parameters {trainable}").format(**numbers)
     if result.fits:
-        return (f'<b style="color:{GOOD_TEXT_COLOUR}">Fits</b>: {total:.1f} GiB of {capacity:.1f} GiB '
-                f'({capacity - total:.1f} GiB spare); trainable parameters {result.memory.trainable_params:,}')
-    return (f'<b style="color:{BAD_TEXT_COLOUR}">Does not fit</b>: needs {total:.1f} GiB, the GPU has {capacity:.1f} GiB '
-            f'({total / capacity:.1f}x); trainable parameters {result.memory.trainable_params:,}')
+        return fits + _(": {total} GiB of {capacity} GiB ({spare} GiB spare); trainable parameters {trainable}").format(
+            **numbers)
+    return does_not + _(": needs {total} GiB, the GPU has {capacity} GiB ({ratio}x); trainable parameters "
+                        "{trainable}").format(**numbers)
 
 
 @checked(result=PLAN)
 def hours_html(result: SimpleNamespace) -> str:
     """One line: tokens, compute and estimated hours at the stated utilisation."""
-    base = f"{result.tokens:,} tokens, {result.flops / 1e15:,.0f} PFLOP"
+    numbers = {"tokens": f"{result.tokens:,}", "pflop": f"{result.flops / 1e15:,.0f}", "gpus": result.memory.n_gpus}
     if result.hours is None:
-        return f"{base}; no sourced bf16 throughput for this device, so no time estimate"
-    gpus = result.memory.n_gpus
-    on = f" on {gpus} GPUs" if gpus > 1 else ""
-    return f"{base}: about {result.hours:,.1f} h{on} at {result.utilisation:.0%} of the bf16 peak"
+        return _("{tokens} tokens, {pflop} PFLOP; no sourced bf16 throughput for this device, so no time "
+                 "estimate").format(**numbers)
+    numbers |= {"hours": f"{result.hours:,.1f}", "share": f"{result.utilisation:.0%}"}
+    if numbers["gpus"] > 1:
+        return _("{tokens} tokens, {pflop} PFLOP: about {hours} h on {gpus} GPUs at {share} of the bf16 peak").format(
+            **numbers)
+    return _("{tokens} tokens, {pflop} PFLOP: about {hours} h at {share} of the bf16 peak").format(**numbers)
 
 
 @checked

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 from qwen_lessons import local_formats, local_runtime, ui
 from qwen_lessons.hardware import Machine, get_gpu, hardware_ids, machine_row, machine_rule
+from qwen_lessons.language import translate as _
 from qwen_lessons.ui import guarded, table_html, wire
 from qwen_lessons.validation import checked, key
 
@@ -34,22 +35,25 @@ def laptop_html(gpu_id: str, context_tokens: int, kv_cache_dtype: str = "f16", e
     options = local_runtime.laptop_options(gpu_id, context_tokens, kv_cache_dtype, engine)  # once per update
     answer = local_runtime.laptop_answer(gpu_id, context_tokens, kv_cache_dtype, engine, options=options)
     gpu = machine_row(gpu_id)
-    head = (f"<b>{html.escape(gpu['name'])}</b>: {gpu['memory_gb']:g} GB, {answer['usable_gib']:.1f} GiB usable "
-            f"after the system's share; {gpu['memory_bandwidth_gbs']:g} GB/s.<br>")
+    head = _("<b>{machine}</b>: {memory} GB, {usable} GiB usable after the system's share; {bandwidth} GB/s.").format(
+        machine=html.escape(gpu["name"]), memory=f"{gpu['memory_gb']:g}", usable=f"{answer['usable_gib']:.1f}",
+        bandwidth=f"{gpu['memory_bandwidth_gbs']:g}") + "<br>"
     if answer["model"] is None:
-        return head + html.escape(answer["why"].capitalize()) + "."
+        return head + html.escape(answer["why"][:1].upper() + answer["why"][1:]) + _(".")
     lines = local_runtime.commands(answer["model"], answer["quantization"], context_tokens, kv_cache_dtype)
-    commands = "".join(f"<li><b>{html.escape(tool)}</b>: <code>{html.escape(line)}</code></li>"
+    commands = "".join(f"<li><b>{html.escape(_(tool))}</b>: <code>{html.escape(line)}</code></li>"
                        for tool, line in lines.items())
     fitting = options[options["fits"]].sort_values(["params_b", "memory_gib"], ascending=False)
     shown = fitting.head(TABLE_ROWS).assign(model=lambda t: t["model"].str.removeprefix("Qwen/")).round(
         {"params_b": 1, "memory_gib": 2, "tokens_per_s_expected": 0, "tokens_per_s_bound": 0})
-    return (head + f"<b>Answer: {html.escape(answer['model'].removeprefix('Qwen/'))} in "
-            f"{html.escape(answer['quantization'])}</b> with {context_tokens:,} tokens of context: "
-            f"{answer['memory_gib']:.1f} GiB, expected about {answer['tokens_per_s_expected']:.0f} tokens/s "
-            f"(ceiling: decode bound {answer['tokens_per_s_bound']:.0f} tokens/s). "
-            f"({html.escape(answer['why'])}.)<ul style='margin:4px 0'>{commands}</ul>"
-            f"Largest options that fit:" + table_html(shown.drop(columns="fits"), top=TABLE_ROWS))
+    return (head + _("<b>Answer: {model} in {quantization}</b> with {context} tokens of context: {memory} GiB, expected "
+                     "about {expected} tokens/s (ceiling: decode bound {bound} tokens/s). ({why}.)").format(
+        model=html.escape(answer["model"].removeprefix("Qwen/")), quantization=html.escape(answer["quantization"]),
+        context=f"{context_tokens:,}", memory=f"{answer['memory_gib']:.1f}",
+        expected=f"{answer['tokens_per_s_expected']:.0f}", bound=f"{answer['tokens_per_s_bound']:.0f}",
+        why=html.escape(answer["why"]))
+            + f"<ul style='margin:4px 0'>{commands}</ul>" + _("Largest options that fit:")
+            + table_html(shown.drop(columns="fits"), top=TABLE_ROWS))
 
 
 @checked
@@ -61,13 +65,13 @@ def laptop_wizard(gpu_id: str = "apple-m4-16gb"):
     import ipywidgets as widgets
 
     style = {"description_width": "110px"}
-    machine = widgets.Dropdown(options=[*machine_options(), ("Type in your machine", TYPED_IN)], value=gpu_id,
+    machine = widgets.Dropdown(options=[*machine_options(), (_("Type in your machine"), TYPED_IN)], value=gpu_id,
                                description="Machine", style=style)
     # a machine the table does not list: checked for physical sense by hardware.Machine (one line when not)
     typed_memory = widgets.BoundedFloatText(value=16, min=0, max=100_000, description="Memory (GB)", style=style)
     typed_bandwidth = widgets.BoundedFloatText(value=100, min=0, max=100_000, description="Bandwidth (GB/s)",
                                                style=style)
-    typed_kind = widgets.Dropdown(options=[("GPU", "gpu"), ("Apple unified memory", "apple"), ("CPU RAM", "cpu")],
+    typed_kind = widgets.Dropdown(options=[("GPU", "gpu"), (_("Apple unified memory"), "apple"), (_("CPU RAM"), "cpu")],
                                   value="cpu", description="Kind", style=style)
     typed = widgets.HBox([typed_memory, typed_bandwidth, typed_kind], layout={"display": "none"})
     context = widgets.Dropdown(options=[(f"{c:,}", c) for c in CONTEXTS], value=8192, description="Context",
@@ -79,7 +83,7 @@ def laptop_wizard(gpu_id: str = "apple-m4-16gb"):
     def chosen():
         if machine.value != TYPED_IN:
             return machine.value
-        return Machine("your machine", typed_memory.value, typed_bandwidth.value, typed_kind.value)
+        return Machine(_("your machine"), typed_memory.value, typed_bandwidth.value, typed_kind.value)
 
     def update(_change=None):
         typed.layout.display = "flex" if machine.value == TYPED_IN else "none"

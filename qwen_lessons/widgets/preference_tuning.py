@@ -16,6 +16,7 @@ import time
 from types import SimpleNamespace
 
 from qwen_lessons import preference, ui
+from qwen_lessons.language import translate as _
 from qwen_lessons.lessons import preference_tuning as lesson
 from qwen_lessons.plotting import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
 from qwen_lessons.ui import guarded, wire
@@ -43,11 +44,11 @@ def verdict_html(beta: float = preference.DEFAULT_BETA, n_pairs: int = lesson.DE
     verdicts = preference.smoothing_verdict(lesson.stage_table(beta, n_pairs, progress=False))
     colours = {"smooths": GOOD_TEXT_COLOUR, "widens": BAD_TEXT_COLOUR, "mixed": "#333333"}
     lines = []
-    for _, step in verdicts.iterrows():
-        changes = ", ".join(f"{metric.replace('_', ' ')} {step[f'{metric}_change']:+.0%}"
-                            for metric in preference.SMOOTHING_METRICS)
+    for _index, step in verdicts.iterrows():
+        changes = _(", ").join(f"{html.escape(_(metric.replace('_', ' ')))} {step[f'{metric}_change']:+.0%}"
+                               for metric in preference.SMOOTHING_METRICS)
         lines.append(f'{html.escape(step["from"])} → {html.escape(step["to"])}: '
-                     f'<b style="color:{colours[step["verdict"]]}">{step["verdict"]}</b> ({changes})')
+                     f'<b style="color:{colours[step["verdict"]]}">{html.escape(_(step["verdict"]))}</b> ({changes})')
     return "<br>".join(lines)
 
 
@@ -68,8 +69,9 @@ def dpo_explorer_widget():
         started = time.perf_counter()
         table.value = guarded(lambda: stages_html(beta.value, pairs.value))
         verdict.value = guarded(lambda: verdict_html(beta.value, pairs.value))
-        status.value = (f'<span style="font-size:90%">updated in {time.perf_counter() - started:.2f} s '
-                        f"(a new point trains DPO once; a visited one is a look-up)</span>")
+        status.value = ('<span style="font-size:90%">' + _("updated in {seconds} s (a new point trains DPO once; a "
+                                                            "visited one is a look-up)").format(
+            seconds=f"{time.perf_counter() - started:.2f}") + "</span>")
 
     wire((beta, pairs), update)
     box = widgets.VBox([ui.row([beta, pairs]), table, verdict, status])

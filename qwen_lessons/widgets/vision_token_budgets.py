@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from qwen_lessons import pictures, prompts, ui, vision
 from qwen_lessons.plotting import BAD_TEXT_COLOUR, GOOD_TEXT_COLOUR
 from qwen_lessons.ui import guarded, show, wire
+from qwen_lessons.language import translate as _
 from qwen_lessons.validation import checked, instance
 
 CUSTOM = ""  # the picture dropdown's "custom size" choice
@@ -57,10 +58,12 @@ def image_report_html(height: int, width: int, generation: str, budget: str, eve
     info = vision.generation_info(generation)
     sentence = pictures.describe_image(height, width, generation, budget=budget)
     if info.fixed_input:
-        grid = f"No grid: the resampler's {info.fixed_tokens} tokens do not map to image regions."
+        grid = _("No grid: the resampler's {tokens} tokens do not map to image regions.").format(
+            tokens=info.fixed_tokens)
     else:
-        grid = f"Each cell of the grid is {info.factor} x {info.factor} px, one visual token"
-        grid += f" (every {_ordinal(every)} line drawn, to keep the cells visible)." if every > 1 else "."
+        grid = (_("Each cell of the grid is {side} x {side} px, one visual token (every {ordinal} line drawn, to keep the "
+                  "cells visible).") if every > 1 else _("Each cell of the grid is {side} x {side} px, one visual "
+                                                         "token.")).format(side=info.factor, ordinal=_ordinal(every))
     parts = [f"<b>{html.escape(sentence)}</b>", _lines_html(vision.explain_resize(height, width, generation,
                                                                                 budget=budget)),
              f"<i>{html.escape(grid)}</i>"]
@@ -86,8 +89,8 @@ def image_widget(generation: str = vision.DEFAULT_GENERATION):
 
     samples = vision.samples_table()
     picture = widgets.Dropdown(
-        options=[(f"{row.description} ({row.height} x {row.width})", row.file) for row in samples.itertuples()]
-        + [("custom size (no picture)", CUSTOM)],
+        options=[(f"{_(row.description)} ({row.height} x {row.width})", row.file) for row in samples.itertuples()]
+        + [(_("custom size (no picture)"), CUSTOM)],
         description="Picture",
         layout=widgets.Layout(width="460px"),
     )
@@ -143,7 +146,7 @@ def upload_widget(generation: str = vision.DEFAULT_GENERATION):
     generation_box = widgets.Dropdown(options=generation_options(), value=generation, description="Generation")
     budget = widgets.Dropdown(options=budget_options(), value=vision.DEFAULT_BUDGET, description="Budget",
                               layout=widgets.Layout(width="460px"))
-    result = ui.html_output("qwen-vision-upload", html.escape(PLACEHOLDER))
+    result = ui.html_output("qwen-vision-upload", html.escape(_(PLACEHOLDER)))
     overlay = ui.picture("qwen-vision-upload-overlay", alt="your picture with the grid of merged patches that become its tokens")
     cache: dict = {}
 
@@ -154,14 +157,15 @@ def upload_widget(generation: str = vision.DEFAULT_GENERATION):
             cache.clear()
             height, width = pictures.read_image_size(entry["content"])
             preview, problem = pictures.decode_preview_with_reason(entry["content"])
-            note = f"No preview: {problem}; the count comes from the file header." if problem else ""
+            note = _("No preview: {problem}; the count comes from the file header.").format(problem=problem) \
+                if problem else ""
             cache.update(key=key, value=(height, width, preview, note))
         return cache["value"]
 
     def render() -> str:
         if not upload.value:
             show(overlay, False)
-            return html.escape(PLACEHOLDER)
+            return html.escape(_(PLACEHOLDER))
         entry = upload.value[0]
         height, width, preview, note = read(entry)
         png, every = overlay_png(preview, height, width, generation_box.value, budget.value)
@@ -186,13 +190,17 @@ def plan_html(plan: prompts.PromptPlan, fit_size: tuple[int, int] | None = None,
     """The planner's verdict and its table of parts as HTML."""
     parts = plan.parts()
     parts = parts[(parts.iloc[:, 1] != 0) | parts.iloc[:, 0].isin(["text", "total"])]
+    parts = parts.assign(**{parts.columns[0]: parts.iloc[:, 0].map(_)})  # fixed parts' names in the language
     if plan.fits:
-        verdict = f"Fits: {plan.total:,} of {plan.context:,} tokens, {plan.remaining:,} left."
+        verdict = _("Fits: {total} of {context} tokens, {left} left.").format(
+            total=f"{plan.total:,}", context=f"{plan.context:,}", left=f"{plan.remaining:,}")
         if fit_size is not None:
             more = prompts.images_that_fit(*fit_size, plan.context, plan.total, plan.generation, budget=budget)
-            verdict += f" Room for {more:,} more image(s) of {fit_size[0]} x {fit_size[1]}."
+            verdict += _(" Room for {more} more image(s) of {height} x {width}.").format(
+                more=f"{more:,}", height=fit_size[0], width=fit_size[1])
     else:
-        verdict = f"Does not fit: {plan.total:,} tokens for a {plan.context:,}-token window, over by {-plan.remaining:,}."
+        verdict = _("Does not fit: {total} tokens for a {context}-token window, over by {over}.").format(
+            total=f"{plan.total:,}", context=f"{plan.context:,}", over=f"{-plan.remaining:,}")
     colour = GOOD_TEXT_COLOUR if plan.fits else BAD_TEXT_COLOUR
     return (f"<b style='color:{colour}'>{html.escape(verdict)}</b>"
             + ui.table_html(parts, caption="Where the tokens go", decimals={parts.columns[2]: 1}))
@@ -202,10 +210,12 @@ def plan_html(plan: prompts.PromptPlan, fit_size: tuple[int, int] | None = None,
 def knobs_html(table) -> str:
     """The knob comparison as HTML, the knob that saves most first."""
     if table.empty or table["tokens saved"].max() <= 0:
-        return "<i>No knob saves tokens for this prompt.</i>"
+        return f"<i>{html.escape(_('No knob saves tokens for this prompt.'))}</i>"
     best = table.iloc[0]
-    shown = table[["knob", table.columns[1], "tokens saved"]]
-    return (f"<b>Biggest saving: {html.escape(best['knob'])} ({int(best['tokens saved']):,} tokens).</b>"
+    shown = table[["knob", table.columns[1], "tokens saved"]].copy()
+    shown[table.columns[1]] = shown[table.columns[1]].map(_)  # what the knob does, in the language
+    return ("<b>" + html.escape(_("Biggest saving: {knob} ({tokens} tokens).").format(
+        knob=best["knob"], tokens=f"{int(best['tokens saved']):,}")) + "</b>"
             + ui.table_html(shown, caption="What each knob saves"))
 
 
