@@ -81,7 +81,7 @@ def main() -> None:
                   f"{expected:8.1f}   bound {bound:8.1f}   prompt {run['prompt_tokens_per_s']:8.1f} tokens/s")
     table = pd.DataFrame(rows)
     if args.record:
-        out = data.data_dir() / speed.LOCAL_SPEED_FILE
+        out = data.data_dir() / real_llama_cpp.LOCAL_SPEED_FILE
         table.drop(columns=["expected", "bound"]).to_csv(out, index=False, lineterminator="\n")
         print(f"recorded {len(table)} runs in {out}")
 

@@ -23,8 +23,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from qwen_lessons.schemas import BOOL, INT, MAX_CELL_CHARS, MAX_FILE_BYTES, SCHEMAS, TEXT, TableSchema, schema
-from qwen_lessons.validation import checked
+from qwen_lessons.schemas import BOOL, INT, MAX_CELL_CHARS, MAX_FILE_BYTES, SCHEMAS, TEXT, TableSchema
+from qwen_lessons.validation import checked, choices
 
 DATA_ENV_VAR = "QWEN_LESSONS_DATA"
 MANIFEST_FILE = "MANIFEST.csv"  # every table's row count and checksum: a cut-off or altered file is refused
@@ -249,6 +249,14 @@ def data_path(name: str) -> Path:
     if getattr(_frames, "stack", None):
         file_identity(name)
     return path
+
+
+@checked
+def schema(name: str) -> TableSchema:
+    """The schema of one file in data/ (declared in qwen_lessons.schemas); ValueError naming the known files."""
+    if name not in SCHEMAS:
+        raise ValueError(f"no table schema for {name[:60]!r}; it must be {choices(sorted(SCHEMAS), 'tables')}")
+    return SCHEMAS[name]
 
 
 @checked

@@ -5,8 +5,9 @@ them). write_random_gguf() writes a GGUF of a Qwen checkpoint's *shape* (the ten
 llama.cpp's qwen2 / qwen3 loaders read, a small byte-level BPE tokenizer) with random weights: nothing is
 downloaded. quantize() runs llama.cpp's own quantizer (llama_model_quantize); run() loads the file, reads the
 buffer sizes llama.cpp logs, and times prompt processing and decoding on this CPU.
-The course's predictions it is held against: qwen_lessons.local_formats (tensor types and bytes) and
-qwen_lessons.memory (KV cache bytes per token).
+The course's predictions it is held against: qwen_lessons.local_formats (tensor types and bytes),
+qwen_lessons.memory (KV cache bytes per token) and qwen_lessons.speed (the decode bound): the runs recorded in
+data/llama_cpp_speed.csv fit llama.cpp's read efficiency (fit_local_constants) and judge it (local_speed_errors).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qwen_lessons import local_formats, memory, models
+from qwen_lessons import local_formats, memory, models, speed
+from qwen_lessons.data import read_table
 from qwen_lessons.validation import checked, integer
 
 # The shapes llama.cpp's qwen2 / qwen3 loaders accept from this writer (dense, full attention)
@@ -36,6 +38,7 @@ TINY_QWEN3 = {**TINY_QWEN2, "model_id": "tiny-qwen3", "architecture": "qwen3", "
 
 
 SHAPES = {"tiny-qwen2": TINY_QWEN2, "tiny-qwen3": TINY_QWEN3}
+LOCAL_SPEED_FILE = "llama_cpp_speed.csv"  # runs of this writer's files (benchmarks/llama_cpp_speed.py --record)
 
 
 def shape_rule(name: str, value):
@@ -296,3 +299,60 @@ def measure_bandwidth_gbs(megabytes: int = 256, repeats: int = 5) -> float:
         np.copyto(target, source)
         best = min(best, time.perf_counter() - started)
     return 2 * source.nbytes / best / 1e9
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The recorded runs (data/llama_cpp_speed.csv): llama.cpp's speed constants fitted on its "fit" rows, judged on
+# its "judge" rows
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _local_rows(role: str | None = None) -> list[dict]:
+    table = read_table(LOCAL_SPEED_FILE)
+    rows = []
+    for row in table.to_dict("records"):
+        if role is not None and row["role"] != role:
+            continue
+        ckpt = shape(row["model"])  # the writer's shapes name the scaled-down models
+        quant = memory.normalize_quantization(row["quantization"])
+        context = int(row["prompt_tokens"]) + int(row["generate_tokens"]) / 2
+        read = speed.decode_bytes_per_token(ckpt, quant, context) / (float(row["bandwidth_gbs"]) * 1e9)
+        rows.append({**row, "ckpt": ckpt, "quantization": quant, "layers": ckpt["num_hidden_layers"],
+                     "read_seconds": read, "measured_seconds": 1 / float(row["decode_tokens_per_s"])})
+    return rows
+
+
+@checked
+def fit_local_constants() -> pd.DataFrame:
+    """Fit llama.cpp's read efficiency on the fit rows of data/llama_cpp_speed.csv (a decode step's measured time =
+    read time / efficiency). Its fixed and per-layer costs are set to 0, not fitted: one CPU thread's runs of files
+    larger than the caches spend nearly all their time reading, so those costs cannot be told apart from the reads
+    (and the files small enough to show them sit in the caches, where the bandwidth bound does not hold). Prefill is
+    not fitted either: a CPU has no dense bf16 throughput in the hardware table to scale."""
+    rows = _local_rows("fit")
+    design = np.array([r["read_seconds"] / r["measured_seconds"] for r in rows])
+    target = np.array([(r["measured_seconds"] - r["read_seconds"]) / r["measured_seconds"] for r in rows])
+    # one coefficient kept >= 0 (an efficiency of at most 1): least squares through the origin, clipped at 0
+    extra_read = max(0.0, float(design @ target / (design @ design)))
+    fitted_on = f"{LOCAL_SPEED_FILE}, fit rows ({len(rows)})"
+    not_fitted = "set to 0, not fitted: the CPU runs cannot separate it from the reads"
+    records = [("llama.cpp", "fixed_ms_per_token", "", 0.0, "ms per decode step", not_fitted),
+               ("llama.cpp", "layer_us", speed.ALL_FORMATS, 0.0, "microseconds per layer per decode step", not_fitted),
+               ("llama.cpp", "read_efficiency", "", 1 / (1 + extra_read), "fraction of memory bandwidth", fitted_on)]
+    return pd.DataFrame(records, columns=["runtime", "constant", "quantization", "value", "unit", "fitted_on"])
+
+
+@checked
+def local_speed_errors() -> pd.DataFrame:
+    """Every measured llama.cpp run next to the expected decode speed and the bound, fit and judge rows."""
+    records = []
+    for row in _local_rows():
+        bound = 1 / row["read_seconds"]
+        expected = speed.expected_from_bound(bound, "llama.cpp", row["layers"], row["quantization"])
+        measured = float(row["decode_tokens_per_s"])
+        records.append({"role": row["role"], "model": row["model"], "quantization": row["quantization"],
+                        "threads": int(row["threads"]), "bandwidth_gbs": float(row["bandwidth_gbs"]),
+                        "measured_tokens_per_s": measured, "expected_tokens_per_s": expected,
+                        "bound_tokens_per_s": bound, "expected_error": expected / measured - 1,
+                        "bound_error": bound / measured - 1})
+    return pd.DataFrame(records)

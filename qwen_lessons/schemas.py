@@ -22,8 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from qwen_lessons.validation import checked, choices
-
 # Column types, as the pandas dtypes the loaders return: nullable integers and booleans, text, floats.
 INT, FLOAT, NULLABLE_FLOAT, BOOL, TEXT = "Int64", "float64", "Float64", "boolean", "string"
 NUMERIC = (INT, FLOAT, NULLABLE_FLOAT)
@@ -336,11 +334,3 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
                "resized_height": (1, 200_000), "resized_width": (1, 200_000)},
        rules=(_at_most("min_pixels", "max_pixels"), _at_most("temporal_factor", "num_frames"))),
 )})
-
-
-@checked
-def schema(name: str) -> TableSchema:
-    """The schema of one file in data/; ValueError naming the known files for any other name."""
-    if name not in SCHEMAS:
-        raise ValueError(f"no table schema for {name[:60]!r}; it must be {choices(sorted(SCHEMAS), 'tables')}")
-    return SCHEMAS[name]

@@ -164,11 +164,11 @@ def achieved_fraction_summary() -> pd.DataFrame:
 #     fixed + layers x layer cost + (bytes read / bandwidth) / read efficiency
 # and a prompt takes   prefill FLOPs / (utilisation x dense bf16 throughput).
 # With fixed, layer cost >= 0 and efficiency, utilisation <= 1 the expected speed can never pass the bound. The
-# constants are fitted by fit_speed_constants() on the fit rows named below and stored in data/speed_constants.csv.
+# constants are fitted by fit_speed_constants() on the fit rows named below and stored in data/speed_constants.csv
+# (llama.cpp's by real_llama_cpp.fit_local_constants(), on the runs of the files that module writes).
 RUNTIMES = ("transformers", "vllm", "sglang", "llama.cpp", "mlx")
 CONSTANTS_FILE = "speed_constants.csv"
 GENERATIONS_FILE = "speed_benchmark_generations.csv"
-LOCAL_SPEED_FILE = "llama_cpp_speed.csv"
 # SGLang has no speed table to fit on: it borrows vLLM's constants (both batch requests and run CUDA graphs);
 # MLX has no sourced measurement yet: it borrows llama.cpp's (stated in the lesson)
 BORROWED = {"sglang": "vllm", "mlx": "llama.cpp"}
@@ -402,60 +402,3 @@ def held_out_summary() -> pd.DataFrame:
                           expected_median_abs_error=("expected_error", lambda e: float(np.median(np.abs(e)))),
                           bound_median_abs_error=("bound_error", lambda e: float(np.median(np.abs(e)))))
     return summary.reset_index()
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# llama.cpp: constants fitted on measured runs (data/llama_cpp_speed.csv, role "fit"), judged on its "judge" rows
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def _local_rows(role: str | None = None) -> list[dict]:
-    from qwen_lessons import real_llama_cpp  # the writer's shapes name the scaled-down models of the runs
-
-    table = read_table(LOCAL_SPEED_FILE)
-    rows = []
-    for row in table.to_dict("records"):
-        if role is not None and row["role"] != role:
-            continue
-        ckpt = real_llama_cpp.shape(row["model"])
-        quant = memory.normalize_quantization(row["quantization"])
-        context = int(row["prompt_tokens"]) + int(row["generate_tokens"]) / 2
-        read = decode_bytes_per_token(ckpt, quant, context) / (float(row["bandwidth_gbs"]) * 1e9)
-        rows.append({**row, "ckpt": ckpt, "quantization": quant, "layers": ckpt["num_hidden_layers"],
-                     "read_seconds": read, "measured_seconds": 1 / float(row["decode_tokens_per_s"])})
-    return rows
-
-
-@checked
-def fit_local_constants() -> pd.DataFrame:
-    """Fit llama.cpp's read efficiency on the fit rows of data/llama_cpp_speed.csv (a decode step's measured time =
-    read time / efficiency). Its fixed and per-layer costs are set to 0, not fitted: one CPU thread's runs of files
-    larger than the caches spend nearly all their time reading, so those costs cannot be told apart from the reads
-    (and the files small enough to show them sit in the caches, where the bandwidth bound does not hold). Prefill is
-    not fitted either: a CPU has no dense bf16 throughput in the hardware table to scale."""
-    rows = _local_rows("fit")
-    design = np.array([[r["read_seconds"] / r["measured_seconds"]] for r in rows])
-    target = np.array([(r["measured_seconds"] - r["read_seconds"]) / r["measured_seconds"] for r in rows])
-    (extra_read,) = _nonnegative_least_squares(design, target)
-    fitted_on = f"{LOCAL_SPEED_FILE}, fit rows ({len(rows)})"
-    not_fitted = "set to 0, not fitted: the CPU runs cannot separate it from the reads"
-    records = [("llama.cpp", "fixed_ms_per_token", "", 0.0, "ms per decode step", not_fitted),
-               ("llama.cpp", "layer_us", ALL_FORMATS, 0.0, "microseconds per layer per decode step", not_fitted),
-               ("llama.cpp", "read_efficiency", "", 1 / (1 + extra_read), "fraction of memory bandwidth", fitted_on)]
-    return pd.DataFrame(records, columns=["runtime", "constant", "quantization", "value", "unit", "fitted_on"])
-
-
-@checked
-def local_speed_errors() -> pd.DataFrame:
-    """Every measured llama.cpp run next to the expected decode speed and the bound, fit and judge rows."""
-    records = []
-    for row in _local_rows():
-        bound = 1 / row["read_seconds"]
-        expected = expected_from_bound(bound, "llama.cpp", row["layers"], row["quantization"])
-        measured = float(row["decode_tokens_per_s"])
-        records.append({"role": row["role"], "model": row["model"], "quantization": row["quantization"],
-                        "threads": int(row["threads"]), "bandwidth_gbs": float(row["bandwidth_gbs"]),
-                        "measured_tokens_per_s": measured, "expected_tokens_per_s": expected,
-                        "bound_tokens_per_s": bound, "expected_error": expected / measured - 1,
-                        "bound_error": bound / measured - 1})
-    return pd.DataFrame(records)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import importlib
 import inspect
 import math
 import numbers
@@ -292,30 +293,26 @@ LOGPROB = number(-1e9, 0, "a log-probability in nats (0 or below)")
 BETA = number(1e-9, 100, "the DPO beta")  # lesson 3 shows the loss tend to log 2 as beta goes to 0
 
 
-def _frame(name: str, value):
-    import pandas as pd  # only when a table is passed: the layer itself imports no pandas
+def _imported(module: str, class_name: str, what: str) -> Rule:
+    """An object of module.class_name, the module imported only when such an argument is checked: the layer itself
+    imports no pandas, matplotlib or PIL."""
 
-    return instance(pd.DataFrame, what="a pandas DataFrame")(name, value)
+    def rule(name: str, value):
+        return instance(getattr(importlib.import_module(module), class_name), what=what)(name, value)
+
+    return rule
 
 
-def _series(name: str, value):
-    import pandas as pd
-
-    return instance(pd.Series, what="a pandas Series")(name, value)
+_frame = _imported("pandas", "DataFrame", "a pandas DataFrame")
+_series = _imported("pandas", "Series", "a pandas Series")
+_picture = _imported("PIL.Image", "Image", "a PIL image (from pictures.decode_preview)")
+_one_axes = _imported("matplotlib.axes", "Axes", "matplotlib Axes")
 
 
 def _axes(name: str, value):
-    from matplotlib.axes import Axes
-
     if isinstance(value, list | tuple | np.ndarray):
-        return [instance(Axes, what="matplotlib Axes")(f"{name}[{i}]", a) for i, a in enumerate(np.ravel(value))]
-    return instance(Axes, what="matplotlib Axes (or None for a new figure)")(name, value)
-
-
-def _picture(name: str, value):
-    from PIL import Image
-
-    return instance(Image.Image, what="a PIL image (from pictures.decode_preview)")(name, value)
+        return [_one_axes(f"{name}[{i}]", a) for i, a in enumerate(np.ravel(value))]
+    return _imported("matplotlib.axes", "Axes", "matplotlib Axes (or None for a new figure)")(name, value)
 
 
 def _class_named(class_name: str, what: str) -> Rule:
@@ -491,15 +488,13 @@ def outside(function: Callable) -> Callable:
     return from_outside
 
 
-# Rules that relate arguments to each other or to the data (a context no longer than the checkpoint's, no more
-# GPUs than layers to split): registered by the module that knows the facts (models), applied by @checked after
-# the per-argument rules to every function that has the parameters a relation requires.
 RELATIONS: list[tuple[tuple[str, ...], Callable[[dict], None]]] = []
 
 
 def relation(*requires: str):
-    """Register check(arguments) for every checked function whose parameters include all of `requires`; it gets
-    the checked arguments by name (defaults filled in) and raises ValueError naming the argument."""
+    """Register check(arguments) for every checked function whose parameters include all of `requires` (called by
+    the module that knows the facts, models.py); @checked runs it after the per-argument rules with the checked
+    arguments by name (defaults filled in), and it raises ValueError naming the argument."""
     def register(check: Callable[[dict], None]) -> Callable[[dict], None]:
         RELATIONS.append((requires, check))
         return check

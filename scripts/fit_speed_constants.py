@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from qwen_lessons import data, speed
+from qwen_lessons import data, real_llama_cpp, speed
 
 SOURCE = {
     "transformers": "scripts/fit_speed_constants.py: non-negative least squares on the relative time error of every "
@@ -27,7 +27,7 @@ def main() -> None:
         table = speed.fit_speed_constants(runtime)
         table["source"] = SOURCE[runtime]
         frames.append(table)
-    local = speed.fit_local_constants()  # llama.cpp: fitted on the fit rows of data/llama_cpp_speed.csv
+    local = real_llama_cpp.fit_local_constants()  # llama.cpp: fitted on the fit rows of data/llama_cpp_speed.csv
     local["source"] = SOURCE["llama.cpp"]
     frames.append(local)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qwen_lessons import hardware, speed
+from qwen_lessons import hardware, real_llama_cpp, speed
 from qwen_lessons.data import data_dir
 
 from data_copies import record_manifest
@@ -132,25 +132,25 @@ def test_a_typed_in_machine_works_like_a_table_row_and_nonsense_is_refused():
 
 def test_llama_cpp_constants_come_from_its_fit_rows_only(tmp_path, monkeypatch):
     stored = _stored("llama.cpp")
-    fitted = speed.fit_local_constants()
+    fitted = real_llama_cpp.fit_local_constants()
     np.testing.assert_allclose(fitted["value"], stored["value"], rtol=1e-9)
     copy = _copy_data(tmp_path, monkeypatch)
-    runs = pd.read_csv(copy / speed.LOCAL_SPEED_FILE)
+    runs = pd.read_csv(copy / real_llama_cpp.LOCAL_SPEED_FILE)
     judged = runs["role"] == "judge"
     assert judged.any() and (~judged).any()
     changed = runs.copy()
     changed.loc[judged, "decode_tokens_per_s"] *= 3
-    changed.to_csv(copy / speed.LOCAL_SPEED_FILE, index=False)
+    changed.to_csv(copy / real_llama_cpp.LOCAL_SPEED_FILE, index=False)
     record_manifest(copy)
-    np.testing.assert_allclose(speed.fit_local_constants()["value"], fitted["value"], rtol=1e-12)
+    np.testing.assert_allclose(real_llama_cpp.fit_local_constants()["value"], fitted["value"], rtol=1e-12)
     changed.loc[~judged, "decode_tokens_per_s"] *= 0.5
-    changed.to_csv(copy / speed.LOCAL_SPEED_FILE, index=False)
+    changed.to_csv(copy / real_llama_cpp.LOCAL_SPEED_FILE, index=False)
     record_manifest(copy)
-    assert not np.allclose(speed.fit_local_constants()["value"], fitted["value"], rtol=1e-3)
+    assert not np.allclose(real_llama_cpp.fit_local_constants()["value"], fitted["value"], rtol=1e-3)
 
 
 def test_measured_llama_cpp_runs_stay_under_the_bound_and_the_expected_speed_too():
-    runs = speed.local_speed_errors()
+    runs = real_llama_cpp.local_speed_errors()
     assert set(runs["role"]) == {"fit", "judge"}
     assert (runs["expected_tokens_per_s"] <= runs["bound_tokens_per_s"]).all()
     # the files larger than the caches read every byte from memory: no run beats the bandwidth bound

@@ -149,8 +149,8 @@ def measure_your_machine(quantization: str = "q8_0") -> tuple[str, pd.DataFrame]
                          f"{quantization!r}")
     reason = real_llama_cpp.available()
     if reason:
-        runs = speed.local_speed_errors()
-        recorded = read_table(speed.LOCAL_SPEED_FILE)
+        runs = real_llama_cpp.local_speed_errors()
+        recorded = read_table(real_llama_cpp.LOCAL_SPEED_FILE)
         where = f"{recorded['cpu'].iloc[0]}, {recorded['measured_on'].iloc[0]}"
         return (f"Recorded runs of this course's CI machine ({where}); {reason}.",
                 runs[["model", "quantization", "measured_tokens_per_s", "expected_tokens_per_s",
