@@ -325,6 +325,17 @@ def test_limits_use_the_documented_context_not_the_configs_position_limit():
     assert table.iloc[0, 0] == 32768
 
 
+def test_gpu_limits_table_bisects_each_distinct_model_and_gpu_once(monkeypatch):
+    # the hostile sweep's 1,000-id list (one id repeated) took 1.94 CPU s of its 2 s cap: each row was bisected anew
+    calls = []
+    real = lesson.max_context_that_fits
+    monkeypatch.setattr(lesson, "max_context_that_fits", lambda *a, **k: calls.append(a[:3]) or real(*a, **k))
+    ids = ["Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen3-8B"] * 50
+    table = lesson.gpu_limits_table(ids, "bf16", ["l4", "h200-sxm"])
+    assert len(calls) == 4 and len(table) == 100
+    assert table.iloc[0].tolist() == table.iloc[2].tolist() != table.iloc[1].tolist()
+
+
 def test_quality_by_size_keeps_specialist_lines_off_the_general_curve():
     # since issue 14 the Coder and Math checkpoints have configs too; their scores are not the general line's
     instruct = tiers.quality_by_size("GSM8K", "instruct", "Qwen2.5 blog")

@@ -101,7 +101,11 @@ def gpu_limits_table(model_ids: list[str], quantization: str = "bf16", gpu_ids: 
                      headroom: float = DEFAULT_HEADROOM) -> pd.DataFrame:
     """Longest context (tokens) each model fits on each GPU at batch 1 (0 = does not fit at all)."""
     gpu_ids = gpu_ids or ["rtx-4060-ti-16gb", "rtx-4090", "l4", "a100-40gb", "a100-80gb", "h200-sxm"]
-    table = {g: [max_context_that_fits(m, quantization, g, headroom) for m in model_ids] for g in gpu_ids}
+    # each distinct (model, GPU) pair is bisected once: a list that repeats ids (up to the list cap) costs no more
+    # than the catalog itself
+    fits = {(m, g): max_context_that_fits(m, quantization, g, headroom) for m in dict.fromkeys(model_ids)
+            for g in gpu_ids}
+    table = {g: [fits[m, g] for m in model_ids] for g in gpu_ids}
     return pd.DataFrame(table, index=[m.removeprefix("Qwen/") for m in model_ids])
 
 
