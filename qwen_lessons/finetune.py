@@ -333,8 +333,7 @@ def _gathered_module_bytes(a: Checkpoint) -> float:
     return BF16 * max(layer, head)
 
 
-@checked
-def zero_buffer_gib(zero_stage: int, n_gpus: int) -> float:
+def _zero_buffer_gib(zero_stage: int, n_gpus: int) -> float:
     """DeepSpeed's communication buffers per GPU: none on one GPU or without ZeRO, the sourced reduce bucket at stages
     1 and 2 (ZERO12_BUFFER_GIB), the fitted ZERO_BUFFER_GIB at stage 3."""
     if zero_stage == 0 or n_gpus == 1:
@@ -421,7 +420,7 @@ def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEF
         optimizer=optimizer_bytes,
         activations=activation_bytes(a, seq_len, micro_batch, checkpointing, fused_loss, loss=loss,
                                      attention=attention),
-        overhead=(overhead_gib + zero_buffer_gib(zero_stage, n_gpus)) * GIB,
+        overhead=(overhead_gib + _zero_buffer_gib(zero_stage, n_gpus)) * GIB,
         total_params=params, trainable_params=trainable, n_gpus=n_gpus, settings=settings)
 
 
