@@ -17,7 +17,7 @@ Activations (bf16, per token of a micro-batch): each decoder layer saves its nor
 x width, twice), Q/K/V before and after rotary, the attention output and the four SwiGLU tensors. The loss adds, per
 token and vocabulary entry, 14 bytes: bf16 logits (2), fp32 log-probabilities (4) and, during backward, their fp32
 gradient and the fp32 gradient of the logits (4 + 4). Memory is per GPU; two fitted constants (below) stand for the
-CUDA context and allocator slack, and for DeepSpeed's buckets. Each setting is a stated term (its source in
+CUDA context and allocator slack, and for ZeRO-3's buffers; ZeRO-1/2's reduce bucket is sourced, not fitted. Each setting is a stated term (its source in
 ``finetune_evidence.SETTING_TERMS``): ``optimizer``, ``checkpointing`` (none / standard / offload), ``loss`` (standard
 / fused / chunked), ``attention`` (flash / sdpa / eager), the base's precision (the method, ``double_quant``),
 ``zero_stage`` with ``offload``, and ``packing``.
@@ -69,8 +69,18 @@ LOGITS_BYTES = BF16 + FP32 + FP32 + FP32
 # sample padded to the stated length, so each step's tokens are known); data/finetune_measurements.csv only judges.
 # A test recomputes the fit and fails if these literals drift from it.
 DEFAULT_OVERHEAD_GIB = 2.0  # CUDA context, allocator slack and kernels' workspaces: median residual, one-GPU rows
-ZERO_BUFFER_GIB = 3.1  # DeepSpeed ZeRO's communication buckets on each GPU of a multi-GPU run: median residual
+ZERO_BUFFER_GIB = 3.1  # DeepSpeed ZeRO-3's buffers on each GPU of a multi-GPU run: median residual (see below)
 FIT_TABLE = "Qwen-1 finetune profile"  # the only publication the constants are fitted on
+# ZeRO stages 1 and 2: SOURCED, not fitted, and added AFTER the judged errors had been seen (data/README.md says so; the
+# judged rows no longer judge this term blind). ZeRO_BUFFER_GIB is fitted on the profile's ZeRO runs (six ZeRO-2 LoRA
+# rows, nine ZeRO-3 rows) and now applies to stage 3 only. At stages 1 and 2 DeepSpeed allocates, on every backward, one
+# contiguous reduce bucket of reduce_bucket_size elements in the optimizer's 16-bit dtype (two when overlap_comm):
+# deepspeedai/DeepSpeed@edaa722 deepspeed/runtime/zero/stage_1_and_2.py setup_buckets. allgather_bucket_size allocates
+# nothing: the updated partitions are gathered into the flat bf16 weights in place (runtime/utils.py
+# all_gather_dp_groups: all_gather_into_tensor, or narrow() views of the partitions).
+ZERO12_REDUCE_BUCKET_ELEMENTS = 200_000_000  # modelscope/ms-swift@3602360 swift/config/zero1.json, zero2.json: 2e8
+ZERO12_REDUCE_BUCKETS = 1  # the same files: overlap_comm false, so no second (double) buffer
+ZERO12_BUFFER_GIB = ZERO12_REDUCE_BUCKET_ELEMENTS * BF16 * ZERO12_REDUCE_BUCKETS / GIB  # 0.37 GiB
 # Share of the GPU's dense bf16 peak a training run reaches, per framework: what training_hours assumes.
 # transformers (Qwen-1's scripts: Trainer + PEFT + DeepSpeed, A100): fitted on the same profile as the memory constants,
 # the median share its one-GPU s/it imply at >= 1,024 tokens, to one decimal (finetune_evidence.fit_utilisation; a test
@@ -323,6 +333,14 @@ def _gathered_module_bytes(a: Checkpoint) -> float:
     return BF16 * max(layer, head)
 
 
+def _zero_buffer_gib(zero_stage: int, n_gpus: int) -> float:
+    """DeepSpeed's communication buffers per GPU: none on one GPU or without ZeRO, the sourced reduce bucket at stages
+    1 and 2 (ZERO12_BUFFER_GIB), the fitted ZERO_BUFFER_GIB at stage 3."""
+    if zero_stage == 0 or n_gpus == 1:
+        return 0.0
+    return ZERO_BUFFER_GIB if zero_stage == 3 else ZERO12_BUFFER_GIB
+
+
 @checked
 def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEFAULT_TARGETS,
                     seq_len: int = 1024, micro_batch: int = 1, checkpointing: bool | str = True,
@@ -402,7 +420,7 @@ def training_memory(model_id, method: str, *, rank: int = 16, target_modules=DEF
         optimizer=optimizer_bytes,
         activations=activation_bytes(a, seq_len, micro_batch, checkpointing, fused_loss, loss=loss,
                                      attention=attention),
-        overhead=(overhead_gib + (ZERO_BUFFER_GIB if zero_stage >= 1 and n_gpus > 1 else 0)) * GIB,
+        overhead=(overhead_gib + _zero_buffer_gib(zero_stage, n_gpus)) * GIB,
         total_params=params, trainable_params=trainable, n_gpus=n_gpus, settings=settings)
 
 

@@ -91,6 +91,16 @@ SETTING_TERMS = (
      "3 also the weights over n_gpus; stage 3 gathers one module's bf16 weights at a time (the largest, often the "
      "output head, counted once)", "Rajbhandari et al., ZeRO (arXiv:1910.02054) section 5, P_os, P_os+g, "
      "P_os+g+p; deepspeedai/DeepSpeed@00376da docs/_pages/config-json.md (zero_optimization.stage)"),
+    ("zero_stage", "1, 2 (buffer)", "one contiguous reduce bucket per GPU of a multi-GPU run: reduce_bucket_size "
+     "elements in the optimizer's 16-bit dtype, 2e8 x 2 bytes = 0.37 GiB (two buckets with overlap_comm); the "
+     "all-gather writes into the bf16 weights in place, so allgather_bucket_size adds nothing. Sourced, not fitted; "
+     "added after the judged errors had been seen", "github:modelscope/ms-swift@3602360 swift/config/zero1.json, "
+     "zero2.json (reduce_bucket_size 2e8, overlap_comm false); github:deepspeedai/DeepSpeed@edaa722 "
+     "deepspeed/runtime/zero/stage_1_and_2.py setup_buckets (torch.empty(reduce_bucket_size, dtype=self.dtype)), "
+     "deepspeed/runtime/utils.py all_gather_dp_groups"),
+    ("zero_stage", "3 (buffer)", "ZeRO-3's buckets, prefetched and gathered modules beyond the one counted: the "
+     "fitted ZERO_BUFFER_GIB per GPU (median residual of the Qwen-1 profile's multi-GPU ZeRO rows)",
+     "finetune_evidence.fit_constants on QwenLM/Qwen@2df8e8a README.md, Profiling of Memory and Speed"),
     ("offload", "optimizer", "ZeRO-Offload: optimizer states, fp32 master weights and fp32 gradients live in CPU "
      "RAM; the GPU keeps the bf16 weights", "Ren et al., ZeRO-Offload (arXiv:2101.06840); deepspeedai/DeepSpeed@00376da "
      "docs/_pages/config-json.md (offload_optimizer, stages 1-3)"),
@@ -157,7 +167,8 @@ def _fit_residuals(published: pd.DataFrame) -> pd.DataFrame:
 def fit_constants(table: pd.DataFrame | None = None) -> dict[str, float]:
     """The two fitted constants, from the fit rows only (the Qwen-1 profile of data/finetune_memory.csv):
     overhead = median residual per GPU of the one-GPU rows; ZeRO buffer = median residual per GPU of the
-    multi-GPU (DeepSpeed) rows minus that overhead. Rounded to 0.1 GiB. Judged rows never enter."""
+    multi-GPU (DeepSpeed ZeRO-2 and ZeRO-3) rows minus that overhead, applied at stage 3 only (stages 1 and 2 take
+    DeepSpeed's sourced reduce bucket, finetune.ZERO12_BUFFER_GIB). Rounded to 0.1 GiB. Judged rows never enter."""
     residuals = _fit_residuals(load_published() if table is None else table)
     one = residuals[residuals["gpus"] == 1]["residual_gib"].median()
     several = residuals[residuals["gpus"] > 1]["residual_gib"].median()

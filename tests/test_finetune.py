@@ -372,8 +372,9 @@ def test_accuracy_against_published_rows_is_pinned(comparison):
     assert one_gpu["worst_abs_error_pct"] < 41.0
     assert one_gpu["within_20pct"] >= 0.84
     several = summary.loc["Qwen-1 measured, several GPUs (DeepSpeed)"]
-    # 11.6% since the Qwen-7B full rows run ZeRO-3, as finetune_ds.sh does (10.7% when they were read as ZeRO-2)
-    assert several["median_abs_error_pct"] < 12.0 and several["worst_abs_error_pct"] < 29.0
+    # 11.6% since the Qwen-7B full rows run ZeRO-3, as finetune_ds.sh does (10.7% when they were read as ZeRO-2);
+    # 7.8% with the fitted buffer; 5.1% since the ZeRO-2 LoRA rows take DeepSpeed's sourced reduce bucket instead
+    assert several["median_abs_error_pct"] < 5.5 and several["worst_abs_error_pct"] < 17.0
     llama_factory = summary.loc["LLaMA-Factory estimate (per billion params)"]
     assert llama_factory["median_abs_error_pct"] < 7.0
     lora = comparison[(comparison["group"] == "Qwen-1 measured, 1 GPU") & (comparison["method_key"] == "lora")]

@@ -116,6 +116,38 @@ def test_the_constants_are_the_fit_of_the_fit_rows():
     assert fitted == {"overhead_gib": finetune.DEFAULT_OVERHEAD_GIB, "zero_buffer_gib": finetune.ZERO_BUFFER_GIB}
 
 
+def test_zero_1_and_2_buffer_is_deepspeeds_reduce_bucket_not_a_fit(monkeypatch):
+    # sourced (ms-swift@3602360 swift/config/zero1.json, zero2.json: reduce_bucket_size 2e8, overlap_comm false;
+    # DeepSpeed stage_1_and_2.py setup_buckets: one torch.empty(reduce_bucket_size) in the 16-bit dtype, 2 bytes; the
+    # all-gather writes in place, so allgather_bucket_size adds nothing): 2e8 x 2 bytes per GPU, ZeRO-3 the fitted one
+    def overhead(stage, gpus=2):
+        return finetune.training_memory("Qwen/Qwen2.5-7B-Instruct", "lora", n_gpus=gpus, zero_stage=stage).overhead
+
+    base = finetune.DEFAULT_OVERHEAD_GIB * 2**30
+    for stage in (1, 2):
+        assert overhead(stage) - base == pytest.approx(200_000_000 * 2)
+        assert overhead(stage, gpus=1) == pytest.approx(base)  # one GPU: DeepSpeed reduces nothing
+    assert overhead(3) - base == pytest.approx(finetune_evidence.fit_constants()["zero_buffer_gib"] * 2**30)
+    assert overhead(0) == pytest.approx(base)  # DDP: no DeepSpeed buckets
+    # the judged ZeRO-2 row (18 GiB printed) ten times larger: neither constant nor the sourced term moves
+    fitted, judged_method = finetune_evidence.fit_constants(), "LoRA, DeepSpeed ZeRO-2 on 2 GPUs"
+    real = read_table
+
+    def inflated(name):
+        table = real(name)
+        if name == finetune_evidence.MEASURED_FILE:
+            table = table.copy()
+            table.loc[table["method"] == judged_method, "memory_per_gpu"] *= 10
+        return table
+
+    before = finetune_evidence.compare_measured().set_index("method").loc[judged_method]
+    monkeypatch.setattr(finetune_evidence, "read_table", inflated)
+    after = finetune_evidence.compare_measured().set_index("method").loc[judged_method]
+    assert finetune_evidence.fit_constants() == fitted
+    assert after["estimate_gib"] == before["estimate_gib"] and after["published_gib"] == 10 * before["published_gib"]
+    assert overhead(2) - base == pytest.approx(200_000_000 * 2)
+
+
 def test_a_judged_row_never_moves_a_constant(monkeypatch):
     published = finetune_evidence.load_published()
     before = finetune_evidence.fit_constants(published)
@@ -162,12 +194,16 @@ def test_errors_are_pinned(measured):
     judge, fit = summary.loc["judge"], summary.loc["fit"]
     assert judge["rows"] == 16
     assert judge["planner: median %"] <= 15.0  # 14.1% over 16 judged rows
-    # 35.2%: LoRA + ZeRO-2 on 2 GPUs (24.3 GiB against 18); the issue asks for <= 35% and this is not met
-    assert 35.0 < judge["planner: worst %"] < 35.5
+    # 32.4%: QLoRA NF4 on one GPU (12.3 GiB against 9.3). LoRA + ZeRO-2 on 2 GPUs was the worst, 35.2% (24.3 GiB
+    # against 18), while ZeRO-3's fitted buffer (3.1 GiB) stood for every stage; with DeepSpeed's sourced reduce
+    # bucket (0.37 GiB, added after these errors were seen) it is 20.0% (21.6 GiB)
+    assert 32.0 < judge["planner: worst %"] < 32.5
     judged = measured[(measured["role"] == "judge") & (measured["not_judged"] == "")]
     worst = judged.loc[judged["error_pct"].abs().idxmax()]
-    assert worst["method"] == "LoRA, DeepSpeed ZeRO-2 on 2 GPUs"
-    assert fit["planner: median %"] < 11.0  # 10.4% over the 81 Qwen-1 rows
+    assert worst["method"] == "QLoRA (bitsandbytes NF4, double quant)"
+    zero2 = judged[judged["method"] == "LoRA, DeepSpeed ZeRO-2 on 2 GPUs"].iloc[0]
+    assert 19.5 < zero2["error_pct"] < 20.5
+    assert fit["planner: median %"] < 10.0  # 9.7% over the 81 Qwen-1 rows (10.4% with the fitted buffer at ZeRO-2)
     # the stated settings matter: ignoring them (no Liger, no flash, AdamW, ...) and the rule of thumb do worse
     assert judge["settings ignored: median %"] > judge["planner: median %"]
     assert judge["LLaMA-Factory rule: median %"] > judge["planner: median %"]

@@ -94,7 +94,8 @@ def test_zero_offload_moves_states_and_gradients_and_stage_3_parameters():
     both = memory("full", n_gpus=4, zero_stage=3, offload="optimizer+parameters")
     # the GPU holds one gathered module in bf16: the tied embedding / output head, 151,936 x 1,536
     assert both.weights == 2 * 151_936 * 1_536
-    assert both.total_gib < off.total_gib
+    # against stage 3 offloading the optimizer only (stage 2 has a smaller DeepSpeed buffer than stage 3's fitted one)
+    assert both.total_gib < memory("full", n_gpus=4, zero_stage=3, offload="optimizer").total_gib
 
 
 def test_packing_does_not_change_the_peak():
