@@ -30,8 +30,10 @@ SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
 # Tiny Qwen-shaped models for tests, one per generation the course teaches: every matrix row a multiple of 256 so
 # every K-quant keeps its own type (no fallback). Qwen2: tied embeddings, q/k/v biases, 2 query heads per KV head;
 # Qwen2.5: untied, 4 query heads per KV head (the larger Qwen2.5 checkpoints' layout); Qwen3: q/k norms, no biases;
-# Qwen3-MoE: 16 experts, 4 per token (not 8: llama.cpp gives an 8-expert model Q8_0 attn_k and attn_v, a Mixtral
-# rule no Qwen MoE meets); Qwen3.5: Gated DeltaNet layers with a gated full-attention layer every 4th.
+# Qwen3-MoE: 4 experts, 2 per token, intermediate_size = experts per token x expert width as in Qwen3's configs (not 8
+# experts: llama.cpp gives an 8-expert model Q8_0 attn_k and attn_v, a Mixtral rule no Qwen MoE meets); Qwen3.5: a
+# Gated DeltaNet layer, then a gated full-attention layer (every 2nd here, every 4th in Qwen3.5: the loader reads the
+# interval from the file). Two layers each, few and small tensors: the CI's time is tight.
 TINY_QWEN2 = {"model_id": "tiny-qwen2", "architecture": "qwen2", "num_hidden_layers": 2, "hidden_size": 256,
               "intermediate_size": 512, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 64,
               "vocab_size": 512, "max_position_embeddings": 4096, "tie_word_embeddings": True,
@@ -40,10 +42,10 @@ TINY_QWEN25 = {**TINY_QWEN2, "model_id": "tiny-qwen2.5", "num_attention_heads": 
                "tie_word_embeddings": False}
 TINY_QWEN3 = {**TINY_QWEN2, "model_id": "tiny-qwen3", "architecture": "qwen3", "attention_bias": False,
               "qk_norm": True, "tie_word_embeddings": False}
-TINY_QWEN3_MOE = {**TINY_QWEN3, "model_id": "tiny-qwen3-moe", "architecture": "qwen3_moe", "intermediate_size": 1024,
-                  "num_experts": 16, "num_experts_per_tok": 4, "moe_intermediate_size": 256}
-TINY_QWEN35 = {**TINY_QWEN3, "model_id": "tiny-qwen3.5", "architecture": "qwen3_5", "num_hidden_layers": 4,
-               "tie_word_embeddings": True, "full_attention_interval": 4, "attention_output_gate": True,
+TINY_QWEN3_MOE = {**TINY_QWEN3, "model_id": "tiny-qwen3-moe", "architecture": "qwen3_moe", "intermediate_size": 512,
+                  "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 256}
+TINY_QWEN35 = {**TINY_QWEN3, "model_id": "tiny-qwen3.5", "architecture": "qwen3_5", "num_hidden_layers": 2,
+               "tie_word_embeddings": True, "full_attention_interval": 2, "attention_output_gate": True,
                "linear_num_key_heads": 2, "linear_num_value_heads": 4, "linear_key_head_dim": 64,
                "linear_value_head_dim": 64, "linear_conv_kernel_dim": 4}
 # Qwen3.5 rotates a quarter of each head (partial_rotary_factor 0.25) in three position sections (M-RoPE)
