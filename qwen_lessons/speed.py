@@ -169,6 +169,7 @@ RUNTIMES = ("transformers", "vllm", "sglang", "llama.cpp", "mlx")
 CONSTANTS_FILE = "speed_constants.csv"
 GENERATIONS_FILE = "speed_benchmark_generations.csv"
 LOCAL_SPEED_FILE = "llama_cpp_speed.csv"
+MLX_SPEED_FILE = "mlx_speed_published.csv"  # mlx-lm's own published runs: judge MLX's borrowed constants only
 # SGLang has no speed table to fit on: it borrows vLLM's constants (both batch requests and run CUDA graphs);
 # MLX has no sourced measurement yet: it borrows llama.cpp's (stated in the lesson)
 BORROWED = {"sglang": "vllm", "mlx": "llama.cpp"}
@@ -481,4 +482,25 @@ def local_speed_errors() -> pd.DataFrame:
                         "measured_tokens_per_s": measured, "expected_tokens_per_s": expected,
                         "bound_tokens_per_s": bound, "expected_error": expected / measured - 1,
                         "bound_error": bound / measured - 1})
+    return pd.DataFrame(records)
+
+
+@checked
+def mlx_speed_errors() -> pd.DataFrame:
+    """mlx-lm's published generation speeds (data/mlx_speed_published.csv) next to the expected decode speed and
+    the bound on the same Apple machine: judge rows only, since MLX borrows llama.cpp's constants (BORROWED)."""
+    from qwen_lessons.hardware import Machine  # a machine typed from the row: the table lists its bandwidth
+
+    records = []
+    for row in read_table(MLX_SPEED_FILE).to_dict("records"):
+        machine = Machine(row["machine"], float(row["memory_gb"]), float(row["bandwidth_gbs"]), "apple")
+        # mlx_lm.benchmark times the generated tokens after the prompt: the KV cache grows from the prompt's length
+        context = int(row["prompt_tokens"]) + int(row["generate_tokens"]) / 2
+        expected = expected_decode_tokens_per_s(row["model_id"], row["quantization"], machine, "mlx", context)
+        bound = decode_tokens_per_s_bound(row["model_id"], row["quantization"], machine, context)
+        published = float(row["decode_tokens_per_s"])
+        records.append({"role": "judged", "model_id": row["model_id"], "quantization": row["quantization"],
+                        "machine": row["machine"], "published_tokens_per_s": published,
+                        "expected_tokens_per_s": expected, "bound_tokens_per_s": bound,
+                        "expected_error": expected / published - 1, "bound_error": bound / published - 1})
     return pd.DataFrame(records)
