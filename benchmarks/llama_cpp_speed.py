@@ -63,6 +63,11 @@ def main() -> None:
                                            quant)
             run = real_llama_cpp.run(path, CONTEXT, PROMPT_TOKENS, GENERATE_TOKENS, args.threads)
             ckpt = real_llama_cpp.shape(model)
+            # the real-size file's tensors against the course's, to the byte (the tests check the tiny shapes)
+            written_bytes = int(real_llama_cpp.file_tensors(path)["bytes"].sum())
+            course_bytes = real_llama_cpp.course_tensor_bytes(ckpt, quant)
+            print(f"{model:28} {quant:7} tensor bytes: file {written_bytes:,}, course {course_bytes:,} "
+                  f"({'equal' if written_bytes == course_bytes else 'DIFFERENT'})")
             context = PROMPT_TOKENS + GENERATE_TOKENS / 2
             bound = speed.decode_tokens_per_s_bound(ckpt, quant, machine, context)
             expected = (speed.expected_decode_tokens_per_s(ckpt, quant, machine, "llama.cpp", context)

@@ -102,13 +102,32 @@ def _active_share(ckpt: models.Checkpoint) -> float:
 
 
 def _compute_bytes(ckpt: models.Checkpoint, context: int, flash_attention: bool) -> float:
-    """The largest set of f32 tensors alive for one micro-batch: the output head's logits, or one layer's MLP
-    (gate, up and their product) plus, without flash attention, the attention scores over the whole context."""
-    logits = N_UBATCH * ckpt["vocab_size"] * 4
-    width = ckpt["intermediate_size"] or ckpt["moe_intermediate_size"] * ckpt["num_experts_per_tok"]
-    mlp = N_UBATCH * (3 * width + 2 * ckpt["hidden_size"]) * 4
-    scores = 0 if flash_attention else N_UBATCH * context * ckpt["num_attention_heads"] * 4
-    return float(max(logits, mlp + scores))
+    """The largest set of f32 tensors alive for one micro-batch, phase by phase (llama.cpp's graph allocator frees a
+    phase's tensors before the next): the output head (the logits beside the hidden state), a layer's MLP (gate, up
+    and their product, for a MoE the routed experts' k copies of them) or, without flash attention, its attention
+    scores over the whole context and their mask; the MLP and attention phases keep about six hidden-width vectors
+    (residual, norm, projections) alive per token. Checked against real llama.cpp runs of the five tiny shapes
+    (tests/test_real_llama_cpp.py) and a published log (data/llama_cpp_measurements.csv)."""
+    h = ckpt["hidden_size"]
+    logits = N_UBATCH * (ckpt["vocab_size"] + h) * 4
+    experts = ckpt["num_experts_per_tok"] if ckpt.is_moe else 0
+    width = ckpt["moe_intermediate_size"] * experts if experts else ckpt["intermediate_size"]
+    mlp = N_UBATCH * (3 * width + 6 * h) * 4
+    # Qwen3.5's output gate keeps its half of q_proj (heads x head_dim per token) alive through the attention
+    gate = ckpt["num_attention_heads"] * ckpt["head_dim"] if ckpt["attention_output_gate"] else 0
+    attention = 0 if flash_attention else N_UBATCH * ((ckpt["num_attention_heads"] + 1) * context + 6 * h + gate) * 4
+    return float(max(logits, mlp, attention))
+
+
+@checked
+def llama_cpp_state_bytes(model_id) -> int:
+    """The Gated DeltaNet state llama.cpp allocates per sequence (its "RS buffer"): memory.linear_state_bytes, but
+    with the convolution's last inputs in f32 as well (llama.cpp's recurrent memory keeps both parts in f32)."""
+    ckpt = models.resolve(model_id, memory_modelled=True)
+    conv_inputs = ((2 * ckpt["linear_num_key_heads"] * ckpt["linear_key_head_dim"]
+                    + ckpt["linear_num_value_heads"] * ckpt["linear_value_head_dim"])
+                   * (ckpt["linear_conv_kernel_dim"] - 1) * ckpt.linear_layers) if ckpt.linear_layers else 0
+    return memory.linear_state_bytes(ckpt) + conv_inputs * (4 - memory.ACT_BYTES)
 
 
 @checked(n_gpu_layers=N_GPU_LAYERS, flash_attention=flag, kv_cache_dtype=KV_CACHE_TYPE)
@@ -133,7 +152,7 @@ def llama_cpp_memory(model_id, quantization: str = "q4_k_m", context_tokens: int
     kv_layer = memory.kv_bytes_per_token(ckpt, kv_cache_dtype) / max(ckpt.kv_layers, 1) * context_tokens
     kv_gpu = sum(kv_layer for i, (mixer, _) in enumerate(ckpt.layers) if i >= start and mixer != "linear_attention")
     kv_all = kv_layer * ckpt.kv_layers
-    state = memory.linear_state_bytes(ckpt)
+    state = llama_cpp_state_bytes(ckpt)
     compute = _compute_bytes(ckpt, context_tokens, flash_attention)
     meta = local_formats.gguf_metadata_bytes(ckpt)
     gpu_total = gpu_w + kv_gpu + (state + compute if ngl > 0 else 0.0)

@@ -2,12 +2,13 @@
 
 Optional: needs the `[runtime]` extra (`gguf` to write files, `llama-cpp-python`, built here from source, to run
 them). write_random_gguf() writes a GGUF of a Qwen checkpoint's *shape* (the tensor names, shapes and metadata
-llama.cpp's qwen2 / qwen3 loaders read, a small byte-level BPE tokenizer) with random weights: nothing is
+llama.cpp's qwen2, qwen3, qwen3moe and qwen35 loaders read, a small byte-level BPE tokenizer) with random weights: nothing is
 downloaded. quantize() runs llama.cpp's own quantizer (llama_model_quantize); run() loads the file, reads the
 buffer sizes llama.cpp logs, and times prompt processing and decoding on this CPU.
 The course's predictions it is held against: qwen_lessons.local_formats (tensor types and bytes),
-qwen_lessons.memory (KV cache bytes per token) and qwen_lessons.speed (the decode bound): the runs recorded in
-data/llama_cpp_speed.csv fit llama.cpp's read efficiency (fit_local_constants) and judge it (local_speed_errors).
+qwen_lessons.memory (KV cache bytes per token), qwen_lessons.local_runtime (recurrent state, compute buffer) and
+qwen_lessons.speed (the decode bound): the runs recorded in data/llama_cpp_speed.csv fit llama.cpp's read
+efficiency (fit_local_constants) and judge it (local_speed_errors).
 """
 
 from __future__ import annotations
@@ -25,30 +26,47 @@ from qwen_lessons import local_formats, memory, models, speed
 from qwen_lessons.data import read_table
 from qwen_lessons.validation import checked, integer
 
-# The shapes llama.cpp's qwen2 / qwen3 loaders accept from this writer (dense, full attention)
-WRITABLE = ("qwen2", "qwen3")
+# The course's architecture -> the llama.cpp loader that reads it (general.architecture of the file)
+LLAMA_ARCH = {"qwen2": "qwen2", "qwen3": "qwen3", "qwen3_moe": "qwen3moe", "qwen3_5": "qwen35"}
+WRITABLE = tuple(LLAMA_ARCH)
 SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
-# A tiny Qwen-shaped model for tests: rows a multiple of 256 so every K-quant keeps its own type (no fallback)
+# Tiny Qwen-shaped models for tests, one per generation the course teaches: every matrix row a multiple of 256 so
+# every K-quant keeps its own type (no fallback). Qwen2: tied embeddings, q/k/v biases, 2 query heads per KV head;
+# Qwen2.5: untied, 4 query heads per KV head (the larger Qwen2.5 checkpoints' layout); Qwen3: q/k norms, no biases;
+# Qwen3-MoE: 4 experts, 2 per token, intermediate_size = experts per token x expert width as in Qwen3's configs (not 8
+# experts: llama.cpp gives an 8-expert model Q8_0 attn_k and attn_v, a Mixtral rule no Qwen MoE meets); Qwen3.5: a
+# Gated DeltaNet layer, then a gated full-attention layer (every 2nd here, every 4th in Qwen3.5: the loader reads the
+# interval from the file). Two layers each, few and small tensors: the CI's time is tight.
 TINY_QWEN2 = {"model_id": "tiny-qwen2", "architecture": "qwen2", "num_hidden_layers": 2, "hidden_size": 256,
               "intermediate_size": 512, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 64,
               "vocab_size": 512, "max_position_embeddings": 4096, "tie_word_embeddings": True,
               "attention_bias": True, "qk_norm": False, "full_attention_interval": 1}
+TINY_QWEN25 = {**TINY_QWEN2, "model_id": "tiny-qwen2.5", "num_attention_heads": 8, "head_dim": 32,
+               "tie_word_embeddings": False}
 TINY_QWEN3 = {**TINY_QWEN2, "model_id": "tiny-qwen3", "architecture": "qwen3", "attention_bias": False,
               "qk_norm": True, "tie_word_embeddings": False}
+TINY_QWEN3_MOE = {**TINY_QWEN3, "model_id": "tiny-qwen3-moe", "architecture": "qwen3_moe", "intermediate_size": 512,
+                  "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 256}
+TINY_QWEN35 = {**TINY_QWEN3, "model_id": "tiny-qwen3.5", "architecture": "qwen3_5", "num_hidden_layers": 2,
+               "tie_word_embeddings": True, "full_attention_interval": 2, "attention_output_gate": True,
+               "linear_num_key_heads": 2, "linear_num_value_heads": 4, "linear_key_head_dim": 64,
+               "linear_value_head_dim": 64, "linear_conv_kernel_dim": 4}
+# Qwen3.5 rotates a quarter of each head (partial_rotary_factor 0.25) in three position sections (M-RoPE)
+PARTIAL_ROTARY = {"qwen3_5": 0.25}
 
 
-SHAPES = {"tiny-qwen2": TINY_QWEN2, "tiny-qwen3": TINY_QWEN3}
+SHAPES = {shape["model_id"]: shape for shape in (TINY_QWEN2, TINY_QWEN25, TINY_QWEN3, TINY_QWEN3_MOE, TINY_QWEN35)}
 LOCAL_SPEED_FILE = "llama_cpp_speed.csv"  # runs of this writer's files (benchmarks/llama_cpp_speed.py --record)
 
 
 def shape_rule(name: str, value):
-    """The validation rule of a `model` here: a name of SHAPES, an architecture-columns dict or a dense Qwen2/Qwen3
-    model id of the table."""
+    """The validation rule of a `model` here: a name of SHAPES, an architecture-columns dict or a Qwen2, Qwen3,
+    Qwen3-MoE or Qwen3.5 model id of the table."""
     try:
         _shape(value)
     except (ValueError, TypeError, KeyError):
         shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        raise ValueError((f"{name} must be one of {list(SHAPES)}, a dense {' or '.join(WRITABLE)} model id or an "
+        raise ValueError((f"{name} must be one of {list(SHAPES)}, a {', '.join(WRITABLE)} model id or an "
                          f"architecture-columns dict; got {shown}")[:300]) from None
     return value
 
@@ -109,32 +127,58 @@ def _vocabulary(size: int) -> tuple[list[str], list[int], list[str]]:
 
 
 def _tensors(ckpt: models.Checkpoint, rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
-    """The tensors of llama.cpp's qwen2 / qwen3 layout, random, matrices in f16 and 1-D tensors in f32."""
+    """The tensors of llama.cpp's qwen2 / qwen3 / qwen3moe / qwen35 layouts, random: matrices in f16, 1-D tensors,
+    the router and the convolution kernel in f32 (as llama.cpp's converter writes them; its quantizer keeps those)."""
     c = ckpt.config
-    h, heads, kv, hd, ff = (c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"],
-                            c["intermediate_size"])
+    h, heads, kv, hd = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
 
-    def matrix(rows: int, cols: int) -> np.ndarray:
-        return (rng.standard_normal((rows, cols), dtype=np.float32) * 0.02).astype(np.float16)
+    def matrix(*shape: int) -> np.ndarray:  # numpy order: the row width (ggml's ne0) last
+        return (rng.standard_normal(shape, dtype=np.float32) * 0.02).astype(np.float16)
 
-    def vector(n: int, value: float | None = None) -> np.ndarray:
-        return np.full(n, value, np.float32) if value is not None else rng.standard_normal(n, dtype=np.float32) * 0.02
+    def vector(*shape: int, value: float | None = None) -> np.ndarray:
+        if value is not None:
+            return np.full(shape, value, np.float32)
+        return rng.standard_normal(shape, dtype=np.float32) * 0.02
 
     out = [("token_embd.weight", matrix(c["vocab_size"], h))]
-    for i in range(c["num_hidden_layers"]):
+    for i, (mixer, mlp) in enumerate(ckpt.layers):
         b = f"blk.{i}."
-        out += [(b + "attn_norm.weight", vector(h, 1.0)),
-                (b + "attn_q.weight", matrix(heads * hd, h)), (b + "attn_k.weight", matrix(kv * hd, h)),
-                (b + "attn_v.weight", matrix(kv * hd, h))]
-        if c["attention_bias"]:
-            out += [(b + "attn_q.bias", vector(heads * hd)), (b + "attn_k.bias", vector(kv * hd)),
-                    (b + "attn_v.bias", vector(kv * hd))]
-        if c["qk_norm"]:
-            out += [(b + "attn_q_norm.weight", vector(hd, 1.0)), (b + "attn_k_norm.weight", vector(hd, 1.0))]
-        out += [(b + "attn_output.weight", matrix(h, heads * hd)), (b + "ffn_norm.weight", vector(h, 1.0)),
-                (b + "ffn_gate.weight", matrix(ff, h)), (b + "ffn_up.weight", matrix(ff, h)),
-                (b + "ffn_down.weight", matrix(h, ff))]
-    out.append(("output_norm.weight", vector(h, 1.0)))
+        out.append((b + "attn_norm.weight", vector(h, value=1.0)))
+        if mixer == "full_attention":
+            gate = 2 if c["attention_output_gate"] else 1  # Qwen3.5's output gate doubles attn_q
+            out += [(b + "attn_q.weight", matrix(heads * hd * gate, h)), (b + "attn_k.weight", matrix(kv * hd, h)),
+                    (b + "attn_v.weight", matrix(kv * hd, h))]
+            if c["attention_bias"]:
+                out += [(b + "attn_q.bias", vector(heads * hd)), (b + "attn_k.bias", vector(kv * hd)),
+                        (b + "attn_v.bias", vector(kv * hd))]
+            if c["qk_norm"]:
+                out += [(b + "attn_q_norm.weight", vector(hd, value=1.0)),
+                        (b + "attn_k_norm.weight", vector(hd, value=1.0))]
+            out.append((b + "attn_output.weight", matrix(h, heads * hd)))
+        else:  # Gated DeltaNet (llama_model_qwen35::load_arch_tensors)
+            n_k, n_v = c["linear_num_key_heads"], c["linear_num_value_heads"]
+            key_dim, value_dim = n_k * c["linear_key_head_dim"], n_v * c["linear_value_head_dim"]
+            conv_dim = 2 * key_dim + value_dim
+            out += [(b + "attn_qkv.weight", matrix(conv_dim, h)), (b + "attn_gate.weight", matrix(value_dim, h)),
+                    (b + "ssm_conv1d.weight", vector(conv_dim, c["linear_conv_kernel_dim"])),
+                    (b + "ssm_dt.bias", vector(n_v)), (b + "ssm_a", vector(n_v, value=-1.0)),
+                    (b + "ssm_beta.weight", matrix(n_v, h)), (b + "ssm_alpha.weight", matrix(n_v, h)),
+                    (b + "ssm_norm.weight", vector(c["linear_value_head_dim"], value=1.0)),
+                    (b + "ssm_out.weight", matrix(h, value_dim))]
+        # Qwen3.5 names its second norm post_attention_norm, the others ffn_norm
+        out.append((b + ("post_attention_norm" if c["architecture"] == "qwen3_5" else "ffn_norm") + ".weight",
+                    vector(h, value=1.0)))
+        if mlp == "moe":
+            experts, f = c["num_experts"], c["moe_intermediate_size"]
+            out += [(b + "ffn_gate_inp.weight", vector(experts, h)),
+                    (b + "ffn_gate_exps.weight", matrix(experts, f, h)),
+                    (b + "ffn_up_exps.weight", matrix(experts, f, h)),
+                    (b + "ffn_down_exps.weight", matrix(experts, h, f))]
+        else:
+            ff = c["intermediate_size"]
+            out += [(b + "ffn_gate.weight", matrix(ff, h)), (b + "ffn_up.weight", matrix(ff, h)),
+                    (b + "ffn_down.weight", matrix(h, ff))]
+    out.append(("output_norm.weight", vector(h, value=1.0)))
     if not c["tie_word_embeddings"]:
         out.append(("output.weight", matrix(c["vocab_size"], h)))
     return out
@@ -142,10 +186,30 @@ def _tensors(ckpt: models.Checkpoint, rng: np.random.Generator) -> list[tuple[st
 
 def _checkpoint(model) -> models.Checkpoint:
     ckpt = models.describe(model) if isinstance(model, dict) else models.resolve(model)
-    if ckpt["architecture"] not in WRITABLE or ckpt.is_moe or ckpt.linear_layers:
-        raise ValueError(f"model must be a dense {' or '.join(WRITABLE)} shape; got {ckpt.model_id} "
+    if ckpt["architecture"] not in WRITABLE:
+        raise ValueError(f"model must be a {', '.join(WRITABLE)} shape; got {ckpt.model_id} "
                          f"({ckpt['architecture']})")
     return ckpt
+
+
+def _add_architecture_keys(writer, c) -> None:
+    """The keys llama.cpp's loader of this architecture reads beyond the common ones (experts, Gated DeltaNet)."""
+    if c["num_experts"]:
+        writer.add_expert_count(c["num_experts"])
+        writer.add_expert_used_count(c["num_experts_per_tok"])
+        writer.add_expert_feed_forward_length(c["moe_intermediate_size"])
+    if c["architecture"] in PARTIAL_ROTARY:
+        rotary = int(c["head_dim"] * PARTIAL_ROTARY[c["architecture"]])
+        writer.add_rope_dimension_count(rotary)
+        pairs, side = rotary // 2, rotary // 2 * 11 // 32  # M-RoPE sections of the rotated pairs: Qwen's 11/11/10
+        writer.add_rope_dimension_sections([side, side, pairs - 2 * side, 0])
+    if c["linear_num_value_heads"]:
+        writer.add_ssm_conv_kernel(c["linear_conv_kernel_dim"])
+        writer.add_ssm_inner_size(c["linear_num_value_heads"] * c["linear_value_head_dim"])
+        writer.add_ssm_state_size(c["linear_key_head_dim"])
+        writer.add_ssm_time_step_rank(c["linear_num_value_heads"])
+        writer.add_ssm_group_count(c["linear_num_key_heads"])
+        writer.add_full_attention_interval(c["full_attention_interval"])
 
 
 def write_random_gguf(model, path, seed: int = 0) -> Path:
@@ -156,7 +220,7 @@ def write_random_gguf(model, path, seed: int = 0) -> Path:
     ckpt = shape(model)
     c = ckpt.config
     path = Path(path)
-    writer = gguf.GGUFWriter(str(path), c["architecture"])
+    writer = gguf.GGUFWriter(str(path), LLAMA_ARCH[c["architecture"]])
     writer.add_name(f"random-weights {ckpt.model_id}")
     writer.add_context_length(int(c["max_position_embeddings"] or 32768))
     writer.add_embedding_length(c["hidden_size"])
@@ -169,6 +233,7 @@ def write_random_gguf(model, path, seed: int = 0) -> Path:
     writer.add_layer_norm_rms_eps(1e-6)
     writer.add_rope_freq_base(1_000_000.0)
     writer.add_file_type(1)  # MOSTLY_F16
+    _add_architecture_keys(writer, c)
     tokens, types, merges = _vocabulary(c["vocab_size"])
     writer.add_tokenizer_model("gpt2")
     writer.add_tokenizer_pre("qwen2")
@@ -274,6 +339,7 @@ def run(path, context_tokens: int = 512, prompt_tokens: int = 64, generate_token
         generated += 1
     decode_seconds = time.perf_counter() - started
     result = {"kv_buffer_mib": _mib(r"KV buffer size", log), "compute_buffer_mib": _mib(r"CPU compute buffer size", log),
+              "state_buffer_mib": _mib(r"RS buffer size", log),  # the recurrent (Gated DeltaNet) state
               "flash_attention": "flash_attn            = enabled" in log or "flash_attn = 1" in log,
               "prompt_tokens_per_s": prompt_tokens / prompt_seconds, "decode_tokens_per_s": generated / decode_seconds,
               "n_ctx": model.n_ctx(), "log": log}

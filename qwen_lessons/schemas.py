@@ -201,6 +201,15 @@ SCHEMAS = MappingProxyType({schema.file: schema for schema in (
        ranges={"threads": (1, 1024), "bandwidth_gbs": (0.1, 100_000), "prompt_tokens": (1, TEN_M),
                "generate_tokens": (1, TEN_M), "decode_tokens_per_s": (0.001, M), "prompt_tokens_per_s": (0.001, M),
                "load_average": (0, 1000)}),
+    _schema("mlx_speed_published.csv", [
+        *_typed(TEXT, "model_id", "quantization", "repo", "engine_version", "machine"),
+        *_typed(FLOAT, "memory_gb", "bandwidth_gbs"), *_typed(INT, "prompt_tokens", "generate_tokens"),
+        *_typed(FLOAT, "decode_tokens_per_s", "prompt_tokens_per_s"), *_typed(TEXT, "source", "notes"),
+    ], key=("model_id", "quantization", "machine"),
+       filled=("model_id", "quantization", "engine_version", "machine", "bandwidth_gbs", "decode_tokens_per_s",
+               "source"),
+       ranges={"memory_gb": (1, 100_000), "bandwidth_gbs": (1, 100_000), "prompt_tokens": (1, TEN_M),
+               "generate_tokens": (1, TEN_M), "decode_tokens_per_s": (0.001, M), "prompt_tokens_per_s": (0.001, M)}),
     _schema("special_tokens.csv", [
         *_typed(TEXT, "vocabulary", "token"), ("id", INT), *_typed(TEXT, "purpose", "listed_since", "source", "source_kind"),
     ], key=("vocabulary", "token"), filled=("vocabulary", "token", "id", "purpose", "source_kind"),

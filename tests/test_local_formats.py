@@ -9,7 +9,7 @@ import re
 import pandas as pd
 import pytest
 
-from qwen_lessons import local_formats, local_runtime, memory, models
+from qwen_lessons import local_formats, local_runtime, memory, models, real_llama_cpp
 from qwen_lessons.data import read_table
 
 SMALL = "Qwen/Qwen2.5-0.5B-Instruct"  # 24 layers, hidden 896, 14 query / 2 KV heads of 64, MLP 4864, tied, vocab 151936
@@ -254,3 +254,27 @@ def test_the_wizard_code_names_no_model_or_repository():
         text = path.read_text(encoding="utf-8")
         # an organisation prefix ("Qwen/") may be trimmed for display; a model id, a repository or a file may not
         assert not re.search(r"Qwen/[A-Za-z0-9]|mlx-community|-GGUF|\w\.gguf\b", text), path.name
+
+
+# Compute buffers llama.cpp (llama-cpp-python 0.3.36, CPU, no flash attention, micro-batch 512) logged for tiny
+# qwen3moe files of 16 experts written by qwen_lessons.real_llama_cpp: (experts per token, expert width, context,
+# MiB logged)
+MEASURED_MOE_COMPUTE_MIB = [(2, 256, 512, 8.01), (4, 256, 512, 9.07), (8, 256, 512, 15.07), (4, 512, 512, 15.07),
+                            (4, 256, 2048, 23.01)]
+
+
+@pytest.mark.parametrize("experts, width, context, measured", MEASURED_MOE_COMPUTE_MIB)
+def test_moe_compute_buffer_follows_the_routed_experts(experts, width, context, measured):
+    """The MoE phase holds k experts' gate, up and product (not intermediate_size wide); phases do not add up."""
+    shape = {**real_llama_cpp.TINY_QWEN3_MOE, "num_experts": 16, "num_experts_per_tok": experts,
+             "moe_intermediate_size": width}
+    course = local_runtime.llama_cpp_memory(real_llama_cpp.shape(shape), "q8_0", context, flash_attention=False)
+    assert course.compute_gib * 1024 == pytest.approx(measured, rel=0.02)
+
+
+def test_llama_cpp_keeps_the_convolution_state_in_f32():
+    """llama.cpp's RS buffer of a tiny Qwen3.5 shape with 3 Gated DeltaNet layers logged 0.21 MiB:
+    3 layers x (4 heads x 64 x 64 f32 + 3 x 512 f32); the course's 16-bit convolution state gave 0.20."""
+    ckpt = real_llama_cpp.shape({**real_llama_cpp.TINY_QWEN35, "num_hidden_layers": 4, "full_attention_interval": 4})
+    assert local_runtime.llama_cpp_state_bytes(ckpt) == 3 * (64 * 64 * 4 * 4 + 3 * 512 * 4)
+    assert round(local_runtime.llama_cpp_memory(ckpt, "q8_0", 512).state_gib * 1024, 2) == 0.21

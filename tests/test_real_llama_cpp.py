@@ -1,6 +1,7 @@
 """Lesson 8: a real llama.cpp (the [runtime] extra) checks the course's predictions on random-weight Qwen-shaped
-files written here: every tensor's type and bytes as llama.cpp's own quantizer writes them, and the KV cache
-llama.cpp allocates. Skipped, with the reason, only when the extra is not installed; .ci/run sets
+files written here, one tiny shape per generation (Qwen2, Qwen2.5, Qwen3, Qwen3-MoE, Qwen3.5): every tensor's type
+and bytes as llama.cpp's own quantizer writes them, and the KV cache, recurrent state and compute buffer llama.cpp
+allocates. Skipped, with the reason, only when the extra is not installed; .ci/run sets
 QWEN_LESSONS_REQUIRE_RUNTIME=1, under which a missing extra fails instead."""
 
 from __future__ import annotations
@@ -68,8 +69,21 @@ def test_llama_cpp_allocates_the_kv_cache_the_course_predicts(quantized, name):
     assert run["decode_tokens_per_s"] > 0 and run["prompt_tokens_per_s"] > 0
     # the compute buffer llama.cpp reserves for one micro-batch, within 5% of the course's estimate
     course = local_runtime.llama_cpp_memory(real_llama_cpp.shape(name), "q8_0", context,
-                                            flash_attention=run["flash_attention"]).compute_gib * 1024
-    assert run["compute_buffer_mib"] == pytest.approx(course, rel=0.05)
+                                            flash_attention=run["flash_attention"])
+    assert run["compute_buffer_mib"] == pytest.approx(course.compute_gib * 1024, rel=0.05)
+    # the Gated DeltaNet state (Qwen3.5 only), logged in MiB with two decimals
+    if real_llama_cpp.shape(name).linear_layers:
+        assert run["state_buffer_mib"] == round(course.state_gib * 1024, 2)
+    else:
+        assert run["state_buffer_mib"] is None and course.state_gib == 0
+
+
+def test_the_five_generations_are_checked():
+    """Issue 27: Qwen2, Qwen2.5, Qwen3, Qwen3-MoE and Qwen3.5 shapes, each through its own llama.cpp loader."""
+    shapes = [real_llama_cpp.shape(name) for name in real_llama_cpp.SHAPES]
+    assert [s["architecture"] for s in shapes] == ["qwen2", "qwen2", "qwen3", "qwen3_moe", "qwen3_5"]
+    assert [bool(s["tie_word_embeddings"]) for s in shapes[:2]] == [True, False]
+    assert shapes[3].is_moe and shapes[4].linear_layers and shapes[4].kv_layers
 
 
 def test_without_the_extra_the_reason_names_the_install():

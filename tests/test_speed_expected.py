@@ -156,3 +156,37 @@ def test_measured_llama_cpp_runs_stay_under_the_bound_and_the_expected_speed_too
     # the files larger than the caches read every byte from memory: no run beats the bandwidth bound
     real_size = runs[~runs["model"].str.startswith("tiny-")]
     assert (real_size["measured_tokens_per_s"] <= real_size["bound_tokens_per_s"]).all()
+
+
+def test_the_judged_rows_are_split_by_what_the_fit_table_never_showed():
+    """Issue 27: a judged group over 25% is explained by kinds of row read off the fit table alone (formats it has
+    no row of, MoE checkpoints), never by a constant fitted on the judged rows."""
+    parts = speed.held_out_breakdown()
+    judged = speed.held_out_speed_errors().query("role == 'judged'")
+    assert parts["rows"].sum() == len(judged)
+    kind = {(row.table, row.framework, row.quantization, row.kind) for row in parts.itertuples()}
+    qwen3 = "Qwen3 docs (2025-05)"
+    assert (qwen3, "transformers", "fp8", speed.UNFITTED_FORMAT) in kind  # the Qwen2.5 table has no FP8 row
+    assert (qwen3, "transformers", "bf16", speed.MOE_ROW) in kind  # Qwen3-30B-A3B: the Qwen2.5 table is dense
+    fitted_formats = set(speed.held_out_speed_errors().query("role == 'fitted'")["quantization"])
+    like = parts[parts["kind"] == speed.LIKE_FITTED]
+    assert set(like["quantization"]) <= fitted_formats
+    # the medians are the judged rows' own
+    rows = judged[(judged["table"] == qwen3) & (judged["framework"] == "transformers") & (judged["quantization"] == "fp8")
+                  & ~judged["model_id"].str.contains("A3B")]
+    part = parts.query("table == @qwen3 and framework == 'transformers' and quantization == 'fp8' "
+                       "and kind == @speed.UNFITTED_FORMAT")
+    assert float(part["median_error"].iloc[0]) == pytest.approx(float(np.median(rows["expected_error"])))
+
+
+def test_mlx_is_judged_on_mlx_lms_own_published_runs_and_the_bound_holds():
+    """Issue 27: MLX's borrowed constants judged on mlx-lm's benchmark page (M4 Max); the bound is a ceiling on
+    every published row, and the expected speed never passes it. The error is printed, not held to a target: the
+    borrowed constants come from a CPU, and these rows may not fit them."""
+    table = speed.mlx_speed_errors()
+    assert len(table) == 5 and set(table["role"]) == {"judged"}
+    assert set(table["quantization"]) == {"bf16", "mlx-8bit", "mlx-4bit"}
+    assert (table["bound_tokens_per_s"] >= table["published_tokens_per_s"]).all()
+    assert (table["expected_tokens_per_s"] <= table["bound_tokens_per_s"]).all()
+    print(f"MLX judged rows: median |error| expected {np.median(np.abs(table['expected_error'])):.0%}, "
+          f"bound {np.median(np.abs(table['bound_error'])):.0%}")
