@@ -8,9 +8,11 @@ scripts/write_sizing.py turns these rows into docs/full_room.md's sizing table a
 by --skip-notebooks, like the other benchmarks that execute notebooks. Needs configurable-http-proxy (npm).
 
 Staggered rooms (issue 30) of 8, 16 and 24 learners: learners arrive spread over two minutes, run each lesson cell by
-cell with a few seconds of reading between cells and keep two lessons open (hub_room.Staggered); per room the
-per-learner peak memory, the time to a running server and to the first cell's reply, and the 95th percentile of
-every cell's latency, beside the all-at-once rows above (the worst case). Select them with --only "staggered".
+cell with a few seconds of reading between cells and keep the two lessons before the current one open
+(hub_room.Staggered); per room the per-learner peak memory, the time to a running server and to the first cell's
+reply, the 95th percentile of every cell's latency, the websocket reconnections and the servers' ping timeouts, and
+what does not depend on a shared machine's load: each learner's CPU seconds (server and kernels) and those per
+minute of the plan's pace; with the load average before and during the room. Select them with --only "staggered".
 """
 
 from __future__ import annotations
@@ -108,6 +110,8 @@ def measure_staggered(learners: int) -> dict:
         "first cell": median_max([run.first_cell_s for run in runs], "s"),
         "p95 cell latency": f"{hub_room.percentile(cells, 0.95):.2f} s over {len(cells)} cells",
         "websocket reconnects": str(sum(len(run.reconnects) for run in runs)),
+        # the learners' servers close a kernel websocket whose client answered no ping for 90 s, and log it
+        "server ping timeouts": str(hub.log_tail(10**9).count("WebSocket ping timeout")),
         # CPU time does not depend on the neighbours' load the way waiting times do
         "CPU per learner": median_max(cpu, "s"),
         "CPU per learner-minute": median_max([c / m for c, m in zip(cpu, minutes, strict=True)], "s", 2),

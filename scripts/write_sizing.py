@@ -1,7 +1,7 @@
 """Size a JupyterHub for a full room from the measured hub rooms of the benchmark; write docs/full_room.md (every lesson).
 
 Usage:
-    python benchmarks/run.py --only "hub room" > bench.txt
+    python benchmarks/run.py --only "at once" > bench.txt
     python scripts/write_sizing.py bench.txt [--check]
 
 benchmarks/bench_room.py runs a real JupyterHub on loopback with 1, 2, 4 and 8 learners at once, each running every
@@ -377,12 +377,13 @@ def staggered_block(inputs: StaggeredInputs, worst: Inputs, assumptions: Stagger
         "",
         f"**Measured, staggered** ({machine or 'machine not recorded'}; `benchmarks/bench_room.py`, "
         f"`--only staggered`): the same hub; learners arrive one by one ({'; '.join(plans)}) and run every lesson cell "
-        "by cell. Medians over the learners, largest in brackets; the all-at-once rooms of the same size, from the "
-        "table above, beside them (the worst case).",
+        "by cell. Medians over the learners, largest in brackets; the all-at-once room of the same size, from the "
+        "table above, beside it.",
         "",
         "**Shared machine.** These rooms ran on a machine other work shared: the *load average* column is the "
-        "machine's 1-minute load average just before the room started (other work; the machine has "
-        f"{machine_cores(inputs.machine) or 'an unrecorded number of'} cores) and its median while the room ran "
+        "machine's 1-minute load average just before the first learner arrived (other work and the idle hub; the "
+        "machine has "
+        f"{machine_cores(inputs.machine) or 'an unrecorded number of'} cores), and its median while the room ran "
         "(that work plus the room). The waiting times (to a server, to the first cell, cell latency) grew with that "
         "load and are upper bounds for a machine of your own; memory and CPU seconds do not depend on it, and the "
         "sizing below uses only those.",
@@ -413,25 +414,32 @@ def staggered_block(inputs: StaggeredInputs, worst: Inputs, assumptions: Stagger
         f"{', '.join(f'{r.hub_cpu_s:.0f}' for r in inputs.rooms)} CPU-seconds in these rooms.",
         "",
         f"**Sized from the staggered rooms, extrapolated**: memory per learner = the largest staggered learner "
-        "(their server and the kernels of the lessons they keep open, measured) plus "
+        "(their server and the kernels they had open, measured) plus "
         f"{a.headroom:.0%} headroom; total = learners × that + the measured hub; cores = learners × "
         f"{staggered_cpu_per_min(inputs):.2f} CPU-seconds per learner-minute (the largest room median) / 60, plus "
         f"{a.headroom:.0%} so the cores are not run full, plus {HUB_OVERHEAD_CORES} core for the hub (TLJH). "
-        "*Worst case* is the all-at-once sizing above: every learner presses *Run All* on the heaviest notebook at the "
-        "same moment. The staggered plan reads only a few seconds per cell, faster than a real room reads, so its "
-        "CPU per minute is, if anything, high.",
+        "*Worst case for the cores* is the all-at-once sizing above: every learner presses *Run All* on the heaviest "
+        "notebook at the same moment. The staggered plan reads only a few seconds per cell, faster than a real room "
+        "reads, so its CPU per minute is, if anything, high.",
         "",
-        "| learners | memory per learner | total memory | CPU cores, staggered | worst case: memory, cores | engine |",
+        "| learners | memory per learner | total memory | CPU cores, staggered | CPU cores, all at once (worst case) "
+        "| engine |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for learners in (30, 300):
         room, bad = size_staggered(learners, inputs, a), size_room(learners, worst, worst_assumptions)
         lines.append(f"| {learners} | {room.per_learner_mib:,.0f} MiB | {room.memory_gib:,.1f} GiB | {room.cores} | "
-                     f"{bad.memory_gib:,.1f} GiB, {bad.cores} | {room.engine} |")
+                     f"{bad.cores} | {room.engine} |")
+    limit = memory_limit_gib(per_learner_mib(worst, worst_assumptions))
+    worst_learner = per_learner_mib(worst, worst_assumptions)
+    if per_learner <= limit * 1024:
+        verdict = f"holds the staggered learner with headroom ({per_learner:,.0f} MiB)."
+    else:
+        verdict = (f"is **below** the staggered learner with headroom ({per_learner:,.0f} MiB, against "
+                   f"{worst_learner:,.0f} MiB from the all-at-once rooms): see *What the staggered rooms showed* below.")
     lines += [
         "",
-        f"The per-learner limit of the configuration ({memory_limit_gib(per_learner_mib(worst, worst_assumptions)):g}G) "
-        f"holds the staggered learner with headroom ({per_learner:,.0f} MiB).",
+        f"The per-learner memory limit of the configuration ({limit:g}G, from the all-at-once rooms) {verdict}",
         STAGGERED_END,
     ]
     return "\n".join(lines)

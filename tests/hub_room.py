@@ -574,8 +574,9 @@ def run_room(hub: Hub, learners: int, notebooks: list[Path] | None = None, prefi
 @dataclass(frozen=True)
 class Staggered:
     """A realistic room (issue 30): learners arrive spread over `spread_s` (rows logging in during the introduction),
-    run each lesson cell by cell with about `think_s` of reading between cells, and keep `open_lessons` lessons open
-    (the oldest one's kernel is shut down when another opens). The same seed gives the same room."""
+    run each lesson cell by cell with about `think_s` of reading between cells, and keep `open_lessons` finished
+    lessons open besides the one they work in (when a lesson is done, the oldest one's kernel is shut down), so
+    `open_lessons` + 1 kernels run while a lesson runs. The same seed gives the same room."""
 
     spread_s: float = 120.0
     think_s: float = 4.0
