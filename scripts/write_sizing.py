@@ -411,7 +411,7 @@ def staggered_block(inputs: StaggeredInputs, worst: Inputs, assumptions: Stagger
         "divided by their minutes at the plan's pace (their reading time plus those CPU seconds: "
         f"{busiest.pace_min:.1f} min for the median learner of the room of {busiest.learners}; the minutes they really "
         f"spent, {busiest.room_min:.1f}, also hold the waiting the load added). The hub, proxy and culler used "
-        f"{', '.join(f'{r.hub_cpu_s:.0f}' for r in inputs.rooms)} CPU-seconds in these rooms.",
+        f"{', '.join(f'{r.hub_cpu_s:.0f} CPU-seconds with {r.learners}' for r in inputs.rooms)}.",
         "",
         f"**Sized from the staggered rooms, extrapolated**: memory per learner = the largest staggered learner "
         "(their server and the kernels they had open, measured) plus "

@@ -263,3 +263,25 @@ def test_writing_staggered_rows_keeps_the_all_at_once_block(tmp_path):
     assert after[:after.index("middle")] == before[:before.index("middle")], "the all-at-once block stays"
     assert "| 16 | staggered | 610 MiB (650) |" in after and "| 8 | all at once | 436 MiB (440) |" in after
     assert sizing.main([str(bench), "--doc", str(doc), "--check"]) == 0
+
+
+def test_the_staggered_findings_quote_the_stored_measurements():
+    """The prose under the staggered block repeats a few of its numbers: they must be the stored ones."""
+    import re
+
+    inputs, assumptions = sizing.stored_staggered(staggered_doc_block())
+    worst, worst_assumptions = sizing.stored_inputs(doc_block())
+    text = DOC.read_text(encoding="utf-8").split(sizing.STAGGERED_END)[1].split("To refresh the tables")[0]
+    text = " ".join(text.split())
+    peak = float(re.search(r"A learner peaked at about ([\d.]+) GiB", text)[1])
+    assert peak == round(max(room.peak_max_mib for room in inputs.rooms) / 1024, 1)
+    low, high = re.search(r"took a learner's server and kernels (\d+) to (\d+) CPU-seconds", text).groups()
+    assert (int(low), int(high)) == (round(min(room.cpu_s for room in inputs.rooms)),
+                                     round(max(room.cpu_s for room in inputs.rooms)))
+    per_minute = float(re.search(r"at most about ([\d.]+) CPU-seconds per minute", text)[1])
+    assert per_minute == round(sizing.staggered_cpu_per_min(inputs), 1)
+    cores = re.search(r"Thirty learners .*? need about (\d+) cores; .*? need (\d+) to finish", text)
+    assert int(cores[1]) == sizing.size_staggered(30, inputs, assumptions).cores
+    assert int(cores[2]) == sizing.size_room(30, worst, worst_assumptions).cores
+    limit = re.search(r"set the limit from the staggered row above \(([\d.]+)G\)", text)
+    assert float(limit[1]) == sizing.memory_limit_gib(sizing.staggered_per_learner_mib(inputs, assumptions))
