@@ -385,8 +385,8 @@ def staggered_block(inputs: StaggeredInputs, worst: Inputs, assumptions: Stagger
         "machine has "
         f"{machine_cores(inputs.machine) or 'an unrecorded number of'} cores), and its median while the room ran "
         "(that work plus the room). The waiting times (to a server, to the first cell, cell latency) grew with that "
-        "load and are upper bounds for a machine of your own; memory and CPU seconds do not depend on it, and the "
-        "sizing below uses only those.",
+        "load and are upper bounds for a machine of your own; memory does not depend on it and CPU seconds far less "
+        "(see below), and the sizing below uses only those two.",
         "",
         "| learners | arrive | peak memory per learner | to a running server | to the first cell | p95 cell latency "
         "| CPU per learner-minute | websocket reconnects | load average before (during) |",

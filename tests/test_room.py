@@ -354,6 +354,11 @@ def test_a_staggered_room_runs_cell_by_cell_and_keeps_only_the_open_lessons(cull
         token, _ = login(culling_hub, learner.name)
         open_now = {k["id"] for k in json.loads(server_get(culling_hub, learner.name, token, "api/kernels"))}
         assert first_kernel not in open_now, "the first lesson's kernel was shut down when the second opened"
+        # the benchmark's load-independent figure: CPU seconds of the learner's server and kernels, at least their
+        # kernels' own (each notebook's last cell reads its kernel's getrusage)
+        kernels_cpu = sum(result["cpu_s"] for result in learner.notebooks.values())
+        assert room.cpu_s[learner.name] >= kernels_cpu > 0, (room.cpu_s, kernels_cpu)
+    assert room.load_before and room.load_during, "the load average the room ran under is recorded"
     print(f"\nstaggered room of 2: p95 cell latency {percentile([s for r in room.learners for s in r.cell_s], 0.95):.2f} s")
 
 
