@@ -52,7 +52,7 @@ async def silent(hub: hub_room.Hub, token: str, idle_s: float) -> str:
         left = idle_s - (time.monotonic() - opened)
         try:
             raw = await asyncio.wait_for(ws.read_message(), max(left, 0.01))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             ws.close()
             return f"silent: still open after {time.monotonic() - opened:.0f} s"
         if raw is None:
