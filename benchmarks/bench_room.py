@@ -8,13 +8,17 @@ scripts/write_sizing.py turns these rows into docs/full_room.md's sizing table a
 by --skip-notebooks, like the other benchmarks that execute notebooks. Needs configurable-http-proxy (npm).
 
 Staggered rooms (issue 30) of 8, 16 and 24 learners: learners arrive spread over two minutes, run each lesson cell by
-cell with a few seconds of reading between cells and keep two lessons open (hub_room.Staggered); per room the
-per-learner peak memory, the time to a running server and to the first cell's reply, and the 95th percentile of
-every cell's latency, beside the all-at-once rows above (the worst case). Select them with --only "staggered".
+cell with a few seconds of reading between cells and keep the two lessons before the current one open
+(hub_room.Staggered); per room the per-learner peak memory, the time to a running server and to the first cell's
+reply, the 95th percentile of every cell's latency, the websocket reconnections and the servers' ping timeouts, and
+what does not depend on a shared machine's load: each learner's CPU seconds (server and kernels) and those per
+minute of the plan's pace; with the load average before and during the room. Select them with --only "staggered".
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import statistics
 import sys
 import tempfile
@@ -83,11 +87,21 @@ def measure_staggered(learners: int) -> dict:
         room = hub_room.run_staggered_room(hub, learners, plan)
     finally:
         hub_room.stop_hub(hub)
+    raw = workdir / "room.json"  # every learner's numbers, the reconnects' close codes and the hub log beside it
+    raw.write_text(json.dumps({"learners": [dataclasses.asdict(run) for run in room.learners],
+                               "peak_mib": room.peak_mib, "cpu_s": {str(k): v for k, v in room.cpu_s.items()},
+                               "load_before": room.load_before, "load_during": room.load_during}, default=str))
+    print(f"staggered room of {learners}: raw results in {raw}", file=sys.stderr, flush=True)
     if room.errors:
         raise RuntimeError("\n".join(room.errors[:5]))
     runs = room.learners
     peaks = [room.peak_mib[run.name] for run in runs]
     cells = [seconds for run in runs for seconds in run.cell_s]
+    cpu = [room.cpu_s.get(run.name, 0.0) for run in runs]
+    # a learner's minutes at the plan's pace: their reading plus their own CPU time; the minutes they really spent
+    # also hold the waiting a loaded machine adds, which would make the demand per minute look smaller
+    notebooks = hub_room.lesson_notebooks()
+    minutes = [(plan.reading_s(index, notebooks) + seconds) / 60 for index, seconds in enumerate(cpu)]
 
     return {
         "_seconds": max(run.run_all_s for run in runs),
@@ -96,6 +110,16 @@ def measure_staggered(learners: int) -> dict:
         "first cell": median_max([run.first_cell_s for run in runs], "s"),
         "p95 cell latency": f"{hub_room.percentile(cells, 0.95):.2f} s over {len(cells)} cells",
         "websocket reconnects": str(sum(len(run.reconnects) for run in runs)),
+        # the learners' servers close a kernel websocket whose client answered no ping for 90 s, and log it
+        "server ping timeouts": str(hub.log_tail(10**9).count("WebSocket ping timeout")),
+        # CPU time does not depend on the neighbours' load the way waiting times do
+        "CPU per learner": median_max(cpu, "s"),
+        "CPU per learner-minute": median_max([c / m for c, m in zip(cpu, minutes, strict=True)], "s", 2),
+        "learner minutes at the plan's pace": median_max(minutes, "min"),
+        "learner minutes in the room": median_max([(run.server_start_s + run.run_all_s) / 60 for run in runs], "min"),
+        "hub CPU": f"{room.cpu_s.get(None, 0.0):.1f} s",
+        "load before": room.load_before,
+        "load during": f"median {statistics.median(room.load_during):.2f} (max {max(room.load_during):.2f})",
         "plan": f"arrivals over {plan.spread_s:.0f} s, {plan.think_s:.0f} s reading per cell, {plan.open_lessons} lessons open",
         "hub + proxy + culler": f"{room.hub_peak_mib:.0f} MiB",
     }

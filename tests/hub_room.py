@@ -282,6 +282,10 @@ class MemorySampler(threading.Thread):
         self.hub, self.interval = hub, interval
         self.peak_mib: dict[str, float] = {}
         self.hub_peak_mib = 0.0
+        # CPU seconds (user + system) each process had used when last seen: a process that ends between two samples
+        # loses at most `interval` s of CPU; summed per owner they do not depend on the neighbours' load
+        self._cpu_last: dict[int, tuple[str | None, float]] = {}
+        self.load_1min: list[float] = []  # the machine's 1-minute load average at every sample
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -297,9 +301,11 @@ class MemorySampler(threading.Thread):
                         owners[process.pid] = process.environ().get("JUPYTERHUB_USER") or None  # services: ""
                     self.hub.known_pids.add(process.pid)
                     rss = process.memory_info().rss / 2**20
+                    times = process.cpu_times()
                 except psutil.Error:
                     continue
                 owner = owners[process.pid]
+                self._cpu_last[process.pid] = (owner, times.user + times.system)
                 if owner is None:
                     hub_total += rss
                 else:
@@ -307,7 +313,15 @@ class MemorySampler(threading.Thread):
             for name, mib in per_learner.items():
                 self.peak_mib[name] = max(self.peak_mib.get(name, 0.0), mib)
             self.hub_peak_mib = max(self.hub_peak_mib, hub_total)
+            self.load_1min.append(os.getloadavg()[0])
             self._stop_event.wait(self.interval)
+
+    def cpu_s(self) -> dict[str | None, float]:
+        """CPU seconds used per learner (None: the hub, proxy and culler), every process they ever had."""
+        totals: dict[str | None, float] = {}
+        for owner, seconds in self._cpu_last.values():
+            totals[owner] = totals.get(owner, 0.0) + seconds
+        return totals
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -374,6 +388,11 @@ def start_server(hub: Hub, name: str, token: str) -> None:
             return
         time.sleep(0.5)
     raise RuntimeError(f"{name}: server not ready after {START_TIMEOUT_S} s")
+
+
+def code_cells(notebook: Path) -> int:
+    """How many code cells a notebook has (what run_notebook runs, besides its own first and last)."""
+    return sum(cell["cell_type"] == "code" for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"])
 
 
 def decode_message(raw: str | bytes) -> dict:
@@ -528,6 +547,9 @@ class RoomRun:
     peak_mib: dict[str, float]  # learner -> peak resident memory of their server + kernels
     hub_peak_mib: float  # hub + proxy + culler
     wall_s: float
+    cpu_s: dict = field(default_factory=dict)  # learner (None: hub + proxy + culler) -> CPU seconds used
+    load_before: str = ""  # /proc/loadavg when the room began: the neighbours' load on a shared machine
+    load_during: list = field(default_factory=list)  # the 1-minute load average at every sample, this room included
 
     @property
     def errors(self) -> list[str]:
@@ -552,8 +574,9 @@ def run_room(hub: Hub, learners: int, notebooks: list[Path] | None = None, prefi
 @dataclass(frozen=True)
 class Staggered:
     """A realistic room (issue 30): learners arrive spread over `spread_s` (rows logging in during the introduction),
-    run each lesson cell by cell with about `think_s` of reading between cells, and keep `open_lessons` lessons open
-    (the oldest one's kernel is shut down when another opens). The same seed gives the same room."""
+    run each lesson cell by cell with about `think_s` of reading between cells, and keep `open_lessons` finished
+    lessons open besides the one they work in (when a lesson is done, the oldest one's kernel is shut down), so
+    `open_lessons` + 1 kernels run while a lesson runs. The same seed gives the same room."""
 
     spread_s: float = 120.0
     think_s: float = 4.0
@@ -574,6 +597,13 @@ class Staggered:
 
         rng = random.Random(self.seed * 1000 + learner)
         return lambda: self.think_s * (0.5 + rng.random())
+
+    def reading_s(self, learner: int, notebooks: list[Path]) -> float:
+        """The learner's reading time over `notebooks` (every pause before a cell after the first of each notebook, as
+        run_notebook draws them): their time in the room at the plan's pace, if the machine never made them wait."""
+        think = self.thinker(learner)
+        pauses = sum(max(0, code_cells(notebook) - 1) for notebook in notebooks)
+        return sum(think() for _ in range(pauses))
 
 
 def run_staggered_learner(hub: Hub, name: str, notebooks: list[Path], plan: Staggered, index: int, arrive_at: float,
@@ -626,7 +656,8 @@ def run_staggered_room(hub: Hub, learners: int, plan: Staggered, notebooks: list
 
 def _finish_room(threads, results, sampler, began: float, timeout_s: float) -> RoomRun:
     """Start the learners' threads, wait for them up to timeout_s in all, mark the ones still running as failed
-    and return the room's results with the sampler's peaks."""
+    and return the room's results with the sampler's peaks, CPU seconds and load averages."""
+    load_before = Path("/proc/loadavg").read_text().strip()
     for thread in threads:
         thread.start()
     limit = time.monotonic() + timeout_s
@@ -636,7 +667,8 @@ def _finish_room(threads, results, sampler, began: float, timeout_s: float) -> R
         if thread.is_alive():
             result.failure = result.failure or "did not finish in time"
     sampler.stop()
-    return RoomRun(results, dict(sampler.peak_mib), sampler.hub_peak_mib, time.monotonic() - began)
+    return RoomRun(results, dict(sampler.peak_mib), sampler.hub_peak_mib, time.monotonic() - began,
+                   sampler.cpu_s(), load_before, list(sampler.load_1min))
 
 
 def percentile(values: list[float], fraction: float) -> float:

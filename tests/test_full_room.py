@@ -166,3 +166,122 @@ def test_writing_twice_gives_the_same_doc(tmp_path):
     assert first.startswith("intro\n") and first.endswith("\noutro\n") and "| 300 |" in first
     assert "| 30 | 984 MiB |" in first and (tmp_path / sizing.FIGURE.name).exists()
     assert math.isclose(sizing.stored_inputs(first)[0].rooms[-1].peak_max_mib, 440)
+
+
+def staggered_row(n, peak, peak_max, cpu_per_min, p95=1.5, load_before="9.87 8.53 5.70 13/185 18512", hub=230):
+    """A staggered room's row as benchmarks/bench_room.py's measure_staggered prints it."""
+    return (f"| hub room: {n} learners staggered, every lesson | 900.00 s | - | - | per-learner peak memory: {peak} MiB "
+            f"(max {peak_max} MiB); server start: 4.0 s (max 9.0 s); first cell: 8.0 s (max 15.5 s); p95 cell latency: "
+            f"{p95:.2f} s over {n * 199} cells; websocket reconnects: 1; CPU per learner: 60.0 s (max 70.0 s); "
+            f"CPU per learner-minute: {cpu_per_min:.2f} s (max {cpu_per_min + 0.5:.2f} s); learner minutes at the plan's "
+            "pace: 13.6 min (max 13.8 min); learner minutes in the room: 16.0 min (max 18.0 min); hub CPU: 40.0 s; "
+            f"load before: {load_before}; load during: median 10.50 (max 12.00); plan: arrivals over 120 s, 4 s reading "
+            f"per cell, 2 lessons open; hub + proxy + culler: {hub} MiB |")
+
+
+STAGGERED_BENCH = "\n".join([
+    "Measured 2026-12-07 on AMD EPYC, 2 cores, 24 GiB RAM, Linux x86_64, Python 3.11.7.",
+    "",
+    "| case | median | target | meets target | notes |",
+    "| --- | --- | --- | --- | --- |",
+    staggered_row(8, 600, 640, 4.40),
+    "staggered room of 8: raw results in /tmp/x/room.json",
+    staggered_row(16, 610, 650, 4.10, hub=240),
+])
+
+
+def test_parse_reads_the_staggered_rows_with_their_load():
+    inputs = sizing.parse_staggered(STAGGERED_BENCH)
+    assert [room.learners for room in inputs.rooms] == [8, 16]
+    eight = inputs.rooms[0]
+    assert (eight.peak_mib, eight.peak_max_mib, eight.start_s, eight.start_max_s, eight.first_s, eight.first_max_s) == (
+        600, 640, 4.0, 9.0, 8.0, 15.5)
+    assert (eight.p95_cell_s, eight.cells, eight.reconnects, eight.cpu_s, eight.cpu_per_min_s) == (1.5, 1592, 1, 60, 4.4)
+    assert (eight.pace_min, eight.room_min, eight.hub_cpu_s, eight.hub_mib) == (13.6, 16.0, 40.0, 230)
+    assert (eight.load_before, eight.load_during, eight.load_during_max) == (9.87, 10.5, 12.0)
+    assert eight.plan == "arrivals over 120 s, 4 s reading per cell, 2 lessons open"
+    assert sizing.parse_staggered(BENCH).rooms == (), "all-at-once rows are not staggered rows"
+
+
+def test_staggered_sizing_by_hand():
+    inputs = sizing.parse_staggered(STAGGERED_BENCH)
+    room = sizing.size_staggered(30, inputs)
+    # per learner: the largest staggered learner 650 x 1.3 headroom = 845 MiB; total 30 x 845 + the largest hub 240
+    assert room.per_learner_mib == pytest.approx(845)
+    assert room.memory_gib == pytest.approx((30 * 845 + 240) / 1024)
+    # cores: 30 x 4.40 CPU-s per learner-minute (the larger room median) / 60 x 1.3 + 0.2 = 3.06 -> 4
+    assert room.cores == 4
+    big = sizing.size_staggered(300, inputs)
+    # 300 x 4.4 / 60 x 1.3 + 0.2 = 28.8 -> 29 cores (4 nodes of 8); memory 300 x 845 + 240 = 247.8 GiB -> 9 nodes
+    assert big.cores == 29 and big.engine == "Zero to JupyterHub, 9 nodes of 8 vCPU / 32 GiB"
+    with pytest.raises(ValueError, match="learners"):
+        sizing.size_staggered(0, inputs)
+    with pytest.raises(ValueError, match="cpu_per_min_s"):
+        sizing.size_staggered(30, sizing.parse_staggered(STAGGERED_BENCH.replace("4.40 s (max", "0.00 s (max")))
+
+
+def staggered_doc_block() -> str:
+    text = DOC.read_text(encoding="utf-8")
+    return text[text.index(sizing.STAGGERED_START):text.index(sizing.STAGGERED_END) + len(sizing.STAGGERED_END)]
+
+
+def test_staggered_table_in_the_doc_is_computed_from_its_stored_measurements():
+    inputs, assumptions = sizing.stored_staggered(staggered_doc_block())
+    worst, _ = sizing.stored_inputs(doc_block())
+    assert staggered_doc_block() == sizing.staggered_block(inputs, worst, assumptions)
+    assert {room.learners for room in inputs.rooms} <= {8, 16, 24} and 8 in {room.learners for room in inputs.rooms}
+    # measured, not invented: every room has learners' memory, CPU time and the load it ran under
+    assert all(room.peak_max_mib > 100 and room.cpu_s > 0 and room.cells > 0 and room.load_before > 0
+               for room in inputs.rooms)
+    block = staggered_doc_block()
+    assert "| 30 |" in block and "| 300 |" in block and "load average" in block
+
+
+def test_staggered_rows_stand_beside_all_at_once_ones_and_say_whether_the_limit_holds():
+    inputs, assumptions = sizing.stored_staggered(staggered_doc_block())
+    worst, worst_assumptions = sizing.stored_inputs(doc_block())
+    block = staggered_doc_block()
+    assert "| 8 | all at once |" in block
+    limit_mib = sizing.memory_limit_gib(sizing.per_learner_mib(worst, worst_assumptions)) * 1024
+    fits = sizing.staggered_per_learner_mib(inputs, assumptions) <= limit_mib
+    assert ("holds the staggered learner" in block) == fits and ("is **below** the staggered learner" in block) != fits
+    if not fits:  # the doc must then explain why, under the heading the block points to
+        assert "What the staggered rooms showed" in DOC.read_text(encoding="utf-8").split(sizing.STAGGERED_END)[1]
+
+
+def test_writing_staggered_rows_keeps_the_all_at_once_block(tmp_path):
+    doc = tmp_path / "full_room.md"
+    bench = tmp_path / "bench.txt"
+    bench.write_text(BENCH, encoding="utf-8")
+    doc.write_text(f"intro\n{sizing.START}\n{sizing.END}\nmiddle\n{sizing.STAGGERED_START}\n{sizing.STAGGERED_END}\n",
+                   encoding="utf-8")
+    assert sizing.main([str(bench), "--doc", str(doc)]) == 0
+    before = doc.read_text(encoding="utf-8")
+    bench.write_text(STAGGERED_BENCH, encoding="utf-8")
+    assert sizing.main([str(bench), "--doc", str(doc)]) == 0
+    after = doc.read_text(encoding="utf-8")
+    assert after[:after.index("middle")] == before[:before.index("middle")], "the all-at-once block stays"
+    assert "| 16 | staggered | 610 MiB (650) |" in after and "| 8 | all at once | 436 MiB (440) |" in after
+    assert sizing.main([str(bench), "--doc", str(doc), "--check"]) == 0
+
+
+def test_the_staggered_findings_quote_the_stored_measurements():
+    """The prose under the staggered block repeats a few of its numbers: they must be the stored ones."""
+    import re
+
+    inputs, assumptions = sizing.stored_staggered(staggered_doc_block())
+    worst, worst_assumptions = sizing.stored_inputs(doc_block())
+    text = DOC.read_text(encoding="utf-8").split(sizing.STAGGERED_END)[1].split("To refresh the tables")[0]
+    text = " ".join(text.split())
+    peak = float(re.search(r"A learner peaked at about ([\d.]+) GiB", text)[1])
+    assert peak == round(max(room.peak_max_mib for room in inputs.rooms) / 1024, 1)
+    low, high = re.search(r"took a learner's server and kernels (\d+) to (\d+) CPU-seconds", text).groups()
+    assert (int(low), int(high)) == (round(min(room.cpu_s for room in inputs.rooms)),
+                                     round(max(room.cpu_s for room in inputs.rooms)))
+    per_minute = float(re.search(r"at most about ([\d.]+) CPU-seconds per minute", text)[1])
+    assert per_minute == round(sizing.staggered_cpu_per_min(inputs), 1)
+    cores = re.search(r"Thirty learners .*? need about (\d+) cores; .*? need (\d+) to finish", text)
+    assert int(cores[1]) == sizing.size_staggered(30, inputs, assumptions).cores
+    assert int(cores[2]) == sizing.size_room(30, worst, worst_assumptions).cores
+    limit = re.search(r"set the limit from the staggered row above \(([\d.]+)G\)", text)
+    assert float(limit[1]) == sizing.memory_limit_gib(sizing.staggered_per_learner_mib(inputs, assumptions))

@@ -295,6 +295,48 @@ def test_staggered_arrivals_and_percentiles_by_hand():
     assert percentile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.0
 
 
+def test_a_learners_reading_time_is_the_thinkers_draws_one_per_cell_after_each_notebooks_first(tmp_path):
+    notebooks = []
+    for name, cells in (("a.ipynb", ["code", "markdown", "code", "code"]), ("b.ipynb", ["code"])):
+        path = tmp_path / name
+        path.write_text(json.dumps({"cells": [{"cell_type": kind, "source": ""} for kind in cells]}), encoding="utf-8")
+        notebooks.append(path)
+    plan = Staggered(think_s=2.0, seed=7)
+    think = plan.thinker(3)
+    assert plan.reading_s(3, notebooks) == pytest.approx(think() + think()), "a: 3 code cells, 2 pauses; b: none"
+
+
+def test_the_sampler_counts_each_learners_cpu_seconds_after_their_process_ends():
+    """CPU seconds per learner (load-independent, for the staggered rooms' sizing): a learner's process that burns
+    0.3 CPU-seconds and ends still counts; the hub's own processes count apart."""
+    import os
+    import subprocess
+    import types
+
+    import psutil
+
+    burn = "import time\nwhile time.process_time() < 0.3: pass\ntime.sleep(0.5)"
+    parent = ("import os, subprocess, sys\nenv = dict(os.environ, JUPYTERHUB_USER='alice')\n"
+              f"subprocess.run([sys.executable, '-c', {burn!r}], env=env, check=True)\nsys.stdin.read()")
+    env = {key: value for key, value in os.environ.items() if key != "JUPYTERHUB_USER"}
+    hub_proc = subprocess.Popen([sys.executable, "-c", parent], stdin=subprocess.PIPE, env=env)
+    sampler = MemorySampler(types.SimpleNamespace(proc=hub_proc, known_pids=set()), interval=0.05)
+    sampler.start()
+    try:
+        deadline = time.monotonic() + 120  # only a bound for a broken sampler, never reached when it works
+        while sampler.cpu_s().get("alice", 0.0) < 0.25 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        while psutil.Process(hub_proc.pid).children() and time.monotonic() < deadline:
+            time.sleep(0.1)  # alice's process has ended: her seconds must stay counted
+    finally:
+        hub_proc.communicate(b"", timeout=60)
+        sampler.stop()
+    used = sampler.cpu_s()
+    assert 0.25 <= used["alice"] < 5, used
+    assert None in used and set(used) == {None, "alice"}, used
+    assert sampler.load_1min and all(load >= 0 for load in sampler.load_1min)
+
+
 @pytest.mark.room  # minutes of lessons: once per CI run, not again at the floors
 def test_a_staggered_room_runs_cell_by_cell_and_keeps_only_the_open_lessons(culling_hub):
     """The realistic workload of benchmarks/bench_room.py, small: two learners arriving apart, reading between cells,
@@ -312,6 +354,11 @@ def test_a_staggered_room_runs_cell_by_cell_and_keeps_only_the_open_lessons(cull
         token, _ = login(culling_hub, learner.name)
         open_now = {k["id"] for k in json.loads(server_get(culling_hub, learner.name, token, "api/kernels"))}
         assert first_kernel not in open_now, "the first lesson's kernel was shut down when the second opened"
+        # the benchmark's load-independent figure: CPU seconds of the learner's server and kernels, at least their
+        # kernels' own (each notebook's last cell reads its kernel's getrusage)
+        kernels_cpu = sum(result["cpu_s"] for result in learner.notebooks.values())
+        assert room.cpu_s[learner.name] >= kernels_cpu > 0, (room.cpu_s, kernels_cpu)
+    assert room.load_before and room.load_during, "the load average the room ran under is recorded"
     print(f"\nstaggered room of 2: p95 cell latency {percentile([s for r in room.learners for s in r.cell_s], 0.95):.2f} s")
 
 
