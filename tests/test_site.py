@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
 import sys
 import tomllib
 from pathlib import Path
@@ -257,3 +258,26 @@ def test_the_site_catalog_keeps_links_and_fields_and_has_every_word_the_script_w
         assert sorted(re.findall(r"\d+", translated)) == sorted(re.findall(r"\d+", english)), english
         if "mybinder.org" in translated:  # Binder opens the translated course
             assert f"notebooks/{language}/" in translated, english
+
+
+def test_the_completeness_report_counts_the_site_catalog(tmp_path, capsys):
+    # issue 26 item 8: a language marked complete may not leave the website's own text untranslated either
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        spec = importlib.util.spec_from_file_location("status_under_test", ROOT / "scripts" / "translation_status.py")
+        status = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(status)
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    planted = tmp_path / "locales"
+    shutil.copytree(ROOT / "locales", planted)
+    languages = planted / "languages.toml"
+    languages.write_text(re.sub(r"complete = \w+", "complete = true", languages.read_text(encoding="utf-8")),
+                         encoding="utf-8")
+    for language in TRANSLATED:
+        site = planted / language / "LC_MESSAGES" / "site.po"
+        site.write_text(re.sub(r'(msgid "Lessons"\nmsgstr )".*"', r'\1""', site.read_text(encoding="utf-8")),
+                        encoding="utf-8")
+        assert status.catalogs(language, planted)["(website)"] == site
+    assert status.main(["--languages-file", str(languages)]) == 1
+    assert re.search(r"\(website\)\s+\d+\s+0\s+1\s", capsys.readouterr().out), "the planted gap is not counted"
