@@ -412,10 +412,12 @@ def build(out: Path, jobs: str, languages: list[str] | None = None) -> dict[str,
     """Stage, then run Sphinx into `out` once per language (English first, each translation into out/<language>);
     return the seconds each language took."""
     fetch_npm_assets()
-    shutil.rmtree(out, ignore_errors=True)
+    languages = languages or list(site_languages())
+    if ENGLISH in languages:  # the whole site anew; a translation alone replaces only its own folder
+        shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(LOCALE_BUILD, ignore_errors=True)
     seconds = {}
-    for language in languages or list(site_languages()):
+    for language in languages:
         start = time.perf_counter()
         pages = stage_pages(language)
         catalog = ROOT / "locales" / language / "LC_MESSAGES" / f"{SITE_CATALOG}.po"
@@ -434,6 +436,7 @@ def build(out: Path, jobs: str, languages: list[str] | None = None) -> dict[str,
         if sphinx.wait():
             raise subprocess.CalledProcessError(sphinx.returncode, command)
         if target != out:
+            shutil.rmtree(out / language, ignore_errors=True)
             shutil.move(target, out / language)
         seconds[language] = time.perf_counter() - start
         print(f"build_site: {language}: {len(pages) + 1} pages in "

@@ -85,6 +85,8 @@ def _choose_language(app, config) -> None:
     """What depends on the language being built: its downloads, and the banner while it is incomplete."""
     language = config.language or ENGLISH
     config.html_extra_path = [str(staging(language) / "downloads")]
+    if language.startswith("zh"):  # Sphinx's Chinese search names a stemmer it never defines (see the file)
+        config.html_js_files = [*config.html_js_files, "zh-search-stemmer.js"]
     if not site_languages()[language]["complete"]:
         banner = translator(language)("This translation is not complete yet: some pages and paragraphs are still "
                                       "in English.")
