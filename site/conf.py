@@ -82,9 +82,12 @@ html_theme_options = {
 
 
 def _choose_language(app, config) -> None:
-    """What depends on the language being built: its downloads, and the banner while it is incomplete."""
+    """What depends on the language being built: its downloads, its public address, and the banner while it is
+    incomplete."""
     language = config.language or ENGLISH
     config.html_extra_path = [str(staging(language) / "downloads")]
+    if language != ENGLISH:  # each page's canonical address is its own, in the language's folder
+        config.html_baseurl = f"{PAGES_URL}{language}/"
     if language.startswith("zh"):  # Sphinx's Chinese search names a stemmer it never defines (see the file)
         config.html_js_files = [*config.html_js_files, "zh-search-stemmer.js"]
     if not site_languages()[language]["complete"]:

@@ -228,16 +228,17 @@ def test_the_incomplete_banner_follows_languages_toml(site_conf, tmp_path, monke
     def banner(complete: bool) -> str | None:
         marked.write_text(re.sub(r"complete = \w+", f"complete = {str(complete).lower()}", languages), encoding="utf-8")
         config = SimpleNamespace(language="zh_CN", html_theme_options=dict(site_conf.html_theme_options),
-                                 html_js_files=list(site_conf.html_js_files))
+                                 html_js_files=list(site_conf.html_js_files), html_baseurl=site_conf.html_baseurl)
         site_conf._choose_language(None, config)
         assert config.html_extra_path == [str(sys.modules["build_site"].staging("zh_CN") / "downloads")]
         assert "zh-search-stemmer.js" in config.html_js_files  # Sphinx's Chinese search needs it on every page
+        assert config.html_baseurl.endswith("/zh_CN/")  # its canonical addresses are its own pages
         return config.html_theme_options.get("announcement")
 
     assert banner(False) and "英文" in banner(False)  # said in the language of the page
     assert banner(True) is None
     english = SimpleNamespace(language="en", html_theme_options=dict(site_conf.html_theme_options),
-                              html_js_files=list(site_conf.html_js_files))
+                              html_js_files=list(site_conf.html_js_files), html_baseurl=site_conf.html_baseurl)
     site_conf._choose_language(None, english)
     assert "announcement" not in english.html_theme_options and "zh-search-stemmer.js" not in english.html_js_files
 
