@@ -1,4 +1,5 @@
-"""Benchmark of the course website build (issue 15): scripts/build_site.py, every notebook executed, once.
+"""Benchmark of the course website build (issue 15): scripts/build_site.py, every notebook executed, once per
+language (English and each translation, issue 26).
 
 Runs only when notebook rows run (not with --skip-notebooks, which CI uses: the browser test builds the site).
 Target: under 3 minutes on the project's 2-core machine. Notes give the page count and the site's size.
@@ -29,12 +30,13 @@ def build_once() -> dict:
     build_site = _build_site_module()
     out = build_site.DEFAULT_OUT
     start = time.perf_counter()
-    build_site.build(out, "auto")
+    by_language = build_site.build(out, "auto")  # English, then each translation into out/<language>/
     seconds = time.perf_counter() - start
     pages = [path for path in out.rglob("*.html") if "_static" not in path.relative_to(out).parts]
     size = sum(path.stat().st_size for path in out.rglob("*") if path.is_file())
     return {"_seconds": seconds, "course pages": str(len(build_site.site_pages()) + 1),
-            "HTML pages (with search and index)": str(len(pages)), "site size": f"{size / 2**20:.1f} MiB"}
+            "HTML pages (with search and index, all languages)": str(len(pages)), "site size": f"{size / 2**20:.1f} MiB",
+            **{f"{language} build": f"{taken:.0f} s" for language, taken in by_language.items()}}
 
 
 def cases() -> list[Case]:

@@ -14,6 +14,13 @@ Steps (each one offline except the first, which asks only the npm registry, and 
 4. run Sphinx (myst-nb executes every notebook in a fresh kernel and keeps the widget state, so the
    html-manager draws each widget's first state; sphinx-book-theme gives navigation, search and dark mode).
 
+Steps 2-4 run once per language (issue 26): English into build/site/, then each language of locales/languages.toml
+into build/site/<language>/ (zh_CN/), from the same tree: the generated notebooks of notebooks/<language>/ stand
+at the English lessons' addresses, every other page is the English one put through Sphinx's own i18n with the
+site's catalog, locales/<language>/LC_MESSAGES/site.po (which also translates the few words this script writes:
+the launch box, the course map, the navigation's captions). Every page links to the same page in the other
+languages; a language marked incomplete in locales/languages.toml carries a banner that says so.
+
 Notebooks are found by glob, so a new lesson (notebooks/NN_*.ipynb) or solution is on the site without edits.
 """
 
@@ -21,12 +28,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import posixpath
 import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import time
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 from write_badges import BINDER_REF, BINDER_REPO, binder_url
@@ -38,6 +48,12 @@ SOURCE = BUILD / "site-src"
 ASSETS = BUILD / "site-assets"
 NPM_CACHE = BUILD / "site-npm"
 DEFAULT_OUT = BUILD / "site"
+ENGLISH = "en"  # the source language: the site's root; every other language is a folder beside its pages
+LANGUAGES_FILE = ROOT / "locales" / "languages.toml"  # the one place that says which translation is complete
+SITE_CATALOG = "site"  # locales/<language>/LC_MESSAGES/site.po: the site's own text (gettext_compact in site/conf.py)
+LOCALE_BUILD = BUILD / "site-locales"  # where Sphinx compiles the site catalogs (never into locales/ itself)
+# Repository pages a language replaces by its own twin (the Chinese README stands at the README's address).
+TWINS = {"zh_CN": {"README.zh-CN.md": "README.md"}}
 REPOSITORY_URL = f"https://github.com/{BINDER_REPO}"
 # The site's public address on GitHub Pages (https://OWNER.github.io/NAME/), from the same repository name.
 _OWNER, _NAME = BINDER_REPO.split("/")
@@ -84,9 +100,22 @@ LIVE_NOTE = ("Widgets on this page show the state they had when the lesson ran; 
              "and in the Voilà app.")
 
 
-def lesson_notebooks() -> list[Path]:
-    """Lessons and apps (NN_*.ipynb) then solutions, in course order: whatever is in notebooks/ now."""
-    notebooks = ROOT / "notebooks"
+def site_languages() -> dict[str, dict]:
+    """English, then each language of locales/languages.toml: its name, its `lang` attribute and whether it is
+    complete (an incomplete one is built too, under a banner)."""
+    translated = tomllib.loads(LANGUAGES_FILE.read_text(encoding="utf-8"))
+    return {ENGLISH: {"name": "English", "html_lang": "en", "complete": True}, **translated}
+
+
+def staging(language: str = ENGLISH) -> Path:
+    """The folder a language's pages and downloads are staged in (English at the top, as the site)."""
+    return SOURCE if language == ENGLISH else SOURCE / language
+
+
+def lesson_notebooks(language: str = ENGLISH) -> list[Path]:
+    """Lessons and apps (NN_*.ipynb) then solutions, in course order: whatever is in notebooks/ (or the language's
+    generated notebooks/<language>/) now."""
+    notebooks = ROOT / "notebooks" if language == ENGLISH else ROOT / "notebooks" / language
     return sorted(notebooks.glob(LESSONS)) + sorted((notebooks / "solutions").glob("*.ipynb"))
 
 
@@ -95,33 +124,75 @@ def site_pages() -> list[str]:
     return [str(path.relative_to(ROOT)) for path in lesson_notebooks()] + list(DOCS)
 
 
-def course_map() -> str:
+def placement(language: str) -> dict[str, str]:
+    """Repository path -> the address (as a repository path of the English site) a language's page stands at:
+    notebooks/zh_CN/01_family_map.ipynb stands where notebooks/01_family_map.ipynb does, so the same relative
+    links and the language switch land on the same lesson."""
+    if language == ENGLISH:
+        return {}
+    placed = {str(path.relative_to(ROOT)): str(path.relative_to(ROOT / "notebooks" / language).as_posix())
+              for path in lesson_notebooks(language)}
+    placed = {repo: f"notebooks/{site}" for repo, site in placed.items()}
+    return placed | TWINS.get(language, {})
+
+
+def language_pages(language: str) -> list[str]:
+    """The site's pages (English repository paths, as site_pages) that exist in `language`: every page in English;
+    a translation has every doc (through the site catalog) and each lesson that has a generated notebook."""
+    if language == ENGLISH:
+        return site_pages()
+    notebooks = [site for repo, site in placement(language).items() if repo.startswith("notebooks/")]
+    return [page for page in site_pages() if page in notebooks or page in DOCS]
+
+
+def translator(language: str) -> Callable[[str], str]:
+    """gettext over the site catalog, for the words this script writes into pages before Sphinx sees them (Sphinx
+    translates the pages' own text with the same catalog). An untranslated or fuzzy message stays English."""
+    catalog = ROOT / "locales" / language / "LC_MESSAGES" / f"{SITE_CATALOG}.po"
+    if language == ENGLISH or not catalog.exists():
+        return lambda message: message
+    from babel.messages.pofile import read_po  # Babel comes with Sphinx
+
+    with catalog.open("rb") as file:
+        found = {message.id: message.string for message in read_po(file)
+                 if message.id and message.string and not message.fuzzy}
+    return lambda message: found.get(message, message)
+
+
+def course_map(language: str = ENGLISH) -> str:
     """The course in teaching order, as a Markdown table made from each lesson's own first cell by the same reader
-    that writes lesson 0's map, the README's table and the agenda (scripts/write_course_lists.py)."""
-    rows = ["| lesson | time | builds on |", "| --- | --- | --- |"]
+    that writes lesson 0's map, the README's table and the agenda (scripts/write_course_lists.py). In a translation
+    the titles are the generated notebooks' own; times and prerequisites come from the English lesson."""
+    _ = translator(language)
+    rows = [f"| {_('lesson')} | {_('time')} | {_('builds on')} |", "| --- | --- | --- |"]
     total = 0
     for notebook in sorted((ROOT / "notebooks").glob(LESSONS)):
         header = lesson_header(notebook)
+        translated = ROOT / "notebooks" / language / notebook.name
+        title = lesson_header(translated)["title"] if language != ENGLISH and translated.exists() else header["title"]
         basis = builds_on(header)
         if notebook.name == APP_NOTEBOOK:
             basis = "the calculators of the lessons, on one page"
         elif header["minutes"]:
             total += int(header["minutes"])
-        rows.append(f"| [{header['number']} · {header['title']}](notebooks/{notebook.name}) | "
-                    f"{header['minutes'] + ' min' if header['minutes'] else ''} | {basis} |")
+        rows.append(f"| [{header['number']} · {title}](notebooks/{notebook.name}) | "
+                    f"{header['minutes'] + ' min' if header['minutes'] else ''} | {_(basis)} |")
     hours, minutes = divmod(total, 60)
-    return "\n".join(rows) + f"\n\nThe lessons take about {hours} h {minutes:02d} min in all."
+    return "\n".join(rows) + "\n\n" + _("The lessons take about {hours} h {minutes} min in all.").format(
+        hours=hours, minutes=f"{minutes:02d}")
 
 
-def learner_command() -> str:
-    """The README's first command: set up and open the course (the README is its one home)."""
-    return re.search(r"```bash\n(.*?)\n```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S).group(1)
+def learner_command(language: str = ENGLISH) -> str:
+    """The README's first command: set up and open the course (the README, or its twin, is its one home)."""
+    readme = next((repo for repo, page in TWINS.get(language, {}).items() if page == "README.md"), "README.md")
+    return re.search(r"```bash\n(.*?)\n```", (ROOT / readme).read_text(encoding="utf-8"), re.S).group(1)
 
 
-def landing_page() -> str:
-    """The home page: site/landing.md with the course map, the Binder link and the install command filled in."""
+def landing_page(language: str = ENGLISH) -> str:
+    """The home page: site/landing.md with the course map, the Binder link and the install command filled in.
+    (Its prose is translated by Sphinx from the site catalog; the Binder links there are the catalog's own.)"""
     return LANDING.read_text(encoding="utf-8").format(
-        course_map=course_map(), learner_command=learner_command(),
+        course_map=course_map(language), learner_command=learner_command(language),
         binder_lab=binder_url("lab/tree/notebooks/00_start_here.ipynb"),
         binder_app=binder_url(f"voila/render/notebooks/{APP_NOTEBOOK}"))
 
@@ -163,14 +234,26 @@ def fetch_npm_assets() -> None:
 # ------------------------------------------------------------------------------------------------- pages
 
 
-def rewrite_links(markdown: str, page: str, pages: set[str], pictures: set[str] | None = None) -> str:
+def rewrite_links(markdown: str, page: str, pages: set[str], pictures: set[str] | None = None,
+                  placed: dict[str, str] | None = None) -> str:
     """Keep links between pages; send links to other repository files to GitHub; drop pictures from other hosts.
 
     `page` is the repository path of the page the text is on. A remote picture becomes its alt text (a Binder
     badge becomes the words "Launch on Binder", still a link), so the built site requests nothing remote. A local
     picture keeps its path; its repository path is added to `pictures`, for the staging step to copy.
+    `placed` (see placement()) moves pages of a translation to the English addresses: a local link is then
+    written again from where its page stands on the site to where its target stands.
     """
     here = (ROOT / page).parent
+    placed = placed or {}
+    site_here = posixpath.dirname(placed.get(page, page))
+
+    def local(relative: str, target: str) -> str:
+        if not placed:
+            return target
+        anchor = target.partition("#")[2]
+        moved = posixpath.relpath(placed.get(relative, relative), site_here or ".")
+        return moved + (f"#{anchor}" if anchor else "")
 
     def replace(match: re.Match) -> str:
         bang, text, target = match.groups()
@@ -187,9 +270,9 @@ def rewrite_links(markdown: str, page: str, pages: set[str], pictures: set[str] 
             return f"{bang}[{text}]({target})"
         if bang and pictures is not None and resolved.is_file():
             pictures.add(relative)
-        if bang or relative in pages or not resolved.exists():
+        if bang or placed.get(relative, relative) in pages or not resolved.exists():
             # a local picture (Sphinx copies it into the site), a page of the site, or a broken link Sphinx reports
-            return f"{bang}[{text}]({target})"
+            return f"{bang}[{text}]({local(relative, target) if resolved.exists() else target})"
         kind = "tree" if resolved.is_dir() else "blob"
         url = f"{REPOSITORY_URL}/{kind}/{BINDER_REF}/{relative}" + (f"#{anchor}" if anchor else "")
         return f"{bang}[{text}]({url})"
@@ -207,18 +290,22 @@ def app_lessons() -> set[str]:
     return set(re.findall(r"\b([a-z][a-z0-9_]*)\.\w+\(", code))
 
 
-def launch_box(notebook: Path, voila: bool) -> str:
-    """The "run this lesson" box at the top of a notebook's page, as MyST Markdown."""
+def launch_box(notebook: Path, voila: bool, language: str = ENGLISH) -> str:
+    """The "run this lesson" box at the top of a notebook's page, as MyST Markdown (a translation's box opens the
+    generated notebook and the app of that language)."""
+    _ = translator(language)
     relative = notebook.relative_to(ROOT / "notebooks").as_posix()
-    links = [f"[Open in JupyterLab on Binder]({binder_url(f'lab/tree/notebooks/{relative}')})"]
+    app = APP_NOTEBOOK if language == ENGLISH else f"{language}/{APP_NOTEBOOK}"
+    links = [f"[{_('Open in JupyterLab on Binder')}]({binder_url(f'lab/tree/notebooks/{relative}')})"]
     if voila:
-        links.append(f"[The calculators in the Voilà app on Binder]({binder_url(f'voila/render/notebooks/{APP_NOTEBOOK}')})")
+        links.append(f"[{_('The calculators in the Voilà app on Binder')}]({binder_url(f'voila/render/notebooks/{app}')})")
     # a plain HTML link: the file sits beside the page (copied by html_extra_path), as stored in git
-    links.append(f'<a class="qwen-download" href="{notebook.name}" download>Download the notebook ({notebook.name})</a>')
+    download = _("Download the notebook ({name})").format(name=notebook.name)
+    links.append(f'<a class="qwen-download" href="{notebook.name}" download>{download}</a>')
     return "\n".join([
-        ":::{admonition} Run this lesson yourself",
+        f":::{{admonition}} {_('Run this lesson yourself')}",
         ":class: tip qwen-launch",
-        LIVE_NOTE,
+        _(LIVE_NOTE),
         "",
         " · ".join(links),
         ":::",
@@ -250,22 +337,27 @@ def figure_alt_texts(cells: list[dict]) -> dict[int, str]:
     return found
 
 
-def stage_notebook(notebook: Path, voila_stems: set[str], pages: set[str], pictures: set[str] | None = None) -> None:
+def stage_notebook(notebook: Path, voila_stems: set[str], pages: set[str], pictures: set[str] | None = None,
+                   language: str = ENGLISH) -> None:
     relative = notebook.relative_to(ROOT)
+    placed = placement(language)
+    address = Path(placed.get(str(relative), str(relative)))  # where the page stands on the (language's) site
     content = json.loads(notebook.read_text(encoding="utf-8"))
     for index, alt in figure_alt_texts(content["cells"]).items():  # myst-nb writes it as the figure's alt
         content["cells"][index].setdefault("metadata", {}).setdefault("mystnb", {})["image"] = {"alt": alt}
     for cell in content["cells"]:
         if cell["cell_type"] == "markdown":
-            cell["source"] = rewrite_links("".join(cell["source"]), str(relative), pages, pictures)
+            cell["source"] = rewrite_links("".join(cell["source"]), str(relative), pages, pictures, placed)
     stem = re.sub(r"^\d\d_", "", notebook.stem).removesuffix("_solutions")
     voila = notebook.name == APP_NOTEBOOK or (stem in voila_stems and "solutions" not in relative.parts)
-    box = {"cell_type": "markdown", "id": "qwen-launch", "metadata": {}, "source": launch_box(notebook, voila)}
+    box = {"cell_type": "markdown", "id": "qwen-launch", "metadata": {},
+           "source": launch_box(notebook, voila, language)}
     content["cells"].insert(1 if content["cells"] and content["cells"][0]["cell_type"] == "markdown" else 0, box)
+    staged = staging(language)
     for folder in ("pages", "downloads"):
-        (SOURCE / folder / relative).parent.mkdir(parents=True, exist_ok=True)
-    (SOURCE / "pages" / relative).write_text(json.dumps(content, indent=1), encoding="utf-8")
-    shutil.copyfile(notebook, SOURCE / "downloads" / relative)  # the download is the notebook as stored in git
+        (staged / folder / address).parent.mkdir(parents=True, exist_ok=True)
+    (staged / "pages" / address).write_text(json.dumps(content, indent=1), encoding="utf-8")
+    shutil.copyfile(notebook, staged / "downloads" / address)  # the download is the notebook as stored in git
 
 
 def toctree(caption: str, entries: list[str]) -> str:
@@ -273,57 +365,136 @@ def toctree(caption: str, entries: list[str]) -> str:
     return "\n".join(lines + [entry.rsplit(".", 1)[0] for entry in entries] + [":::", ""])
 
 
-def stage_pages() -> list[str]:
-    """Write the site's sources into build/site-src/pages; return the repository paths of the pages."""
-    shutil.rmtree(SOURCE, ignore_errors=True)
-    pages = site_pages()
+def stage_pages(language: str = ENGLISH) -> list[str]:
+    """Write a language's sources into build/site-src[/<language>]/pages; return the (English) repository paths of
+    its pages."""
+    staged = staging(language)
+    for folder in ("pages", "downloads"):
+        shutil.rmtree(staged / folder, ignore_errors=True)
+    pages = language_pages(language)
     page_set = set(pages)
+    twins = {page: repo for repo, page in TWINS.get(language, {}).items()}
     voila_stems = app_lessons()
     pictures: set[str] = set()
-    for notebook in lesson_notebooks():
-        stage_notebook(notebook, voila_stems, page_set, pictures)
+    for notebook in lesson_notebooks(language):
+        stage_notebook(notebook, voila_stems, page_set, pictures, language)
     for page in DOCS:
-        target = SOURCE / "pages" / page
+        source = twins.get(page, page)
+        target = staged / "pages" / page
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(rewrite_links((ROOT / page).read_text(encoding="utf-8"), page, page_set, pictures),
-                          encoding="utf-8")
+        target.write_text(rewrite_links((ROOT / source).read_text(encoding="utf-8"), source, page_set, pictures,
+                                        placement(language)), encoding="utf-8")
+    _ = translator(language)
     lessons = [page for page in pages if page.startswith("notebooks/") and "/solutions/" not in page]
     solutions = [page for page in pages if "/solutions/" in page]
     sections = {"Lessons": lessons, "For learners": [], "Solutions": solutions}
     for page, section in DOCS.items():
         sections.setdefault(section, []).append(page)
-    home = rewrite_links(landing_page(), "index.md", page_set, pictures)
+    home = rewrite_links(landing_page(language), "index.md", page_set, pictures)
     for picture in pictures:  # beside the staged pages, where their relative paths point
-        (SOURCE / "pages" / picture).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ROOT / picture, SOURCE / "pages" / picture)
-    home += "\n" + "\n".join(toctree(caption, entries) for caption, entries in sections.items())
-    (SOURCE / "pages" / "index.md").write_text(home, encoding="utf-8")
+        (staged / "pages" / picture).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / picture, staged / "pages" / picture)
+    home += "\n" + "\n".join(toctree(_(caption), entries) for caption, entries in sections.items())
+    (staged / "pages" / "index.md").write_text(home, encoding="utf-8")
     return pages
 
 
 # ------------------------------------------------------------------------------------------------- build
 
 
-def build(out: Path, jobs: str) -> float:
-    """Stage, then run Sphinx into `out`; return the seconds it took."""
-    start = time.perf_counter()
+def sphinx_output(out: Path, language: str) -> Path:
+    """Where Sphinx writes a language's pages. A translation is built beside the site and moved into it after:
+    myst-nb keeps its executed notebooks next to Sphinx's output folder, which must not be inside the site."""
+    return out if language == ENGLISH else BUILD / f"site-{language}" / "html"
+
+
+def build(out: Path, jobs: str, languages: list[str] | None = None) -> dict[str, float]:
+    """Stage, then run Sphinx into `out` once per language (English first, each translation into out/<language>);
+    return the seconds each language took."""
     fetch_npm_assets()
-    pages = stage_pages()
-    shutil.rmtree(out, ignore_errors=True)
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", "-j", jobs,
-               "-c", str(ROOT / "site"), "-d", str(BUILD / "site-doctrees"), "-E",
-               str(SOURCE / "pages"), str(out)]
-    sphinx = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    for line in sphinx.stderr:  # each kernel says it talks TCP on loopback: true, harmless, and 13 times over
-        if "Kernel is running over TCP without encryption" not in line:
-            sys.stderr.write(line)
-    if sphinx.wait():
-        raise subprocess.CalledProcessError(sphinx.returncode, command)
+    languages = languages or list(site_languages())
+    if ENGLISH in languages:  # the whole site anew; a translation alone replaces only its own folder
+        shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(LOCALE_BUILD, ignore_errors=True)
+    seconds = {}
+    for language in languages:
+        start = time.perf_counter()
+        pages = stage_pages(language)
+        catalog = ROOT / "locales" / language / "LC_MESSAGES" / f"{SITE_CATALOG}.po"
+        if catalog.exists():  # Sphinx compiles it beside itself: a copy, so nothing is written into locales/
+            (LOCALE_BUILD / language / "LC_MESSAGES").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(catalog, LOCALE_BUILD / language / "LC_MESSAGES" / catalog.name)
+        target = sphinx_output(out, language)
+        shutil.rmtree(target, ignore_errors=True)
+        command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", "-j", jobs,
+                   "-c", str(ROOT / "site"), "-d", str(BUILD / "site-doctrees" / language), "-E",
+                   "-D", f"language={language}", str(staging(language) / "pages"), str(target)]
+        sphinx = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        for line in sphinx.stderr:  # each kernel says it talks TCP on loopback: true, harmless, and 13 times over
+            if "Kernel is running over TCP without encryption" not in line:
+                sys.stderr.write(line)
+        if sphinx.wait():
+            raise subprocess.CalledProcessError(sphinx.returncode, command)
+        if target != out:
+            shutil.rmtree(out / language, ignore_errors=True)
+            shutil.move(target, out / language)
+        seconds[language] = time.perf_counter() - start
+        print(f"build_site: {language}: {len(pages) + 1} pages in "
+              f"{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}{'' if target == out else '/' + language}"
+              f" in {seconds[language]:.0f} s")
     write_redirects(out)
-    seconds = time.perf_counter() - start
-    print(f"build_site: {len(pages) + 1} pages in {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out} "
-          f"in {seconds:.0f} s")
     return seconds
+
+
+# The words this script writes into pages (besides the home page's text, which Sphinx extracts).
+SCRIPT_MESSAGES = ("Run this lesson yourself", LIVE_NOTE, "Open in JupyterLab on Binder",
+                   "The calculators in the Voilà app on Binder", "Download the notebook ({name})",
+                   "lesson", "time", "builds on", "the calculators of the lessons, on one page",
+                   "The lessons take about {hours} h {minutes} min in all.",
+                   "Lessons", "For learners", "Solutions", "For instructors", "For contributors",
+                   "This translation is not complete yet: some pages and paragraphs are still in English.")
+COURSE_MAP_ROW = re.compile(r"^\[\d\d · [^\]]*\]\(notebooks/[^)]*\)$|^\d+ min$|^The lessons take about")  # per language
+
+
+CATALOG_HEADER = ("# The course website's own text (issue 26): the home page and the words scripts/build_site.py writes.\n"
+                  "# Merged from the English by `python scripts/build_site.py --update-catalog LANGUAGE`; content CC BY 4.0.")
+
+
+def update_catalog(language: str) -> Path:
+    """Merge the site's English text into locales/<language>/LC_MESSAGES/site.po, as msgmerge would (a new message
+    gets an empty translation, a changed one keeps its old translation marked fuzzy, a removed one goes): the home
+    page's text as Sphinx's gettext builder extracts it (no notebook executed), and SCRIPT_MESSAGES."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+
+    stage_pages(ENGLISH)
+    extract = BUILD / "site-gettext"
+    shutil.rmtree(extract, ignore_errors=True)
+    (extract / "src").mkdir(parents=True)
+    shutil.copyfile(SOURCE / "pages" / "index.md", extract / "src" / "index.md")
+    subprocess.run([sys.executable, "-m", "sphinx", "-b", "gettext", "-q", "-c", str(ROOT / "site"),
+                    "-D", "nb_execution_mode=off", str(extract / "src"), str(extract / "out")],
+                   check=True, stderr=subprocess.DEVNULL)  # warnings: the home page alone links pages not staged
+    with (extract / "out" / f"{SITE_CATALOG}.pot").open("rb") as file:
+        extracted = [message.id for message in read_po(file) if message.id]
+    headers = [lesson_header(path) for path in sorted((ROOT / "notebooks").glob(LESSONS))]
+    wanted = [*SCRIPT_MESSAGES, *(message for message in extracted if not COURSE_MAP_ROW.search(message)),
+              *(builds_on(header) for header in headers)]
+    template = Catalog(project="qwen-lessons", fuzzy=False)
+    for message in dict.fromkeys(wanted):
+        template.add(message)
+    path = ROOT / "locales" / language / "LC_MESSAGES" / f"{SITE_CATALOG}.po"
+    if path.exists():
+        with path.open("rb") as file:
+            catalog = read_po(file, locale=language)
+    else:
+        catalog = Catalog(locale=language, project="qwen-lessons", fuzzy=False, header_comment=CATALOG_HEADER)
+    catalog.update(template, no_fuzzy_matching=False)
+    catalog.obsolete.clear()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as file:
+        write_po(file, catalog, width=0, omit_header=False, sort_output=False, include_lineno=False)
+    return path
 
 
 def write_redirects(out: Path) -> None:
@@ -345,9 +516,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: build/site)")
     parser.add_argument("--jobs", default="auto", help="Sphinx parallel jobs (notebooks executed at once)")
+    parser.add_argument("--language", action="append", choices=list(site_languages()),
+                        help="build only this language (repeatable; default: English and every translation)")
+    parser.add_argument("--update-catalog", metavar="LANGUAGE", choices=[code for code in site_languages()
+                                                                         if code != ENGLISH],
+                        help="only merge the site's English text into locales/LANGUAGE/LC_MESSAGES/site.po")
     args = parser.parse_args(argv)
+    if args.update_catalog:
+        print(f"build_site: updated {update_catalog(args.update_catalog).relative_to(ROOT)}")
+        return 0
     try:
-        build(args.out.resolve(), args.jobs)
+        build(args.out.resolve(), args.jobs, args.language)
     except subprocess.CalledProcessError as error:
         print(f"build_site: Sphinx failed (exit {error.returncode}); see the messages above", file=sys.stderr)
         return 1

@@ -1,5 +1,5 @@
-"""How complete each translation is (issue 26): translated / fuzzy / untranslated messages per notebook catalog and
-for the package's catalog, and the words translated.
+"""How complete each translation is (issue 26): translated / fuzzy / untranslated messages per notebook catalog,
+for the package's catalog and the website's, and the words translated.
 
 Usage: python scripts/translation_status.py [--languages-file PATH]
 
@@ -32,6 +32,9 @@ def counts(catalog: polib.POFile) -> dict[str, int]:
 def catalogs(language: str, locales: Path = tn.LOCALES, package: Path = tn.PACKAGE) -> dict[str, Path]:
     found = {path.stem: path for path in sorted((locales / language / "LC_MESSAGES" / "notebooks").glob("*.po"))}
     found["(package messages)"] = tn.package_catalog_path(language, package)
+    site = locales / language / "LC_MESSAGES" / "site.po"  # the website's home page and navigation (build_site.py)
+    if site.exists():
+        found["(website)"] = site
     return found
 
 

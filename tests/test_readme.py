@@ -105,3 +105,18 @@ def test_course_maps_list_the_lessons_in_file_order_and_a_continuation_follows_i
         continued = re.search(r"continues lesson (\d+)", text)
         if continued:
             assert int(number) == int(continued.group(1)) + 1, f"lesson {number} continues lesson {continued.group(1)}"
+
+
+def test_the_chinese_readme_gives_the_two_commands_and_opens_the_chinese_course():
+    # issue 26: README.zh-CN.md gives the two commands and the way to open the Chinese course; README.md points to it
+    chinese = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    learn, test = re.findall(r"```bash\n(.*?)\n```", chinese, re.S)
+    english_learn, english_test = readme_commands()[:2]
+    assert learn == english_learn.replace("notebooks/00_start_here.ipynb", "notebooks/zh_CN/00_start_here.ipynb")
+    assert learn != english_learn and (ROOT / "notebooks" / "zh_CN" / "00_start_here.ipynb").exists()
+    assert test == english_test  # the same tests: the Chinese notebooks are part of the suite
+    assert f"`{site_command()}`" in chinese and f"`{site_output().relative_to(ROOT)}/zh_CN/`" in chinese
+    pages = re.search(r"\*\*<(https://\S+)>\*\*", (ROOT / "README.md").read_text(encoding="utf-8")).group(1)
+    assert f"**<{pages}zh_CN/>**" in chinese  # the Chinese website, beside the English one
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(README.zh-CN.md)" in readme and f"<{pages}zh_CN/>" in readme

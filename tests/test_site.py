@@ -7,8 +7,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
 import sys
+import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -140,3 +143,145 @@ def test_old_lesson_addresses_redirect_to_the_renumbered_lessons(build_site, tmp
         assert not (ROOT / f"{old}.ipynb").exists() and (ROOT / f"{new}.ipynb").exists()
         page = (tmp_path / f"{old}.html").read_text(encoding="utf-8")
         assert f'content="0; url={Path(new).name}.html"' in page and f'href="{Path(new).name}.html"' in page
+
+
+# ---- the site in every language (issue 26): the same tree, a switch on every page, a banner while incomplete
+
+
+@pytest.fixture
+def site_conf(build_site):
+    """site/conf.py as Sphinx loads it (it imports the build script as `build_site`)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        spec = importlib.util.spec_from_file_location("site_conf_under_test", ROOT / "site" / "conf.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+
+
+TRANSLATED = [code for code in tomllib.loads((ROOT / "locales" / "languages.toml").read_text(encoding="utf-8"))]
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_a_translation_stands_at_the_english_addresses_with_its_own_notebooks(build_site, tmp_path, monkeypatch,
+                                                                             language):
+    monkeypatch.setattr(build_site, "SOURCE", tmp_path)
+    pages = build_site.language_pages(language)
+    lessons = [page for page in build_site.site_pages() if page.startswith("notebooks/")]
+    generated = [page for page in lessons if (ROOT / "notebooks" / language / page.removeprefix("notebooks/")).exists()]
+    assert generated == lessons, "every lesson, solution and the app has a generated notebook on the site"
+    assert set(pages) == set(build_site.site_pages())  # the same pages, so the switch always lands on the same one
+    notebook = ROOT / "notebooks" / language / "07_choosing_a_tier.ipynb"
+    build_site.stage_notebook(notebook, build_site.app_lessons(), set(pages), set(), language)
+    staged_path = tmp_path / language / "pages" / "notebooks" / notebook.name
+    staged = json.loads(staged_path.read_text(encoding="utf-8"))["cells"]
+    text = "".join("".join(cell["source"]) for cell in staged if cell["cell_type"] == "markdown")
+    # the generated notebook sits one folder deeper in git (notebooks/zh_CN/); on the site it stands where the
+    # English lesson does, so its links are written again from there: the glossary is ../docs/, not ../../docs/
+    assert "](../docs/glossary.md#" in text and "](../../" not in text
+    assert f"lab/tree/notebooks/{language}/07_choosing_a_tier.ipynb" in staged[1]["source"]  # Binder opens it
+    assert f"voila/render/notebooks/{language}/90_calculators_app.ipynb" in staged[1]["source"]
+    _ = build_site.translator(language)
+    assert _("Run this lesson yourself") != "Run this lesson yourself" and _("Run this lesson yourself") in staged[1]["source"]
+    assert (tmp_path / language / "downloads" / "notebooks" / notebook.name).read_bytes() == notebook.read_bytes()
+    solution = ROOT / "notebooks" / language / "solutions" / "07_choosing_a_tier_solutions.ipynb"
+    build_site.stage_notebook(solution, set(), set(pages), set(), language)
+    assert (tmp_path / language / "pages" / "notebooks" / "solutions" / solution.name).exists()
+    english = ROOT / "notebooks" / "07_choosing_a_tier.ipynb"  # the English staging is unchanged by all this
+    build_site.stage_notebook(english, set(), set(build_site.site_pages()))
+    english_text = (tmp_path / "pages" / "notebooks" / english.name).read_text(encoding="utf-8")
+    assert "](../docs/glossary.md#" in english_text and "zh_CN" not in english_text
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_the_home_page_of_a_translation_maps_its_own_lessons(build_site, language):
+    landing = build_site.landing_page(language)
+    for notebook in sorted((ROOT / "notebooks" / language).glob("[0-9][0-9]_*.ipynb")):
+        title = json.loads(notebook.read_text(encoding="utf-8"))["cells"][0]["source"][0].strip().removeprefix("# ")
+        assert f"[{title}](notebooks/{notebook.name})" in landing, title  # the translated title, same address
+    assert build_site.learner_command(language) in landing and f"notebooks/{language}/" in landing
+    _ = build_site.translator(language)
+    assert f"| {_('lesson')} | {_('time')} | {_('builds on')} |" in landing and _("lesson") != "lesson"
+
+
+def test_every_page_links_to_the_same_page_in_the_other_language(site_conf):
+    def switch(language, pagename):
+        context = {}
+        site_conf._language_switch(SimpleNamespace(config=SimpleNamespace(language=language)), pagename, "page.html",
+                                   context, None)
+        return context["language"], {entry["lang"]: entry["href"] for entry in context["qwen_languages"]}
+
+    assert switch("en", "notebooks/07_choosing_a_tier") == ("en", {"zh-CN": "../zh_CN/notebooks/07_choosing_a_tier.html"})
+    assert switch("zh_CN", "notebooks/solutions/07_choosing_a_tier_solutions") == (
+        "zh-CN", {"en": "../../../notebooks/solutions/07_choosing_a_tier_solutions.html"})
+    assert switch("zh_CN", "index") == ("zh-CN", {"en": "../index.html"})
+    assert switch("en", "search") == ("en", {"zh-CN": "zh_CN/search.html"})  # Sphinx's own pages exist in both
+
+
+def test_the_incomplete_banner_follows_languages_toml(site_conf, tmp_path, monkeypatch):
+    languages = (ROOT / "locales" / "languages.toml").read_text(encoding="utf-8")
+    marked = tmp_path / "languages.toml"
+    monkeypatch.setattr(sys.modules["build_site"], "LANGUAGES_FILE", marked)
+
+    def banner(complete: bool) -> str | None:
+        marked.write_text(re.sub(r"complete = \w+", f"complete = {str(complete).lower()}", languages), encoding="utf-8")
+        config = SimpleNamespace(language="zh_CN", html_theme_options=dict(site_conf.html_theme_options),
+                                 html_js_files=list(site_conf.html_js_files), html_baseurl=site_conf.html_baseurl)
+        site_conf._choose_language(None, config)
+        assert config.html_extra_path == [str(sys.modules["build_site"].staging("zh_CN") / "downloads")]
+        assert "zh-search-stemmer.js" in config.html_js_files  # Sphinx's Chinese search needs it on every page
+        assert config.html_baseurl.endswith("/zh_CN/")  # its canonical addresses are its own pages
+        return config.html_theme_options.get("announcement")
+
+    assert banner(False) and "英文" in banner(False)  # said in the language of the page
+    assert banner(True) is None
+    english = SimpleNamespace(language="en", html_theme_options=dict(site_conf.html_theme_options),
+                              html_js_files=list(site_conf.html_js_files), html_baseurl=site_conf.html_baseurl)
+    site_conf._choose_language(None, english)
+    assert "announcement" not in english.html_theme_options and "zh-search-stemmer.js" not in english.html_js_files
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_the_site_catalog_keeps_links_and_fields_and_has_every_word_the_script_writes(build_site, language):
+    from babel.messages.pofile import read_po
+
+    with (ROOT / "locales" / language / "LC_MESSAGES" / "site.po").open("rb") as file:
+        catalog = {message.id: message.string for message in read_po(file) if message.id}
+    headers = [build_site.lesson_header(path) for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+    for message in [*build_site.SCRIPT_MESSAGES, *(build_site.builds_on(header) for header in headers)]:
+        assert message in catalog, f"site.po lacks {message!r}: run python scripts/build_site.py --update-catalog {language}"
+    for english, translated in catalog.items():
+        if not translated:
+            continue
+        targets = sorted(target.replace(f"notebooks/{language}/", "notebooks/") for target in
+                         re.findall(r"\]\(([^)]+)\)", translated))
+        assert targets == sorted(re.findall(r"\]\(([^)]+)\)", english)), f"links changed in the translation of {english!r}"
+        assert re.findall(r"\{\w+\}", translated) == re.findall(r"\{\w+\}", english), english
+        assert sorted(re.findall(r"\d+", translated)) == sorted(re.findall(r"\d+", english)), english
+        if "mybinder.org" in translated:  # Binder opens the translated course
+            assert f"notebooks/{language}/" in translated, english
+
+
+def test_the_completeness_report_counts_the_site_catalog(tmp_path, capsys):
+    # issue 26 item 8: a language marked complete may not leave the website's own text untranslated either
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        spec = importlib.util.spec_from_file_location("status_under_test", ROOT / "scripts" / "translation_status.py")
+        status = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(status)
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    planted = tmp_path / "locales"
+    shutil.copytree(ROOT / "locales", planted)
+    languages = planted / "languages.toml"
+    languages.write_text(re.sub(r"complete = \w+", "complete = true", languages.read_text(encoding="utf-8")),
+                         encoding="utf-8")
+    for language in TRANSLATED:
+        site = planted / language / "LC_MESSAGES" / "site.po"
+        site.write_text(re.sub(r'(msgid "Lessons"\nmsgstr )".*"', r'\1""', site.read_text(encoding="utf-8")),
+                        encoding="utf-8")
+        assert status.catalogs(language, planted)["(website)"] == site
+    assert status.main(["--languages-file", str(languages)]) == 1
+    assert re.search(r"\(website\)\s+\d+\s+0\s+1\s", capsys.readouterr().out), "the planted gap is not counted"

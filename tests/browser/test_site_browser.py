@@ -4,6 +4,11 @@ Every page must exist and load clean: no request to another host, no console err
 output or traceback, every widget drawn by the HTML manager served from the site, every figure the notebook made,
 no broken link within the site, no figure without alt text, no serious or critical accessibility violation
 (axe-core). The landing page has one search box, a favicon, and tables that scroll instead of wrapping. Each lesson page is photographed whole, in light and dark mode, as screenshots/site/<notebook>_{light,dark}.jpg.
+
+The same command builds each translation (locales/languages.toml) into the site's <language>/ folder (issue 26):
+its pages that run code (home, lessons, solutions, app) pass the same checks once, in light mode; every one of its
+pages has its own lang attribute, the banner while the language is marked incomplete, and a language switch that
+lands on the same page in the other language (read from the served HTML, cheaply).
 """
 
 from __future__ import annotations
@@ -11,15 +16,17 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
 from browser_harness import ROOT, SCREENSHOTS, VIEWPORT
 from readme_markers import site_command, site_output
-from site_harness import page_problems, serve
+from site_harness import link_problems, page_problems, serve
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +45,7 @@ def _build_site_module():
 
 
 build_site = _build_site_module()
+TRANSLATED = [code for code in build_site.site_languages() if code != build_site.ENGLISH]
 
 
 HOME = "index.md"  # the landing page (site/landing.md, staged by the build script)
@@ -94,6 +102,13 @@ def test_every_page_is_built(built_site):
     for notebook in lessons + solutions:  # each notebook also downloads, as stored in git (no outputs)
         download = built_site / notebook.relative_to(ROOT)
         assert download.read_bytes() == notebook.read_bytes(), f"{download} is not the notebook as stored"
+    for language in TRANSLATED:  # each translation beside it, at the same addresses, its own notebooks to download
+        pages = [HOME, *build_site.language_pages(language)]
+        missing = [page for page in pages if not (built_site / language / html_path(page)).is_file()]
+        assert not missing, f"{language} pages missing from the site: {missing}"
+        for repo, address in build_site.placement(language).items():
+            if address.endswith(".ipynb"):
+                assert (built_site / language / address).read_bytes() == (ROOT / repo).read_bytes(), address
 
 
 def test_every_page_loads_clean_offline(built_site, site_server, browser, timings):
@@ -113,7 +128,8 @@ def test_every_page_loads_clean_offline(built_site, site_server, browser, timing
             if not (built_site / redirect).exists() or not (built_site / target).exists():
                 failures.append(f"{redirect}: the old address or its target {target} is missing")
         others = sorted(str(path.relative_to(built_site)) for path in built_site.rglob("*.html")
-                        if "_static" not in path.relative_to(built_site).parts and str(path.relative_to(built_site))
+                        if not {"_static", *TRANSLATED} & set(path.relative_to(built_site).parts)
+                        and str(path.relative_to(built_site))
                         not in {html_path(page) for page in course} | set(redirects))  # search, general index: visited too
         for page_name in course + others:
             path = html_path(page_name)
@@ -148,6 +164,88 @@ def test_every_page_loads_clean_offline(built_site, site_server, browser, timing
     timings["site pages visited"] = time.monotonic() - started
     assert not failures, "\n".join(failures)
     assert figures_seen > 0, "no lesson made a figure: the figure check proves nothing"
+
+
+def translated_html(built_site: Path, language: str) -> list[str]:
+    """Every HTML page of a translation's folder (course pages, search, general index), relative to that folder."""
+    folder = built_site / language
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*.html")
+                  if "_static" not in path.relative_to(folder).parts)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_translated_notebook_page_loads_clean_offline(built_site, site_server, browser, timings, language):
+    """The English pages' checks on each page of a translation that runs code (its home page, lessons, solutions
+    and app: its own executed notebooks, widgets and figures), once, in light mode (the English pages prove the
+    theme's dark mode). Its other pages are the English ones' text in the same theme: the next test reads them."""
+    executed = build_site.sphinx_output(built_site, language).parent / "jupyter_execute"
+    context = browser.new_context(viewport=VIEWPORT, color_scheme="light")
+    failures, figures_seen = [], 0
+    started = time.monotonic()
+    try:
+        for page_name in [HOME, *(page for page in build_site.language_pages(language) if page.endswith(".ipynb"))]:
+            path = html_path(page_name)
+            expected = 0
+            if page_name.endswith(".ipynb"):
+                executed_notebook = executed / page_name
+                assert executed_notebook.exists(), f"no executed copy of {page_name} in {executed}"
+                expected = image_outputs(executed_notebook)
+                figures_seen += expected
+            page = context.new_page()
+            try:
+                failures += [f"{language}/{path}: {problem}"
+                             for problem in page_problems(page, site_server, f"{language}/{path}", expected)]
+            finally:
+                page.close()
+    finally:
+        context.close()
+    timings[f"site pages visited ({language})"] = time.monotonic() - started
+    assert not failures, "\n".join(failures)
+    assert figures_seen > 0, "no translated lesson made a figure: the figure check proves nothing"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_translated_page_says_its_language_and_switches_to_the_same_english_page(built_site, site_server,
+                                                                                      language):
+    """Every page of a translation (read as served, no browser): its lang, the banner while locales/languages.toml
+    marks the language incomplete, the switch to the same English page, nothing loaded from another host, and no
+    link to a page or anchor of the site that does not exist."""
+    settings = build_site.site_languages()[language]
+    wrong = []
+    for path in translated_html(built_site, language):
+        html = site_server.fetch(site_server.url(f"{language}/{path}"))
+        if f'<html lang="{settings["html_lang"]}"' not in html:
+            wrong.append(f"{language}/{path}: not <html lang=\"{settings['html_lang']}\">")
+        if ("bd-header-announcement" in html) is settings["complete"]:
+            wrong.append(f"{language}/{path}: banner {'shown' if settings['complete'] else 'missing'} for a language "
+                         f"marked complete = {str(settings['complete']).lower()}")
+        english = "../" * (path.count("/") + 1) + path
+        if f'href="{english}" hreflang="en"' not in html or not (built_site / path).is_file():
+            wrong.append(f"{language}/{path}: no switch to the same English page ({english})")
+        remote = re.findall(r'<(?:script|img|link(?![^>]*rel="canonical"))\b[^>]*\b(?:src|href)="((?:https?:)?//[^"]+)"',
+                            html)  # what the page loads (its canonical address names it, loads nothing)
+        wrong += [f"{language}/{path}: loads {url}" for url in remote]
+        here = site_server.url(f"{language}/{path}")
+        links = [urllib.parse.urljoin(here, href) for href in re.findall(r'<a\b[^>]*\bhref="([^"]+)"', html)]
+        wrong += [f"{language}/{path}: {problem}" for problem in link_problems(site_server, links)]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_english_page_switches_to_the_same_translated_page(built_site):
+    """The switch on each English page (the test above checks the way back from each translated page)."""
+    wrong = []
+    for page_name in [HOME, *build_site.site_pages()]:
+        path = html_path(page_name)
+        html = (built_site / path).read_text(encoding="utf-8")
+        for language, settings in build_site.site_languages().items():
+            if language == build_site.ENGLISH:
+                continue
+            expected = "../" * path.count("/") + f"{language}/{path}"
+            if f'href="{expected}" hreflang="{settings["html_lang"]}"' not in html:
+                wrong.append(f"{path}: no switch to {expected}")
+        if '<html lang="en"' not in html:
+            wrong.append(f"{path}: not marked lang=en")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_search_works_from_the_local_index(site_server, browser):
