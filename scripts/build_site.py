@@ -408,6 +408,29 @@ def sphinx_output(out: Path, language: str) -> Path:
     return out if language == ENGLISH else BUILD / f"site-{language}" / "html"
 
 
+# A kernel that never started: on a crowded machine another process can take the TCP port jupyter_client chose
+# before the kernel binds it ("Address already in use"), and the notebook client then waits out its 60 s. Nothing in
+# the lesson failed, so the build runs once more, saying why; any other failure fails at once.
+KERNEL_START_FAILURES = ("Kernel didn't respond in", "Kernel died before replying", "Address already in use")
+
+
+def run_sphinx(command: list[str], attempts: int = 2) -> None:
+    """Run one Sphinx build, its messages passed on; again (once) only if a kernel failed to start."""
+    for attempt in range(1, attempts + 1):
+        sphinx = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        said = []
+        for line in sphinx.stderr:  # each kernel says it talks TCP on loopback: true, harmless, and 13 times over
+            if "Kernel is running over TCP without encryption" not in line:
+                sys.stderr.write(line)
+                said.append(line)
+        if not sphinx.wait():
+            return
+        cause = next((marker for marker in KERNEL_START_FAILURES if any(marker in line for line in said)), None)
+        if cause is None or attempt == attempts:
+            raise subprocess.CalledProcessError(sphinx.returncode, command)
+        print(f"build_site: a kernel failed to start ({cause!r}), not a lesson: building once more", flush=True)
+
+
 def build(out: Path, jobs: str, languages: list[str] | None = None) -> dict[str, float]:
     """Stage, then run Sphinx into `out` once per language (English first, each translation into out/<language>);
     return the seconds each language took."""
@@ -429,12 +452,7 @@ def build(out: Path, jobs: str, languages: list[str] | None = None) -> dict[str,
         command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", "-j", jobs,
                    "-c", str(ROOT / "site"), "-d", str(BUILD / "site-doctrees" / language), "-E",
                    "-D", f"language={language}", str(staging(language) / "pages"), str(target)]
-        sphinx = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
-        for line in sphinx.stderr:  # each kernel says it talks TCP on loopback: true, harmless, and 13 times over
-            if "Kernel is running over TCP without encryption" not in line:
-                sys.stderr.write(line)
-        if sphinx.wait():
-            raise subprocess.CalledProcessError(sphinx.returncode, command)
+        run_sphinx(command)
         if target != out:
             shutil.rmtree(out / language, ignore_errors=True)
             shutil.move(target, out / language)

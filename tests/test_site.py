@@ -8,6 +8,7 @@ import importlib.util
 import json
 import re
 import shutil
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -285,3 +286,22 @@ def test_the_completeness_report_counts_the_site_catalog(tmp_path, capsys):
         assert status.catalogs(language, planted)["(website)"] == site
     assert status.main(["--languages-file", str(languages)]) == 1
     assert re.search(r"\(website\)\s+\d+\s+0\s+1\s", capsys.readouterr().out), "the planted gap is not counted"
+
+
+def test_a_kernel_that_never_started_builds_once_more_and_any_other_failure_fails(build_site, tmp_path, capsys):
+    # the load run: another process took a kernel's TCP port ("Address already in use"), the client waited 60 s and
+    # the whole site test failed though no lesson did
+    flag = tmp_path / "started-once"
+    flaky = [sys.executable, "-c", f"import pathlib, sys; f = pathlib.Path({str(flag)!r})\n"
+             "if not f.exists():\n    f.touch(); print('RuntimeError: Kernel didn\\'t respond in 60 seconds', "
+             "file=sys.stderr); sys.exit(2)"]
+    build_site.run_sphinx(flaky)
+    assert flag.exists() and "a kernel failed to start" in capsys.readouterr().out
+    broken = [sys.executable, "-c", "import sys; print('NameError: name x is not defined', file=sys.stderr); "
+              "sys.exit(2)"]
+    with pytest.raises(subprocess.CalledProcessError):
+        build_site.run_sphinx(broken)
+    flag.unlink()
+    always = [sys.executable, "-c", "import sys; print('Address already in use', file=sys.stderr); sys.exit(2)"]
+    with pytest.raises(subprocess.CalledProcessError):
+        build_site.run_sphinx(always)
