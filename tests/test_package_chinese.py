@@ -11,6 +11,7 @@ would need a training run, so the whole file runs in a few seconds.
 
 from __future__ import annotations
 
+import ast
 import html
 import re
 from collections import Counter
@@ -315,3 +316,69 @@ def test_every_table_caption_a_notebook_passes_is_translated(chinese):
     captions = module.notebook_table_messages()
     assert len(captions) > 50  # every lesson shows tables
     assert [caption for caption in captions if translate(caption) == caption] == []
+
+
+# --- the notebooks' own figures ---------------------------------------------------------------------------------------
+
+FIGURE_TEXT_CALLS = {"set_title": 0, "set_xlabel": 0, "set_ylabel": 0, "suptitle": 0, "text": 2}  # method: text argument
+
+
+def untranslated_figure_strings(sources) -> list[str]:
+    """Figure texts that a notebook code cell writes as a plain string or f-string with English words in it, instead of
+    through figure_text: a title, axis label, suptitle or box text, a legend's title= or a literal label=. The Chinese
+    notebooks copy code cells byte for byte, so such a text stays English in the Chinese course."""
+    def english(node) -> bool:
+        parts = [node] if isinstance(node, ast.Constant) else node.values if isinstance(node, ast.JoinedStr) else []
+        return any(isinstance(part, ast.Constant) and isinstance(part.value, str)
+                   and re.search(r"[A-Za-z]{2}", part.value) for part in parts)
+
+    found = []
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:  # a cell with IPython syntax (%magic) draws no figure
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            method = node.func.attr
+            texts = node.args[FIGURE_TEXT_CALLS[method]:FIGURE_TEXT_CALLS[method] + 1] if method in FIGURE_TEXT_CALLS else []
+            texts += [keyword.value for keyword in node.keywords if keyword.arg == "label" and isinstance(keyword.value, ast.Constant)
+                      or keyword.arg == "title" and method == "legend"]
+            found += [f"{method}: {ast.unparse(text)}" for text in texts if english(text)]
+    return found
+
+
+def notebook_code_cells(notebook_dir) -> dict[str, list[str]]:
+    """The code cells of every English notebook (lessons, app, solutions), as scripts/translate_notebooks.py lists them."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("translate_notebooks_for_figures",
+                                                  notebook_dir.parent / "scripts" / "translate_notebooks.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return {path.name: ["".join(cell["source"]) for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                        if cell["cell_type"] == "code"] for path in script.english_notebooks(notebook_dir)}
+
+
+def test_the_notebooks_figure_texts_go_through_figure_text():
+    """Issue 26 item 3 for the figures a notebook draws itself (lesson 00's weights, lesson 04's memory bars ...)."""
+    from pathlib import Path
+
+    cells = notebook_code_cells(Path(__file__).resolve().parent.parent / "notebooks")
+    assert len(cells) > 15
+    left = {name: found for name, sources in cells.items() if (found := untranslated_figure_strings(sources))}
+    assert left == {}, "wrap these in figure_text (from qwen_lessons.language import figure_text)"
+
+
+def test_the_figure_text_check_catches_a_plain_title_label_and_f_string():
+    wrapped = ('ax.set_title(figure_text("{n} checkpoints").format(n=n))\nax.set_xlabel(figure_text("size"))\n'
+               'ax.text(0.5, 1, figure_text("a card"))\nax.plot(x, y, label=f"Qwen2.5-{size}")\n'
+               'ax.legend(title=figure_text("precision"))\nax.set_title(f"{bench} ({setting})")\n')
+    assert untranslated_figure_strings([wrapped]) == []
+    plain = ('ax.set_title(f"{n} checkpoints")\nfig.suptitle("Base models")\nax.set_ylabel("weights (GiB)")\n'
+             'ax.text(0.5, 1, "a card", fontsize=8)\nax.plot(x, y, label="visual tokens")\nax.legend(title="precision")\n')
+    assert untranslated_figure_strings([plain]) == [
+        "set_title: f'{n} checkpoints'", "suptitle: 'Base models'", "set_ylabel: 'weights (GiB)'", "text: 'a card'",
+        "plot: 'visual tokens'", "legend: 'precision'"]
