@@ -320,7 +320,8 @@ def test_every_table_caption_a_notebook_passes_is_translated(chinese):
 
 # --- the notebooks' own figures ---------------------------------------------------------------------------------------
 
-FIGURE_TEXT_CALLS = {"set_title": 0, "set_xlabel": 0, "set_ylabel": 0, "suptitle": 0, "text": 2}  # method: text argument
+# The figure methods a notebook passes a text to, and the position of that text among their arguments
+FIGURE_TEXT_CALLS = {"set_title": 0, "set_xlabel": 0, "set_ylabel": 0, "suptitle": 0, "text": 2}
 
 
 def untranslated_figure_strings(sources) -> list[str]:
@@ -342,9 +343,10 @@ def untranslated_figure_strings(sources) -> list[str]:
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                 continue
             method = node.func.attr
-            texts = node.args[FIGURE_TEXT_CALLS[method]:FIGURE_TEXT_CALLS[method] + 1] if method in FIGURE_TEXT_CALLS else []
-            texts += [keyword.value for keyword in node.keywords if keyword.arg == "label" and isinstance(keyword.value, ast.Constant)
-                      or keyword.arg == "title" and method == "legend"]
+            position = FIGURE_TEXT_CALLS.get(method)
+            texts = node.args[position:position + 1] if position is not None else []
+            texts += [keyword.value for keyword in node.keywords if keyword.arg == "title" and method == "legend"
+                      or keyword.arg == "label" and isinstance(keyword.value, ast.Constant)]  # f"Qwen2.5-{size}": an id
             found += [f"{method}: {ast.unparse(text)}" for text in texts if english(text)]
     return found
 
@@ -360,7 +362,7 @@ def translate_script(root):
 
 
 def notebook_code_cells(notebook_dir) -> dict[str, list[str]]:
-    """The code cells of every English notebook (lessons, app, solutions), as scripts/translate_notebooks.py lists them."""
+    """The code cells of every English notebook (lessons, app, solutions), as translate_notebooks.py lists them."""
     import json
 
     return {path.name: ["".join(cell["source"]) for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
@@ -393,7 +395,8 @@ def test_the_figure_text_check_catches_a_plain_title_label_and_f_string():
                'ax.legend(title=figure_text("precision"))\nax.set_title(f"{bench} ({setting})")\n')
     assert untranslated_figure_strings([wrapped]) == []
     plain = ('ax.set_title(f"{n} checkpoints")\nfig.suptitle("Base models")\nax.set_ylabel("weights (GiB)")\n'
-             'ax.text(0.5, 1, "a card", fontsize=8)\nax.plot(x, y, label="visual tokens")\nax.legend(title="precision")\n')
+             'ax.text(0.5, 1, "a card", fontsize=8)\nax.plot(x, y, label="visual tokens")\n'
+             'ax.legend(title="precision")\n')
     assert untranslated_figure_strings([plain]) == [
         "set_title: f'{n} checkpoints'", "suptitle: 'Base models'", "set_ylabel: 'weights (GiB)'", "text: 'a card'",
         "plot: 'visual tokens'", "legend: 'precision'"]
