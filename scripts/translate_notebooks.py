@@ -208,8 +208,10 @@ def package_messages(package: Path = PACKAGE) -> list[str]:
 
 
 def notebook_table_messages(notebook_dir: Path = NOTEBOOKS) -> list[str]:
-    """The literal caption and missing= footnote of every ui.data_table call in the English notebooks' code cells:
-    the code cells are copied byte for byte, and data_table says them in the language from the package catalog."""
+    """The literal caption and missing= footnote of every ui.data_table call, and the literal message (a template
+    when it is .format()ted) of every figure_text call (a figure's title, axis label, legend entry or box text), in the
+    English notebooks' code cells: the code cells are copied byte for byte, so the package catalog says them in the
+    language."""
     found = []
     for path in english_notebooks(notebook_dir):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
@@ -219,9 +221,14 @@ def notebook_table_messages(notebook_dir: Path = NOTEBOOKS) -> list[str]:
                 continue
             for node in ast.walk(tree) if tree else ():
                 function = getattr(node, "func", None)
-                if not isinstance(node, ast.Call) or getattr(function, "attr", getattr(function, "id", None)) != "data_table":
+                name = getattr(function, "attr", getattr(function, "id", None)) if isinstance(node, ast.Call) else None
+                if name == "figure_text":
+                    literals = node.args[:1]
+                elif name == "data_table":
+                    literals = node.args[1:2] + [keyword.value for keyword in node.keywords
+                                                 if keyword.arg in ("caption", "missing")]
+                else:
                     continue
-                literals = node.args[1:2] + [keyword.value for keyword in node.keywords if keyword.arg in ("caption", "missing")]
                 found += [value.value for value in literals if isinstance(value, ast.Constant)
                           and isinstance(value.value, str) and value.value.strip() and value.value not in found]
     return found

@@ -11,6 +11,7 @@ would need a training run, so the whole file runs in a few seconds.
 
 from __future__ import annotations
 
+import ast
 import html
 import re
 from collections import Counter
@@ -315,3 +316,87 @@ def test_every_table_caption_a_notebook_passes_is_translated(chinese):
     captions = module.notebook_table_messages()
     assert len(captions) > 50  # every lesson shows tables
     assert [caption for caption in captions if translate(caption) == caption] == []
+
+
+# --- the notebooks' own figures ---------------------------------------------------------------------------------------
+
+# The figure methods a notebook passes a text to, and the position of that text among their arguments
+FIGURE_TEXT_CALLS = {"set_title": 0, "set_xlabel": 0, "set_ylabel": 0, "suptitle": 0, "text": 2}
+
+
+def untranslated_figure_strings(sources) -> list[str]:
+    """Figure texts that a notebook code cell writes as a plain string or f-string with English words in it, instead of
+    through figure_text: a title, axis label, suptitle or box text, a legend's title= or a literal label=. The Chinese
+    notebooks copy code cells byte for byte, so such a text stays English in the Chinese course."""
+    def english(node) -> bool:
+        parts = [node] if isinstance(node, ast.Constant) else node.values if isinstance(node, ast.JoinedStr) else []
+        return any(isinstance(part, ast.Constant) and isinstance(part.value, str)
+                   and re.search(r"[A-Za-z]{2}", part.value) for part in parts)
+
+    found = []
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:  # a cell with IPython syntax (%magic) draws no figure
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            method = node.func.attr
+            position = FIGURE_TEXT_CALLS.get(method)
+            texts = node.args[position:position + 1] if position is not None else []
+            texts += [keyword.value for keyword in node.keywords if keyword.arg == "title" and method == "legend"
+                      or keyword.arg == "label" and isinstance(keyword.value, ast.Constant)]  # f"Qwen2.5-{size}": an id
+            found += [f"{method}: {ast.unparse(text)}" for text in texts if english(text)]
+    return found
+
+
+def translate_script(root):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("translate_notebooks_for_figures",
+                                                  root / "scripts" / "translate_notebooks.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def notebook_code_cells(notebook_dir) -> dict[str, list[str]]:
+    """The code cells of every English notebook (lessons, app, solutions), as translate_notebooks.py lists them."""
+    import json
+
+    return {path.name: ["".join(cell["source"]) for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                        if cell["cell_type"] == "code"]
+            for path in translate_script(notebook_dir.parent).english_notebooks(notebook_dir)}
+
+
+def test_the_notebooks_figure_texts_go_through_figure_text():
+    """Issue 26 item 3 for the figures a notebook draws itself (lesson 00's weights, lesson 04's memory bars ...):
+    no plain English figure text in a code cell, and every figure_text message there reaches the package catalog
+    (test_every_table_caption_a_notebook_passes_is_translated then checks each one is translated)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    cells = notebook_code_cells(root / "notebooks")
+    assert len(cells) > 15
+    left = {name: found for name, sources in cells.items() if (found := untranslated_figure_strings(sources))}
+    assert left == {}, "wrap these in figure_text (from qwen_lessons.language import figure_text)"
+    wrapped = {node.args[0].value for sources in cells.values() for source in sources
+               if "%" not in source.lstrip()[:1]  # an IPython magic cell draws no figure
+               for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+               and getattr(node.func, "id", None) == "figure_text" and isinstance(node.args[0], ast.Constant)}
+    assert len(wrapped) > 40
+    assert wrapped - set(translate_script(root).notebook_table_messages()) == set()
+
+
+def test_the_figure_text_check_catches_a_plain_title_label_and_f_string():
+    wrapped = ('ax.set_title(figure_text("{n} checkpoints").format(n=n))\nax.set_xlabel(figure_text("size"))\n'
+               'ax.text(0.5, 1, figure_text("a card"))\nax.plot(x, y, label=f"Qwen2.5-{size}")\n'
+               'ax.legend(title=figure_text("precision"))\nax.set_title(f"{bench} ({setting})")\n')
+    assert untranslated_figure_strings([wrapped]) == []
+    plain = ('ax.set_title(f"{n} checkpoints")\nfig.suptitle("Base models")\nax.set_ylabel("weights (GiB)")\n'
+             'ax.text(0.5, 1, "a card", fontsize=8)\nax.plot(x, y, label="visual tokens")\n'
+             'ax.legend(title="precision")\n')
+    assert untranslated_figure_strings([plain]) == [
+        "set_title: f'{n} checkpoints'", "suptitle: 'Base models'", "set_ylabel: 'weights (GiB)'", "text: 'a card'",
+        "plot: 'visual tokens'", "legend: 'precision'"]
