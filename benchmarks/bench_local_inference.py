@@ -30,7 +30,14 @@ def cases() -> list[Case]:
         summary = local_formats.size_error_summary().set_index("rows")
         return {"median error": f"{summary.loc['all', 'median_abs_error']:.3%}"}
 
+    def first_answer_cold():
+        from qwen_lessons import data, local_runtime
+
+        data.clear_caches()  # a learner's first answer in a fresh kernel: every table read, every file's tensors typed
+        local_runtime.laptop_answer(machines[next(counter) % len(machines)])
+
     return [
+        Case("08 laptop wizard's first answer (every cache cold)", 1.5, first_answer_cold, repeats=5),
         Case("08 laptop wizard update (machine)", 0.1, change_machine, repeats=30),
         Case("08 laptop wizard update (context)", 0.1, change_context, repeats=30),
         Case("08 laptop wizard update (KV cache)", 0.1, change_cache, repeats=30),

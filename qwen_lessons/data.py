@@ -111,6 +111,15 @@ def _unchanged(folder: str, files: tuple) -> bool:
 
 
 def _identity(path: str, name: str) -> tuple[str, int, int, str]:
+    looked = getattr(_frames, "looked", None)  # inside a cached computation: each file is looked at once
+    if looked is not None:
+        if path not in looked:
+            looked[path] = _look(path, name)
+        return looked[path]
+    return _look(path, name)
+
+
+def _look(path: str, name: str) -> tuple[str, int, int, str]:
     try:
         status = os.stat(path)
     except OSError:
@@ -168,11 +177,16 @@ def cached(function=None, *, maxsize: int = 256, shared: bool = False, ignore: t
                 return value if immutable else _copied(value)
         folder = _folder()
         stack = _frames.__dict__.setdefault("stack", [])
+        outermost = getattr(_frames, "looked", None) is None
+        if outermost:  # a computation reads a file many times (nested lookups); one stat each is enough while it runs
+            _frames.looked = {}
         stack.append({})
         try:
             value = function(*args, **kwargs)
         finally:
             files = stack.pop()
+            if outermost:
+                _frames.looked = None  # so the check below looks again: a file edited meanwhile is not kept
         files = tuple(files.items())
         _depend(files)
         if _unchanged(folder, files) and all(identity[0] == os.path.join(folder, name) for name, identity in files):

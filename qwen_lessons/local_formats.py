@@ -117,8 +117,8 @@ def gguf_type_table() -> pd.DataFrame:
     return table
 
 
-def _tensor_bytes(ggml_type: str, weights: int) -> int:
-    block, size = _type_sizes()[ggml_type]
+def _tensor_bytes(sizes: MappingProxyType, ggml_type: str, weights: int) -> int:
+    block, size = sizes[ggml_type]
     return weights // block * size
 
 
@@ -145,7 +145,7 @@ def _category(name: str) -> str:
 def _mix(file_type: str, default: str, category: str, i: int, n: int, ctx: MappingProxyType) -> str:
     """The type one quantizable tensor gets: category, its index i of n (layer, or attn_v-like tensor)."""
     if category == "output" or (ctx["tied"] and category == "token_embd"):
-        if ctx["hidden"] % _type_sizes()[default][0]:
+        if ctx["hidden"] % ctx["sizes"][default][0]:
             return "Q8_0"
         return default if default == "Q8_0" else "Q6_K"
     if category == "token_embd":
@@ -178,12 +178,12 @@ def _mix(file_type: str, default: str, category: str, i: int, n: int, ctx: Mappi
     return default
 
 
-def _fallback(ggml_type: str, row_width: int) -> str:
+def _fallback(sizes: MappingProxyType, ggml_type: str, row_width: int) -> str:
     """tensor_type_fallback: a row width the block size does not divide takes another type (F16 as the last)."""
-    if row_width % _type_sizes()[ggml_type][0] == 0:
+    if row_width % sizes[ggml_type][0] == 0:
         return ggml_type
     other = _FALLBACK.get(ggml_type, "F16")
-    return other if row_width % _type_sizes()[other][0] == 0 else "F16"
+    return other if row_width % sizes[other][0] == 0 else "F16"
 
 
 @lru_cache(maxsize=64)
@@ -200,7 +200,8 @@ def _gguf_tensors(ckpt: Checkpoint, quant: str, imatrix: bool, output_copy: bool
     file_type, default = fmt["file_type"], fmt["default_type"]
     h, n_layers = ckpt["hidden_size"], len(ckpt.layers)
     tied = bool(ckpt["tie_word_embeddings"]) and not output_copy
-    ctx = MappingProxyType({"tied": tied, "hidden": h, "imatrix": imatrix,
+    sizes = _type_sizes()  # once: a file has thousands of tensors, and every cached lookup checks data/
+    ctx = MappingProxyType({"tied": tied, "hidden": h, "imatrix": imatrix, "sizes": sizes,
                             "n_gqa": ckpt["num_attention_heads"] // ckpt["num_key_value_heads"]})
     layer_tensors = []  # (layer, gguf name, row width, rows, copies)
     for index, layer in enumerate(ckpt.layers):
@@ -217,16 +218,16 @@ def _gguf_tensors(ckpt: Checkpoint, quant: str, imatrix: bool, output_copy: bool
     for layer, name, width, out, copies in whole:
         category = _category(name)
         index = i_wv if category == "attn_v" else layer
-        ggml_type = _fallback(_mix(file_type, default, category, index, n_wv if category == "attn_v" else n_layers,
+        ggml_type = _fallback(sizes, _mix(file_type, default, category, index, n_wv if category == "attn_v" else n_layers,
                                    ctx), width)
         i_wv += category == "attn_v"
         weights = width * out * copies
-        rows.append((layer, name, category, width, out, copies, 1, ggml_type, _tensor_bytes(ggml_type, weights)))
+        rows.append((layer, name, category, width, out, copies, 1, ggml_type, _tensor_bytes(sizes, ggml_type, weights)))
     # every other parameter (norms, biases, routers, convolution kernels, A_log, dt_bias) stays in F32, one row
     # for all of them; "tensors" says how many tensors of the file that row stands for (one bias per matrix)
     small = sum(v.count for v in ckpt.vectors) + sum(m.biases for m in ckpt.matrices)
     small_tensors = sum(v.tensors for v in ckpt.vectors) + sum(m.layers for m in ckpt.matrices if m.bias)
-    rows.append((-1, "1-D and small tensors", "other", 1, small, 1, small_tensors, "F32", _tensor_bytes("F32", small)))
+    rows.append((-1, "1-D and small tensors", "other", 1, small, 1, small_tensors, "F32", _tensor_bytes(sizes, "F32", small)))
     return pd.DataFrame(rows, columns=["layer", "tensor", "category", "row_width", "rows", "copies", "tensors",
                                        "ggml_type", "bytes"])
 
@@ -244,6 +245,9 @@ def gguf_tensor_types(model_id, quantization: str = "q4_k_m", imatrix: bool = Fa
     return _gguf_tensors(models.resolve(model_id), key, imatrix, output_copy).copy()
 
 
+_ONE_BYTE_SPELLING = bytes(range(33, 127))  # the bytes GPT-2's byte-to-unicode map spells as themselves
+
+
 @cached(maxsize=8)
 def _metadata_bytes(vocab_size: int) -> int:
     """The tokenizer in the GGUF metadata: every token string, its type, and one merge per merged token.
@@ -254,7 +258,7 @@ def _metadata_bytes(vocab_size: int) -> int:
     fitting = table[table["regular_tokens"] <= vocab_size].sort_values("regular_tokens")
     row = fitting.iloc[-1] if len(fitting) else table.sort_values("regular_tokens").iloc[0]
     ranks = vocabulary.merge_ranks(row["vocabulary"])
-    spelled = [sum(1 if 33 <= b <= 126 else 2 for b in token) for token in ranks]
+    spelled = [len(token) + len(token.translate(None, _ONE_BYTE_SPELLING)) for token in ranks]  # 2 bytes: the rest
     added = {token_id: token for token, token_id, _ in vocabulary.added_tokens(row["vocabulary"])}
     extra = sum(len(added.get(i, f"[PAD{i}]").encode()) for i in range(len(ranks), vocab_size))
     tokens = 8 * vocab_size + sum(spelled) + extra
