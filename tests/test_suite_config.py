@@ -23,6 +23,16 @@ def test_distribution_by_file_is_in_the_configuration_and_slow_is_a_registered_m
     assert any(marker.startswith("slow:") for marker in config["markers"])
 
 
+def test_the_longest_files_start_first_and_keep_that_order_on_two_workers():
+    """A hub room (minutes) started last ran alone on one core while the other waited; it now starts first."""
+    assert "--no-loadscope-reorder" in pytest_config()["addopts"], "pytest-xdist would reorder files by test count"
+    files = ["tests/test_tokens.py", "tests/test_hostile_input.py", "tests/browser/test_voila_browser.py",
+             "tests/test_room.py"]
+    started = list(dict.fromkeys(item.split("::")[0] for item in collected(*files)))
+    assert started == ["tests/test_room.py", "tests/browser/test_voila_browser.py", "tests/test_hostile_input.py",
+                       "tests/test_tokens.py"], started
+
+
 def collected(*arguments: str) -> list[str]:
     done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", *arguments],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
