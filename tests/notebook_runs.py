@@ -134,13 +134,15 @@ class Cell:
     figure_texts: list[str] = field(default_factory=list)  # figures it drew and pictures widgets saved
 
     def notebook_outputs(self) -> list:
-        """The outputs as a notebook stores them (consecutive stream text of one name joined)."""
+        """The outputs as a notebook stores them (consecutive stream text of one name joined), each version of an
+        updated display and what a later clear_output removed included: everything a reader saw."""
         outputs = []
         for kind, content in self.outputs:
             if kind == "stream" and outputs and outputs[-1].output_type == "stream" \
                     and outputs[-1].name == content["name"]:
                 outputs[-1].text += content["text"]
-            elif kind in ("stream", "display_data", "execute_result"):
+            elif kind in ("stream", "display_data", "execute_result", "update_display_data"):
+                kind = "display_data" if kind == "update_display_data" else kind
                 outputs.append(nbformat.v4.output_from_msg({"header": {"msg_type": kind}, "content": content}))
         return outputs
 
