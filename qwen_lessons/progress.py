@@ -1,5 +1,5 @@
 """Lessons 2, 3 and 4 (02_base_vs_instruct, 03_preference_tuning, 04_fine_tuning): the one progress bar of the course,
-for the tiny model's training and for any other computation a learner waits on (tests/test_notebook_state.py fails
+for the tiny model's training and for any other computation a learner waits on (tests/test_notebook_runs.py fails
 a cell that computes for over 3 s without it). Drawn as an ipywidgets bar inside Jupyter and as a text bar on stderr
 elsewhere."""
 

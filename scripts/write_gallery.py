@@ -1,7 +1,7 @@
 """Write screenshots/gallery.html: every widget state the browser tests photographed and every figure the
-notebook-state test drew, on one page, for an instructor to review in one scroll (issue 13).
+notebook-runs test drew, on one page, for an instructor to review in one scroll (issue 13).
 
-The pictures are made by the tests (`pytest tests/test_notebook_state.py` and the browser tests); this script
+The pictures are made by the tests (`pytest tests/test_notebook_runs.py` and the browser tests); this script
 only lays them out. The tests call it at the end of a session, so the page is current after any run.
 
     python scripts/write_gallery.py [screenshots-folder]

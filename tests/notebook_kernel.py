@@ -1,5 +1,5 @@
-"""One kernel for the tests that run a notebook cell by cell and read what each cell shows (tests/test_notebook_state.py,
-tests/test_answer_leaks.py): start, run with a hook on every output, stop. Each test reads the outputs it needs."""
+"""One kernel for running a notebook cell by cell and reading what each cell shows (tests/notebook_runs.py): start,
+run with a hook on every output, stop."""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
 """Asks before it tells: no lesson shows an exercise's answer above the exercise.
 
-Every lesson notebook is run cell by cell in its own kernel. For each exercise, the answers its self-check accepts
-(``check.accepted_answers()``, computed by the package: see ``qwen_lessons.checks.answer_check``) are looked for
-in everything the cells above the exercise show: printed lines, cell results (text and HTML tables), the first
-state of every widget those cells build (its value, description, options, placeholder, tooltip) and the text of
-every figure they draw (figures shown by the cell and pictures a widget renders with savefig), axis tick labels
-aside: they are a scale, not a result.
+Every lesson notebook is run cell by cell in a kernel (once, for this and the other checks that read what cells
+show: tests/notebook_runs.py; tests/test_notebook_runs.py applies leaks_above_exercises to each run). For each
+exercise, the answers its self-check accepts (``check.accepted_answers()``, computed by the package: see
+``qwen_lessons.checks.answer_check``) are looked for in everything the cells above the exercise show: printed lines,
+cell results (text and HTML tables), the first state of every widget those cells build (its value, description,
+options, placeholder, tooltip) and the text of every figure they draw (figures shown by the cell and pictures a
+widget renders with savefig), axis tick labels aside: they are a scale, not a result.
 
 What is looked for, and why:
 - A number is written the usual ways: an integer as 312, 312.0 and "32,768"; any number rounded to 1, 2 and 3
@@ -30,7 +31,6 @@ import contextlib
 import html
 import importlib
 import io
-import json
 import math
 import re
 from pathlib import Path
@@ -38,60 +38,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import notebook_kernel
+import notebook_runs
 
 from qwen_lessons.checks import exercise_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted((ROOT / "notebooks").glob("0*_*.ipynb"))
 SMALL_INTEGERS = range(0, 21)
-
-# Runs in the kernel before the notebook. After every cell the text of each open figure is kept and the figure
-# closed (plt.show() does nothing, so the hook, registered before pyplot's own, sees every figure); a picture a
-# widget renders with savefig keeps its text too.
-SETUP = r"""
-from IPython import get_ipython
-import matplotlib.figure as _leak_figure_module
-
-_leak_figure_texts = []
-
-def _leak_texts(figure):
-    import matplotlib.text
-    ticks = {id(label) for ax in figure.axes for axis in (ax.xaxis, ax.yaxis) for label in axis.get_ticklabels(which="both")}
-    return [t.get_text() for t in figure.findobj(matplotlib.text.Text)
-            if id(t) not in ticks and t.get_visible() and t.get_text().strip()]
-
-_leak_savefig = _leak_figure_module.Figure.savefig
-def _leak_recording_savefig(self, *args, **kwargs):
-    _leak_figure_texts.extend(_leak_texts(self))
-    return _leak_savefig(self, *args, **kwargs)
-_leak_figure_module.Figure.savefig = _leak_recording_savefig
-
-def _leak_after_cell(*_):
-    import sys
-    if "matplotlib.pyplot" not in sys.modules:
-        return
-    import matplotlib.pyplot as plt
-    for number in plt.get_fignums():
-        _leak_figure_texts.extend(_leak_texts(plt.figure(number)))
-    plt.close("all")
-get_ipython().events.register("post_execute", _leak_after_cell)
-import matplotlib.pyplot as _leak_plt
-_leak_plt.show = lambda *args, **kwargs: None
-"""
-# Prints, as JSON, the figure texts since the last call and the text-bearing state of every widget alive now.
-SNAPSHOT = r"""
-import json as _leak_json
-from ipywidgets.widgets.widget import _instances as _leak_instances
-def _leak_widget_texts(widget):
-    state = widget.get_state()
-    texts = [state.get(key) for key in ("value", "description", "placeholder", "tooltip", "description_tooltip")]
-    texts += list(state.get("_options_labels") or ())
-    return [str(text) for text in texts if isinstance(text, (str, int, float)) and not isinstance(text, bool)]
-print(_leak_json.dumps({"figures": _leak_figure_texts,
-                        "widgets": {key: _leak_widget_texts(w) for key, w in list(_leak_instances.items())}}))
-_leak_figure_texts.clear()
-"""
 
 TAG = re.compile(r"<[^>]+>")
 DURATION = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?\s?(?:ms|µs|s|seconds?)\b")
@@ -169,12 +122,15 @@ def exercise_cells(notebook, checks: dict) -> dict[str, int]:
     return where
 
 
-class Kernel(notebook_kernel.Kernel):
-    def run(self, code: str) -> tuple[list[tuple[str, str]], str | None]:
-        """Run code; return what it showed as (kind, text) pairs, and the error or None."""
+def shown_in_each_cell(run: notebook_runs.Run) -> list[list[tuple[str, str]]]:
+    """For each code cell of a run, what it showed as (kind, text) pairs: printed lines, results (HTML, else text),
+    the first state of each widget it made, and the text of the figures it drew and of the pictures widgets saved.
+    The run marks pandas' raw reprs (for the table checks); the mark is not something a learner reads."""
+    per_cell = []
+    seen_widgets: set[str] = set()
+    for cell in run.cells:
         shown: list[tuple[str, str]] = []
-
-        def keep(kind, content):
+        for kind, content in cell.outputs:
             if kind == "stream":
                 shown.append(("printed line", content["text"]))
             elif kind in ("execute_result", "display_data"):
@@ -183,33 +139,31 @@ class Kernel(notebook_kernel.Kernel):
                     shown.append(("HTML", readable(data["text/html"])))
                 elif "text/plain" in data and "application/vnd.jupyter.widget-view+json" not in data:
                     shown.append(("result", data["text/plain"]))
-
-        return shown, self.execute(code, keep)
-
-
-def shown_above_each_cell(path: Path) -> list[list[tuple[str, str]]]:
-    """Run a notebook; for each code cell, what it showed: outputs, its new widgets' first state, figure text."""
-    notebook = nbformat.read(path, as_version=4)
-    kernel = Kernel(path.parent)
-    per_cell = []
-    seen_widgets: set[str] = set()
-    try:
-        assert kernel.run(SETUP)[1] is None
-        for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
-            shown, error = kernel.run(cell.source)
-            assert error is None, f"{path.name} code cell {number}: {error}"
-            printed, error = kernel.run(SNAPSHOT)
-            assert error is None, error
-            snapshot = json.loads("".join(text for _, text in printed))
-            shown += [("figure text", text) for text in snapshot["figures"]]
-            for model_id, texts in snapshot["widgets"].items():
-                if model_id not in seen_widgets:
-                    seen_widgets.add(model_id)
-                    shown += [("widget's first state", readable(text)) for text in texts]
-            per_cell.append(shown)
-    finally:
-        kernel.close()
+        shown += [("figure text", text) for text in cell.figure_texts]
+        for model_id, texts in cell.widget_texts.items():
+            if model_id not in seen_widgets:
+                seen_widgets.add(model_id)
+                shown += [("widget's first state", readable(text)) for text in texts]
+        per_cell.append([(kind, text.replace(notebook_runs.RAW_MARK, "")) for kind, text in shown])
     return per_cell
+
+
+def leaks_above_exercises(path: Path, shown: list[list[tuple[str, str]]]) -> list[str]:
+    """Each rendering of an accepted answer that a code cell above the answer's exercise shows (cells counted from
+    0), with its context."""
+    checks = checks_of(path)
+    exercise_at = exercise_cells(nbformat.read(path, as_version=4), checks)
+    leaks = []
+    for name, check in checks.items():
+        answers = check.accepted_answers()
+        for number, outputs in enumerate(shown[:exercise_at[name]]):
+            for kind, text in outputs:
+                for rendering in leaks_in(text, check, answers):
+                    at = text.find(rendering.removesuffix(" %").removesuffix(" ..."))
+                    context = " ".join(text[max(0, at - 60):at + 60].split())
+                    leaks.append(f"{name} (code cell {exercise_at[name]}) accepts {rendering!r}, shown in a "
+                                 f"{kind} of code cell {number}: ...{context}...")
+    return leaks
 
 
 def checks_of(path: Path) -> dict:
@@ -258,20 +212,16 @@ def test_renderings_are_found_as_whole_numbers(rendered, shown, found):
     assert bool(leaks_in(shown, accepts_close, (rendered,))) is found
 
 
-@pytest.mark.slow  # executes every lesson in a kernel
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
-def test_no_answer_is_shown_above_its_exercise(path):
-    checks = checks_of(path)
-    exercise_at = exercise_cells(nbformat.read(path, as_version=4), checks)
-    shown = shown_above_each_cell(path)
-    leaks = []
-    for name, check in checks.items():
-        answers = check.accepted_answers()
-        for number, outputs in enumerate(shown[:exercise_at[name]]):
-            for kind, text in outputs:
-                for rendering in leaks_in(text, check, answers):
-                    at = text.find(rendering.removesuffix(" %").removesuffix(" ..."))
-                    context = " ".join(text[max(0, at - 60):at + 60].split())
-                    leaks.append(f"{name} (code cell {exercise_at[name]}) accepts {rendering!r}, shown in a "
-                                 f"{kind} of code cell {number}: ...{context}...")
-    assert not leaks, f"{path.name}: {len(leaks)} answers shown above their exercise:\n" + "\n".join(leaks)
+def test_each_cell_shows_its_outputs_figures_and_new_widgets_first_state_without_the_raw_repr_mark():
+    made = {"w1": ["<b>312</b> tokens", "context"]}
+    first = notebook_runs.Cell(1, [("stream", {"name": "stdout", "text": notebook_runs.RAW_MARK + "0    312"}),
+                                   ("execute_result", {"data": {"text/html": "<td>5.03&nbsp;GB</td>",
+                                                                "text/plain": "frame"}}),
+                                   ("display_data", {"data": {"text/plain": "HBox()",
+                                                              "application/vnd.jupyter.widget-view+json": {}}})],
+                               widget_texts=made, figure_texts=["peak 9.4 %"])
+    later = notebook_runs.Cell(2, [], widget_texts={**made, "w2": ["later"]})
+    shown = shown_in_each_cell(notebook_runs.Run(Path("x.ipynb"), [first, later]))
+    assert shown == [[("printed line", "0    312"), ("HTML", " 5.03\xa0GB "), ("figure text", "peak 9.4 %"),
+                      ("widget's first state", " 312  tokens"), ("widget's first state", "context")],
+                     [("widget's first state", "later")]]

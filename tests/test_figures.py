@@ -1,5 +1,5 @@
 """The figure checker (qwen_lessons.plotting.figure_problems) and the plain-number log axis: each rule catches the
-defect it names, and passes a clean figure. tests/test_notebook_state.py applies it to every figure of every notebook."""
+defect it names, and passes a clean figure. tests/notebook_runs.py applies it to every figure of every notebook."""
 
 from __future__ import annotations
 

@@ -41,15 +41,16 @@ def collected(*arguments: str) -> list[str]:
 
 
 def test_the_fast_loop_leaves_out_notebooks_browsers_hubs_and_the_sweep():
-    heavy = ["notebooks/00_start_here.ipynb", "tests/test_notebook_state.py", "tests/test_room.py",
+    heavy = ["notebooks/00_start_here.ipynb", "tests/test_notebook_runs.py", "tests/test_room.py",
              "tests/browser/test_voila_browser.py", "tests/test_wheel.py", "tests/test_hostile_input.py",
              "tests/test_answer_leaks.py", "tests/test_tables_display.py"]
     fast = collected("-m", "not slow", *heavy)
     assert fast, "the fast loop kept nothing of these files: the hostile-input reproducers are unit tests"
-    executes_notebooks = ("test_no_answer_is_shown_above_its_exercise", "test_every_displayed_table_reads_cleanly")
+    executes_notebooks = ("test_no_answer_is_shown_above_its_exercise", "test_every_displayed_table_reads_cleanly",
+                          "test_figures_read_cleanly_and_widgets_stay_what_their_cell_showed")
     assert not [item for item in fast if item.split("::")[1].startswith(executes_notebooks)], fast
     assert all(item.startswith(("tests/test_hostile_input.py::", "tests/test_answer_leaks.py::",
-                                "tests/test_tables_display.py::")) for item in fast), fast
+                                "tests/test_tables_display.py::", "tests/test_notebook_runs.py::")) for item in fast), fast
     assert not any("test_every_public_function_refuses_hostile_arguments" in item for item in fast)
 
 
