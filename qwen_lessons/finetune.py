@@ -17,10 +17,10 @@ Activations (bf16, per token of a micro-batch): each decoder layer saves its nor
 x width, twice), Q/K/V before and after rotary, the attention output and the four SwiGLU tensors. The loss adds, per
 token and vocabulary entry, 14 bytes: bf16 logits (2), fp32 log-probabilities (4) and, during backward, their fp32
 gradient and the fp32 gradient of the logits (4 + 4). Memory is per GPU; two fitted constants (below) stand for the
-CUDA context and allocator slack, and for ZeRO-3's buffers; ZeRO-1/2's reduce bucket is sourced, not fitted. Each setting is a stated term (its source in
-``finetune_evidence.SETTING_TERMS``): ``optimizer``, ``checkpointing`` (none / standard / offload), ``loss`` (standard
-/ fused / chunked), ``attention`` (flash / sdpa / eager), the base's precision (the method, ``double_quant``),
-``zero_stage`` with ``offload``, and ``packing``.
+CUDA context and allocator slack, and for ZeRO-3's buffers; ZeRO-1/2's reduce bucket is sourced, not fitted. Each
+setting is a stated term (its source in ``finetune_evidence.SETTING_TERMS``): ``optimizer``, ``checkpointing`` (none /
+standard / offload), ``loss`` (standard / fused / chunked), ``attention`` (flash / sdpa / eager), the base's precision
+(the method, ``double_quant``), ``zero_stage`` with ``offload``, and ``packing``.
 
 Compute: forward = 2 x (matmul parameters) + attention per token; backward = 2 x forward when weights
 train, about 1 x forward when they are frozen (LoRA still back-propagates through every frozen layer);

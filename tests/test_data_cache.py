@@ -8,6 +8,7 @@ function's warm answer equals its answer with every cache cleared, and that the 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -33,15 +34,21 @@ READER_CPU_S = 2.0  # slower functions (training the tiny model) are left to the
 SKIP_MODULES = ("qwen_lessons.widgets.", "qwen_lessons.checks.")  # widgets and answer hints: no comparable value
 
 
+@contextlib.contextmanager
+def data_copy(parent: Path):
+    """A copy of data/ under parent, set in $QWEN_LESSONS_DATA, with every cache cold before and after."""
+    shutil.copytree(ROOT / "data", parent / "data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(data.DATA_ENV_VAR, str(parent / "data"))
+        data.clear_caches()
+        yield parent / "data"
+    data.clear_caches()
+
+
 @pytest.fixture
-def folder(tmp_path, monkeypatch):
-    """A copy of data/ in $QWEN_LESSONS_DATA, with every cache cold before and after."""
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    monkeypatch.setenv(data.DATA_ENV_VAR, str(tmp_path / "data"))
-    data.clear_caches()
-    yield tmp_path / "data"
-    monkeypatch.delenv(data.DATA_ENV_VAR)
-    data.clear_caches()
+def folder(tmp_path):
+    with data_copy(tmp_path) as copy:
+        yield copy
 
 
 def edit_keeping_size_and_mtime(path: Path, old: str, new: str) -> None:
@@ -197,13 +204,8 @@ FILES = sorted(path.name for path in (ROOT / "data").iterdir()
 def shared_folder(tmp_path_factory):
     """One copy of data/ in $QWEN_LESSONS_DATA for every table's edit, each test putting its table back (an edit the
     caches must see as well), so the answers before the next edit come mostly from warm caches."""
-    copy = tmp_path_factory.mktemp("shared") / "data"
-    shutil.copytree(ROOT / "data", copy)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(data.DATA_ENV_VAR, str(copy))
-        data.clear_caches()
+    with data_copy(tmp_path_factory.mktemp("shared")) as copy:
         yield copy
-    data.clear_caches()
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ checked in Chromium by tests/browser/test_site_browser.py.)"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import re
@@ -19,16 +20,24 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def build_site():
-    sys.path.insert(0, str(ROOT / "scripts"))  # build_site imports write_badges beside it
+@contextlib.contextmanager
+def loaded(name: str, path: Path):
+    """The module at path, loaded with scripts/ on sys.path (build_site imports write_badges beside it, and site/conf.py
+    imports the build script as `build_site`)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
     try:
-        spec = importlib.util.spec_from_file_location("build_site_under_test", ROOT / "scripts" / "build_site.py")
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         yield module
     finally:
         sys.path.remove(str(ROOT / "scripts"))
+
+
+@pytest.fixture
+def build_site():
+    with loaded("build_site_under_test", ROOT / "scripts" / "build_site.py") as module:
+        yield module
 
 
 def test_every_lesson_solution_and_doc_is_a_page(build_site):
@@ -152,14 +161,8 @@ def test_old_lesson_addresses_redirect_to_the_renumbered_lessons(build_site, tmp
 @pytest.fixture
 def site_conf(build_site):
     """site/conf.py as Sphinx loads it (it imports the build script as `build_site`)."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        spec = importlib.util.spec_from_file_location("site_conf_under_test", ROOT / "site" / "conf.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+    with loaded("site_conf_under_test", ROOT / "site" / "conf.py") as module:
         yield module
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
 
 
 TRANSLATED = [code for code in tomllib.loads((ROOT / "locales" / "languages.toml").read_text(encoding="utf-8"))]

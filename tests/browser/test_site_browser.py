@@ -64,6 +64,15 @@ def image_outputs(notebook: Path) -> int:
                and "application/vnd.jupyter.widget-view+json" not in output.get("data", {}))
 
 
+def expected_figures(executed: Path, page_name: str) -> int:
+    """The figures a page must show: those its executed notebook made (none for a page that is not a notebook)."""
+    if not page_name.endswith(".ipynb"):
+        return 0
+    executed_notebook = executed / page_name
+    assert executed_notebook.exists(), f"no executed copy of {page_name} in {executed}"
+    return image_outputs(executed_notebook)
+
+
 def photograph(page, path: Path) -> None:
     """The whole page, top to bottom. JPEG: a lesson page is 15,000-20,000 px tall, and PNG takes ~3x as long."""
     page.screenshot(path=str(path), full_page=True, type="jpeg", quality=80)
@@ -133,12 +142,8 @@ def test_every_page_loads_clean_offline(built_site, site_server, browser, timing
                         not in {html_path(page) for page in course} | set(redirects))  # search, general index: visited too
         for page_name in course + others:
             path = html_path(page_name)
-            expected = 0
-            if page_name.endswith(".ipynb"):
-                executed_notebook = executed / page_name
-                assert executed_notebook.exists(), f"no executed copy of {page_name} in {executed}"
-                expected = image_outputs(executed_notebook)
-                figures_seen += expected
+            expected = expected_figures(executed, page_name)
+            figures_seen += expected
             page = light.new_page()
             try:
                 failures += [f"{path}: {problem}" for problem in page_problems(page, site_server, path, expected)]
@@ -185,12 +190,8 @@ def test_every_translated_notebook_page_loads_clean_offline(built_site, site_ser
     try:
         for page_name in [HOME, *(page for page in build_site.language_pages(language) if page.endswith(".ipynb"))]:
             path = html_path(page_name)
-            expected = 0
-            if page_name.endswith(".ipynb"):
-                executed_notebook = executed / page_name
-                assert executed_notebook.exists(), f"no executed copy of {page_name} in {executed}"
-                expected = image_outputs(executed_notebook)
-                figures_seen += expected
+            expected = expected_figures(executed, page_name)
+            figures_seen += expected
             page = context.new_page()
             try:
                 failures += [f"{language}/{path}: {problem}"
