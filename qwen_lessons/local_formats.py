@@ -257,14 +257,26 @@ def _metadata_bytes(vocab_size: int) -> int:
     table = vocabulary.vocabularies()
     fitting = table[table["regular_tokens"] <= vocab_size].sort_values("regular_tokens")
     row = fitting.iloc[-1] if len(fitting) else table.sort_values("regular_tokens").iloc[0]
-    ranks = vocabulary.merge_ranks(row["vocabulary"])
-    spelled = [len(token) + len(token.translate(None, _ONE_BYTE_SPELLING)) for token in ranks]  # 2 bytes: the rest
+    regular, spelled, merges = _spelled_vocabulary(row["vocabulary"])
     added = {token_id: token for token, token_id, _ in vocabulary.added_tokens(row["vocabulary"])}
-    extra = sum(len(added.get(i, f"[PAD{i}]").encode()) for i in range(len(ranks), vocab_size))
-    tokens = 8 * vocab_size + sum(spelled) + extra
+    extra = sum(len(added.get(i, f"[PAD{i}]").encode()) for i in range(regular, vocab_size))
+    tokens = 8 * vocab_size + spelled + extra
     types = 4 * vocab_size
-    merges = sum(8 + length + 1 for token, length in zip(ranks, spelled, strict=True) if len(token) > 1)
     return tokens + types + merges + 3 * GGUF_KV_OVERHEAD
+
+
+@cached(maxsize=4)  # one per vocabulary: a model's vocab_size only adds padding tokens to it
+def _spelled_vocabulary(name: str) -> tuple[int, int, int]:
+    """(regular tokens, bytes of their spelled strings, bytes of their merges) of one vocabulary."""
+    ranks = vocabulary.merge_ranks(name)
+
+    def spelled(strings: bytes) -> int:  # 1 byte for bytes 33-126, 2 for the rest
+        return len(strings) + len(strings.translate(None, _ONE_BYTE_SPELLING))
+
+    single = [token for token in ranks if len(token) == 1]  # the 256 byte tokens: no merge makes them
+    every, of_singles = spelled(b"".join(ranks)), spelled(b"".join(single))
+    merges = 9 * (len(ranks) - len(single)) + every - of_singles  # per merged token: 8-byte length, "a b" = + 1
+    return len(ranks), every, merges
 
 
 @checked

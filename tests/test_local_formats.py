@@ -9,7 +9,7 @@ import re
 import pandas as pd
 import pytest
 
-from qwen_lessons import local_formats, local_runtime, memory, models, real_llama_cpp
+from qwen_lessons import local_formats, local_runtime, memory, models, real_llama_cpp, vocabulary
 from qwen_lessons.data import read_table
 
 SMALL = "Qwen/Qwen2.5-0.5B-Instruct"  # 24 layers, hidden 896, 14 query / 2 KV heads of 64, MLP 4864, tied, vocab 151936
@@ -66,6 +66,16 @@ def test_published_sizes_agree_within_one_percent():
     assert len(exact) >= 8 and exact["error"].abs().median() < 1e-5  # metadata counted to a few kB
     summary = local_formats.size_error_summary(table).set_index("rows")
     assert summary.loc["all", "median_abs_error"] < 0.002
+
+
+def test_the_tokenizer_metadata_spells_every_token_as_gguf_does():
+    """The spelled-vocabulary totals (joined byte strings, for speed) equal the per-token count: bytes 33-126 one
+    byte each, every other byte two; one merge ("a b" + an 8-byte length) per token longer than one byte."""
+    for name in vocabulary.vocabularies()["vocabulary"]:
+        ranks = vocabulary.merge_ranks(name)
+        spelled = [sum(1 if 33 <= byte <= 126 else 2 for byte in token) for token in ranks]
+        merges = sum(8 + length + 1 for token, length in zip(ranks, spelled, strict=True) if len(token) > 1)
+        assert local_formats._spelled_vocabulary(name) == (len(ranks), sum(spelled), merges), name
 
 
 def test_the_qwen_mlx_row_is_off_by_its_group_size_and_says_so():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from qwen_lessons import tinylm
+from qwen_lessons.blas import one_blas_thread
 from qwen_lessons.data import read_table
 from qwen_lessons.lessons import base_vs_instruct as lesson
 
@@ -106,6 +107,49 @@ def test_hand_written_gradients_match_finite_differences():
             down, _ = tinylm._loss_and_grads(params, contexts, targets)
             params[key][index] = saved
             assert grads[key][index] == pytest.approx((up - down) / 2e-5, rel=1e-3, abs=1e-7), key
+
+
+def test_training_updates_each_parameter_by_the_adam_formula_exactly():
+    """fit() updates one flat buffer for speed; each step must equal Adam written per parameter, bit for bit."""
+    model = tinylm.init_model(seed=2)
+    sequences, masks = tinylm.pretraining_data()
+    contexts, targets = tinylm.windows(sequences[:20], masks[:20], model.vocab)
+    batches = [np.random.default_rng(step).integers(0, len(targets), 32) for step in range(4)]
+
+    def loss_and_grads(params, step):
+        return tinylm._loss_and_grads(params, contexts[batches[step - 1]], targets[batches[step - 1]])
+
+    trained = tinylm.fit(model, loss_and_grads, steps=4, lr=0.01, progress=False)
+    params = {key: np.array(value) for key, value in model.params.items()}
+    m = {key: np.zeros_like(value) for key, value in params.items()}
+    v = {key: np.zeros_like(value) for key, value in params.items()}
+    for step in range(1, 5):
+        with one_blas_thread():  # as fit() trains: two BLAS threads may round a matrix product differently
+            _, grads = loss_and_grads(params, step)
+        scale = min(1.0, 1.0 / (float(np.sqrt(sum(float((g * g).sum()) for g in grads.values()))) + 1e-12))
+        for key, grad in grads.items():
+            grad = grad * scale
+            m[key] = 0.9 * m[key] + (1 - 0.9) * grad
+            v[key] = 0.999 * v[key] + (1 - 0.999) * grad * grad
+            m_hat, v_hat = m[key] / (1 - 0.9**step), v[key] / (1 - 0.999**step)
+            params[key] = params[key] - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8)
+    for key, value in params.items():
+        assert np.array_equal(trained.params[key], value), key
+
+
+def test_the_embedding_gradient_adds_up_every_use_of_a_token():
+    """backward() sums the rows of a repeated token by sorting (np.add.at is four times slower): same sums."""
+    model = tinylm.init_model(seed=3)
+    rng = np.random.default_rng(1)
+    contexts = rng.integers(0, 5, size=(40, tinylm.CONTEXT))  # few distinct tokens: each used many times
+    x, h, probs = tinylm.forward(model.params, contexts)
+    d_logits = probs - np.eye(model.vocab.size, dtype=probs.dtype)[rng.integers(0, model.vocab.size, 40)]
+    grads = tinylm.backward(model.params, contexts, x, h, d_logits)
+    d_x = ((d_logits @ model.params["W2"].T) * (1.0 - h * h) @ model.params["W1"].T).reshape(-1, tinylm.EMBED)
+    expected = np.zeros_like(model.params["E"], dtype=np.float64)
+    np.add.at(expected, contexts.ravel(), d_x.astype(np.float64))
+    np.testing.assert_allclose(grads["E"], expected, rtol=1e-4, atol=1e-6)
+    assert not grads["E"][5:].any()  # tokens never used get no gradient
 
 
 def test_distinct_n_by_hand():
