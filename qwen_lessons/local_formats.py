@@ -131,6 +131,7 @@ def _use_more_bits(i: int, n: int) -> bool:
     return i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2
 
 
+@lru_cache(maxsize=256)  # a function of the name alone (_CATEGORIES is fixed): thousands of tensors, a few names
 def _category(name: str) -> str:
     if name == "output":
         return "output"
@@ -257,7 +258,7 @@ def _metadata_bytes(vocab_size: int) -> int:
     table = vocabulary.vocabularies()
     fitting = table[table["regular_tokens"] <= vocab_size].sort_values("regular_tokens")
     row = fitting.iloc[-1] if len(fitting) else table.sort_values("regular_tokens").iloc[0]
-    regular, spelled, merges = _spelled_vocabulary(row["vocabulary"])
+    regular, spelled, merges = _spelled_vocabulary(row["vocabulary"], row["bpe_file"], int(row["regular_tokens"]))
     added = {token_id: token for token, token_id, _ in vocabulary.added_tokens(row["vocabulary"])}
     extra = sum(len(added.get(i, f"[PAD{i}]").encode()) for i in range(regular, vocab_size))
     tokens = 8 * vocab_size + spelled + extra
@@ -265,10 +266,13 @@ def _metadata_bytes(vocab_size: int) -> int:
     return tokens + types + merges + 3 * GGUF_KV_OVERHEAD
 
 
-@cached(maxsize=4)  # one per vocabulary: a model's vocab_size only adds padding tokens to it
-def _spelled_vocabulary(name: str) -> tuple[int, int, int]:
-    """(regular tokens, bytes of their spelled strings, bytes of their merges) of one vocabulary."""
+@lru_cache(maxsize=8)  # a function of its arguments (the row of vocabularies.csv) and the installed ranks file
+def _spelled_vocabulary(name: str, bpe_file: str, count: int) -> tuple[int, int, int]:
+    """(regular tokens, bytes of their spelled strings, bytes of their merges) of one vocabulary: the row's ranks file
+    with its count of tokens (a model's vocab_size only adds padding tokens to them)."""
     ranks = vocabulary.merge_ranks(name)
+    if len(ranks) != count or vocabulary.vocabularies().set_index("vocabulary").at[name, "bpe_file"] != bpe_file:
+        raise RuntimeError(f"vocabulary {name!r} changed while its spelling was counted; ask again")
 
     def spelled(strings: bytes) -> int:  # 1 byte for bytes 33-126, 2 for the rest
         return len(strings) + len(strings.translate(None, _ONE_BYTE_SPELLING))

@@ -75,7 +75,9 @@ def test_the_tokenizer_metadata_spells_every_token_as_gguf_does():
         ranks = vocabulary.merge_ranks(name)
         spelled = [sum(1 if 33 <= byte <= 126 else 2 for byte in token) for token in ranks]
         merges = sum(8 + length + 1 for token, length in zip(ranks, spelled, strict=True) if len(token) > 1)
-        assert local_formats._spelled_vocabulary(name) == (len(ranks), sum(spelled), merges), name
+        row = vocabulary.vocabularies().set_index("vocabulary").loc[name]
+        totals = local_formats._spelled_vocabulary(name, row["bpe_file"], int(row["regular_tokens"]))
+        assert totals == (len(ranks), sum(spelled), merges), name
 
 
 def test_the_qwen_mlx_row_is_off_by_its_group_size_and_says_so():
