@@ -26,6 +26,7 @@ def cases() -> list[Case]:
 
     def all_sizes():
         local_formats._size_comparison.cache_clear()
+        local_formats._gguf_rows.cache_clear()
         local_formats._gguf_tensors.cache_clear()
         summary = local_formats.size_error_summary().set_index("rows")
         return {"median error": f"{summary.loc['all', 'median_abs_error']:.3%}"}

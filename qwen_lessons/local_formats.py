@@ -192,8 +192,13 @@ def _layer_matrices(ckpt: Checkpoint, kind: str) -> tuple[models.Matrix, ...]:
     return tuple(models.LAYER_KINDS[kind].build(ckpt.config, 1)[0])
 
 
-@cached(maxsize=1024)
-def _gguf_tensors(ckpt: Checkpoint, quant: str, imatrix: bool, output_copy: bool = False) -> pd.DataFrame:
+GGUF_TENSOR_COLUMNS = ("layer", "tensor", "category", "row_width", "rows", "copies", "tensors", "ggml_type", "bytes")
+
+
+@cached(maxsize=1024, shared=True)  # a tuple of tuples of numbers and text: nothing a caller can change
+def _gguf_rows(ckpt: Checkpoint, quant: str, imatrix: bool, output_copy: bool = False) -> tuple[tuple, ...]:
+    """Every weight tensor of the GGUF file as a row of GGUF_TENSOR_COLUMNS. Plain tuples, not a DataFrame: the
+    memory calculators sum them per layer for every checkpoint and format of the ladder, thousands of times."""
     fmt = local_format(quant)
     if fmt["engine"] != "llama.cpp":
         raise ValueError(f"quantization {quant!r} is not a GGUF file type; choose one of "
@@ -229,8 +234,13 @@ def _gguf_tensors(ckpt: Checkpoint, quant: str, imatrix: bool, output_copy: bool
     small = sum(v.count for v in ckpt.vectors) + sum(m.biases for m in ckpt.matrices)
     small_tensors = sum(v.tensors for v in ckpt.vectors) + sum(m.layers for m in ckpt.matrices if m.bias)
     rows.append((-1, "1-D and small tensors", "other", 1, small, 1, small_tensors, "F32", _tensor_bytes(sizes, "F32", small)))
-    return pd.DataFrame(rows, columns=["layer", "tensor", "category", "row_width", "rows", "copies", "tensors",
-                                       "ggml_type", "bytes"])
+    return tuple(rows)
+
+
+@cached(maxsize=1024)
+def _gguf_tensors(ckpt: Checkpoint, quant: str, imatrix: bool, output_copy: bool = False) -> pd.DataFrame:
+    """_gguf_rows as a table."""
+    return pd.DataFrame(_gguf_rows(ckpt, quant, imatrix, output_copy), columns=list(GGUF_TENSOR_COLUMNS))
 
 
 @checked(imatrix=flag, output_copy=flag)
@@ -244,6 +254,19 @@ def gguf_tensor_types(model_id, quantization: str = "q4_k_m", imatrix: bool = Fa
     output.weight even though the checkpoint ties it to the embedding (some of Qwen's own Qwen2.5 files)."""
     key = local_format(quantization)["quantization"]
     return _gguf_tensors(models.resolve(model_id), key, imatrix, output_copy).copy()
+
+
+@checked
+def gguf_layer_bytes(model_id, quantization: str = "q4_k_m") -> tuple[tuple[int, ...], int, int]:
+    """The GGUF file's weight bytes by where llama.cpp's -ngl places them: (bytes of each decoder layer, of the output
+    layer, outside the layers: the token embedding and the 1-D and small tensors). Summed from gguf_tensor_types'
+    rows without building its table: the memory calculators ask for every checkpoint and format of a ladder."""
+    ckpt = models.resolve(model_id)
+    n = len(ckpt.layers)
+    by_layer = [0] * (n + 2)  # layers 0..n-1, then the output layer (n), then outside the layers (-1: the last)
+    for row in _gguf_rows(ckpt, local_format(quantization)["quantization"], False):
+        by_layer[row[0]] += row[-1]  # (layer, ..., bytes): GGUF_TENSOR_COLUMNS
+    return tuple(by_layer[:n]), by_layer[n], by_layer[-1]
 
 
 _ONE_BYTE_SPELLING = bytes(range(33, 127))  # the bytes GPT-2's byte-to-unicode map spells as themselves
@@ -289,7 +312,7 @@ def gguf_metadata_bytes(model_id) -> int:
 
     The chat template and the few scalar keys (a few kB) are not counted."""
     ckpt = models.resolve(model_id)
-    n_tensors = len(_gguf_tensors(ckpt, "q8_0", False)) + 2 * len(ckpt.layers) + 1
+    n_tensors = len(_gguf_rows(ckpt, "q8_0", False)) + 2 * len(ckpt.layers) + 1
     return _metadata_bytes(ckpt["vocab_size"]) + n_tensors * GGUF_TENSOR_INFO
 
 
@@ -298,9 +321,9 @@ def gguf_file_bytes(model_id, quantization: str = "q4_k_m", imatrix: bool = Fals
                     output_copy: bool = False) -> dict[str, int]:
     """A GGUF file's size by part: weights in quantized types, F32 small tensors, metadata; and the total."""
     ckpt = models.resolve(model_id)
-    tensors = _gguf_tensors(ckpt, local_format(quantization)["quantization"], imatrix, output_copy)
-    small = int(tensors.loc[tensors["ggml_type"] == "F32", "bytes"].sum())
-    quantized = int(tensors["bytes"].sum()) - small
+    rows = _gguf_rows(ckpt, local_format(quantization)["quantization"], imatrix, output_copy)
+    small = sum(row[-1] for row in rows if row[-2] == "F32")  # (..., ggml_type, bytes): GGUF_TENSOR_COLUMNS
+    quantized = sum(row[-1] for row in rows) - small
     meta = gguf_metadata_bytes(ckpt)
     return {"weights": quantized, "f32_tensors": small, "metadata": meta, "total": quantized + small + meta}
 

@@ -87,11 +87,8 @@ def _layer_bytes(ckpt: models.Checkpoint, quant: str) -> tuple[tuple[float, ...]
         total = sum(local_formats.mlx_weights_bytes(ckpt, quant).values())
         per = total / (len(ckpt.layers) + 1)
         return (per,) * len(ckpt.layers), per, 0.0
-    tensors = local_formats.gguf_tensor_types(ckpt, quant)
-    n = len(ckpt.layers)
-    by_layer = tensors.groupby("layer")["bytes"].sum()
-    layers = tuple(float(by_layer.get(i, 0)) for i in range(n))
-    return layers, float(by_layer.get(n, 0)), float(by_layer.get(-1, 0))
+    layers, output, outside = local_formats.gguf_layer_bytes(ckpt, quant)
+    return tuple(float(b) for b in layers), float(output), float(outside)
 
 
 def _active_share(ckpt: models.Checkpoint) -> float:

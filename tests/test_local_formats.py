@@ -43,6 +43,20 @@ def test_q4_k_m_mix_of_the_small_checkpoint():
         assert types[(layer, "attn_v")] == ("Q8_0" if layer in more else "Q5_0"), layer
 
 
+def test_layer_bytes_are_the_tensor_table_summed_by_layer():
+    """gguf_layer_bytes (what -ngl offloads, summed from the rows without the table) agrees with gguf_tensor_types
+    grouped by layer, for dense, MoE and hybrid checkpoints in every GGUF format."""
+    ids = models.model_ids(memory_modelled=True)
+    for model_id in ids[::6] + ids[-1:]:
+        n = len(models.resolve(model_id).layers)
+        for quant in local_formats.local_quantizations("llama.cpp"):
+            by_layer = local_formats.gguf_tensor_types(model_id, quant).groupby("layer")["bytes"].sum()
+            layers, output, outside = local_formats.gguf_layer_bytes(model_id, quant)
+            assert layers == tuple(int(by_layer.get(i, 0)) for i in range(n)), (model_id, quant)
+            assert (output, outside) == (int(by_layer.get(n, 0)), int(by_layer.get(-1, 0))), (model_id, quant)
+            assert sum(layers) + output + outside == int(by_layer.sum())
+
+
 def test_block_layouts_give_the_known_bits_per_weight():
     bits = local_formats.gguf_type_table().set_index("ggml_type")["bits_per_weight"]
     assert bits["Q4_K"] == 4.5 and bits["Q6_K"] == 6.5625 and bits["Q8_0"] == 8.5 and bits["Q2_K"] == 2.625
