@@ -54,6 +54,7 @@ def problems_in(shown: list[str]) -> list[str]:
     return found
 
 
+@pytest.mark.slow  # every state of every widget: ~15 s, like the hostile sweep; the planted failure below stays quick
 @pytest.mark.parametrize("name,builder", BUILDERS, ids=[name for name, _ in BUILDERS])
 def test_every_reachable_state_shows_a_result_or_one_clear_line(name, builder):
     built = builder()
