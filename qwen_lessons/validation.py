@@ -60,10 +60,11 @@ def choices(options, what: str = "names", see: str = "") -> str:
 
 
 def _plain_number(value):
-    """A Python int or float from a real number (numpy scalars included); None for anything else (bools too).
-
-    A Fraction or Decimal becomes an int when it is whole (exactly) and otherwise the nearest float; a numpy
-    timedelta64 or datetime64 is a duration or a date, not a number (numpy counts it as an integer)."""
+    """A Python int or float from a real number (numpy scalars included); None for anything else (bools too). A
+    Fraction or Decimal becomes an int when it is whole (exactly) and otherwise the nearest float; a numpy timedelta64
+    or datetime64 is a duration or a date, not a number (numpy counts it as an integer)."""
+    if type(value) is int or type(value) is float:  # the common case first: a sequence's items come here one by one
+        return value
     if isinstance(value, bool | np.bool_ | np.timedelta64 | np.datetime64):
         return None
     if isinstance(value, np.integer):
@@ -186,13 +187,15 @@ def in_order(low_name: str, low, high_name: str, high) -> None:
 def sequence(item: Rule, max_items: int, *, empty: bool = False) -> Rule:
     """A list or tuple (or 1-D array) of at most max_items items, each checked by item; returned as a list."""
     allowed = f"a list of {'at most' if empty else '1 to'} {max_items:,} items"
-
     def rule(name: str, value):
         if isinstance(value, np.ndarray):
             value = value.tolist() if value.ndim == 1 else None
         if not isinstance(value, list | tuple) or len(value) > max_items or (not empty and not value):
             raise _refuse(name, allowed, value)
-        return [item(f"{name}[{index}]", element) for index, element in enumerate(value)]
+        try:  # each item's own name (ids[3]) is spelled only for the message, not for every item that passes
+            return [item(name, element) for element in value]
+        except ValueError:
+            return [item(f"{name}[{index}]", element) for index, element in enumerate(value)]
 
     rule.max_items = max_items  # the worst case the hostile-input test runs (tests/hostile_calls.py)
     return rule
@@ -521,12 +524,10 @@ def _missing_column(error: KeyError, arguments: dict) -> ValueError | None:
 def checked(function=None, /, **overrides: Rule | None):
     """Check a public function's arguments by their parameters' rules before it runs (see the module docstring).
 
-    ``@checked`` uses RULES (a "parameter.function" entry is that function's own rule);
-    ``@checked(examples=integer(0, 10))`` gives one parameter a rule for this function only, and ``=anything``
-    leaves it to the function. A value equal to the parameter's default is not checked
-    (a default of None means "not given"). A callable argument is wrapped by outside(); the RELATIONS whose
-    parameters the function has run after the rules.
-    """
+    ``@checked`` uses RULES (a "parameter.function" entry is that function's own rule); ``@checked(examples=
+    integer(0, 10))`` gives one parameter a rule for this function only, and ``=anything`` leaves it to the function.
+    A value equal to the parameter's default is not checked (a default of None means "not given"). A callable
+    argument is wrapped by outside(); the RELATIONS whose parameters the function has run after the rules."""
     if function is None:
         return functools.partial(checked, **overrides)
     signature = inspect.signature(function)
