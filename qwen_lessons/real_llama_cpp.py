@@ -354,9 +354,11 @@ def course_kv_mib(model, context_tokens: int, kv_cache_dtype: str = "f16") -> fl
 
 
 @checked(megabytes=integer(8, 4096, "MiB"), repeats=integer(1, 100, "copies"))
-def measure_bandwidth_gbs(megabytes: int = 256, repeats: int = 5) -> float:
+def measure_bandwidth_gbs(megabytes: int = 128, repeats: int = 5) -> float:
     """This machine's memory bandwidth, STREAM-style: the best of several numpy copies of an array much larger than
-    the caches, counting the bytes read and written (2 x size). A busy machine measures less."""
+    the caches, counting the bytes read and written (2 x size). A busy machine measures less. 128 MiB by default:
+    four times a 32 MiB L3, and the two arrays (256 MiB) leave a room's learner under the hub's 1 GiB limit with a
+    lesson's kernel open beside (with 256 MiB a learner peaked at 1,045 MiB; this machine measures the same GB/s)."""
     source = np.ones(megabytes * 2**20 // 8)
     target = np.empty_like(source)
     best = float("inf")

@@ -57,6 +57,22 @@ def test_layer_bytes_are_the_tensor_table_summed_by_layer():
             assert sum(layers) + output + outside == int(by_layer.sum())
 
 
+def test_measuring_the_bandwidth_leaves_room_under_a_learners_memory_limit():
+    """Lesson 08 measures the learner's memory bandwidth with two numpy arrays. At 256 MiB each, the hub room's
+    learner (server and two kernels, tests/test_room.py) peaked at 1,045 MiB against the 1 GiB limit the deploy config
+    sets; the measurement now allocates at most 256 MiB in all (numpy reports its arrays to tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        bandwidth = real_llama_cpp.measure_bandwidth_gbs()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert bandwidth > 0.1
+    assert 200 * 2**20 < peak <= 260 * 2**20, f"the measurement allocated {peak / 2**20:.0f} MiB"
+
+
 def test_block_layouts_give_the_known_bits_per_weight():
     bits = local_formats.gguf_type_table().set_index("ggml_type")["bits_per_weight"]
     assert bits["Q4_K"] == 4.5 and bits["Q6_K"] == 6.5625 and bits["Q8_0"] == 8.5 and bits["Q2_K"] == 2.625
