@@ -193,6 +193,7 @@ def _layer_matrices(ckpt: Checkpoint, kind: str) -> tuple[models.Matrix, ...]:
 
 
 GGUF_TENSOR_COLUMNS = ("layer", "tensor", "category", "row_width", "rows", "copies", "tensors", "ggml_type", "bytes")
+_LAYER, _TYPE, _BYTES = (GGUF_TENSOR_COLUMNS.index(column) for column in ("layer", "ggml_type", "bytes"))
 
 
 @cached(maxsize=1024, shared=True)  # a tuple of tuples of numbers and text: nothing a caller can change
@@ -265,7 +266,7 @@ def gguf_layer_bytes(model_id, quantization: str = "q4_k_m") -> tuple[tuple[int,
     n = len(ckpt.layers)
     by_layer = [0] * (n + 2)  # layers 0..n-1, then the output layer (n), then outside the layers (-1: the last)
     for row in _gguf_rows(ckpt, local_format(quantization)["quantization"], False):
-        by_layer[row[0]] += row[-1]  # (layer, ..., bytes): GGUF_TENSOR_COLUMNS
+        by_layer[row[_LAYER]] += row[_BYTES]
     return tuple(by_layer[:n]), by_layer[n], by_layer[-1]
 
 
@@ -322,8 +323,8 @@ def gguf_file_bytes(model_id, quantization: str = "q4_k_m", imatrix: bool = Fals
     """A GGUF file's size by part: weights in quantized types, F32 small tensors, metadata; and the total."""
     ckpt = models.resolve(model_id)
     rows = _gguf_rows(ckpt, local_format(quantization)["quantization"], imatrix, output_copy)
-    small = sum(row[-1] for row in rows if row[-2] == "F32")  # (..., ggml_type, bytes): GGUF_TENSOR_COLUMNS
-    quantized = sum(row[-1] for row in rows) - small
+    small = sum(row[_BYTES] for row in rows if row[_TYPE] == "F32")
+    quantized = sum(row[_BYTES] for row in rows) - small
     meta = gguf_metadata_bytes(ckpt)
     return {"weights": quantized, "f32_tensors": small, "metadata": meta, "total": quantized + small + meta}
 
